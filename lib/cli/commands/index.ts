@@ -1,0 +1,6 @@
+/** Every CLI command, in the order `--help` lists them. */
+import type { Command } from '../command.js';
+import { doctorCommand } from './doctor.js';
+import { startCommand } from './start.js';
+
+export const commands: Command<never>[] = [doctorCommand, startCommand] as Command<never>[];

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/** The `tensorrt-node` command line. */
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { isTensorRTNodeError } from '../errors.js';
+import { packageVersion } from '../native.js';
+import { parseCommandLine } from './args.js';
+import type { Command, CommandContext } from './command.js';
+import { commands } from './commands/index.js';
+import { closestMatch } from '../validate.js';
+
+function usage(): string {
+  const width = Math.max(...commands.map((command) => command.name.length));
+  return [
+    `tensorrt-node ${packageVersion}: TensorRT and CUDA for Node.js`,
+    '',
+    'Usage: tensorrt-node <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Run `tensorrt-node <command> --help` for the options of one command.',
+    '',
+  ].join('\n');
+}
+
+function commandHelp(command: Command<never>): string {
+  return [`Usage: tensorrt-node ${command.usage}`, '', command.summary, ...(command.help ? ['', command.help] : []), ''].join('\n');
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], context: CommandContext = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    context.stdout.write(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    context.stdout.write(`${packageVersion}\n`);
+    return 0;
+  }
+  const command = commands.find((candidate) => candidate.name === name);
+  if (!command) {
+    const hint = closestMatch(name, commands.map((candidate) => candidate.name));
+    context.stderr.write(`tensorrt-node: unknown command ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}\n\n${usage()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    context.stdout.write(commandHelp(command));
+    return 0;
+  }
+  try {
+    const { values, positionals } = parseCommandLine(command, rest);
+    return await command.run(values as never, positionals, context);
+  } catch (error) {
+    if (isTensorRTNodeError(error)) {
+      context.stderr.write(`tensorrt-node ${command.name}: ${error.message} [${error.code}]\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * tensorrt-node: NVIDIA TensorRT and CUDA for Node.js.
+ * The public API; everything else in lib/ is an implementation detail.
+ */
+export * from './errors.js';
+export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './capabilities.js';
+export { packageVersion as version } from './native.js';
+export type { BuildInfo } from './native.js';

@@ -1,0 +1,26 @@
+// Entry point of the tensorrt-node addon. Each part of the native surface registers its own
+// functions and classes; lib/native.ts holds the one TypeScript type describing all of them.
+#include <napi.h>
+
+#include "napi/addon_data.h"
+#include "napi/capabilities.h"
+#include "napi/errors.h"
+
+namespace trt_node::napi {
+
+Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  // Deleted by N-API when this environment (main thread or worker) is torn down.
+  env.SetInstanceData(new AddonData());
+  RegisterErrors(env, exports);
+  RegisterCapabilities(env, exports);
+#if TRT_NODE_WITH_CUDA
+  RegisterCudaProbe(env, exports);
+#endif
+  return exports;
+}
+
+}  // namespace trt_node::napi
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) { return trt_node::napi::InitAddon(env, exports); }
+
+NODE_API_MODULE(tensorrt_node, Init)

@@ -1,0 +1,17 @@
+// Per-environment state (one per main thread or worker thread that loads the addon). No static
+// globals here: process-wide CUDA/TensorRT state lives in native/cuda and native/trt on purpose.
+#pragma once
+
+#include <napi.h>
+
+namespace trt_node::napi {
+
+struct AddonData {
+  // lib/errors.ts hands us its factory at load time so that native code creates the same error
+  // classes TypeScript does (TensorRTNodeError and friends).
+  Napi::FunctionReference errorFactory;
+
+  static AddonData& Get(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
+};
+
+}  // namespace trt_node::napi

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import {
+  ArgumentRangeError,
+  ArgumentTypeError,
+  CudaError,
+  ErrorCode,
+  NativeLoadError,
+  OnnxError,
+  TensorRTError,
+  TensorRTNodeError,
+  createError,
+  isTensorRTNodeError,
+  withCallerStack,
+} from '../../lib/errors.js';
+
+describe('error family', () => {
+  it('every member is an instance of TensorRTNodeError, whatever its built-in base', () => {
+    const members = [
+      new TensorRTNodeError(ErrorCode.TIMEOUT, 'late'),
+      new CudaError(ErrorCode.CUDA, 'cuda'),
+      new TensorRTError(ErrorCode.TENSORRT, 'trt'),
+      new OnnxError(ErrorCode.ONNX, 'onnx'),
+      new NativeLoadError('no addon', []),
+      new ArgumentTypeError('wrong type'),
+      new ArgumentRangeError('wrong value'),
+    ];
+    for (const member of members) {
+      expect(member).toBeInstanceOf(TensorRTNodeError);
+      expect(isTensorRTNodeError(member)).toBe(true);
+      expect(typeof member.code).toBe('string');
+    }
+    expect(new ArgumentTypeError('x')).toBeInstanceOf(TypeError);
+    expect(new ArgumentRangeError('x')).toBeInstanceOf(RangeError);
+  });
+
+  it('subclasses keep ordinary instanceof semantics', () => {
+    expect(new TensorRTError(ErrorCode.TENSORRT, 'x')).not.toBeInstanceOf(CudaError);
+    expect(new ArgumentTypeError('x')).not.toBeInstanceOf(CudaError);
+    expect(new Error('plain')).not.toBeInstanceOf(TensorRTNodeError);
+    expect(isTensorRTNodeError({ code: 'ERR_TIMEOUT' })).toBe(false);
+  });
+
+  it('names errors after their class and keeps the cause', () => {
+    const cause = new Error('root');
+    const error = new CudaError(ErrorCode.CUDA_DRIVER, 'no driver', { cause, cudaError: { code: 35, name: 'cudaErrorInsufficientDriver' } });
+    expect(error.name).toBe('CudaError');
+    expect(error.cause).toBe(cause);
+    expect(error.cudaError).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver' });
+    expect(String(error)).toBe('CudaError: no driver');
+  });
+
+  it('createError picks the class from the code and kind', () => {
+    expect(createError('ERR_CUDA_DRIVER', 'm')).toBeInstanceOf(CudaError);
+    expect(createError('ERR_NO_CUDA_DEVICE', 'm')).toBeInstanceOf(CudaError);
+    expect(createError('ERR_TENSORRT_NOT_FOUND', 'm')).toBeInstanceOf(TensorRTError);
+    expect(createError('ERR_ENGINE_INCOMPATIBLE', 'm')).toBeInstanceOf(TensorRTError);
+    expect(createError('ERR_ONNX', 'm')).toBeInstanceOf(OnnxError);
+    expect(createError('ERR_INVALID_ARGUMENT', 'm', 'type')).toBeInstanceOf(ArgumentTypeError);
+    expect(createError('ERR_SHAPE', 'm', 'range')).toBeInstanceOf(ArgumentRangeError);
+    expect(createError('ERR_SHAPE', 'm', 'range').code).toBe('ERR_SHAPE');
+    const anyWithCuda = createError('ERR_OUT_OF_MEMORY', 'm', 'generic', { cudaError: { code: 2, name: 'cudaErrorMemoryAllocation' } });
+    expect(anyWithCuda).toBeInstanceOf(CudaError);
+  });
+
+  it('an unknown code from native code becomes ERR_INTERNAL rather than an unlisted code', () => {
+    expect(createError('ERR_SOMETHING_NEW', 'm').code).toBe('ERR_INTERNAL');
+  });
+
+  it('withCallerStack appends the call site to an async failure', async () => {
+    async function failLater(): Promise<never> {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      throw new TensorRTError(ErrorCode.TENSORRT, 'failed on a worker');
+    }
+    async function userCode() {
+      return withCallerStack(() => failLater());
+    }
+    const error = await userCode().catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(TensorRTError);
+    expect(error.stack).toContain('--- async call site ---');
+    expect(error.stack).toContain('userCode');
+  });
+});

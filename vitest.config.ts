@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Tiers (see ../shared/ARCHITECTURE.md): unit (pure TS), native (addon, no GPU), gpu (skipped without
+// a GPU), e2e (CLI and packaging, against the compiled dist/).
+export default defineConfig({
+  test: {
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'native', include: ['test/native/**/*.test.ts'] } },
+      { extends: true, test: { name: 'gpu', include: ['test/gpu/**/*.test.ts'] } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },
+    ],
+    testTimeout: 30_000,
+    pool: 'forks',
+  },
+});
