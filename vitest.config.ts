@@ -1,13 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
-// Tiers (see ../shared/ARCHITECTURE.md): unit (pure TS), native (addon, no GPU), gpu (skipped without
-// a GPU), e2e (CLI and packaging, against the compiled dist/).
+// Tiers (see ../shared/ARCHITECTURE.md): unit (pure TS), native (addon, no GPU), e2e (CLI and
+// packaging, against the compiled dist/). The gpu tier is not here: it uses node:test against dist/
+// so that scripts/gpu-check.mjs can run it on a GPU host that has nothing but Node.js (no devDeps).
 export default defineConfig({
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'native', include: ['test/native/**/*.test.ts'] } },
-      { extends: true, test: { name: 'gpu', include: ['test/gpu/**/*.test.ts'] } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },
     ],
     testTimeout: 30_000,

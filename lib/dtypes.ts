@@ -1,0 +1,220 @@
+/**
+ * Element types, the TypedArray that holds each one, and float16/bfloat16 conversion that works
+ * without Float16Array (Node 20 has none). Shared by tensors, the backends and the ONNX toolkit.
+ */
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from './errors.js';
+
+/**
+ * The element types tensorrt-node moves around. float16 and bfloat16 are held as raw bits in a
+ * Uint16Array; fp8 (e4m3) as raw bytes. float64 exists for the cpu backend only (TensorRT has no
+ * float64 I/O).
+ */
+export const dtypes = ['float32', 'float16', 'bfloat16', 'float64', 'int8', 'uint8', 'int32', 'int64', 'bool', 'fp8e4m3'] as const;
+export type DType = (typeof dtypes)[number];
+
+export interface DTypeArrayMap {
+  float32: Float32Array;
+  float16: Uint16Array;
+  bfloat16: Uint16Array;
+  float64: Float64Array;
+  int8: Int8Array;
+  uint8: Uint8Array;
+  int32: Int32Array;
+  int64: BigInt64Array;
+  bool: Uint8Array;
+  fp8e4m3: Uint8Array;
+}
+
+export type TypedArrayFor<D extends DType> = DTypeArrayMap[D];
+export type AnyTypedArray = DTypeArrayMap[DType];
+
+type TypedArrayConstructor = { new (length: number): AnyTypedArray; new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray; BYTES_PER_ELEMENT: number; name: string };
+
+const arrayConstructors: Record<DType, TypedArrayConstructor> = {
+  float32: Float32Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  bool: Uint8Array,
+  fp8e4m3: Uint8Array,
+} as Record<DType, TypedArrayConstructor>;
+
+export function isDType(value: unknown): value is DType {
+  return typeof value === 'string' && (dtypes as readonly string[]).includes(value);
+}
+
+/** Bytes per element. */
+export function dtypeSize(dtype: DType): number {
+  return arrayConstructors[dtype].BYTES_PER_ELEMENT;
+}
+
+/** The TypedArray constructor that holds `dtype` (Uint16Array for float16/bfloat16). */
+export function typedArrayConstructor(dtype: DType): TypedArrayConstructor {
+  return arrayConstructors[dtype];
+}
+
+/** A new zero-filled array for `elementCount` elements of `dtype`. */
+export function allocateTypedArray<D extends DType>(dtype: D, elementCount: number): TypedArrayFor<D> {
+  return new arrayConstructors[dtype](elementCount) as TypedArrayFor<D>;
+}
+
+/** A view of `dtype` over existing memory (no copy). */
+export function viewTypedArray<D extends DType>(dtype: D, buffer: ArrayBufferLike, byteOffset: number, elementCount: number): TypedArrayFor<D> {
+  return new arrayConstructors[dtype](buffer, byteOffset, elementCount) as TypedArrayFor<D>;
+}
+
+/** Whether `array` is the TypedArray class that holds `dtype`. */
+export function matchesDType(dtype: DType, array: unknown): boolean {
+  return ArrayBuffer.isView(array) && array.constructor === arrayConstructors[dtype];
+}
+
+/**
+ * Throws ERR_DTYPE when `array` is not the TypedArray for `dtype`, e.g.
+ * "Expected a Float32Array for input "images" (float32) but received a Float64Array of length 3".
+ */
+export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
+  if (matchesDType(dtype, array)) return array as AnyTypedArray;
+  const expected = arrayConstructors[dtype].name;
+  const received = ArrayBuffer.isView(array) ? `a ${array.constructor.name} of length ${(array as AnyTypedArray).length}` : describe(array);
+  throw new ArgumentTypeError(`Expected a ${expected} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return `${typeof value === 'object' ? 'an object' : `${String(value)} of type ${typeof value}`}`;
+}
+
+/**
+ * Number of elements of `shape`, checked: every dim a non-negative safe integer and the product
+ * representable. Throws ERR_SHAPE otherwise.
+ */
+export function elementCount(shape: readonly number[], name = 'shape'): number {
+  if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for ${name} but received ${describe(shape)}`, ErrorCode.SHAPE);
+  let count = 1;
+  for (let index = 0; index < shape.length; index++) {
+    const dim = shape[index];
+    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
+      throw new ArgumentRangeError(`Expected a non-negative integer for ${name}[${index}] but received ${typeof dim === 'number' ? `${dim} of type number` : describe(dim)}`, ErrorCode.SHAPE);
+    }
+    count *= dim;
+    if (!Number.isSafeInteger(count)) throw new ArgumentRangeError(`The element count of ${name} [${shape.join(', ')}] overflows`, ErrorCode.SHAPE);
+  }
+  return count;
+}
+
+// ------------------------------------------------------------------------------------------------
+// float16 / bfloat16 <-> float32, bit-exact (round to nearest even; NaN payloads kept where they fit)
+// ------------------------------------------------------------------------------------------------
+
+const scratch = new DataView(new ArrayBuffer(4));
+
+function float32Bits(value: number): number {
+  scratch.setFloat32(0, value);
+  return scratch.getUint32(0);
+}
+
+function bitsToFloat32(bits: number): number {
+  scratch.setUint32(0, bits >>> 0);
+  return scratch.getFloat32(0);
+}
+
+/** IEEE 754 binary16 bits of `value` (rounded to nearest even; overflow gives Infinity). */
+export function float32ToFloat16Bits(value: number): number {
+  const bits = float32Bits(value);
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  const mantissa = bits & 0x7fffff;
+
+  if (exponent === 0xff) {
+    if (mantissa === 0) return sign | 0x7c00;
+    // NaN: keep the top payload bits and force a quiet NaN so it cannot become Infinity.
+    return sign | 0x7c00 | 0x200 | (mantissa >>> 13);
+  }
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00;
+  if (halfExponent <= 0) {
+    if (halfExponent < -10) return sign; // rounds to zero
+    const fullMantissa = mantissa | 0x800000;
+    const shift = 14 - halfExponent;
+    let halfMantissa = fullMantissa >>> shift;
+    const remainder = fullMantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (remainder > halfway || (remainder === halfway && (halfMantissa & 1) === 1)) halfMantissa += 1;
+    return sign | halfMantissa;
+  }
+  let half = sign | (halfExponent << 10) | (mantissa >>> 13);
+  const remainder = mantissa & 0x1fff;
+  if (remainder > 0x1000 || (remainder === 0x1000 && (half & 1) === 1)) half += 1; // may carry into Infinity, as IEEE says
+  return half;
+}
+
+/** The float value of binary16 `bits`. */
+export function float16BitsToFloat32(bits: number): number {
+  const sign = (bits & 0x8000) << 16;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) {
+    if (mantissa === 0) return bitsToFloat32(sign);
+    // Subnormal half: exactly representable as a float32 value.
+    const magnitude = mantissa * 2 ** -24;
+    return sign ? -magnitude : magnitude;
+  }
+  if (exponent === 0x1f) return bitsToFloat32(sign | 0x7f800000 | (mantissa << 13));
+  return bitsToFloat32(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
+}
+
+/** bfloat16 bits of `value` (the top half of float32, rounded to nearest even). */
+export function float32ToBfloat16Bits(value: number): number {
+  const bits = float32Bits(value);
+  if ((bits & 0x7f800000) === 0x7f800000 && (bits & 0x7fffff) !== 0) return ((bits >>> 16) | 0x40) & 0xffff; // quiet NaN
+  const rounded = bits + 0x7fff + ((bits >>> 16) & 1);
+  return (rounded >>> 16) & 0xffff;
+}
+
+/** The float value of bfloat16 `bits`. */
+export function bfloat16BitsToFloat32(bits: number): number {
+  return bitsToFloat32((bits & 0xffff) << 16);
+}
+
+/** float16 bits of every value of `values`. */
+export function toFloat16Array(values: ArrayLike<number>): Uint16Array {
+  const result = new Uint16Array(values.length);
+  for (let index = 0; index < values.length; index++) result[index] = float32ToFloat16Bits(values[index]!);
+  return result;
+}
+
+/** float32 values of float16 bits. */
+export function fromFloat16Array(bits: Uint16Array): Float32Array {
+  const result = new Float32Array(bits.length);
+  for (let index = 0; index < bits.length; index++) result[index] = float16BitsToFloat32(bits[index]!);
+  return result;
+}
+
+/** bfloat16 bits of every value of `values`. */
+export function toBfloat16Array(values: ArrayLike<number>): Uint16Array {
+  const result = new Uint16Array(values.length);
+  for (let index = 0; index < values.length; index++) result[index] = float32ToBfloat16Bits(values[index]!);
+  return result;
+}
+
+/** float32 values of bfloat16 bits. */
+export function fromBfloat16Array(bits: Uint16Array): Float32Array {
+  const result = new Float32Array(bits.length);
+  for (let index = 0; index < bits.length; index++) result[index] = bfloat16BitsToFloat32(bits[index]!);
+  return result;
+}
+
+/**
+ * A tensor in plain host memory, as plain data: what backends take and return. `Tensor` (lib/tensor.ts)
+ * adds pinned and device locations on top.
+ */
+export interface HostTensor<D extends DType = DType> {
+  dtype: D;
+  shape: number[];
+  data: TypedArrayFor<D>;
+}
