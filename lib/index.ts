@@ -6,3 +6,7 @@ export * from './errors.js';
 export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './capabilities.js';
 export { packageVersion as version } from './native.js';
 export type { BuildInfo } from './native.js';
+export { Engine, type EngineLoadOptions } from './engine.js';
+export type { EngineMetadata, EngineTensorInfo, EngineProfile, ProfileBounds } from './engine-metadata.js';
+export { diagnoseEngineLoadFailure, type EngineIncompatibility } from './engine-diagnosis.js';
+export * from './dtypes.js';

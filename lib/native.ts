@@ -60,6 +60,21 @@ export interface TensorRTProbeOptions {
   library?: string;
 }
 
+/** The native side of Engine: created by loadEngine(). */
+export interface NativeEngineWrap {
+  metadata(): import('./engine-metadata.js').EngineMetadata;
+  layerInformation(): string;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeEngineLoadOptions {
+  device?: number;
+  allowHostCode?: boolean;
+  libraryPath?: string;
+  extraDirs?: string[];
+}
+
 type ErrorFactory = (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error;
 
 /** Everything the addon exports. Optional members exist only in builds that compiled them. */
@@ -72,6 +87,8 @@ export interface NativeAddon {
   throwForTest(code: string, message: string, cudaErrorCode?: number, cudaErrorName?: string): never;
   /** Present when the addon was built with CUDA. */
   cudaProbe?(): CudaProbeResult;
+  /** Present when the addon was built with TensorRT headers. Deserializes on a thread of its own. */
+  loadEngine?(planOrPath: Uint8Array | string, options?: NativeEngineLoadOptions): Promise<NativeEngineWrap>;
 }
 
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -5,6 +5,9 @@
 #include "napi/addon_data.h"
 #include "napi/capabilities.h"
 #include "napi/errors.h"
+#if TRT_NODE_WITH_TENSORRT
+#include "napi/trt_engine.h"
+#endif
 
 namespace trt_node::napi {
 
@@ -15,6 +18,9 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   RegisterCapabilities(env, exports);
 #if TRT_NODE_WITH_CUDA
   RegisterCudaProbe(env, exports);
+#endif
+#if TRT_NODE_WITH_TENSORRT
+  EngineWrap::Register(env, exports);
 #endif
   return exports;
 }

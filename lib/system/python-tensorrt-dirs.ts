@@ -41,3 +41,11 @@ export async function findPythonTensorRTDirs(pythonExecutable = process.env.TENS
   }
   return folders;
 }
+
+let cachedDirs: Promise<string[]> | undefined;
+
+/** findPythonTensorRTDirs(), asked once per process (Python's answer does not change while we run). */
+export function pythonTensorRTDirsOnce(): Promise<string[]> {
+  cachedDirs ??= findPythonTensorRTDirs();
+  return cachedDirs;
+}

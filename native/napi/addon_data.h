@@ -11,6 +11,9 @@ struct AddonData {
   // classes TypeScript does (TensorRTNodeError and friends).
   Napi::FunctionReference errorFactory;
 
+  // Constructors of native wrap classes, per environment (worker threads get their own).
+  Napi::FunctionReference engineWrapConstructor;
+
   static AddonData& Get(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };
 

@@ -1,0 +1,171 @@
+#include "napi/trt_engine.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <vector>
+
+#include "core/error.h"
+#include "napi/addon_data.h"
+#include "napi/errors.h"
+#include "napi/thread_promise.h"
+#include "trt/library.h"
+
+namespace trt_node::napi {
+namespace {
+
+Napi::Array ShapeToJs(Napi::Env env, const std::vector<int64_t>& shape) {
+  Napi::Array array = Napi::Array::New(env, shape.size());
+  for (uint32_t i = 0; i < shape.size(); ++i) array.Set(i, static_cast<double>(shape[i]));
+  return array;
+}
+
+Napi::Object MetadataToJs(Napi::Env env, const trt::EngineMetadata& metadata) {
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("name", metadata.name);
+  object.Set("layerCount", metadata.layerCount);
+  object.Set("deviceMemoryBytes", static_cast<double>(metadata.deviceMemoryBytes));
+  object.Set("auxStreamCount", metadata.auxStreamCount);
+  object.Set("hardwareCompatibility", metadata.hardwareCompatibility);
+  Napi::Array tensors = Napi::Array::New(env, metadata.tensors.size());
+  for (uint32_t i = 0; i < metadata.tensors.size(); ++i) {
+    const auto& tensor = metadata.tensors[i];
+    Napi::Object item = Napi::Object::New(env);
+    item.Set("name", tensor.name);
+    item.Set("mode", tensor.isInput ? "input" : "output");
+    item.Set("dtype", tensor.dtype);
+    item.Set("shape", ShapeToJs(env, tensor.shape));
+    item.Set("format", tensor.format);
+    item.Set("location", tensor.location);
+    item.Set("isShapeTensor", tensor.isShapeTensor);
+    tensors.Set(i, item);
+  }
+  object.Set("tensors", tensors);
+  Napi::Array profiles = Napi::Array::New(env, metadata.profiles.size());
+  for (uint32_t i = 0; i < metadata.profiles.size(); ++i) {
+    Napi::Object profile = Napi::Object::New(env);
+    profile.Set("index", metadata.profiles[i].index);
+    Napi::Object inputs = Napi::Object::New(env);
+    for (const auto& dims : metadata.profiles[i].inputs) {
+      Napi::Object bounds = Napi::Object::New(env);
+      bounds.Set("min", ShapeToJs(env, dims.min));
+      bounds.Set("opt", ShapeToJs(env, dims.opt));
+      bounds.Set("max", ShapeToJs(env, dims.max));
+      inputs.Set(dims.input, bounds);
+    }
+    profile.Set("inputs", inputs);
+    profiles.Set(i, profile);
+  }
+  object.Set("profiles", profiles);
+  return object;
+}
+
+std::vector<char> ReadPlanFile(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0)
+    throw NativeError("ERR_IO", "Cannot read the engine file " + path + ": it does not exist");
+  if (S_ISDIR(info.st_mode)) throw NativeError("ERR_IO", "Cannot read the engine file " + path + ": it is a directory");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw NativeError("ERR_IO", "Cannot open the engine file " + path);
+  std::vector<char> bytes(static_cast<size_t>(info.st_size));
+  if (!bytes.empty() && !file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+    throw NativeError("ERR_IO", "Cannot read the engine file " + path);
+  }
+  return bytes;
+}
+
+// loadEngine(planOrPath, { device, allowHostCode, libraryPath, extraDirs }) -> Promise<EngineWrap>
+Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    Napi::Object options = info[1].IsUndefined() ? Napi::Object::New(env) : RequireObject(info[1], "options");
+    trt::DeserializeOptions deserialize;
+    Napi::Value device = options.Get("device");
+    if (!device.IsUndefined()) {
+      if (!device.IsNumber()) throw InvalidArgument("Expected an integer for options.device");
+      deserialize.device = device.As<Napi::Number>().Int32Value();
+      if (deserialize.device < 0)
+        throw InvalidArgument("Expected a non-negative integer for options.device", ErrorKind::kRange);
+    }
+    deserialize.allowHostCode = options.Get("allowHostCode").ToBoolean().Value();
+    trt::LibraryOptions library;
+    library.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
+    Napi::Value extraDirs = options.Get("extraDirs");
+    if (extraDirs.IsArray()) {
+      Napi::Array dirs = extraDirs.As<Napi::Array>();
+      for (uint32_t i = 0; i < dirs.Length(); ++i)
+        library.extraDirs.push_back(RequireString(dirs.Get(i), "options.extraDirs[]"));
+    }
+
+    std::string path;
+    const char* planData = nullptr;
+    size_t planSize = 0;
+    if (info[0].IsString()) {
+      path = info[0].As<Napi::String>().Utf8Value();
+    } else if (info[0].IsTypedArray()) {
+      Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+      planData = static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+      planSize = array.ByteLength();
+    } else {
+      throw InvalidArgument("Expected a path or a Uint8Array for the engine");
+    }
+
+    return RunOnOwnThread<std::shared_ptr<trt::Engine>>(
+        env, "Engine.load",
+        [=]() {
+          auto tensorrt = trt::TensorRTLibrary::Get(library);
+          if (!path.empty()) {
+            const std::vector<char> bytes = ReadPlanFile(path);
+            return trt::Engine::Deserialize(tensorrt, bytes.data(), bytes.size(), deserialize);
+          }
+          return trt::Engine::Deserialize(tensorrt, planData, planSize, deserialize);
+        },
+        [](Napi::Env env, std::shared_ptr<trt::Engine>& engine) -> Napi::Value { return EngineWrap::New(env, engine); },
+        info[0]);
+  });
+}
+
+}  // namespace
+
+void EngineWrap::Register(Napi::Env env, Napi::Object exports) {
+  Napi::Function constructor = DefineClass(
+      env, "EngineWrap",
+      {InstanceMethod<&EngineWrap::Metadata>("metadata"),
+       InstanceMethod<&EngineWrap::LayerInformation>("layerInformation"),
+       InstanceMethod<&EngineWrap::Dispose>("dispose"), InstanceAccessor<&EngineWrap::IsDisposed>("disposed")});
+  AddonData::Get(env).engineWrapConstructor = Napi::Persistent(constructor);
+  exports.Set("loadEngine", Napi::Function::New(env, LoadEngine, "loadEngine"));
+}
+
+Napi::Object EngineWrap::New(Napi::Env env, std::shared_ptr<trt::Engine> engine) {
+  Napi::Object object = AddonData::Get(env).engineWrapConstructor.New({});
+  Unwrap(object)->engine_ = std::move(engine);
+  return object;
+}
+
+EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {}
+
+std::shared_ptr<trt::Engine> EngineWrap::engine(Napi::Env env) const {
+  if (!engine_) throw NativeError("ERR_DISPOSED", "The engine was disposed");
+  return engine_;
+}
+
+Napi::Value EngineWrap::Metadata(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value { return MetadataToJs(env, engine(env)->metadata()); });
+}
+
+Napi::Value EngineWrap::LayerInformation(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value { return Napi::String::New(env, engine(env)->layerInformationJson()); });
+}
+
+Napi::Value EngineWrap::Dispose(const Napi::CallbackInfo& info) {
+  // Contexts hold their own reference: the engine itself goes when the last of them does.
+  engine_.reset();
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::IsDisposed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !engine_); }
+
+}  // namespace trt_node::napi

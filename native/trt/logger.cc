@@ -1,0 +1,75 @@
+#include "trt/logger.h"
+
+namespace trt_node::trt {
+namespace {
+
+thread_local Logger::Capture* currentCapture = nullptr;
+constexpr size_t kRecentErrorLimit = 32;
+
+}  // namespace
+
+Logger& Logger::Instance() {
+  // Never destroyed: TensorRT objects released during process exit may still log.
+  static auto* logger = new Logger();
+  return *logger;
+}
+
+const char* Logger::SeverityName(Severity severity) noexcept {
+  switch (severity) {
+    case Severity::kINTERNAL_ERROR:
+      return "internal-error";
+    case Severity::kERROR:
+      return "error";
+    case Severity::kWARNING:
+      return "warning";
+    case Severity::kINFO:
+      return "info";
+    case Severity::kVERBOSE:
+      break;
+  }
+  return "verbose";
+}
+
+void Logger::setSink(std::function<void(Severity, const std::string&)> sink) {
+  std::lock_guard<std::mutex> lock(sinkMutex_);
+  sink_ = std::move(sink);
+}
+
+void Logger::log(Severity severity, nvinfer1::AsciiChar const* message) noexcept {
+  try {
+    const std::string text = message != nullptr ? message : "";
+    for (Capture* capture = currentCapture; capture != nullptr; capture = capture->outer_) {
+      if (static_cast<int>(severity) <= static_cast<int>(capture->threshold_)) {
+        std::lock_guard<std::mutex> lock(capture->mutex_);
+        capture->messages_.push_back(text);
+      }
+    }
+    if (static_cast<int>(severity) <= static_cast<int>(Severity::kERROR)) {
+      std::lock_guard<std::mutex> lock(recentMutex_);
+      recentErrors_.push_back(text);
+      if (recentErrors_.size() > kRecentErrorLimit) recentErrors_.pop_front();
+    }
+    if (static_cast<int>(severity) <= sinkThreshold_.load()) {
+      std::lock_guard<std::mutex> lock(sinkMutex_);
+      if (sink_) sink_(severity, text);
+    }
+  } catch (...) {
+    // A logger must never throw into TensorRT; losing one message is the lesser evil.
+  }
+}
+
+std::vector<std::string> Logger::recentErrors() const {
+  std::lock_guard<std::mutex> lock(recentMutex_);
+  return {recentErrors_.begin(), recentErrors_.end()};
+}
+
+Logger::Capture::Capture(Severity threshold) : threshold_(threshold), outer_(currentCapture) { currentCapture = this; }
+
+Logger::Capture::~Capture() { currentCapture = outer_; }
+
+std::vector<std::string> Logger::Capture::messages() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return messages_;
+}
+
+}  // namespace trt_node::trt
