@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EngineMetadata } from './engine-metadata.js';
 import { createError, NativeLoadError, type NativeLoadAttempt } from './errors.js';
 
 /** What the binary was compiled with, and what was left out and why. */
@@ -62,7 +63,7 @@ export interface TensorRTProbeOptions {
 
 /** The native side of Engine: created by loadEngine(). */
 export interface NativeEngineWrap {
-  metadata(): import('./engine-metadata.js').EngineMetadata;
+  metadata(): EngineMetadata;
   layerInformation(): string;
   dispose(): void;
   readonly disposed: boolean;
