@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BuildProgressEvent } from './build/progress.js';
 import type { EngineMetadata } from './engine-metadata.js';
 import { createError, NativeLoadError, type NativeLoadAttempt } from './errors.js';
 
@@ -76,6 +77,33 @@ export interface NativeEngineLoadOptions {
   extraDirs?: string[];
 }
 
+/** Options of the native builder; lib/build validates them first. */
+export interface NativeBuildOptions {
+  device?: number;
+  profiles?: { input: string; min: number[]; opt: number[]; max: number[] }[][];
+  workspaceBytes?: number;
+  optimizationLevel?: number;
+  timingCache?: Uint8Array;
+  hardwareCompatibility?: 'none' | 'ampere+' | 'same-compute-capability';
+  versionCompatible?: boolean;
+  excludeLeanRuntime?: boolean;
+  maxAuxStreams?: number;
+  libraryPath?: string;
+  extraDirs?: string[];
+}
+
+export interface NativeBuildResult {
+  plan: Buffer;
+  timingCache: Buffer;
+  warnings: string[];
+}
+
+export interface NativeBuildJob {
+  promise: Promise<NativeBuildResult>;
+  /** Asks TensorRT to stop at its next progress step; the promise then rejects with ERR_ABORTED. */
+  cancel(): void;
+}
+
 type ErrorFactory = (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error;
 
 /** Everything the addon exports. Optional members exist only in builds that compiled them. */
@@ -90,6 +118,8 @@ export interface NativeAddon {
   cudaProbe?(): CudaProbeResult;
   /** Present when the addon was built with TensorRT headers. Deserializes on a thread of its own. */
   loadEngine?(planOrPath: Uint8Array | string, options?: NativeEngineLoadOptions): Promise<NativeEngineWrap>;
+  /** Present when the addon was built with TensorRT headers. Builds on a thread of its own. */
+  buildEngine?(onnxPath: string, options?: NativeBuildOptions, onProgress?: (event: BuildProgressEvent) => void): NativeBuildJob;
 }
 
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..');

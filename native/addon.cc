@@ -6,6 +6,7 @@
 #include "napi/capabilities.h"
 #include "napi/errors.h"
 #if TRT_NODE_WITH_TENSORRT
+#include "napi/trt_builder.h"
 #include "napi/trt_engine.h"
 #endif
 
@@ -21,6 +22,7 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
 #endif
 #if TRT_NODE_WITH_TENSORRT
   EngineWrap::Register(env, exports);
+  RegisterBuilder(env, exports);
 #endif
   return exports;
 }

@@ -1,0 +1,198 @@
+// buildEngine(onnxPath, options, onProgress?) -> { promise, cancel() }: builds on a thread of its own,
+// reports progress through a thread-safe function that never blocks TensorRT, and stops the build
+// when cancel() is called (lib/build.ts wires that to an AbortSignal).
+#include "napi/trt_builder.h"
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+#include "napi/errors.h"
+#include "napi/thread_promise.h"
+#include "trt/builder.h"
+
+namespace trt_node::napi {
+namespace {
+
+std::vector<int64_t> RequireShape(const Napi::Value& value, const std::string& what) {
+  if (!value.IsArray()) throw InvalidArgument("Expected an array of integers for " + what);
+  Napi::Array array = value.As<Napi::Array>();
+  std::vector<int64_t> shape;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value dim = array.Get(i);
+    if (!dim.IsNumber()) throw InvalidArgument("Expected an array of integers for " + what);
+    const double number = dim.As<Napi::Number>().DoubleValue();
+    if (number < 0 || number != static_cast<double>(static_cast<int64_t>(number))) {
+      throw InvalidArgument("Expected non-negative integers in " + what, ErrorKind::kRange);
+    }
+    shape.push_back(static_cast<int64_t>(number));
+  }
+  return shape;
+}
+
+std::optional<int64_t> OptionalInteger(const Napi::Object& options, const char* key, int64_t min, int64_t max) {
+  Napi::Value value = options.Get(key);
+  if (value.IsUndefined() || value.IsNull()) return std::nullopt;
+  if (!value.IsNumber()) throw InvalidArgument(std::string("Expected an integer for options.") + key);
+  const double number = value.As<Napi::Number>().DoubleValue();
+  if (number < static_cast<double>(min) || number > static_cast<double>(max) ||
+      number != static_cast<double>(static_cast<int64_t>(number))) {
+    throw InvalidArgument(std::string("Expected an integer between ") + std::to_string(min) + " and " +
+                              std::to_string(max) + " for options." + key,
+                          ErrorKind::kRange);
+  }
+  return static_cast<int64_t>(number);
+}
+
+trt::BuildOptions ParseBuildOptions(const Napi::Object& options) {
+  trt::BuildOptions build;
+  build.device = static_cast<int>(OptionalInteger(options, "device", 0, 1024).value_or(0));
+  if (auto workspace = OptionalInteger(options, "workspaceBytes", 1, INT64_C(1) << 50))
+    build.workspaceBytes = static_cast<uint64_t>(*workspace);
+  if (auto level = OptionalInteger(options, "optimizationLevel", 0, 5))
+    build.optimizationLevel = static_cast<int>(*level);
+  if (auto streams = OptionalInteger(options, "maxAuxStreams", 0, 64)) build.maxAuxStreams = static_cast<int>(*streams);
+  const std::string hardware = OptionalString(options, "hardwareCompatibility", "options.hardwareCompatibility");
+  if (!hardware.empty()) build.hardwareCompatibility = hardware;
+  build.versionCompatible = options.Get("versionCompatible").ToBoolean().Value();
+  build.excludeLeanRuntime = options.Get("excludeLeanRuntime").ToBoolean().Value();
+
+  Napi::Value timingCache = options.Get("timingCache");
+  if (timingCache.IsTypedArray()) {
+    Napi::TypedArray array = timingCache.As<Napi::TypedArray>();
+    const char* bytes = static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    build.timingCache.assign(bytes, bytes + array.ByteLength());
+  } else if (!timingCache.IsUndefined() && !timingCache.IsNull()) {
+    throw InvalidArgument("Expected a Uint8Array for options.timingCache");
+  }
+
+  Napi::Value profiles = options.Get("profiles");
+  if (profiles.IsArray()) {
+    Napi::Array list = profiles.As<Napi::Array>();
+    for (uint32_t p = 0; p < list.Length(); ++p) {
+      if (!list.Get(p).IsArray())
+        throw InvalidArgument("Expected an array of inputs for options.profiles[" + std::to_string(p) + "]");
+      Napi::Array inputs = list.Get(p).As<Napi::Array>();
+      std::vector<trt::InputProfile> profile;
+      for (uint32_t i = 0; i < inputs.Length(); ++i) {
+        const std::string where = "options.profiles[" + std::to_string(p) + "][" + std::to_string(i) + "]";
+        Napi::Object input = RequireObject(inputs.Get(i), where.c_str());
+        trt::InputProfile bounds;
+        bounds.input = RequireString(input.Get("input"), (where + ".input").c_str());
+        bounds.min = RequireShape(input.Get("min"), where + ".min");
+        bounds.opt = RequireShape(input.Get("opt"), where + ".opt");
+        bounds.max = RequireShape(input.Get("max"), where + ".max");
+        profile.push_back(std::move(bounds));
+      }
+      build.profiles.push_back(std::move(profile));
+    }
+  } else if (!profiles.IsUndefined() && !profiles.IsNull()) {
+    throw InvalidArgument("Expected an array for options.profiles");
+  }
+  return build;
+}
+
+const char* ProgressKindName(trt::BuildProgressEvent::Kind kind) {
+  switch (kind) {
+    case trt::BuildProgressEvent::Kind::kPhaseStart:
+      return "phase-start";
+    case trt::BuildProgressEvent::Kind::kStep:
+      return "step";
+    case trt::BuildProgressEvent::Kind::kPhaseFinish:
+      break;
+  }
+  return "phase-finish";
+}
+
+Napi::Buffer<char> MoveToBuffer(Napi::Env env, std::vector<char>&& bytes) {
+  auto* owned = new std::vector<char>(std::move(bytes));
+  // The plan's bytes are handed to JavaScript without a copy; the vector goes with the Buffer.
+  return Napi::Buffer<char>::New(
+      env, owned->data(), owned->size(), [](Napi::Env, char*, std::vector<char>* vector) { delete vector; }, owned);
+}
+
+Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const std::string onnxPath = RequireString(info[0], "onnxPath");
+    Napi::Object options = info[1].IsUndefined() ? Napi::Object::New(env) : RequireObject(info[1], "options");
+    trt::BuildOptions build = ParseBuildOptions(options);
+    trt::LibraryOptions library;
+    library.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
+    Napi::Value extraDirs = options.Get("extraDirs");
+    if (extraDirs.IsArray()) {
+      Napi::Array dirs = extraDirs.As<Napi::Array>();
+      for (uint32_t i = 0; i < dirs.Length(); ++i)
+        library.extraDirs.push_back(RequireString(dirs.Get(i), "options.extraDirs[]"));
+    }
+
+    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<Napi::ThreadSafeFunction> progress;
+    if (info[2].IsFunction()) {
+      progress = std::make_shared<Napi::ThreadSafeFunction>(
+          Napi::ThreadSafeFunction::New(env, info[2].As<Napi::Function>(), "Engine.build.progress", 256, 1));
+      progress->Unref(env);  // progress alone must not keep the process alive
+    } else if (!info[2].IsUndefined()) {
+      throw InvalidArgument("Expected a function for onProgress");
+    }
+
+    Napi::Promise promise = RunOnOwnThread<trt::BuildResult>(
+        env, "Engine.build",
+        [onnxPath, build, library, cancelled, progress]() {
+          std::function<void(const trt::BuildProgressEvent&)> onProgress;
+          if (progress) {
+            onProgress = [progress](const trt::BuildProgressEvent& event) {
+              auto* copy = new trt::BuildProgressEvent(event);
+              // Non-blocking: when JavaScript is slow to drain events, steps are dropped rather
+              // than TensorRT's build thread waiting for the event loop.
+              const napi_status status = progress->NonBlockingCall(
+                  copy, [](Napi::Env env, Napi::Function callback, trt::BuildProgressEvent* data) {
+                    std::unique_ptr<trt::BuildProgressEvent> owned(data);
+                    Napi::Object object = Napi::Object::New(env);
+                    object.Set("kind", ProgressKindName(owned->kind));
+                    object.Set("phase", owned->phase);
+                    object.Set("parentPhase", owned->parentPhase);
+                    object.Set("step", owned->step);
+                    object.Set("steps", owned->steps);
+                    callback.Call({object});
+                  });
+              if (status != napi_ok) delete copy;
+            };
+          }
+          struct ReleaseProgress {
+            std::shared_ptr<Napi::ThreadSafeFunction> progress;
+            ~ReleaseProgress() {
+              if (progress) progress->Release();
+            }
+          } release{progress};
+          auto tensorrt = trt::TensorRTLibrary::Get(library);
+          return trt::BuildFromOnnx(*tensorrt, onnxPath, build, onProgress, *cancelled);
+        },
+        [](Napi::Env env, trt::BuildResult& result) -> Napi::Value {
+          Napi::Object object = Napi::Object::New(env);
+          object.Set("plan", MoveToBuffer(env, std::move(result.plan)));
+          object.Set("timingCache", MoveToBuffer(env, std::move(result.timingCache)));
+          Napi::Array warnings = Napi::Array::New(env, result.warnings.size());
+          for (uint32_t i = 0; i < result.warnings.size(); ++i) warnings.Set(i, result.warnings[i]);
+          object.Set("warnings", warnings);
+          return object;
+        });
+
+    Napi::Object job = Napi::Object::New(env);
+    job.Set("promise", promise);
+    job.Set("cancel", Napi::Function::New(env, [cancelled](const Napi::CallbackInfo& info) {
+              cancelled->store(true);
+              return info.Env().Undefined();
+            }));
+    return job;
+  });
+}
+
+}  // namespace
+
+void RegisterBuilder(Napi::Env env, Napi::Object exports) {
+  exports.Set("buildEngine", Napi::Function::New(env, BuildEngine, "buildEngine"));
+}
+
+}  // namespace trt_node::napi

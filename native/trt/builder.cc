@@ -1,0 +1,192 @@
+#include "trt/builder.h"
+
+#include <cuda_runtime_api.h>
+
+#include "core/error.h"
+#include "trt/error_recorder.h"
+#include "trt/logger.h"
+
+namespace trt_node::trt {
+namespace {
+
+class ProgressMonitor final : public nvinfer1::IProgressMonitor {
+ public:
+  ProgressMonitor(const std::function<void(const BuildProgressEvent&)>& onProgress, const std::atomic<bool>& cancelled)
+      : onProgress_(onProgress), cancelled_(cancelled) {}
+
+  void phaseStart(char const* phaseName, char const* parentPhase, int32_t nbSteps) noexcept override {
+    emit({BuildProgressEvent::Kind::kPhaseStart, phaseName != nullptr ? phaseName : "",
+          parentPhase != nullptr ? parentPhase : "", 0, nbSteps});
+  }
+
+  bool stepComplete(char const* phaseName, int32_t step) noexcept override {
+    emit({BuildProgressEvent::Kind::kStep, phaseName != nullptr ? phaseName : "", "", step, 0});
+    // Returning false asks TensorRT to stop the build: how an AbortSignal reaches it.
+    return !cancelled_.load();
+  }
+
+  void phaseFinish(char const* phaseName) noexcept override {
+    emit({BuildProgressEvent::Kind::kPhaseFinish, phaseName != nullptr ? phaseName : "", "", 0, 0});
+  }
+
+ private:
+  void emit(const BuildProgressEvent& event) noexcept {
+    try {
+      if (onProgress_) onProgress_(event);
+    } catch (...) {
+      // Progress is best effort; it must never throw into TensorRT.
+    }
+  }
+
+  const std::function<void(const BuildProgressEvent&)>& onProgress_;
+  const std::atomic<bool>& cancelled_;
+};
+
+nvinfer1::Dims ToDims(const std::vector<int64_t>& shape) {
+  nvinfer1::Dims dims{};
+  if (shape.size() > static_cast<size_t>(nvinfer1::Dims::MAX_DIMS)) {
+    throw InvalidArgument("A profile shape has " + std::to_string(shape.size()) + " dimensions; TensorRT allows " +
+                              std::to_string(nvinfer1::Dims::MAX_DIMS),
+                          ErrorKind::kRange);
+  }
+  dims.nbDims = static_cast<int32_t>(shape.size());
+  for (size_t i = 0; i < shape.size(); ++i) dims.d[i] = shape[i];
+  return dims;
+}
+
+nvinfer1::HardwareCompatibilityLevel ToHardwareCompatibility(const std::string& name) {
+  if (name == "none") return nvinfer1::HardwareCompatibilityLevel::kNONE;
+  if (name == "ampere+") return nvinfer1::HardwareCompatibilityLevel::kAMPERE_PLUS;
+#if NV_TENSORRT_MAJOR > 10 || NV_TENSORRT_MINOR >= 16
+  if (name == "same-compute-capability") return nvinfer1::HardwareCompatibilityLevel::kSAME_COMPUTE_CAPABILITY;
+#endif
+  throw InvalidArgument("Hardware compatibility \"" + name + "\" is not supported by TensorRT " +
+                            std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR),
+                        ErrorKind::kRange);
+}
+
+std::string DescribeParserErrors(nvonnxparser::IParser& parser) {
+  std::string text;
+  for (int i = 0; i < parser.getNbErrors(); ++i) {
+    const nvonnxparser::IParserError* error = parser.getError(i);
+    if (error == nullptr) continue;
+    text += "\n  - node " + std::to_string(error->node());
+    const char* nodeName = error->nodeName();
+    const char* op = error->nodeOperator();
+    if (nodeName != nullptr && nodeName[0] != '\0') text += " (" + std::string(nodeName);
+    if (op != nullptr && op[0] != '\0')
+      text += std::string(nodeName != nullptr && nodeName[0] != '\0' ? ", " : " (") + "op " + op;
+    if ((nodeName != nullptr && nodeName[0] != '\0') || (op != nullptr && op[0] != '\0')) text += ")";
+    text += ": " + std::string(error->desc() != nullptr ? error->desc() : "unknown error");
+  }
+  return text;
+}
+
+}  // namespace
+
+BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath, const BuildOptions& options,
+                          const std::function<void(const BuildProgressEvent&)>& onProgress,
+                          const std::atomic<bool>& cancelled) {
+  const cudaError_t status = cudaSetDevice(options.device);
+  if (status != cudaSuccess) {
+    cudaGetLastError();
+    NativeError error(
+        status == cudaErrorInvalidDevice ? "ERR_INVALID_ARGUMENT" : "ERR_CUDA",
+        "Cannot build on CUDA device " + std::to_string(options.device) + ": " + cudaGetErrorString(status),
+        status == cudaErrorInvalidDevice ? ErrorKind::kRange : ErrorKind::kGeneric);
+    throw error.withCudaError(static_cast<int>(status), cudaGetErrorName(status));
+  }
+
+  Logger::Capture capture;
+  // Declaration order is destruction order reversed: recorders and the monitor outlive the objects
+  // that point at them; the builder outlives the network, config and parser created from it.
+  ErrorRecorder builderRecorder;
+  ErrorRecorder networkRecorder;
+  ProgressMonitor monitor(onProgress, cancelled);
+  Owned<nvinfer1::IBuilder> builder(library.createBuilder(Logger::Instance()));
+  builder->setErrorRecorder(&builderRecorder);
+
+#if NV_TENSORRT_MAJOR < 11
+  const uint32_t networkFlags = 1U << static_cast<uint32_t>(nvinfer1::NetworkDefinitionCreationFlag::kSTRONGLY_TYPED);
+#else
+  const uint32_t networkFlags = 0;  // every network is strongly typed in TensorRT 11
+#endif
+  Owned<nvinfer1::INetworkDefinition> network(builder->createNetworkV2(networkFlags));
+  if (!network)
+    throw TensorRTFailure("ERR_BUILD", "TensorRT could not create a network", builderRecorder, capture.messages());
+  network->setErrorRecorder(&networkRecorder);
+
+  Owned<nvonnxparser::IParser> parser(library.createOnnxParser(*network, Logger::Instance()));
+  if (!parser->parseFromFile(onnxPath.c_str(), static_cast<int>(Severity::kWARNING))) {
+    NativeError error("ERR_ONNX", "TensorRT's ONNX parser rejected " + onnxPath + ":" + DescribeParserErrors(*parser));
+    error.withTensorRT(std::nullopt, capture.messages());
+    throw error;
+  }
+  if (cancelled.load()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
+
+  Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
+  if (!config)
+    throw TensorRTFailure("ERR_BUILD", "TensorRT could not create a builder config", builderRecorder,
+                          capture.messages());
+  config->setProgressMonitor(&monitor);
+  // Detailed layer information lets the engine inspector confirm the requested precision was used.
+  config->setProfilingVerbosity(nvinfer1::ProfilingVerbosity::kDETAILED);
+  if (options.workspaceBytes) config->setMemoryPoolLimit(nvinfer1::MemoryPoolType::kWORKSPACE, *options.workspaceBytes);
+  if (options.optimizationLevel) config->setBuilderOptimizationLevel(*options.optimizationLevel);
+  if (options.maxAuxStreams) config->setMaxAuxStreams(*options.maxAuxStreams);
+  config->setHardwareCompatibilityLevel(ToHardwareCompatibility(options.hardwareCompatibility));
+  if (options.versionCompatible) config->setFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE);
+  if (options.excludeLeanRuntime) config->setFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
+
+  for (const auto& profileSpec : options.profiles) {
+    nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();
+    for (const auto& input : profileSpec) {
+      const bool ok =
+          profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kMIN, ToDims(input.min)) &&
+          profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kOPT, ToDims(input.opt)) &&
+          profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kMAX, ToDims(input.max));
+      if (!ok) {
+        NativeError error = TensorRTFailure(
+            "ERR_INVALID_ARGUMENT", "TensorRT refused the optimization profile of input \"" + input.input + "\"",
+            builderRecorder, capture.messages());
+        throw error;
+      }
+    }
+    if (config->addOptimizationProfile(profile) < 0) {
+      throw TensorRTFailure("ERR_INVALID_ARGUMENT", "TensorRT refused an optimization profile", builderRecorder,
+                            capture.messages());
+    }
+  }
+
+  BuildResult result;
+  Owned<nvinfer1::ITimingCache> timingCache(
+      config->createTimingCache(options.timingCache.data(), options.timingCache.size()));
+  if (!timingCache && !options.timingCache.empty()) {
+    // A corrupt or foreign timing cache costs build time, never the build: start a fresh one.
+    result.warnings.push_back(
+        "The timing cache could not be read (corrupt, or from another TensorRT version or GPU); a new one was started");
+    builderRecorder.clear();
+    timingCache.reset(config->createTimingCache(nullptr, 0));
+  }
+  if (timingCache) config->setTimingCache(*timingCache, false);
+
+  Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
+  if (cancelled.load()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
+  if (!plan || plan->size() == 0) {
+    throw TensorRTFailure("ERR_BUILD", "TensorRT could not build the engine", builderRecorder, capture.messages());
+  }
+  const char* planBytes = static_cast<const char*>(plan->data());
+  result.plan.assign(planBytes, planBytes + plan->size());
+
+  if (const nvinfer1::ITimingCache* used = config->getTimingCache()) {
+    Owned<nvinfer1::IHostMemory> serialized(used->serialize());
+    if (serialized) {
+      const char* bytes = static_cast<const char*>(serialized->data());
+      result.timingCache.assign(bytes, bytes + serialized->size());
+    }
+  }
+  for (const auto& message : capture.messages()) result.warnings.push_back(message);
+  return result;
+}
+
+}  // namespace trt_node::trt
