@@ -127,7 +127,10 @@ function validate(): ValidateFunction {
   return validator;
 }
 
-function describeSchemaErrors(errors: ErrorObject[]): string {
+/** The errors that say what is wrong: not the "or else it may be null" branches of nullable fields. */
+function describeSchemaErrors(allErrors: ErrorObject[]): string {
+  const nullBranch = (error: ErrorObject) => error.keyword === 'anyOf' || (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null');
+  const errors = allErrors.some((error) => !nullBranch(error)) ? allErrors.filter((error) => !nullBranch(error)) : allErrors;
   const shown = errors.slice(0, 3).map((error) => `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`);
   return `${shown.join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}`;
 }

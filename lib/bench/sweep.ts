@@ -5,6 +5,7 @@
  * before failing, and the sweep goes on with the next point.
  */
 import { measure, type MeasureOptions } from './driver.js';
+import type { IterationRecorder } from './iteration-recorder.js';
 import type { RunResult } from './results.js';
 import { buildRunResult, errorRecord } from './run-result.js';
 import type { BackendChoice, BenchTarget, BenchTargetFactory, Precision, SweepPoint, TargetDescription } from './target.js';
@@ -39,26 +40,34 @@ export function expandSweep(axes: SweepAxes): SweepPoint[] {
   return points;
 }
 
+export interface PointOutcome {
+  result: RunResult;
+  /** The iterations measured (for --export-times); null when nothing was measured. */
+  recorder: IterationRecorder | null;
+}
+
 export interface SweepRunOptions extends Omit<MeasureOptions, 'concurrency' | 'withPhases'> {
   percentiles: readonly number[];
-  /** Called after every point with the results so far (the CLI rewrites its JSON file here). */
-  onRun?: (result: RunResult, index: number, total: number) => void | Promise<void>;
+  /** Called after every point (the CLI prints the summary and rewrites its JSON file here). */
+  onRun?: (outcome: PointOutcome, index: number, total: number) => void | Promise<void>;
 }
 
 /** Runs one point: create, describe, measure, dispose; never throws, failures are in the result. */
-export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, options: SweepRunOptions): Promise<RunResult> {
+export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, options: SweepRunOptions): Promise<PointOutcome> {
   const base = { point, percentiles: options.percentiles, minIterations: options.minIterations, durationMs: options.durationMs };
   let target: BenchTarget;
   try {
     target = await factory(point);
   } catch (error) {
-    return buildRunResult({ ...base, target: null, measurement: null, error });
+    return { result: buildRunResult({ ...base, target: null, measurement: null, error }), recorder: null };
   }
   let description: TargetDescription | null = null;
   let result: RunResult;
+  let recorder: IterationRecorder | null = null;
   try {
     description = target.describe();
     const measurement = await measure(target, { ...options, concurrency: point.concurrency, withPhases: description.measuresPhases });
+    recorder = measurement.recorder.count > 0 ? measurement.recorder : null;
     result = buildRunResult({ ...base, target: description, measurement });
   } catch (error) {
     result = buildRunResult({ ...base, target: description, measurement: null, error });
@@ -68,15 +77,15 @@ export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, o
   } catch (error) {
     if (result.status === 'ok') result = { ...result, status: 'failed', error: errorRecord(error) };
   }
-  return result;
+  return { result, recorder };
 }
 
 export async function runSweep(factory: BenchTargetFactory, points: readonly SweepPoint[], options: SweepRunOptions): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (const [index, point] of points.entries()) {
-    const result = await runPoint(factory, point, options);
-    results.push(result);
-    await options.onRun?.(result, index, points.length);
+    const outcome = await runPoint(factory, point, options);
+    results.push(outcome.result);
+    await options.onRun?.(outcome, index, points.length);
   }
   return results;
 }
