@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import type { Capabilities } from '../capabilities.js';
 
 export interface GpuEnvironment {
@@ -21,7 +21,18 @@ export interface GpuEnvironment {
 }
 
 export interface BenchEnvironment {
-  host: { hostname: string; platform: string; arch: string; osRelease: string; cpuModel: string; cpuCores: number; memoryBytes: number; glibc: string | null };
+  host: {
+    hostname: string;
+    platform: string;
+    arch: string;
+    osRelease: string;
+    cpuModel: string;
+    cpuCores: number;
+    memoryBytes: number;
+    glibc: string | null;
+    /** 1, 5 and 15 minute load averages when the environment was taken: a busy host explains noisy numbers. */
+    loadAverage: number[];
+  };
   node: { version: string; napiVersion: number; v8: string };
   /** Versions of tensorrt-node and of what its backends are made of; null when not installed. */
   packages: { 'tensorrt-node': string; 'onnxruntime-node': string | null };
@@ -68,6 +79,7 @@ export function environmentFrom(caps: Capabilities): BenchEnvironment {
       cpuCores: cpuList.length,
       memoryBytes: totalmem(),
       glibc: caps.host.glibc,
+      loadAverage: loadavg(),
     },
     node: { version: process.version, napiVersion: Number(process.versions.napi), v8: process.versions.v8 },
     packages: { 'tensorrt-node': caps.package.version, 'onnxruntime-node': caps.backends.cpu.version ?? onnxRuntimeVersion() },

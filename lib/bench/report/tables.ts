@@ -79,7 +79,7 @@ export function environmentTable(model: ReportModel): Table {
         file,
         results.createdAt,
         environment.host.hostname,
-        `${environment.host.cpuModel} (${environment.host.cpuCores} cores)`,
+        `${environment.host.cpuModel} (${environment.host.cpuCores} cores, load ${environment.host.loadAverage.map((load) => load.toFixed(2)).join(' ')})`,
         gpus || 'none',
         environment.driver.version ?? 'none',
         `${environment.cuda.runtimeVersion ?? dash} / ${environment.cuda.driverVersion ?? dash}`,
