@@ -17,7 +17,7 @@ async function realResults(folder: string): Promise<BenchResultsFile> {
   // A model path for the seam to receive; the injected cpu-workload factory never reads it.
   const model = join(folder, 'stand-in.onnx');
   writeFileSync(model, 'bytes hashed into the results, never parsed');
-  const options = parseBenchOptions({ backend: 'cpu', batch: '1,2', warmup: '0ms', iterations: '20', trtexec: [join(fixtures, 'trtexec-10.log'), join(fixtures, 'exportTimes-10.json')] }, [model]);
+  const options = parseBenchOptions({ backend: 'cpu', batch: '1,2', warmup: '0ms', iterations: '20', 'export-times': join(folder, 'times'), trtexec: [join(fixtures, 'trtexec-10.log'), join(fixtures, 'exportTimes-10.json')] }, [model]);
   const outcome = await runBench(options, { capabilities: capabilitiesWithoutGpu(), factoryFor: () => workloadFactory(), write: () => {} });
   return outcome.results;
 }
@@ -40,6 +40,11 @@ describe('bench results schema', () => {
     expect(loaded.model!.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(loaded.environment.gpus).toEqual([]);
     expect(loaded.environment.tensorrt.version).toBeNull();
+    // --export-times: one trtexec-format array per run; without phases only latencyMs is known
+    const times = JSON.parse(readFileSync(join(folder, 'times', 'cpu-fp32-b2-c1.json'), 'utf8')) as Record<string, number>[];
+    expect(times).toHaveLength(20);
+    expect(Object.keys(times[0]!)).toEqual(['latencyMs']);
+    expect(times.every((record) => record.latencyMs! > 0)).toBe(true);
   });
 
   it('BAD CALL - a file of another schema version is refused, naming the file', async () => {
