@@ -1,0 +1,96 @@
+/**
+ * Charts as SVG strings, drawn by Apache ECharts' server-side renderer (no DOM, no browser, no
+ * scripts in the output): `init(null, null, { renderer: 'svg', ssr: true })` + renderToSVGString().
+ * Only the parts used are registered, so loading stays quick; the module is imported lazily by the
+ * report so that nothing else pays for it.
+ */
+import * as echarts from 'echarts/core';
+import { LineChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TitleComponent } from 'echarts/components';
+import { SVGRenderer } from 'echarts/renderers';
+import { latencyPercentile, seriesLabel, type ReportModel, type ReportRow } from './model.js';
+
+echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, SVGRenderer]);
+
+export interface Chart {
+  title: string;
+  svg: string;
+}
+
+const WIDTH = 760;
+const HEIGHT = 380;
+
+interface Series {
+  name: string;
+  points: [string, number][];
+}
+
+function renderLineChart(title: string, xName: string, yName: string, categories: string[], series: Series[]): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
+  try {
+    chart.setOption({
+      animation: false,
+      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
+      legend: { type: 'plain', bottom: 0, textStyle: { fontSize: 11 } },
+      grid: { left: 70, right: 30, top: 50, bottom: 40 + 18 * Math.ceil(series.length / 3) },
+      xAxis: { type: 'category', name: xName, nameLocation: 'middle', nameGap: 28, data: categories },
+      yAxis: { type: 'value', name: yName, nameLocation: 'middle', nameGap: 52, scale: false },
+      series: series.map((entry) => ({ name: entry.name, type: 'line', symbolSize: 7, data: categories.map((category) => entry.points.find(([x]) => x === category)?.[1] ?? null), connectNulls: true })),
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
+
+const numericSort = (values: number[]) => [...new Set(values)].sort((a, b) => a - b);
+
+/**
+ * Latency percentiles against batch size, one chart per host/device/backend/precision, at the
+ * lowest concurrency measured (where latency means most).
+ */
+export function latencyVsBatchCharts(model: ReportModel): Chart[] {
+  const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
+  const measured = model.rows.filter((row) => row.run.metrics !== null && row.batch !== null);
+  const charts: Chart[] = [];
+  for (const rows of groupBy(measured, (row) => seriesLabel(row, true)).values()) {
+    const lowest = Math.min(...rows.map((row) => row.concurrency ?? 1));
+    const atLowest = rows.filter((row) => (row.concurrency ?? 1) === lowest);
+    const batches = numericSort(atLowest.map((row) => row.batch!)).map(String);
+    const byBatch = (batch: string) => atLowest.find((row) => String(row.batch) === batch);
+    const series: Series[] = [{ name: 'median', points: batches.map((batch) => [batch, byBatch(batch)!.medianMs!]) }];
+    for (const percentile of model.percentiles) {
+      const points = batches.flatMap((batch): [string, number][] => {
+        const value = latencyPercentile(byBatch(batch)!, percentile);
+        return value === null ? [] : [[batch, value]];
+      });
+      if (points.length > 0) series.push({ name: `p${percentile}`, points });
+    }
+    const title = `Latency vs batch size: ${seriesLabel(rows[0]!, multipleHosts)} (concurrency ${lowest})`;
+    charts.push({ title, svg: renderLineChart(title, 'batch size', 'latency (ms)', batches, series) });
+  }
+  return charts;
+}
+
+/** Throughput against concurrency, one chart per batch size, one line per host/device/backend/precision. */
+export function throughputVsConcurrencyCharts(model: ReportModel): Chart[] {
+  const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
+  const measured = model.rows.filter((row) => row.qps !== null && row.concurrency !== null && row.run.source === 'tensorrt-node');
+  const charts: Chart[] = [];
+  for (const [batchKey, rows] of groupBy(measured, (row) => String(row.batch ?? '?'))) {
+    const concurrencies = numericSort(rows.map((row) => row.concurrency!)).map(String);
+    const series: Series[] = [...groupBy(rows, (row) => seriesLabel(row, multipleHosts))].map(([name, group]) => ({
+      name,
+      points: group.map((row: ReportRow): [string, number] => [String(row.concurrency), row.samplesPerSecond ?? row.qps!]),
+    }));
+    const title = `Throughput vs concurrency (batch ${batchKey})`;
+    charts.push({ title, svg: renderLineChart(title, 'requests in flight', 'samples / s', concurrencies, series) });
+  }
+  return charts;
+}

@@ -1,0 +1,87 @@
+/**
+ * The warnings trtexec prints after its performance summary (samples/common/sampleReporting.cpp,
+ * printEpilog), with the same thresholds, plus one trtexec has no need for: the JS event loop was
+ * delayed during the run, so latencies seen from JS include waiting for it, and a service doing the
+ * same would stall every other request meanwhile.
+ */
+import type { MetricSummary } from './statistics.js';
+
+export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay';
+
+export interface BenchWarning {
+  code: BenchWarningCode;
+  /** What trtexec would print: the finding, then what may help, one line each. */
+  message: string;
+}
+
+/** trtexec: enqueue-bound when the median enqueue time exceeds 0.8 x the median GPU compute time. */
+export const ENQUEUE_BOUND_RATIO = 0.8;
+/** trtexec: unstable when the GPU compute time's coefficient of variation exceeds 2.5%. */
+export const UNSTABLE_COEFFICIENT_OF_VARIATION_PERCENT = 2.5;
+/**
+ * Event-loop delay p99 above which the loop counts as delayed. 10 ms is where a Node service starts
+ * to miss timers and stall sockets visibly, and well above what a healthy loop shows (well under
+ * 1 ms); a synchronous inference call blocks the loop for its whole duration and crosses it.
+ */
+export const EVENT_LOOP_DELAY_P99_MS = 10;
+
+export interface WarningInputs {
+  latency: MetricSummary;
+  enqueue?: MetricSummary;
+  h2d?: MetricSummary;
+  compute?: MetricSummary;
+  d2h?: MetricSummary;
+  /** Requests in flight at once (trtexec: inference streams). */
+  concurrency: number;
+  /** Event-loop delay during the measurement, when it was monitored. */
+  eventLoopDelay?: { p99Ms: number; maxMs: number } | null;
+}
+
+function formatNumber(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value);
+}
+
+export function detectWarnings(inputs: WarningInputs): BenchWarning[] {
+  const warnings: BenchWarning[] = [];
+  const { enqueue, h2d, compute, d2h } = inputs;
+  if (enqueue && compute && enqueue.median > ENQUEUE_BOUND_RATIO * compute.median) {
+    warnings.push({
+      code: 'enqueue-bound',
+      message: '* Throughput may be bound by Enqueue Time rather than GPU Compute and the GPU may be under-utilized.\n  If CUDA graphs are off (--cuda-graph off), turning them on may increase throughput.',
+    });
+  }
+  if (h2d && compute && h2d.median >= compute.median) {
+    warnings.push({
+      code: 'h2d-bound',
+      message: '* Throughput may be bound by host-to-device transfers for the inputs rather than GPU Compute and the GPU may be under-utilized.\n  Keeping inputs on the GPU, or --transfers off to measure without them, may increase throughput.',
+    });
+  }
+  if (d2h && compute && d2h.median >= compute.median) {
+    warnings.push({
+      code: 'd2h-bound',
+      message: '* Throughput may be bound by device-to-host transfers for the outputs rather than GPU Compute and the GPU may be under-utilized.\n  Keeping outputs on the GPU, or --transfers off to measure without them, may increase throughput.',
+    });
+  }
+  // Without GPU phases (the cpu backend) the latency is the compute time there is.
+  const stability = compute ?? inputs.latency;
+  const variation = stability.coefficientOfVariation;
+  if (variation !== null && variation > UNSTABLE_COEFFICIENT_OF_VARIATION_PERCENT) {
+    const what = compute ? 'GPU compute time' : 'Latency';
+    const hint = compute ? 'If not already in use, locking GPU clock frequency may improve the stability.' : 'Other processes on this host, CPU frequency scaling or garbage collection may be the cause; pinning the process or a quieter host may improve the stability.';
+    warnings.push({ code: 'unstable', message: `* ${what} is unstable, with coefficient of variance = ${formatNumber(variation)}%.\n  ${hint}` });
+  }
+  if (inputs.concurrency > 1) {
+    warnings.push({
+      code: 'multiple-streams',
+      message: `* Multiple requests are in flight (concurrency ${inputs.concurrency}). Latencies may not be accurate since inferences may run in parallel.\n  Please use "Throughput" as the performance metric instead.`,
+    });
+  }
+  const delay = inputs.eventLoopDelay;
+  if (delay && delay.p99Ms > EVENT_LOOP_DELAY_P99_MS) {
+    warnings.push({
+      code: 'event-loop-delay',
+      message: `* The event loop was delayed (p99 ${formatNumber(delay.p99Ms)} ms, max ${formatNumber(delay.maxMs)} ms): work ran synchronously on the JS thread, so latencies seen from JS include waiting for it and a service would stall meanwhile.\n  A backend that runs requests off the event loop (tensorrt) avoids this.`,
+    });
+  }
+  return warnings;
+}

@@ -1,0 +1,53 @@
+import { capabilities } from '../../capabilities.js';
+import { runBench } from '../../bench/bench-run.js';
+import { parseBenchOptions, type BenchOptionValues } from '../../bench/options.js';
+import type { Command } from '../command.js';
+
+const HELP = `  <model>                       an .onnx model or a serialized engine (.engine, .plan, .trt)
+  --backend auto|tensorrt|cpu   backends to run, comma-separated (default auto: tensorrt where usable, else cpu)
+  --precision fp32,fp16,int8    precisions to sweep (default fp32)
+  --batch 1,8,32                batch sizes to sweep (default 1)
+  --concurrency 1,4,16          requests in flight to sweep (default 1)
+  --device 0|all|0,1            CUDA devices to run on, one after the other (default 0; ignored by cpu)
+  --warmup 200ms                warm-up before each run (default 200ms; units ms, s, m)
+  --duration 3s                 measure at least this long (default 3s; 0 with --iterations bounds by count)
+  --iterations N                measure at least N requests (default 10; alone, exactly N requests)
+  --percentile 90,95,99,99.9    latency percentiles to report, nearest rank as trtexec (default 90,95,99,99.9)
+  --cuda-graph on|off           tensorrt: replay CUDA graphs (default on)
+  --transfers on|off            tensorrt: include host<->device copies (default on: the path a service takes)
+  --batcher                     send requests through the dynamic batcher
+  --json out.json               write the results (rewritten after every run, so partial results survive)
+  --export-times dir            write each run's iterations as trtexec --exportTimes JSON into dir
+  --trtexec file                import a trtexec run (its --exportTimes JSON or its log); repeatable
+
+Every combination of the sweep options runs in turn. Without a model, --trtexec files are imported alone.`;
+
+export const benchCommand: Command<BenchOptionValues> = {
+  name: 'bench',
+  summary: 'Benchmark a model like trtexec (latency percentiles, throughput, event-loop delay) over a sweep of options',
+  usage: 'bench <model> [--backend auto|tensorrt|cpu] [--precision fp32,fp16,int8] [--batch 1,8,32] [--concurrency 1,4,16] [--device 0|all] [--warmup 200ms] [--duration 3s] [--iterations N] [--percentile 90,95,99,99.9] [--cuda-graph on|off] [--transfers on|off] [--batcher] [--json out.json] [--export-times dir] [--trtexec file]',
+  help: HELP,
+  positionals: true,
+  options: {
+    backend: { type: 'string' },
+    precision: { type: 'string' },
+    batch: { type: 'string' },
+    concurrency: { type: 'string' },
+    device: { type: 'string' },
+    warmup: { type: 'string' },
+    duration: { type: 'string' },
+    iterations: { type: 'string' },
+    percentile: { type: 'string' },
+    'cuda-graph': { type: 'string' },
+    transfers: { type: 'string' },
+    batcher: { type: 'boolean' },
+    json: { type: 'string' },
+    'export-times': { type: 'string' },
+    trtexec: { type: 'string', multiple: true },
+  },
+  async run(values, positionals, { stdout }) {
+    const options = parseBenchOptions(values, positionals);
+    const outcome = await runBench(options, { capabilities: await capabilities(), write: (text) => stdout.write(text), command: ['bench', ...process.argv.slice(3)] });
+    return outcome.allSucceeded ? 0 : 1;
+  },
+};

@@ -1,0 +1,86 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArgumentRangeError, ErrorCode } from '../../lib/errors.js';
+import { environmentFrom } from '../../lib/bench/environment.js';
+import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, serializeResults, type BenchResultsFile, type RunResult } from '../../lib/bench/results.js';
+import { buildReport } from '../../lib/bench/report/index.js';
+import { buildReportModel } from '../../lib/bench/report/model.js';
+import { runSweep } from '../../lib/bench/sweep.js';
+import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
+import { packageRoot } from '../../lib/native.js';
+import { expectErrorSync } from '../helpers/expect-error.js';
+import { capabilitiesWithoutGpu, workloadFactory } from '../helpers/bench.js';
+
+const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');
+
+function resultsFile(runs: RunResult[], hostname = 'bench-host'): BenchResultsFile {
+  const environment = environmentFrom(capabilitiesWithoutGpu());
+  environment.host.hostname = hostname;
+  return { schema: RESULTS_SCHEMA_ID, schemaVersion: RESULTS_SCHEMA_VERSION, createdAt: new Date().toISOString(), tool: { name: 'tensorrt-node', version: '0.1.0', command: [] }, environment, model: null, options: {}, overhead: null, runs };
+}
+
+async function workloadRuns(stepsPerSample: number): Promise<RunResult[]> {
+  const point = { backend: 'cpu' as const, precision: 'fp32' as const, device: null, cudaGraph: true, transfers: true, batcher: false };
+  const points = [1, 4].flatMap((batch) => [1, 2].map((concurrency) => ({ ...point, batch, concurrency })));
+  return runSweep(workloadFactory(stepsPerSample), points, { warmupMs: 0, durationMs: 0, minIterations: 30, percentiles: [90, 99, 99.9] });
+}
+
+describe('bench report', () => {
+  it('merges files into one comparison with ratios against the first run of each group', async () => {
+    const light = resultsFile(await workloadRuns(1000), 'host-a');
+    const heavy = resultsFile(await workloadRuns(3000), 'host-b');
+    const model = buildReportModel([{ file: 'a.json', results: light }, { file: 'b.json', results: heavy }]);
+    expect(model.rows).toHaveLength(8);
+    expect(model.percentiles).toEqual([90, 99, 99.9]);
+    const [first, , , , fifth] = model.rows;
+    expect(first!.baseline).toBeNull();
+    expect(fifth!.baseline).toBe(first);
+    expect(fifth!.throughputRatio).toBeCloseTo(fifth!.qps! / first!.qps!, 12);
+    expect(fifth!.latencyRatio).toBeCloseTo(fifth!.medianMs! / first!.medianMs!, 12);
+
+    const flipped = buildReportModel([{ file: 'a.json', results: light }, { file: 'b.json', results: heavy }], 'host=host-b');
+    expect(flipped.rows[0]!.baseline).toBe(flipped.rows[4]);
+    expect(flipped.rows[4]!.baseline).toBeNull();
+  });
+
+  it('pairs a trtexec run with a tensorrt-node run of the same engine to show the overhead', () => {
+    // Constructed input for the pairing arithmetic: the log import relabelled as a tensorrt-node run.
+    const trtexec = importTrtexecFile(join(fixtures, 'exportTimes-10.json'));
+    const node = { ...importTrtexecFile(join(fixtures, 'trtexec-10.log')), source: 'tensorrt-node' as const };
+    node.target = { ...node.target!, backend: 'tensorrt' };
+    const model = buildReportModel([{ file: 'x.json', results: resultsFile([trtexec, node]) }]);
+    expect(model.trtexec).toHaveLength(1);
+    expect(model.trtexec[0]!.medianOverheadMs).toBeCloseTo(2.16187 - 0.925, 9);
+    expect(model.trtexec[0]!.medianRatio).toBeCloseTo(2.16187 / 0.925, 9);
+    expect(model.unpairedTrtexec).toEqual([]);
+  });
+
+  it('writes HTML with tables and inline SVG charts and no scripts or external resources, and Markdown tables', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'bench-report-'));
+    const file = join(folder, 'results.json');
+    writeFileSync(file, serializeResults(resultsFile([importTrtexecFile(join(fixtures, 'trtexec-10.log')), ...(await workloadRuns(1000))])));
+    const { html, markdown } = await buildReport([file], { html: true, markdown: true, title: 'Report <test>' });
+    expect(html).toContain('<title>Report &lt;test&gt;</title>');
+    expect(html).toContain('<table class="report-table">');
+    expect(html).toContain('<section id="latency-vs-batch">');
+    expect(html).toContain('<section id="throughput-vs-concurrency">');
+    // one latency chart per device/backend/precision (trtexec on the A100, cpu-workload), one throughput chart per batch
+    expect(html!.match(/<figure class="chart"/g)).toHaveLength(4);
+    expect(html!.match(/<svg /g)).toHaveLength(4);
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|url\((?!#)/i);
+    expect(html!.replace(/http:\/\/www\.w3\.org\/[^"]*/g, '')).not.toMatch(/https?:\/\//);
+    expect(markdown).toContain('## Runs compared');
+    expect(markdown).toContain('| # | Device | Backend | Precision | Batch | Concurrency | Throughput (qps) | Samples/s | Latency median (ms) | p90 (ms) | p95 (ms) | p99 (ms) | p99.9 (ms) | GPU compute median (ms) | Throughput vs baseline | Latency vs baseline | Status |');
+    expect(markdown).toContain('| 1 | NVIDIA A100-SXM4-40GB | trtexec | - | 8 | 1 | 461.57 | 3692.56 | 2.16187 | 2.17358 | 2.17773 | 2.2229 | - | 1.73462 | baseline | baseline | ok, 1 warning |');
+    expect(markdown).toContain('## Environments');
+    expect(markdown).toContain('#1 trtexec: no tensorrt-node run on the tensorrt backend of the same engine at batch 8 to compare with');
+  });
+
+  it('BAD CALL - a baseline that matches no run, or is malformed', async () => {
+    const results = resultsFile(await workloadRuns(500));
+    expectErrorSync(() => buildReportModel([{ file: 'a.json', results }], 'backend=tensorrt'), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, /^Expected a --baseline that matches at least one run but received "backend=tensorrt" of type string \(backends: cpu-workload; precisions: fp32; devices: .+; hosts: bench-host\)$/);
+    expectErrorSync(() => buildReportModel([{ file: 'a.json', results }], 'gpu'), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, 'Expected key=value conditions with keys host, device, backend, precision, source, file, model for --baseline but received "gpu" of type string');
+  });
+});
