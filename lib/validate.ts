@@ -144,6 +144,7 @@ export function closestMatch(word: string, known: readonly string[]): string | u
       bestDistance = distance;
     }
   }
-  const tolerance = Math.max(2, Math.floor(word.length / 3));
+  // Short words get one edit ("fp8" is not a typo of "fp32"); longer ones a third of their length, at least two ("imgs" -> "images").
+  const tolerance = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
   return bestDistance <= tolerance ? best : undefined;
 }
