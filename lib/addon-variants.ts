@@ -81,7 +81,9 @@ function describeTensorRT(found: FoundTensorRT): string {
 }
 
 function ineligibility(variant: AddonVariant, host: HostFacts, requested: string | undefined): string | null {
-  if (requested && variant.id !== requested) return `not the variant TENSORRT_NODE_VARIANT=${requested} asks for`;
+  // A variant named explicitly is tried whatever the host checks say: they can be wrong (a Jetson
+  // container without /etc/nv_tegra_release, a driver the files do not describe).
+  if (requested) return variant.id === requested ? null : `not the variant TENSORRT_NODE_VARIANT=${requested} asks for`;
   if (variant.libc && variant.libc !== host.libc) return `built for ${variant.libc}, but this host uses ${host.libc}`;
   const onJetson = host.driver.tegraRelease !== null;
   if (variant.tegra && !onJetson) return 'built for Jetson (Tegra) hosts, and this is not one';
@@ -122,6 +124,7 @@ export function rankVariants(variants: readonly AddonVariant[], host: HostFacts,
   const scored = variants.map((variant) => {
     const problem = ineligibility(variant, host, requested);
     if (problem) return { variant, eligible: false, reason: problem, score: -1 };
+    if (requested) return { variant, eligible: true, reason: `named by TENSORRT_NODE_VARIANT=${requested}`, score: 3 };
     const fit = tensorrtFit(variant, host);
     const cuda = variant.cudaMajor === null ? 'built without CUDA' : host.driver.maxCudaMajor === null ? `CUDA ${variant.cudaMajor} (no NVIDIA driver found to check against)` : `CUDA ${variant.cudaMajor} (the driver supports up to ${host.driver.maxCudaMajor})`;
     return { variant, eligible: true, reason: `${fit.reason}; ${cuda}`, score: fit.score };

@@ -61,7 +61,11 @@ export function cudaMajorForTegra(release: string): number {
 
 export function readNvidiaDriver(read: ReadText = readText): DriverInfo {
   const tegra = read('/etc/nv_tegra_release');
-  const tegraRelease = tegra === null ? null : parseTegraRelease(tegra);
+  let tegraRelease = tegra === null ? null : parseTegraRelease(tegra);
+  // Jetson containers often lack /etc/nv_tegra_release, but the device tree still names the SoC:
+  // tegra264 is Thor (JetPack 7, CUDA 13), earlier ones (tegra234 Orin) run JetPack 6 at best.
+  const compatible = tegraRelease === null ? (read('/proc/device-tree/compatible') ?? '') : '';
+  if (compatible.includes('nvidia,tegra')) tegraRelease = compatible.includes('nvidia,tegra264') ? '38.0' : '36.0';
   const proc = read('/proc/driver/nvidia/version');
   const version = proc === null ? null : parseDriverVersion(proc);
   if (version) {
