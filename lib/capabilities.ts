@@ -3,7 +3,7 @@
  * problem found. `tensorrt-node doctor` prints it; InferenceSession's `backend: 'auto'` reads it.
  */
 import { createRequire } from 'node:module';
-import { tryLoadAddon, packageVersion, type BuildInfo, type LibraryAttempt } from './native.js';
+import { tryLoadAddon, packageVersion, type BuildInfo, type CandidateOutcome, type LibraryAttempt } from './native.js';
 import { NativeLoadError } from './errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
 import { glibcVersion } from './system/glibc.js';
@@ -30,9 +30,13 @@ export interface Capabilities {
   addon: {
     loaded: boolean;
     path: string | null;
+    /** The prebuilt variant loaded ("cuda13-trt11"), null for a source build or no addon. */
+    variant: string | null;
     version: string | null;
     napiVersion: number | null;
     build: BuildInfo | null;
+    /** Every binary the loader considered, best first, with what became of it and why. */
+    candidates: CandidateOutcome[];
     error: { message: string; attempts: { path: string; error: string }[] } | null;
   };
   cuda: {
@@ -109,9 +113,11 @@ export async function capabilities(options: CapabilitiesOptions = {}): Promise<C
     addon: {
       loaded: addon !== null,
       path: loaded instanceof NativeLoadError ? null : loaded.path,
+      variant: loaded instanceof NativeLoadError ? null : (loaded.candidates.find((candidate) => candidate.status === 'loaded')?.variant ?? null),
       version: addon?.addonVersion ?? null,
       napiVersion: build?.napiVersion ?? null,
       build,
+      candidates: loaded instanceof NativeLoadError ? ((loaded.details?.candidates as CandidateOutcome[] | undefined) ?? []) : loaded.candidates,
       error: loaded instanceof NativeLoadError ? { message: loaded.message, attempts: loaded.attempts } : null,
     },
     cuda: { compiled: build?.cuda.compiled ?? false, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null },
@@ -132,7 +138,11 @@ export async function capabilities(options: CapabilitiesOptions = {}): Promise<C
   };
 
   if (!addon) {
-    problems.push({ area: 'addon', message: 'The native addon is not loaded, so neither CUDA nor TensorRT can be used.', fix: 'Run `npm rebuild tensorrt-node` (needs cmake >= 3.24, a C++20 compiler and the CUDA toolkit); the attempts are listed under addon.error.' });
+    problems.push({
+      area: 'addon',
+      message: 'The native addon is not loaded, so neither CUDA nor TensorRT can be used.',
+      fix: 'Build it from source: npm >= 11.19 skips dependency install scripts unless approved, so run `npm install-scripts approve tensorrt-node` (or add "allowScripts": {"tensorrt-node": true} to package.json), then `npm rebuild tensorrt-node` (needs cmake >= 3.24, a C++20 compiler and the CUDA toolkit). Every binary tried is listed under addon.candidates.',
+    });
   } else if (!build?.cuda.compiled) {
     problems.push({ area: 'cuda', message: `The addon was built without CUDA: ${build?.cuda.missingReason ?? 'unknown reason'}.`, fix: 'Install the CUDA toolkit 12.x or 13.x (nvcc on PATH), unset TENSORRT_NODE_DISABLE_CUDA, then run `npm rebuild tensorrt-node`.' });
   }

@@ -8,10 +8,11 @@
 // Headers of releases before 10.16 lack NvOnnxParser.h: set TENSORRT_PARSER_INCLUDE_DIR to a 10.16
 // include folder (or keep one under .deps/, which is found automatically).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { projectRoot, run } from './lib/process.mjs';
+import { tensorrtHeaderVersion } from './lib/tensorrt-headers.mjs';
 
 function fail(message) {
   console.error(`check:tensorrt: ${message}`);
@@ -26,12 +27,7 @@ if (!includeDir) {
 }
 if (!existsSync(join(includeDir, 'NvInfer.h'))) fail(`no NvInfer.h in ${includeDir}`);
 
-function headerVersion(dir) {
-  const text = readFileSync(join(dir, 'NvInferVersion.h'), 'utf8');
-  const part = (name) => (text.match(new RegExp(`#define\\s+TRT_${name}_ENTERPRISE\\s+(\\d+)`)) ??
-    text.match(new RegExp(`#define\\s+NV_TENSORRT_${name}\\s+(\\d+)`)))?.[1] ?? '0';
-  return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
-}
+const headerVersion = tensorrtHeaderVersion;
 const version = headerVersion(includeDir);
 
 const env = { ...process.env, TENSORRT_INCLUDE_DIR: includeDir };

@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CudaError, NativeLoadError, TensorRTError, TensorRTNodeError } from '../../lib/errors.js';
-import { addonCandidates, loadAddonFrom, packageVersion } from '../../lib/native.js';
+import { addonCandidates, loadAddonFrom, packageVersion, tryLoadAddon } from '../../lib/native.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, addonLoadError, cudaCompiled, cudaProbe, hasNoDriver } from '../helpers/machine.js';
 
@@ -55,10 +55,40 @@ describe.skipIf(addon === null)('native addon', () => {
 });
 
 describe('addon loader', () => {
-  it('lists build/Release, build/Debug and the platform prebuilds, or only an explicit TENSORRT_NODE_ADDON', () => {
-    const candidates = addonCandidates('/pkg', {});
-    expect(candidates.slice(0, 2)).toEqual(['/pkg/build/Release/tensorrt_node.node', '/pkg/build/Debug/tensorrt_node.node']);
-    expect(addonCandidates('/pkg', { TENSORRT_NODE_ADDON: '/x/y.node' })).toEqual(['/x/y.node']);
+  const noHost = () => ({ libc: 'glibc' as const, driver: { version: null, maxCudaMajor: null, tegraRelease: null, source: 'test' }, tensorrt: [] });
+
+  it('lists the source build, then the ranked prebuilds; TENSORRT_NODE_ADDON alone when set', () => {
+    const candidates = addonCandidates('/pkg', {}, noHost);
+    expect(candidates).toEqual([{ path: '/pkg/build/Release/tensorrt_node.node', source: 'source build', variant: null, eligible: true, reason: 'a source build of this install comes before prebuilt binaries' }]);
+    expect(addonCandidates('/pkg', { TENSORRT_NODE_ADDON: '/x/y.node' }, noHost)).toEqual([{ path: '/x/y.node', source: 'TENSORRT_NODE_ADDON', variant: null, eligible: true, reason: 'named by TENSORRT_NODE_ADDON' }]);
+  });
+
+  it('ranks prebuilt variants from prebuilds/<platform>-<arch>, and TENSORRT_NODE_VARIANT skips the source build', () => {
+    const root = mkdtempSync(join(tmpdir(), 'pkg-'));
+    const folder = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+    mkdirSync(folder, { recursive: true });
+    for (const name of ['tensorrt-node.napi.cuda12.trt10.glibc.node', 'tensorrt-node.napi.cuda13.trt11.glibc.node', 'notes.txt']) writeFileSync(join(folder, name), '');
+    const trt10Host = () => ({ ...noHost(), tensorrt: [{ major: 10, path: '/usr/lib/libnvinfer.so.10', source: 'test' }] });
+    expect(addonCandidates(root, {}, trt10Host).map((candidate) => candidate.variant ?? candidate.source)).toEqual(['source build', 'cuda12-trt10', 'cuda13-trt11']);
+    const pinned = addonCandidates(root, { TENSORRT_NODE_VARIANT: 'cuda13-trt11' }, trt10Host);
+    expect(pinned.map((candidate) => [candidate.variant ?? candidate.source, candidate.eligible])).toEqual([['source build', false], ['cuda13-trt11', true], ['cuda12-trt10', false]]);
+  });
+
+  it.skipIf(addon === null)('records why each candidate was or was not loaded', () => {
+    const { path } = tryLoadAddon() as { path: string };
+    const result = loadAddonFrom([
+      { path: '/nowhere/tensorrt_node.node', source: 'source build', variant: null, eligible: true, reason: 'first' },
+      { path: '/x/tensorrt-node.napi.cuda13.trt11.glibc.node', source: 'prebuild', variant: 'cuda13-trt11', eligible: false, reason: 'needs a newer driver' },
+      { path, source: 'prebuild', variant: 'cuda13', eligible: true, reason: 'best fit' },
+      { path, source: 'prebuild', variant: 'cuda12', eligible: true, reason: 'second best' },
+    ]);
+    expect(result.path).toBe(path);
+    expect(result.candidates.map((candidate) => [candidate.status, candidate.outcome])).toEqual([
+      ['missing', 'not found'],
+      ['skipped', 'needs a newer driver'],
+      ['loaded', 'best fit'],
+      ['not-tried', 'ranks below the loaded binary'],
+    ]);
   });
 
   it('BAD CALL - nothing loadable: NativeLoadError lists every attempt and the fixes', () => {
@@ -66,13 +96,17 @@ describe('addon loader', () => {
     const notAnAddon = join(folder, 'broken.node');
     writeFileSync(notAnAddon, 'not an ELF file');
     const missing = join(folder, 'missing.node');
-    const error = expectErrorSync(() => loadAddonFrom([missing, notAnAddon]), NativeLoadError, 'ERR_NATIVE_LOAD', /^The tensorrt-node native addon could not be loaded\. Tried:/) as NativeLoadError;
-    expect(error.attempts).toHaveLength(2);
+    const skipped = { path: join(folder, 'tensorrt-node.napi.cuda13.glibc.node'), source: 'prebuild' as const, variant: 'cuda13', eligible: false, reason: 'built for glibc, but this host uses musl' };
+    const error = expectErrorSync(() => loadAddonFrom([missing, notAnAddon, skipped]), NativeLoadError, 'ERR_NATIVE_LOAD', /^The tensorrt-node native addon could not be loaded\. Tried:/) as NativeLoadError;
+    expect(error.attempts).toHaveLength(3);
     expect(error.attempts[0]).toEqual({ path: missing, error: 'not found' });
     expect(error.attempts[1]!.path).toBe(notAnAddon);
     expect(error.attempts[1]!.error).toMatch(/invalid ELF header|file too short/);
+    expect(error.attempts[2]).toEqual({ path: skipped.path, error: 'skipped: built for glibc, but this host uses musl' });
     expect(error.message).toContain('npm rebuild tensorrt-node');
+    expect(error.message).toContain('npm install-scripts approve tensorrt-node');
     expect(error.message).toContain(`${missing}: not found`);
+    expect((error.details?.candidates as { status: string }[]).map((candidate) => candidate.status)).toEqual(['missing', 'failed', 'skipped']);
     expect(existsSync(missing)).toBe(false);
   });
 });

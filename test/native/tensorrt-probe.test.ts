@@ -16,7 +16,8 @@ describe.skipIf(addon === null)('TensorRT library probe', () => {
     const probe = await addon!.tensorrtProbe({ libraryPath: empty });
     expect(probe.loaded).toBeNull();
     expect(probe.attempts.map((attempt) => attempt.path)).toEqual(
-      headersMajor === 10 ? [join(empty, 'libnvinfer.so.10'), join(empty, 'libnvinfer.so.11')] : [join(empty, 'libnvinfer.so.11'), join(empty, 'libnvinfer.so.10')],
+      // the compiled-in major first; without TensorRT headers, LibraryRequest's default order (10, 11)
+      headersMajor === 11 ? [join(empty, 'libnvinfer.so.11'), join(empty, 'libnvinfer.so.10')] : [join(empty, 'libnvinfer.so.10'), join(empty, 'libnvinfer.so.11')],
     );
     for (const attempt of probe.attempts) {
       expect(attempt).toMatchObject({ status: 'missing', outcome: 'not found', source: 'libraryPath option' });

@@ -8,19 +8,41 @@ function gib(bytes: number): string {
   return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
 }
 
+function describeOutcome(candidate: Capabilities['addon']['candidates'][number]): string {
+  switch (candidate.status) {
+    case 'not-tried':
+      return `not tried: ranks below the loaded binary; ${candidate.reason}`;
+    case 'skipped':
+      return `skipped: ${candidate.outcome}`;
+    case 'failed':
+      return `failed to load: ${candidate.outcome}`;
+    default:
+      return candidate.outcome;
+  }
+}
+
 /** The human report: one line per fact, then every problem with its fix. */
 export function formatDoctorReport(caps: Capabilities): string {
   const lines: string[] = [];
   lines.push(`tensorrt-node ${caps.package.version} on Node ${caps.host.node} (N-API ${caps.host.napiVersion}), ${caps.host.platform}-${caps.host.arch}, glibc ${caps.host.glibc ?? 'unknown'}`);
   lines.push('', 'Native addon');
+  const loadedCandidate = caps.addon.candidates.find((candidate) => candidate.status === 'loaded');
   if (caps.addon.loaded && caps.addon.build) {
     const build = caps.addon.build;
-    lines.push(ok(`loaded ${caps.addon.path} (version ${caps.addon.version}, N-API ${build.napiVersion}, ${build.compiler}, ${build.buildType})`));
+    const kind = caps.addon.variant ? `prebuilt variant ${caps.addon.variant}` : (loadedCandidate?.source ?? 'addon');
+    lines.push(ok(`loaded ${caps.addon.path} (${kind}, version ${caps.addon.version}, N-API ${build.napiVersion}, ${build.compiler}, ${build.buildType})`));
+    if (loadedCandidate) lines.push(`        chosen because: ${loadedCandidate.reason}`);
     lines.push(build.cuda.compiled ? ok(`compiled with CUDA ${build.cuda.toolkitVersion} (architectures ${build.cuda.architectures})`) : bad(`compiled without CUDA: ${build.cuda.missingReason}`));
     lines.push(build.tensorrt.compiled ? ok(`compiled with TensorRT ${build.tensorrt.headersVersion} headers`) : bad(`compiled without TensorRT: ${build.tensorrt.missingReason}`));
   } else {
     lines.push(bad('not loaded'));
-    for (const attempt of caps.addon.error?.attempts ?? []) lines.push(`        tried ${attempt.path}: ${attempt.error}`);
+    if (caps.addon.candidates.length === 0) lines.push('        no source build and no prebuilt binary for this platform');
+  }
+  const others = caps.addon.candidates.filter((candidate) => candidate.status !== 'loaded');
+  if (others.length > 0) lines.push(caps.addon.loaded ? '        other binaries:' : '        binaries tried:');
+  for (const candidate of others) {
+    const label = candidate.variant ? `prebuilt ${candidate.variant}` : candidate.source;
+    lines.push(`        - ${candidate.path} [${label}]: ${describeOutcome(candidate)}`);
   }
 
   lines.push('', 'CUDA');

@@ -1,0 +1,1 @@
+export function tensorrtHeaderVersion(includeDir: string): string;

@@ -1,0 +1,183 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { variantFileName } from '../../lib/addon-variants.js';
+import type { Capabilities } from '../../lib/capabilities.js';
+import { cleanClone } from '../helpers/clean-clone.js';
+import { runCli } from '../helpers/cli.js';
+import { node, npm, userEnv } from '../helpers/npm.js';
+
+// One clean clone serves every step, in order (2 cores: each npm install and build is paid once):
+//   1. `npm ci` with CUDA switched off (TENSORRT_NODE_DISABLE_CUDA) builds the CPU-only addon;
+//   2. `npm run prebuild:local` builds this machine's CUDA variant into prebuilds/;
+//   3. `npm pack` with that prebuild, installed into a fresh project: nothing compiles;
+//   4. `npm pack` without prebuilds, installed with install scripts blocked: no addon, doctor says
+//      how to get one; then `npm rebuild tensorrt-node` (the script allowed) builds from source.
+// Installs use only the npm registry (--prefer-offline); nothing else is downloaded.
+
+const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8' });
+const cudaMajor = Number(nvcc.stdout?.match(/release (\d+)\./)?.[1] ?? 0) || null;
+const localPrebuild = cudaMajor === null ? null : variantFileName(cudaMajor, null, false);
+
+function consumerProject(parent: string, name: string): string {
+  const project = join(parent, name);
+  mkdirSync(project, { recursive: true });
+  // onnxruntime-node (the cpu backend) would download CUDA binaries in its install script: deny it,
+  // as the README tells users to.
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name, version: '1.0.0', private: true, allowScripts: { 'onnxruntime-node': false } }, null, 2)}\n`);
+  return project;
+}
+
+function pack(clone: string, destination: string, extraArgs: string[] = []): { tarball: string; size: number; files: string[] } {
+  mkdirSync(destination, { recursive: true });
+  const result = npm(['pack', '--json', '--pack-destination', destination, ...extraArgs], clone);
+  expect(result.status, result.stderr).toBe(0);
+  const [info] = JSON.parse(result.stdout.slice(result.stdout.indexOf('['))) as { filename: string; size: number; files: { path: string }[] }[];
+  return { tarball: join(destination, info!.filename), size: info!.size, files: info!.files.map((file) => file.path) };
+}
+
+function doctorJson(project: string): Capabilities {
+  const result = runCli(['doctor', '--json'], { cwd: project, cli: join(project, 'node_modules', 'tensorrt-node', 'dist', 'cli', 'index.js'), env: userEnv() });
+  expect(result.status, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Capabilities;
+}
+
+describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', () => {
+  const clone = cleanClone();
+  const work = mkdtempSync(join(tmpdir(), 'tensorrt-node-packaging-'));
+  afterAll(() => {
+    rmSync(clone, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('npm ci on a clean clone without CUDA builds a CPU-only addon, and doctor explains how to get CUDA', () => {
+    const install = npm(['ci', '--prefer-offline'], clone, { TENSORRT_NODE_DISABLE_CUDA: '1' });
+    expect(install.status, install.stderr + install.stdout).toBe(0);
+    expect(existsSync(join(clone, 'build', 'Release', 'tensorrt_node.node'))).toBe(true);
+    expect(existsSync(join(clone, 'dist', 'cli', 'index.js'))).toBe(true);
+
+    const doctor = runCli(['doctor', '--json'], { cwd: clone, cli: join(clone, 'dist', 'cli', 'index.js'), env: userEnv() });
+    expect(doctor.status, doctor.stderr).toBe(0);
+    const caps = JSON.parse(doctor.stdout) as Capabilities;
+    expect(caps.addon.loaded).toBe(true);
+    expect(caps.addon.path).toBe(join(clone, 'build', 'Release', 'tensorrt_node.node'));
+    expect(caps.addon.variant).toBeNull();
+    expect(caps.addon.build?.cuda).toEqual({ compiled: false, toolkitVersion: null, architectures: null, missingReason: 'CUDA was disabled by the TENSORRT_NODE_DISABLE_CUDA environment variable' });
+    expect(caps.cuda.compiled).toBe(false);
+    expect(caps.backends.cpu.available).toBe(true);
+    expect(caps.backends.tensorrt.available).toBe(false);
+    const cudaProblem = caps.problems.find((problem) => problem.area === 'cuda');
+    expect(cudaProblem?.message).toBe('The addon was built without CUDA: CUDA was disabled by the TENSORRT_NODE_DISABLE_CUDA environment variable.');
+    expect(cudaProblem?.fix).toContain('Install the CUDA toolkit 12.x or 13.x');
+
+    const human = runCli(['doctor'], { cwd: clone, cli: join(clone, 'dist', 'cli', 'index.js'), env: userEnv() });
+    expect(human.stdout).toContain('no    compiled without CUDA: CUDA was disabled by the TENSORRT_NODE_DISABLE_CUDA environment variable');
+    expect(human.stdout).toContain('chosen because: a source build of this install comes before prebuilt binaries');
+  });
+
+  it('with no nvcc anywhere, configuring detects that by itself and leaves CUDA out', () => {
+    const configure = spawnSync('cmake', ['-S', clone, '-B', join(clone, 'build-nocuda'), '-Wno-dev'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' },
+    });
+    expect(configure.status, configure.stderr).toBe(0);
+    expect(configure.stdout).toContain('CUDA:     left out: no CUDA toolkit was found');
+    expect(configure.stdout).toContain('TensorRT: left out: TensorRT needs the CUDA layer, which was not built');
+  });
+
+  it.runIf(localPrebuild)('npm run prebuild:local writes a stripped linux prebuild that node-gyp-build loads from prebuilds/', () => {
+    const sourceBuild = join(clone, 'build', 'Release', 'tensorrt_node.node');
+    const sourceBuildTime = statSync(sourceBuild).mtimeMs;
+    const build = npm(['run', 'prebuild:local'], clone, { TENSORRT_NODE_CUDA_ARCHITECTURES: '80-real' });
+    expect(build.status, build.stderr + build.stdout).toBe(0);
+    const file = join(clone, 'prebuilds', `${process.platform}-${process.arch}`, localPrebuild!);
+    expect(build.stdout).toContain(`prebuild: prebuilds/${process.platform}-${process.arch}/${localPrebuild}: variant cuda${cudaMajor}`);
+    expect(existsSync(file)).toBe(true);
+    expect(statSync(sourceBuild).mtimeMs).toBe(sourceBuildTime); // the developer's build/ is left alone
+
+    const sections = spawnSync('readelf', ['-S', '-W', file], { encoding: 'utf8' });
+    expect(sections.stdout).toContain('.dynsym');
+    expect(sections.stdout).not.toContain('.symtab'); // stripped
+
+    // node-gyp-build, told to ignore build/ (PREBUILDS_ONLY), finds it by prebuildify's tags.
+    const script = `const load = require('node-gyp-build'); const path = load.path(${JSON.stringify(clone)}); const info = require(path).buildInfo(); console.log(JSON.stringify({ path, cuda: info.cuda.compiled, tensorrt: info.tensorrt.compiled }))`;
+    const loaded = node(script, clone, 'commonjs', { PREBUILDS_ONLY: '1' });
+    expect(loaded.status, loaded.stderr).toBe(0);
+    expect(JSON.parse(loaded.stdout)).toEqual({ path: file, cuda: true, tensorrt: false });
+  });
+
+  let withPrebuild: ReturnType<typeof pack> | null = null;
+
+  it('npm pack ships the compiled JS, the native sources for the fallback and the prebuilds, and nothing else', () => {
+    withPrebuild = pack(clone, join(work, 'with-prebuild'));
+    const files = withPrebuild.files;
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/native.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc']) {
+      expect(files, needed).toContain(needed);
+    }
+    if (localPrebuild) expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/${localPrebuild}`);
+    const unwanted = files.filter((path) => /^(test|lib|benchmarks|examples|\.github|\.ci|\.deps|build[^/]*|coverage)\//.test(path) || path.startsWith('native/tests/') || /\.(map|ts)$/.test(path.replace(/\.d\.ts$/, '')) || /fixture/i.test(path) || path.startsWith('scripts/') && path !== 'scripts/install.mjs');
+    expect(unwanted).toEqual([]);
+    expect(withPrebuild.size).toBeLessThan(5 * 2 ** 20);
+  });
+
+  it.runIf(localPrebuild)('installed from the tarball with a prebuild, nothing compiles; ESM and CommonJS load it; doctor names the prebuild', () => {
+    const project = consumerProject(work, 'consumer-prebuilt');
+    const install = npm(['install', withPrebuild!.tarball, '--prefer-offline', '--foreground-scripts'], project);
+    expect(install.status, install.stderr + install.stdout).toBe(0);
+    expect(install.stdout).toContain(`tensorrt-node: using the prebuilt binary cuda${cudaMajor}`); // the install script ran and chose it
+    const installed = join(project, 'node_modules', 'tensorrt-node');
+    expect(existsSync(join(installed, 'build'))).toBe(false); // no build folder: nothing was compiled
+
+    const esm = node(`import { capabilities, version } from 'tensorrt-node'; const caps = await capabilities(); console.log(JSON.stringify({ version, variant: caps.addon.variant }));`, project, 'module');
+    expect(esm.status, esm.stderr).toBe(0);
+    expect(JSON.parse(esm.stdout)).toEqual({ version: '0.1.0', variant: `cuda${cudaMajor}` });
+    // require() of the ESM package (Node >= 20.19): works only if no module in its graph uses top-level await.
+    const cjs = node(`const trt = require('tensorrt-node'); console.log(JSON.stringify({ version: trt.version, error: typeof trt.TensorRTNodeError }));`, project, 'commonjs');
+    expect(cjs.status, cjs.stderr).toBe(0);
+    expect(JSON.parse(cjs.stdout)).toEqual({ version: '0.1.0', error: 'function' });
+    expect(cjs.stderr).not.toContain('ERR_REQUIRE_ASYNC_MODULE');
+
+    const caps = doctorJson(project);
+    const prebuildPath = join(installed, 'prebuilds', `${process.platform}-${process.arch}`, localPrebuild!);
+    expect(caps.addon).toMatchObject({ loaded: true, path: prebuildPath, variant: `cuda${cudaMajor}` });
+    expect(caps.addon.candidates.map((candidate) => [candidate.source, candidate.status])).toEqual([['source build', 'missing'], ['prebuild', 'loaded']]);
+    expect(caps.backends.cpu.available).toBe(true);
+    const human = runCli(['doctor'], { cwd: project, cli: join(installed, 'dist', 'cli', 'index.js'), env: userEnv() });
+    expect(human.stdout).toContain(`loaded ${prebuildPath} (prebuilt variant cuda${cudaMajor}`);
+    expect(human.stdout).toContain(`- ${join(installed, 'build', 'Release', 'tensorrt_node.node')} [source build]: not found`);
+  });
+
+  it.todo('runs a cpu inference from the installed package (the cpu backend lands on another branch)');
+
+  it('without a prebuild and with install scripts blocked, the install succeeds without the addon; `npm rebuild` then builds it from source', () => {
+    const prebuilds = join(clone, 'prebuilds');
+    if (existsSync(prebuilds)) renameSync(prebuilds, join(work, 'prebuilds-aside'));
+    const bare = pack(clone, join(work, 'bare'), ['--ignore-scripts']); // dist/ is already built
+    expect(bare.files.some((path) => path.startsWith('prebuilds/'))).toBe(false);
+
+    // --ignore-scripts stands for an install script the user has not approved (or denied).
+    const project = consumerProject(work, 'consumer-source');
+    const install = npm(['install', bare.tarball, '--prefer-offline', '--ignore-scripts'], project);
+    expect(install.status, install.stderr + install.stdout).toBe(0);
+    const installed = join(project, 'node_modules', 'tensorrt-node');
+    expect(existsSync(join(installed, 'build'))).toBe(false);
+    const before = doctorJson(project);
+    expect(before.addon.loaded).toBe(false);
+    expect(before.addon.candidates).toEqual([expect.objectContaining({ source: 'source build', status: 'missing' })]);
+    expect(before.problems[0]).toMatchObject({ area: 'addon' });
+    expect(before.problems[0]!.fix).toContain('npm install-scripts approve tensorrt-node');
+    expect(before.problems[0]!.fix).toContain('npm rebuild tensorrt-node');
+    expect(before.backends.cpu.available).toBe(true);
+
+    // The approve-then-rebuild path: the install script runs and, with no prebuild, compiles.
+    const rebuild = npm(['rebuild', 'tensorrt-node', '--foreground-scripts'], project, { TENSORRT_NODE_CUDA_ARCHITECTURES: '80-real' });
+    expect(rebuild.status, rebuild.stderr + rebuild.stdout).toBe(0);
+    expect(rebuild.stdout).toContain('tensorrt-node: building the addon from source with cmake-js');
+    expect(existsSync(join(installed, 'build', 'Release', 'tensorrt_node.node'))).toBe(true);
+    const after = doctorJson(project);
+    expect(after.addon).toMatchObject({ loaded: true, path: join(installed, 'build', 'Release', 'tensorrt_node.node'), variant: null });
+    expect(after.addon.build?.cuda.compiled).toBe(cudaMajor !== null);
+  });
+});
