@@ -10,7 +10,7 @@ export function capabilitiesWithoutGpu(): Capabilities {
   return {
     package: { name: 'tensorrt-node', version: '0.1.0' },
     host: { node: process.version, napiVersion: 9, platform: 'linux', arch: 'x64', glibc: '2.36' },
-    addon: { loaded: true, path: '/x/tensorrt_node.node', version: '0.1.0', napiVersion: 8, build: null, error: null },
+    addon: { loaded: true, path: '/x/tensorrt_node.node', variant: null, version: '0.1.0', napiVersion: 8, build: null, candidates: [], error: null },
     cuda: { compiled: true, usable: false, runtimeVersion: '13.0', driverVersion: null, deviceCount: 0, error: { code: 35, name: 'cudaErrorInsufficientDriver', message: 'CUDA driver version is insufficient for CUDA runtime version' } },
     tensorrt: { compiled: false, headersVersion: null, found: false, usable: false, path: null, version: null, majorMatches: null, searched: [], dynamicLinkerFolders: [] },
     devices: [],
