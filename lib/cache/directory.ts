@@ -69,7 +69,15 @@ async function isOursToTighten(root: string): Promise<boolean> {
  */
 export async function prepareCacheDirectory(root: string): Promise<CacheLayout> {
   const layout = layoutOf(root);
-  let stats = await unlessMissing(() => cacheIo.stat(root));
+  let stats;
+  try {
+    stats = await cacheIo.stat(root);
+  } catch (error) {
+    // ENOTDIR: a file sits where a parent folder should be; mkdir below says so.
+    if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
+      throw unusable(root, `Cannot use the engine cache directory ${root} (${errnoCode(error) ?? String(error)}); set TENSORRT_NODE_CACHE_DIR to a folder of yours`, error);
+    }
+  }
   if (!stats) {
     try {
       await cacheIo.mkdir(root, { recursive: true, mode: 0o700 });

@@ -168,7 +168,8 @@ function canonicalBuildOptions(value: unknown): CanonicalKeyParts['build'] {
   const ignoredOptions: readonly string[] = NON_ENGINE_BUILD_OPTION_NAMES;
   const build: CanonicalKeyParts['build'] = {};
   for (const option of Object.keys(options).sort()) {
-    if (ignoredOptions.includes(option)) continue;
+    // An undefined option is as good as absent (options objects are often built by spreading).
+    if (ignoredOptions.includes(option) || options[option] === undefined) continue;
     if (!engineOptions.includes(option)) {
       throw new ArgumentRangeError(
         `Expected a build option classified for the engine cache key for parts.build but received ${JSON.stringify(option)}; add it to ENGINE_BUILD_OPTION_NAMES (it changes the engine) or NON_ENGINE_BUILD_OPTION_NAMES (it does not) in lib/cache/key.ts`,

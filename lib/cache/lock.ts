@@ -73,7 +73,7 @@ async function readLockFile(path: string): Promise<LockState | undefined> {
   return unlessMissing(async () => {
     const stats = await cacheIo.stat(path);
     const text = await cacheIo.readFile(path, 'utf8');
-    let holder: LockHolder | null = null;
+    let holder: LockHolder | null;
     try {
       const parsed: unknown = JSON.parse(text);
       holder = isLockHolder(parsed) ? parsed : null;

@@ -18,8 +18,8 @@
  *   none. Maintenance never waits for a lock: it skips entries that are busy.
  * - Writes go to temporary files that are fsynced and renamed (atomic-write.ts); a killed writer leaves
  *   only temporary files and at worst a plan without metadata, both removed later.
- * - Last use is recorded by touching the metadata file's mtime (no rewrite of anything); LRU eviction
- *   reads it.
+ * - Last use is the metadata file's mtime, touched on every hit: nothing is rewritten to record a use,
+ *   so a hit costs no write and cannot race a writer. `ls` and LRU eviction read it.
  */
 import { resolve, join } from 'node:path';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../errors.js';
@@ -70,6 +70,7 @@ export interface CacheEntryInfo {
   planBytes: number;
   sha256: string | null;
   createdAt: string | null;
+  /** The metadata file's mtime: set when the entry is written, touched by every hit. */
   lastUsedAt: string;
   parts: CanonicalKeyParts | null;
   /** Why the entry cannot be used (get() would remove it, prune removes it); null when it looks fine. */
@@ -140,7 +141,6 @@ interface EntryRecord {
   label: string | null;
   plan: { file: string; bytes: number; sha256: string };
   createdAt: string;
-  lastUsedAt: string;
   parts: CanonicalKeyParts;
   metadata: unknown;
 }
@@ -155,7 +155,7 @@ function checkRecord(value: unknown, id: string): EntryRecord | string {
   if (typeof plan !== 'object' || plan === null || typeof plan.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(plan.sha256)) return 'its metadata has no valid plan checksum';
   if (!Number.isSafeInteger(plan.bytes) || plan.bytes < 0) return 'its metadata has no valid plan size';
   if (plan.file !== `${id}.${plan.sha256.slice(0, 16)}.plan`) return 'its metadata names an unexpected plan file';
-  if (typeof record.createdAt !== 'string' || typeof record.lastUsedAt !== 'string') return 'its metadata has no valid times';
+  if (typeof record.createdAt !== 'string') return 'its metadata has no creation time';
   if (typeof record.parts !== 'object' || record.parts === null) return 'its metadata has no key parts';
   try {
     if (keyIdOf(record.parts) !== id) return 'its key parts do not hash to its key';
@@ -466,7 +466,7 @@ export class EngineCache {
     const sha256 = sha256Hex(plan);
     const planFile = `${id}.${sha256.slice(0, 16)}.plan`;
     const now = new Date().toISOString();
-    const record: EntryRecord = { format: recordFormat, key: id, label: key.label ?? null, plan: { file: planFile, bytes: plan.byteLength, sha256 }, createdAt: now, lastUsedAt: now, parts: key.parts, metadata };
+    const record: EntryRecord = { format: recordFormat, key: id, label: key.label ?? null, plan: { file: planFile, bytes: plan.byteLength, sha256 }, createdAt: now, parts: key.parts, metadata };
     try {
       await writeFileAtomic(join(this.#layout.engines, planFile), plan);
       // The plan's rename must be durable before the metadata that names it can be.
@@ -563,8 +563,7 @@ export class EngineCache {
     const record = checkRecord(parsed, id);
     if (typeof record === 'string') return { ...base, problem: record };
     const planStats = await unlessMissing(() => cacheIo.stat(join(this.#layout.engines, record.plan.file)));
-    const lastUsedAt = record.lastUsedAt > base.lastUsedAt ? record.lastUsedAt : base.lastUsedAt;
-    const info: CacheEntryInfo = { ...base, label: record.label, planBytes: record.plan.bytes, sha256: record.plan.sha256, createdAt: record.createdAt, lastUsedAt, parts: record.parts };
+    const info: CacheEntryInfo = { ...base, label: record.label, planBytes: record.plan.bytes, sha256: record.plan.sha256, createdAt: record.createdAt, parts: record.parts };
     if (!planStats) return { ...info, problem: 'its plan file is missing' };
     info.bytes += planStats.size;
     if (planStats.size !== record.plan.bytes) return { ...info, problem: `its plan holds ${planStats.size} bytes but its metadata says ${record.plan.bytes}` };
