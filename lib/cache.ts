@@ -9,16 +9,16 @@ export {
   DEFAULT_LOCK_TIMEOUT_MS,
   DEFAULT_STALE_LOCK_MS,
   type EngineCacheOptions,
-  type CacheEntryInfo,
   type CachedEngine,
   type BuiltEngine,
   type GetOrBuildResult,
   type WaitOptions,
   type PruneOptions,
   type PruneResult,
-  type RemovedEntry,
   type ClearResult,
 } from './cache/store.js';
+export type { CacheEntryInfo } from './cache/entries.js';
+export type { RemovedEntry } from './cache/maintenance.js';
 export {
   cacheKey,
   hashFile,

@@ -78,7 +78,14 @@ class Worker {
       if (found) return found;
       if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`worker ${this.child.pid} exited before sending ${types.join('/')}: ${this.stderr}`);
       if (Date.now() > deadline) throw new Error(`worker ${this.child.pid} sent no ${types.join('/')} within ${timeoutMs} ms: ${this.stderr}`);
-      await Promise.race([new Promise<void>((resolve) => this.#waiters.push(resolve)), sleep(Math.max(1, deadline - Date.now()))]);
+      await new Promise<void>((resolve) => {
+        // A cleared timer: a pending one would keep the process alive until the deadline.
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
