@@ -13,7 +13,12 @@ import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
 export type CanonicalValue = null | boolean | number | string | CanonicalValue[] | { [key: string]: CanonicalValue };
 
 export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
+  const hash = createHash('sha256');
+  if (typeof data === 'string') return hash.update(data).digest('hex');
+  // In slices, so plans beyond 2 GiB never meet a 32-bit length limit on the way into OpenSSL.
+  const slice = 1 << 30;
+  for (let offset = 0; offset < data.byteLength; offset += slice) hash.update(data.subarray(offset, offset + slice));
+  return hash.digest('hex');
 }
 
 const expectedData = 'JSON-like data (plain objects, arrays, strings, finite numbers, booleans, null, bigints, typed arrays)';

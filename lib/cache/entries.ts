@@ -118,7 +118,7 @@ export class EntryFiles {
         record = parseRecord(text, id);
         if (typeof record === 'string') return { status: 'corrupt', why: record, text };
         const planFile = record.plan.file;
-        plan = await unlessMissing(() => cacheIo.readFile(join(this.layout.engines, planFile)));
+        plan = await unlessMissing(() => cacheIo.readWholeFile(join(this.layout.engines, planFile)));
       } catch (error) {
         return { status: 'unreadable', error };
       }

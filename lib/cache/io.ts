@@ -31,6 +31,26 @@ export const cacheIo = {
   async fsync(handle: FileHandle): Promise<void> {
     await handle.sync();
   },
+  /**
+   * Reads a whole file into one Buffer. Unlike fs.readFile, which stops at 2 GiB, this reads files up
+   * to the Buffer limit (4 GiB on 64-bit Node 20): engines of large models pass 2 GiB.
+   */
+  async readWholeFile(path: string): Promise<Buffer> {
+    const handle = await cacheIo.open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      const bytes = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(bytes, filled, Math.min(WRITE_CHUNK_BYTES * 16, size - filled), filled);
+        if (bytesRead === 0) break; // truncated while we read: the checksum will say so
+        filled += bytesRead;
+      }
+      return filled === size ? bytes : bytes.subarray(0, filled);
+    } finally {
+      await handle.close();
+    }
+  },
 };
 
 /** The `code` of a Node system error (`ENOENT`, `EACCES`, ...), if it has one. */
