@@ -4,7 +4,8 @@
  *
  * Each iteration runs, in a fresh cache folder:
  * - a writer SIGKILLed at one step of writing an entry (cycling through every step of
- *   test/helpers/cache-scenarios.ts killPoints, plus kills after a random delay), after which this
+ *   test/helpers/cache-scenarios.ts killPoints, plus kills at a random time within 1.25x an
+ *   undisturbed write, measured first), after which this
  *   process checks that no corrupt entry is ever loaded, the engine is rebuilt or served whole, and
  *   nothing the dead writer left survives;
  * - `--racers` processes asking for one engine at the same instant: exactly one may build.
@@ -22,7 +23,7 @@ import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../lib/native.js';
-import { distRuntime, killDuringWrite, killPoints, raceBuilders, sourceRuntime } from '../test/helpers/cache-scenarios.js';
+import { distRuntime, killDuringWrite, killPoints, raceBuilders, sourceRuntime, timeUndisturbedWrite } from '../test/helpers/cache-scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,7 +43,8 @@ const runtime = values.runtime === 'dist' ? distRuntime : sourceRuntime;
 
 const base = mkdtempSync(join(values.dir, 'tensorrt-node-cache-stress-'));
 const fileSystem = spawnSync('stat', ['-f', '-c', '%T', base], { encoding: 'utf8' }).stdout.trim() || 'unknown';
-const killKinds = [...Object.keys(killPoints), 'random'];
+// Every exact step once per cycle, and random times three times as often (they land anywhere, including between steps).
+const killKinds = [...Object.keys(killPoints), 'random', 'random', 'random'];
 
 interface Failure {
   iteration: number;
@@ -53,6 +55,10 @@ interface Failure {
 const failures: Failure[] = [];
 const byKillPoint: Record<string, { runs: number; passed: number; entrySurvived: number; writerFinishedFirst: number }> = {};
 const race = { runs: 0, passed: 0, builds: 0, hits: 0 };
+// Random kills are aimed over the whole write: from just after start to a little past its usual end.
+const writeTimes: number[] = [];
+for (let run = 0; run < 3; run++) writeTimes.push(await timeUndisturbedWrite({ runtime, dir: join(base, `calibrate-${run}`), seed: -1 - run }));
+const randomKillWindowMs = Math.ceil(Math.max(...writeTimes) * 1.25);
 let passedInARow = 0;
 let longestRun = 0;
 const started = performance.now();
@@ -72,7 +78,7 @@ for (let iteration = 0; iteration < iterations; iteration++) {
       runtime,
       dir: join(base, `kill-${iteration}`),
       seed: iteration,
-      ...(kind === 'random' ? { killAfterMs: Math.floor(Math.random() * 150) } : { pauseAt: kind }),
+      ...(kind === 'random' ? { killAfterMs: Math.floor(Math.random() * randomKillWindowMs) } : { pauseAt: kind }),
     });
     stats.runs++;
     if (killed.entrySurvived) stats.entrySurvived++;
@@ -111,6 +117,8 @@ const summary = {
   killDuringWrite: {
     runs: Object.values(byKillPoint).reduce((sum, point) => sum + point.runs, 0),
     passed: Object.values(byKillPoint).reduce((sum, point) => sum + point.passed, 0),
+    randomKillWindowMs,
+    undisturbedWriteMs: writeTimes.map((time) => Math.round(time)),
     checks: 'after the SIGKILL: get() never returns a corrupt or foreign plan and never reports a corrupt entry; getOrBuild rebuilds (or serves the complete entry); no temporary file, orphaned plan or lock survives the next write (or prune)',
     byKillPoint,
   },

@@ -161,6 +161,20 @@ export async function raceBuilders({ runtime, dir, racers, seed, buildMs = 200, 
   }
 }
 
+/** Milliseconds from a writer's "ready" to its entry being written, undisturbed (to aim random kills). */
+export async function timeUndisturbedWrite({ runtime, dir, seed, planBytes = 10 << 20 }: { runtime: WorkerRuntime; dir: string; seed: number; planBytes?: number }): Promise<number> {
+  const worker = new Worker(runtime, { dir, seed, planBytes, mode: 'write' });
+  try {
+    await worker.waitFor(['ready']);
+    const started = performance.now();
+    await worker.waitFor(['done']);
+    return performance.now() - started;
+  } finally {
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+  }
+}
+
 export interface KillOutcome {
   /** The step the writer was stopped at, or "random" / "completed" (the writer finished before the kill). */
   killedAt: string;
