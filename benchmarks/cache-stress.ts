@@ -4,7 +4,7 @@
  *
  * Each iteration runs, in a fresh cache folder:
  * - a writer SIGKILLed at one step of writing an entry (cycling through every step of
- *   test/helpers/cache-scenarios.ts killPoints, plus kills at a random time within 1.25x an
+ *   test/helpers/cache-scenarios.ts killPoints, plus kills at a random time within 1.1x an
  *   undisturbed write, measured first), after which this
  *   process checks that no corrupt entry is ever loaded, the engine is rebuilt or served whole, and
  *   nothing the dead writer left survives;
@@ -55,10 +55,12 @@ interface Failure {
 const failures: Failure[] = [];
 const byKillPoint: Record<string, { runs: number; passed: number; entrySurvived: number; writerFinishedFirst: number }> = {};
 const race = { runs: 0, passed: 0, builds: 0, hits: 0 };
-// Random kills are aimed over the whole write: from just after start to a little past its usual end.
+// Random kills are aimed over the whole write: from its start to a little past its usual end.
 const writeTimes: number[] = [];
 for (let run = 0; run < 3; run++) writeTimes.push(await timeUndisturbedWrite({ runtime, dir: join(base, `calibrate-${run}`), seed: -1 - run }));
-const randomKillWindowMs = Math.ceil(Math.max(...writeTimes) * 1.25);
+// The fastest of three: noise (cold caches, other processes) only ever slows a write down, and a
+// window aimed too late mostly kills writers that already finished.
+const randomKillWindowMs = Math.ceil(Math.min(...writeTimes) * 1.1);
 let passedInARow = 0;
 let longestRun = 0;
 const started = performance.now();

@@ -84,12 +84,7 @@ async function readLockFile(path: string): Promise<LockState | undefined> {
   });
 }
 
-/** Reads who holds the lock at `path`; undefined when nobody does. */
-export async function readLock(path: string): Promise<LockState | undefined> {
-  return readLockFile(path);
-}
-
-export function isStale(state: LockState, staleAfterMs: number): boolean {
+function isStale(state: LockState, staleAfterMs: number): boolean {
   if (state.ageMs > staleAfterMs) return true;
   return state.holder !== null && processState(state.holder) === 'dead';
 }

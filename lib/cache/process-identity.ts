@@ -35,10 +35,6 @@ function readProcStat(pid: number): ProcStat | null {
   }
 }
 
-/** The start time of `pid` from /proc, or null when it cannot be read (no /proc, or no such process). */
-export function processStartTicks(pid: number): number | null {
-  return readProcStat(pid)?.startTicks ?? null;
-}
 
 export function hostTagOf(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 8);
@@ -50,7 +46,7 @@ let current: ProcessIdentity | undefined;
 export function currentProcess(): ProcessIdentity {
   if (!current || current.pid !== process.pid) {
     const host = hostname();
-    current = { hostname: host, hostTag: hostTagOf(host), pid: process.pid, startTicks: processStartTicks(process.pid) };
+    current = { hostname: host, hostTag: hostTagOf(host), pid: process.pid, startTicks: readProcStat(process.pid)?.startTicks ?? null };
   }
   return current;
 }
