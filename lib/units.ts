@@ -1,0 +1,97 @@
+/**
+ * Byte sizes and durations as people write them on a command line ("2GiB", "30d", "1h30m"), parsed
+ * strictly: anything ambiguous or malformed is an ArgumentRangeError with the usual message template,
+ * never a silent guess. Shared by the CLI commands (`cache prune --max-size`, `build --workspace`).
+ */
+import { invalidType, invalidValue } from './validate.js';
+
+const byteUnits: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+  t: 1024 ** 4,
+  tb: 1000 ** 4,
+  tib: 1024 ** 4,
+};
+
+const byteSizeExpected = 'a byte size such as 512MiB, 2GiB, 1.5GB or 1000000';
+
+/**
+ * Parses "2GiB" (IEC, 1024-based), "2GB" (SI, 1000-based), "2G" (1024-based, as docker and most
+ * CLIs read it) or a plain count of bytes. Fractions are allowed with a unit ("1.5GiB") and rounded
+ * down to whole bytes; negative, empty, unknown units and sizes beyond 2^53 are refused.
+ */
+export function parseByteSize(text: unknown, name: string): number {
+  if (typeof text !== 'string') throw invalidType(`${byteSizeExpected} (a string)`, name, text);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const multiplier = match ? byteUnits[(match[2] ?? '').toLowerCase() || 'b'] : undefined;
+  if (!match || multiplier === undefined) throw invalidValue(byteSizeExpected, name, text);
+  const bytes = Math.floor(Number(match[1]) * multiplier);
+  if (!Number.isSafeInteger(bytes)) throw invalidValue(`${byteSizeExpected}, below 8 PiB`, name, text);
+  return bytes;
+}
+
+const durationUnits: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
+
+const durationExpected = 'a duration such as 30d, 12h, 90m or 1h30m';
+
+/**
+ * Parses "30d", "12h", "1h30m", "500ms" into milliseconds. A bare number is refused: "30" could be
+ * seconds, minutes or days, and guessing wrong deletes the wrong cache entries.
+ */
+export function parseDuration(text: unknown, name: string): number {
+  if (typeof text !== 'string') throw invalidType(`${durationExpected} (a string)`, name, text);
+  const compact = text.trim().toLowerCase();
+  const partPattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let part = partPattern.exec(compact); part; part = partPattern.exec(compact)) {
+    total += Number(part[1]) * durationUnits[part[2]!]!;
+    consumed = partPattern.lastIndex;
+  }
+  if (compact.length === 0 || consumed !== compact.length) throw invalidValue(durationExpected, name, text);
+  const milliseconds = Math.round(total);
+  if (!Number.isSafeInteger(milliseconds)) throw invalidValue(`${durationExpected}, below 285,000 years`, name, text);
+  return milliseconds;
+}
+
+/** 1536 -> "1.5 KiB"; whole bytes below 1 KiB. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** 93_784_000 -> "1d 2h 3m 4s"; milliseconds only below one second. */
+export function formatDuration(milliseconds: number): string {
+  if (milliseconds < 1000) return `${Math.round(milliseconds)}ms`;
+  const parts: string[] = [];
+  let rest = Math.round(milliseconds / 1000);
+  for (const [unit, seconds] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    if (rest >= seconds) {
+      parts.push(`${Math.floor(rest / seconds)}${unit}`);
+      rest %= seconds;
+    }
+  }
+  return parts.join(' ');
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
+import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../lib/units.js';
+import { expectErrorSync } from '../helpers/expect-error.js';
+
+describe('parseByteSize', () => {
+  it.each([
+    ['0', 0],
+    ['1000000', 1_000_000],
+    ['512B', 512],
+    ['2GiB', 2 * 1024 ** 3],
+    ['2gib', 2 * 1024 ** 3],
+    ['2G', 2 * 1024 ** 3],
+    ['2GB', 2_000_000_000],
+    ['1.5GiB', 1.5 * 1024 ** 3],
+    ['300 MiB', 300 * 1024 ** 2],
+    ['64k', 65536],
+    ['1KB', 1000],
+    ['1TiB', 1024 ** 4],
+    ['0.5B', 0],
+  ])('reads %s as %d bytes', (text, bytes) => {
+    expect(parseByteSize(text, '--max-size')).toBe(bytes);
+  });
+
+  it.each([['-1GiB'], ['2XB'], [''], ['GiB'], ['1e9'], ['2 GiB x'], ['1,5GiB']])('BAD CALL - refuses %j', (text) => {
+    expectErrorSync(() => parseByteSize(text, '--max-size'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
+      `Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received ${JSON.stringify(text)} of type string`);
+  });
+
+  it('BAD CALL - refuses sizes beyond 2^53 bytes and non-strings', () => {
+    expectErrorSync(() => parseByteSize('9000000TiB', '--max-size'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
+      'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000, below 8 PiB for --max-size but received "9000000TiB" of type string');
+    expectErrorSync(() => parseByteSize(5, 'workspace'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT',
+      'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 (a string) for workspace but received 5 of type number');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['30d', 30 * 86_400_000],
+    ['12h', 12 * 3_600_000],
+    ['90m', 90 * 60_000],
+    ['1h30m', 90 * 60_000],
+    ['1d12h', 36 * 3_600_000],
+    ['45s', 45_000],
+    ['500ms', 500],
+    ['2w', 14 * 86_400_000],
+    ['1.5h', 90 * 60_000],
+    ['0s', 0],
+    [' 7D ', 7 * 86_400_000],
+  ])('reads %s as %d ms', (text, milliseconds) => {
+    expect(parseDuration(text, '--older-than')).toBe(milliseconds);
+  });
+
+  it.each([['30'], ['30 days'], ['-1d'], [''], ['d'], ['1h 30m'], ['3x'], ['1y']])('BAD CALL - refuses %j', (text) => {
+    expectErrorSync(() => parseDuration(text, '--older-than'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
+      `Expected a duration such as 30d, 12h, 90m or 1h30m for --older-than but received ${JSON.stringify(text)} of type string`);
+  });
+
+  it('BAD CALL - refuses a number', () => {
+    expectErrorSync(() => parseDuration(30, '--older-than'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT',
+      'Expected a duration such as 30d, 12h, 90m or 1h30m (a string) for --older-than but received 30 of type number');
+  });
+});
+
+describe('formatBytes and formatDuration', () => {
+  it('writes sizes in binary units', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(1023)).toBe('1023 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(10 * 1024 ** 3)).toBe('10.0 GiB');
+    expect(formatBytes(Infinity)).toBe('Infinity');
+  });
+
+  it('writes durations from days down to seconds', () => {
+    expect(formatDuration(250)).toBe('250ms');
+    expect(formatDuration(93_784_000)).toBe('1d 2h 3m 4s');
+    expect(formatDuration(30 * 86_400_000)).toBe('30d');
+  });
+});
