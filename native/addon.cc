@@ -4,7 +4,11 @@
 
 #include "napi/addon_data.h"
 #include "napi/capabilities.h"
+#include "napi/completion.h"
 #include "napi/errors.h"
+#if TRT_NODE_WITH_CUDA
+#include "napi/cuda_wraps.h"
+#endif
 
 namespace trt_node::napi {
 
@@ -13,8 +17,10 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   RegisterErrors(env, exports);
   RegisterCapabilities(env, exports);
+  RegisterCompletionTestHooks(env, exports);
 #if TRT_NODE_WITH_CUDA
   RegisterCudaProbe(env, exports);
+  RegisterCuda(env, exports);
 #endif
   return exports;
 }
