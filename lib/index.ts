@@ -6,3 +6,8 @@ export * from './errors.js';
 export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './capabilities.js';
 export { packageVersion as version } from './native.js';
 export type { BuildInfo } from './native.js';
+export * as cuda from './cuda.js';
+export { CudaStream, CudaEvent, type CudaDevice, type StreamOptions, type EventOptions } from './cuda.js';
+export { Tensor, copy, tensorLocations, type TensorLocation, type TensorOptions, type FromArrayOptions, type CopyOptions } from './tensor.js';
+export { preprocessImage, preprocessImageCpu, imagePreprocessParams, convertFloat, memset, type ImagePreprocessOptions, type ImagePreprocessParams } from './preprocess.js';
+export * from './dtypes.js';
