@@ -159,8 +159,8 @@ export function expectStream(value: unknown, name: string): CudaStream {
 export function createStream(options?: StreamOptions): CudaStream {
   const opts = expectOptions<StreamOptions>(options);
   rejectUnknownOptions(opts, ['device', 'priority']);
-  const deviceOption = expectInteger(opts.device ?? 0, 'options.device', { min: 0 });
-  const priorityOption = opts.priority ?? 'normal';
+  const deviceOption = expectInteger(opts.device === undefined ? 0 : opts.device, 'options.device', { min: 0 });
+  const priorityOption = opts.priority === undefined ? 'normal' : opts.priority;
   if (typeof priorityOption === 'number') expectInteger(priorityOption, 'options.priority');
   else if (priorityOption !== 'high' && priorityOption !== 'normal') {
     throw (typeof priorityOption === 'string' ? invalidValue : invalidType)('"high", "normal" or an integer', 'options.priority', priorityOption);
@@ -271,7 +271,7 @@ export function createEvent(options?: EventOptions): CudaEvent {
   const opts = expectOptions<EventOptions>(options);
   rejectUnknownOptions(opts, ['device', 'timing']);
   const timing = opts.timing === undefined ? true : expectBoolean(opts.timing, 'options.timing');
-  const deviceOption = expectInteger(opts.device ?? 0, 'options.device', { min: 0 });
+  const deviceOption = expectInteger(opts.device === undefined ? 0 : opts.device, 'options.device', { min: 0 });
   const addon = cudaAddon();
   const device = checkDevice(addon, deviceOption, 'options.device');
   return new CudaEvent(new addon.EventWrap(device, timing), timing);

@@ -83,7 +83,7 @@ void CompletionEnvironment::CallJs(Napi::Env env, Napi::Function, CallJsContext*
     delete pending;
     return;
   }
-  {
+  try {
     Napi::HandleScope handles(env);
     // Settling inside a callback scope runs the promise's reactions (microtasks) right away and
     // attributes them to this operation's async context.
@@ -107,6 +107,13 @@ void CompletionEnvironment::CallJs(Napi::Env env, Napi::Function, CallJsContext*
     } else {
       napi_reject_deferred(env, pending->deferred, outcome);
     }
+  } catch (...) {
+    // JavaScript cannot run any more (a worker being terminated): nobody is left to tell.
+    bool exceptionPending = false;
+    if (napi_is_exception_pending(env, &exceptionPending) == napi_ok && exceptionPending) {
+      napi_value ignored = nullptr;
+      napi_get_and_clear_last_exception(env, &ignored);
+    }
   }
   for (napi_ref ref : pending->keepAlive) napi_delete_reference(env, ref);
   napi_async_destroy(env, pending->asyncContext);
@@ -116,7 +123,7 @@ void CompletionEnvironment::CallJs(Napi::Env env, Napi::Function, CallJsContext*
 }
 
 void CompletionEnvironment::Finished(Napi::Env env) {
-  if (--pending_ == 0) dispatcher_.Unref(env);
+  if (--pending_ == 0) napi_unref_threadsafe_function(env, dispatcher_);  // never throws: may run at teardown
 }
 
 void CompletionEnvironment::Track(std::weak_ptr<SubmitQueue> queue) {

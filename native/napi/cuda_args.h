@@ -20,6 +20,12 @@ inline constexpr napi_type_tag kPinnedBufferWrapTag = {0x7f1c6a2e9b4d4c11ULL, 0x
 inline constexpr napi_type_tag kDeviceBufferWrapTag = {0x7f1c6a2e9b4d4c11ULL, 0x8e5a0f3d2c1b4a04ULL};
 
 void TagObject(Napi::Env env, const Napi::Object& object, const napi_type_tag& tag);
+
+// Napi::MemoryManagement::AdjustExternalMemory without the throw: safe in destructors and finalizers.
+inline void ReportExternalMemory(napi_env env, int64_t change) noexcept {
+  int64_t total = 0;
+  napi_adjust_external_memory(env, change, &total);
+}
 bool HasTag(const Napi::Value& value, const napi_type_tag& tag);
 
 // A non-negative safe integer (byte counts, offsets); ERR_INVALID_ARGUMENT naming `what` otherwise.

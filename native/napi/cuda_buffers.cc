@@ -53,6 +53,7 @@ PinnedBufferWrap::PinnedBufferWrap(const Napi::CallbackInfo& info) : Napi::Objec
     TagObject(env, info.This().As<Napi::Object>(), kPinnedBufferWrapTag);
     byteLength_ = RequireByteCount(info[0], "byteLength");
     const bool forceCopying = info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+    cuda::DeviceCount();  // even an empty buffer needs a working CUDA: report the driver problem now
     buffer_ = ShareReleasedOffThread(env, std::make_unique<cuda::PinnedBuffer>(byteLength_));
     hold_->buffer = buffer_;
     if (byteLength_ > 0) {
@@ -75,14 +76,14 @@ PinnedBufferWrap::PinnedBufferWrap(const Napi::CallbackInfo& info) : Napi::Objec
         mirror_ = Napi::Persistent(Napi::ArrayBuffer::New(env, byteLength_));
       }
     }
-    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(byteLength_));
+    ReportExternalMemory(env, static_cast<int64_t>(byteLength_));
     return env.Undefined();
   });
 }
 
 PinnedBufferWrap::~PinnedBufferWrap() {
   // Finalizer fallback: the external ArrayBuffer, if JS still holds it, keeps the memory through hold_.
-  if (buffer_) Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(byteLength_));
+  if (buffer_) ReportExternalMemory(Env(), -static_cast<int64_t>(byteLength_));
   buffer_.reset();
 }
 
@@ -148,7 +149,7 @@ void PinnedBufferWrap::Release(Napi::Env env) {
   // If detaching failed, the ArrayBuffer keeps the memory until it is collected (never unsafe).
   if (detached) hold_->buffer.reset();
   buffer_.reset();
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(byteLength_));
+  ReportExternalMemory(env, -static_cast<int64_t>(byteLength_));
 }
 
 Napi::Value PinnedBufferWrap::Dispose(const Napi::CallbackInfo& info) {
@@ -208,20 +209,20 @@ DeviceBufferWrap::DeviceBufferWrap(const Napi::CallbackInfo& info) : Napi::Objec
     cuda::RequireDevice(device_, "device");
     buffer_ =
         ShareReleasedOffThread(env, std::make_unique<cuda::DeviceBuffer>(byteLength_, device_, std::move(stream)));
-    Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(byteLength_));
+    ReportExternalMemory(env, static_cast<int64_t>(byteLength_));
     return env.Undefined();
   });
 }
 
 DeviceBufferWrap::~DeviceBufferWrap() {
-  if (buffer_) Napi::MemoryManagement::AdjustExternalMemory(Env(), -static_cast<int64_t>(byteLength_));
+  if (buffer_) ReportExternalMemory(Env(), -static_cast<int64_t>(byteLength_));
   buffer_.reset();
 }
 
 void DeviceBufferWrap::Release(Napi::Env env) {
   if (!buffer_) return;
   buffer_.reset();  // freed once the last job using it completed, off the JS thread
-  Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(byteLength_));
+  ReportExternalMemory(env, -static_cast<int64_t>(byteLength_));
 }
 
 Napi::Value DeviceBufferWrap::Address(const Napi::CallbackInfo& info) {

@@ -1,9 +1,10 @@
 // CUDA pieces that need no GPU: the error mapping, message format, UUID formatting, the bandwidth
 // formula, and what the runtime says without a driver (skipped where a driver exists).
+#include "cuda/cuda_error.h"
+
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
-#include "cuda/cuda_error.h"
 #include "cuda/device.h"
 #include "cuda/runtime_probe.h"
 

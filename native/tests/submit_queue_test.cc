@@ -226,9 +226,8 @@ TEST(SubmitQueue, WhatAJobKeepsAliveIsReleasedBeforeItCountsAsFinished) {
 TEST(SubmitQueue, AFenceThatCannotBeMadeIsAnErrorOfThatJob) {
   std::vector<std::string> outcomes;
   {
-    SubmitQueue queue("unit", []() -> std::unique_ptr<SubmitQueue::Fence> {
-      throw NativeError("ERR_CUDA_DRIVER", "no driver");
-    });
+    SubmitQueue queue(
+        "unit", []() -> std::unique_ptr<SubmitQueue::Fence> { throw NativeError("ERR_CUDA_DRIVER", "no driver"); });
     queue.Submit([] {}, [&](std::exception_ptr error) { outcomes.push_back(CodeOf(error)); });
     queue.Shutdown();
   }
