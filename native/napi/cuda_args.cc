@@ -43,7 +43,7 @@ float RequireFloat(const Napi::Value& value, const char* what) {
 Operand ResolveOperand(const Napi::Value& value, const char* what, OperandKinds kinds) {
   Operand operand;
   operand.keepAlive = value;
-  if (PinnedBufferWrap* pinned = PinnedBufferWrap::Unwrap(value)) {
+  if (PinnedBufferWrap* pinned = PinnedBufferWrap::FromValue(value)) {
     std::shared_ptr<cuda::PinnedBuffer> buffer = pinned->Live(what);
     operand.address = static_cast<uint8_t*>(buffer->data());
     operand.capacity = buffer->size();
@@ -51,7 +51,7 @@ Operand ResolveOperand(const Napi::Value& value, const char* what, OperandKinds 
     if (pinned->copying()) operand.copyingPinned = pinned;
     return operand;
   }
-  if (DeviceBufferWrap* device = DeviceBufferWrap::Unwrap(value)) {
+  if (DeviceBufferWrap* device = DeviceBufferWrap::FromValue(value)) {
     std::shared_ptr<cuda::DeviceBuffer> buffer = device->Live(what);
     operand.address = static_cast<uint8_t*>(buffer->data());
     operand.capacity = buffer->size();

@@ -37,7 +37,7 @@ Napi::Function PinnedBufferWrap::Define(Napi::Env env) {
        InstanceAccessor<&PinnedBufferWrap::GetDisposed>("disposed")});
 }
 
-PinnedBufferWrap* PinnedBufferWrap::Unwrap(const Napi::Value& value) {
+PinnedBufferWrap* PinnedBufferWrap::FromValue(const Napi::Value& value) {
   if (!HasTag(value, kPinnedBufferWrapTag)) return nullptr;
   return Napi::ObjectWrap<PinnedBufferWrap>::Unwrap(value.As<Napi::Object>());
 }
@@ -182,13 +182,13 @@ Napi::Function DeviceBufferWrap::Define(Napi::Env env) {
        InstanceAccessor<&DeviceBufferWrap::GetDisposed>("disposed")});
 }
 
-DeviceBufferWrap* DeviceBufferWrap::Unwrap(const Napi::Value& value) {
+DeviceBufferWrap* DeviceBufferWrap::FromValue(const Napi::Value& value) {
   if (!HasTag(value, kDeviceBufferWrapTag)) return nullptr;
   return Napi::ObjectWrap<DeviceBufferWrap>::Unwrap(value.As<Napi::Object>());
 }
 
 std::shared_ptr<cuda::DeviceBuffer> DeviceBufferWrap::BufferOf(const Napi::Value& value, const char* what) {
-  DeviceBufferWrap* wrap = Unwrap(value);
+  DeviceBufferWrap* wrap = FromValue(value);
   if (wrap == nullptr) throw InvalidArgument(std::string("Expected a device buffer for ") + what);
   return wrap->Live(what);
 }

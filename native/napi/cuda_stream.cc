@@ -1,5 +1,6 @@
 // StreamWrap: a CUDA stream with its own submit and completion threads (cuda::StreamExecutor).
 // Every method that touches the GPU returns a promise settled through napi/cuda_submit.h.
+#include <future>
 #include <string>
 
 #include "core/byte_range.h"
@@ -18,6 +19,12 @@ namespace {
 constexpr const char* kStreamWhat = "The stream";
 
 }  // namespace
+
+void StreamWrap::RememberError(DeferredError& deferred, std::exception_ptr error) {
+  if (!error) return;
+  std::lock_guard<std::mutex> lock(deferred.mutex);
+  if (!deferred.first) deferred.first = error;
+}
 
 Napi::Function StreamWrap::Define(Napi::Env env) {
   return DefineClass(
@@ -150,14 +157,21 @@ Napi::Value StreamWrap::RecordEvent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     std::shared_ptr<cuda::StreamExecutor> executor = Live(kStreamWhat);
-    std::shared_ptr<cuda::Event> event = EventWrap::EventOf(info[0], "event");
+    EventWrap* event = EventWrap::FromValue(info[0], "event");
+    auto enqueued = std::make_shared<std::promise<void>>();
+    std::shared_ptr<EventWrap::Record> record = event->NewRecord(enqueued);
     std::shared_ptr<DeferredError> deferred = deferredError_;
-    executor->Submit([event](cudaStream_t stream) { event->Record(stream); },
-                     [deferred](std::exception_ptr error) {
-                       if (!error) return;
-                       std::lock_guard<std::mutex> lock(deferred->mutex);
-                       if (!deferred->first) deferred->first = error;
-                     });
+    executor->Submit(
+        [record, enqueued](cudaStream_t stream) {
+          // Fulfilled whatever happens, so that a stream waiting for this record never hangs.
+          struct Fulfil {
+            std::promise<void>& promise;
+            ~Fulfil() { promise.set_value(); }
+          } fulfil{*enqueued};
+          record->event->Record(stream);
+        },
+        [deferred](std::exception_ptr error) { RememberError(*deferred, error); });
+    event->SetLatest(std::move(record));  // only once accepted: an unaccepted record is never fulfilled
     return env.Undefined();
   });
 }
@@ -166,17 +180,15 @@ Napi::Value StreamWrap::WaitEvent(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
     std::shared_ptr<cuda::StreamExecutor> executor = Live(kStreamWhat);
-    std::shared_ptr<cuda::Event> event = EventWrap::EventOf(info[0], "event");
+    std::shared_ptr<EventWrap::Record> record = EventWrap::FromValue(info[0], "event")->latest();
+    if (!record) return env.Undefined();  // as in CUDA: waiting for a never-recorded event waits for nothing
     std::shared_ptr<DeferredError> deferred = deferredError_;
     executor->Submit(
-        [event](cudaStream_t stream) {
-          cuda::CudaCheck(cudaStreamWaitEvent(stream, event->get(), 0), "cudaStreamWaitEvent");
+        [record](cudaStream_t stream) {
+          record->enqueued.wait();  // the recording stream's submit thread got there (CPU side only)
+          cuda::CudaCheck(cudaStreamWaitEvent(stream, record->event->get(), 0), "cudaStreamWaitEvent");
         },
-        [deferred](std::exception_ptr error) {
-          if (!error) return;
-          std::lock_guard<std::mutex> lock(deferred->mutex);
-          if (!deferred->first) deferred->first = error;
-        });
+        [deferred](std::exception_ptr error) { RememberError(*deferred, error); });
     return env.Undefined();
   });
 }

@@ -8,6 +8,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 
@@ -37,6 +38,7 @@ class StreamWrap final : public Napi::ObjectWrap<StreamWrap> {
     std::exception_ptr first;
   };
 
+  static void RememberError(DeferredError& deferred, std::exception_ptr error);
   std::shared_ptr<cuda::StreamExecutor> Live(const char* what) const;
   Napi::Value Synchronize(const Napi::CallbackInfo& info);
   Napi::Value Copy(const Napi::CallbackInfo& info);
@@ -61,10 +63,27 @@ class StreamWrap final : public Napi::ObjectWrap<StreamWrap> {
 
 class EventWrap final : public Napi::ObjectWrap<EventWrap> {
  public:
-  static Napi::Function Define(Napi::Env env);
-  static std::shared_ptr<cuda::Event> EventOf(const Napi::Value& value, const char* what);
+  // One record() of a JS event. Each record gets a CUDA event of its own, and `enqueued` becomes
+  // ready once the recording stream's submit thread has called cudaEventRecord. A stream told to
+  // wait for the event captures the latest record at call time and, on its own submit thread,
+  // first waits for `enqueued`: CUDA binds cudaStreamWaitEvent to the record made before it, and
+  // with one submit thread per stream "before" must be enforced. The wait is for the other
+  // thread's enqueue only (microseconds), never for the GPU; since records precede the waits that
+  // name them in JS submission order, these waits cannot form a cycle.
+  struct Record {
+    std::shared_ptr<cuda::Event> event;
+    std::shared_future<void> enqueued;
+  };
 
-  explicit EventWrap(const Napi::CallbackInfo& info);  // (device, timing)
+  static Napi::Function Define(Napi::Env env);
+  static EventWrap* FromValue(const Napi::Value& value, const char* what);  // throws unless a live EventWrap
+  explicit EventWrap(const Napi::CallbackInfo& info);                       // (device, timing)
+
+  int device() const noexcept { return device_; }
+  // A new record, to be recorded by the job that fulfils `enqueued` (see StreamWrap::RecordEvent).
+  std::shared_ptr<Record> NewRecord(std::shared_ptr<std::promise<void>> enqueued);
+  void SetLatest(std::shared_ptr<Record> record) { latest_ = std::move(record); }
+  const std::shared_ptr<Record>& latest() const noexcept { return latest_; }
 
  private:
   Napi::Value Query(const Napi::CallbackInfo& info);
@@ -74,13 +93,15 @@ class EventWrap final : public Napi::ObjectWrap<EventWrap> {
   Napi::Value GetDisposed(const Napi::CallbackInfo& info);
 
   int device_ = 0;
-  std::shared_ptr<cuda::Event> event_;
+  bool timing_ = true;
+  bool disposed_ = false;
+  std::shared_ptr<Record> latest_;  // null until recorded
 };
 
 class PinnedBufferWrap final : public Napi::ObjectWrap<PinnedBufferWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  static PinnedBufferWrap* Unwrap(const Napi::Value& value);  // nullptr when not a PinnedBufferWrap
+  static PinnedBufferWrap* FromValue(const Napi::Value& value);  // nullptr when not a PinnedBufferWrap
   std::shared_ptr<cuda::PinnedBuffer> Live(const char* what) const;
 
   // Copying mode (external buffers refused by this runtime): JS reads and writes a mirror in the V8
@@ -118,7 +139,7 @@ class PinnedBufferWrap final : public Napi::ObjectWrap<PinnedBufferWrap> {
 class DeviceBufferWrap final : public Napi::ObjectWrap<DeviceBufferWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
-  static DeviceBufferWrap* Unwrap(const Napi::Value& value);  // nullptr when not a DeviceBufferWrap
+  static DeviceBufferWrap* FromValue(const Napi::Value& value);  // nullptr when not a DeviceBufferWrap
   // The buffer behind a DeviceBufferWrap argument (for binding it as a TensorRT input or output).
   static std::shared_ptr<cuda::DeviceBuffer> BufferOf(const Napi::Value& value, const char* what);
   std::shared_ptr<cuda::DeviceBuffer> Live(const char* what) const;

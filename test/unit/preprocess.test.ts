@@ -108,8 +108,8 @@ describe('preprocessImageCpu', () => {
           const rgb = [src[pixel + 2]!, src[pixel + 1]!, src[pixel]!]; // bgra -> r, g, b
           for (let c = 0; c < 3; c++) {
             const actual = out[((n * 3 + c) * height + y) * width + x]!;
-            expect(actual).toBeCloseTo((rgb[c]! / 255 - mean[c]) / std[c], 5);
-            expect(actual).toBe(fmaFloat32(rgb[c]!, params.alpha[c], params.beta[c]));
+            expect(actual).toBeCloseTo((rgb[c]! / 255 - mean[c]!) / std[c]!, 5);
+            expect(actual).toBe(fmaFloat32(rgb[c]!, params.alpha[c]!, params.beta[c]!));
           }
         }
       }

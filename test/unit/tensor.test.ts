@@ -111,7 +111,7 @@ describe('BAD CALL - tensors', () => {
   });
 
   it('BAD CALL - fromArray with the wrong dtype or length', async () => {
-    await expectError(() => Tensor.fromArray(new Float64Array(3), { dtype: 'float32' as never }), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for data (options.dtype is float32) but received a Float64Array of length 3');
+    await expectError(() => Tensor.fromArray(new Float64Array(3) as never, { dtype: 'float32' as never }), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for data (options.dtype is float32) but received a Float64Array of length 3');
     await expectError(() => Tensor.fromArray(new Uint16Array(3)), ArgumentTypeError, 'ERR_DTYPE', 'Expected options.dtype ("float16" or "bfloat16") for data, a Uint16Array, whose element type is ambiguous');
     await expectError(() => Tensor.fromArray(new Uint32Array(3) as never), ArgumentTypeError, 'ERR_DTYPE', 'Expected a TypedArray of a supported dtype (Float32Array, Float64Array, Int8Array, Uint8Array, Int32Array, BigInt64Array, or Uint16Array with options.dtype) for data but received a Uint32Array of length 3');
     await expectError(() => Tensor.fromArray([1, 2] as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a TypedArray for data but received an array of length 2');
