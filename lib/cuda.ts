@@ -118,9 +118,9 @@ export class CudaStream {
   }
 
   /** Resolves once all work submitted so far has completed on the GPU (an empty job through the same queue). */
-  synchronize(): Promise<void> {
+  async synchronize(): Promise<void> {
     const native = nativeStream(this, 'The stream');
-    return withCallerStack(() => native.synchronize());
+    await withCallerStack(() => native.synchronize());
   }
 
   /** Makes later work on this stream wait until the GPU reached `event` (recorded on any stream of the device). */

@@ -145,6 +145,8 @@ export interface NativeStream {
   waitEvent(event: NativeEvent): void;
   preprocessImage(dst: NativeGpuMemory, src: NativeGpuMemory, params: NativeImagePreprocessParams): Promise<void>;
   convertFloat(dst: NativeGpuMemory, src: NativeGpuMemory, count: number, direction: 'float32-to-float16' | 'float16-to-float32'): Promise<void>;
+  /** Benchmark reference: seconds taken by `iterations` plain synchronous cudaMemcpy calls, run on this stream's submit thread. */
+  benchmarkMemcpy(dst: NativeMemory, src: NativeMemory, byteLength: number, iterations: number): Promise<number>;
   /** Stops intake; accepted work still completes (off the JS thread). Idempotent. */
   dispose(): void;
 }

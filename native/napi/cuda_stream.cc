@@ -1,5 +1,6 @@
 // StreamWrap: a CUDA stream with its own submit and completion threads (cuda::StreamExecutor).
 // Every method that touches the GPU returns a promise settled through napi/cuda_submit.h.
+#include <chrono>
 #include <future>
 #include <string>
 
@@ -33,7 +34,8 @@ Napi::Function StreamWrap::Define(Napi::Env env) {
        InstanceMethod<&StreamWrap::Memset>("memset"), InstanceMethod<&StreamWrap::RecordEvent>("recordEvent"),
        InstanceMethod<&StreamWrap::WaitEvent>("waitEvent"),
        InstanceMethod<&StreamWrap::PreprocessImage>("preprocessImage"),
-       InstanceMethod<&StreamWrap::ConvertFloat>("convertFloat"), InstanceMethod<&StreamWrap::Dispose>("dispose"),
+       InstanceMethod<&StreamWrap::ConvertFloat>("convertFloat"),
+                      InstanceMethod<&StreamWrap::BenchmarkMemcpy>("benchmarkMemcpy"), InstanceMethod<&StreamWrap::Dispose>("dispose"),
        InstanceAccessor<&StreamWrap::GetDevice>("device"), InstanceAccessor<&StreamWrap::GetPriority>("priority"),
        InstanceAccessor<&StreamWrap::GetInFlight>("inFlight"), InstanceAccessor<&StreamWrap::GetDisposed>("disposed")});
 }
@@ -306,6 +308,37 @@ Napi::Value StreamWrap::ConvertFloat(const Napi::CallbackInfo& info) {
           }
         },
         std::move(resolveWith), {info.This(), info[0], info[1]});
+  });
+}
+
+// benchmarkMemcpy(dst, src, byteLength, iterations) -> Promise<seconds>: the reference figure of
+// scripts/gpu-check.mjs, i.e. what a C++ program gets from `iterations` plain synchronous
+// cudaMemcpy calls of the same size. It runs on this stream's submit thread (blocking that thread,
+// never the JS thread or a libuv pool thread), after one warm-up copy.
+Napi::Value StreamWrap::BenchmarkMemcpy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    std::shared_ptr<cuda::StreamExecutor> executor = Live(kStreamWhat);
+    Operand dst = ResolveOperand(info[0], "dst", OperandKinds::kAny);
+    Operand src = ResolveOperand(info[1], "src", OperandKinds::kAny);
+    const uint64_t byteLength = RequireByteCount(info[2], "byteLength");
+    const uint64_t iterations = RequireByteCount(info[3], "iterations");
+    RequireRange(dst, 0, byteLength, "dst");
+    RequireRange(src, 0, byteLength, "src");
+    auto seconds = std::make_shared<double>(0);
+    return SubmitToStream(
+        env, executor, "CudaStream.benchmarkMemcpy",
+        [seconds, byteLength, iterations, dstAddress = dst.address, srcAddress = src.address, dstOwner = dst.owner,
+         srcOwner = src.owner](cudaStream_t) {
+          cuda::CudaCheck(cudaMemcpy(dstAddress, srcAddress, byteLength, cudaMemcpyDefault), "cudaMemcpy");
+          const auto start = std::chrono::steady_clock::now();
+          for (uint64_t i = 0; i < iterations; ++i) {
+            cuda::CudaCheck(cudaMemcpy(dstAddress, srcAddress, byteLength, cudaMemcpyDefault), "cudaMemcpy");
+          }
+          *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        },
+        [seconds](Napi::Env env) -> Napi::Value { return Napi::Number::New(env, *seconds); },
+        {info.This(), dst.keepAlive, src.keepAlive});
   });
 }
 

@@ -47,6 +47,7 @@ class StreamWrap final : public Napi::ObjectWrap<StreamWrap> {
   Napi::Value WaitEvent(const Napi::CallbackInfo& info);
   Napi::Value PreprocessImage(const Napi::CallbackInfo& info);
   Napi::Value ConvertFloat(const Napi::CallbackInfo& info);
+  Napi::Value BenchmarkMemcpy(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value GetDevice(const Napi::CallbackInfo& info);
   Napi::Value GetPriority(const Napi::CallbackInfo& info);

@@ -78,7 +78,7 @@ describe('streams and events', { skip }, () => {
     assert.throws(() => timed.elapsedTime('later'), { name: 'ArgumentTypeError', message: 'Expected a CudaEvent for end but received "later" of type string' });
   });
 
-  test('BAD CALL - disposed events and streams throw ERR_DISPOSED; dispose is idempotent', () => {
+  test('BAD CALL - disposed events and streams throw ERR_DISPOSED; dispose is idempotent', async () => {
     const stream = cuda.createStream();
     const event = cuda.createEvent();
     event.dispose();
@@ -87,6 +87,6 @@ describe('streams and events', { skip }, () => {
     stream.dispose();
     assert.throws(() => event.query(), (error) => error instanceof TensorRTNodeError && error.code === 'ERR_DISPOSED' && error.message === 'The event was disposed and can no longer be used');
     assert.throws(() => cuda.createEvent().record(stream), (error) => error.code === 'ERR_DISPOSED' && error.message === 'The stream given as stream was disposed and can no longer be used');
-    assert.rejects(() => stream.synchronize(), (error) => error.code === 'ERR_DISPOSED' && error.message === 'The stream was disposed and can no longer be used');
+    await assert.rejects(stream.synchronize(), (error) => error.code === 'ERR_DISPOSED' && error.message === 'The stream was disposed and can no longer be used');
   });
 });
