@@ -140,6 +140,16 @@ export class CudaStream {
   [Symbol.dispose](): void {
     this.dispose();
   }
+
+  /** `await using`: waits for the submitted work (reporting its failure, if any), then disposes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#disposed) return;
+    try {
+      await this.synchronize();
+    } finally {
+      this.dispose();
+    }
+  }
 }
 
 /** The native stream behind `stream`; ERR_DISPOSED naming `what` once disposed. Internal to lib/. */

@@ -68,6 +68,18 @@ describe('streams and events', { skip }, () => {
     assert.equal(stream.pending, 0);
   });
 
+  test('Symbol.asyncDispose waits for submitted work, then disposes', async () => {
+    const stream = cuda.createStream();
+    const src = track(Tensor.allocate('uint8', [32 << 20], { location: 'pinned' }));
+    const dst = track(Tensor.allocate('uint8', [32 << 20], { location: 'device' }));
+    let copied = false;
+    const copying = copy(dst, src, { stream }).then(() => (copied = true));
+    await stream[Symbol.asyncDispose]();
+    assert.equal(stream.disposed, true);
+    await copying;
+    assert.equal(copied, true);
+  });
+
   test('BAD CALL - elapsedTime needs two recorded timing events', () => {
     const stream = track(cuda.createStream());
     const timed = track(cuda.createEvent());
