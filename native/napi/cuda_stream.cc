@@ -35,7 +35,7 @@ Napi::Function StreamWrap::Define(Napi::Env env) {
        InstanceMethod<&StreamWrap::WaitEvent>("waitEvent"),
        InstanceMethod<&StreamWrap::PreprocessImage>("preprocessImage"),
        InstanceMethod<&StreamWrap::ConvertFloat>("convertFloat"),
-                      InstanceMethod<&StreamWrap::BenchmarkMemcpy>("benchmarkMemcpy"), InstanceMethod<&StreamWrap::Dispose>("dispose"),
+       InstanceMethod<&StreamWrap::BenchmarkMemcpy>("benchmarkMemcpy"), InstanceMethod<&StreamWrap::Dispose>("dispose"),
        InstanceAccessor<&StreamWrap::GetDevice>("device"), InstanceAccessor<&StreamWrap::GetPriority>("priority"),
        InstanceAccessor<&StreamWrap::GetInFlight>("inFlight"), InstanceAccessor<&StreamWrap::GetDisposed>("disposed")});
 }
