@@ -18,8 +18,6 @@ import type { NativeAllocationStats, NativeCudaDevice, NativeEvent, NativeStream
 import { tryLoadAddon } from './native.js';
 import { expectBoolean, expectInteger, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from './validate.js';
 
-export { preprocessImage, convertFloat, memset, type ImagePreprocessOptions, type StreamOptionsOnly } from './preprocess.js';
-
 /** One CUDA device, as `cuda.devices()` describes it. */
 export type CudaDevice = NativeCudaDevice;
 

@@ -6,7 +6,10 @@ export * from './errors.js';
 export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './capabilities.js';
 export { packageVersion as version } from './native.js';
 export type { BuildInfo } from './native.js';
-export * as cuda from './cuda.js';
+import { allocationStats, createEvent, createStream, defaultStream, deviceCount, devices, isAvailable, memoryInfo, streamPriorityRange } from './cuda.js';
+import { convertFloat, memset, preprocessImage } from './preprocess.js';
+/** CUDA devices, streams, events and GPU operations (lib/cuda.ts); internals stay out of it. */
+export const cuda = Object.freeze({ isAvailable, deviceCount, devices, memoryInfo, streamPriorityRange, allocationStats, createStream, createEvent, defaultStream, preprocessImage, convertFloat, memset });
 export { CudaStream, CudaEvent, type CudaDevice, type StreamOptions, type EventOptions } from './cuda.js';
 export { Tensor, copy, tensorLocations, type TensorLocation, type TensorOptions, type FromArrayOptions, type CopyOptions } from './tensor.js';
 export { preprocessImage, preprocessImageCpu, imagePreprocessParams, convertFloat, memset, type ImagePreprocessOptions, type ImagePreprocessParams } from './preprocess.js';
