@@ -29,7 +29,9 @@ else()
   if(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND)
     set(TRT_NODE_HAS_CUDA ON)
     set(TRT_NODE_CUDA_VERSION "${CUDAToolkit_VERSION}")
-    set(CMAKE_CUDA_STANDARD 20)
+    # C++17 for the kernels: CMake < 3.27 does not know how to ask nvcc 13 for C++20 (and the
+    # kernels and the headers they include need nothing newer).
+    set(CMAKE_CUDA_STANDARD 17)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
   else()
     set(TRT_NODE_CUDA_MISSING_REASON "no CUDA toolkit was found (nvcc not on PATH and CUDAToolkit_ROOT/CUDA_PATH not set)")

@@ -27,3 +27,10 @@ export {
   type BuiltEngine,
   type GetOrBuildResult,
 } from './cache.js';
+import { allocationStats, createEvent, createStream, defaultStream, deviceCount, devices, isAvailable, memoryInfo, streamPriorityRange } from './cuda.js';
+import { convertFloat, memset, preprocessImage } from './preprocess.js';
+/** CUDA devices, streams, events and GPU operations (lib/cuda.ts); internals stay out of it. */
+export const cuda = Object.freeze({ isAvailable, deviceCount, devices, memoryInfo, streamPriorityRange, allocationStats, createStream, createEvent, defaultStream, preprocessImage, convertFloat, memset });
+export { CudaStream, CudaEvent, type CudaDevice, type StreamOptions, type EventOptions } from './cuda.js';
+export { Tensor, copy, tensorLocations, type TensorLocation, type TensorOptions, type FromArrayOptions, type CopyOptions } from './tensor.js';
+export { preprocessImage, preprocessImageCpu, imagePreprocessParams, convertFloat, memset, type ImagePreprocessOptions, type ImagePreprocessParams } from './preprocess.js';

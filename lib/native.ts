@@ -109,6 +109,110 @@ export interface NativeBuildJob {
 
 type ErrorFactory = (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error;
 
+/** cudaDevice(index): what CUDA reports about one device (clocks via cudaDeviceGetAttribute). */
+export interface NativeCudaDevice {
+  index: number;
+  name: string;
+  uuid: string;
+  pciBusId: string;
+  computeCapability: string;
+  multiProcessorCount: number;
+  totalMemoryBytes: number;
+  clockRateKHz: number;
+  memoryClockRateKHz: number;
+  memoryBusWidthBits: number;
+  /** 2 x memory clock x bus width in bytes: the peak DRAM bandwidth. */
+  theoreticalBandwidthBytesPerSecond: number;
+  l2CacheBytes: number;
+  asyncEngineCount: number;
+  integrated: boolean;
+  canMapHostMemory: boolean;
+  unifiedAddressing: boolean;
+  memoryPoolsSupported: boolean;
+}
+
+/** Page-locked host memory (cudaHostAlloc); `arrayBuffer()` is that memory itself unless `zeroCopy` is false. */
+export interface NativePinnedBuffer {
+  readonly byteLength: number;
+  /** False where the runtime refuses external ArrayBuffers: JS then works on a mirror copied in and out around each job. */
+  readonly zeroCopy: boolean;
+  readonly disposed: boolean;
+  arrayBuffer(): ArrayBuffer;
+  address(): bigint;
+  /** Detaches the ArrayBuffer, then frees the memory once no in-flight job uses it. Idempotent. */
+  dispose(): void;
+}
+
+/** Device memory; never enters JS memory. */
+export interface NativeDeviceBuffer {
+  readonly byteLength: number;
+  readonly device: number;
+  readonly disposed: boolean;
+  address(): bigint;
+  dispose(): void;
+}
+
+export interface NativeEvent {
+  readonly device: number;
+  readonly disposed: boolean;
+  query(): boolean;
+  elapsedTime(end: NativeEvent): number;
+  dispose(): void;
+}
+
+/** Pinned, device, or pageable JS memory (a TypedArray). */
+export type NativeMemory = NativePinnedBuffer | NativeDeviceBuffer | ArrayBufferView;
+export type NativeGpuMemory = NativePinnedBuffer | NativeDeviceBuffer;
+
+export interface NativeImagePreprocessParams {
+  batch: number;
+  height: number;
+  width: number;
+  srcChannels: 3 | 4;
+  /** Output plane c reads source channel channelMap[c]. */
+  channelMap: [number, number, number];
+  /** out = fmaf(in, alpha[c], beta[c]) */
+  alpha: [number, number, number];
+  beta: [number, number, number];
+  outputType: 'float32' | 'float16';
+}
+
+/** A CUDA stream with its own submit and completion threads; every GPU method settles a promise off the event loop. */
+export interface NativeStream {
+  readonly device: number;
+  readonly priority: number;
+  /** Jobs submitted whose completion has not been delivered yet. */
+  readonly inFlight: number;
+  readonly disposed: boolean;
+  /** Resolves once everything submitted before has completed; rejects with the first error of promise-less jobs. */
+  synchronize(): Promise<void>;
+  copy(dst: NativeMemory, dstOffset: number, src: NativeMemory, srcOffset: number, byteLength: number): Promise<void>;
+  memset(dst: NativeGpuMemory, offset: number, value: number, byteLength: number): Promise<void>;
+  recordEvent(event: NativeEvent): void;
+  waitEvent(event: NativeEvent): void;
+  preprocessImage(dst: NativeGpuMemory, src: NativeGpuMemory, params: NativeImagePreprocessParams): Promise<void>;
+  convertFloat(dst: NativeGpuMemory, src: NativeGpuMemory, count: number, direction: 'float32-to-float16' | 'float16-to-float32'): Promise<void>;
+  /** Benchmark reference: seconds taken by `iterations` plain synchronous cudaMemcpy calls, run on this stream's submit thread. */
+  benchmarkMemcpy(dst: NativeMemory, src: NativeMemory, byteLength: number, iterations: number): Promise<number>;
+  /** Stops intake; accepted work still completes (off the JS thread). Idempotent. */
+  dispose(): void;
+}
+
+export interface NativeAllocationStats {
+  pinnedBuffers: number;
+  pinnedBytes: number;
+  deviceBuffers: number;
+  deviceBytes: number;
+}
+
+/** Test hook: the real submit queue and completion delivery with a host-side fence (no GPU). */
+export interface NativeCompletionQueueForTest {
+  readonly inFlight: number;
+  readonly pendingPromises: number;
+  submit(delayMs: number, failAt?: 'enqueue' | 'done', message?: string): Promise<{ order: number; submitThread: string; completionThread: string }>;
+  close(): void;
+}
+
 /** Everything the addon exports. Optional members exist only in builds that compiled them. */
 export interface NativeAddon {
   addonVersion: string;
@@ -117,12 +221,26 @@ export interface NativeAddon {
   tensorrtProbe(options?: TensorRTProbeOptions): Promise<TensorRTProbeResult>;
   /** Test hook: throws a NativeError from C++ through the real error bridge. */
   throwForTest(code: string, message: string, cudaErrorCode?: number, cudaErrorName?: string): never;
+  CompletionQueueForTest: new () => NativeCompletionQueueForTest;
   /** Present when the addon was built with CUDA. */
   cudaProbe?(): CudaProbeResult;
   /** Present when the addon was built with TensorRT headers. Deserializes on a thread of its own. */
   loadEngine?(planOrPath: Uint8Array | string, options?: NativeEngineLoadOptions): Promise<NativeEngineWrap>;
   /** Present when the addon was built with TensorRT headers. Builds on a thread of its own. */
   buildEngine?(onnxPath: string, options?: NativeBuildOptions, onProgress?: (event: BuildProgressEvent) => void): NativeBuildJob;
+  // The CUDA layer (lib/cuda.ts, lib/tensor.ts); present only in builds with CUDA.
+  cudaDeviceCount?(): number;
+  cudaDevice?(index: number): NativeCudaDevice;
+  cudaMemoryInfo?(index: number): { freeBytes: number; totalBytes: number };
+  cudaStreamPriorityRange?(index: number): { least: number; greatest: number };
+  /** What CUDA says the memory behind a view is ("pinned" proves a zero-copy `.data`). */
+  cudaPointerKind?(memory: ArrayBuffer | ArrayBufferView): 'pageable' | 'pinned' | 'device' | 'managed';
+  cudaAddressOf?(memory: ArrayBuffer | ArrayBufferView): bigint;
+  cudaAllocationStats?(): NativeAllocationStats;
+  StreamWrap?: new (device: number, priority: number) => NativeStream;
+  EventWrap?: new (device: number, timing: boolean) => NativeEvent;
+  PinnedBufferWrap?: new (byteLength: number, forceCopying?: boolean) => NativePinnedBuffer;
+  DeviceBufferWrap?: new (byteLength: number, device: number, stream?: NativeStream) => NativeDeviceBuffer;
 }
 
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..');

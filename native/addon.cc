@@ -4,7 +4,11 @@
 
 #include "napi/addon_data.h"
 #include "napi/capabilities.h"
+#include "napi/completion.h"
 #include "napi/errors.h"
+#if TRT_NODE_WITH_CUDA
+#include "napi/cuda_wraps.h"
+#endif
 #if TRT_NODE_WITH_TENSORRT
 #include "napi/trt_builder.h"
 #include "napi/trt_engine.h"
@@ -17,8 +21,10 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   RegisterErrors(env, exports);
   RegisterCapabilities(env, exports);
+  RegisterCompletionTestHooks(env, exports);
 #if TRT_NODE_WITH_CUDA
   RegisterCudaProbe(env, exports);
+  RegisterCuda(env, exports);
 #endif
 #if TRT_NODE_WITH_TENSORRT
   EngineWrap::Register(env, exports);

@@ -6,10 +6,15 @@
 
 namespace trt_node::napi {
 
+class CompletionEnvironment;
+
 struct AddonData {
   // lib/errors.ts hands us its factory at load time so that native code creates the same error
   // classes TypeScript does (TensorRTNodeError and friends).
   Napi::FunctionReference errorFactory;
+  // Delivery of async completions (napi/completion.h); created on first use, owned and deleted by
+  // its environment cleanup hook, which resets this pointer.
+  CompletionEnvironment* completions = nullptr;
 
   // Constructors of native wrap classes, per environment (worker threads get their own).
   Napi::FunctionReference engineWrapConstructor;

@@ -75,6 +75,18 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     const human = runCli(['doctor'], { cwd: clone, cli: join(clone, 'dist', 'cli', 'index.js'), env: userEnv() });
     expect(human.stdout).toContain('no    compiled without CUDA: CUDA was disabled by the TENSORRT_NODE_DISABLE_CUDA environment variable');
     expect(human.stdout).toContain('chosen because: a source build of this install comes before prebuilt binaries');
+
+    // The CUDA API says why it is missing; host tensors and the completion machinery still work.
+    const api = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { cuda, Tensor, copy } from './dist/index.js';
+      import { loadAddon } from './dist/native.js';
+      try { cuda.createStream(); } catch (error) { console.log(error.code, error.message); }
+      const dst = Tensor.allocate('int32', [2]);
+      await copy(dst, await Tensor.fromArray(new Int32Array([4, 2])));
+      const done = await new (loadAddon().addon.CompletionQueueForTest)().submit(0);
+      console.log(Array.from(dst.data).join(','), done.order);`], { cwd: clone, encoding: 'utf8' });
+    expect(api.status, api.stderr).toBe(0);
+    expect(api.stdout).toBe('ERR_NOT_SUPPORTED CUDA is not available in this build of tensorrt-node: CUDA was disabled by the TENSORRT_NODE_DISABLE_CUDA environment variable. Install the CUDA toolkit (nvcc on PATH) and run `npm rebuild tensorrt-node`.\n4,2 0\n');
   });
 
   it('with no nvcc anywhere, configuring detects that by itself and leaves CUDA out', () => {

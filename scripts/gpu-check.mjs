@@ -1,0 +1,344 @@
+#!/usr/bin/env node
+// Runs the GPU test tier and the CUDA microbenchmarks on this machine and writes one JSON file with
+// the full environment (GPU, driver, CUDA runtime, Node, package version) and every result, with
+// ratios measured in the same run:
+//   - pinned H2D/D2H bandwidth of copy() against plain synchronous cudaMemcpy of the same size;
+//   - pageable (plain JS memory) against pinned;
+//   - the round trip of an empty async operation (submit to promise resolution), p50/p99;
+//   - the preprocessing kernels' throughput against the device's theoretical memory bandwidth;
+//   - event-loop delay while a stream of copies is in flight, against an idle loop.
+//
+//   node scripts/gpu-check.mjs --out benchmarks/results [--quick] [--skip-tests]
+//
+// It needs nothing but Node.js, the built addon and the compiled dist/ (no devDependencies, no
+// TensorRT): it imports only node: builtins and ../dist. Without a usable GPU it still writes the
+// JSON, saying why nothing was measured, and exits 0; it exits 1 when a GPU test failed.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { capabilities, copy, convertFloat, cuda, preprocessImage, Tensor, version } from '../dist/index.js';
+import { nativeStream } from '../dist/cuda.js';
+import { tryLoadAddon } from '../dist/native.js';
+import { nativeMemoryOf } from '../dist/tensor.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MiB = 1 << 20;
+
+const { values: args } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'skip-tests': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help || !args.out) {
+  console.log('usage: node scripts/gpu-check.mjs --out <dir> [--quick] [--skip-tests]');
+  process.exit(args.help ? 0 : 2);
+}
+const outDir = resolve(args.out);
+const scale = args.quick ? 0.1 : 1;
+const log = (line) => console.log(`gpu-check: ${line}`);
+
+// ------------------------------------------------------------------------------------------------
+// Environment
+// ------------------------------------------------------------------------------------------------
+
+async function environment() {
+  const caps = await capabilities();
+  let devices = [];
+  if (caps.cuda.usable) devices = cuda.devices();
+  return {
+    package: { name: 'tensorrt-node', version },
+    node: process.version,
+    napi: process.versions.napi,
+    platform: process.platform,
+    arch: process.arch,
+    glibc: caps.host.glibc,
+    cpu: { model: os.cpus()[0]?.model ?? null, count: os.cpus().length },
+    hostMemoryBytes: os.totalmem(),
+    addon: { loaded: caps.addon.loaded, path: caps.addon.path, build: caps.addon.build, error: caps.addon.error?.message ?? null },
+    cuda: { compiled: caps.cuda.compiled, usable: caps.cuda.usable, runtimeVersion: caps.cuda.runtimeVersion, driverVersion: caps.cuda.driverVersion, deviceCount: caps.cuda.deviceCount, error: caps.cuda.error },
+    gpu: devices[0] ?? null,
+    devices,
+  };
+}
+
+function unavailableReason(env) {
+  if (!env.addon.loaded) return `the native addon is not loaded: ${env.addon.error}`;
+  if (!env.cuda.compiled) return `the addon was built without CUDA: ${env.addon.build?.cuda.missingReason}`;
+  if (env.cuda.error) return `CUDA is unusable: ${env.cuda.error.name} (error ${env.cuda.error.code}): ${env.cuda.error.message}`;
+  if (env.cuda.deviceCount === 0) return 'no CUDA device is visible';
+  return null;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The GPU test tier
+// ------------------------------------------------------------------------------------------------
+
+function runGpuTests() {
+  const command = [process.execPath, '--test', '--test-reporter=tap', 'test/gpu/'];
+  log(`running ${command.slice(1).join(' ')}`);
+  const started = performance.now();
+  const run = spawnSync(command[0], command.slice(1), { cwd: root, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 * MiB });
+  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`;
+  const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
+  const skips = [...output.matchAll(/^\s*ok \d+ - (.*?) # SKIP ?(.*)$/gm)].map((match) => ({ name: match[1], reason: match[2] }));
+  const failures = [...output.matchAll(/^\s*not ok \d+ - (.*)$/gm)].map((match) => match[1]);
+  return {
+    command: 'node --test test/gpu/',
+    exitCode: run.status,
+    error: run.error ? run.error.message : null,
+    durationSeconds: (performance.now() - started) / 1000,
+    tests: count('tests'),
+    suites: count('suites'),
+    pass: count('pass'),
+    fail: count('fail'),
+    skipped: count('skipped'),
+    skippedSuitesAndTests: skips,
+    failures,
+  };
+}
+
+// ------------------------------------------------------------------------------------------------
+// Benchmarks
+// ------------------------------------------------------------------------------------------------
+
+function percentile(sorted, fraction) {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
+}
+
+function summarize(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
+  return { count: sorted.length, min: sorted[0], p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: sorted.at(-1), mean };
+}
+
+const round = (value, digits = 3) => Number(value.toFixed(digits));
+
+/** copy() bandwidth in bytes/s: `iterations` copies in flight on one stream, from first submit to last resolution. */
+async function copyBandwidth(dst, src, iterations, stream) {
+  await copy(dst, src, { stream });
+  const started = performance.now();
+  const pending = [];
+  for (let i = 0; i < iterations; i++) pending.push(copy(dst, src, { stream }));
+  await Promise.all(pending);
+  return (dst.byteLength * iterations) / ((performance.now() - started) / 1000);
+}
+
+/** The reference: plain synchronous cudaMemcpy calls of the same size, in bytes/s. */
+async function memcpyBandwidth(dst, src, iterations, stream) {
+  const seconds = await nativeStream(stream, 'stream').benchmarkMemcpy(nativeMemoryOf(dst, 'dst'), nativeMemoryOf(src, 'src'), dst.byteLength, iterations);
+  return (dst.byteLength * iterations) / seconds;
+}
+
+async function transferBenchmarks() {
+  const stream = cuda.createStream();
+  const sizes = [1 * MiB, 16 * MiB, 64 * MiB, 256 * MiB];
+  const rows = [];
+  for (const bytes of sizes) {
+    const iterations = Math.max(4, Math.round(((2048 * MiB) / bytes) * scale));
+    const pinned = Tensor.allocate('uint8', [bytes], { location: 'pinned' });
+    const host = Tensor.allocate('uint8', [bytes]);
+    const device = Tensor.allocate('uint8', [bytes], { location: 'device', stream });
+    pinned.data.fill(1);
+    host.data.fill(2);
+    const row = { bytes, iterations };
+    for (const [direction, dst, src] of [['h2d', device, pinned], ['d2h', pinned, device]]) {
+      const ours = await copyBandwidth(dst, src, iterations, stream);
+      const reference = await memcpyBandwidth(dst, src, iterations, stream);
+      row[`pinned_${direction}`] = { copyGBps: round(ours / 1e9), cudaMemcpyGBps: round(reference / 1e9), ratio: round(ours / reference) };
+    }
+    for (const [direction, dst, src] of [['h2d', device, host], ['d2h', host, device]]) {
+      const ours = await copyBandwidth(dst, src, iterations, stream);
+      const reference = await memcpyBandwidth(dst, src, iterations, stream);
+      const pinnedGBps = row[`pinned_${direction}`].copyGBps;
+      row[`pageable_${direction}`] = { copyGBps: round(ours / 1e9), cudaMemcpyGBps: round(reference / 1e9), ratioToCudaMemcpy: round(ours / reference), pinnedSpeedup: round(pinnedGBps / (ours / 1e9)) };
+    }
+    log(`transfers ${bytes / MiB} MiB: pinned H2D ${row.pinned_h2d.copyGBps} GB/s (x${row.pinned_h2d.ratio} of cudaMemcpy), D2H ${row.pinned_d2h.copyGBps} GB/s (x${row.pinned_d2h.ratio}); pageable H2D ${row.pageable_h2d.copyGBps} GB/s`);
+    rows.push(row);
+    pinned.dispose();
+    host.dispose();
+    device.dispose();
+  }
+  stream.dispose();
+  return rows;
+}
+
+async function roundTripBenchmark() {
+  const iterations = Math.round(20_000 * scale);
+  const stream = cuda.createStream();
+  const native = nativeStream(stream, 'stream');
+  const measure = async (operation) => {
+    for (let i = 0; i < 1000; i++) await operation();
+    const samples = [];
+    for (let i = 0; i < iterations; i++) {
+      const started = process.hrtime.bigint();
+      await operation();
+      samples.push(Number(process.hrtime.bigint() - started) / 1000);
+    }
+    const summary = summarize(samples);
+    return Object.fromEntries(Object.entries(summary).map(([key, value]) => [key === 'count' ? key : `${key}Us`, key === 'count' ? value : round(value, 2)]));
+  };
+  const publicApi = await measure(() => stream.synchronize());
+  const nativeStreamOnly = await measure(() => native.synchronize());
+  const { addon } = tryLoadAddon();
+  const queue = new addon.CompletionQueueForTest();
+  const hostFence = await measure(() => queue.submit(0));
+  queue.close();
+  stream.dispose();
+  log(`empty async round trip: p50 ${publicApi.p50Us} us, p99 ${publicApi.p99Us} us (stream.synchronize())`);
+  return {
+    description: 'submit an empty job to a stream, await its promise (submit thread -> CUDA event -> completion thread -> thread-safe function -> promise)',
+    streamSynchronize: publicApi,
+    nativeSynchronizeWithoutCallerStack: nativeStreamOnly,
+    hostFenceQueueWithoutCuda: hostFence,
+  };
+}
+
+async function timeOnGpu(stream, iterations, operation) {
+  await operation();
+  const start = cuda.createEvent();
+  const end = cuda.createEvent();
+  start.record(stream);
+  const pending = [];
+  for (let i = 0; i < iterations; i++) pending.push(operation());
+  end.record(stream);
+  await Promise.all(pending);
+  await end.synchronize();
+  const milliseconds = start.elapsedTime(end) / iterations;
+  start.dispose();
+  end.dispose();
+  return milliseconds;
+}
+
+async function kernelBenchmarks(gpu) {
+  const stream = cuda.createStream();
+  const theoretical = gpu.theoreticalBandwidthBytesPerSecond;
+  const results = [];
+  const [batch, height, width] = [8, 1080, 1920];
+  const src = Tensor.allocate('uint8', [batch, height, width, 3], { location: 'device', stream });
+  const iterations = Math.max(3, Math.round(50 * scale));
+  for (const dtype of ['float32', 'float16']) {
+    const dst = Tensor.allocate(dtype, [batch, 3, height, width], { location: 'device', stream });
+    const options = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], stream };
+    const milliseconds = await timeOnGpu(stream, iterations, () => preprocessImage(dst, src, options));
+    const bytes = src.byteLength + dst.byteLength;
+    results.push({ kernel: `preprocessImage uint8 NHWC [${batch}, ${height}, ${width}, 3] -> ${dtype} NCHW`, gpuMilliseconds: round(milliseconds, 4), bytesMoved: bytes, achievedGBps: round(bytes / (milliseconds / 1000) / 1e9), fractionOfTheoreticalBandwidth: round(bytes / (milliseconds / 1000) / theoretical) });
+    dst.dispose();
+  }
+  const elements = 64 * MiB;
+  const float32 = Tensor.allocate('float32', [elements], { location: 'device', stream });
+  const float16 = Tensor.allocate('float16', [elements], { location: 'device', stream });
+  for (const [name, dst, source] of [['float32 -> float16', float16, float32], ['float16 -> float32', float32, float16]]) {
+    const milliseconds = await timeOnGpu(stream, iterations, () => convertFloat(dst, source, { stream }));
+    const bytes = float32.byteLength + float16.byteLength;
+    results.push({ kernel: `convertFloat ${name} x ${elements}`, gpuMilliseconds: round(milliseconds, 4), bytesMoved: bytes, achievedGBps: round(bytes / (milliseconds / 1000) / 1e9), fractionOfTheoreticalBandwidth: round(bytes / (milliseconds / 1000) / theoretical) });
+  }
+  for (const result of results) log(`${result.kernel}: ${result.achievedGBps} GB/s (${Math.round(result.fractionOfTheoreticalBandwidth * 100)}% of theoretical)`);
+  src.dispose();
+  float32.dispose();
+  float16.dispose();
+  stream.dispose();
+  return { theoreticalBandwidthGBps: round(theoretical / 1e9), kernels: results };
+}
+
+async function eventLoopBenchmark() {
+  const seconds = Math.max(0.5, 2 * scale);
+  const histogramOf = async (during) => {
+    const histogram = monitorEventLoopDelay({ resolution: 1 });
+    histogram.enable();
+    const result = await during();
+    histogram.disable();
+    const ms = (value) => round(value / 1e6, 3);
+    return { ...result, p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max), meanMs: ms(histogram.mean) };
+  };
+  const idle = await histogramOf(() => new Promise((done) => setTimeout(() => done({}), seconds * 1000)));
+  const stream = cuda.createStream();
+  const bytes = 8 * MiB;
+  const pinned = Tensor.allocate('uint8', [bytes], { location: 'pinned' });
+  const device = Tensor.allocate('uint8', [bytes], { location: 'device', stream });
+  const busy = await histogramOf(async () => {
+    const deadline = performance.now() + seconds * 1000;
+    let completed = 0;
+    const worker = async () => {
+      while (performance.now() < deadline) {
+        await copy(device, pinned, { stream });
+        await copy(pinned, device, { stream });
+        completed += 2;
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return { copiesCompleted: completed, copyBytes: bytes };
+  });
+  pinned.dispose();
+  device.dispose();
+  stream.dispose();
+  log(`event-loop delay p99: idle ${idle.p99Ms} ms, during copies ${busy.p99Ms} ms (${busy.copiesCompleted} copies)`);
+  return { durationSeconds: seconds, idle, duringCopies: busy };
+}
+
+// ------------------------------------------------------------------------------------------------
+
+function goalsOf(results) {
+  if (!results) return [];
+  const at64 = results.transfers.find((row) => row.bytes === 64 * MiB);
+  return [
+    { goal: 'pinned H2D copy() >= 90% of plain cudaMemcpy (64 MiB)', value: at64.pinned_h2d.ratio, target: 0.9, met: at64.pinned_h2d.ratio >= 0.9 },
+    { goal: 'pinned D2H copy() >= 90% of plain cudaMemcpy (64 MiB)', value: at64.pinned_d2h.ratio, target: 0.9, met: at64.pinned_d2h.ratio >= 0.9 },
+    { goal: 'empty async round trip p50 < 50 us', value: results.roundTrip.streamSynchronize.p50Us, target: 50, met: results.roundTrip.streamSynchronize.p50Us < 50 },
+  ];
+}
+
+function slug(text) {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+async function main() {
+  const started = new Date();
+  const env = await environment();
+  const reason = unavailableReason(env);
+  const report = {
+    schema: 'tensorrt-node/gpu-check@1',
+    createdAt: started.toISOString(),
+    command: `node scripts/gpu-check.mjs${args.quick ? ' --quick' : ''}${args['skip-tests'] ? ' --skip-tests' : ''}`,
+    gpuAvailable: reason === null,
+    reason,
+    environment: env,
+    tests: args['skip-tests'] ? null : runGpuTests(),
+    results: null,
+    goals: [],
+    error: null,
+  };
+  if (reason === null) {
+    try {
+      report.results = {
+        transfers: await transferBenchmarks(),
+        roundTrip: await roundTripBenchmark(),
+        kernels: await kernelBenchmarks(env.gpu),
+        eventLoop: await eventLoopBenchmark(),
+      };
+      report.goals = goalsOf(report.results);
+    } catch (error) {
+      report.error = { message: error.message, code: error.code ?? null, stack: error.stack };
+    }
+  } else {
+    log(`no GPU measurements: ${reason}`);
+  }
+  report.durationSeconds = (Date.now() - started.getTime()) / 1000;
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `gpu-check-${env.gpu ? slug(env.gpu.name) : 'no-gpu'}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  log(`wrote ${file}`);
+  for (const goal of report.goals) log(`${goal.met ? 'met' : 'NOT met'}: ${goal.goal} (${goal.value})`);
+  const testsFailed = report.tests !== null && report.tests.exitCode !== 0;
+  if (testsFailed) log(`the GPU tier failed: ${report.tests.failures.join('; ') || `exit code ${report.tests.exitCode}`}`);
+  if (report.error) log(`a benchmark failed: ${report.error.message}`);
+  process.exitCode = testsFailed || report.error ? 1 : 0;
+}
+
+await main();
