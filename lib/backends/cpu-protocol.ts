@@ -1,0 +1,40 @@
+/** Messages between the cpu backend (main thread) and its worker thread. Types only. */
+import type { AnyTypedArray, DType } from '../dtypes.js';
+import type { TensorInfo } from './backend.js';
+
+/** onnxruntime session settings the backend passes through. */
+export interface CpuSessionSettings {
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  executionMode?: 'sequential' | 'parallel';
+  enableCpuMemArena?: boolean;
+}
+
+export interface WireTensor {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** On a SharedArrayBuffer the worker copies it; otherwise the buffer was transferred. */
+  data: AnyTypedArray;
+}
+
+export type ModelSource = { kind: 'path'; path: string; label: string } | { kind: 'bytes'; bytes: Uint8Array; label: string };
+
+export type WorkerRequest =
+  | { type: 'load'; model: ModelSource; settings: CpuSessionSettings }
+  | { type: 'run'; id: number; feeds: WireTensor[]; outputs: string[] }
+  | { type: 'close' };
+
+export interface WireError {
+  code: string;
+  message: string;
+  kind: 'generic' | 'type' | 'range';
+}
+
+export type WorkerReply =
+  | { type: 'loaded'; inputs: TensorInfo[]; outputs: TensorInfo[] }
+  | { type: 'load-failed'; error: WireError }
+  | { type: 'result'; id: number; outputs: WireTensor[] }
+  | { type: 'run-failed'; id: number; error: WireError }
+  | { type: 'closed' };
