@@ -62,7 +62,8 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
   label = model.label;
   try {
     await validate(model);
-    const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'] };
+    // Warnings (unused initializers, ...) would go to the process's stderr from this thread: errors only.
+    const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], logSeverityLevel: 3 };
     if (settings.intraOpNumThreads !== undefined) options.intraOpNumThreads = settings.intraOpNumThreads;
     if (settings.interOpNumThreads !== undefined) options.interOpNumThreads = settings.interOpNumThreads;
     if (settings.graphOptimizationLevel !== undefined) options.graphOptimizationLevel = settings.graphOptimizationLevel;
