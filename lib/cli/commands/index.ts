@@ -1,6 +1,11 @@
 /** Every CLI command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { compareCommand } from './compare.js';
+import { convertCommand } from './convert.js';
 import { doctorCommand } from './doctor.js';
+import { inspectCommand } from './inspect.js';
+import { quantizeCommand } from './quantize.js';
+import { runCommand } from './run.js';
 import { startCommand } from './start.js';
 
-export const commands: Command<never>[] = [doctorCommand, startCommand] as Command<never>[];
+export const commands: Command<never>[] = [doctorCommand, startCommand, inspectCommand, convertCommand, quantizeCommand, compareCommand, runCommand] as Command<never>[];
