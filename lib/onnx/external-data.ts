@@ -97,8 +97,11 @@ class ExternalLocator {
       this.#sizes.set(path, size);
     }
     const expected = tensorByteLength(tensor);
+    if (reference.offset > size) {
+      throw invalid(`Expected external data for tensor "${tensor.name}" within ${reference.location} (${size} bytes) but received offset ${reference.offset}, past its end`);
+    }
     const length = reference.length ?? size - reference.offset;
-    if (reference.offset > size || length > size - reference.offset) {
+    if (length > size - reference.offset) {
       throw invalid(
         `Expected external data for tensor "${tensor.name}" within ${reference.location} (${size} bytes) but received offset ${reference.offset} and length ${length}, which end at byte ${reference.offset + length}`,
       );

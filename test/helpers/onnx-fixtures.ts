@@ -189,3 +189,21 @@ export const ppocr = {
   rec: join(ppocrAssets, 'ch_PP-OCRv4_rec_infer.onnx'),
   cls: join(ppocrAssets, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'),
 };
+
+/**
+ * x [batch, width] through `layers` x (MatMul with one shared [width, width] weight, then Tanh):
+ * a model whose run time scales with batch, for abort and queueing tests, small on disk.
+ */
+export function chainModel({ width = 256, layers = 16, seed = 4 } = {}): OnnxModel {
+  const random = createRandom(seed);
+  const graph = new GraphBuilder('chain');
+  let current = graph.input('x', DataType.FLOAT, ['batch', width]);
+  const weight = graph.initializer('shared.weight', [width, width], weights(random, width * width, 1 / Math.sqrt(width)));
+  for (let layer = 0; layer < layers; layer++) {
+    const [product] = graph.node('MatMul', [current, weight], [], 1, `matmul${layer}`);
+    current = graph.node('Tanh', [product!], [], 1, `tanh${layer}`)[0]!;
+  }
+  graph.nodes.push(makeNode('Identity', [current], ['y'], 'output'));
+  graph.output('y', DataType.FLOAT, ['batch', width]);
+  return buildModel(graph.build());
+}
