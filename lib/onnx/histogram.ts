@@ -48,7 +48,7 @@ export class AbsHistogram {
       this.bins[0] = this.bins[0]! + this.#pendingZeros;
       this.#pendingZeros = 0;
     }
-    while (batchMax >= this.binWidth * HISTOGRAM_BINS) this.#doubleRange();
+    while (batchMax > this.binWidth * HISTOGRAM_BINS) this.#doubleRange();
     const scale = 1 / this.binWidth;
     const bins = this.bins;
     const last = HISTOGRAM_BINS - 1;
