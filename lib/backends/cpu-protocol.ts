@@ -9,6 +9,7 @@ export interface CpuSessionSettings {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   executionMode?: 'sequential' | 'parallel';
   enableCpuMemArena?: boolean;
+  spinWait?: boolean;
 }
 
 export interface WireTensor {
@@ -35,6 +36,7 @@ export interface WireError {
 export type WorkerReply =
   | { type: 'loaded'; inputs: TensorInfo[]; outputs: TensorInfo[] }
   | { type: 'load-failed'; error: WireError }
-  | { type: 'result'; id: number; outputs: WireTensor[] }
-  | { type: 'run-failed'; id: number; error: WireError }
+  /** `recycled`: the staging buffers of the run's feeds, handed back for the next run. */
+  | { type: 'result'; id: number; outputs: WireTensor[]; recycled: ArrayBuffer[] }
+  | { type: 'run-failed'; id: number; error: WireError; recycled: ArrayBuffer[] }
   | { type: 'closed' };

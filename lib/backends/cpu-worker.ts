@@ -69,6 +69,7 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
     if (settings.graphOptimizationLevel !== undefined) options.graphOptimizationLevel = settings.graphOptimizationLevel;
     if (settings.executionMode !== undefined) options.executionMode = settings.executionMode;
     if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
+    if (settings.spinWait !== undefined) options.extra = { session: { intra_op: { allow_spinning: settings.spinWait ? '1' : '0' }, inter_op: { allow_spinning: settings.spinWait ? '1' : '0' } } };
     session = model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
     post({ type: 'loaded', inputs: describe(session.inputMetadata, 'input'), outputs: describe(session.outputMetadata, 'output') });
   } catch (error) {
@@ -76,29 +77,39 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
   }
 }
 
-/** onnxruntime-node cannot read SharedArrayBuffer memory: such feeds are copied here, off the main thread. */
-function ownedData(data: AnyTypedArray): AnyTypedArray {
+/** Worker-owned copies of shared-memory feeds, reused run after run (onnxruntime-node cannot read SharedArrayBuffer memory). */
+const sharedCopies = new Map<string, ArrayBuffer>();
+
+function ownedData(name: string, data: AnyTypedArray): AnyTypedArray {
   if (!(data.buffer instanceof SharedArrayBuffer)) return data;
-  return (data as unknown as { slice(): AnyTypedArray }).slice();
+  let copy = sharedCopies.get(name);
+  if (copy?.byteLength !== data.byteLength) {
+    copy = new ArrayBuffer(data.byteLength);
+    sharedCopies.set(name, copy);
+  }
+  new Uint8Array(copy).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return new (data.constructor as new (buffer: ArrayBuffer) => AnyTypedArray)(copy);
 }
 
 async function run(id: number, feeds: WireTensor[], outputs: string[]): Promise<void> {
+  // The main thread's staging buffers go back with the reply, whatever happens.
+  const recycled = feeds.map((feed) => feed.data.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.data) as ort.Tensor.DataType, feed.shape);
+    for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
     const results = await session.run(ortFeeds, outputs);
     const wire: WireTensor[] = [];
-    const transfer = new Set<ArrayBuffer>();
+    const transfer = new Set<ArrayBuffer>(recycled);
     for (const name of outputs) {
       const tensor = results[name]!;
       const data = tensor.data as AnyTypedArray;
       wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
       if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
     }
-    post({ type: 'result', id, outputs: wire }, [...transfer]);
+    post({ type: 'result', id, outputs: wire, recycled }, [...transfer]);
   } catch (error) {
-    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`) });
+    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`), recycled }, recycled);
   }
 }
 

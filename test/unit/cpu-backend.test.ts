@@ -54,8 +54,8 @@ describe('cpu backend', () => {
 
   it('queues concurrent runs and gives each caller its own result', async () => {
     const inputs = Array.from({ length: 6 }, (_, index) => randomTensor([2, 16], 100 + index));
-    const expected = [];
-    for (const x of inputs) expected.push((await mlp.run({ x })).y!.data);
+    const expected: Float32Array[] = [];
+    for (const x of inputs) expected.push((await mlp.run({ x })).y!.data as Float32Array);
     const concurrent = await Promise.all(inputs.map((x) => mlp.run({ x })));
     concurrent.forEach((result, index) => expect(result.y!.data).toEqual(expected[index]));
   });
