@@ -138,8 +138,3 @@ export function dataTypeBits(dataType: number): number {
       return 8;
   }
 }
-
-/** Whether `dataType` is a floating-point type that FP16 autocast and quantization treat as "float". */
-export function isFloat32(dataType: number | undefined): boolean {
-  return dataType === DataType.FLOAT;
-}
