@@ -10,13 +10,14 @@ export interface CpuSessionSettings {
   executionMode?: 'sequential' | 'parallel';
   enableCpuMemArena?: boolean;
   spinWait?: boolean;
+  niceness?: number;
 }
 
 export interface WireTensor {
   name: string;
   dtype: DType;
   shape: number[];
-  /** On a SharedArrayBuffer the worker copies it; otherwise the buffer was transferred. */
+  /** Feeds are on a SharedArrayBuffer (the backend's staging memory or the caller's), which the worker copies; results are transferred. */
   data: AnyTypedArray;
 }
 
@@ -36,7 +37,6 @@ export interface WireError {
 export type WorkerReply =
   | { type: 'loaded'; inputs: TensorInfo[]; outputs: TensorInfo[] }
   | { type: 'load-failed'; error: WireError }
-  /** `recycled`: the staging buffers of the run's feeds, handed back for the next run. */
-  | { type: 'result'; id: number; outputs: WireTensor[]; recycled: ArrayBuffer[] }
-  | { type: 'run-failed'; id: number; error: WireError; recycled: ArrayBuffer[] }
+  | { type: 'result'; id: number; outputs: WireTensor[] }
+  | { type: 'run-failed'; id: number; error: WireError }
   | { type: 'closed' };

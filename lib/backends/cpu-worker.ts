@@ -3,6 +3,7 @@
  * it, so that the minutes of a load and the milliseconds of every run block this thread instead of
  * the application's event loop. Requests arrive one at a time (the main thread queues them).
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { isDType, type AnyTypedArray, type DType } from '../dtypes.js';
@@ -62,6 +63,9 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
   label = model.label;
   try {
     await validate(model);
+    // Linux keeps nice values per thread: this lowers the priority of this thread and of the
+    // onnxruntime pool threads it creates next, never the event loop's.
+    if (settings.niceness) setPriority(0, settings.niceness);
     // Warnings (unused initializers, ...) would go to the process's stderr from this thread: errors only.
     const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], logSeverityLevel: 3 };
     if (settings.intraOpNumThreads !== undefined) options.intraOpNumThreads = settings.intraOpNumThreads;
@@ -92,24 +96,22 @@ function ownedData(name: string, data: AnyTypedArray): AnyTypedArray {
 }
 
 async function run(id: number, feeds: WireTensor[], outputs: string[]): Promise<void> {
-  // The main thread's staging buffers go back with the reply, whatever happens.
-  const recycled = feeds.map((feed) => feed.data.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
     const results = await session.run(ortFeeds, outputs);
     const wire: WireTensor[] = [];
-    const transfer = new Set<ArrayBuffer>(recycled);
+    const transfer = new Set<ArrayBuffer>();
     for (const name of outputs) {
       const tensor = results[name]!;
       const data = tensor.data as AnyTypedArray;
       wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
       if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
     }
-    post({ type: 'result', id, outputs: wire, recycled }, [...transfer]);
+    post({ type: 'result', id, outputs: wire }, [...transfer]);
   } catch (error) {
-    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`), recycled }, recycled);
+    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`) });
   }
 }
 

@@ -23,14 +23,14 @@ interface LoopMeasurement {
   utilization: number;
 }
 
-async function measureLoop(runOnce: () => Promise<unknown>): Promise<LoopMeasurement> {
+async function measureLoop(runOnce: () => Promise<unknown>, durationMs = DURATION_MS): Promise<LoopMeasurement> {
   await runOnce(); // warm-up outside the measurement
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   const before = performance.eventLoopUtilization();
   histogram.enable();
   const started = performance.now();
   let runs = 0;
-  while (performance.now() - started < DURATION_MS) {
+  while (performance.now() - started < durationMs) {
     await runOnce();
     runs++;
   }
@@ -70,15 +70,22 @@ describe('event-loop liveness of the cpu backend', () => {
     expect(direct.medianDelayMs).toBeGreaterThan(Math.min(direct.meanRunMs / 2, 10));
   });
 
-  it('keeps the max event-loop delay under 5 ms while the detector runs continuously', async (context) => {
-    // A loop that only sleeps shows what the machine itself does to timers. When other processes
-    // already delay them by 5 ms or more, the bound cannot be measured here, and saying so beats
-    // a test that fails for somebody else's load.
-    const quiet = await measureLoop(() => new Promise((resolve) => setTimeout(resolve, 10)));
-    if (quiet.maxDelayMs >= 5) {
-      context.skip(`the machine delays an idle event loop by ${quiet.maxDelayMs.toFixed(1)} ms on its own (load average ${loadavg()[0]!.toFixed(1)}); the 5 ms bound is not measurable here`);
+  it('adds less than 5 ms to the max event-loop delay while the detector runs continuously (paired 0.5 s windows)', async (context) => {
+    // On an idle machine this is "max loop delay under 5 ms". On a shared one, other processes
+    // delay timers too, by different amounts from one moment to the next, so windows of the
+    // detector running back to back alternate with windows of a loop that only sleeps, and the
+    // median of (running max - sleeping max) over the pairs is what is asserted: a backend that
+    // blocked the loop would add a whole run (15+ ms) to every window.
+    const excess: number[] = [];
+    const report: string[] = [];
+    for (let window = 0; window < 7; window++) {
+      const sleeping = (await measureLoop(() => new Promise((resolve) => setTimeout(resolve, 10)), 500)).maxDelayMs;
+      const running = (await measureLoop(() => backend.run({ x }), 500)).maxDelayMs;
+      excess.push(running - sleeping);
+      report.push(`${running.toFixed(1)}/${sleeping.toFixed(1)}`);
     }
-    const ours = await measureLoop(() => backend.run({ x }));
-    expect(ours.maxDelayMs).toBeLessThan(5);
+    context.annotate(`max loop delay per window, detector running / sleeping: ${report.join(', ')} ms (load average ${loadavg()[0]!.toFixed(1)})`);
+    const median = [...excess].sort((a, b) => a - b)[Math.floor(excess.length / 2)]!;
+    expect(median).toBeLessThan(5);
   });
 });
