@@ -17,7 +17,7 @@ export interface WireTensor {
   name: string;
   dtype: DType;
   shape: number[];
-  /** Feeds are on a SharedArrayBuffer (the backend's staging memory or the caller's), which the worker copies; results are transferred. */
+  /** On a SharedArrayBuffer the worker copies it; otherwise the buffer was transferred. */
   data: AnyTypedArray;
 }
 
@@ -37,6 +37,7 @@ export interface WireError {
 export type WorkerReply =
   | { type: 'loaded'; inputs: TensorInfo[]; outputs: TensorInfo[] }
   | { type: 'load-failed'; error: WireError }
-  | { type: 'result'; id: number; outputs: WireTensor[] }
-  | { type: 'run-failed'; id: number; error: WireError }
+  /** `recycled`: the staging buffers of the run's feeds, handed back for the next run. */
+  | { type: 'result'; id: number; outputs: WireTensor[]; recycled: ArrayBuffer[] }
+  | { type: 'run-failed'; id: number; error: WireError; recycled: ArrayBuffer[] }
   | { type: 'closed' };

@@ -96,22 +96,24 @@ function ownedData(name: string, data: AnyTypedArray): AnyTypedArray {
 }
 
 async function run(id: number, feeds: WireTensor[], outputs: string[]): Promise<void> {
+  // The main thread's staging buffers go back with the reply, whatever happens.
+  const recycled = feeds.map((feed) => feed.data.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
     const results = await session.run(ortFeeds, outputs);
     const wire: WireTensor[] = [];
-    const transfer = new Set<ArrayBuffer>();
+    const transfer = new Set<ArrayBuffer>(recycled);
     for (const name of outputs) {
       const tensor = results[name]!;
       const data = tensor.data as AnyTypedArray;
       wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
       if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
     }
-    post({ type: 'result', id, outputs: wire }, [...transfer]);
+    post({ type: 'result', id, outputs: wire, recycled }, [...transfer]);
   } catch (error) {
-    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`) });
+    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`), recycled }, recycled);
   }
 }
 

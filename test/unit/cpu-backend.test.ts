@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCpuBackend, type CpuBackend } from '../../lib/backends/cpu.js';
@@ -125,6 +125,23 @@ describe('cpu backend', () => {
     await expectError(() => backend.run({ x: randomTensor([1, 256], 7) }), TensorRTNodeError, 'ERR_DISPOSED', 'Expected a cpu backend that is not disposed for run() but received a disposed one');
   });
 
+  it.runIf(process.platform === 'linux')('niceness lowers the priority of the inference threads and never of the event loop', async () => {
+    const niceValues = () =>
+      new Map(
+        readdirSync('/proc/self/task').map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const;
+        }),
+      );
+    const before = niceValues();
+    await using backend = await createCpuBackend(mlpModel(), { niceness: 7, intraOpNumThreads: 2 });
+    await backend.run({ x: randomTensor([1, 16], 1) });
+    const added = [...niceValues()].filter(([tid]) => !before.has(tid));
+    expect(niceValues().get(process.pid)).toBe(0);
+    // The worker thread and onnxruntime's pool thread run at 7.
+    expect(added.filter(([, nice]) => nice === 7).length).toBeGreaterThanOrEqual(2);
+  });
+
   describe('BAD CALL - feeds', () => {
     const x = (): HostTensor => randomTensor([2, 16], 1);
     it('an unknown input name gets a suggestion', async () => {
@@ -158,6 +175,8 @@ describe('cpu backend', () => {
     it('options of the wrong type or value', async () => {
       await expectError(() => createCpuBackend(mlpModel(), { intraOpNumThreads: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an integer between 0 and 1024 for options.intraOpNumThreads but received -1 of type number');
       await expectError(() => createCpuBackend(mlpModel(), { graphOptimizationLevel: 'al' as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected one of "disabled", "basic", "extended", "all" for options.graphOptimizationLevel but received "al" of type string (did you mean "all"?)');
+      await expectError(() => createCpuBackend(mlpModel(), { niceness: 20 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an integer between 0 and 19 for options.niceness but received 20 of type number');
+      await expectError(() => createCpuBackend(mlpModel(), { spinWait: 1 } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a boolean for options.spinWait but received 1 of type number');
       await expectError(() => createCpuBackend(mlpModel(), { threads: 2 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "threads" in options; known options: intraOpNumThreads/);
       await expectError(() => createCpuBackend(42 as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a model path, bytes or an OnnxModel for model but received 42 of type number');
     });
