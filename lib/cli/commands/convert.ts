@@ -47,6 +47,7 @@ export const convertCommand: Command<ConvertValues> = {
   async run(values, positionals, { stdout }) {
     if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one input model for \`tensorrt-node convert\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
     if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <out.onnx>) for \`tensorrt-node convert\` but received none. Usage: tensorrt-node ${usage}`);
+    if (values.precision === 'int8') throw new ArgumentTypeError('Expected "fp16" for --precision but received "int8": INT8 needs calibration, use `tensorrt-node quantize`');
     expectOneOf(values.precision ?? 'fp16', '--precision', ['fp16'] as const);
     const started = performance.now();
     const model = await readModel(positionals[0]!);
