@@ -85,11 +85,6 @@ export function attributeFloat(node: NodeProto, name: string, fallback: number):
   return attribute ? attribute.f : fallback;
 }
 
-export function attributeString(node: NodeProto, name: string, fallback: string): string {
-  const attribute = getAttribute(node, name);
-  return attribute ? new TextDecoder().decode(attribute.s) : fallback;
-}
-
 /** Sets (replacing) an attribute. */
 export function setAttribute(node: NodeProto, attribute: AttributeProto): void {
   const index = node.attribute.findIndex((existing) => existing.name === attribute.name);
@@ -185,13 +180,4 @@ export function renameUses(graph: GraphProto, from: string, to: string): void {
   forEachNode(graph, (node) => {
     for (let index = 0; index < node.input.length; index++) if (node.input[index] === from) node.input[index] = to;
   });
-}
-
-/** Names of graph inputs, initializers and node outputs, i.e. everything the graph itself defines. */
-export function definedNames(graph: GraphProto): Set<string> {
-  const names = new Set<string>();
-  for (const input of graph.input) names.add(input.name);
-  for (const tensor of graph.initializer) names.add(tensor.name);
-  for (const node of graph.node) for (const output of node.output) if (output) names.add(output);
-  return names;
 }

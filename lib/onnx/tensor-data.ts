@@ -4,7 +4,7 @@
  * bits, int64_data, double_data, uint64_data); these helpers hide the difference.
  */
 import { create } from '@bufbuild/protobuf';
-import { allocateTypedArray, dtypeSize, viewTypedArray, float16BitsToFloat32, bfloat16BitsToFloat32, type AnyTypedArray, type DType, type HostTensor } from '../dtypes.js';
+import { allocateTypedArray, dtypeSize, viewTypedArray, float16BitsToFloat32, bfloat16BitsToFloat32, type AnyTypedArray, type DType } from '../dtypes.js';
 import { ErrorCode, OnnxError } from '../errors.js';
 import { DataLocation, DataType, TensorProtoSchema, dataTypeBits, dataTypeName, dataTypeToDType, dtypeToDataType, type TensorProto } from './proto.js';
 
@@ -104,13 +104,6 @@ export function tensorFloat32Values(tensor: TensorProto): Float32Array {
     default:
       throw new OnnxError(ErrorCode.ONNX, `Expected a floating-point tensor for "${tensor.name}" but received ${dataTypeName(tensor.dataType)}`);
   }
-}
-
-/** The tensor as a HostTensor (dtype, shape, values). */
-export function tensorToHost(tensor: TensorProto): HostTensor {
-  const dtype = dataTypeToDType(tensor.dataType);
-  if (!dtype) throw new OnnxError(ErrorCode.ONNX, `Tensor "${tensor.name}" has element type ${dataTypeName(tensor.dataType)}, which tensorrt-node cannot read`);
-  return { dtype, shape: tensorDims(tensor), data: tensorValues(tensor) } as HostTensor;
 }
 
 function bytesOf(values: AnyTypedArray): Uint8Array<ArrayBuffer> {
