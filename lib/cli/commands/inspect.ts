@@ -7,7 +7,7 @@ export const inspectCommand: Command<{ json?: boolean }> = {
   name: 'inspect',
   summary: 'Describe an ONNX model: I/O, opsets, op histogram, parameters, external data, TensorRT compatibility',
   usage: 'inspect <model.onnx> [--json]',
-  help: '  --json   print the report as JSON',
+  help: '  --json   print the report as JSON\n\nExit code 1 when the file holds something TensorRT will refuse (unsupported operators, I/O types, Q/DQ it cannot use).',
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, positionals, { stdout }) {
