@@ -2,8 +2,24 @@
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
+import { compareCommand } from './compare.js';
+import { convertCommand } from './convert.js';
 import { doctorCommand } from './doctor.js';
+import { inspectCommand } from './inspect.js';
+import { quantizeCommand } from './quantize.js';
 import { reportCommand } from './report.js';
+import { runCommand } from './run.js';
 import { startCommand } from './start.js';
 
-export const commands: Command<never>[] = [doctorCommand, benchCommand, reportCommand, cacheCommand, startCommand] as Command<never>[];
+export const commands: Command<never>[] = [
+  doctorCommand,
+  startCommand,
+  inspectCommand,
+  convertCommand,
+  quantizeCommand,
+  compareCommand,
+  runCommand,
+  benchCommand,
+  reportCommand,
+  cacheCommand,
+] as Command<never>[];

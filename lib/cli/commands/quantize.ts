@@ -1,0 +1,108 @@
+import { ArgumentTypeError } from '../../errors.js';
+import { saveCalibrationTable } from '../../onnx/calibration-table.js';
+import { readModel, writeModel } from '../../onnx/model.js';
+import { quantizeInt8 } from '../../onnx/quantize.js';
+import { expectOneOf } from '../../validate.js';
+import type { Command } from '../command.js';
+import { progressLine } from '../progress.js';
+import { parseCalibration, parseCount, parseList, parseNumber, parseRange, parseShapes } from '../tensor-args.js';
+
+interface QuantizeValues {
+  output?: string;
+  calibration?: string;
+  table?: string;
+  'save-table'?: string;
+  method?: string;
+  percentile?: string;
+  shape?: string[];
+  seed?: string;
+  range?: string;
+  'op-types'?: string;
+  'exclude-node'?: string;
+  'per-channel'?: boolean;
+  threads?: string;
+  'external-data'?: boolean;
+  json?: boolean;
+}
+
+const usage = 'quantize <in.onnx> -o <out.onnx> --calibration <dir|random:N> [--method max|percentile|entropy|mse] [--save-table t.json] [--table t.json] [--shape x:1x3x320x320] [--json]';
+
+/** `tensorrt-node quantize`: INT8 post-training quantization with explicit Q/DQ for TensorRT. */
+export const quantizeCommand: Command<QuantizeValues> = {
+  name: 'quantize',
+  summary: 'INT8 post-training quantization: calibrate on the cpu backend, write Q/DQ where TensorRT fuses INT8 kernels',
+  usage,
+  help: [
+    '  -o, --output <file>        where to write the quantized model (written atomically)',
+    '  --calibration <dir|random:N>  a folder of samples (.npy/.json, see README) or N generated samples',
+    '  --table <t.json>           reuse a saved calibration table instead of calibrating',
+    '  --save-table <t.json>      save the calibration table used',
+    '  --method <m>               max | percentile | entropy | mse (default percentile)',
+    '  --percentile <p>           for --method percentile (default 99.99)',
+    '  --shape <name:AxBxC>       concrete shape of a dynamic input for random:N (repeatable)',
+    '  --seed <n>, --range <lo,hi>  generated data: seed (default 1) and value range (default -1,1)',
+    '  --op-types <A,B>           op types to quantize (default Conv,ConvTranspose,Gemm,MatMul)',
+    '  --exclude-node <n1,n2>     node names to leave in float',
+    '  --no-per-channel           per-tensor weight scales',
+    '  --threads <n>              onnxruntime intra-op threads for calibration',
+    '  --external-data            store weights in <out>.data next to the model',
+    '  --json                     print the report as JSON',
+  ].join('\n'),
+  options: {
+    output: { type: 'string', short: 'o' },
+    calibration: { type: 'string' },
+    table: { type: 'string' },
+    'save-table': { type: 'string' },
+    method: { type: 'string' },
+    percentile: { type: 'string' },
+    shape: { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    range: { type: 'string' },
+    'op-types': { type: 'string' },
+    'exclude-node': { type: 'string' },
+    'per-channel': { type: 'boolean' },
+    threads: { type: 'string' },
+    'external-data': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  positionals: true,
+  async run(values, positionals, { stdout, stderr }) {
+    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one input model for \`tensorrt-node quantize\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
+    if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <out.onnx>) for \`tensorrt-node quantize\` but received none. Usage: tensorrt-node ${usage}`);
+    if (!values.calibration && !values.table) throw new ArgumentTypeError(`Expected --calibration <dir|random:N> or --table <t.json> for \`tensorrt-node quantize\` but received neither. Usage: tensorrt-node ${usage}`);
+    const method = expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const);
+    const seed = parseCount(values.seed, 'seed') ?? 1;
+    const threads = parseCount(values.threads, 'threads');
+    const calibration = values.calibration ? parseCalibration(values.calibration, seed, parseRange(values.range, [-1, 1])) : undefined;
+    const started = performance.now();
+    const model = await readModel(positionals[0]!);
+    const progress = progressLine(stderr, 'calibrate');
+    const { model: quantized, report, table } = await quantizeInt8(model, {
+      calibration,
+      calibrationTable: values.table,
+      method,
+      percentile: parseNumber(values.percentile, 'percentile'),
+      shapes: parseShapes(values.shape),
+      opTypes: parseList(values['op-types']),
+      excludeNodes: parseList(values['exclude-node']),
+      perChannel: values['per-channel'] ?? true,
+      cpu: threads === undefined ? undefined : { intraOpNumThreads: threads },
+      onProgress: ({ phase, done, total }) => {
+        if (phase === 'calibrate') progress.update(done, total);
+      },
+    });
+    if (!values.table) progress.finish(`${table.samples} samples, method ${table.method}`);
+    await writeModel(quantized, values.output, { externalData: values['external-data'] === true });
+    if (values['save-table']) await saveCalibrationTable(table, values['save-table']);
+    const seconds = (performance.now() - started) / 1000;
+    if (values.json) {
+      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report, calibration: { method: table.method, samples: table.samples } }, null, 2)}\n`);
+      return 0;
+    }
+    const counts = Object.entries(report.quantized).map(([op, count]) => `${count} ${op}`).join(', ');
+    stdout.write(`${values.output}: INT8 Q/DQ on ${counts}; ${report.activationQdq} activation Q/DQ pairs, ${report.weightsQuantized} INT8 weights (${report.perChannel ? 'per channel' : 'per tensor'}), opset ${report.opset.from} -> ${report.opset.to}, ${seconds.toFixed(1)} s\n`);
+    for (const skipped of report.skipped) stdout.write(`  left in float: ${skipped.name} (${skipped.opType}): ${skipped.reason}\n`);
+    if (values['save-table']) stdout.write(`  calibration table: ${values['save-table']}\n`);
+    return 0;
+  },
+};

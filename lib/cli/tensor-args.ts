@@ -1,0 +1,64 @@
+/**
+ * Parsing of the tensor-related CLI arguments shared by convert, quantize, compare and run:
+ * `--shape x:1x3x320x320`, `--calibration random:32`, `--input name=path`, comma lists.
+ */
+import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
+import type { InputShapes, RandomCalibration } from '../onnx/calibration-data.js';
+
+/** `--shape name:1x3x320x320` (repeatable) to { name: [1, 3, 320, 320] }. */
+export function parseShapes(values: readonly string[] | undefined): InputShapes | undefined {
+  if (!values?.length) return undefined;
+  const shapes: Record<string, number[]> = {};
+  for (const value of values) {
+    const match = /^(.+):(\d+(?:x\d+)*)$/.exec(value);
+    if (!match) throw new ArgumentTypeError(`Expected NAME:DIMxDIM... (e.g. x:1x3x320x320) for --shape but received ${JSON.stringify(value)}`);
+    shapes[match[1]!] = match[2]!.split('x').map(Number);
+  }
+  return shapes;
+}
+
+/** `random:N` to a generated-data source, anything else is a folder path. */
+export function parseCalibration(value: string, seed: number, range: [number, number]): string | RandomCalibration {
+  const match = /^random:(\d+)$/.exec(value);
+  if (!match) {
+    if (value.startsWith('random')) throw new ArgumentTypeError(`Expected random:N (a positive count) or a folder for --calibration but received ${JSON.stringify(value)}`);
+    return value;
+  }
+  const count = Number(match[1]);
+  if (count < 1) throw new ArgumentRangeError(`Expected at least one calibration sample for --calibration but received ${JSON.stringify(value)}`);
+  return { random: count, seed, low: range[0], high: range[1] };
+}
+
+/** `--range -1,1` to [-1, 1]. */
+export function parseRange(value: string | undefined, fallback: [number, number]): [number, number] {
+  if (value === undefined) return fallback;
+  const parts = value.split(',').map((part) => Number(part.trim()));
+  if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part)) || !(parts[1]! > parts[0]!)) {
+    throw new ArgumentTypeError(`Expected LOW,HIGH with LOW < HIGH (e.g. -1,1) for --range but received ${JSON.stringify(value)}`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+/** A comma-separated list, empty entries dropped. */
+export function parseList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** A number option (`--atol 1e-3`). */
+export function parseNumber(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed)) throw new ArgumentTypeError(`Expected a number for --${name} but received ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+/** A positive integer option (`--threads 2`). */
+export function parseCount(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ArgumentTypeError(`Expected a positive integer for --${name} but received ${JSON.stringify(value)}`);
+  return Number(value);
+}

@@ -1,0 +1,139 @@
+/**
+ * Element-type inference: the ONNX element type of every tensor in a graph, from its inputs,
+ * initializers and per-operator rules (most operators output the type of their first input; the
+ * exceptions are listed below). Shapes are not inferred: FP16 autocast and quantization only need
+ * to know which tensors are float32. Where a rule cannot tell (custom operators, sequences), the
+ * graph's value_info decides when it has an entry.
+ */
+import { DataType, type GraphProto, type NodeProto } from './proto.js';
+import { attributeInt, getAttribute, valueInfoElemType } from './graph.js';
+
+/** Tensor name to ONNX element type (DataType.UNDEFINED when unknown). */
+export type ElemTypes = Map<string, number>;
+
+const int64Outputs = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
+const boolOutputs = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf', 'RegexFullMatch']);
+const int32Outputs = new Set(['MatMulInteger', 'ConvInteger']);
+
+function isDefaultDomain(node: NodeProto): boolean {
+  return node.domain === '' || node.domain === 'ai.onnx';
+}
+
+/** The element types a node's outputs get, given its input types (UNDEFINED where unknown). */
+export function outputElemTypes(node: NodeProto, inputTypes: readonly number[]): number[] {
+  const count = node.output.length;
+  const all = (type: number) => Array.from({ length: count }, () => type);
+  const first = inputTypes[0] ?? DataType.UNDEFINED;
+  if (!isDefaultDomain(node)) return all(DataType.UNDEFINED);
+  const op = node.opType;
+  if (int64Outputs.has(op)) return all(DataType.INT64);
+  if (boolOutputs.has(op)) return all(DataType.BOOL);
+  if (int32Outputs.has(op)) return all(DataType.INT32);
+  switch (op) {
+    case 'Cast':
+      return all(attributeInt(node, 'to', DataType.UNDEFINED));
+    case 'CastLike':
+      return all(inputTypes[1] ?? DataType.UNDEFINED);
+    case 'Constant': {
+      const attribute = node.attribute[0];
+      if (!attribute) return all(DataType.UNDEFINED);
+      if (attribute.t) return all(attribute.t.dataType);
+      if (attribute.name === 'value_float' || attribute.name === 'value_floats') return all(DataType.FLOAT);
+      if (attribute.name === 'value_int' || attribute.name === 'value_ints') return all(DataType.INT64);
+      if (attribute.name === 'value_string' || attribute.name === 'value_strings') return all(DataType.STRING);
+      if (attribute.sparseTensor?.values) return all(attribute.sparseTensor.values.dataType);
+      return all(DataType.UNDEFINED);
+    }
+    case 'ConstantOfShape':
+      return all(getAttribute(node, 'value')?.t?.dataType ?? DataType.FLOAT);
+    case 'RandomNormal':
+    case 'RandomUniform':
+      return all(attributeInt(node, 'dtype', DataType.FLOAT));
+    case 'RandomNormalLike':
+    case 'RandomUniformLike':
+    case 'EyeLike':
+    case 'Bernoulli':
+      return all(getAttribute(node, 'dtype') ? attributeInt(node, 'dtype', DataType.FLOAT) : first);
+    case 'Multinomial':
+      return all(attributeInt(node, 'dtype', DataType.INT32));
+    case 'QuantizeLinear': {
+      if (inputTypes[2] !== undefined && node.input[2]) return all(inputTypes[2]);
+      return all(getAttribute(node, 'output_dtype') ? attributeInt(node, 'output_dtype', DataType.UINT8) : DataType.UINT8);
+    }
+    case 'DequantizeLinear':
+      return all(inputTypes[1] ?? DataType.FLOAT);
+    case 'DynamicQuantizeLinear':
+      return [DataType.UINT8, DataType.FLOAT, DataType.UINT8].slice(0, count);
+    case 'QLinearConv':
+    case 'QLinearMatMul':
+      return all(inputTypes[7] ?? DataType.UINT8);
+    case 'TopK':
+    case 'MaxPool':
+    case 'Unique':
+      return [first, ...Array.from({ length: count - 1 }, () => DataType.INT64)];
+    case 'Dropout':
+      return [first, DataType.BOOL].slice(0, count);
+    case 'LayerNormalization':
+      return [first, ...Array.from({ length: count - 1 }, () => attributeInt(node, 'stash_type', DataType.FLOAT))];
+    case 'Where':
+      return all(inputTypes[1] ?? DataType.UNDEFINED);
+    case 'OneHot':
+      return all(inputTypes[2] ?? DataType.UNDEFINED);
+    case 'Concat':
+    case 'Sum':
+    case 'Mean':
+    case 'Max':
+    case 'Min':
+      return all(inputTypes.find((type) => type !== DataType.UNDEFINED) ?? DataType.UNDEFINED);
+    case 'If': {
+      const branch = getAttribute(node, 'then_branch')?.g;
+      return branch ? branch.output.map((output) => valueInfoElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+    }
+    case 'Loop': {
+      const body = getAttribute(node, 'body')?.g;
+      return body ? body.output.slice(1).map((output) => valueInfoElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+    }
+    case 'Scan': {
+      const body = getAttribute(node, 'body')?.g;
+      return body ? body.output.map((output) => valueInfoElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+    }
+    default:
+      if (op.startsWith('Sequence') || op === 'SplitToSequence' || op === 'ConcatFromSequence' || op.startsWith('Optional')) return all(DataType.UNDEFINED);
+      return all(first);
+  }
+}
+
+/** Declared types from value_info, inputs and outputs, used where a rule cannot tell. */
+function declaredTypes(graph: GraphProto): Map<string, number> {
+  const declared = new Map<string, number>();
+  for (const info of [...graph.valueInfo, ...graph.output, ...graph.input]) {
+    const type = valueInfoElemType(info);
+    if (type !== undefined && type !== DataType.UNDEFINED) declared.set(info.name, type);
+  }
+  return declared;
+}
+
+/**
+ * Infers the element type of every tensor `graph` defines (and copies the `outer` scope), visiting
+ * nodes in order. `onNode` sees each node with its input types before its outputs are recorded.
+ */
+export function inferElemTypes(graph: GraphProto, outer: ReadonlyMap<string, number> = new Map(), onNode?: (node: NodeProto, inputTypes: number[]) => void): ElemTypes {
+  const types: ElemTypes = new Map(outer);
+  const declared = declaredTypes(graph);
+  for (const input of graph.input) types.set(input.name, valueInfoElemType(input) ?? DataType.UNDEFINED);
+  for (const tensor of graph.initializer) types.set(tensor.name, tensor.dataType);
+  for (const node of graph.node) {
+    const inputTypes = node.input.map((name) => (name ? (types.get(name) ?? DataType.UNDEFINED) : DataType.UNDEFINED));
+    onNode?.(node, inputTypes);
+    const outputTypes = outputElemTypes(node, inputTypes);
+    node.output.forEach((name, index) => {
+      if (!name) return;
+      const inferred = outputTypes[index] ?? DataType.UNDEFINED;
+      // Custom operators without declared types: assume they keep their first input's type (the
+      // common case for plugins such as LayerNorm or GELU variants).
+      const fallback = isDefaultDomain(node) ? DataType.UNDEFINED : (inputTypes[0] ?? DataType.UNDEFINED);
+      types.set(name, inferred !== DataType.UNDEFINED ? inferred : (declared.get(name) ?? fallback));
+    });
+  }
+  return types;
+}
