@@ -2,8 +2,8 @@
  * capabilities(): what this machine and this install can do, and why not, with a fix for every
  * problem found. `tensorrt-node doctor` prints it; InferenceSession's `backend: 'auto'` reads it.
  */
-import { createRequire } from 'node:module';
 import { tryLoadAddon, packageVersion, type BuildInfo, type CandidateOutcome, type LibraryAttempt } from './native.js';
+import { onnxRuntimeInstallHint, onnxRuntimeVersion } from './backends/onnxruntime-package.js';
 import { NativeLoadError } from './errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
 import { glibcVersion } from './system/glibc.js';
@@ -91,9 +91,9 @@ function cudaFix(error: { code: number; name: string }, driverVersion: number, r
 }
 
 async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
-  const require = createRequire(import.meta.url);
+  const version = onnxRuntimeVersion();
+  if (version === null) return { available: false, reason: 'onnxruntime-node (an optional peer dependency) is not installed', version: null };
   try {
-    const version = (require('onnxruntime-node/package.json') as { version: string }).version;
     await import('onnxruntime-node');
     return { available: true, reason: null, version };
   } catch (error) {
@@ -196,7 +196,7 @@ export async function capabilities(options: CapabilitiesOptions = {}): Promise<C
     reason: result.tensorrt.usable ? null : (problems.find((problem) => problem.area !== 'cpu')?.message ?? 'TensorRT is not usable'),
   };
   if (!result.backends.cpu.available) {
-    problems.push({ area: 'cpu', message: result.backends.cpu.reason ?? 'The cpu backend is unavailable.', fix: 'Reinstall onnxruntime-node (`npm install onnxruntime-node`); its CPU build ships inside the npm package.' });
+    problems.push({ area: 'cpu', message: result.backends.cpu.reason ?? 'The cpu backend is unavailable.', fix: `Install onnxruntime-node without its CUDA download: \`${onnxRuntimeInstallHint}\` (its CPU build ships inside the npm package).` });
   }
   return result;
 }

@@ -24,6 +24,7 @@ import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
 import type { Backend, RunOptions, TensorInfo, TensorMap } from './backend.js';
+import { requireOnnxRuntime } from './onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './cpu-protocol.js';
 import { validateFeeds, validateOutputNames } from './feeds.js';
 
@@ -194,6 +195,7 @@ export class CpuBackend implements Backend {
     const settings = validateOptions(options);
     const { source, transfer } = modelSource(model);
     return withCallerStack(async () => {
+      requireOnnxRuntime();
       const worker = spawnWorker();
       try {
         const loaded = await new Promise<Extract<WorkerReply, { type: 'loaded' }>>((resolveLoad, rejectLoad) => {

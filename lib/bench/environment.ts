@@ -3,8 +3,8 @@
  * different hosts, GPUs and versions can be compared knowingly. Everything that cannot be known on
  * this machine is null (no GPU, no TensorRT), never guessed.
  */
+import { onnxRuntimeVersion } from '../backends/onnxruntime-package.js';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import type { Capabilities } from '../capabilities.js';
 
@@ -58,13 +58,6 @@ function readDriverVersion(): string | null {
   }
 }
 
-function onnxRuntimeVersion(): string | null {
-  try {
-    return (createRequire(import.meta.url)('onnxruntime-node/package.json') as { version: string }).version;
-  } catch {
-    return null;
-  }
-}
 
 /** Builds the environment from capabilities() (see lib/capabilities.ts) and the host. */
 export function environmentFrom(caps: Capabilities): BenchEnvironment {

@@ -1,11 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { variantFileName } from '../../lib/addon-variants.js';
 import type { Capabilities } from '../../lib/capabilities.js';
+import { createCpuBackend } from '../../lib/backends/cpu.js';
+import { packageRoot } from '../../lib/native.js';
+import { serializeModel } from '../../lib/onnx/model.js';
 import { cleanClone } from '../helpers/clean-clone.js';
+import { mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { node, npm, userEnv } from '../helpers/npm.js';
 
@@ -155,13 +159,46 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     const prebuildPath = join(installed, 'prebuilds', `${process.platform}-${process.arch}`, localPrebuild!);
     expect(caps.addon).toMatchObject({ loaded: true, path: prebuildPath, variant: `cuda${cudaMajor}` });
     expect(caps.addon.candidates.map((candidate) => [candidate.source, candidate.status])).toEqual([['source build', 'missing'], ['prebuild', 'loaded']]);
-    expect(caps.backends.cpu.available).toBe(true);
+    // onnxruntime-node is an optional peer dependency: not installed, so no cpu backend, and doctor says how.
+    expect(caps.backends.cpu).toEqual({ available: false, reason: 'onnxruntime-node (an optional peer dependency) is not installed', version: null });
     const human = runCli(['doctor'], { cwd: project, cli: join(installed, 'dist', 'cli', 'index.js'), env: userEnv() });
     expect(human.stdout).toContain(`loaded ${prebuildPath} (prebuilt variant cuda${cudaMajor}`);
     expect(human.stdout).toContain(`- ${join(installed, 'build', 'Release', 'tensorrt_node.node')} [source build]: not found`);
   });
 
-  it.todo('runs a cpu inference from the installed package (the cpu backend lands on another branch)');
+  it('runs a cpu inference from the installed package once onnxruntime-node is added (without its CUDA download)', async () => {
+    const project = consumerProject(work, 'consumer-cpu');
+    const install = npm(['install', withPrebuild!.tarball, '--prefer-offline', '--ignore-scripts'], project);
+    expect(install.status, install.stderr + install.stdout).toBe(0);
+    const modelPath = join(project, 'mlp.onnx');
+    writeFileSync(modelPath, serializeModel(mlpModel()));
+    const input = randomTensor([2, 16], 7);
+    const script = `import { createCpuBackend } from 'tensorrt-node';
+      try {
+        const backend = await createCpuBackend(${JSON.stringify(modelPath)});
+        const { y } = await backend.run({ x: { dtype: 'float32', shape: [2, 16], data: new Float32Array(${JSON.stringify(Array.from(input.data))}) } });
+        await backend.dispose();
+        console.log(JSON.stringify({ shape: y.shape, data: Array.from(y.data) }));
+      } catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
+
+    const without = node(script, project, 'module');
+    expect(without.status, without.stderr).toBe(0);
+    expect(JSON.parse(without.stdout)).toEqual({ code: 'ERR_NOT_SUPPORTED', message: 'The cpu backend needs onnxruntime-node, an optional peer dependency that is not installed. Install it (without its CUDA download): npm install onnxruntime-node --onnxruntime-node-install=skip' });
+
+    const ortVersion = (JSON.parse(readFileSync(join(packageRoot, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')) as { version: string }).version;
+    const addOrt = npm(['install', `onnxruntime-node@${ortVersion}`, '--onnxruntime-node-install=skip', '--prefer-offline'], project);
+    expect(addOrt.status, addOrt.stderr + addOrt.stdout).toBe(0);
+    expect(existsSync(join(project, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux', process.arch === 'x64' ? 'x64' : 'arm64', 'libonnxruntime_providers_cuda.so'))).toBe(false); // nothing downloaded
+
+    const withOrt = node(script, project, 'module');
+    expect(withOrt.status, withOrt.stderr).toBe(0);
+    const result = JSON.parse(withOrt.stdout) as { shape: number[]; data: number[] };
+    const reference = await createCpuBackend(modelPath);
+    const { y } = await reference.run({ x: input });
+    await reference.dispose();
+    expect(result.shape).toEqual([2, 8]);
+    expect(result.data).toEqual(Array.from(y!.data as Float32Array));
+  });
 
   it('without a prebuild and with install scripts blocked, the install succeeds without the addon; `npm rebuild` then builds it from source', () => {
     const prebuilds = join(clone, 'prebuilds');
@@ -181,7 +218,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     expect(before.problems[0]).toMatchObject({ area: 'addon' });
     expect(before.problems[0]!.fix).toContain('npm install-scripts approve tensorrt-node');
     expect(before.problems[0]!.fix).toContain('npm rebuild tensorrt-node');
-    expect(before.backends.cpu.available).toBe(true);
+    expect(before.backends.cpu.available).toBe(false); // onnxruntime-node is an optional peer dependency
 
     // The approve-then-rebuild path: the install script runs and, with no prebuild, compiles.
     const rebuild = npm(['rebuild', 'tensorrt-node', '--foreground-scripts'], project, { TENSORRT_NODE_CUDA_ARCHITECTURES: '80-real' });
