@@ -46,3 +46,6 @@ export { loadCalibrationTable, saveCalibrationTable, type CalibrationTable } fro
 export type { CalibrationSource, InputShapes, RandomCalibration } from './onnx/calibration-data.js';
 export type { CalibrationMethod } from './onnx/histogram.js';
 export { compare, type CompareOptions, type CompareReport, type OutputComparison } from './onnx/compare.js';
+export { buildEngine, type BuildEngineOptions, type BuildEngineResult, type EngineBuildReport } from './build/build-engine.js';
+export type { BuildProgressEvent } from './build/progress.js';
+export { checkPrecisionApplied, countLayerPrecisions, type LayerPrecisionCounts, type Precision } from './build/precision-check.js';

@@ -137,14 +137,19 @@ export function editDistance(a: string, b: string): number {
 export function closestMatch(word: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  let tied = false;
   for (const candidate of known) {
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
+      tied = false;
+    } else if (distance === bestDistance) {
+      tied = true;
     }
   }
   // Short words get one edit ("fp8" is not a typo of "fp32"); longer ones a third of their length, at least two ("imgs" -> "images").
   const tolerance = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
-  return bestDistance <= tolerance ? best : undefined;
+  // Two equally close candidates ("fp64": fp32 or fp16?) make a guess, not a suggestion.
+  return bestDistance <= tolerance && !tied ? best : undefined;
 }

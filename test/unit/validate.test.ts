@@ -64,3 +64,10 @@ describe('validation message template', () => {
     expect(closestMatch('qqqq', ['json', 'html'])).toBeUndefined();
   });
 });
+
+describe('suggestions', () => {
+  it('are not made when two candidates are equally close', () => {
+    expect(closestMatch('fp64', ['fp32', 'fp16', 'int8'])).toBeUndefined();
+    expect(closestMatch('fp61', ['fp32', 'fp16', 'int8'])).toBe('fp16');
+  });
+});

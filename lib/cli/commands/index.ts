@@ -1,6 +1,7 @@
 /** Every CLI command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
 import { benchCommand } from './bench.js';
+import { buildCommand } from './build.js';
 import { cacheCommand } from './cache.js';
 import { compareCommand } from './compare.js';
 import { convertCommand } from './convert.js';
@@ -19,6 +20,7 @@ export const commands: Command<never>[] = [
   quantizeCommand,
   compareCommand,
   runCommand,
+  buildCommand,
   benchCommand,
   reportCommand,
   cacheCommand,

@@ -1,0 +1,120 @@
+import { buildEngine, type BuildEngineOptions } from '../../build/build-engine.js';
+import { parseShapeFlags } from '../../build/profiles.js';
+import { createProgressRenderer } from '../../build/progress.js';
+import { writeFileAtomic } from '../../cache/atomic-write.js';
+import { ArgumentTypeError } from '../../errors.js';
+import { formatBytes, formatDuration } from '../../units.js';
+import { expectOneOf } from '../../validate.js';
+import type { Command } from '../command.js';
+import { progressLine } from '../progress.js';
+import { parseCalibration, parseCount, parseRange, parseShapes } from '../tensor-args.js';
+
+interface BuildValues {
+  output?: string;
+  precision?: string;
+  calibration?: string;
+  table?: string;
+  method?: string;
+  shape?: string[];
+  shapes?: string[];
+  workspace?: string;
+  'opt-level'?: string;
+  'timing-cache'?: string;
+  'cache-dir'?: string;
+  cache?: boolean;
+  device?: string;
+  'hardware-compatibility'?: string;
+  'version-compatible'?: boolean;
+  json?: boolean;
+}
+
+const usage = 'build <model.onnx> -o <engine.plan> [--precision fp16|int8] [--calibration <dir|random:N>] [--shapes input:min/opt/max ...] [--workspace 2GiB] [--opt-level N] [--timing-cache file] [--json]';
+
+/** `tensorrt-node build`: an ONNX model to a TensorRT engine, through the engine cache. */
+export const buildCommand: Command<BuildValues> = {
+  name: 'build',
+  summary: 'Build a TensorRT engine from ONNX (FP16/INT8 written into the graph, verified after the build, cached)',
+  usage,
+  help: [
+    '  -o, --output <file>         where to write the engine (written atomically)',
+    '  --precision <p>             fp32 (default) | fp16 | int8',
+    '  --calibration <dir|random:N>  INT8 calibration samples (a folder of .npy/.json, or N generated ones)',
+    '  --table <t.json>            INT8: a saved calibration table instead of calibrating',
+    '  --method <m>                INT8 calibration: max | percentile | entropy | mse (default percentile)',
+    '  --shape <name:AxBxC>        INT8 with random:N: concrete shape of a dynamic input (repeatable)',
+    '  --shapes <in:min/opt/max>   optimization profile bounds, e.g. images:1x3x640x640/8x3x640x640/32x3x640x640 (repeatable)',
+    '  --workspace <size>          workspace memory limit, e.g. 2GiB',
+    '  --opt-level <0-5>           builder optimization level (TensorRT default 3)',
+    '  --hardware-compatibility <l>  none | ampere+ | same-compute-capability',
+    '  --version-compatible        build an engine later TensorRT versions can run',
+    '  --timing-cache <file>       read and update this timing cache (default: the engine cache\'s own)',
+    '  --cache-dir <dir>, --no-cache  engine cache folder, or no cache',
+    '  --device <n>                CUDA device (default 0)',
+    '  --json                      print the build report as JSON',
+  ].join('\n'),
+  options: {
+    output: { type: 'string', short: 'o' },
+    precision: { type: 'string' },
+    calibration: { type: 'string' },
+    table: { type: 'string' },
+    method: { type: 'string' },
+    shape: { type: 'string', multiple: true },
+    shapes: { type: 'string', multiple: true },
+    workspace: { type: 'string' },
+    'opt-level': { type: 'string' },
+    'hardware-compatibility': { type: 'string' },
+    'version-compatible': { type: 'boolean' },
+    'timing-cache': { type: 'string' },
+    'cache-dir': { type: 'string' },
+    cache: { type: 'boolean' },
+    device: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: true,
+  async run(values, positionals, { stdout, stderr }) {
+    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one ONNX model for \`tensorrt-node build\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
+    if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <engine.plan>) for \`tensorrt-node build\` but received none. Usage: tensorrt-node ${usage}`);
+    const precision = expectOneOf(values.precision ?? 'fp32', '--precision', ['fp32', 'fp16', 'int8'] as const);
+    const options: BuildEngineOptions = { precision };
+    if (values.calibration) options.calibration = parseCalibration(values.calibration, 1, parseRange(undefined, [-1, 1]));
+    if (values.table) options.calibrationTable = values.table;
+    if (precision === 'int8') options.int8 = { method: expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const), shapes: parseShapes(values.shape) };
+    if (values.shapes?.length) options.profiles = parseShapeFlags(values.shapes);
+    if (values.workspace) options.workspace = values.workspace;
+    if (values['opt-level'] !== undefined) options.optimizationLevel = parseCount(values['opt-level'], 'opt-level');
+    if (values['hardware-compatibility']) options.hardwareCompatibility = values['hardware-compatibility'] as BuildEngineOptions['hardwareCompatibility'];
+    if (values['version-compatible']) options.versionCompatible = true;
+    if (values['timing-cache']) options.timingCache = values['timing-cache'];
+    if (values.cache === false) options.cacheDir = false;
+    else if (values['cache-dir']) options.cacheDir = values['cache-dir'];
+    if (values.device !== undefined) options.device = parseCount(values.device, 'device');
+
+    const renderer = createProgressRenderer(stderr);
+    const calibrationProgress = progressLine(stderr, 'calibrate');
+    let calibrated = 0;
+    options.onProgress = (event) => renderer.update(event);
+    options.onCalibrationProgress = (progress) => {
+      calibrated = progress.done;
+      calibrationProgress.update(progress.done, progress.total);
+    };
+    let result;
+    try {
+      result = await buildEngine(positionals[0]!, options);
+    } finally {
+      renderer.stop();
+      if (calibrated > 0) calibrationProgress.finish(`${calibrated} samples`);
+    }
+    await writeFileAtomic(values.output, result.plan, { mode: 0o644 });
+    const { plan: _plan, ...report } = result;
+    if (values.json) {
+      stdout.write(`${JSON.stringify({ output: values.output, bytes: result.plan.byteLength, ...report }, null, 2)}\n`);
+    } else {
+      stdout.write(
+        `${result.fromCache ? 'Engine from the cache' : `Built in ${formatDuration(result.buildTimeMs)}`}: ${values.output} (${formatBytes(result.plan.byteLength)}), ${precision}, TensorRT ${result.tensorrtVersion}, ${result.gpu.name} (compute ${result.gpu.computeCapability})\n` +
+          `Layers: ${result.layers.layers} (fp32 ${result.layers.fp32}, fp16 ${result.layers.fp16}, int8 ${result.layers.int8})\n` +
+          result.warnings.map((warning) => `warning: ${warning}\n`).join(''),
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { applyTransforms, planTransforms } from '../../lib/build/prepare-model.js';
+import { ArgumentTypeError } from '../../lib/errors.js';
+import { inspect } from '../../lib/onnx/inspect.js';
+import { expectError } from '../helpers/expect-error.js';
+import { mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
+
+describe('preparing a model for a precision', () => {
+  it('fp32 needs no transform', async () => {
+    const model = mlpModel();
+    const plan = await planTransforms(model, await inspect(model), 'fp32', {});
+    expect(plan.steps).toEqual([]);
+    expect((await applyTransforms(model, 'fp32', plan, {})).asGiven).toBe(true);
+  });
+
+  it('fp16 autocasts, and a model that already carries float16 is built as given', async () => {
+    const model = mlpModel();
+    const plan = await planTransforms(model, await inspect(model), 'fp16', { fp16: { keepIoTypes: true } });
+    expect(plan.steps).toEqual([{ name: 'fp16-autocast', version: expect.any(String), options: { keepIoTypes: true } }]);
+    const prepared = await applyTransforms(model, 'fp16', plan, {});
+    expect(prepared.asGiven).toBe(false);
+    expect(prepared.fp16!.nodesConverted).toBeGreaterThan(0);
+    const again = await planTransforms(prepared.model, await inspect(prepared.model), 'fp16', {});
+    expect(again.steps).toEqual([]);
+  });
+
+  it('int8 keys on the calibration data without calibrating when it can, and quantizes', async () => {
+    const model = mlpModel();
+    const report = await inspect(model);
+    const random = { random: 4, seed: 3 };
+    const plan = await planTransforms(model, report, 'int8', { calibration: random, int8: { shapes: { x: [2, 16] }, method: 'max', cpu: { intraOpNumThreads: 1 } } });
+    expect(plan.table).toBeUndefined();
+    expect(plan.steps).toEqual([{ name: 'int8-qdq', version: expect.any(String), options: { shapes: { x: [2, 16] }, method: 'max', calibrationRandom: random } }]);
+    const prepared = await applyTransforms(model, 'int8', plan, { calibration: random, int8: { shapes: { x: [2, 16] }, method: 'max' } });
+    expect(prepared.int8!.quantized).toEqual({ Gemm: 1, MatMul: 1 });
+    const quantized = await inspect(prepared.model);
+    expect(quantized.precision.quantizeLinear).toBeGreaterThan(0);
+    expect((await planTransforms(prepared.model, quantized, 'int8', {})).steps).toEqual([]); // Q/DQ already there
+  });
+
+  it('an iterable calibration source is calibrated first and keyed by its result, which is stable', async () => {
+    const model = mlpModel();
+    const report = await inspect(model);
+    const samples = () => [0, 1, 2].map((seed) => ({ x: randomTensor([2, 16], seed) }));
+    const first = await planTransforms(model, report, 'int8', { calibration: samples(), int8: { method: 'max' } });
+    const second = await planTransforms(model, report, 'int8', { calibration: samples(), int8: { method: 'max' } });
+    expect(first.table).toBeDefined();
+    expect(first.steps).toEqual(second.steps);
+    const other = await planTransforms(model, report, 'int8', { calibration: [{ x: randomTensor([2, 16], 9, -5, 5) }], int8: { method: 'max' } });
+    expect(other.steps).not.toEqual(first.steps);
+  });
+
+  it('BAD CALL - int8 without calibration data or table', async () => {
+    const model = mlpModel();
+    const report = await inspect(model);
+    await expectError(() => planTransforms(model, report, 'int8', {}), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for precision "int8" but received neither; a model that already has QuantizeLinear/DequantizeLinear nodes needs neither');
+  });
+});
