@@ -99,7 +99,10 @@ function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuff
 function spawnWorker(): Worker {
   const here = import.meta.url;
   const compiled = new URL('./cpu-worker.js', here);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled);
+  // Workers inherit the process's execArgv; `node --input-type=module -e ...` would make a worker
+  // started from a file fail ("--input-type can only be used with string input").
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
   const source = new URL('./cpu-worker.ts', here).href;
   // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
   // taken from its package.json because the CommonJS one cannot register from an eval'd worker.
