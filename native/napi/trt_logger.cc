@@ -127,13 +127,14 @@ int SeverityFromName(const std::string& name) {
 Napi::Value SetLogSink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
+    const bool remove = info[0].IsNull() || info[0].IsUndefined();
+    if (!remove && !info[0].IsFunction()) throw InvalidArgument("Expected a function or null for the log sink");
+    const int threshold = remove ? 0 : SeverityFromName(RequireString(info[1], "severity"));
     if (LogBridge* existing = BridgeOf(env)) {
       napi_remove_env_cleanup_hook(env, CleanupBridge, existing);
       RemoveBridge(existing);
     }
-    if (info[0].IsNull() || info[0].IsUndefined()) return env.Undefined();
-    if (!info[0].IsFunction()) throw InvalidArgument("Expected a function or null for the log sink");
-    const int threshold = SeverityFromName(RequireString(info[1], "severity"));
+    if (remove) return env.Undefined();
     auto bridge = std::make_unique<LogBridge>();
     bridge->env = env;
     bridge->threshold = threshold;
