@@ -220,22 +220,25 @@ std::unique_ptr<ExecutionContext> ExecutionContext::Create(std::shared_ptr<Engin
   context->internal_.resize(count);
   context->hostOutputs_.resize(count);
   context->dynamicOutputs_.resize(count);
-  context->inputReserve_.assign(count, 0);
+  context->reserve_.assign(count, 0);
+  std::vector<std::optional<std::vector<int64_t>>> largestInputs(count);
   for (size_t t = 0; t < count; ++t) {
     const IoTensor& tensor = context->tensors_[t];
     if (!tensor.isInput || tensor.onHost) continue;
-    // Inputs get device memory for the profile's largest shape at once: their addresses then never
-    // change with the shape, and neither do the CUDA graphs that depend on them.
+    // Inputs (and outputs, see ReserveForLargestShapes) get device memory for the profile's largest
+    // shape at once: their addresses then never change with the shape, and neither do the CUDA
+    // graphs that depend on them (a graph per shape stays valid when the shape comes back).
     std::vector<int64_t> largest = tensor.shape;
     if (IsDataDependent(largest) && profiles > 0) {
       largest =
           ToVector(trtEngine.getProfileShape(tensor.name.c_str(), options.profile, nvinfer1::OptProfileSelector::kMAX));
     }
-    if (largest.empty() || IsDataDependent(largest)) continue;
+    if (IsDataDependent(largest)) continue;
+    largestInputs[t] = largest;
     try {
-      context->inputReserve_[t] = ByteSize(largest, tensor.elementSize, TensorLabel(tensor));
+      context->reserve_[t] = ByteSize(largest, tensor.elementSize, TensorLabel(tensor));
     } catch (const NativeError&) {
-      context->inputReserve_[t] = 0;  // too large to reserve up front: grow on demand instead
+      context->reserve_[t] = 0;  // too large to reserve up front: grow on demand instead
     }
   }
 
@@ -267,6 +270,7 @@ std::unique_ptr<ExecutionContext> ExecutionContext::Create(std::shared_ptr<Engin
                           "TensorRT could not select optimization profile " + std::to_string(options.profile),
                           *context->recorder_, capture.messages());
   }
+  context->ReserveForLargestShapes(largestInputs);
   context->timingEvents_ = std::make_shared<TimingEventPool>(context->device_);
   context->timingClock_ = std::make_unique<TimingClock>(context->timingEvents_);
   return context;
@@ -293,11 +297,35 @@ void* ExecutionContext::InternalBuffer(size_t tensor, uint64_t bytes) {
   std::shared_ptr<cuda::DeviceBuffer>& buffer = internal_[tensor];
   const uint64_t needed = std::max<uint64_t>(bytes, 1);  // empty tensors still need a valid address
   if (buffer && buffer->size() >= needed) return buffer->data();
-  uint64_t size = std::max(needed, inputReserve_[tensor]);
+  uint64_t size = std::max(needed, reserve_[tensor]);
   if (buffer) size = std::max<uint64_t>(size, buffer->size() + buffer->size() / 2);
   // The old buffer is freed in this stream's order (cudaFreeAsync), after the runs that used it.
   buffer = std::make_shared<cuda::DeviceBuffer>(size, device_, stream_);
   return buffer->data();
+}
+
+void ExecutionContext::ReserveForLargestShapes(const std::vector<std::optional<std::vector<int64_t>>>& largestInputs) {
+  if (hasHostTensors_) return;  // output shapes would depend on shape-tensor values, not only on shapes
+  bool applied = true;
+  for (size_t t = 0; t < tensors_.size() && applied; ++t) {
+    if (!tensors_[t].isInput) continue;
+    applied =
+        largestInputs[t].has_value() && context_->setInputShape(tensors_[t].name.c_str(), ToDims(*largestInputs[t]));
+  }
+  if (applied) {
+    for (size_t t = 0; t < tensors_.size(); ++t) {
+      if (tensors_[t].isInput) continue;
+      const std::vector<int64_t> shape = ToVector(context_->getTensorShape(tensors_[t].name.c_str()));
+      if (IsDataDependent(shape)) continue;
+      try {
+        reserve_[t] = ByteSize(shape, tensors_[t].elementSize, TensorLabel(tensors_[t]));
+      } catch (const NativeError&) {
+        reserve_[t] = 0;
+      }
+    }
+  }
+  recorder_->drain();  // a refused probe is no error of any run
+  appliedShapes_.reset();
 }
 
 void ExecutionContext::DisableGraphs(const std::string& reason) {

@@ -154,6 +154,7 @@ class ExecutionContext {
   void SetAddresses(const Bindings& bindings);
   void EnqueuePlain(const Bindings& bindings);
   std::unique_ptr<GraphExec> CaptureGraph(const Bindings& bindings, std::string& reason);
+  void ReserveForLargestShapes(const std::vector<std::optional<std::vector<int64_t>>>& largestInputs);
   void DisableGraphs(const std::string& reason);
   void* InternalBuffer(size_t tensor, uint64_t bytes);
   void EnqueueOutputs(RunRequest& request, const Bindings& bindings, RunOutcome& outcome);
@@ -170,7 +171,7 @@ class ExecutionContext {
   std::unique_ptr<TimingClock> timingClock_;
   std::vector<std::shared_ptr<cuda::DeviceBuffer>> internal_;       // per device tensor, grown on demand
   std::vector<std::unique_ptr<cuda::GrowablePinned>> hostOutputs_;  // per host output (shape tensors)
-  std::vector<uint64_t> inputReserve_;  // bytes of each input at the profile's max shape (first allocation)
+  std::vector<uint64_t> reserve_;  // bytes of each tensor at the profile's largest shapes (first allocation)
 
   // Output shapes per input-shape key, and the key whose shapes are set on the context now.
   LruCache<BindingKey, std::vector<std::vector<int64_t>>, BindingKeyHash> shapeCache_{64};
