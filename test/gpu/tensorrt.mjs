@@ -52,10 +52,14 @@ export const affine = affineModel();
 /** Optimization profile of the affine engine: batch 1..8, optimized for 4. */
 export const affineProfile = { min: [1, 4], opt: [4, 4], max: [8, 4] };
 
+/** The affine model's serialized engine (built once per process). */
+export function affinePlan() {
+  return planFor('affine', affine.bytes, [[{ input: 'x', ...affineProfile }]]);
+}
+
 /** A fresh Engine over the affine model's plan: y = relu(x·W + b) [batch, 3], z = x² [batch, 4]. */
 export async function loadAffineEngine() {
-  const plan = await planFor('affine', affine.bytes, [[{ input: 'x', ...affineProfile }]]);
-  return Engine.load(plan);
+  return Engine.load(await affinePlan());
 }
 
 export const nonZero = nonZeroModel();
