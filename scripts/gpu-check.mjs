@@ -17,7 +17,7 @@
 // TensorRT): it imports only node: builtins and ../dist. Without a usable GPU it still writes the
 // JSON, saying why nothing was measured, and exits 0; it exits 1 when a GPU test failed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
