@@ -13,8 +13,8 @@
  *   thread: leave them unchanged until run() settles); pinned Tensors are copied to the GPU
  *   directly; device Tensors are bound as they are. Outputs come back as fresh arrays, or are
  *   written into the Tensors given in `options.outputs` (zero copy for pinned and device tensors).
- * - CUDA graphs ('auto', the default): one plain warm-up enqueue per binding key (input shapes and
- *   tensor addresses), then a capture, then replays; a failed capture turns graphs off for the
+ * - CUDA graphs ('auto', the default): a plain warm-up enqueue for a new binding key (input shapes
+ *   and tensor addresses), a capture on the next run with the same key, then replays; a failed capture turns graphs off for the
  *   context, says why in `cudaGraphs.disabledReason` and logs it (logger / NODE_DEBUG=tensorrt-node).
  * - dispose() lets runs already on the GPU finish, rejects queued ones with ERR_DISPOSED and
  *   resolves once the stream is empty. The context keeps its engine alive: disposing the Engine

@@ -558,9 +558,24 @@ std::unique_ptr<ExecutionContext::GraphExec> ExecutionContext::CaptureGraph(cons
 
 void ExecutionContext::EnqueueOutputs(RunRequest& request, const Bindings& bindings, RunOutcome& outcome) {
   cudaStream_t stream = stream_->get();
+  // Host (shape) outputs live in one buffer per context that the next run's enqueueV3 may overwrite
+  // from this thread at once: they are copied out synchronously, after waiting for this run. Rare
+  // engines only; everything else is a stream-ordered copy.
+  bool synchronized = false;
+  auto copyOut = [&](void* dst, const void* src, uint64_t bytes, bool fromHost) {
+    if (bytes == 0) return;
+    if (!fromHost) {
+      cuda::CudaCheck(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream), "cudaMemcpyAsync (device to host)");
+      return;
+    }
+    if (!synchronized) cuda::CudaCheck(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+    synchronized = true;
+    std::memcpy(dst, src, bytes);
+  };
   struct Pending {
     size_t output;
     const void* source;
+    bool fromHost;
   };
   std::vector<Pending> staged;
   uint64_t stagedBytes = 0;
@@ -589,16 +604,13 @@ void ExecutionContext::EnqueueOutputs(RunRequest& request, const Bindings& bindi
         break;  // TensorRT wrote it in place
       case OutputTarget::Destination::kPinned:
         if (output.bytes > target.capacity) throw TooSmall(tensor, output.shape, output.bytes, target.capacity);
-        if (output.bytes > 0) {
-          cuda::CudaCheck(cudaMemcpyAsync(target.data, source, output.bytes, cudaMemcpyDefault, stream),
-                          "cudaMemcpyAsync (device to host)");
-        }
+        copyOut(target.data, source, output.bytes, tensor.onHost);
         break;
       case OutputTarget::Destination::kHostArray:
         if (output.bytes > target.capacity) throw TooSmall(tensor, output.shape, output.bytes, target.capacity);
         [[fallthrough]];
       case OutputTarget::Destination::kFreshArray:
-        staged.push_back({outcome.outputs.size(), source});
+        staged.push_back({outcome.outputs.size(), source, tensor.onHost});
         stagedBytes += cuda::AlignStaging(output.bytes);
         break;
     }
@@ -610,10 +622,7 @@ void ExecutionContext::EnqueueOutputs(RunRequest& request, const Bindings& bindi
   for (const Pending& pending : staged) {
     RunOutcome::Output& output = outcome.outputs[pending.output];
     output.staged = base + offset;
-    if (output.bytes > 0) {
-      cuda::CudaCheck(cudaMemcpyAsync(base + offset, pending.source, output.bytes, cudaMemcpyDefault, stream),
-                      "cudaMemcpyAsync (device to host)");
-    }
+    copyOut(base + offset, pending.source, output.bytes, pending.fromHost);
     offset += cuda::AlignStaging(output.bytes);
   }
 }
@@ -655,7 +664,8 @@ void ExecutionContext::Enqueue(RunRequest& request, RunOutcome& outcome) {
   } else if (std::unique_ptr<GraphExec>* graph = graphs_.Find(bindings.key)) {
     cuda::CudaCheck(cudaGraphLaunch((*graph)->exec, stream), "cudaGraphLaunch");
     use = GraphUse::kReplayed;
-  } else if (warmedUp_.Contains(bindings.key)) {
+  } else if (warmedUp_ && *warmedUp_ == bindings.key) {
+    warmedUp_.reset();
     std::string reason;
     std::unique_ptr<GraphExec> captured = CaptureGraph(bindings, reason);
     if (captured) {
@@ -670,10 +680,11 @@ void ExecutionContext::Enqueue(RunRequest& request, RunOutcome& outcome) {
       EnqueuePlain(bindings);
     }
   } else {
-    // TensorRT needs one plain enqueue per shape before a capture (lazy initialization, shape
-    // inference on the stream); the next run with the same bindings is captured.
+    // TensorRT needs a plain enqueue with these shapes right before a capture (after a shape change
+    // its first enqueue may do work a graph cannot hold); the next run, if its bindings are the
+    // same, is captured.
     EnqueuePlain(bindings);
-    warmedUp_.Insert(bindings.key, true);
+    warmedUp_ = bindings.key;
   }
   if (timer) timer->Record(RunTimer::kComputeEnd, stream);
 
@@ -709,6 +720,7 @@ std::vector<LayerTime> ExecutionContext::ProfileLayers(RunRequest& request, int 
                     "cudaMemcpyAsync (host to device)");
   }
   SetAddresses(bindings);
+  warmedUp_.reset();  // profiled enqueues are no warm-up for a capture
 
   Logger::Capture capture;
   LayerProfiler profiler;

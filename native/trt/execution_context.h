@@ -12,8 +12,8 @@
 //   2. bindings: user device tensors are bound as they are; everything else goes through device
 //      buffers the context owns (grown on demand, stable addresses so graphs stay valid);
 //   3. H2D copies from pinned memory (the run's staging arena, or the user's pinned tensors);
-//   4. inference: a CUDA graph replay, a capture (after one plain warm-up enqueue per binding key),
-//      or a plain enqueueV3; outputs with data-dependent shapes go through an IOutputAllocator;
+//   4. inference: a CUDA graph replay, a capture (right after a plain warm-up enqueue with the same
+//      bindings), or a plain enqueueV3; outputs with data-dependent shapes use an IOutputAllocator;
 //   5. D2H copies into the arena (fresh JS arrays are filled from it) or the user's pinned tensors;
 //   6. timing events between the phases when asked.
 //
@@ -178,7 +178,7 @@ class ExecutionContext {
   std::optional<BindingKey> appliedShapes_;
 
   LruCache<BindingKey, std::unique_ptr<GraphExec>, BindingKeyHash> graphs_{kMaxGraphsPerContext};
-  LruCache<BindingKey, bool, BindingKeyHash> warmedUp_{2 * kMaxGraphsPerContext};
+  std::optional<BindingKey> warmedUp_;  // the bindings of the last plain enqueue, if nothing ran since
   bool graphsDisabled_ = false;
 
   mutable std::mutex statusMutex_;
