@@ -13,6 +13,11 @@
 #include "cuda/device.h"
 #include "trt/logger.h"
 
+// TensorRT 10.x compatibility: every IExecutionContext and ICudaEngine method called here exists in
+// TensorRT 10.3's vtables (VExecutionContext and VCudaEngine of v10.3.0, v10.16 and v11.1 compared:
+// 10.4 to 10.16 only append methods), so a binary built against 10.16 headers that meets a 10.3
+// library (JetPack 6) never calls past the end of a vtable. Newer methods (createRuntimeConfig,
+// getRuntimeConfig, ...) are deliberately not used.
 namespace trt_node::trt {
 namespace {
 
