@@ -151,6 +151,9 @@ export function checkRunOptions(options: unknown): { outputs: unknown; signal: A
   return { outputs: opts.outputs, signal: opts.signal ?? null, timing };
 }
 
+// A context dropped without dispose() is released by its native finalizer; its logger goes with it.
+const forgottenLoggers = new FinalizationRegistry<number>((target) => unregisterContextLogger(target));
+
 function abortedError(message: string): TensorRTNodeError {
   return new TensorRTNodeError(ErrorCode.ABORTED, message);
 }
@@ -192,7 +195,9 @@ export class ExecutionContext {
       const context = await create(native, { profile: checked.profile, cudaGraph });
       // Messages TensorRT logged while creating the context went to the process-wide logger.
       if (checked.logger) registerContextLogger(context.logTarget, checked.logger, checked.logSeverity);
-      return new ExecutionContext(context, engine.metadata, checked);
+      const created = new ExecutionContext(context, engine.metadata, checked);
+      if (checked.logger) forgottenLoggers.register(created, context.logTarget, created);
+      return created;
     });
   }
 
@@ -263,7 +268,9 @@ export class ExecutionContext {
     const native = this.#native!;
     this.#native = null;
     this.#disposing = native.dispose().finally(() => {
-      if (this.#hasLogger) unregisterContextLogger(this.logTarget);
+      if (!this.#hasLogger) return;
+      forgottenLoggers.unregister(this);
+      unregisterContextLogger(this.logTarget);
     });
     return this.#disposing;
   }
