@@ -37,7 +37,9 @@ NativeError RangeFailure(const std::string& code, const std::string& message) {
 struct RunJob {
   trt::RunRequest request;
   trt::RunOutcome outcome;
-  std::atomic<bool> cancelled{false};
+  // Shared with the cancel() function JavaScript holds, which must not keep the rest (staging,
+  // buffers) alive once the run settled.
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   std::vector<PinnedBufferWrap*> copyingOutputs;  // pinned in copying mode: mirrored back at resolution
   std::vector<Napi::Value> keepAlive;
 };
@@ -371,7 +373,7 @@ Napi::Value ContextWrap::Run(const Napi::CallbackInfo& info) {
     Napi::Promise promise = SubmitToStream(
         env, executor_, "ExecutionContext.run",
         [state, job](cudaStream_t) {
-          if (job->cancelled) throw NativeError("ERR_ABORTED", "ExecutionContext.run was aborted before it started");
+          if (*job->cancelled) throw NativeError("ERR_ABORTED", "ExecutionContext.run was aborted before it started");
           if (state->disposing)
             throw NativeError("ERR_DISPOSED", "The execution context was disposed before this run started");
           trt::Logger::ScopedTarget target(state->logTarget);
@@ -381,8 +383,8 @@ Napi::Value ContextWrap::Run(const Napi::CallbackInfo& info) {
     if (!cancellable) return promise;
     Napi::Object handle = Napi::Object::New(env);
     handle.Set("promise", promise);
-    handle.Set("cancel", Napi::Function::New(env, [job](const Napi::CallbackInfo& call) {
-                 job->cancelled = true;
+    handle.Set("cancel", Napi::Function::New(env, [cancelled = job->cancelled](const Napi::CallbackInfo& call) {
+                 *cancelled = true;
                  return call.Env().Undefined();
                }));
     return handle;
