@@ -110,12 +110,12 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
 
   it('an installed logger never keeps the process alive', () => {
     const script = `
-      import(${JSON.stringify(`${packageRoot}/dist/tensorrt-log.js`)}).then(({ setTensorRTLogger }) => {
+      import(${JSON.stringify(`${packageRoot}/lib/tensorrt-log.ts`)}).then(({ setTensorRTLogger }) => {
         setTensorRTLogger(() => {}, { severity: 'verbose' });
         console.log('installed');
       });`;
     const started = Date.now();
-    const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, TENSORRT_NODE_ADDON: `${packageRoot}/build/Release/tensorrt_node.node` } });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, TENSORRT_NODE_ADDON: `${packageRoot}/build/Release/tensorrt_node.node` } });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('installed');
     expect(child.status).toBe(0);
