@@ -102,3 +102,57 @@ export function checkFeeds(metadata: EngineMetadata, profileIndex: number, feeds
   for (const tensor of inputs) checkFeed(metadata, profileIndex, tensor, feeds[tensor.name]!);
   return inputs;
 }
+
+/** What validation needs to know about a tensor the caller binds as an output. */
+export interface OutputBindingDescription {
+  dtype: string;
+  elementCount: number;
+  location: 'host' | 'pinned' | 'device';
+}
+
+/**
+ * Throws unless `outputs` binds only outputs of the engine, with their dtype, and (for outputs
+ * whose shape the engine fixes) exactly their element count. Outputs whose shape depends on the
+ * inputs or on the data are checked natively once the run knows their shape. Returns the bound
+ * outputs in engine order.
+ */
+export function checkOutputBindings(metadata: EngineMetadata, outputs: Readonly<Record<string, OutputBindingDescription>>): EngineTensorInfo[] {
+  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
+    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputs but received ${describeValue(outputs)}`);
+  }
+  const names = engineOutputs(metadata).map((tensor) => tensor.name);
+  for (const name of Object.keys(outputs)) {
+    if (names.includes(name)) continue;
+    const hint = closestMatch(name, names);
+    throw new ArgumentRangeError(
+      `Unknown output ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}; the engine's outputs are: ${names.join(', ')}`,
+      ErrorCode.INVALID_ARGUMENT,
+      { details: { output: name, outputs: names } },
+    );
+  }
+  const bound = engineOutputs(metadata).filter((tensor) => Object.hasOwn(outputs, tensor.name));
+  for (const tensor of bound) {
+    const binding = outputs[tensor.name]!;
+    const label = `output ${JSON.stringify(tensor.name)}`;
+    if (binding.dtype !== tensor.dtype) {
+      throw new ArgumentTypeError(`Expected a ${tensor.dtype} tensor for ${label} but received a ${binding.dtype} tensor`, ErrorCode.DTYPE);
+    }
+    if (tensor.location === 'host' && binding.location === 'device') {
+      throw new ArgumentTypeError(`Expected a host or pinned tensor for ${label} (TensorRT writes it on the host) but received a device tensor`);
+    }
+    if (tensor.shape.every((dim) => dim >= 0)) {
+      const expected = tensor.shape.reduce((product, dim) => product * dim, 1);
+      if (binding.elementCount !== expected) {
+        throw new ArgumentRangeError(`Expected a tensor of ${expected} elements for ${label} (shape ${formatShape(tensor.shape)}) but received a tensor of ${binding.elementCount} elements`, ErrorCode.SHAPE);
+      }
+    }
+  }
+  return bound;
+}
+
+/** The I/O tensors tensorrt-node cannot bind (sub-byte types such as int4 and fp4), with why. */
+export function unbindableTensors(metadata: EngineMetadata, bindable: readonly string[]): { name: string; reason: string }[] {
+  return metadata.tensors
+    .filter((tensor) => !bindable.includes(tensor.dtype))
+    .map((tensor) => ({ name: tensor.name, reason: `${tensor.mode} ${JSON.stringify(tensor.name)} has dtype ${tensor.dtype}, which tensorrt-node cannot bind` }));
+}

@@ -8,9 +8,11 @@ import { stat } from 'node:fs/promises';
 import { diagnoseEngineLoadFailure } from './engine-diagnosis.js';
 import type { EngineMetadata, EngineTensorInfo } from './engine-metadata.js';
 import { engineInputs, engineOutputs } from './engine-validation.js';
+import { ExecutionContext, type ContextOptions } from './execution-context.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from './errors.js';
 import { loadAddon, type NativeEngineWrap } from './native.js';
 import { pythonTensorRTDirsOnce } from './system/python-tensorrt-dirs.js';
+import { syncTensorRTLogSink } from './tensorrt-log.js';
 import { expectBoolean, expectInteger, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from './validate.js';
 
 export interface EngineLoadOptions {
@@ -106,6 +108,7 @@ export class Engine {
       const plan = await checkSource(source);
       if (signal?.aborted) throw abortedError('Engine.load');
       const load = nativeLoader();
+      syncTensorRTLogSink(); // NODE_DEBUG=tensorrt-node shows what TensorRT says while loading
       const extraDirs = libraryPath ? [] : await pythonTensorRTDirsOnce();
       let native: NativeEngineWrap;
       try {
@@ -136,6 +139,14 @@ export class Engine {
   /** The engine inspector's per-layer information (precision, tactics, ...), parsed from its JSON. */
   layerInformation(): unknown {
     return JSON.parse(this.#nativeOrThrow().layerInformation()) as unknown;
+  }
+
+  /**
+   * A new execution context on a CUDA stream of its own, with the optimization profile selected.
+   * The context keeps the engine alive: disposing this handle while contexts live is fine.
+   */
+  createContext(options?: ContextOptions): Promise<ExecutionContext> {
+    return ExecutionContext.create(this, options);
   }
 
   /** @internal The native engine, for execution contexts. */

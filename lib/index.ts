@@ -7,6 +7,20 @@ export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceI
 export { packageVersion as version } from './native.js';
 export type { BuildInfo } from './native.js';
 export { Engine, type EngineLoadOptions } from './engine.js';
+export {
+  ExecutionContext,
+  type ContextOptions,
+  type RunOptions,
+  type RunResult,
+  type BoundOutput,
+  type LayerProfile,
+  type LayerProfileOptions,
+  type LayerTime,
+  type CudaGraphStatus,
+} from './execution-context.js';
+export type { RunInput, RunInputs } from './run-bindings.js';
+export type { RunTiming } from './run-timing.js';
+export { setTensorRTLogger, logSeverities, type LogSeverity, type TensorRTLogger, type TensorRTLogMessage, type TensorRTLoggerOptions } from './tensorrt-log.js';
 export type { EngineMetadata, EngineTensorInfo, EngineProfile, ProfileBounds } from './engine-metadata.js';
 export { diagnoseEngineLoadFailure, type EngineIncompatibility } from './engine-diagnosis.js';
 export * from './dtypes.js';

@@ -65,6 +65,76 @@ export interface TensorRTProbeOptions {
   library?: string;
 }
 
+/** One input of a run, in engine order: the tensor's index among the engine's I/O tensors, its shape, and its memory. */
+export interface NativeRunInput {
+  tensor: number;
+  shape: readonly number[];
+  /** A TypedArray (copied into pinned staging on the submit thread), pinned memory (no staging copy) or device memory (bound as is). */
+  memory: ArrayBufferView | NativePinnedBuffer | NativeDeviceBuffer;
+}
+
+/** An output the caller bound to memory of their own; other outputs come back as fresh buffers. */
+export interface NativeRunOutput {
+  tensor: number;
+  memory: ArrayBufferView | NativePinnedBuffer | NativeDeviceBuffer;
+}
+
+/** Host times of a run's phases, in ms on CLOCK_MONOTONIC (the clock under performance.now()). */
+export interface NativePhaseTimes {
+  enqueueStartMs: number;
+  enqueueEndMs: number;
+  h2dStartMs: number;
+  h2dEndMs: number;
+  computeStartMs: number;
+  computeEndMs: number;
+  d2hStartMs: number;
+  d2hEndMs: number;
+}
+
+export interface NativeRunResult {
+  /** Every output in engine order; `buffer` holds the bytes of outputs that were not bound. */
+  outputs: { tensor: number; shape: number[]; buffer?: ArrayBuffer }[];
+  graph: 'plain' | 'captured' | 'replayed';
+  timing?: NativePhaseTimes;
+}
+
+export interface NativeLayerTime {
+  name: string;
+  totalMs: number;
+  averageMs: number;
+  medianMs: number;
+  percentage: number;
+  calls: number;
+}
+
+export interface NativeGraphStatus {
+  mode: 'auto' | 'required' | 'off';
+  active: boolean;
+  disabledReason: string | null;
+  cachedGraphs: number;
+  captures: number;
+  replays: number;
+  plainRuns: number;
+}
+
+/** The native side of ExecutionContext: its own stream, submit and completion threads. */
+export interface NativeContextWrap {
+  readonly device: number;
+  readonly profile: number;
+  /** Tags TensorRT messages logged while this context works (see setTensorRTLogSink). */
+  readonly logTarget: number;
+  readonly inFlight: number;
+  readonly disposed: boolean;
+  run(inputs: NativeRunInput[], outputs: NativeRunOutput[], timing: boolean, cancellable: false): Promise<NativeRunResult>;
+  run(inputs: NativeRunInput[], outputs: NativeRunOutput[], timing: boolean, cancellable: true): { promise: Promise<NativeRunResult>; cancel(): void };
+  profileLayers(inputs: NativeRunInput[], iterations: number): Promise<NativeLayerTime[]>;
+  cudaGraphStatus(): NativeGraphStatus;
+  /** Queued runs reject with ERR_DISPOSED, started ones finish; resolves once the stream is empty. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+export type NativeLogSeverity = 'internal-error' | 'error' | 'warning' | 'info' | 'verbose';
+
 /** The native side of Engine: created by loadEngine(). */
 export interface NativeEngineWrap {
   metadata(): EngineMetadata;
@@ -226,6 +296,13 @@ export interface NativeAddon {
   cudaProbe?(): CudaProbeResult;
   /** Present when the addon was built with TensorRT headers. Deserializes on a thread of its own. */
   loadEngine?(planOrPath: Uint8Array | string, options?: NativeEngineLoadOptions): Promise<NativeEngineWrap>;
+  /** Present when the addon was built with TensorRT headers. Creates the context on its own new stream. */
+  createExecutionContext?(engine: NativeEngineWrap, options: { profile: number; cudaGraph: 'auto' | 'on' | 'off' }): Promise<NativeContextWrap>;
+  /** Present when the addon was built with TensorRT headers: TensorRT's log messages for this environment, or null to stop. */
+  setTensorRTLogSink?(sink: ((severity: NativeLogSeverity, message: string, target: number, droppedBefore: number) => void) | null, severity?: NativeLogSeverity): void;
+  setTensorRTLogSeverity?(severity: NativeLogSeverity): void;
+  /** Test hook: logs through the real TensorRT logger from another thread, tagged with `target`. */
+  tensorrtLogForTest?(severity: NativeLogSeverity, message: string, target: number): void;
   /** Present when the addon was built with TensorRT headers. Builds on a thread of its own. */
   buildEngine?(onnxPath: string, options?: NativeBuildOptions, onProgress?: (event: BuildProgressEvent) => void): NativeBuildJob;
   // The CUDA layer (lib/cuda.ts, lib/tensor.ts); present only in builds with CUDA.

@@ -11,7 +11,9 @@
 #endif
 #if TRT_NODE_WITH_TENSORRT
 #include "napi/trt_builder.h"
+#include "napi/trt_context.h"
 #include "napi/trt_engine.h"
+#include "napi/trt_logger.h"
 #endif
 
 namespace trt_node::napi {
@@ -28,6 +30,8 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
 #endif
 #if TRT_NODE_WITH_TENSORRT
   EngineWrap::Register(env, exports);
+  ContextWrap::Register(env, exports);
+  RegisterTensorRTLogger(env, exports);
   RegisterBuilder(env, exports);
 #endif
   return exports;

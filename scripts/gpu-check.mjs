@@ -6,7 +6,10 @@
 //   - pageable (plain JS memory) against pinned;
 //   - the round trip of an empty async operation (submit to promise resolution), p50/p99;
 //   - the preprocessing kernels' throughput against the device's theoretical memory bandwidth;
-//   - event-loop delay while a stream of copies is in flight, against an idle loop.
+//   - event-loop delay while a stream of copies is in flight, against an idle loop;
+//   - TensorRT runs of one engine (built here from a tiny ONNX model) through tensorrt-node at batch 1
+//     with CUDA graphs and device tensors, against trtexec on the same plan where trtexec is on PATH:
+//     our p50/p99 latency seen from JavaScript minus trtexec's (goal: under 15 us added).
 //
 //   node scripts/gpu-check.mjs --out benchmarks/results [--quick] [--skip-tests]
 //
@@ -14,7 +17,7 @@
 // TensorRT): it imports only node: builtins and ../dist. Without a usable GPU it still writes the
 // JSON, saying why nothing was measured, and exits 0; it exits 1 when a GPU test failed.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -24,6 +27,9 @@ import { capabilities, copy, convertFloat, cuda, preprocessImage, Tensor, versio
 import { nativeStream } from '../dist/cuda.js';
 import { tryLoadAddon } from '../dist/native.js';
 import { nativeMemoryOf } from '../dist/tensor.js';
+import { importTrtexecFile } from '../dist/bench/trtexec-import.js';
+import { percentileValue, summarize as summarizeLikeTrtexec } from '../dist/bench/statistics.js';
+import { affinePlan, loadAffineEngine, tensorrtSkip, tensorrtVersion } from '../test/gpu/tensorrt.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const MiB = 1 << 20;
@@ -283,6 +289,123 @@ async function eventLoopBenchmark() {
 }
 
 // ------------------------------------------------------------------------------------------------
+// TensorRT runs against trtexec
+// ------------------------------------------------------------------------------------------------
+
+const RUN_GOAL_US = 15;
+
+/** trtexec's directory on PATH, or null. */
+function findOnPath(program) {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir && existsSync(join(dir, program))) return join(dir, program);
+  }
+  return null;
+}
+
+function microseconds(summary) {
+  const us = (ms) => round(ms * 1000, 2);
+  return { count: summary.count, p50Us: us(summary.median), p99Us: us(percentileValue(summary, 99)), meanUs: us(summary.mean), minUs: us(summary.min), maxUs: us(summary.max) };
+}
+
+/** Batch 1, CUDA graphs, device tensors in and out (no transfers: trtexec --noDataTransfers). */
+async function ourRuns(iterations) {
+  const engine = await loadAffineEngine();
+  const context = await engine.createContext({ cudaGraph: true });
+  try {
+    const x = await Tensor.fromArray(Float32Array.from([-0.5, -0.25, 0, 0.25]), { location: 'device', shape: [1, 4] });
+    const y = Tensor.allocate('float32', [1, 3], { location: 'device' });
+    const z = Tensor.allocate('float32', [1, 4], { location: 'device' });
+    const run = (timing) => context.run({ x }, { outputs: { y, z }, timing });
+    const warmUntil = performance.now() + 200; // trtexec's default warm-up
+    while (performance.now() < warmUntil) await run(false);
+    const latencies = new Float64Array(iterations);
+    for (let i = 0; i < iterations; i++) {
+      const started = performance.now();
+      await run(false);
+      latencies[i] = performance.now() - started;
+    }
+    // Phase timings cost a few events per run: measured in a separate pass.
+    const compute = new Float64Array(Math.min(iterations, 2000));
+    const enqueue = new Float64Array(compute.length);
+    for (let i = 0; i < compute.length; i++) {
+      const { timing } = await run(true);
+      compute[i] = timing.computeMs;
+      enqueue[i] = timing.enqueueMs;
+    }
+    const graphs = context.cudaGraphs;
+    for (const tensor of [x, y, z]) tensor.dispose();
+    return { latency: summarizeLikeTrtexec(latencies, [50, 99]), compute: summarizeLikeTrtexec(compute, [50, 99]), enqueue: summarizeLikeTrtexec(enqueue, [50, 99]), graphs };
+  } finally {
+    await context.dispose();
+    engine.dispose();
+  }
+}
+
+function trtexecRuns(trtexec, planFile, iterations, folder) {
+  const exportTimes = join(folder, 'times.json');
+  const base = [`--loadEngine=${planFile}`, '--shapes=x:1x4', '--noDataTransfers', '--warmUp=200', '--duration=0', `--iterations=${iterations}`, `--exportTimes=${exportTimes}`];
+  // TensorRT 11's trtexec uses CUDA graphs by default; 10.x needs --useCudaGraph.
+  const attempts = [[...base, '--useCudaGraph'], base];
+  let last = null;
+  for (const args of attempts) {
+    last = spawnSync(trtexec, args, { encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * MiB });
+    if (last.status === 0 && existsSync(exportTimes)) {
+      const imported = importTrtexecFile(exportTimes, [50, 99]);
+      const usedGraphs = args.includes('--useCudaGraph') || !/cuda ?graph.*(disabled|false)/i.test(last.stdout);
+      return { status: 'ok', command: `trtexec ${args.join(' ')}`, cudaGraph: usedGraphs, latency: imported.metrics.latency, compute: imported.metrics.compute, enqueue: imported.metrics.enqueue };
+    }
+  }
+  return { status: 'failed', command: `trtexec ${attempts.at(-1).join(' ')}`, exitCode: last?.status ?? null, output: `${last?.stdout ?? ''}${last?.stderr ?? ''}`.split('\n').slice(-20).join('\n') };
+}
+
+async function tensorrtRunBenchmark() {
+  if (tensorrtSkip) return { status: 'not run', reason: `no GPU/TensorRT: ${tensorrtSkip}` };
+  const iterations = Math.max(500, Math.round(20_000 * scale));
+  const folder = mkdtempSync(join(os.tmpdir(), 'gpu-check-trt-'));
+  try {
+    const planFile = join(folder, 'affine.plan');
+    writeFileSync(planFile, await affinePlan());
+    const ours = await ourRuns(iterations);
+    const result = {
+      status: 'ok',
+      engine: 'tiny affine model (MatMul + Add + Relu, Mul), x [1, 4] float32, built here',
+      tensorrt: tensorrtVersion,
+      batch: 1,
+      iterations,
+      ours: {
+        description: 'await context.run() seen from JavaScript: device tensors bound, CUDA graph replayed, sequential runs',
+        latency: microseconds(ours.latency),
+        gpuCompute: microseconds(ours.compute),
+        enqueue: microseconds(ours.enqueue),
+        cudaGraphs: ours.graphs,
+      },
+      trtexec: null,
+      addedUs: null,
+      goal: null,
+    };
+    const trtexec = findOnPath('trtexec');
+    if (!trtexec) {
+      result.trtexec = { status: 'not run', reason: 'trtexec is not on PATH' };
+    } else {
+      const theirs = trtexecRuns(trtexec, planFile, iterations, folder);
+      if (theirs.status !== 'ok') {
+        result.trtexec = theirs;
+      } else {
+        result.trtexec = { status: 'ok', command: theirs.command, cudaGraph: theirs.cudaGraph, latency: microseconds(theirs.latency), gpuCompute: microseconds(theirs.compute), enqueue: microseconds(theirs.enqueue) };
+        result.addedUs = { p50: round(result.ours.latency.p50Us - result.trtexec.latency.p50Us, 2), p99: round(result.ours.latency.p99Us - result.trtexec.latency.p99Us, 2) };
+        result.goal = { goal: `p50 latency added over trtexec at batch 1 with CUDA graphs < ${RUN_GOAL_US} us`, value: result.addedUs.p50, target: RUN_GOAL_US, met: result.addedUs.p50 < RUN_GOAL_US };
+      }
+    }
+    log(`TensorRT run (batch 1, CUDA graphs): p50 ${result.ours.latency.p50Us} us, p99 ${result.ours.latency.p99Us} us from JS${result.addedUs ? `; trtexec p50 ${result.trtexec.latency.p50Us} us: added ${result.addedUs.p50} us (p99 ${result.addedUs.p99} us)` : `; trtexec ${result.trtexec.status}`}`);
+    return result;
+  } catch (error) {
+    return { status: 'failed', error: { message: error.message, code: error.code ?? null, stack: error.stack } };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
 
 function goalsOf(results) {
   if (!results) return [];
@@ -291,6 +414,7 @@ function goalsOf(results) {
     { goal: 'pinned H2D copy() >= 90% of plain cudaMemcpy (64 MiB)', value: at64.pinned_h2d.ratio, target: 0.9, met: at64.pinned_h2d.ratio >= 0.9 },
     { goal: 'pinned D2H copy() >= 90% of plain cudaMemcpy (64 MiB)', value: at64.pinned_d2h.ratio, target: 0.9, met: at64.pinned_d2h.ratio >= 0.9 },
     { goal: 'empty async round trip p50 < 50 us', value: results.roundTrip.streamSynchronize.p50Us, target: 50, met: results.roundTrip.streamSynchronize.p50Us < 50 },
+    ...(results.tensorrtRun?.goal ? [results.tensorrtRun.goal] : []),
   ];
 }
 
@@ -310,6 +434,8 @@ async function main() {
     reason,
     environment: env,
     tests: args['skip-tests'] ? null : runGpuTests(),
+    // The TensorRT run benchmark against trtexec: here even without a GPU, saying honestly why not.
+    tensorrtRun: reason === null ? null : { status: 'not run', reason: `no GPU/TensorRT: ${reason}` },
     results: null,
     goals: [],
     error: null,
@@ -321,7 +447,9 @@ async function main() {
         roundTrip: await roundTripBenchmark(),
         kernels: await kernelBenchmarks(env.gpu),
         eventLoop: await eventLoopBenchmark(),
+        tensorrtRun: await tensorrtRunBenchmark(),
       };
+      report.tensorrtRun = report.results.tensorrtRun;
       report.goals = goalsOf(report.results);
     } catch (error) {
       report.error = { message: error.message, code: error.code ?? null, stack: error.stack };
@@ -338,7 +466,11 @@ async function main() {
   const testsFailed = report.tests !== null && report.tests.exitCode !== 0;
   if (testsFailed) log(`the GPU tier failed: ${report.tests.failures.join('; ') || `exit code ${report.tests.exitCode}`}`);
   if (report.error) log(`a benchmark failed: ${report.error.message}`);
-  process.exitCode = testsFailed || report.error ? 1 : 0;
+  if (report.tensorrtRun?.status === 'not run') log(`TensorRT run benchmark not run: ${report.tensorrtRun.reason}`);
+  const runFailed = report.tensorrtRun?.status === 'failed';
+  if (runFailed) log(`the TensorRT run benchmark failed: ${report.tensorrtRun.error.message}`);
+  if (report.tensorrtRun?.trtexec?.status === 'failed') log(`trtexec failed (${report.tensorrtRun.trtexec.command}):\n${report.tensorrtRun.trtexec.output}`);
+  process.exitCode = testsFailed || report.error || runFailed ? 1 : 0;
 }
 
 await main();

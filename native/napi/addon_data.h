@@ -18,6 +18,7 @@ struct AddonData {
 
   // Constructors of native wrap classes, per environment (worker threads get their own).
   Napi::FunctionReference engineWrapConstructor;
+  Napi::FunctionReference contextWrapConstructor;
 
   static AddonData& Get(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };

@@ -4,6 +4,7 @@ namespace trt_node::trt {
 namespace {
 
 thread_local Logger::Capture* currentCapture = nullptr;
+thread_local uint64_t currentTarget = 0;
 constexpr size_t kRecentErrorLimit = 32;
 
 }  // namespace
@@ -62,6 +63,12 @@ std::vector<std::string> Logger::recentErrors() const {
   std::lock_guard<std::mutex> lock(recentMutex_);
   return {recentErrors_.begin(), recentErrors_.end()};
 }
+
+Logger::ScopedTarget::ScopedTarget(uint64_t target) : previous_(currentTarget) { currentTarget = target; }
+
+Logger::ScopedTarget::~ScopedTarget() { currentTarget = previous_; }
+
+uint64_t Logger::CurrentTarget() noexcept { return currentTarget; }
 
 Logger::Capture::Capture(Severity threshold) : threshold_(threshold), outer_(currentCapture) { currentCapture = this; }
 

@@ -2,7 +2,8 @@
 // its threads, so it must be thread-safe, must never block for long and must outlive every object
 // created with it: it is a process-wide object that is never destroyed.
 //
-// Messages go three ways:
+// Messages go three ways (each tagged with the thread's ScopedLogTarget, so that a message TensorRT
+// logs while it works for one execution context can reach that context's own logger):
 //   - to a sink (set by the N-API layer: a non-blocking thread-safe call into the user's `logger`
 //     callback), filtered by a severity threshold;
 //   - into every active Capture on the logging thread, so a failing operation can report every
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -60,6 +62,20 @@ class Logger final : public nvinfer1::ILogger {
   std::vector<std::string> recentErrors() const;
 
   static const char* SeverityName(Severity severity) noexcept;
+
+  // Tags messages logged on this thread while alive with `target` (an execution context's id; 0 is
+  // "no one in particular"). Sinks read it with CurrentTarget() on the logging thread.
+  class ScopedTarget {
+   public:
+    explicit ScopedTarget(uint64_t target);
+    ~ScopedTarget();
+    ScopedTarget(const ScopedTarget&) = delete;
+    ScopedTarget& operator=(const ScopedTarget&) = delete;
+
+   private:
+    uint64_t previous_;
+  };
+  static uint64_t CurrentTarget() noexcept;
 
  private:
   Logger() = default;

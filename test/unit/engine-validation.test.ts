@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EngineMetadata } from '../../lib/engine-metadata.js';
-import { checkFeeds, engineInputs, engineOutputs } from '../../lib/engine-validation.js';
+import { dtypes } from '../../lib/dtypes.js';
+import { checkFeeds, checkOutputBindings, engineInputs, engineOutputs, unbindableTensors } from '../../lib/engine-validation.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
 import { packageRoot } from '../../lib/native.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
@@ -66,5 +67,38 @@ describe('engine input validation against metadata', () => {
   it('BAD CALL - a profile index that does not exist, and feeds that are not an object', () => {
     expectErrorSync(() => checkFeeds(detector, 2, image(1)), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an optimization profile between 0 and 1 for profile but received 2 of type number');
     expectErrorSync(() => checkFeeds(detector, 0, null as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping input names to tensors for feeds but received null');
+  });
+});
+
+describe('outputs bound by the caller, against metadata', () => {
+  const nonzero = fixture('nonzero-data-dependent');
+  const pinned = (dtype: string, elementCount: number) => ({ dtype, elementCount, location: 'pinned' as const });
+
+  it('accepts static outputs of the right dtype and size, and any size for data-dependent ones', () => {
+    expect(checkOutputBindings(nonzero, { indices: pinned('int64', 1), y: pinned('float32', 6) }).map((t) => t.name)).toEqual(['y', 'indices']);
+    expect(checkOutputBindings(detector, { scores: { dtype: 'float16', elementCount: 1, location: 'device' } })).toHaveLength(1);
+    expect(checkOutputBindings(detector, {})).toEqual([]);
+  });
+
+  it('BAD CALL - an unknown output name says which exist', () => {
+    expectErrorSync(() => checkOutputBindings(detector, { boxs: pinned('float32', 4) }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Unknown output "boxs" (did you mean "boxes"?); the engine\'s outputs are: boxes, scores');
+    expectErrorSync(() => checkOutputBindings(detector, { images: pinned('float32', 4) }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Unknown output "images"; the engine\'s outputs are: boxes, scores');
+  });
+
+  it('BAD CALL - a tensor of another dtype', () => {
+    expectErrorSync(() => checkOutputBindings(detector, { scores: pinned('float32', 1) }), ArgumentTypeError, 'ERR_DTYPE', 'Expected a float16 tensor for output "scores" but received a float32 tensor');
+  });
+
+  it('BAD CALL - a tensor whose size differs from a static output shape', () => {
+    expectErrorSync(() => checkOutputBindings(nonzero, { y: pinned('float32', 5) }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a tensor of 6 elements for output "y" (shape [2, 3]) but received a tensor of 5 elements');
+  });
+
+  it('BAD CALL - outputs that are not an object', () => {
+    expectErrorSync(() => checkOutputBindings(detector, [] as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping output names to tensors for options.outputs but received an array of length 0');
+  });
+
+  it('names the tensors tensorrt-node cannot bind', () => {
+    expect(unbindableTensors(fixture('int4-weights-output'), dtypes)).toEqual([{ name: 'packed', reason: 'output "packed" has dtype int4, which tensorrt-node cannot bind' }]);
+    expect(unbindableTensors(detector, dtypes)).toEqual([]);
   });
 });
