@@ -10,7 +10,7 @@ export { Engine, type EngineLoadOptions } from './engine.js';
 export {
   ExecutionContext,
   type ContextOptions,
-  type RunOptions,
+  type RunOptions as ContextRunOptions,
   type RunResult,
   type BoundOutput,
   type LayerProfile,
@@ -48,7 +48,7 @@ export const cuda = Object.freeze({ isAvailable, deviceCount, devices, memoryInf
 export { CudaStream, CudaEvent, type CudaDevice, type StreamOptions, type EventOptions } from './cuda.js';
 export { Tensor, copy, tensorLocations, type TensorLocation, type TensorOptions, type FromArrayOptions, type CopyOptions } from './tensor.js';
 export { preprocessImage, preprocessImageCpu, imagePreprocessParams, convertFloat, memset, type ImagePreprocessOptions, type ImagePreprocessParams } from './preprocess.js';
-export type { Backend, BackendKind, RunOptions, Runner, TensorInfo, TensorMap } from './backends/backend.js';
+export type { Backend, BackendKind, RunOptions as BackendRunOptions, Runner, TensorInfo, TensorMap } from './backends/backend.js';
 export { CpuBackend, createCpuBackend, type CpuBackendOptions } from './backends/cpu.js';
 export { parseModel, readModel, serializeModel, writeModel, cloneModel, type OnnxModel, type ReadModelOptions, type WriteModelOptions } from './onnx/model.js';
 export { inspect, formatInspectReport, type InspectReport } from './onnx/inspect.js';
