@@ -2,7 +2,7 @@
  * capabilities(): what this machine and this install can do, and why not, with a fix for every
  * problem found. `tensorrt-node doctor` prints it; InferenceSession's `backend: 'auto'` reads it.
  */
-import { tryLoadAddon, packageVersion, type BuildInfo, type CandidateOutcome, type LibraryAttempt } from './native.js';
+import { tryLoadAddon, packageVersion, type BuildInfo, type CandidateOutcome, type LibraryAttempt, type NativeDeviceSummary } from './native.js';
 import { onnxRuntimeInstallHint, onnxRuntimeVersion } from './backends/onnxruntime-package.js';
 import { NativeLoadError } from './errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
@@ -14,15 +14,8 @@ export interface Problem {
   fix: string;
 }
 
-export interface DeviceInfo {
-  index: number;
-  name: string;
-  uuid: string;
-  computeCapability: string;
-  totalMemoryBytes: number;
-  multiProcessorCount: number;
-  pciBusId: string;
-}
+/** One CUDA device as the runtime reports it. */
+export type DeviceInfo = NativeDeviceSummary;
 
 export interface Capabilities {
   package: { name: 'tensorrt-node'; version: string };

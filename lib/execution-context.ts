@@ -26,7 +26,7 @@ import type { Engine } from './engine.js';
 import type { EngineMetadata } from './engine-metadata.js';
 import { unbindableTensors } from './engine-validation.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from './errors.js';
-import { loadAddon, type NativeContextWrap, type NativeGraphStatus, type NativeRunResult } from './native.js';
+import { loadAddon, type NativeContextWrap, type NativeGraphStatus, type NativeLayerTime, type NativeRunResult } from './native.js';
 import { prepareBindings, type RunInputs } from './run-bindings.js';
 import { toRunTiming, type RunTiming } from './run-timing.js';
 import type { Tensor } from './tensor.js';
@@ -80,15 +80,7 @@ export interface LayerProfileOptions {
 }
 
 /** One layer as trtexec --dumpProfile shows it. */
-export interface LayerTime {
-  name: string;
-  totalMs: number;
-  averageMs: number;
-  medianMs: number;
-  /** Share of the sum over all layers, in percent. */
-  percentage: number;
-  calls: number;
-}
+export type LayerTime = NativeLayerTime;
 
 export interface LayerProfile {
   iterations: number;

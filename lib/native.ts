@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildProgressEvent } from './build/progress.js';
+import type { PhaseTimings } from './run-timing.js';
 import type { EngineMetadata } from './engine-metadata.js';
 import { parseVariantFile, rankVariants, type AddonVariant, type HostFacts } from './addon-variants.js';
 import { createError, NativeLoadError, type NativeLoadAttempt } from './errors.js';
@@ -80,16 +81,7 @@ export interface NativeRunOutput {
 }
 
 /** Host times of a run's phases, in ms on CLOCK_MONOTONIC (the clock under performance.now()). */
-export interface NativePhaseTimes {
-  enqueueStartMs: number;
-  enqueueEndMs: number;
-  h2dStartMs: number;
-  h2dEndMs: number;
-  computeStartMs: number;
-  computeEndMs: number;
-  d2hStartMs: number;
-  d2hEndMs: number;
-}
+export type NativePhaseTimes = PhaseTimings;
 
 export interface NativeRunResult {
   /** Every output in engine order; `buffer` holds the bytes of outputs that were not bound. */
@@ -98,11 +90,13 @@ export interface NativeRunResult {
   timing?: NativePhaseTimes;
 }
 
+/** One layer as trtexec --dumpProfile shows it. */
 export interface NativeLayerTime {
   name: string;
   totalMs: number;
   averageMs: number;
   medianMs: number;
+  /** Share of the sum over all layers, in percent. */
   percentage: number;
   calls: number;
 }

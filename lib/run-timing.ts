@@ -4,8 +4,19 @@
  * mapped through an anchor for the GPU phases, see native/trt/run_timing.h); libuv's hrtime, under
  * both process.hrtime() and performance.now(), reads the same clock, so one offset maps them.
  */
-import type { PhaseTimings } from './bench/target.js';
 import type { NativePhaseTimes } from './native.js';
+
+/** Host times of a run's phases in ms (the bench seam's PhaseTimings, trtexec's names). */
+export interface PhaseTimings {
+  enqueueStartMs: number;
+  enqueueEndMs: number;
+  h2dStartMs: number;
+  h2dEndMs: number;
+  computeStartMs: number;
+  computeEndMs: number;
+  d2hStartMs: number;
+  d2hEndMs: number;
+}
 
 /**
  * One run's phases (the PhaseTimings of the bench seam, ms on the performance.now() clock) and the

@@ -3,19 +3,12 @@
  * different hosts, GPUs and versions can be compared knowingly. Everything that cannot be known on
  * this machine is null (no GPU, no TensorRT), never guessed.
  */
-import { onnxRuntimeVersion } from '../backends/onnxruntime-package.js';
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
-import type { Capabilities } from '../capabilities.js';
+import { onnxRuntimeVersion } from '../backends/onnxruntime-package.js';
+import type { Capabilities, DeviceInfo } from '../capabilities.js';
 
-export interface GpuEnvironment {
-  index: number;
-  name: string;
-  uuid: string;
-  computeCapability: string;
-  totalMemoryBytes: number;
-  multiProcessorCount: number;
-  pciBusId: string;
+export interface GpuEnvironment extends DeviceInfo {
   /** Maximum SM and memory clocks; null until the native device probe reports them. */
   clocks: { smMHz: number | null; memoryMHz: number | null };
 }

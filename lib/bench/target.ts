@@ -66,16 +66,9 @@ export interface TargetDescription {
  * Without data transfers, the H2D times equal computeStartMs and the D2H times computeEndMs, as in
  * trtexec.
  */
-export interface PhaseTimings {
-  enqueueStartMs: number;
-  enqueueEndMs: number;
-  h2dStartMs: number;
-  h2dEndMs: number;
-  computeStartMs: number;
-  computeEndMs: number;
-  d2hStartMs: number;
-  d2hEndMs: number;
-}
+import type { PhaseTimings } from '../run-timing.js';
+
+export type { PhaseTimings };
 
 export interface BenchTarget {
   describe(): TargetDescription;

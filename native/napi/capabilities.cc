@@ -92,15 +92,7 @@ Napi::Value TensorRTProbe(const Napi::CallbackInfo& info) {
       request.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
       const std::string library = OptionalString(options, "library", "options.library");
       if (!library.empty()) request.baseName = library;
-      Napi::Value extraDirs = options.Get("extraDirs");
-      if (extraDirs.IsArray()) {
-        Napi::Array dirs = extraDirs.As<Napi::Array>();
-        for (uint32_t i = 0; i < dirs.Length(); ++i) {
-          request.extraDirs.push_back(RequireString(dirs.Get(i), "options.extraDirs[]"));
-        }
-      } else if (!extraDirs.IsUndefined() && !extraDirs.IsNull()) {
-        throw InvalidArgument("Expected an array of strings for options.extraDirs");
-      }
+      request.extraDirs = OptionalStringArray(options, "extraDirs", "options.extraDirs");
     }
     request.expectedMajor = TRT_NODE_TENSORRT_HEADERS_MAJOR;
     if (request.baseName == "libnvinfer") {

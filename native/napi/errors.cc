@@ -109,6 +109,16 @@ std::string OptionalString(const Napi::Object& object, const char* key, const ch
   return RequireString(value, what);
 }
 
+std::vector<std::string> OptionalStringArray(const Napi::Object& object, const char* key, const char* what) {
+  Napi::Value value = object.Get(key);
+  std::vector<std::string> strings;
+  if (value.IsUndefined() || value.IsNull()) return strings;
+  if (!value.IsArray()) throw InvalidArgument(std::string("Expected an array of strings for ") + what);
+  Napi::Array array = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < array.Length(); ++i) strings.push_back(RequireString(array.Get(i), what));
+  return strings;
+}
+
 void RegisterErrors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("throwForTest", Napi::Function::New(env, ThrowForTest, "throwForTest"));

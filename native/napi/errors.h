@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "core/error.h"
 
@@ -37,5 +38,7 @@ Napi::Value Guard(Napi::Env env, Body&& body) {
 std::string RequireString(const Napi::Value& value, const char* what);
 Napi::Object RequireObject(const Napi::Value& value, const char* what);
 std::string OptionalString(const Napi::Object& object, const char* key, const char* what);
+// An optional array of strings (undefined/null: empty); anything else is a typed error.
+std::vector<std::string> OptionalStringArray(const Napi::Object& object, const char* key, const char* what);
 
 }  // namespace trt_node::napi

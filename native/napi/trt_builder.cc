@@ -120,12 +120,7 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
     trt::BuildOptions build = ParseBuildOptions(options);
     trt::LibraryOptions library;
     library.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
-    Napi::Value extraDirs = options.Get("extraDirs");
-    if (extraDirs.IsArray()) {
-      Napi::Array dirs = extraDirs.As<Napi::Array>();
-      for (uint32_t i = 0; i < dirs.Length(); ++i)
-        library.extraDirs.push_back(RequireString(dirs.Get(i), "options.extraDirs[]"));
-    }
+    library.extraDirs = OptionalStringArray(options, "extraDirs", "options.extraDirs");
 
     auto cancelled = std::make_shared<std::atomic<bool>>(false);
     std::shared_ptr<Napi::ThreadSafeFunction> progress;

@@ -90,12 +90,7 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
     deserialize.allowHostCode = options.Get("allowHostCode").ToBoolean().Value();
     trt::LibraryOptions library;
     library.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
-    Napi::Value extraDirs = options.Get("extraDirs");
-    if (extraDirs.IsArray()) {
-      Napi::Array dirs = extraDirs.As<Napi::Array>();
-      for (uint32_t i = 0; i < dirs.Length(); ++i)
-        library.extraDirs.push_back(RequireString(dirs.Get(i), "options.extraDirs[]"));
-    }
+    library.extraDirs = OptionalStringArray(options, "extraDirs", "options.extraDirs");
 
     std::string path;
     const char* planData = nullptr;
