@@ -46,3 +46,33 @@ export { loadCalibrationTable, saveCalibrationTable, type CalibrationTable } fro
 export type { CalibrationSource, InputShapes, RandomCalibration } from './onnx/calibration-data.js';
 export type { CalibrationMethod } from './onnx/histogram.js';
 export { compare, type CompareOptions, type CompareReport, type OutputComparison } from './onnx/compare.js';
+export {
+  InferenceSession,
+  createSession,
+  Batcher,
+  Binding,
+  formatPrometheus,
+  registerBackendFactory,
+  type DisposeOptions,
+  type SessionOptions,
+  type ModelInput,
+  type BatcherOptions,
+  type BindingOptions,
+  type BindingRunOptions,
+  type SessionMetricsSnapshot,
+  type HistogramSnapshot,
+  type AnySignature,
+  type Feeds,
+  type FeedValue,
+  type ModelSignature,
+  type PlainValues,
+  type Results,
+  type SessionRunOptions,
+  type BackendFactory,
+  type BackendRequest,
+  type BackendChoice,
+  type Precision,
+  type ProfileSpec,
+  type SessionModel,
+} from './session.js';
+export { BackendGroup } from './backends/group.js';

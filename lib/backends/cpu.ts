@@ -23,7 +23,8 @@ import { ArgumentTypeError, ErrorCode, createError, withCallerStack, type Tensor
 import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
-import type { Backend, RunOptions, TensorInfo, TensorMap } from './backend.js';
+import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
+import { Tensor } from '../tensor.js';
 import { requireOnnxRuntime } from './onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './cpu-protocol.js';
 import { validateFeeds, validateOutputNames } from './feeds.js';
@@ -56,11 +57,12 @@ export interface CpuBackendOptions extends CpuSessionSettings {
   niceness?: number;
 }
 
-const optionKeys = ['intraOpNumThreads', 'interOpNumThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'spinWait', 'niceness'] as const;
+/** The option names createCpuBackend knows (InferenceSession checks `options.cpu` against them). */
+export const cpuBackendOptionNames = ['intraOpNumThreads', 'interOpNumThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'spinWait', 'niceness'] as const;
 
 function validateOptions(options: unknown): CpuSessionSettings {
   const opts = expectOptions<CpuBackendOptions>(options);
-  rejectUnknownOptions(opts, optionKeys);
+  rejectUnknownOptions(opts, cpuBackendOptionNames);
   const settings: CpuSessionSettings = {};
   if (opts.intraOpNumThreads !== undefined) settings.intraOpNumThreads = expectInteger(opts.intraOpNumThreads, 'options.intraOpNumThreads', { min: 0, max: 1024 });
   if (opts.interOpNumThreads !== undefined) settings.interOpNumThreads = expectInteger(opts.interOpNumThreads, 'options.interOpNumThreads', { min: 0, max: 1024 });
@@ -128,6 +130,8 @@ interface PendingRun {
   feeds: WireTensor[];
   transfer: ArrayBuffer[];
   outputs: string[];
+  /** Outputs written in place into a binding's shared memory. */
+  into: WireTensor[] | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   resolve: (outputs: TensorMap) => void;
@@ -164,8 +168,19 @@ function wireFeeds(inputs: readonly TensorInfo[], feeds: TensorMap, staging: Map
   return { wire, transfer };
 }
 
+/** A binding's tensor as plain host data, checked: host memory of the right dtype. */
+function boundHostTensor(tensors: Readonly<Record<string, Tensor>>, info: TensorInfo, role: string): { dtype: TensorInfo['dtype']; shape: number[]; data: AnyTypedArray } {
+  const tensor = tensors[info.name];
+  const label = `binding ${role} ${JSON.stringify(info.name)}`;
+  if (!(tensor instanceof Tensor)) throw new ArgumentTypeError(`Expected a Tensor for ${label} but received ${describeValue(tensor)}`);
+  if (tensor.location !== 'host') throw createError(ErrorCode.NOT_SUPPORTED, `Expected a host tensor for ${label} (the cpu backend binds host memory only) but received a ${tensor.location} tensor`, 'type');
+  return { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.data as AnyTypedArray };
+}
+
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
+  readonly concurrency = 1;
+  readonly bindingLocations = Object.freeze(['host'] as const);
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly #worker: Worker;
@@ -249,7 +264,7 @@ export class CpuBackend implements Backend {
       if (signal?.aborted) throw abortError(signal);
       const { wire, transfer } = wireFeeds(this.inputs, feeds as TensorMap, this.#staging);
       return new Promise<TensorMap>((resolveRun, rejectRun) => {
-        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
+        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, into: undefined, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
         if (signal) {
           pending.onAbort = () => {
             const index = this.#queue.indexOf(pending);
@@ -258,6 +273,44 @@ export class CpuBackend implements Backend {
           };
           signal.addEventListener('abort', pending.onAbort, { once: true });
         }
+        this.#queue.push(pending);
+        this.#pump();
+      });
+    });
+  }
+
+  /**
+   * Runs with a binding's memory: inputs on a SharedArrayBuffer are read by the worker in place,
+   * outputs on one are written by the worker in place (no allocation and no copy on this thread);
+   * outputs elsewhere are copied in from an ordinary run. Settles once the worker is done with them.
+   */
+  runBinding(bound: BoundTensors): Promise<void> {
+    return withCallerStack(async () => {
+      if (this.#disposed) throw disposedError();
+      if (this.#fatal) throw this.#fatal;
+      const feeds: TensorMap = {};
+      for (const info of this.inputs) feeds[info.name] = boundHostTensor(bound.inputs, info, 'input') as TensorMap[string];
+      validateFeeds(this.inputs, feeds, 'binding ');
+      const targets = this.outputs.map((info) => {
+        const target = boundHostTensor(bound.outputs, info, 'output');
+        if (target.dtype !== info.dtype) throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for binding output ${JSON.stringify(info.name)} but received ${JSON.stringify(target.dtype)}`, ErrorCode.DTYPE);
+        return { name: info.name, ...target };
+      });
+      if (!targets.every((target) => target.data.buffer instanceof SharedArrayBuffer)) {
+        const results = await this.run(feeds);
+        for (const target of targets) {
+          const result = results[target.name]!;
+          if (result.shape.join(',') !== target.shape.join(',')) {
+            throw createError(ErrorCode.SHAPE, `Expected output ${JSON.stringify(target.name)} of shape [${target.shape.join(', ')}] (the binding's) but the model produced [${result.shape.join(', ')}]`);
+          }
+          (target.data as Float32Array).set(result.data as Float32Array);
+        }
+        return;
+      }
+      const { wire, transfer } = wireFeeds(this.inputs, feeds, this.#staging);
+      await new Promise<TensorMap>((resolveRun, rejectRun) => {
+        const into: WireTensor[] = targets.map((target) => ({ name: target.name, dtype: target.dtype, shape: target.shape, data: target.data }));
+        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs: [], into, signal: undefined, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
         this.#queue.push(pending);
         this.#pump();
       });
@@ -283,7 +336,7 @@ export class CpuBackend implements Backend {
     }
     this.#running = next;
     this.#worker.ref();
-    const request: WorkerRequest = { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs };
+    const request: WorkerRequest = next.into ? { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs, into: next.into } : { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs };
     this.#worker.postMessage(request, next.transfer);
     next.feeds = [];
     next.transfer = [];
