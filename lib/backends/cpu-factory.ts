@@ -39,7 +39,10 @@ async function modelForPrecision(request: BackendRequest): Promise<string | Uint
   if (request.calibration === undefined) {
     throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected calibration data (options.calibration: feeds, a folder of samples or { random: N }) for precision "int8" but received undefined');
   }
-  return serializeModel((await quantizeInt8(parsed, { calibration: request.calibration })).model);
+  // Random calibration data takes the typical shapes of the first profile for dynamic inputs.
+  const opt = request.profiles?.[0];
+  const shapes = opt ? Object.fromEntries(Object.entries(opt).map(([name, bounds]) => [name, bounds.opt])) : undefined;
+  return serializeModel((await quantizeInt8(parsed, { calibration: request.calibration, ...(shapes ? { shapes } : {}) })).model);
 }
 
 /** TensorRT-only options a cpu session was given, by name. */

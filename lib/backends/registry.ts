@@ -54,11 +54,14 @@ export interface BackendFactory {
 
 const factories = new Map<BackendKind, BackendFactory>();
 
-/** Registers (or replaces) the factory of `kind`; returns a function that unregisters it. */
+/** Registers (or replaces) the factory of `kind`; returns a function that puts back the one it replaced. */
 export function registerBackendFactory(kind: BackendKind, factory: BackendFactory): () => void {
+  const previous = factories.get(kind);
   factories.set(kind, factory);
   return () => {
-    if (factories.get(kind) === factory) factories.delete(kind);
+    if (factories.get(kind) !== factory) return;
+    if (previous) factories.set(kind, previous);
+    else factories.delete(kind);
   };
 }
 
