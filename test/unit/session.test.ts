@@ -85,7 +85,7 @@ describe('InferenceSession (cpu)', () => {
     const x = randomTensor([2, 16], 3);
     const expected = (await mlp.run({ x })).y.data;
     expect((await mlp.run({ x: { data: x.data, shape: [2, 16] } })).y.data).toEqual(expected);
-    expect((await mlp.run({ x: await Tensor.fromArray(x.data, { shape: [2, 16] }) })).y.data).toEqual(expected);
+    expect((await mlp.run({ x: await Tensor.fromArray(x.data, { dtype: 'float32', shape: [2, 16] }) })).y.data).toEqual(expected);
     expect((await mlp.run({ x: { data: Array.from(x.data), shape: [2, 16] } })).y.data).toEqual(expected);
     await using conv = await InferenceSession.create(convNetModel(), { backend: 'cpu' });
     const image = randomTensor([1, 3, 16, 16], 4);
