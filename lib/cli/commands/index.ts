@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { batchCommand } from './batch.js';
 import { benchCommand } from './bench.js';
 import { cacheCommand } from './cache.js';
 import { compareCommand } from './compare.js';
@@ -19,6 +20,7 @@ export const commands: Command<never>[] = [
   quantizeCommand,
   compareCommand,
   runCommand,
+  batchCommand,
   benchCommand,
   reportCommand,
   cacheCommand,
