@@ -43,9 +43,9 @@ export interface BatcherOptions {
 
 export const batcherOptionNames = ['maxBatchSize', 'maxDelayMs', 'preferredBatchSizes', 'maxQueue', 'timeoutMs'] as const;
 
+/** One execution's requests. Nothing stops an execution whose callers all left: neither backend can stop a computation, and it started at once (batches go only to idle contexts). */
 interface Batch {
   requests: BatchRequest[];
-  controller: AbortController;
 }
 
 interface BatchRequest {
@@ -58,7 +58,6 @@ interface BatchRequest {
   state: 'pending' | 'running' | 'settled';
   /** Whether its queue time was recorded (a request retried alone counts once). */
   queueRecorded: boolean;
-  batch: Batch | null;
   resolve: (results: TensorMap) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
@@ -164,7 +163,6 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
         arrivedMs,
         state: 'pending',
         queueRecorded: false,
-        batch: null,
         resolve,
         reject,
         cleanup: () => {
@@ -207,9 +205,6 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     request.cleanup();
     if (outcome instanceof Error) request.reject(outcome);
     else request.resolve(outcome);
-    // A batch whose every request left is told to stop (its result would be dropped anyway).
-    const batch = request.batch;
-    if (batch && batch.requests.every((member) => member.state === 'settled')) batch.controller.abort(outcome instanceof Error ? outcome : undefined);
   }
 
   #fail(request: BatchRequest, error: Error): void {
@@ -280,11 +275,8 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   /** Runs `requests` as one execution; `isolateOnFailure`: a failed batch of several is retried one by one. */
   #execute(requests: BatchRequest[], isolateOnFailure: boolean): void {
     const core = this.#core;
-    const batch: Batch = { requests, controller: new AbortController() };
-    for (const request of requests) {
-      request.state = 'running';
-      request.batch = batch;
-    }
+    const batch: Batch = { requests };
+    for (const request of requests) request.state = 'running';
     this.#inFlight.add(batch);
     const outputs = requests[0]!.outputs;
     core.scheduler
@@ -304,7 +296,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
             core.metrics.recordExecution(live.reduce((sum, request) => sum + request.rows, 0), performance.now() - started);
           }
         },
-        { signal: batch.controller.signal, admitted: true },
+        { admitted: true },
       )
       .then(
         ({ results, live }) => {
