@@ -76,7 +76,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   readonly maxQueue: number;
   readonly #core: SessionCore;
   readonly #timeoutMs: number | undefined;
-  readonly #pending: BatchRequest[] = [];
+  #pending: BatchRequest[] = [];
   readonly #inFlight = new Set<Batch>();
   readonly #stopListening: () => void;
   readonly #onDisposed: (batcher: Batcher<S>) => void;
@@ -144,7 +144,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     if (this.#state !== 'open') throw disposedError('The batcher');
     this.#core.checkOpen();
     const core = this.#core;
-    const { signal, timeoutMs, outputs } = checkRunOptions({ ...core, timeoutMs: this.#timeoutMs }, options);
+    const { signal, timeoutMs, outputs } = checkRunOptions(core, options, undefined, this.#timeoutMs);
     const normalized = normalizeFeeds(core.inputs, feeds);
     const hostFeeds = normalized instanceof Promise ? await normalized : normalized;
     const rows = this.#rowsOf(hostFeeds);
@@ -241,9 +241,19 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
         return;
       }
       const batch = this.#cutToPreferred(group);
-      for (const request of batch) this.#pending.splice(this.#pending.indexOf(request), 1);
+      this.#take(batch);
       this.#execute(batch, true);
     }
+  }
+
+  /** Removes `batch` from the pending requests in one pass (usually it is their head). */
+  #take(batch: readonly BatchRequest[]): void {
+    if (batch.every((request, index) => this.#pending[index] === request)) {
+      this.#pending.splice(0, batch.length);
+      return;
+    }
+    const taken = new Set(batch);
+    this.#pending = this.#pending.filter((request) => !taken.has(request));
   }
 
   /** The longest prefix whose rows are a preferred size, when there is one; else the whole group. */

@@ -28,13 +28,13 @@ export interface CheckedRunOptions {
   outputs: string[];
 }
 
-/** Checks `{ signal, timeoutMs, outputs }` (the names in `allowed`), with the session's default timeout. */
-export function checkRunOptions(core: SessionCore, options: unknown, allowed: readonly string[] = ['signal', 'timeoutMs', 'outputs']): CheckedRunOptions {
+/** Checks `{ signal, timeoutMs, outputs }` (the names in `allowed`); `defaultTimeoutMs` applies when none is given. */
+export function checkRunOptions(core: SessionCore, options: unknown, allowed: readonly string[] = ['signal', 'timeoutMs', 'outputs'], defaultTimeoutMs = core.timeoutMs): CheckedRunOptions {
   const opts = expectOptions<{ signal: unknown; timeoutMs: unknown; outputs: unknown }>(options);
   rejectUnknownOptions(opts, allowed);
   const signal = opts.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
-  const timeoutMs = opts.timeoutMs === undefined ? core.timeoutMs : expectTimeout(opts.timeoutMs, 'options.timeoutMs');
+  const timeoutMs = opts.timeoutMs === undefined ? defaultTimeoutMs : expectTimeout(opts.timeoutMs, 'options.timeoutMs');
   return { signal, timeoutMs, outputs: validateOutputNames(core.outputs, opts.outputs) };
 }
 
