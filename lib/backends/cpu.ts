@@ -101,7 +101,10 @@ function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuff
 function spawnWorker(): Worker {
   const here = import.meta.url;
   const compiled = new URL('./cpu-worker.js', here);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled);
+  // Workers inherit the process's execArgv; `node --input-type=module -e ...` would make Node refuse
+  // to start a worker from a file ("--input-type can only be used with string input").
+  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
   const source = new URL('./cpu-worker.ts', here).href;
   // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
   // taken from its package.json because the CommonJS one cannot register from an eval'd worker.
@@ -109,7 +112,7 @@ function spawnWorker(): Worker {
   const tsxExports = (JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
   const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, execArgv });
 }
 
 function fromWire(error: WireError): TensorRTNodeError {
