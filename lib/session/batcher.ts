@@ -76,7 +76,14 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   readonly maxQueue: number;
   readonly #core: SessionCore;
   readonly #timeoutMs: number | undefined;
+  /**
+   * Requests waiting for a batch, oldest first. One that is aborted or times out while waiting stays
+   * here, settled, until a batch is formed past it: removing it at once would cost a scan of the
+   * whole list per abort, quadratic when thousands wait.
+   */
   #pending: BatchRequest[] = [];
+  /** Requests in #pending still waiting. */
+  #waiting = 0;
   readonly #inFlight = new Set<Batch>();
   readonly #stopListening: () => void;
   readonly #onDisposed: (batcher: Batcher<S>) => void;
@@ -118,7 +125,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
 
   /** Requests waiting for a batch. */
   get pending(): number {
-    return this.#pending.length;
+    return this.#waiting;
   }
 
   get disposed(): boolean {
@@ -151,7 +158,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     checkProfiles(core.profiles, hostFeeds);
     if (signal?.aborted) throw abortedError(signal);
     if (this.#state !== 'open') throw disposedError('The batcher');
-    if (this.#pending.length >= this.maxQueue) throw queueFullError(this.maxQueue);
+    if (this.#waiting >= this.maxQueue) throw queueFullError(this.maxQueue);
     return new Promise<TensorMap>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => this.#fail(request, abortedError(signal!));
@@ -173,6 +180,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) timer = setTimeout(() => this.#fail(request, timeoutError(timeoutMs, request.state === 'pending' ? 'queued' : 'executing')), timeoutMs);
       this.#pending.push(request);
+      this.#waiting++;
       this.#schedule();
     });
   }
@@ -208,10 +216,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   }
 
   #fail(request: BatchRequest, error: Error): void {
-    if (request.state === 'pending') {
-      const index = this.#pending.indexOf(request);
-      if (index >= 0) this.#pending.splice(index, 1);
-    }
+    if (request.state === 'pending') this.#waiting--;
     this.#settle(request, error);
     this.#notifyIdle();
   }
@@ -219,13 +224,16 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   /** Forms and sends batches while a context is free and a batch is due; else arms the delay timer. */
   #schedule(): void {
     const scheduler = this.#core.scheduler;
-    while (this.#pending.length > 0 && scheduler.hasIdleSlot) {
+    while (this.#waiting > 0 && scheduler.hasIdleSlot) {
+      let head = 0;
+      while (this.#pending[head]!.state !== 'pending') head++;
+      if (head > 0) this.#pending.splice(0, head);
       const oldest = this.#pending[0]!;
       const group: BatchRequest[] = [];
       let rows = 0;
       let full = false;
       for (const request of this.#pending) {
-        if (request.key !== oldest.key) continue;
+        if (request.state !== 'pending' || request.key !== oldest.key) continue;
         if (rows + request.rows > this.maxBatchSize) {
           full = true;
           break;
@@ -246,14 +254,18 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     }
   }
 
-  /** Removes `batch` from the pending requests in one pass (usually it is their head). */
+  /** Removes `batch` (and settled requests before its last one) from the pending list in one pass. */
   #take(batch: readonly BatchRequest[]): void {
-    if (batch.every((request, index) => this.#pending[index] === request)) {
-      this.#pending.splice(0, batch.length);
-      return;
-    }
+    this.#waiting -= batch.length;
     const taken = new Set(batch);
-    this.#pending = this.#pending.filter((request) => !taken.has(request));
+    const last = this.#pending.indexOf(batch[batch.length - 1]!);
+    let contiguous = true;
+    for (let index = 0; index <= last && contiguous; index++) {
+      const request = this.#pending[index]!;
+      contiguous = taken.has(request) || request.state !== 'pending';
+    }
+    if (contiguous) this.#pending.splice(0, last + 1);
+    else this.#pending = this.#pending.filter((request) => !taken.has(request) && request.state === 'pending');
   }
 
   /** The longest prefix whose rows are a preferred size, when there is one; else the whole group. */
@@ -338,11 +350,11 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   }
 
   #notifyIdle(): void {
-    if (this.#pending.length === 0 && this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    if (this.#waiting === 0 && this.#inFlight.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   #whenIdle(): Promise<void> {
-    if (this.#pending.length === 0 && this.#inFlight.size === 0) return Promise.resolve();
+    if (this.#waiting === 0 && this.#inFlight.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
@@ -364,7 +376,10 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = null;
       this.#stopListening();
-      for (const request of this.#pending.splice(0)) this.#settle(request, disposedError('The batcher'));
+      for (const request of this.#pending.splice(0)) {
+        if (request.state === 'pending') this.#settle(request, disposedError('The batcher'));
+      }
+      this.#waiting = 0;
       this.#onDisposed(this);
     }
     await this.#whenIdle();

@@ -18,8 +18,6 @@ import { mlpModel } from '../helpers/onnx-fixtures.js';
 
 const REQUESTS = Number(process.env.SOAK_REQUESTS ?? 10_000);
 const ROUNDS = Number(process.env.SOAK_ROUNDS ?? 1);
-/** Requests submitted per turn of the event loop: a burst small enough not to stall the loop itself. */
-const BURST = 20;
 /** Slices the loop delay is summarized over (see the liveness bound below). */
 const SLICE_MS = 100;
 
@@ -105,30 +103,29 @@ describe(`batcher soak: ${REQUESTS} concurrent requests x ${ROUNDS} round(s)`, (
 
       const batcher = session.batcher({ maxBatchSize: 64, maxQueue: REQUESTS });
       const idleBefore = await idleSlices(500);
-      const watcher = watchSlices();
+      // All requests are submitted at once, in one synchronous loop (the test's own work, ~10 us a
+      // request, left out of the liveness measurement): they are all outstanding together.
       const started = performance.now();
       const settled: Promise<Outcome>[] = [];
-      let peakPending = 0;
-      for (let first = 0; first < REQUESTS; first += BURST) {
-        for (let index = first; index < Math.min(first + BURST, REQUESTS); index++) {
-          const fault = faults[index]!;
-          let signal: AbortSignal | undefined;
-          if (fault.kind === 'abort') {
-            const controller = new AbortController();
-            setTimeout(() => controller.abort(new Error('soak abort')), fault.afterMs);
-            signal = controller.signal;
-          }
-          const request = batcher.run({ x: inputs[index]! }, { signal, timeoutMs: fault.kind === 'timeout' ? fault.timeoutMs : undefined });
-          settled.push(
-            request.then(
-              (result) => ({ fault, result: result.x === undefined ? (result.y!.data as Float32Array) : undefined }),
-              (error: { code?: string }) => ({ fault, code: error.code ?? String(error) }),
-            ),
-          );
+      for (let index = 0; index < REQUESTS; index++) {
+        const fault = faults[index]!;
+        let signal: AbortSignal | undefined;
+        if (fault.kind === 'abort') {
+          const controller = new AbortController();
+          setTimeout(() => controller.abort(new Error('soak abort')), fault.afterMs);
+          signal = controller.signal;
         }
-        peakPending = Math.max(peakPending, batcher.pending);
-        await new Promise((resolve) => setImmediate(resolve));
+        const request = batcher.run({ x: inputs[index]! }, { signal, timeoutMs: fault.kind === 'timeout' ? fault.timeoutMs : undefined });
+        settled.push(
+          request.then(
+            (result) => ({ fault, result: result.y!.data as Float32Array }),
+            (error: { code?: string }) => ({ fault, code: error.code ?? String(error) }),
+          ),
+        );
       }
+      const submitMs = performance.now() - started;
+      const outstanding = batcher.pending;
+      const watcher = watchSlices();
       const outcomes = await Promise.all(settled);
       const soakMs = performance.now() - started;
       const soak = watcher.stop();
@@ -156,13 +153,14 @@ describe(`batcher soak: ${REQUESTS} concurrent requests x ${ROUNDS} round(s)`, (
       }
       const format = (values: Slice[]) => values.map((slice) => `${slice.maxDelayMs.toFixed(1)}/${slice.runQueueMs.toFixed(0)}`).join(' ');
       context.annotate(
-        `round ${round}: ${completed} completed, ${failures.ERR_ABORTED} aborted, ${failures.ERR_TIMEOUT} timed out in ${soakMs.toFixed(0)} ms; ` +
-          `peak ${peakPending} pending; average batch ${averageBatch.toFixed(1)} rows (whole session); ` +
+        `round ${round}: ${REQUESTS} requests submitted in ${submitMs.toFixed(0)} ms (${outstanding} pending in the batcher then); ${completed} completed, ${failures.ERR_ABORTED} aborted, ${failures.ERR_TIMEOUT} timed out in ${soakMs.toFixed(0)} ms; ` +
+          `average batch ${averageBatch.toFixed(1)} rows (whole session); ` +
           `event loop max delay / main thread's run-queue wait per ${SLICE_MS} ms slice (ms), soak: ${format(soak)}; idle: ${format(idle)}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
       );
       expect(completed + failures.ERR_ABORTED + failures.ERR_TIMEOUT).toBe(REQUESTS);
       expect(completed).toBeGreaterThan(REQUESTS / 2);
       expect(failures.ERR_ABORTED + failures.ERR_TIMEOUT).toBeGreaterThan(0);
+      expect(outstanding).toBeGreaterThan(REQUESTS * 0.9);
       // Liveness: the issue's bound is a max delay under 5 ms. This VM is shared (2 cores; other jobs'
       // threads delay any timer by 5-100 ms at random moments, idle loop or not), so the delay is
       // taken per 100 ms slice, and what the slice's run-queue wait explains (the loop's thread was
