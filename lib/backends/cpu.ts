@@ -103,7 +103,7 @@ function spawnWorker(): Worker {
   const compiled = new URL('./cpu-worker.js', here);
   // Workers inherit the process's execArgv; `node --input-type=module -e ...` would make Node refuse
   // to start a worker from a file ("--input-type can only be used with string input").
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  const execArgv = process.execArgv.filter((arg, index, all) => !arg.startsWith('--input-type') && all[index - 1] !== '--input-type');
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
   const source = new URL('./cpu-worker.ts', here).href;
   // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
