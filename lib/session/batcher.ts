@@ -158,7 +158,8 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     checkProfiles(core.profiles, hostFeeds);
     if (signal?.aborted) throw abortedError(signal);
     if (this.#state !== 'open') throw disposedError('The batcher');
-    if (this.#waiting >= this.maxQueue) throw queueFullError(this.maxQueue);
+    // maxQueue bounds the backlog: a request arriving when nothing waits and a context is free is always taken.
+    if (this.#waiting >= this.maxQueue && !(this.#waiting === 0 && core.scheduler.hasIdleSlot)) throw queueFullError(this.maxQueue);
     return new Promise<TensorMap>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => this.#fail(request, abortedError(signal!));
