@@ -62,4 +62,33 @@ export type { CalibrationMethod } from './onnx/histogram.js';
 export { compare, type CompareOptions, type CompareReport, type OutputComparison } from './onnx/compare.js';
 export { buildEngine, type BuildEngineOptions, type BuildEngineResult, type EngineBuildReport } from './build/build-engine.js';
 export type { BuildProgressEvent } from './build/progress.js';
+export type { ProfileSpec, ShapeBounds } from './build/profiles.js';
 export { checkPrecisionApplied, countLayerPrecisions, type LayerPrecisionCounts, type Precision } from './build/precision-check.js';
+export {
+  InferenceSession,
+  createSession,
+  Batcher,
+  Binding,
+  formatPrometheus,
+  registerBackendFactory,
+  type DisposeOptions,
+  type SessionOptions,
+  type ModelInput,
+  type BatcherOptions,
+  type BindingOptions,
+  type BindingRunOptions,
+  type SessionMetricsSnapshot,
+  type HistogramSnapshot,
+  type AnySignature,
+  type Feeds,
+  type FeedValue,
+  type ModelSignature,
+  type PlainValues,
+  type Results,
+  type SessionRunOptions,
+  type BackendFactory,
+  type BackendRequest,
+  type BackendChoice,
+  type SessionModel,
+} from './session.js';
+export { BackendGroup } from './backends/group.js';

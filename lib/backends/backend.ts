@@ -48,6 +48,7 @@
  *   for failures in the engine, ERR_INTERNAL if a worker dies.
  */
 import type { DType, HostTensor } from '../dtypes.js';
+import type { Tensor, TensorLocation } from '../tensor.js';
 
 export type BackendKind = 'cpu' | 'tensorrt';
 
@@ -71,13 +72,36 @@ export interface RunOptions {
 /** Feeds or results: tensor name to tensor. */
 export type TensorMap = Record<string, HostTensor>;
 
+/** Caller-owned memory a backend runs with (InferenceSession's bindings): tensor name to Tensor. */
+export interface BoundTensors {
+  inputs: Readonly<Record<string, Tensor>>;
+  outputs: Readonly<Record<string, Tensor>>;
+}
+
 export interface Backend extends AsyncDisposable {
   readonly kind: BackendKind;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
+  /**
+   * How many runs it executes at once (execution contexts, worker threads); absent means 1.
+   * InferenceSession keeps at most this many runs in flight in it and queues the rest itself.
+   */
+  readonly concurrency?: number;
+  /**
+   * Where runBinding() wants bound memory, best first (cpu: 'host'; tensorrt: 'pinned', 'device').
+   * Absent when the backend has no runBinding().
+   */
+  readonly bindingLocations?: readonly TensorLocation[];
   /** True once dispose() has been called (even while it is still releasing resources). */
   readonly disposed: boolean;
   run(feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap>;
+  /**
+   * Optional zero-copy path: reads every input from `bound.inputs` and writes every output into
+   * `bound.outputs` (shapes fixed by the caller; a model that produces another shape rejects with
+   * ERR_SHAPE). It takes no signal and settles only once the backend no longer touches that memory,
+   * so the caller knows when the memory is free again (InferenceSession handles aborts above it).
+   */
+  runBinding?(bound: BoundTensors): Promise<void>;
   dispose(): Promise<void>;
 }
 

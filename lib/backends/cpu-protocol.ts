@@ -25,7 +25,11 @@ export type ModelSource = { kind: 'path'; path: string; label: string } | { kind
 
 export type WorkerRequest =
   | { type: 'load'; model: ModelSource; settings: CpuSessionSettings }
-  | { type: 'run'; id: number; feeds: WireTensor[]; outputs: string[] }
+  /**
+   * `into`: outputs to write in place (SharedArrayBuffer views, a binding's memory) instead of
+   * returning them; the result then carries no outputs.
+   */
+  | { type: 'run'; id: number; feeds: WireTensor[]; outputs: string[]; into?: WireTensor[] }
   | { type: 'close' };
 
 export interface WireError {

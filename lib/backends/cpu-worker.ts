@@ -95,13 +95,50 @@ function ownedData(name: string, data: AnyTypedArray): AnyTypedArray {
   return new (data.constructor as new (buffer: ArrayBuffer) => AnyTypedArray)(copy);
 }
 
-async function run(id: number, feeds: WireTensor[], outputs: string[]): Promise<void> {
+/**
+ * Worker-owned output buffers for runs into a binding, reused run after run: onnxruntime writes
+ * into them (pre-allocated fetches) and they are copied into the binding's shared memory, which
+ * onnxruntime-node cannot write itself. So a binding's run allocates nothing on either thread.
+ */
+const boundOutputs = new Map<string, ArrayBuffer>();
+
+function boundOutput(target: WireTensor): ort.Tensor {
+  let buffer = boundOutputs.get(target.name);
+  if (buffer?.byteLength !== target.data.byteLength) {
+    buffer = new ArrayBuffer(target.data.byteLength);
+    boundOutputs.set(target.name, buffer);
+  }
+  const data = new (target.data.constructor as new (buffer: ArrayBuffer) => AnyTypedArray)(buffer);
+  return new ort.Tensor(target.dtype as ort.Tensor.Type, data as ort.Tensor.DataType, target.shape);
+}
+
+async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[]): Promise<void> {
+  const fetches: Record<string, ort.Tensor> = {};
+  for (const target of into) fetches[target.name] = boundOutput(target);
+  try {
+    await session!.run(ortFeeds, fetches);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new OnnxError(ErrorCode.SHAPE, `onnxruntime could not run ${label} into the binding's outputs (${into.map((target) => `${target.name} [${target.shape.join(', ')}]`).join(', ')}): ${message}`);
+  }
+  for (const target of into) {
+    const source = boundOutputs.get(target.name)!;
+    new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength).set(new Uint8Array(source, 0, target.data.byteLength));
+  }
+}
+
+async function run(id: number, feeds: WireTensor[], outputs: string[], into: WireTensor[] | undefined): Promise<void> {
   // The main thread's staging buffers go back with the reply, whatever happens.
   const recycled = feeds.map((feed) => feed.data.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
+    if (into) {
+      await runInto(ortFeeds, into);
+      post({ type: 'result', id, outputs: [], recycled }, recycled);
+      return;
+    }
     const results = await session.run(ortFeeds, outputs);
     const wire: WireTensor[] = [];
     const transfer = new Set<ArrayBuffer>(recycled);
@@ -125,7 +162,7 @@ port.on('message', (request: WorkerRequest) => {
       case 'load':
         return load(request.model, request.settings);
       case 'run':
-        return run(request.id, request.feeds, request.outputs);
+        return run(request.id, request.feeds, request.outputs, request.into);
       case 'close':
         await session?.release().catch(() => undefined);
         session = null;

@@ -23,7 +23,8 @@ import { ArgumentTypeError, ErrorCode, createError, withCallerStack, type Tensor
 import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
-import type { Backend, RunOptions, TensorInfo, TensorMap } from './backend.js';
+import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
+import { Tensor } from '../tensor.js';
 import { requireOnnxRuntime } from './onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './cpu-protocol.js';
 import { validateFeeds, validateOutputNames } from './feeds.js';
@@ -56,11 +57,12 @@ export interface CpuBackendOptions extends CpuSessionSettings {
   niceness?: number;
 }
 
-const optionKeys = ['intraOpNumThreads', 'interOpNumThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'spinWait', 'niceness'] as const;
+/** The option names createCpuBackend knows (InferenceSession checks `options.cpu` against them). */
+export const cpuBackendOptionNames = ['intraOpNumThreads', 'interOpNumThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'spinWait', 'niceness'] as const;
 
 function validateOptions(options: unknown): CpuSessionSettings {
   const opts = expectOptions<CpuBackendOptions>(options);
-  rejectUnknownOptions(opts, optionKeys);
+  rejectUnknownOptions(opts, cpuBackendOptionNames);
   const settings: CpuSessionSettings = {};
   if (opts.intraOpNumThreads !== undefined) settings.intraOpNumThreads = expectInteger(opts.intraOpNumThreads, 'options.intraOpNumThreads', { min: 0, max: 1024 });
   if (opts.interOpNumThreads !== undefined) settings.interOpNumThreads = expectInteger(opts.interOpNumThreads, 'options.interOpNumThreads', { min: 0, max: 1024 });
@@ -99,9 +101,9 @@ function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuff
 function spawnWorker(): Worker {
   const here = import.meta.url;
   const compiled = new URL('./cpu-worker.js', here);
-  // Workers inherit the process's execArgv; `node --input-type=module -e ...` would make a worker
-  // started from a file fail ("--input-type can only be used with string input").
-  const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+  // Workers inherit the process's execArgv; `node --input-type=module -e ...` would make Node refuse
+  // to start a worker from a file ("--input-type can only be used with string input").
+  const execArgv = process.execArgv.filter((arg, index, all) => !arg.startsWith('--input-type') && all[index - 1] !== '--input-type');
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
   const source = new URL('./cpu-worker.ts', here).href;
   // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
@@ -110,7 +112,7 @@ function spawnWorker(): Worker {
   const tsxExports = (JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
   const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true });
+  return new Worker(bootstrap, { eval: true, execArgv });
 }
 
 function fromWire(error: WireError): TensorRTNodeError {
@@ -131,6 +133,8 @@ interface PendingRun {
   feeds: WireTensor[];
   transfer: ArrayBuffer[];
   outputs: string[];
+  /** Outputs written in place into a binding's shared memory. */
+  into: WireTensor[] | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
   resolve: (outputs: TensorMap) => void;
@@ -167,8 +171,19 @@ function wireFeeds(inputs: readonly TensorInfo[], feeds: TensorMap, staging: Map
   return { wire, transfer };
 }
 
+/** A binding's tensor as plain host data, checked: host memory of the right dtype. */
+function boundHostTensor(tensors: Readonly<Record<string, Tensor>>, info: TensorInfo, role: string): { dtype: TensorInfo['dtype']; shape: number[]; data: AnyTypedArray } {
+  const tensor = tensors[info.name];
+  const label = `binding ${role} ${JSON.stringify(info.name)}`;
+  if (!(tensor instanceof Tensor)) throw new ArgumentTypeError(`Expected a Tensor for ${label} but received ${describeValue(tensor)}`);
+  if (tensor.location !== 'host') throw createError(ErrorCode.NOT_SUPPORTED, `Expected a host tensor for ${label} (the cpu backend binds host memory only) but received a ${tensor.location} tensor`, 'type');
+  return { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.data as AnyTypedArray };
+}
+
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
+  readonly concurrency = 1;
+  readonly bindingLocations = Object.freeze(['host'] as const);
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   readonly #worker: Worker;
@@ -252,7 +267,7 @@ export class CpuBackend implements Backend {
       if (signal?.aborted) throw abortError(signal);
       const { wire, transfer } = wireFeeds(this.inputs, feeds as TensorMap, this.#staging);
       return new Promise<TensorMap>((resolveRun, rejectRun) => {
-        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
+        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, into: undefined, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
         if (signal) {
           pending.onAbort = () => {
             const index = this.#queue.indexOf(pending);
@@ -261,6 +276,44 @@ export class CpuBackend implements Backend {
           };
           signal.addEventListener('abort', pending.onAbort, { once: true });
         }
+        this.#queue.push(pending);
+        this.#pump();
+      });
+    });
+  }
+
+  /**
+   * Runs with a binding's memory: inputs on a SharedArrayBuffer are read by the worker in place,
+   * outputs on one are written by the worker in place (no allocation and no copy on this thread);
+   * outputs elsewhere are copied in from an ordinary run. Settles once the worker is done with them.
+   */
+  runBinding(bound: BoundTensors): Promise<void> {
+    return withCallerStack(async () => {
+      if (this.#disposed) throw disposedError();
+      if (this.#fatal) throw this.#fatal;
+      const feeds: TensorMap = {};
+      for (const info of this.inputs) feeds[info.name] = boundHostTensor(bound.inputs, info, 'input') as TensorMap[string];
+      validateFeeds(this.inputs, feeds, 'binding ');
+      const targets = this.outputs.map((info) => {
+        const target = boundHostTensor(bound.outputs, info, 'output');
+        if (target.dtype !== info.dtype) throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for binding output ${JSON.stringify(info.name)} but received ${JSON.stringify(target.dtype)}`, ErrorCode.DTYPE);
+        return { name: info.name, ...target };
+      });
+      if (!targets.every((target) => target.data.buffer instanceof SharedArrayBuffer)) {
+        const results = await this.run(feeds);
+        for (const target of targets) {
+          const result = results[target.name]!;
+          if (result.shape.join(',') !== target.shape.join(',')) {
+            throw createError(ErrorCode.SHAPE, `Expected output ${JSON.stringify(target.name)} of shape [${target.shape.join(', ')}] (the binding's) but the model produced [${result.shape.join(', ')}]`);
+          }
+          (target.data as Float32Array).set(result.data as Float32Array);
+        }
+        return;
+      }
+      const { wire, transfer } = wireFeeds(this.inputs, feeds, this.#staging);
+      await new Promise<TensorMap>((resolveRun, rejectRun) => {
+        const into: WireTensor[] = targets.map((target) => ({ name: target.name, dtype: target.dtype, shape: target.shape, data: target.data }));
+        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs: [], into, signal: undefined, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
         this.#queue.push(pending);
         this.#pump();
       });
@@ -286,7 +339,7 @@ export class CpuBackend implements Backend {
     }
     this.#running = next;
     this.#worker.ref();
-    const request: WorkerRequest = { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs };
+    const request: WorkerRequest = next.into ? { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs, into: next.into } : { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs };
     this.#worker.postMessage(request, next.transfer);
     next.feeds = [];
     next.transfer = [];

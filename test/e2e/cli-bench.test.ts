@@ -1,10 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BenchResultsFile } from '../../lib/bench/results.js';
 import { packageRoot } from '../../lib/native.js';
 import { runCli } from '../helpers/cli.js';
+import { serializeModel } from '../../lib/onnx/model.js';
+import { mlpModel } from '../helpers/onnx-fixtures.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');
 
@@ -30,14 +32,31 @@ describe('tensorrt-node bench and report', () => {
     expect(runCli(['report', results]).stdout).toMatch(/^# tensorrt-node benchmark report\n/);
   });
 
-  it('BAD CALL - benchmarking a model says that no backend is available yet, before writing anything', () => {
+  it('benchmarks an ONNX model through InferenceSession on the cpu backend, with and without the batcher', () => {
+    const model = join(folder, 'mlp.onnx');
+    writeFileSync(model, serializeModel(mlpModel()));
+    const json = join(folder, 'mlp.json');
+    for (const batcher of [false, true]) {
+      const result = runCli(['bench', model, '--backend', 'cpu', '--concurrency', '1,4', '--duration', '200ms', '--warmup', '50ms', ...(batcher ? ['--batcher'] : []), '--json', json]);
+      expect(result.status).toBe(0);
+      const written = JSON.parse(readFileSync(json, 'utf8')) as BenchResultsFile;
+      expect(written.runs.map((run) => [run.status, run.point.concurrency, run.point.batcher, run.target?.backend])).toEqual([
+        ['ok', 1, batcher, 'cpu'],
+        ['ok', 4, batcher, 'cpu'],
+      ]);
+      expect(written.runs[1]!.target!.notes).toContain(batcher ? 'dynamic batcher: maxBatchSize 4, maxDelayMs 0' : 'no batcher: one execution per request');
+    }
+  });
+
+  it('BAD CALL - a model no backend can read fails its runs with the loader\'s error (exit 1), and the results say so', () => {
     const model = join(folder, 'model.onnx');
-    writeFileSync(model, 'never read: no backend exists to read it');
-    const json = join(folder, 'never.json');
-    const result = runCli(['bench', model, '--backend', 'cpu', '--json', json]);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe(`tensorrt-node bench: Cannot benchmark ${model}: no backend available yet (InferenceSession and its cpu and tensorrt backends have not landed in this build). Import a trtexec run meanwhile with \`tensorrt-node bench --trtexec <exportTimes.json or log>\`. [ERR_NOT_SUPPORTED]\n`);
-    expect(existsSync(json)).toBe(false);
+    writeFileSync(model, 'not an onnx model');
+    const json = join(folder, 'failed.json');
+    const result = runCli(['bench', model, '--backend', 'cpu', '--duration', '100ms', '--json', json]);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`Run failed: Expected an ONNX model (ModelProto protobuf) for ${model} but received bytes that are not valid protobuf`);
+    const written = JSON.parse(readFileSync(json, 'utf8')) as BenchResultsFile;
+    expect(written.runs.map((run) => [run.status, run.error?.code])).toEqual([['failed', 'ERR_ONNX']]);
   });
 
   it('BAD CALL - bad option values exit with 2 and the typed error', () => {

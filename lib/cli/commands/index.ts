@@ -1,5 +1,6 @@
 /** Every CLI command, in the order `--help` lists them. */
 import type { Command } from '../command.js';
+import { batchCommand } from './batch.js';
 import { benchCommand } from './bench.js';
 import { buildCommand } from './build.js';
 import { cacheCommand } from './cache.js';
@@ -21,6 +22,7 @@ export const commands: Command<never>[] = [
   compareCommand,
   runCommand,
   buildCommand,
+  batchCommand,
   benchCommand,
   reportCommand,
   cacheCommand,

@@ -1,0 +1,120 @@
+/**
+ * Several backends of one model behind one Backend: N cpu backends (N worker threads, each with its
+ * own onnxruntime session) become one backend that executes N runs at once. This is how a session's
+ * `contexts` maps onto the cpu backend, whose members run one call at a time each.
+ *
+ * A run goes to an idle member; when all are busy it waits here, in call order. A member counts as
+ * busy until its own promise settles; a run aborted while executing rejects at once (the member
+ * does that, see ./backend.ts) and the member takes the next run when it is free.
+ */
+import { disposedError } from '../dispose.js';
+import { ArgumentTypeError, ErrorCode, createError, type TensorRTNodeError } from '../errors.js';
+import { describeValue, expectOptions } from '../validate.js';
+import type { Backend, BackendKind, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
+
+interface Waiter {
+  grant: (member: Backend) => void;
+  reject: (error: unknown) => void;
+}
+
+function abortError(signal: AbortSignal): TensorRTNodeError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'no reason given' : String(signal.reason);
+  return createError(ErrorCode.ABORTED, `The run was aborted (${reason})`, 'generic', { cause: signal.reason }) as TensorRTNodeError;
+}
+
+export class BackendGroup implements Backend {
+  readonly kind: BackendKind;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly concurrency: number;
+  readonly bindingLocations: Backend['bindingLocations'];
+  readonly #idle: Backend[];
+  readonly #members: readonly Backend[];
+  readonly #waiters: Waiter[] = [];
+  #disposing: Promise<void> | null = null;
+
+  constructor(members: readonly Backend[]) {
+    if (members.length === 0) throw new ArgumentTypeError('Expected at least one backend for a BackendGroup but received none');
+    const first = members[0]!;
+    this.kind = first.kind;
+    this.inputs = first.inputs;
+    this.outputs = first.outputs;
+    this.bindingLocations = first.bindingLocations;
+    this.concurrency = members.reduce((sum, member) => sum + (member.concurrency ?? 1), 0);
+    this.#members = Object.freeze([...members]);
+    // A member that runs k at once appears k times, so it gets up to k runs.
+    this.#idle = members.flatMap((member) => Array.from({ length: member.concurrency ?? 1 }, () => member));
+  }
+
+  get disposed(): boolean {
+    return this.#disposing !== null;
+  }
+
+  /** An idle member, now or when one frees up (in call order). */
+  #acquire(signal: AbortSignal | undefined): Promise<Backend> {
+    if (this.#disposing) return Promise.reject(disposedError('The backend group'));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const member = this.#idle.shift();
+    if (member) return Promise.resolve(member);
+    return new Promise<Backend>((resolve, reject) => {
+      const waiter: Waiter = {
+        grant: (granted) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(granted);
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      };
+      const onAbort = () => {
+        const index = this.#waiters.indexOf(waiter);
+        if (index >= 0) this.#waiters.splice(index, 1);
+        reject(abortError(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push(waiter);
+    });
+  }
+
+  #release(member: Backend): void {
+    const waiter = this.#waiters.shift();
+    if (waiter) waiter.grant(member);
+    else this.#idle.push(member);
+  }
+
+  async run(feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap> {
+    const signal = expectOptions<RunOptions>(options).signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
+    const member = await this.#acquire(signal);
+    const running = member.run(feeds, options);
+    // The member is free again when its own run settles, whatever the caller sees.
+    running.then(
+      () => this.#release(member),
+      () => this.#release(member),
+    );
+    return running;
+  }
+
+  async runBinding(bound: BoundTensors): Promise<void> {
+    const member = await this.#acquire(undefined);
+    try {
+      if (!member.runBinding) throw createError(ErrorCode.NOT_SUPPORTED, `The ${this.kind} backend has no runBinding()`);
+      await member.runBinding(bound);
+    } finally {
+      this.#release(member);
+    }
+  }
+
+  dispose(): Promise<void> {
+    this.#disposing ??= (async () => {
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(disposedError('The backend group'));
+      await Promise.all(this.#members.map((member) => member.dispose()));
+    })();
+    return this.#disposing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}

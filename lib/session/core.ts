@@ -1,0 +1,45 @@
+/** What a session's batchers and bindings share with it (internal to lib/session). */
+import type { Backend, TensorInfo, TensorMap } from '../backends/backend.js';
+import type { ProfileSpec } from '../backends/registry.js';
+import { ArgumentTypeError } from '../errors.js';
+import { describeValue, expectOptions, rejectUnknownOptions } from '../validate.js';
+import { validateOutputNames } from '../backends/feeds.js';
+import type { SessionMetrics } from './metrics.js';
+import { expectTimeout } from './options.js';
+import type { Scheduler } from './scheduler.js';
+
+export interface SessionCore {
+  readonly name: string;
+  readonly backend: Backend;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly scheduler: Scheduler;
+  readonly metrics: SessionMetrics;
+  readonly profiles: readonly ProfileSpec[] | undefined;
+  readonly maxQueue: number;
+  readonly timeoutMs: number | undefined;
+  /** Throws ERR_DISPOSED once the session is disposing or disposed. */
+  checkOpen(): void;
+}
+
+export interface CheckedRunOptions {
+  signal: AbortSignal | undefined;
+  timeoutMs: number | undefined;
+  outputs: string[];
+}
+
+/** Checks `{ signal, timeoutMs, outputs }` (the names in `allowed`); `defaultTimeoutMs` applies when none is given. */
+export function checkRunOptions(core: SessionCore, options: unknown, allowed: readonly string[] = ['signal', 'timeoutMs', 'outputs'], defaultTimeoutMs = core.timeoutMs): CheckedRunOptions {
+  const opts = expectOptions<{ signal: unknown; timeoutMs: unknown; outputs: unknown }>(options);
+  rejectUnknownOptions(opts, allowed);
+  const signal = opts.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
+  const timeoutMs = opts.timeoutMs === undefined ? defaultTimeoutMs : expectTimeout(opts.timeoutMs, 'options.timeoutMs');
+  return { signal, timeoutMs, outputs: validateOutputNames(core.outputs, opts.outputs) };
+}
+
+/** Samples in a request: dim 0 when every input's dim 0 is dynamic (the batch dim), else 1. */
+export function batchRows(inputs: readonly TensorInfo[], feeds: TensorMap): number {
+  if (inputs.length === 0 || !inputs.every((info) => info.shape.length > 0 && info.shape[0] === -1)) return 1;
+  return feeds[inputs[0]!.name]!.shape[0]!;
+}

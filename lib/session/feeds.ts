@@ -1,0 +1,128 @@
+/**
+ * Turns what callers pass to `session.run()` into the HostTensor feeds backends take (see
+ * ./types.ts FeedValue), then checks them with the backends' shared validateFeeds, so bad input gets
+ * the same class, code and message whichever form it came in:
+ *
+ * - HostTensor / `{ data, shape }` with the dtype's TypedArray: used as is (never copied);
+ * - a Tensor: host and pinned tensors are used in place (`.data`); a device tensor is copied to
+ *   host memory first (the cpu backend cannot read GPU memory);
+ * - plain arrays where the dtype makes them unambiguous (numbers for float32/float64/int8/uint8/
+ *   int32, numbers or bigints for int64, booleans for bool), copied into the TypedArray;
+ * - a bare TypedArray or plain array when the model's shape for that input is fully static.
+ */
+import { allocateTypedArray, type DType, type HostTensor } from '../dtypes.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
+import { validateFeeds } from '../backends/feeds.js';
+import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import { Tensor } from '../tensor.js';
+import { closestMatch, describeValue } from '../validate.js';
+
+const plainNumberRanges: Partial<Record<DType, [number, number] | null>> = {
+  float32: null,
+  float64: null,
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int32: [-2147483648, 2147483647],
+};
+
+function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/** A plain JS array as the TypedArray of `info.dtype`, every element checked. */
+function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: string): HostTensor['data'] {
+  const { dtype } = info;
+  if (dtype in plainNumberRanges) {
+    const range = plainNumberRanges[dtype] ?? null;
+    const data = allocateTypedArray(dtype, values.length) as Float32Array;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (typeof value !== 'number') throw new ArgumentTypeError(`Expected numbers in the data of ${label} (${dtype}) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+      if (range && !(Number.isInteger(value) && value >= range[0] && value <= range[1])) {
+        throw new ArgumentRangeError(`Expected integers between ${range[0]} and ${range[1]} in the data of ${label} (${dtype}) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+      }
+      data[index] = value;
+    }
+    return data;
+  }
+  if (dtype === 'int64') {
+    const data = new BigInt64Array(values.length);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (typeof value === 'bigint') data[index] = value;
+      else if (typeof value === 'number' && Number.isSafeInteger(value)) data[index] = BigInt(value);
+      else throw new ArgumentTypeError(`Expected bigints or safe integers in the data of ${label} (int64) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+    }
+    return data;
+  }
+  if (dtype === 'bool') {
+    const data = new Uint8Array(values.length);
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index];
+      if (typeof value !== 'boolean') throw new ArgumentTypeError(`Expected booleans in the data of ${label} (bool) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+      data[index] = value ? 1 : 0;
+    }
+    return data;
+  }
+  throw new ArgumentTypeError(
+    `Expected a ${dtype === 'float16' || dtype === 'bfloat16' ? 'Uint16Array of raw bits' : 'Uint8Array of raw bytes'} for ${label} (${dtype}) but received a plain array, which is ambiguous for ${dtype} (bits or values?); convert it (toFloat16Array(), toBfloat16Array()) or pass a Tensor`,
+    ErrorCode.DTYPE,
+  );
+}
+
+/** The model's shape for `info` when fully static, for bare arrays. */
+function staticShape(info: TensorInfo, label: string, received: unknown): number[] {
+  if (info.shape.some((dim) => dim < 0)) {
+    throw new ArgumentTypeError(`Expected { data, shape } for ${label}, whose model shape ${formatShape(info.shape)} has dynamic dims, but received ${describeValue(received)} without a shape`, ErrorCode.SHAPE);
+  }
+  return [...info.shape];
+}
+
+/** One feed as a HostTensor (not yet validated), or a promise of one for device tensors. */
+function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTensor | Promise<HostTensor> | unknown {
+  if (value instanceof Tensor) {
+    if (value.dtype !== info.dtype) throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for ${label} but received a ${value.dtype} Tensor`, ErrorCode.DTYPE);
+    if (value.location === 'device') return value.toArray().then((data) => ({ dtype: value.dtype, shape: [...value.shape], data }) as HostTensor);
+    return { dtype: value.dtype, shape: [...value.shape], data: value.data } as HostTensor;
+  }
+  if (ArrayBuffer.isView(value)) return { dtype: info.dtype, shape: staticShape(info, label, value), data: value };
+  if (Array.isArray(value)) return { dtype: info.dtype, shape: staticShape(info, label, value), data: fromPlainArray(info, value, label) };
+  if (typeof value === 'object' && value !== null && 'data' in value) {
+    const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
+    if (dtype !== undefined && dtype !== info.dtype) {
+      throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for ${label} but received ${describeValue(dtype)}`, ErrorCode.DTYPE);
+    }
+    if (Array.isArray(data)) return { dtype: info.dtype, shape, data: fromPlainArray(info, data, label) };
+    return { dtype: info.dtype, shape, data };
+  }
+  return value; // validateTensor words the error
+}
+
+/**
+ * Normalizes and validates `feeds` against `inputs`. Synchronous unless a device tensor must be
+ * copied to host memory, so that the common path costs no extra turn of the event loop.
+ */
+export function normalizeFeeds(inputs: readonly TensorInfo[], feeds: unknown, context = ''): TensorMap | Promise<TensorMap> {
+  if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+    throw new ArgumentTypeError(`Expected an object mapping input names to tensors for ${context}feeds but received ${describeValue(feeds)}`);
+  }
+  const known = inputs.map((info) => info.name);
+  for (const name of Object.keys(feeds)) {
+    if (known.includes(name)) continue;
+    const hint = closestMatch(name, known);
+    throw new ArgumentRangeError(
+      `Expected only input names of the model (${known.map((input) => JSON.stringify(input)).join(', ')}) in ${context}feeds but received ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
+    );
+  }
+  const normalized: Record<string, unknown> = {};
+  const pending: Promise<void>[] = [];
+  for (const info of inputs) {
+    const value = (feeds as Record<string, unknown>)[info.name];
+    if (value === undefined) continue; // validateFeeds reports the missing input
+    const tensor = toHostTensor(info, value, `${context}input ${JSON.stringify(info.name)}`);
+    if (tensor instanceof Promise) pending.push(tensor.then((host) => void (normalized[info.name] = host)));
+    else normalized[info.name] = tensor;
+  }
+  if (pending.length === 0) return validateFeeds(inputs, normalized, context);
+  return Promise.all(pending).then(() => validateFeeds(inputs, normalized, context));
+}

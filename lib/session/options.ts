@@ -1,0 +1,119 @@
+/** InferenceSession.create's options: the type, the defaults and the checks. */
+import { basename, extname } from 'node:path';
+import type { BackendChoice, Precision, ProfileSpec, SessionModel } from '../backends/registry.js';
+import type { CpuBackendOptions } from '../backends/cpu.js';
+import type { CalibrationSource } from '../onnx/calibration-data.js';
+import type { OnnxModel } from '../onnx/model.js';
+import { ArgumentTypeError } from '../errors.js';
+import { describeValue, expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../validate.js';
+
+export interface SessionOptions {
+  /** 'auto' (default): tensorrt when usable here, else cpu; session.backend and backendReason say which and why. */
+  backend?: BackendChoice;
+  /** Precision of the computation (default 'fp32'); see README "InferenceSession" for what cpu does with fp16/int8. */
+  precision?: Precision;
+  /** Calibration samples for precision 'int8' (feeds, a folder of samples, or { random: N }). */
+  calibration?: CalibrationSource;
+  /** Optimization profiles: per dynamic input { min, opt, max } shapes; requests outside all of them are ERR_SHAPE on every backend. */
+  profiles?: ProfileSpec[];
+  /** tensorrt: engine cache folder (engines are built once and reused). */
+  cacheDir?: string;
+  /** tensorrt: CUDA device index (default 0). */
+  device?: number;
+  /** Runs executed at once: execution contexts (tensorrt) or worker threads (cpu). Default 1. */
+  contexts?: number;
+  /** tensorrt: capture and replay CUDA graphs per input shape. Default false. */
+  cudaGraph?: boolean;
+  /** Most requests waiting for a context before ERR_QUEUE_FULL (default 1024; 0 refuses whenever all contexts are busy). */
+  maxQueue?: number;
+  /** Default deadline of every request in ms, queue time included (ERR_TIMEOUT); default none. */
+  timeoutMs?: number;
+  /** Name of the model in metrics and services (default: the file name without extension, else "model"). */
+  name?: string;
+  /** How to read `model` when it is bytes: 'onnx' (default) or 'engine'; for paths the extension decides. */
+  modelFormat?: 'onnx' | 'engine';
+  /** Options of the cpu backend (createCpuBackend's): threads, graph optimization, niceness... */
+  cpu?: CpuBackendOptions;
+  /** Options of the tensorrt backend, passed to it as they are. */
+  tensorrt?: Record<string, unknown>;
+}
+
+export const sessionOptionNames = ['backend', 'precision', 'calibration', 'profiles', 'cacheDir', 'device', 'contexts', 'cudaGraph', 'maxQueue', 'timeoutMs', 'name', 'modelFormat', 'cpu', 'tensorrt'] as const;
+
+export const DEFAULT_MAX_QUEUE = 1024;
+
+/** Model inputs InferenceSession.create accepts. */
+export type ModelInput = string | Uint8Array | OnnxModel;
+
+export interface CheckedSessionOptions {
+  backend: BackendChoice;
+  precision: Precision;
+  calibration: CalibrationSource | undefined;
+  profiles: unknown;
+  cacheDir: string | undefined;
+  device: number | undefined;
+  contexts: number;
+  cudaGraph: boolean;
+  maxQueue: number;
+  timeoutMs: number | undefined;
+  name: string | undefined;
+  modelFormat: 'onnx' | 'engine' | undefined;
+  cpu: Record<string, unknown> | undefined;
+  tensorrt: Record<string, unknown> | undefined;
+}
+
+export function expectTimeout(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  return expectNumber(value, name, { min: 0 });
+}
+
+export function validateSessionOptions(options: unknown): CheckedSessionOptions {
+  const opts = expectOptions<SessionOptions>(options);
+  rejectUnknownOptions(opts, sessionOptionNames);
+  return {
+    backend: opts.backend === undefined ? 'auto' : expectOneOf(opts.backend, 'options.backend', ['auto', 'tensorrt', 'cpu'] as const),
+    precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', ['fp32', 'fp16', 'int8'] as const),
+    calibration: opts.calibration,
+    profiles: opts.profiles,
+    cacheDir: opts.cacheDir === undefined ? undefined : expectString(opts.cacheDir, 'options.cacheDir'),
+    device: opts.device === undefined ? undefined : expectInteger(opts.device, 'options.device', { min: 0 }),
+    contexts: opts.contexts === undefined ? 1 : expectInteger(opts.contexts, 'options.contexts', { min: 1, max: 64 }),
+    cudaGraph: opts.cudaGraph === undefined ? false : expectBoolean(opts.cudaGraph, 'options.cudaGraph'),
+    maxQueue: opts.maxQueue === undefined ? DEFAULT_MAX_QUEUE : expectInteger(opts.maxQueue, 'options.maxQueue', { min: 0 }),
+    timeoutMs: expectTimeout(opts.timeoutMs, 'options.timeoutMs'),
+    name: opts.name === undefined ? undefined : expectString(opts.name, 'options.name'),
+    modelFormat: opts.modelFormat === undefined ? undefined : expectOneOf(opts.modelFormat, 'options.modelFormat', ['onnx', 'engine'] as const),
+    cpu: opts.cpu === undefined ? undefined : (expectOptions(opts.cpu, 'options.cpu') as Record<string, unknown>),
+    tensorrt: opts.tensorrt === undefined ? undefined : (expectOptions(opts.tensorrt, 'options.tensorrt') as Record<string, unknown>),
+  };
+}
+
+const engineExtensions = ['.engine', '.plan', '.trt'];
+
+/** Classifies `model` (ONNX or a TensorRT engine) and names it. */
+export function classifyModel(model: unknown, format: 'onnx' | 'engine' | undefined): SessionModel {
+  if (typeof model === 'string') {
+    expectString(model, 'model');
+    const isEngine = format === undefined ? engineExtensions.includes(extname(model).toLowerCase()) : format === 'engine';
+    return isEngine ? { kind: 'engine', source: model, label: model } : { kind: 'onnx', source: model, label: model };
+  }
+  if (model instanceof Uint8Array) {
+    if (model.byteLength === 0) throw new ArgumentTypeError(`Expected a non-empty model for model but received ${describeValue(model)}`);
+    return format === 'engine' ? { kind: 'engine', source: model, label: '<engine bytes>' } : { kind: 'onnx', source: model, label: '<onnx bytes>' };
+  }
+  if (typeof model === 'object' && model !== null && 'proto' in model) {
+    if (format === 'engine') throw new ArgumentTypeError('Expected engine bytes or an engine path for model (options.modelFormat is "engine") but received an OnnxModel');
+    return { kind: 'onnx', source: model as OnnxModel, label: (model as OnnxModel).source };
+  }
+  throw new ArgumentTypeError(`Expected a model path, bytes or an OnnxModel for model but received ${describeValue(model)}`);
+}
+
+/** The default session name: the model file's name without extension. */
+export function defaultSessionName(model: SessionModel): string {
+  if (typeof model.source === 'string') return basename(model.source, extname(model.source)) || 'model';
+  if (model.kind === 'onnx' && typeof model.source === 'object' && !(model.source instanceof Uint8Array)) {
+    const graphName = model.source.proto.graph?.name;
+    if (graphName) return graphName;
+  }
+  return 'model';
+}

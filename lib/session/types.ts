@@ -1,0 +1,60 @@
+/**
+ * Types that carry a model's dtypes from `InferenceSession.create<Signature>()` to `run()`:
+ *
+ *   const session = await InferenceSession.create<{ inputs: { x: 'float32' }; outputs: { y: 'float32' } }>('mlp.onnx');
+ *   const { y } = await session.run({ x: { data: new Float32Array(16), shape: [1, 16] } }); // y.data: Float32Array
+ *   await session.run({ x: { data: new Float64Array(16), shape: [1, 16] } });              // compile error
+ *
+ * The signature is a promise the caller makes about the model; run() still checks every feed at
+ * run time (ERR_DTYPE, ERR_SHAPE), so a wrong promise fails loudly, never silently.
+ */
+import type { DType, HostTensor, TypedArrayFor } from '../dtypes.js';
+import type { Tensor } from '../tensor.js';
+
+/** Input and output dtypes by name, known statically. */
+export interface ModelSignature {
+  inputs: Record<string, DType>;
+  outputs: Record<string, DType>;
+}
+
+/** The signature of a model whose types are only known at run time. */
+export interface AnySignature extends ModelSignature {
+  inputs: Record<string, DType>;
+  outputs: Record<string, DType>;
+}
+
+/** dtypes whose values plain JS numbers express unambiguously (float16 bits vs values is not). */
+export type PlainNumberDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32';
+
+/** Plain JS values accepted for `D`, or never where they would be ambiguous. */
+export type PlainValues<D extends DType> = D extends PlainNumberDType ? readonly number[] : D extends 'int64' ? readonly (bigint | number)[] : D extends 'bool' ? readonly boolean[] : never;
+
+/**
+ * One input value: a HostTensor, a Tensor of any location, `{ data, shape }` with the dtype's
+ * TypedArray (or plain values where unambiguous), or a bare TypedArray / plain array when the
+ * model's shape for it is fully static.
+ */
+export type FeedValue<D extends DType> =
+  | HostTensor<D>
+  | Tensor<D>
+  | { data: TypedArrayFor<D>; shape: readonly number[]; dtype?: D }
+  | TypedArrayFor<D>
+  | ([PlainValues<D>] extends [never] ? never : { data: PlainValues<D>; shape: readonly number[]; dtype?: D } | PlainValues<D>);
+
+export type InputName<S extends ModelSignature> = keyof S['inputs'] & string;
+export type OutputName<S extends ModelSignature> = keyof S['outputs'] & string;
+
+/** Feeds for `run()`: every input of the signature. */
+export type Feeds<S extends ModelSignature> = { [K in InputName<S>]: FeedValue<S['inputs'][K]> };
+
+/** What `run()` resolves to: a HostTensor of the declared dtype per requested output. */
+export type Results<S extends ModelSignature, O extends OutputName<S> = OutputName<S>> = { [K in O]: HostTensor<S['outputs'][K]> };
+
+export interface SessionRunOptions<O extends string = string> {
+  /** Aborts the request: ERR_ABORTED, queued or executing. */
+  signal?: AbortSignal;
+  /** Deadline in ms from the call, queue time included: ERR_TIMEOUT (default: the session's timeoutMs). */
+  timeoutMs?: number;
+  /** Outputs to compute and return (default all). */
+  outputs?: readonly O[];
+}
