@@ -31,7 +31,7 @@ import { prepareBindings, type RunInputs } from './run-bindings.js';
 import { toRunTiming, type RunTiming } from './run-timing.js';
 import type { Tensor } from './tensor.js';
 import { logSeverities, registerContextLogger, syncTensorRTLogSink, unregisterContextLogger, type LogSeverity, type TensorRTLogger } from './tensorrt-log.js';
-import { expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from './validate.js';
+import { expectAutoOrBoolean, expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from './validate.js';
 
 export interface ContextOptions {
   /** Optimization profile the context runs with (default 0). Contexts may share a profile. */
@@ -118,13 +118,7 @@ export function checkContextOptions(options: unknown, metadata: EngineMetadata):
   const profiles = Math.max(1, metadata.profiles.length);
   const profile = opts.profile === undefined ? 0 : expectInteger(opts.profile, 'options.profile', { min: 0 });
   if (profile >= profiles) throw invalidValue(`an optimization profile between 0 and ${profiles - 1}`, 'options.profile', profile);
-  let cudaGraph: 'auto' | boolean = 'auto';
-  if (opts.cudaGraph !== undefined) {
-    if (typeof opts.cudaGraph === 'boolean') cudaGraph = opts.cudaGraph;
-    else if (opts.cudaGraph === 'auto') cudaGraph = 'auto';
-    else if (typeof opts.cudaGraph === 'string') throw invalidValue('"auto", true or false', 'options.cudaGraph', opts.cudaGraph);
-    else throw invalidType('"auto", true or false', 'options.cudaGraph', opts.cudaGraph);
-  }
+  const cudaGraph = opts.cudaGraph === undefined ? 'auto' : expectAutoOrBoolean(opts.cudaGraph, 'options.cudaGraph');
   const logger = opts.logger === undefined ? null : expectFunction<TensorRTLogger>(opts.logger, 'options.logger');
   const logSeverity = opts.logSeverity === undefined ? 'warning' : expectOneOf(opts.logSeverity, 'options.logSeverity', logSeverities);
   const unbindable = unbindableTensors(metadata, dtypes);

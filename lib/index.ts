@@ -50,6 +50,8 @@ export { Tensor, copy, tensorLocations, type TensorLocation, type TensorOptions,
 export { preprocessImage, preprocessImageCpu, imagePreprocessParams, convertFloat, memset, type ImagePreprocessOptions, type ImagePreprocessParams } from './preprocess.js';
 export type { Backend, BackendKind, RunOptions as BackendRunOptions, Runner, TensorInfo, TensorMap } from './backends/backend.js';
 export { CpuBackend, createCpuBackend, type CpuBackendOptions } from './backends/cpu.js';
+export { createTensorRTBackend } from './backends/tensorrt.js';
+export type { TensorRTBackendOptions } from './backends/tensorrt-factory.js';
 export { parseModel, readModel, serializeModel, writeModel, cloneModel, type OnnxModel, type ReadModelOptions, type WriteModelOptions } from './onnx/model.js';
 export { inspect, formatInspectReport, type InspectReport } from './onnx/inspect.js';
 export { convertToFp16, DEFAULT_FP16_BLOCKED_OPS, type Fp16Options, type Fp16Report } from './onnx/fp16.js';

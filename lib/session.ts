@@ -29,6 +29,10 @@ import { Scheduler } from './session/scheduler.js';
 import type { AnySignature, Feeds, ModelSignature, OutputName, Results, SessionRunOptions } from './session/types.js';
 
 registerBackendFactory('cpu', cpuBackendFactory);
+// Loaded on first use: the builder, the engine cache and the addon are not needed by cpu sessions.
+registerBackendFactory('tensorrt', {
+  create: async (request) => (await import('./backends/tensorrt-factory.js')).tensorrtBackendFactory.create(request),
+});
 
 export interface DisposeOptions {
   /**

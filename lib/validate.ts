@@ -44,6 +44,13 @@ export function expectBoolean(value: unknown, name: string): boolean {
   return value;
 }
 
+/** 'auto', true or false (CUDA graph modes); a misspelt string is a range error, anything else a type error. */
+export function expectAutoOrBoolean(value: unknown, name: string): 'auto' | boolean {
+  if (typeof value === 'boolean' || value === 'auto') return value;
+  if (typeof value === 'string') throw invalidValue('"auto", true or false', name, value);
+  throw invalidType('"auto", true or false', name, value);
+}
+
 export function expectFunction<T extends (...args: never[]) => unknown>(value: unknown, name: string): T {
   if (typeof value !== 'function') throw invalidType('a function', name, value);
   return value as T;

@@ -48,7 +48,8 @@ async function modelForPrecision(request: BackendRequest): Promise<string | Uint
 /** TensorRT-only options a cpu session was given, by name. */
 function tensorrtOnlyOptions(request: BackendRequest): string[] {
   const names: string[] = [];
-  if (request.cudaGraph) names.push('cudaGraph');
+  // 'auto' (the default) means "where it helps", which is nowhere on cpu: only true is refused.
+  if (request.cudaGraph === true) names.push('cudaGraph');
   if (request.device !== undefined) names.push('device');
   if (request.cacheDir !== undefined) names.push('cacheDir');
   return names;

@@ -23,6 +23,7 @@ import { ArgumentTypeError, ErrorCode, createError, withCallerStack, type Tensor
 import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
+import { abortError } from './abort.js';
 import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
 import { Tensor } from '../tensor.js';
 import { requireOnnxRuntime } from './onnxruntime-package.js';
@@ -119,10 +120,6 @@ function fromWire(error: WireError): TensorRTNodeError {
   return createError(error.code, error.message, error.kind) as TensorRTNodeError;
 }
 
-function abortError(signal: AbortSignal): TensorRTNodeError {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'no reason given' : String(signal.reason);
-  return createError(ErrorCode.ABORTED, `The run was aborted (${reason})`, 'generic', { cause: signal.reason }) as TensorRTNodeError;
-}
 
 function disposedError(): TensorRTNodeError {
   return createError(ErrorCode.DISPOSED, 'Expected a cpu backend that is not disposed for run() but received a disposed one') as TensorRTNodeError;

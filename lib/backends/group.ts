@@ -8,8 +8,9 @@
  * does that, see ./backend.ts) and the member takes the next run when it is free.
  */
 import { disposedError } from '../dispose.js';
-import { ArgumentTypeError, ErrorCode, createError, type TensorRTNodeError } from '../errors.js';
+import { ArgumentTypeError, ErrorCode, createError } from '../errors.js';
 import { describeValue, expectOptions } from '../validate.js';
+import { abortError } from './abort.js';
 import type { Backend, BackendKind, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
 
 interface Waiter {
@@ -17,10 +18,6 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-function abortError(signal: AbortSignal): TensorRTNodeError {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'no reason given' : String(signal.reason);
-  return createError(ErrorCode.ABORTED, `The run was aborted (${reason})`, 'generic', { cause: signal.reason }) as TensorRTNodeError;
-}
 
 export class BackendGroup implements Backend {
   readonly kind: BackendKind;

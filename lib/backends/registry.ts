@@ -39,7 +39,8 @@ export interface BackendRequest {
   device: number | undefined;
   /** Runs to execute at once: execution contexts (tensorrt) or worker threads (cpu). */
   contexts: number;
-  cudaGraph: boolean;
+  /** CUDA graphs of the contexts: 'auto' captures and falls back, true requires them, false never. */
+  cudaGraph: 'auto' | boolean;
   /** The session's options for this backend (`options.cpu`, `options.tensorrt`), unvalidated: the factory owns them. */
   backendOptions: Readonly<Record<string, unknown>> | undefined;
   /** True when the user asked for this backend by name; false when 'auto' fell back to it. */
@@ -79,7 +80,7 @@ export interface BackendAvailability {
 
 export type BackendDecision = { kind: BackendKind; reason: string } | { kind: null; error: TensorRTNodeError };
 
-const noTensorRTFactory = 'this build of tensorrt-node has no tensorrt backend yet (no factory is registered for it)';
+const noTensorRTFactory = 'no factory is registered for the tensorrt backend';
 
 function tensorrtProblems(availability: BackendAvailability): string[] {
   const problems: string[] = [];

@@ -33,6 +33,13 @@ export interface Measurement {
   warmup: { iterations: number; durationMs: number };
   eventLoopDelay: EventLoopDelaySummary | null;
   hostCpu: HostCpuUsage | null;
+  /**
+   * From the measurement's origin until every request had settled, in ms (0 when the warm-up
+   * failed). A time-bounded run stops starting requests only once `durationMs` has passed since the
+   * origin, so this is at least `durationMs`; the recorder's walltime starts at the first request
+   * and can be a little shorter.
+   */
+  elapsedMs: number;
   /** Set when a request failed: what was measured before it is kept in `recorder`. */
   failure?: unknown;
   /** Where the failure happened. */
@@ -96,7 +103,7 @@ export async function measure(target: BenchTarget, options: MeasureOptions): Pro
       });
     } catch (failure) {
       warmup.durationMs = performance.now() - warmupStart;
-      return { recorder: new IterationRecorder(options.withPhases, performance.now(), 16), warmup, eventLoopDelay: null, hostCpu: null, failure, failedDuring: 'warmup' };
+      return { recorder: new IterationRecorder(options.withPhases, performance.now(), 16), warmup, eventLoopDelay: null, hostCpu: null, elapsedMs: 0, failure, failedDuring: 'warmup' };
     }
     warmup.durationMs = performance.now() - warmupStart;
   }
@@ -127,7 +134,7 @@ export async function measure(target: BenchTarget, options: MeasureOptions): Pro
     systemMs: cpu.system / 1000,
     percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
   };
-  const measurement: Measurement = { recorder, warmup, eventLoopDelay: summarizeEventLoop(histogram, resolutionMs), hostCpu };
+  const measurement: Measurement = { recorder, warmup, eventLoopDelay: summarizeEventLoop(histogram, resolutionMs), hostCpu, elapsedMs };
   if (failed) {
     measurement.failure = failure;
     measurement.failedDuring = 'measurement';

@@ -2,10 +2,11 @@
 import { basename, extname } from 'node:path';
 import type { BackendChoice, Precision, ProfileSpec, SessionModel } from '../backends/registry.js';
 import type { CpuBackendOptions } from '../backends/cpu.js';
+import type { TensorRTBackendOptions } from '../backends/tensorrt-factory.js';
 import type { CalibrationSource } from '../onnx/calibration-data.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { ArgumentTypeError } from '../errors.js';
-import { describeValue, expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../validate.js';
+import { describeValue, expectAutoOrBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../validate.js';
 
 export interface SessionOptions {
   /** 'auto' (default): tensorrt when usable here, else cpu; session.backend and backendReason say which and why. */
@@ -22,8 +23,11 @@ export interface SessionOptions {
   device?: number;
   /** Runs executed at once: execution contexts (tensorrt) or worker threads (cpu). Default 1. */
   contexts?: number;
-  /** tensorrt: capture and replay CUDA graphs per input shape. Default false. */
-  cudaGraph?: boolean;
+  /**
+   * tensorrt: CUDA graphs per input shape. 'auto' (default) captures after one warm-up run and falls
+   * back to plain enqueues (saying why) where capture fails; true requires them; false never.
+   */
+  cudaGraph?: 'auto' | boolean;
   /** Most requests waiting for a context before ERR_QUEUE_FULL (default 1024; 0 refuses whenever all contexts are busy). */
   maxQueue?: number;
   /** Default deadline of every request in ms, queue time included (ERR_TIMEOUT); default none. */
@@ -34,8 +38,8 @@ export interface SessionOptions {
   modelFormat?: 'onnx' | 'engine';
   /** Options of the cpu backend (createCpuBackend's): threads, graph optimization, niceness... */
   cpu?: CpuBackendOptions;
-  /** Options of the tensorrt backend, passed to it as they are. */
-  tensorrt?: Record<string, unknown>;
+  /** Options of the tensorrt backend: builder settings, libnvinfer location, host code, logging. */
+  tensorrt?: TensorRTBackendOptions;
 }
 
 export const sessionOptionNames = ['backend', 'precision', 'calibration', 'profiles', 'cacheDir', 'device', 'contexts', 'cudaGraph', 'maxQueue', 'timeoutMs', 'name', 'modelFormat', 'cpu', 'tensorrt'] as const;
@@ -53,7 +57,7 @@ export interface CheckedSessionOptions {
   cacheDir: string | undefined;
   device: number | undefined;
   contexts: number;
-  cudaGraph: boolean;
+  cudaGraph: 'auto' | boolean;
   maxQueue: number;
   timeoutMs: number | undefined;
   name: string | undefined;
@@ -78,7 +82,7 @@ export function validateSessionOptions(options: unknown): CheckedSessionOptions 
     cacheDir: opts.cacheDir === undefined ? undefined : expectString(opts.cacheDir, 'options.cacheDir'),
     device: opts.device === undefined ? undefined : expectInteger(opts.device, 'options.device', { min: 0 }),
     contexts: opts.contexts === undefined ? 1 : expectInteger(opts.contexts, 'options.contexts', { min: 1, max: 64 }),
-    cudaGraph: opts.cudaGraph === undefined ? false : expectBoolean(opts.cudaGraph, 'options.cudaGraph'),
+    cudaGraph: opts.cudaGraph === undefined ? 'auto' : expectAutoOrBoolean(opts.cudaGraph, 'options.cudaGraph'),
     maxQueue: opts.maxQueue === undefined ? DEFAULT_MAX_QUEUE : expectInteger(opts.maxQueue, 'options.maxQueue', { min: 0 }),
     timeoutMs: expectTimeout(opts.timeoutMs, 'options.timeoutMs'),
     name: opts.name === undefined ? undefined : expectString(opts.name, 'options.name'),

@@ -45,7 +45,7 @@ describe('InferenceSession (cpu)', () => {
   it('backend "auto" falls back to cpu here and says why, ignoring TensorRT-only options', async () => {
     await using session = await InferenceSession.create(mlpModel(), { cudaGraph: true, device: 0 });
     expect(session.backend).toBe('cpu');
-    expect(session.backendReason).toMatch(/^auto: TensorRT is not usable on this machine: .+; this build of tensorrt-node has no tensorrt backend yet \(no factory is registered for it\); ignored on cpu: options\.cudaGraph, options\.device$/);
+    expect(session.backendReason).toMatch(/^auto: TensorRT is not usable on this machine: .+; ignored on cpu: options\.cudaGraph, options\.device$/);
   });
 
   it('BAD CALL - backend "tensorrt" without TensorRT fails with ERR_NOT_SUPPORTED naming why, and never runs anything else', async () => {
@@ -53,14 +53,14 @@ describe('InferenceSession (cpu)', () => {
       () => InferenceSession.create(mlpModel(), { backend: 'tensorrt' }),
       TensorRTNodeError,
       'ERR_NOT_SUPPORTED',
-      /^The tensorrt backend cannot run here: TensorRT is not usable on this machine: .+; this build of tensorrt-node has no tensorrt backend yet \(no factory is registered for it\)\. Use backend "cpu" or "auto"\.$/,
+      /^The tensorrt backend cannot run here: TensorRT is not usable on this machine: .+\. Use backend "cpu" or "auto"\.$/,
     );
   });
 
   it('"auto" picks tensorrt only when TensorRT is usable and a factory is registered', () => {
     const base: BackendAvailability = { tensorrt: { available: true, reason: null }, tensorrtFactory: true, cpu: { available: true, reason: null }, cpuFactory: true };
     expect(decideBackend('auto', base)).toEqual({ kind: 'tensorrt', reason: 'auto: TensorRT is usable on this machine' });
-    expect(decideBackend('auto', { ...base, tensorrtFactory: false })).toEqual({ kind: 'cpu', reason: 'auto: this build of tensorrt-node has no tensorrt backend yet (no factory is registered for it)' });
+    expect(decideBackend('auto', { ...base, tensorrtFactory: false })).toEqual({ kind: 'cpu', reason: 'auto: no factory is registered for the tensorrt backend' });
     expect(decideBackend('auto', { ...base, tensorrt: { available: false, reason: 'no GPU' } })).toEqual({ kind: 'cpu', reason: 'auto: TensorRT is not usable on this machine: no GPU' });
     expect(decideBackend('tensorrt', base)).toEqual({ kind: 'tensorrt', reason: 'asked for by name' });
     const none = decideBackend('auto', { ...base, tensorrt: { available: false, reason: 'no GPU' }, cpu: { available: false, reason: 'onnxruntime-node is not installed' } });
