@@ -7,7 +7,7 @@
 import { checkExternalData, externalDataReference } from './external-data.js';
 import { defaultOpset } from './check.js';
 import { forEachGraph, forEachStoredTensor, getAttribute, valueInfoElemType, valueInfoShape } from './graph.js';
-import { readModel, type OnnxModel } from './model.js';
+import { expectOnnxModel, readModel, type OnnxModel } from './model.js';
 import { DataLocation, DataType, dataTypeName, type ValueInfoProto } from './proto.js';
 import { tensorByteLength, tensorElementCount, tensorValues } from './tensor-data.js';
 
@@ -105,7 +105,7 @@ function isDefault(domain: string): boolean {
 
 /** Inspects a model (a path is read without loading its external data). */
 export async function inspect(source: OnnxModel | string | Uint8Array): Promise<InspectReport> {
-  const model = typeof source === 'string' || source instanceof Uint8Array ? await readModel(source, { loadExternalData: false }) : source;
+  const model = typeof source === 'string' || source instanceof Uint8Array ? await readModel(source, { loadExternalData: false }) : expectOnnxModel(source, 'source');
   const proto = model.proto;
   const graph = proto.graph!;
   const initializerNames = new Set(graph.initializer.map((tensor) => tensor.name));

@@ -13,10 +13,19 @@ export function tensorDims(tensor: TensorProto): number[] {
   return tensor.dims.map((dim) => Number(dim));
 }
 
-/** The element count of a tensor (1 for scalars). */
+/**
+ * The element count of a tensor (1 for scalars). Dims come from an untrusted file: a negative dim or
+ * a product beyond 2^53 is an OnnxError here, so that no caller allocates from a bogus count.
+ */
 export function tensorElementCount(tensor: TensorProto): number {
   let count = 1;
-  for (const dim of tensor.dims) count *= Number(dim);
+  for (const dim of tensor.dims) {
+    if (dim < 0n) throw new OnnxError(ErrorCode.ONNX, `Expected non-negative dims for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+    count *= Number(dim);
+  }
+  if (!Number.isSafeInteger(count)) {
+    throw new OnnxError(ErrorCode.ONNX, `Expected dims with an element count below 2^53 for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+  }
   return count;
 }
 
