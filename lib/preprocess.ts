@@ -96,14 +96,41 @@ export function imagePreprocessParams(srcShape: readonly number[], outputType: '
   };
 }
 
+/** Checks kernel parameters made by hand rather than by imagePreprocessParams(). */
+function checkParams(params: unknown): ImagePreprocessParams {
+  const checked = expectOptions<ImagePreprocessParams>(params, 'params');
+  if (params === undefined) throw invalidType('an object', 'params', params);
+  for (const key of ['batch', 'height', 'width'] as const) expectInteger(checked[key], `params.${key}`, { min: 0 });
+  if (checked.srcChannels !== 3 && checked.srcChannels !== 4) throw new ArgumentRangeError(`Expected 3 or 4 for params.srcChannels but received ${describeValue(checked.srcChannels)}`);
+  const channels = checked.srcChannels;
+  const triple = (value: unknown, name: string, check: (item: unknown) => boolean, what: string) => {
+    if (!Array.isArray(value) || value.length !== 3 || !value.every(check)) throw new ArgumentRangeError(`Expected an array of 3 ${what} for ${name} but received ${describeValue(value)}`);
+  };
+  triple(checked.channelMap, 'params.channelMap', (item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) < channels, `channel indices below ${channels}`);
+  triple(checked.alpha, 'params.alpha', (item) => typeof item === 'number', 'numbers');
+  triple(checked.beta, 'params.beta', (item) => typeof item === 'number', 'numbers');
+  expectOneOf(checked.outputType, 'params.outputType', ['float32', 'float16'] as const);
+  return checked as ImagePreprocessParams;
+}
+
 /**
  * The CPU implementation of the preprocessing kernel: NHWC uint8 in, NCHW float32 (Float32Array)
  * or float16 bits (Uint16Array) out. Bit-exact with the GPU.
  */
 export function preprocessImageCpu(src: Uint8Array, params: ImagePreprocessParams, out?: Float32Array | Uint16Array): Float32Array | Uint16Array {
-  const { batch, height, width, srcChannels, channelMap, alpha, beta, outputType } = params;
+  if (!(src instanceof Uint8Array)) throw new ArgumentTypeError(`Expected a Uint8Array for src but received ${describeValue(src)}`, ErrorCode.DTYPE);
+  const { batch, height, width, srcChannels, channelMap, alpha, beta, outputType } = checkParams(params);
   const planeSize = height * width;
   const total = batch * 3 * planeSize;
+  const needed = batch * planeSize * srcChannels;
+  if (src.length < needed) {
+    throw new ArgumentRangeError(`Expected at least ${needed} bytes for src (${batch} x ${height} x ${width} x ${srcChannels}) but received a Uint8Array of length ${src.length}`, ErrorCode.SHAPE);
+  }
+  if (out !== undefined) {
+    const expected = outputType === 'float16' ? Uint16Array : Float32Array;
+    if (!(out instanceof expected)) throw new ArgumentTypeError(`Expected a ${expected.name} for out (outputType ${outputType}) but received ${describeValue(out)}`, ErrorCode.DTYPE);
+    if (out.length !== total) throw new ArgumentRangeError(`Expected ${total} elements for out but received a ${expected.name} of length ${out.length}`, ErrorCode.SHAPE);
+  }
   const result = out ?? (outputType === 'float16' ? new Uint16Array(total) : new Float32Array(total));
   // 256 possible inputs per plane: compute each once, exactly, then look them up.
   const tables = [0, 1, 2].map((c) => {
