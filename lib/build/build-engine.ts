@@ -20,7 +20,7 @@ import { Engine } from '../engine.js';
 import type { EngineMetadata } from '../engine-metadata.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../errors.js';
 import { loadAddon, type NativeBuildOptions } from '../native.js';
-import { externalDataReference, externalTensors } from '../onnx/external-data.js';
+import { externalDataReference, externalTensors, loadExternalData, resolveExternalDataPath } from '../onnx/external-data.js';
 import { inspect } from '../onnx/inspect.js';
 import { readModel, writeModel, type OnnxModel } from '../onnx/model.js';
 import { pythonTensorRTDirsOnce } from '../system/python-tensorrt-dirs.js';
@@ -144,15 +144,34 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
   };
 }
 
-/** The bytes and external-data files that identify the model for the cache key. */
-async function fingerprint(source: string | Uint8Array, model: OnnxModel): Promise<{ bytes?: Uint8Array; sha256?: string; externalData: ExternalDataFile[] }> {
-  const externalData: ExternalDataFile[] = [];
+/** An external-data file as the model names it, and where it resolved (inside the model's folder). */
+export interface ExternalDataSource {
+  location: string;
+  path: string;
+}
+
+/**
+ * Reads the model with its external data, naming the external files first: loading clears the
+ * references, and without them in the cache key a change to the weights alone would hit the stale
+ * engine. Each file is resolved inside the model's folder, as loading does.
+ */
+export async function readModelAndExternalFiles(source: string | Uint8Array): Promise<{ model: OnnxModel; externalFiles: ExternalDataSource[] }> {
+  const model = await readModel(source, { loadExternalData: false });
+  const externalFiles: ExternalDataSource[] = [];
   for (const tensor of externalTensors(model.proto)) {
     const location = externalDataReference(tensor).location;
-    if (model.baseDir !== null && !externalData.some((file) => file.path === location)) {
-      externalData.push({ path: location, sha256: await hashFile(join(model.baseDir, location)) });
+    if (model.baseDir !== null && !externalFiles.some((file) => file.location === location)) {
+      externalFiles.push({ location, path: await resolveExternalDataPath(model.baseDir, location, tensor.name) });
     }
   }
+  await loadExternalData(model.proto, model.baseDir, model.source);
+  return { model, externalFiles };
+}
+
+/** The bytes and external-data files that identify the model for the cache key. */
+export async function modelFingerprint(source: string | Uint8Array, externalFiles: readonly ExternalDataSource[]): Promise<{ bytes?: Uint8Array; sha256?: string; externalData: ExternalDataFile[] }> {
+  const externalData: ExternalDataFile[] = [];
+  for (const file of externalFiles) externalData.push({ path: file.location, sha256: await hashFile(file.path) });
   return typeof source === 'string' ? { sha256: await hashFile(source), externalData } : { bytes: source, externalData };
 }
 
@@ -238,7 +257,7 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidType('a path or a Uint8Array', 'the ONNX model', source);
   return withCallerStack(async () => {
     if (checked.signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'buildEngine was aborted');
-    const model = await readModel(source);
+    const { model, externalFiles } = await readModelAndExternalFiles(source);
     const report = await inspect(model);
     const label = typeof source === 'string' ? basename(source) : '<bytes>';
     const profiles = resolveProfiles(options?.profiles, report.inputs, typeof source === 'string' ? source : 'The model');
@@ -246,7 +265,7 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
     const host = await resolveHost(checked.device, checked.libraryPath);
     const plan = await planTransforms(model, report, checked.precision, { ...options, signal: checked.signal });
     const key = cacheKey({
-      model: await fingerprint(source, model),
+      model: await modelFingerprint(source, externalFiles),
       transforms: plan.steps,
       build: { precision: checked.precision, profiles, ...renameForKey(checked.native) },
       tensorrtVersion: host.tensorrtVersion,
