@@ -74,7 +74,7 @@ describe('the model fingerprint of the cache key', () => {
     expect(before.externalData).toEqual([{ path: 'mlp.onnx.data', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
 
     const data = readFileSync(join(folder, 'mlp.onnx.data'));
-    data[data.length - 1] ^= 0xff; // one weight changes; the .onnx file does not
+    data[data.length - 1] = data[data.length - 1]! ^ 0xff; // one weight changes; the .onnx file does not
     writeFileSync(join(folder, 'mlp.onnx.data'), data);
     const after = await modelFingerprint(path, (await readModelAndExternalFiles(path)).externalFiles);
     expect(after.sha256).toBe(before.sha256);
