@@ -93,7 +93,7 @@ describe('BAD CALL - tensors', () => {
     expectErrorSync(() => Tensor.allocate('float32', [2.5]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[0] but received 2.5 of type number');
     expectErrorSync(() => Tensor.allocate('float32', [2 ** 30, 2 ** 30, 2 ** 30]), ArgumentRangeError, 'ERR_SHAPE', 'The element count of shape [1073741824, 1073741824, 1073741824] overflows');
     expectErrorSync(() => Tensor.allocate('float64', [2 ** 26, 2 ** 26]), ArgumentRangeError, 'ERR_SHAPE', 'The byte length of shape [67108864, 67108864] (float64) overflows');
-    expectErrorSync(() => Tensor.allocate('float32', 'x' as never), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received x of type string');
+    expectErrorSync(() => Tensor.allocate('float32', 'x' as never), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received "x" of type string');
   });
 
   it('BAD CALL - host memory that cannot be allocated is ERR_OUT_OF_MEMORY, and the process goes on', () => {
