@@ -30,7 +30,7 @@ function post(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
 function toWireError(error: unknown, context: string): WireError {
   if (isTensorRTNodeError(error)) {
     const kind = error instanceof TypeError ? 'type' : error instanceof RangeError ? 'range' : 'generic';
-    return { code: error.code, message: error.message, kind };
+    return { code: error.code, message: error.message, kind, ...(error instanceof OnnxError ? { onnx: true } : {}) };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: ErrorCode.ONNX, message: `${context}: ${message}`, kind: 'generic' };
