@@ -3,7 +3,7 @@
  * without Float16Array (Node 20 has none). Shared by tensors, the backends and the ONNX toolkit.
  */
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from './errors.js';
-import { describeValue } from './validate.js';
+import { describeValue, withArticle } from './validate.js';
 
 /**
  * The element types tensorrt-node moves around. float16 and bfloat16 are held as raw bits in a
@@ -99,8 +99,8 @@ export function matchesDType(dtype: DType, array: unknown): boolean {
 export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
   if (matchesDType(dtype, array)) return array as AnyTypedArray;
   const expected = arrayConstructors[dtype].name;
-  const received = ArrayBuffer.isView(array) ? `a ${array.constructor.name} of length ${(array as AnyTypedArray).length}` : describeValue(array);
-  throw new ArgumentTypeError(`Expected a ${expected} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
+  const received = ArrayBuffer.isView(array) ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}` : describeValue(array);
+  throw new ArgumentTypeError(`Expected ${withArticle(expected)} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
 }
 
 /**
