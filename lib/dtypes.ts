@@ -2,7 +2,7 @@
  * Element types, the TypedArray that holds each one, and float16/bfloat16 conversion that works
  * without Float16Array (Node 20 has none). Shared by tensors, the backends and the ONNX toolkit.
  */
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from './errors.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError } from './errors.js';
 import { describeValue, withArticle } from './validate.js';
 
 /**
@@ -73,7 +73,11 @@ export function allocateTypedArray<D extends DType>(dtype: D, elementCount: numb
   if (typeof elementCount !== 'number' || !Number.isSafeInteger(elementCount) || elementCount < 0) {
     throw new ArgumentRangeError(`Expected a non-negative integer for elementCount but received ${describeValue(elementCount)}`, ErrorCode.SHAPE);
   }
-  return new constructor(elementCount) as TypedArrayFor<D>;
+  try {
+    return new constructor(elementCount) as TypedArrayFor<D>;
+  } catch (error) {
+    throw new TensorRTNodeError(ErrorCode.OUT_OF_MEMORY, `Could not allocate ${elementCount} ${dtype} elements (${elementCount * constructor.BYTES_PER_ELEMENT} bytes): ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** A view of `dtype` over existing memory (no copy). */

@@ -69,7 +69,6 @@ export function tensorValues(tensor: TensorProto): AnyTypedArray {
     }
     return viewBytes(dtype, tensor.rawData, count);
   }
-  const values = allocateTypedArray(dtype, count);
   const source: ArrayLike<number | bigint> = (() => {
     switch (dtype) {
       case 'float32':
@@ -82,9 +81,11 @@ export function tensorValues(tensor: TensorProto): AnyTypedArray {
         return tensor.int32Data; // int32, int8, uint8, bool, float16/bfloat16 bits, fp8 bits
     }
   })();
+  // Checked before allocating: dims from the file may claim far more values than it holds.
   if (source.length !== count) {
     throw new OnnxError(ErrorCode.ONNX, `Expected ${count} values for tensor "${tensor.name}" (${dtype} [${tensorDims(tensor).join(', ')}]) but received ${source.length}`);
   }
+  const values = allocateTypedArray(dtype, count);
   if (values instanceof BigInt64Array) for (let index = 0; index < count; index++) values[index] = BigInt(source[index]!);
   else for (let index = 0; index < count; index++) (values as Exclude<AnyTypedArray, BigInt64Array>)[index] = Number(source[index]!);
   return values;
