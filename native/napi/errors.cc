@@ -109,6 +109,13 @@ std::string OptionalString(const Napi::Object& object, const char* key, const ch
   return RequireString(value, what);
 }
 
+ViewedBytes BytesOf(const Napi::TypedArray& array) {
+  void* data = nullptr;
+  if (napi_get_typedarray_info(array.Env(), array, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok)
+    throw InvalidArgument("Expected a TypedArray whose memory can be read");
+  return {static_cast<uint8_t*>(data), data == nullptr ? 0 : array.ByteLength()};
+}
+
 void RegisterErrors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("throwForTest", Napi::Function::New(env, ThrowForTest, "throwForTest"));

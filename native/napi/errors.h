@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -37,5 +39,14 @@ Napi::Value Guard(Napi::Env env, Body&& body) {
 std::string RequireString(const Napi::Value& value, const char* what);
 Napi::Object RequireObject(const Napi::Value& value, const char* what);
 std::string OptionalString(const Napi::Object& object, const char* key, const char* what);
+
+// The bytes a TypedArray views. Napi::TypedArray::ArrayBuffer().Data() fails with an untyped
+// "Invalid argument" when the view is over a SharedArrayBuffer; this asks N-API for the view's data
+// pointer directly (already offset; null with length 0 for a detached buffer).
+struct ViewedBytes {
+  uint8_t* data;
+  size_t byteLength;
+};
+ViewedBytes BytesOf(const Napi::TypedArray& array);
 
 }  // namespace trt_node::napi

@@ -121,9 +121,8 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
       if (path.empty() || path.find('\0') != std::string::npos)
         throw InvalidArgument("Expected a non-empty path without NUL bytes for the engine", ErrorKind::kRange);
     } else if (info[0].IsTypedArray()) {
-      Napi::TypedArray array = info[0].As<Napi::TypedArray>();
-      const char* bytes = static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-      plan->assign(bytes, bytes + array.ByteLength());
+      const ViewedBytes bytes = BytesOf(info[0].As<Napi::TypedArray>());
+      plan->assign(bytes.data, bytes.data + bytes.byteLength);
     } else {
       throw InvalidArgument("Expected a path or a Uint8Array for the engine");
     }
