@@ -93,7 +93,7 @@ export function viewTypedArray<D extends DType>(dtype: D, buffer: ArrayBufferLik
 
 /** Whether `array` is the TypedArray class that holds `dtype`. */
 export function matchesDType(dtype: DType, array: unknown): boolean {
-  return ArrayBuffer.isView(array) && array.constructor === arrayConstructors[dtype];
+  return isDType(dtype) && ArrayBuffer.isView(array) && array.constructor === arrayConstructors[dtype];
 }
 
 /**
@@ -102,7 +102,7 @@ export function matchesDType(dtype: DType, array: unknown): boolean {
  */
 export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
   if (matchesDType(dtype, array)) return array as AnyTypedArray;
-  const expected = arrayConstructors[dtype].name;
+  const expected = constructorOf(dtype).name;
   const received = ArrayBuffer.isView(array) ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}` : describeValue(array);
   throw new ArgumentTypeError(`Expected ${withArticle(expected)} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
 }
@@ -113,12 +113,16 @@ export function checkTypedArray(dtype: DType, array: unknown, name: string): Any
  */
 export function elementCount(shape: readonly number[], name = 'shape'): number {
   if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for ${name} but received ${describeValue(shape)}`, ErrorCode.SHAPE);
-  let count = 1;
   for (let index = 0; index < shape.length; index++) {
     const dim = shape[index];
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
       throw new ArgumentRangeError(`Expected a non-negative integer for ${name}[${index}] but received ${describeValue(dim)}`, ErrorCode.SHAPE);
     }
+  }
+  // An empty tensor is empty whatever its other dims: [0, 2^40, 2^40] has 0 elements, not an overflow.
+  if (shape.includes(0)) return 0;
+  let count = 1;
+  for (const dim of shape) {
     count *= dim;
     if (!Number.isSafeInteger(count)) throw new ArgumentRangeError(`The element count of ${name} [${shape.join(', ')}] overflows`, ErrorCode.SHAPE);
   }
