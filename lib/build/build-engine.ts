@@ -186,8 +186,14 @@ function timingCacheFor(checked: CheckedOptions, cache: EngineCache | null, host
     return {
       read: async () => readFile(path).catch(() => undefined),
       write: async (data) => {
-        await writeFileAtomic(path, data, { mode: 0o644 });
-        return true;
+        // The engine is built: a timing cache that cannot be updated (read-only, disk full) costs a
+        // slower next build, not this one. The caller reports the false as a warning.
+        try {
+          await writeFileAtomic(path, data, { mode: 0o644 });
+          return true;
+        } catch {
+          return false;
+        }
       },
       discard: async () => undefined,
     };
@@ -223,7 +229,9 @@ async function buildOnce(
       signal?.removeEventListener('abort', cancel);
     }
     const warnings = [...result.warnings];
-    if (timing && result.timingCache.byteLength > 0) await timing.write(result.timingCache);
+    if (timing && result.timingCache.byteLength > 0 && !(await timing.write(result.timingCache))) {
+      warnings.push(`The timing cache${typeof checked.timingCache === 'string' ? ` ${checked.timingCache}` : ''} could not be updated; the next build will not reuse this one's timings`);
+    }
     if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read'))) await timing.discard('TensorRT could not read it');
 
     // The built engine must really use the requested precision: never a silent FP32 engine.
