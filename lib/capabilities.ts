@@ -7,6 +7,7 @@ import { onnxRuntimeInstallHint, onnxRuntimeVersion } from './backends/onnxrunti
 import { NativeLoadError } from './errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
 import { glibcVersion } from './system/glibc.js';
+import { expectOptions, expectString, rejectUnknownOptions } from './validate.js';
 
 export interface Problem {
   area: 'addon' | 'cuda' | 'tensorrt' | 'cpu';
@@ -94,7 +95,10 @@ async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
   }
 }
 
-export async function capabilities(options: CapabilitiesOptions = {}): Promise<Capabilities> {
+export async function capabilities(options?: CapabilitiesOptions): Promise<Capabilities> {
+  const checked = expectOptions<CapabilitiesOptions>(options);
+  rejectUnknownOptions(checked, ['tensorrtLibraryPath']);
+  if (checked.tensorrtLibraryPath !== undefined) expectString(checked.tensorrtLibraryPath, 'options.tensorrtLibraryPath');
   const problems: Problem[] = [];
   const loaded = tryLoadAddon();
   const addon = loaded instanceof NativeLoadError ? null : loaded.addon;
@@ -154,8 +158,8 @@ export async function capabilities(options: CapabilitiesOptions = {}): Promise<C
   }
 
   if (addon) {
-    const extraDirs = options.tensorrtLibraryPath ? [] : await findPythonTensorRTDirs();
-    const probe = await addon.tensorrtProbe({ libraryPath: options.tensorrtLibraryPath, extraDirs });
+    const extraDirs = checked.tensorrtLibraryPath ? [] : await findPythonTensorRTDirs();
+    const probe = await addon.tensorrtProbe({ libraryPath: checked.tensorrtLibraryPath, extraDirs });
     result.tensorrt.searched = probe.attempts;
     result.tensorrt.dynamicLinkerFolders = probe.dynamicLinkerFolders;
     const wrongMajor = probe.attempts.find((attempt) => attempt.status === 'wrong-major');

@@ -2,7 +2,8 @@
  * Element types, the TypedArray that holds each one, and float16/bfloat16 conversion that works
  * without Float16Array (Node 20 has none). Shared by tensors, the backends and the ONNX toolkit.
  */
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from './errors.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError } from './errors.js';
+import { describeValue, withArticle } from './validate.js';
 
 /**
  * The element types tensorrt-node moves around. float16 and bfloat16 are held as raw bits in a
@@ -47,29 +48,52 @@ export function isDType(value: unknown): value is DType {
   return typeof value === 'string' && (dtypes as readonly string[]).includes(value);
 }
 
+/** The constructor for `dtype`; ERR_DTYPE (with the list) for anything that is not a DType. */
+function constructorOf(dtype: unknown): TypedArrayConstructor {
+  const constructor = isDType(dtype) ? arrayConstructors[dtype] : undefined;
+  if (constructor) return constructor;
+  const expected = `one of ${dtypes.map((name) => JSON.stringify(name)).join(', ')}`;
+  const ErrorClass = typeof dtype === 'string' ? ArgumentRangeError : ArgumentTypeError;
+  throw new ErrorClass(`Expected ${expected} for dtype but received ${describeValue(dtype)}`, ErrorCode.DTYPE);
+}
+
 /** Bytes per element. */
 export function dtypeSize(dtype: DType): number {
-  return arrayConstructors[dtype].BYTES_PER_ELEMENT;
+  return constructorOf(dtype).BYTES_PER_ELEMENT;
 }
 
 /** The TypedArray constructor that holds `dtype` (Uint16Array for float16/bfloat16). */
 export function typedArrayConstructor(dtype: DType): TypedArrayConstructor {
-  return arrayConstructors[dtype];
+  return constructorOf(dtype);
 }
 
 /** A new zero-filled array for `elementCount` elements of `dtype`. */
 export function allocateTypedArray<D extends DType>(dtype: D, elementCount: number): TypedArrayFor<D> {
-  return new arrayConstructors[dtype](elementCount) as TypedArrayFor<D>;
+  const constructor = constructorOf(dtype);
+  if (typeof elementCount !== 'number' || !Number.isSafeInteger(elementCount) || elementCount < 0) {
+    throw new ArgumentRangeError(`Expected a non-negative integer for elementCount but received ${describeValue(elementCount)}`, ErrorCode.SHAPE);
+  }
+  try {
+    return new constructor(elementCount) as TypedArrayFor<D>;
+  } catch (error) {
+    throw new TensorRTNodeError(ErrorCode.OUT_OF_MEMORY, `Could not allocate ${elementCount} ${dtype} elements (${elementCount * constructor.BYTES_PER_ELEMENT} bytes): ${(error as Error).message}`, { cause: error });
+  }
 }
 
 /** A view of `dtype` over existing memory (no copy). */
 export function viewTypedArray<D extends DType>(dtype: D, buffer: ArrayBufferLike, byteOffset: number, elementCount: number): TypedArrayFor<D> {
-  return new arrayConstructors[dtype](buffer, byteOffset, elementCount) as TypedArrayFor<D>;
+  const constructor = constructorOf(dtype);
+  try {
+    return new constructor(buffer, byteOffset, elementCount) as TypedArrayFor<D>;
+  } catch (error) {
+    // Misaligned offsets, ranges past the end and non-buffers: V8's own RangeError/TypeError, retyped.
+    throw new ArgumentRangeError(`Expected ${elementCount} ${dtype} elements at byte ${byteOffset} inside buffer but received ${describeValue(buffer)} (${(error as Error).message})`, ErrorCode.SHAPE, { cause: error });
+  }
 }
 
 /** Whether `array` is the TypedArray class that holds `dtype`. */
 export function matchesDType(dtype: DType, array: unknown): boolean {
-  return ArrayBuffer.isView(array) && array.constructor === arrayConstructors[dtype];
+  return isDType(dtype) && ArrayBuffer.isView(array) && array.constructor === arrayConstructors[dtype];
 }
 
 /**
@@ -78,15 +102,9 @@ export function matchesDType(dtype: DType, array: unknown): boolean {
  */
 export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
   if (matchesDType(dtype, array)) return array as AnyTypedArray;
-  const expected = arrayConstructors[dtype].name;
-  const received = ArrayBuffer.isView(array) ? `a ${array.constructor.name} of length ${(array as AnyTypedArray).length}` : describe(array);
-  throw new ArgumentTypeError(`Expected a ${expected} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return `${typeof value === 'object' ? 'an object' : `${String(value)} of type ${typeof value}`}`;
+  const expected = constructorOf(dtype).name;
+  const received = ArrayBuffer.isView(array) ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}` : describeValue(array);
+  throw new ArgumentTypeError(`Expected ${withArticle(expected)} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
 }
 
 /**
@@ -94,13 +112,17 @@ function describe(value: unknown): string {
  * representable. Throws ERR_SHAPE otherwise.
  */
 export function elementCount(shape: readonly number[], name = 'shape'): number {
-  if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for ${name} but received ${describe(shape)}`, ErrorCode.SHAPE);
-  let count = 1;
+  if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for ${name} but received ${describeValue(shape)}`, ErrorCode.SHAPE);
   for (let index = 0; index < shape.length; index++) {
     const dim = shape[index];
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
-      throw new ArgumentRangeError(`Expected a non-negative integer for ${name}[${index}] but received ${typeof dim === 'number' ? `${dim} of type number` : describe(dim)}`, ErrorCode.SHAPE);
+      throw new ArgumentRangeError(`Expected a non-negative integer for ${name}[${index}] but received ${describeValue(dim)}`, ErrorCode.SHAPE);
     }
+  }
+  // An empty tensor is empty whatever its other dims: [0, 2^40, 2^40] has 0 elements, not an overflow.
+  if (shape.includes(0)) return 0;
+  let count = 1;
+  for (const dim of shape) {
     count *= dim;
     if (!Number.isSafeInteger(count)) throw new ArgumentRangeError(`The element count of ${name} [${shape.join(', ')}] overflows`, ErrorCode.SHAPE);
   }
@@ -181,8 +203,14 @@ export function bfloat16BitsToFloat32(bits: number): number {
   return bitsToFloat32((bits & 0xffff) << 16);
 }
 
+function expectArrayLike(value: unknown, name: string): void {
+  const ok = ArrayBuffer.isView(value) ? !(value instanceof DataView) : Array.isArray(value);
+  if (!ok) throw new ArgumentTypeError(`Expected an array or a TypedArray for ${name} but received ${describeValue(value)}`);
+}
+
 /** float16 bits of every value of `values`. */
 export function toFloat16Array(values: ArrayLike<number>): Uint16Array {
+  expectArrayLike(values, 'values');
   const result = new Uint16Array(values.length);
   for (let index = 0; index < values.length; index++) result[index] = float32ToFloat16Bits(values[index]!);
   return result;
@@ -190,6 +218,7 @@ export function toFloat16Array(values: ArrayLike<number>): Uint16Array {
 
 /** float32 values of float16 bits. */
 export function fromFloat16Array(bits: Uint16Array): Float32Array {
+  expectArrayLike(bits, 'bits');
   const result = new Float32Array(bits.length);
   for (let index = 0; index < bits.length; index++) result[index] = float16BitsToFloat32(bits[index]!);
   return result;
@@ -197,6 +226,7 @@ export function fromFloat16Array(bits: Uint16Array): Float32Array {
 
 /** bfloat16 bits of every value of `values`. */
 export function toBfloat16Array(values: ArrayLike<number>): Uint16Array {
+  expectArrayLike(values, 'values');
   const result = new Uint16Array(values.length);
   for (let index = 0; index < values.length; index++) result[index] = float32ToBfloat16Bits(values[index]!);
   return result;
@@ -204,6 +234,7 @@ export function toBfloat16Array(values: ArrayLike<number>): Uint16Array {
 
 /** float32 values of bfloat16 bits. */
 export function fromBfloat16Array(bits: Uint16Array): Float32Array {
+  expectArrayLike(bits, 'bits');
   const result = new Float32Array(bits.length);
   for (let index = 0; index < bits.length; index++) result[index] = bfloat16BitsToFloat32(bits[index]!);
   return result;

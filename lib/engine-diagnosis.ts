@@ -3,6 +3,7 @@
  * what this host has, and the command that fixes it. TensorRT words these as "expecting <this
  * host's> got <the engine's>" (e.g. "expecting compute 8.9 got compute 8.6" on an RTX 4090).
  */
+import { expectOptions, invalidType, rejectUnknownOptions } from './validate.js';
 
 export type IncompatibilityKind = 'tensorrt-version' | 'gpu-architecture' | 'host-code' | 'not-an-engine';
 
@@ -23,7 +24,14 @@ export interface HostFacts {
 
 const rebuild = 'Rebuild the engine on this host from its ONNX model: `npx tensorrt-node build <model.onnx> -o <engine.plan>` (or let InferenceSession build and cache it from the .onnx).';
 
-export function diagnoseEngineLoadFailure(messages: readonly string[], host: HostFacts): EngineIncompatibility | null {
+export function diagnoseEngineLoadFailure(messages: readonly string[], hostFacts: HostFacts): EngineIncompatibility | null {
+  if (!Array.isArray(messages) || messages.some((message) => typeof message !== 'string')) throw invalidType('an array of strings', 'messages', messages);
+  const facts = expectOptions<HostFacts>(hostFacts, 'host');
+  rejectUnknownOptions(facts, ['tensorrtVersion', 'computeCapability'], 'host');
+  for (const key of ['tensorrtVersion', 'computeCapability'] as const) {
+    if (facts[key] !== undefined && facts[key] !== null && typeof facts[key] !== 'string') throw invalidType('a string or null', `host.${key}`, facts[key]);
+  }
+  const host: HostFacts = { tensorrtVersion: facts.tensorrtVersion ?? null, computeCapability: facts.computeCapability ?? null };
   const text = messages.join('\n');
 
   const library = /not compatible with this version of TensorRT, expecting library version ([\d.]*\d) got ([\d.]*\d)?/.exec(text);

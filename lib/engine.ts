@@ -5,6 +5,7 @@
  * ERR_ENGINE_INCOMPATIBLE with what the engine needs, what this host has, and the fix.
  */
 import { stat } from 'node:fs/promises';
+import { disposedError } from './dispose.js';
 import { diagnoseEngineLoadFailure } from './engine-diagnosis.js';
 import type { EngineMetadata, EngineTensorInfo } from './engine-metadata.js';
 import { engineInputs, engineOutputs } from './engine-validation.js';
@@ -42,6 +43,7 @@ async function checkSource(source: unknown): Promise<string | Uint8Array> {
       throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it does not exist`);
     }
     if (info.isDirectory()) throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it is a directory`);
+    if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it is not a regular file`);
     if (info.size === 0) throw invalidValue('a non-empty engine file', 'the engine', source);
     return source;
   }
@@ -165,7 +167,7 @@ export class Engine {
   }
 
   #nativeOrThrow(): NativeEngineWrap {
-    if (!this.#native) throw new TensorRTNodeError(ErrorCode.DISPOSED, 'The engine was disposed');
+    if (!this.#native) throw disposedError('The engine');
     return this.#native;
   }
 }

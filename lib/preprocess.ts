@@ -14,7 +14,7 @@ import { float16BitsToFloat32, float32ToFloat16Bits } from './dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, withCallerStack } from './errors.js';
 import type { NativeGpuMemory, NativeImagePreprocessParams } from './native.js';
 import { expectTensor, nativeMemoryOf, type Tensor } from './tensor.js';
-import { describeValue, expectInteger, expectNumber, expectOneOf, expectOptions, invalidType, rejectUnknownOptions } from './validate.js';
+import { describeValue, expectInteger, expectNumber, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from './validate.js';
 
 export type ImagePreprocessParams = NativeImagePreprocessParams;
 
@@ -96,14 +96,44 @@ export function imagePreprocessParams(srcShape: readonly number[], outputType: '
   };
 }
 
+/** Checks kernel parameters made by hand rather than by imagePreprocessParams(). */
+function checkParams(params: unknown): ImagePreprocessParams {
+  const checked = expectOptions<ImagePreprocessParams>(params, 'params');
+  if (params === undefined) throw invalidType('an object', 'params', params);
+  for (const key of ['batch', 'height', 'width'] as const) expectInteger(checked[key], `params.${key}`, { min: 0 });
+  if (checked.srcChannels !== 3 && checked.srcChannels !== 4) throw new ArgumentRangeError(`Expected 3 or 4 for params.srcChannels but received ${describeValue(checked.srcChannels)}`);
+  const channels = checked.srcChannels;
+  const triple = (value: unknown, name: string, check: (item: unknown) => boolean, what: string) => {
+    if (!Array.isArray(value) || value.length !== 3 || !value.every(check)) {
+      const received = Array.isArray(value) ? `[${value.map((item) => (typeof item === 'number' ? String(item) : describeValue(item))).join(', ')}]` : describeValue(value);
+      throw new ArgumentRangeError(`Expected an array of 3 ${what} for ${name} but received ${received}`);
+    }
+  };
+  triple(checked.channelMap, 'params.channelMap', (item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) < channels, `channel indices below ${channels}`);
+  triple(checked.alpha, 'params.alpha', (item) => typeof item === 'number', 'numbers');
+  triple(checked.beta, 'params.beta', (item) => typeof item === 'number', 'numbers');
+  expectOneOf(checked.outputType, 'params.outputType', ['float32', 'float16'] as const);
+  return checked as ImagePreprocessParams;
+}
+
 /**
  * The CPU implementation of the preprocessing kernel: NHWC uint8 in, NCHW float32 (Float32Array)
  * or float16 bits (Uint16Array) out. Bit-exact with the GPU.
  */
 export function preprocessImageCpu(src: Uint8Array, params: ImagePreprocessParams, out?: Float32Array | Uint16Array): Float32Array | Uint16Array {
-  const { batch, height, width, srcChannels, channelMap, alpha, beta, outputType } = params;
+  if (!(src instanceof Uint8Array)) throw new ArgumentTypeError(`Expected a Uint8Array for src but received ${describeValue(src)}`, ErrorCode.DTYPE);
+  const { batch, height, width, srcChannels, channelMap, alpha, beta, outputType } = checkParams(params);
   const planeSize = height * width;
   const total = batch * 3 * planeSize;
+  const needed = batch * planeSize * srcChannels;
+  if (src.length < needed) {
+    throw new ArgumentRangeError(`Expected at least ${needed} bytes for src (${batch} x ${height} x ${width} x ${srcChannels}) but received a Uint8Array of length ${src.length}`, ErrorCode.SHAPE);
+  }
+  if (out !== undefined) {
+    const expected = outputType === 'float16' ? Uint16Array : Float32Array;
+    if (!(out instanceof expected)) throw new ArgumentTypeError(`Expected ${withArticle(expected.name)} for out (outputType ${outputType}) but received ${describeValue(out)}`, ErrorCode.DTYPE);
+    if (out.length !== total) throw new ArgumentRangeError(`Expected ${total} elements for out but received ${withArticle(expected.name)} of length ${out.length}`, ErrorCode.SHAPE);
+  }
   const result = out ?? (outputType === 'float16' ? new Uint16Array(total) : new Float32Array(total));
   // 256 possible inputs per plane: compute each once, exactly, then look them up.
   const tables = [0, 1, 2].map((c) => {
@@ -194,9 +224,9 @@ export async function preprocessImage(dst: Tensor, src: Tensor, options?: ImageP
   const opts = checkImageOptions(options);
   const dstMemory = nativeMemoryOf(dst, 'dst');
   const srcMemory = nativeMemoryOf(src, 'src');
-  if (src.dtype !== 'uint8') throw new ArgumentTypeError(`Expected a uint8 tensor for src but received a ${src.dtype} tensor`, ErrorCode.DTYPE);
+  if (src.dtype !== 'uint8') throw new ArgumentTypeError(`Expected a uint8 tensor for src but received ${withArticle(src.dtype)} tensor`, ErrorCode.DTYPE);
   if (dst.dtype !== 'float32' && dst.dtype !== 'float16') {
-    throw new ArgumentTypeError(`Expected a float32 or float16 tensor for dst but received a ${dst.dtype} tensor`, ErrorCode.DTYPE);
+    throw new ArgumentTypeError(`Expected a float32 or float16 tensor for dst but received ${withArticle(dst.dtype)} tensor`, ErrorCode.DTYPE);
   }
   if (src.shape.length !== 3 && src.shape.length !== 4) {
     throw new ArgumentRangeError(`Expected a shape [height, width, channels] or [batch, height, width, channels] for src but received ${shapeText(src.shape)}`, ErrorCode.SHAPE);
@@ -236,7 +266,7 @@ export async function convertFloat(dst: Tensor, src: Tensor, options?: StreamOpt
   const srcMemory = nativeMemoryOf(src, 'src');
   const direction = src.dtype === 'float32' && dst.dtype === 'float16' ? 'float32-to-float16' : src.dtype === 'float16' && dst.dtype === 'float32' ? 'float16-to-float32' : null;
   if (direction === null) {
-    throw new ArgumentTypeError(`Expected a float32 src with a float16 dst, or a float16 src with a float32 dst, but received a ${src.dtype} src and a ${dst.dtype} dst`, ErrorCode.DTYPE);
+    throw new ArgumentTypeError(`Expected a float32 src with a float16 dst, or a float16 src with a float32 dst, but received ${withArticle(src.dtype)} src and ${withArticle(dst.dtype)} dst`, ErrorCode.DTYPE);
   }
   if (dst.elementCount !== src.elementCount) {
     throw new ArgumentRangeError(`Expected a tensor of ${src.elementCount} elements for dst (the element count of src) but received a tensor of ${dst.elementCount} elements`, ErrorCode.SHAPE);

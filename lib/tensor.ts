@@ -21,7 +21,7 @@ import { disposedError } from './dispose.js';
 import { allocateTypedArray, dtypes, dtypeSize, elementCount, isDType, matchesDType, typedArrayConstructor, viewTypedArray, type DType, type TypedArrayFor } from './dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from './errors.js';
 import type { NativeDeviceBuffer, NativeMemory, NativePinnedBuffer } from './native.js';
-import { describeValue, expectInteger, expectOneOf, expectOptions, invalidType, rejectUnknownOptions } from './validate.js';
+import { describeValue, expectInteger, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from './validate.js';
 
 export const tensorLocations = ['host', 'pinned', 'device'] as const;
 export type TensorLocation = (typeof tensorLocations)[number];
@@ -114,7 +114,7 @@ export class Tensor<D extends DType = DType> {
     const shape = (options as FromArrayOptions<D> | undefined)?.shape ?? [data.length];
     const { count } = sizeOf(dtype, shape, 'options.shape');
     if (count !== data.length) {
-      throw new ArgumentRangeError(`Expected ${count} elements for data (shape [${shape.join(', ')}]) but received a ${data.constructor.name} of length ${data.length}`, ErrorCode.SHAPE);
+      throw new ArgumentRangeError(`Expected ${count} elements for data (shape [${shape.join(', ')}]) but received ${withArticle(data.constructor.name)} of length ${data.length}`, ErrorCode.SHAPE);
     }
     if (opts.location === 'host') return new Tensor(dtype, shape, count, { location: 'host', data }, null);
     const tensor = Tensor.allocate(dtype, shape, { location: opts.location, device: opts.device, stream: opts.stream });
@@ -197,7 +197,7 @@ export async function copy(dst: Tensor, src: Tensor, options?: CopyOptions): Pro
   const dstMemory = nativeMemoryOf(dst, 'dst');
   const srcMemory = nativeMemoryOf(src, 'src');
   if (dst.dtype !== src.dtype) {
-    throw new ArgumentTypeError(`Expected a ${dst.dtype} tensor for src (the dtype of dst) but received a ${src.dtype} tensor`, ErrorCode.DTYPE);
+    throw new ArgumentTypeError(`Expected ${withArticle(dst.dtype)} tensor for src (the dtype of dst) but received ${withArticle(src.dtype)} tensor`, ErrorCode.DTYPE);
   }
   if (dst.byteLength !== src.byteLength) {
     throw new ArgumentRangeError(`Expected a tensor of ${dst.byteLength} bytes for src (the byte length of dst) but received a tensor of ${src.byteLength} bytes`, ErrorCode.SHAPE);
@@ -277,7 +277,7 @@ function allocateHost(dtype: DType, count: number, byteLength: number): TypedArr
   try {
     return allocateTypedArray(dtype, count);
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.OUT_OF_MEMORY, `Could not allocate ${byteLength} bytes of host memory for a ${dtype} tensor: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new TensorRTNodeError(ErrorCode.OUT_OF_MEMORY, `Could not allocate ${byteLength} bytes of host memory for ${withArticle(dtype)} tensor: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 
@@ -295,7 +295,7 @@ function inferDType(data: unknown, dtype: unknown): DType {
   if (dtype !== undefined) {
     const checked = expectDType(dtype, 'options.dtype');
     if (!matchesDType(checked, data)) {
-      throw new ArgumentTypeError(`Expected a ${typedArrayConstructor(checked).name} for data (options.dtype is ${checked}) but received ${describeValue(data)}`, ErrorCode.DTYPE);
+      throw new ArgumentTypeError(`Expected ${withArticle(typedArrayConstructor(checked).name)} for data (options.dtype is ${checked}) but received ${describeValue(data)}`, ErrorCode.DTYPE);
     }
     return checked;
   }

@@ -7,6 +7,11 @@
  */
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from './errors.js';
 
+/** "a" or "an" before `word` as it is read aloud: an int32 tensor, an Int8Array, a uint8 tensor, a Float32Array. */
+export function withArticle(word: string): string {
+  return `${/^[aeio]/i.test(word) ? 'an' : 'a'} ${word}`;
+}
+
 /** Describes a received value for error messages: `-1 of type number`, `a Float64Array`, ... */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
@@ -20,7 +25,7 @@ export function describeValue(value: unknown): string {
   }
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as { length?: number }).length ?? value.byteLength}`;
+  if (ArrayBuffer.isView(value)) return `${withArticle(value.constructor.name)} of length ${(value as unknown as { length?: number }).length ?? value.byteLength}`;
   const name = (value as object).constructor?.name;
   return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }

@@ -36,6 +36,8 @@ export interface WireError {
   code: string;
   message: string;
   kind: 'generic' | 'type' | 'range';
+  /** True when the worker threw an OnnxError (of any code): the caller gets the class it would get on its own thread. */
+  onnx?: boolean;
 }
 
 export type WorkerReply =

@@ -8,7 +8,7 @@ import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { isDType, type AnyTypedArray, type DType } from '../dtypes.js';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../errors.js';
-import { checkExternalData } from '../onnx/external-data.js';
+import { checkExternalData, externalDataReference, externalTensors } from '../onnx/external-data.js';
 import { parseModel, readModel } from '../onnx/model.js';
 import type { TensorInfo } from './backend.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './cpu-protocol.js';
@@ -30,7 +30,7 @@ function post(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
 function toWireError(error: unknown, context: string): WireError {
   if (isTensorRTNodeError(error)) {
     const kind = error instanceof TypeError ? 'type' : error instanceof RangeError ? 'range' : 'generic';
-    return { code: error.code, message: error.message, kind };
+    return { code: error.code, message: error.message, kind, ...(error instanceof OnnxError ? { onnx: true } : {}) };
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: ErrorCode.ONNX, message: `${context}: ${message}`, kind: 'generic' };
@@ -55,7 +55,16 @@ async function validate(model: ModelSource): Promise<void> {
     const parsed = await readModel(model.path, { loadExternalData: false });
     await checkExternalData(parsed.proto, parsed.baseDir, parsed.source);
   } else {
-    parseModel(model.bytes, { source: model.label });
+    // onnxruntime resolves the external data of a model given as bytes against the process's working
+    // directory, outside any folder we could confine it to: such a model must be given by path.
+    const parsed = parseModel(model.bytes, { source: model.label });
+    const external = externalTensors(parsed.proto)[0];
+    if (external) {
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected a model with all its weights in its bytes for ${model.label} but received tensor "${external.name}" in external data (${JSON.stringify(externalDataReference(external).location)}); give the model's path instead, so that its external data is read from inside its folder`,
+      );
+    }
   }
 }
 

@@ -19,7 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
 import { viewTypedArray, type AnyTypedArray } from '../dtypes.js';
-import { ArgumentTypeError, ErrorCode, createError, withCallerStack, type TensorRTNodeError } from '../errors.js';
+import { ArgumentTypeError, ErrorCode, OnnxError, createError, withCallerStack, type TensorRTNodeError } from '../errors.js';
 import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
@@ -117,6 +117,7 @@ function spawnWorker(): Worker {
 }
 
 function fromWire(error: WireError): TensorRTNodeError {
+  if (error.onnx && error.kind === 'generic') return new OnnxError(error.code as ErrorCode, error.message);
   return createError(error.code, error.message, error.kind) as TensorRTNodeError;
 }
 

@@ -4,10 +4,12 @@
  * summaries and keeps the results file up to date after every run (so a run that fails or a
  * process that dies midway leaves every finished run on disk).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Capabilities } from '../capabilities.js';
+import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { packageVersion } from '../native.js';
+import { writeFileAtomicSync } from './atomic-file.js';
 import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';
 import { describeModelFile } from './model-info.js';
@@ -50,6 +52,14 @@ export function sweepPoints(options: BenchOptions, caps: Capabilities, write: (t
   return expandSweep({ backends, precisions: options.precisions, batches: options.batches, concurrencies: options.concurrencies, devices, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: options.batcher });
 }
 
+function writeExportTimes(file: string, text: string): void {
+  try {
+    writeFileAtomicSync(file, text);
+  } catch (error) {
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot write iteration times ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
+  }
+}
+
 export async function runBench(options: BenchOptions, deps: BenchDependencies): Promise<BenchOutcome> {
   const { write } = deps;
   const imported: RunResult[] = options.trtexec.map((file) => importTrtexecFile(file, options.percentiles));
@@ -77,7 +87,13 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
   for (const run of imported) write(formatRunSummary(run) + '\n');
   save();
   if (factory) {
-    if (options.exportTimes) mkdirSync(options.exportTimes, { recursive: true });
+    if (options.exportTimes) {
+      try {
+        mkdirSync(options.exportTimes, { recursive: true });
+      } catch (error) {
+        throw new TensorRTNodeError(ErrorCode.IO, `Cannot create the --export-times folder ${options.exportTimes}: ${(error as Error).message}`, { cause: error, details: { folder: options.exportTimes } });
+      }
+    }
     await runSweep(factory, points, {
       warmupMs: options.warmupMs,
       durationMs: options.durationMs,
@@ -87,7 +103,7 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
         results.runs.push(result);
         write(`[${index + 1}/${total}] ${formatRunSummary(result)}\n`);
         save();
-        if (options.exportTimes && recorder) writeFileSync(join(options.exportTimes, `${result.id}.json`), `${JSON.stringify(recorder.records(), null, 1)}\n`);
+        if (options.exportTimes && recorder) writeExportTimes(join(options.exportTimes, `${result.id}.json`), `${JSON.stringify(recorder.records(), null, 1)}\n`);
       },
     });
   }

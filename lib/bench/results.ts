@@ -3,10 +3,10 @@
  * (results.schema.json beside this file) so that files from other hosts and other versions are
  * either read correctly or refused with a clear error, never misread.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { writeFileAtomicSync } from './atomic-file.js';
 import type { BenchEnvironment } from './environment.js';
 import type { MetricSummary } from './statistics.js';
 import type { TargetDescription } from './target.js';
@@ -184,10 +184,8 @@ export function serializeResults(results: BenchResultsFile): string {
  * the previous complete version, never half a file. The sweep rewrites it after every run.
  */
 export function writeResultsFile(file: string, results: BenchResultsFile): void {
-  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   try {
-    writeFileSync(temporary, serializeResults(results));
-    renameSync(temporary, file);
+    writeFileAtomicSync(file, serializeResults(results));
   } catch (error) {
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot write results file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }

@@ -20,7 +20,7 @@ import { Engine } from '../engine.js';
 import type { EngineMetadata } from '../engine-metadata.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../errors.js';
 import { loadAddon, type NativeBuildOptions } from '../native.js';
-import { externalDataReference, externalTensors } from '../onnx/external-data.js';
+import { externalDataReference, externalTensors, loadExternalData, resolveExternalDataPath } from '../onnx/external-data.js';
 import { inspect } from '../onnx/inspect.js';
 import { readModel, writeModel, type OnnxModel } from '../onnx/model.js';
 import { pythonTensorRTDirsOnce } from '../system/python-tensorrt-dirs.js';
@@ -144,15 +144,34 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
   };
 }
 
-/** The bytes and external-data files that identify the model for the cache key. */
-async function fingerprint(source: string | Uint8Array, model: OnnxModel): Promise<{ bytes?: Uint8Array; sha256?: string; externalData: ExternalDataFile[] }> {
-  const externalData: ExternalDataFile[] = [];
+/** An external-data file as the model names it, and where it resolved (inside the model's folder). */
+export interface ExternalDataSource {
+  location: string;
+  path: string;
+}
+
+/**
+ * Reads the model with its external data, naming the external files first: loading clears the
+ * references, and without them in the cache key a change to the weights alone would hit the stale
+ * engine. Each file is resolved inside the model's folder, as loading does.
+ */
+export async function readModelAndExternalFiles(source: string | Uint8Array): Promise<{ model: OnnxModel; externalFiles: ExternalDataSource[] }> {
+  const model = await readModel(source, { loadExternalData: false });
+  const externalFiles: ExternalDataSource[] = [];
   for (const tensor of externalTensors(model.proto)) {
     const location = externalDataReference(tensor).location;
-    if (model.baseDir !== null && !externalData.some((file) => file.path === location)) {
-      externalData.push({ path: location, sha256: await hashFile(join(model.baseDir, location)) });
+    if (model.baseDir !== null && !externalFiles.some((file) => file.location === location)) {
+      externalFiles.push({ location, path: await resolveExternalDataPath(model.baseDir, location, tensor.name) });
     }
   }
+  await loadExternalData(model.proto, model.baseDir, model.source);
+  return { model, externalFiles };
+}
+
+/** The bytes and external-data files that identify the model for the cache key. */
+export async function modelFingerprint(source: string | Uint8Array, externalFiles: readonly ExternalDataSource[]): Promise<{ bytes?: Uint8Array; sha256?: string; externalData: ExternalDataFile[] }> {
+  const externalData: ExternalDataFile[] = [];
+  for (const file of externalFiles) externalData.push({ path: file.location, sha256: await hashFile(file.path) });
   return typeof source === 'string' ? { sha256: await hashFile(source), externalData } : { bytes: source, externalData };
 }
 
@@ -167,8 +186,14 @@ function timingCacheFor(checked: CheckedOptions, cache: EngineCache | null, host
     return {
       read: async () => readFile(path).catch(() => undefined),
       write: async (data) => {
-        await writeFileAtomic(path, data, { mode: 0o644 });
-        return true;
+        // The engine is built: a timing cache that cannot be updated (read-only, disk full) costs a
+        // slower next build, not this one. The caller reports the false as a warning.
+        try {
+          await writeFileAtomic(path, data, { mode: 0o644 });
+          return true;
+        } catch {
+          return false;
+        }
       },
       discard: async () => undefined,
     };
@@ -204,7 +229,9 @@ async function buildOnce(
       signal?.removeEventListener('abort', cancel);
     }
     const warnings = [...result.warnings];
-    if (timing && result.timingCache.byteLength > 0) await timing.write(result.timingCache);
+    if (timing && result.timingCache.byteLength > 0 && !(await timing.write(result.timingCache))) {
+      warnings.push(`The timing cache${typeof checked.timingCache === 'string' ? ` ${checked.timingCache}` : ''} could not be updated; the next build will not reuse this one's timings`);
+    }
     if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read'))) await timing.discard('TensorRT could not read it');
 
     // The built engine must really use the requested precision: never a silent FP32 engine.
@@ -238,7 +265,7 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidType('a path or a Uint8Array', 'the ONNX model', source);
   return withCallerStack(async () => {
     if (checked.signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'buildEngine was aborted');
-    const model = await readModel(source);
+    const { model, externalFiles } = await readModelAndExternalFiles(source);
     const report = await inspect(model);
     const label = typeof source === 'string' ? basename(source) : '<bytes>';
     const profiles = resolveProfiles(options?.profiles, report.inputs, typeof source === 'string' ? source : 'The model');
@@ -246,7 +273,7 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
     const host = await resolveHost(checked.device, checked.libraryPath);
     const plan = await planTransforms(model, report, checked.precision, { ...options, signal: checked.signal });
     const key = cacheKey({
-      model: await fingerprint(source, model),
+      model: await modelFingerprint(source, externalFiles),
       transforms: plan.steps,
       build: { precision: checked.precision, profiles, ...renameForKey(checked.native) },
       tensorrtVersion: host.tensorrtVersion,

@@ -9,6 +9,7 @@
  * where "Format/Datatype" reads like "Row major linear FP16 format" or "Channel major INT8 format".
  */
 import { ErrorCode, TensorRTError } from '../errors.js';
+import { expectOneOf } from '../validate.js';
 
 export type Precision = 'fp32' | 'fp16' | 'int8';
 
@@ -61,6 +62,7 @@ export function countLayerPrecisions(layerInformation: unknown): LayerPrecisionC
 
 /** Throws ERR_PRECISION_NOT_APPLIED when `requested` precision is absent from the engine. */
 export function checkPrecisionApplied(requested: Precision, layerInformation: unknown): LayerPrecisionCounts {
+  expectOneOf(requested, 'requested', ['fp32', 'fp16', 'int8'] as const);
   const counts = countLayerPrecisions(layerInformation);
   if (requested === 'fp32') return counts;
   if (!counts.detailed) {

@@ -101,7 +101,7 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
 export function parseShapeFlags(flags: readonly string[]): Record<string, ShapeBounds> {
   const profile: Record<string, ShapeBounds> = {};
   for (const flag of flags) {
-    const match = /^(.+):([\dx]+)\/([\dx]+)\/([\dx]+)$/.exec(flag);
+    const match = /^(.+):(\d+(?:x\d+)*)\/(\d+(?:x\d+)*)\/(\d+(?:x\d+)*)$/.exec(flag);
     if (!match) {
       throw new ArgumentRangeError(`Expected input:min/opt/max with shapes like 1x3x640x640 for --shapes but received ${JSON.stringify(flag)}`);
     }

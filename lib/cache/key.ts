@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../errors.js';
 import { describeValue, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../validate.js';
 import { canonicalize, sha256Hex, stableStringify, type CanonicalValue } from './canonical.js';
 
@@ -212,8 +212,15 @@ export function cacheKey(parts: CacheKeyParts): CacheKey {
 
 /** The sha256 of a file, streamed (external data can be gigabytes). */
 export async function hashFile(path: string): Promise<string> {
+  expectString(path, 'path');
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  try {
+    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : `${code ?? String(error)}`;
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot hash ${path}: ${why}`, { cause: error, details: { path } });
+  }
   return hash.digest('hex');
 }
 

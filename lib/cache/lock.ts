@@ -93,9 +93,14 @@ async function writeNewFile(path: string, content: string): Promise<void> {
   const handle = await cacheIo.open(path, 'wx', 0o600);
   try {
     await cacheIo.writeChunk(handle, Buffer.from(content), 0);
-  } finally {
-    await handle.close();
+  } catch (error) {
+    // A full disk creates the file and then refuses its bytes: an empty lock file would read as a
+    // holder mid-write and make every other builder wait until it is judged stale.
+    await handle.close().catch(() => undefined);
+    await removeFile(path).catch(() => undefined);
+    throw error;
   }
+  await handle.close();
 }
 
 /** Creates the lock file holding `holder`; false when it already exists. */

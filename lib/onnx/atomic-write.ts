@@ -6,6 +6,25 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { ErrorCode, OnnxError } from '../errors.js';
+
+const reasons: Record<string, string> = {
+  ENOENT: 'the folder does not exist',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EISDIR: 'it is a folder',
+};
+
+/** A failed write as ERR_IO naming the target and why (not the temporary file's name). */
+function writeError(target: string, error: unknown): OnnxError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = (code && reasons[code]) ?? (error instanceof Error ? error.message : String(error));
+  return new OnnxError(ErrorCode.IO, `Cannot write ${target}: ${reason}${code && reasons[code] ? ` (${code})` : ''}`, { cause: error, details: { file: target, errno: code ?? null } });
+}
 
 /** A temporary path next to `target`, hidden and unique to this process and call. */
 export function temporaryPathFor(target: string): string {
@@ -15,7 +34,12 @@ export function temporaryPathFor(target: string): string {
 /** Writes `chunks` one after the other into a temporary file and returns its path (not yet renamed). */
 export async function writeTemporary(target: string, chunks: Iterable<Uint8Array>): Promise<string> {
   const temporary = temporaryPathFor(target);
-  const handle = await open(temporary, 'wx', 0o644);
+  let handle;
+  try {
+    handle = await open(temporary, 'wx', 0o644);
+  } catch (error) {
+    throw writeError(target, error);
+  }
   try {
     for (const chunk of chunks) {
       let written = 0;
@@ -28,7 +52,7 @@ export async function writeTemporary(target: string, chunks: Iterable<Uint8Array
   } catch (error) {
     await handle.close().catch(() => undefined);
     await rm(temporary, { force: true });
-    throw error;
+    throw writeError(target, error);
   }
   await handle.close();
   return temporary;
@@ -40,7 +64,13 @@ export async function writeTemporary(target: string, chunks: Iterable<Uint8Array
  */
 export async function commitTemporaries(moves: readonly { temporary: string; target: string }[]): Promise<void> {
   try {
-    for (const { temporary, target } of moves) await rename(temporary, target);
+    for (const { temporary, target } of moves) {
+      try {
+        await rename(temporary, target);
+      } catch (error) {
+        throw writeError(target, error);
+      }
+    }
   } finally {
     await Promise.all(moves.map(({ temporary }) => rm(temporary, { force: true })));
   }

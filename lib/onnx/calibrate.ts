@@ -10,7 +10,7 @@ import { calibrationSamples, checkCalibrationSource, concreteShape, type Calibra
 import { CALIBRATION_FORMAT, type CalibrationTable } from './calibration-table.js';
 import { exposeTensors } from './expose.js';
 import { AbsHistogram, type CalibrationMethod } from './histogram.js';
-import type { OnnxModel } from './model.js';
+import { expectOnnxModel, type OnnxModel } from './model.js';
 import { DEFAULT_QUANTIZED_OPS, planQuantization } from './quantize-plan.js';
 import { samplePaths } from './feeds-folder.js';
 
@@ -56,6 +56,7 @@ function sampleCount(source: CalibrationSource): Promise<number | null> | number
 
 /** Calibrates `model` on `source` and returns the amax table. */
 export async function calibrate(model: OnnxModel, source: CalibrationSource, options?: CalibrateOptions): Promise<CalibrationTable> {
+  const graph = expectOnnxModel(model).proto.graph!;
   const opts = expectOptions<CalibrateOptions>(options);
   rejectUnknownOptions(opts, calibrateOptionKeys);
   const method = opts.method === undefined ? 'percentile' : expectOneOf(opts.method, 'options.method', ['max', 'percentile', 'entropy', 'mse'] as const);
@@ -63,8 +64,6 @@ export async function calibrate(model: OnnxModel, source: CalibrationSource, opt
   checkCalibrationSource(source, 'calibration');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(opts.signal)}`);
   if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new ArgumentTypeError(`Expected a function for options.onProgress but received ${describeValue(opts.onProgress)}`);
-  const graph = model?.proto?.graph;
-  if (!graph) throw new ArgumentTypeError(`Expected an OnnxModel for model but received ${describeValue(model)}`);
   const tensors =
     opts.tensors !== undefined
       ? stringArray(opts.tensors, 'options.tensors')

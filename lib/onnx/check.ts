@@ -4,7 +4,8 @@
  * broken files with a clear message before onnxruntime or TensorRT report something cryptic.
  */
 import { ErrorCode, OnnxError } from '../errors.js';
-import { subgraphsOf } from './graph.js';
+import { forEachStoredTensor, subgraphsOf } from './graph.js';
+import { tensorElementCount } from './tensor-data.js';
 import { MAX_IR_VERSION, MAX_OPSET, MIN_IR_VERSION, MIN_OPSET, type GraphProto, type ModelProto } from './proto.js';
 
 /** The opset of the default ONNX domain ('' or 'ai.onnx'), or undefined when the model imports none. */
@@ -70,4 +71,6 @@ export function checkModel(model: ModelProto, sourceName: string): void {
     fail(`Expected a default-domain opset between ${MIN_OPSET} and ${MAX_OPSET} for ${sourceName} but received ${opset}`);
   }
   checkGraph(model.graph, new Set(), sourceName);
+  // Stored tensors with impossible dims would make every later reader allocate from a bogus count.
+  forEachStoredTensor(model, (tensor) => void tensorElementCount(tensor));
 }

@@ -13,11 +13,10 @@
  *   outputs always, casting right after the producer;
  * - updates value_info, inputs and outputs so the graph type-checks (onnxruntime loads it).
  */
-import { ErrorCode, OnnxError } from '../errors.js';
 import { float32ToFloat16Bits, float16BitsToFloat32 } from '../dtypes.js';
 import { expectBoolean, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../validate.js';
 import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, setAttribute, setValueInfoElemType, subgraphsOf, tensorAttribute, valueInfoElemType, renameUses } from './graph.js';
-import { cloneModel, type OnnxModel } from './model.js';
+import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { DataType, StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { createTensor, setTensorValues, tensorDims, tensorFloat32Values } from './tensor-data.js';
 import { inferElemTypes, outputElemTypes, type ElemTypes } from './types.js';
@@ -381,13 +380,13 @@ function stringList(value: unknown, name: string): string[] {
 
 /** Converts a float32 model to float16 (see the module comment); the input model is not modified. */
 export function convertToFp16(model: OnnxModel, options?: Fp16Options): { model: OnnxModel; report: Fp16Report } {
+  expectOnnxModel(model);
   const opts = expectOptions<Fp16Options>(options);
   rejectUnknownOptions(opts, ['keepIoTypes', 'blockOpTypes', 'blockNodes', 'keepOutOfRange']);
   const keepIoTypes = opts.keepIoTypes === undefined ? true : expectBoolean(opts.keepIoTypes, 'options.keepIoTypes');
   const blockOpTypes = new Set(opts.blockOpTypes === undefined ? DEFAULT_FP16_BLOCKED_OPS : stringList(opts.blockOpTypes, 'options.blockOpTypes'));
   const blockNodes = new Set(opts.blockNodes === undefined ? [] : stringList(opts.blockNodes, 'options.blockNodes'));
   const keepOutOfRange = opts.keepOutOfRange === undefined ? true : expectBoolean(opts.keepOutOfRange, 'options.keepOutOfRange');
-  if (!model?.proto?.graph) throw new OnnxError(ErrorCode.ONNX, `Expected an OnnxModel with a graph for model but received ${model?.source ?? 'none'}`);
 
   const result = cloneModel(model);
   const graph = result.proto.graph!;

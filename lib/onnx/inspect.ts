@@ -4,10 +4,12 @@
  * parameters by dtype, external data, and what TensorRT will and will not accept where that is
  * knowable from the file alone.
  */
+import { ArgumentTypeError } from '../errors.js';
+import { describeValue } from '../validate.js';
 import { checkExternalData, externalDataReference } from './external-data.js';
 import { defaultOpset } from './check.js';
 import { forEachGraph, forEachStoredTensor, getAttribute, valueInfoElemType, valueInfoShape } from './graph.js';
-import { readModel, type OnnxModel } from './model.js';
+import { expectOnnxModel, readModel, type OnnxModel } from './model.js';
 import { DataLocation, DataType, dataTypeName, type ValueInfoProto } from './proto.js';
 import { tensorByteLength, tensorElementCount, tensorValues } from './tensor-data.js';
 
@@ -105,7 +107,7 @@ function isDefault(domain: string): boolean {
 
 /** Inspects a model (a path is read without loading its external data). */
 export async function inspect(source: OnnxModel | string | Uint8Array): Promise<InspectReport> {
-  const model = typeof source === 'string' || source instanceof Uint8Array ? await readModel(source, { loadExternalData: false }) : source;
+  const model = typeof source === 'string' || source instanceof Uint8Array ? await readModel(source, { loadExternalData: false }) : expectOnnxModel(source, 'source');
   const proto = model.proto;
   const graph = proto.graph!;
   const initializerNames = new Set(graph.initializer.map((tensor) => tensor.name));
@@ -227,6 +229,9 @@ function formatBytes(bytes: number): string {
 
 /** The human form of a report (what `tensorrt-node inspect` prints without --json). */
 export function formatInspectReport(report: InspectReport): string {
+  if (typeof report !== 'object' || report === null || !Array.isArray((report as Partial<InspectReport>).inputs) || !Array.isArray((report as Partial<InspectReport>).outputs)) {
+    throw new ArgumentTypeError(`Expected an InspectReport from inspect() for report but received ${describeValue(report)}`);
+  }
   const lines: string[] = [];
   lines.push(`${report.source}`);
   lines.push(`  IR ${report.irVersion}, opsets ${report.opsets.map((opset) => `${opset.domain} ${opset.version}`).join(', ')}, producer ${report.producer.name || '?'} ${report.producer.version}`.trimEnd());

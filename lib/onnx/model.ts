@@ -89,8 +89,22 @@ export async function readModel(source: string | Uint8Array, options?: ReadModel
   return model;
 }
 
+function isModelProto(value: unknown): value is ModelProto {
+  return typeof value === 'object' && value !== null && (value as { $typeName?: unknown }).$typeName === ModelProtoSchema.typeName;
+}
+
+/** Throws ArgumentTypeError unless `value` is an OnnxModel (from readModel, parseModel, a transform) with a graph. */
+export function expectOnnxModel(value: unknown, name = 'model'): OnnxModel {
+  const proto = (value as { proto?: unknown } | null)?.proto;
+  if (typeof value !== 'object' || value === null || !isModelProto(proto) || !proto.graph) {
+    throw new ArgumentTypeError(`Expected an OnnxModel (from readModel or parseModel) for ${name} but received ${describeValue(value)}`);
+  }
+  return value as OnnxModel;
+}
+
 /** A deep copy that transforms can edit without touching the original. */
 export function cloneModel(model: OnnxModel): OnnxModel {
+  expectOnnxModel(model);
   return { proto: clone(ModelProtoSchema, model.proto), baseDir: model.baseDir, source: model.source };
 }
 
@@ -104,7 +118,7 @@ function inlineBytes(model: ModelProto): number {
 
 /** Encodes a model whose data is all inline (throws when it would exceed protobuf's 2 GiB). */
 export function serializeModel(model: OnnxModel | ModelProto): Uint8Array {
-  const proto = 'proto' in model ? model.proto : model;
+  const proto = isModelProto(model) ? model : expectOnnxModel(model).proto;
   if (inlineBytes(proto) > PROTOBUF_LIMIT) {
     throw new OnnxError(ErrorCode.ONNX, `Expected a model under protobuf's 2 GiB limit but received ${inlineBytes(proto)} bytes of inline tensor data (write it with options.externalData)`);
   }
@@ -126,6 +140,7 @@ const ALIGNMENT = 4096;
  * still point at external files of the source model must be loaded first.
  */
 export async function writeModel(model: OnnxModel, path: string, options?: WriteModelOptions): Promise<void> {
+  expectOnnxModel(model);
   expectString(path, 'output path');
   const opts = expectOptions<WriteModelOptions>(options);
   rejectUnknownOptions(opts, ['externalData']);

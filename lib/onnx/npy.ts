@@ -28,6 +28,8 @@ function bad(name: string, why: string): OnnxError {
 export function parseNpy(bytes: Uint8Array, name: string): HostTensor {
   if (bytes.length < 10 || MAGIC.some((value, index) => bytes[index] !== value)) throw bad(name, 'a file without the \\x93NUMPY magic');
   const major = bytes[6]!;
+  if (major < 1 || major > 3) throw bad(name, `format version ${major} (supported: 1, 2, 3)`);
+  if (major > 1 && bytes.length < 12) throw bad(name, 'a truncated header');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const headerStart = major === 1 ? 10 : 12;
@@ -73,6 +75,17 @@ export function encodeNpy(tensor: HostTensor): Uint8Array {
   return bytes;
 }
 
+/** An int64 element: an integer number, an integer string (beyond 2^53) or a boolean; BigInt() alone throws untyped errors. */
+function int64Value(item: unknown, fail: () => OnnxError): bigint {
+  if (typeof item === 'boolean') return item ? 1n : 0n;
+  if (typeof item === 'number' && Number.isInteger(item)) return BigInt(item);
+  if (typeof item === 'string' && /^\s*-?\d+\s*$/.test(item)) {
+    const value = BigInt(item);
+    if (value >= -(2n ** 63n) && value < 2n ** 63n) return value;
+  }
+  throw fail();
+}
+
 /** A tensor from its JSON form; float16 data is given as numbers (converted to bits). */
 export function tensorFromJson(value: unknown, name: string): HostTensor {
   const fail = (why: string) => new OnnxError(ErrorCode.IO, `Expected a JSON tensor { "dtype", "shape", "data" } for ${name} but received ${why}`);
@@ -86,7 +99,7 @@ export function tensorFromJson(value: unknown, name: string): HostTensor {
   if (numbers.some((item) => typeof item !== 'number' && typeof item !== 'boolean' && typeof item !== 'string')) throw fail('non-numeric data');
   let array: AnyTypedArray;
   if (dtype === 'float16') array = toFloat16Array(numbers.map(Number));
-  else if (dtype === 'int64') array = BigInt64Array.from(numbers.map((item) => BigInt(item as number | string)));
+  else if (dtype === 'int64') array = BigInt64Array.from(numbers.map((item, index) => int64Value(item, () => fail(`data[${index}] ${describeValue(item)}, which is not an integer`))));
   else {
     array = allocateTypedArray(dtype, count);
     (array as Exclude<AnyTypedArray, BigInt64Array>).set(numbers.map(Number));

@@ -6,13 +6,13 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError, withCallerStack } from '../errors.js';
-import { describeValue, expectBoolean, expectNumber, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
+import { expectBoolean, expectNumber, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
 import { calibrate, calibrateOptionKeys, stringArray, type CalibrateOptions } from './calibrate.js';
 import { checkCalibrationSource, type CalibrationSource } from './calibration-data.js';
 import { loadCalibrationTable, parseCalibrationTable, type CalibrationTable } from './calibration-table.js';
 import { defaultOpset } from './check.js';
 import { NameAllocator, forEachNode, getAttribute, intAttribute, makeNode } from './graph.js';
-import { cloneModel, type OnnxModel } from './model.js';
+import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { upgradeOpset } from './opset.js';
 import { StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { DEFAULT_QUANTIZED_OPS, hasQdq, planQuantization, type NodePlan } from './quantize-plan.js';
@@ -171,7 +171,7 @@ function quantizeNode(writer: QdqWriter, plan: NodePlan, table: CalibrationTable
 export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions): Promise<{ model: OnnxModel; report: QuantizeReport; table: CalibrationTable }> {
   const opts = expectOptions<QuantizeOptions>(options);
   rejectUnknownOptions(opts, [...calibrateOptionKeys.filter((key) => key !== 'tensors'), 'calibration', 'calibrationTable', 'excludeNodes', 'perChannel']);
-  if (!model?.proto?.graph) throw new ArgumentTypeError(`Expected an OnnxModel for model but received ${describeValue(model)}`);
+  expectOnnxModel(model);
   const opTypes = new Set(opts.opTypes === undefined ? DEFAULT_QUANTIZED_OPS : stringArray(opts.opTypes, 'options.opTypes'));
   const excludeNodes = new Set(opts.excludeNodes === undefined ? [] : stringArray(opts.excludeNodes, 'options.excludeNodes'));
   const perChannel = opts.perChannel === undefined ? true : expectBoolean(opts.perChannel, 'options.perChannel');
@@ -181,7 +181,7 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
     throw new ArgumentTypeError('Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither');
   }
   if (opts.calibration !== undefined) checkCalibrationSource(opts.calibration, 'options.calibration');
-  if (hasQdq(model.proto.graph)) throw new OnnxError(ErrorCode.ONNX, `Expected a float model for quantizeInt8 but received ${model.source}, which already has QuantizeLinear/DequantizeLinear nodes`);
+  if (hasQdq(model.proto.graph!)) throw new OnnxError(ErrorCode.ONNX, `Expected a float model for quantizeInt8 but received ${model.source}, which already has QuantizeLinear/DequantizeLinear nodes`);
   const opset = defaultOpset(model.proto) ?? 13;
 
   return withCallerStack(async () => {

@@ -13,10 +13,19 @@ export function tensorDims(tensor: TensorProto): number[] {
   return tensor.dims.map((dim) => Number(dim));
 }
 
-/** The element count of a tensor (1 for scalars). */
+/**
+ * The element count of a tensor (1 for scalars). Dims come from an untrusted file: a negative dim or
+ * a product beyond 2^53 is an OnnxError here, so that no caller allocates from a bogus count.
+ */
 export function tensorElementCount(tensor: TensorProto): number {
   let count = 1;
-  for (const dim of tensor.dims) count *= Number(dim);
+  for (const dim of tensor.dims) {
+    if (dim < 0n) throw new OnnxError(ErrorCode.ONNX, `Expected non-negative dims for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+    count *= Number(dim);
+  }
+  if (!Number.isSafeInteger(count)) {
+    throw new OnnxError(ErrorCode.ONNX, `Expected dims with an element count below 2^53 for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+  }
   return count;
 }
 
@@ -60,7 +69,6 @@ export function tensorValues(tensor: TensorProto): AnyTypedArray {
     }
     return viewBytes(dtype, tensor.rawData, count);
   }
-  const values = allocateTypedArray(dtype, count);
   const source: ArrayLike<number | bigint> = (() => {
     switch (dtype) {
       case 'float32':
@@ -73,9 +81,11 @@ export function tensorValues(tensor: TensorProto): AnyTypedArray {
         return tensor.int32Data; // int32, int8, uint8, bool, float16/bfloat16 bits, fp8 bits
     }
   })();
+  // Checked before allocating: dims from the file may claim far more values than it holds.
   if (source.length !== count) {
     throw new OnnxError(ErrorCode.ONNX, `Expected ${count} values for tensor "${tensor.name}" (${dtype} [${tensorDims(tensor).join(', ')}]) but received ${source.length}`);
   }
+  const values = allocateTypedArray(dtype, count);
   if (values instanceof BigInt64Array) for (let index = 0; index < count; index++) values[index] = BigInt(source[index]!);
   else for (let index = 0; index < count; index++) (values as Exclude<AnyTypedArray, BigInt64Array>)[index] = Number(source[index]!);
   return values;

@@ -222,6 +222,10 @@ class CompletionQueueTestWrap final : public Napi::ObjectWrap<CompletionQueueTes
     return Guard(env, [&]() -> Napi::Value {
       if (!queue_) throw NativeError("ERR_DISPOSED", "The queue was closed");
       const double delayMs = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+      // Converted to microseconds below: NaN, negative or huge values would overflow int64 (undefined behaviour).
+      if (!(delayMs >= 0 && delayMs <= 60000))
+        throw NativeError("ERR_INVALID_ARGUMENT", "Expected a delay between 0 and 60000 ms for delayMs",
+                          ErrorKind::kRange);
       const std::string failAt = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
       const std::string message = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "failed";
       auto record = std::make_shared<JobRecord>();

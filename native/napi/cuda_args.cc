@@ -5,6 +5,7 @@
 #include "core/byte_range.h"
 #include "core/error.h"
 #include "napi/cuda_wraps.h"
+#include "napi/errors.h"
 
 namespace trt_node::napi {
 
@@ -62,10 +63,9 @@ Operand ResolveOperand(const Napi::Value& value, const char* what, OperandKinds 
   if (kinds == OperandKinds::kAny && value.IsTypedArray()) {
     // Pageable JS memory. Reading the buffer materialises V8's on-heap arrays, so the address is
     // stable for as long as the array is referenced (keepAlive) and not detached.
-    Napi::TypedArray array = value.As<Napi::TypedArray>();
-    Napi::ArrayBuffer buffer = array.ArrayBuffer();
-    operand.address = static_cast<uint8_t*>(buffer.Data()) + array.ByteOffset();
-    operand.capacity = array.ByteLength();
+    const ViewedBytes bytes = BytesOf(value.As<Napi::TypedArray>());
+    operand.address = bytes.data;
+    operand.capacity = bytes.byteLength;
     return operand;
   }
   throw InvalidArgument(

@@ -71,8 +71,7 @@ Napi::Value PointerKind(const Napi::CallbackInfo& info) {
     if (info[0].IsArrayBuffer()) {
       address = info[0].As<Napi::ArrayBuffer>().Data();
     } else if (info[0].IsTypedArray()) {
-      Napi::TypedArray array = info[0].As<Napi::TypedArray>();
-      address = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+      address = BytesOf(info[0].As<Napi::TypedArray>()).data;
     } else {
       throw InvalidArgument("Expected an ArrayBuffer or a TypedArray for memory");
     }
@@ -88,8 +87,7 @@ Napi::Value AddressOfMemory(const Napi::CallbackInfo& info) {
     if (info[0].IsArrayBuffer()) {
       address = static_cast<const uint8_t*>(info[0].As<Napi::ArrayBuffer>().Data());
     } else if (info[0].IsTypedArray()) {
-      Napi::TypedArray array = info[0].As<Napi::TypedArray>();
-      address = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+      address = BytesOf(info[0].As<Napi::TypedArray>()).data;
     } else {
       throw InvalidArgument("Expected an ArrayBuffer or a TypedArray for memory");
     }

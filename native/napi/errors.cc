@@ -119,6 +119,13 @@ std::vector<std::string> OptionalStringArray(const Napi::Object& object, const c
   return strings;
 }
 
+ViewedBytes BytesOf(const Napi::TypedArray& array) {
+  void* data = nullptr;
+  if (napi_get_typedarray_info(array.Env(), array, nullptr, nullptr, &data, nullptr, nullptr) != napi_ok)
+    throw InvalidArgument("Expected a TypedArray whose memory can be read");
+  return {static_cast<uint8_t*>(data), data == nullptr ? 0 : array.ByteLength()};
+}
+
 void RegisterErrors(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorFactory", Napi::Function::New(env, SetErrorFactory, "setErrorFactory"));
   exports.Set("throwForTest", Napi::Function::New(env, ThrowForTest, "throwForTest"));

@@ -3,6 +3,8 @@
 
 #include <napi.h>
 
+#include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <utility>
@@ -40,5 +42,14 @@ Napi::Object RequireObject(const Napi::Value& value, const char* what);
 std::string OptionalString(const Napi::Object& object, const char* key, const char* what);
 // An optional array of strings (undefined/null: empty); anything else is a typed error.
 std::vector<std::string> OptionalStringArray(const Napi::Object& object, const char* key, const char* what);
+
+// The bytes a TypedArray views. Napi::TypedArray::ArrayBuffer().Data() fails with an untyped
+// "Invalid argument" when the view is over a SharedArrayBuffer; this asks N-API for the view's data
+// pointer directly (already offset; null with length 0 for a detached buffer).
+struct ViewedBytes {
+  uint8_t* data;
+  size_t byteLength;
+};
+ViewedBytes BytesOf(const Napi::TypedArray& array);
 
 }  // namespace trt_node::napi

@@ -60,9 +60,8 @@ trt::BuildOptions ParseBuildOptions(const Napi::Object& options) {
 
   Napi::Value timingCache = options.Get("timingCache");
   if (timingCache.IsTypedArray()) {
-    Napi::TypedArray array = timingCache.As<Napi::TypedArray>();
-    const char* bytes = static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-    build.timingCache.assign(bytes, bytes + array.ByteLength());
+    const ViewedBytes bytes = BytesOf(timingCache.As<Napi::TypedArray>());
+    build.timingCache.assign(bytes.data, bytes.data + bytes.byteLength);
   } else if (!timingCache.IsUndefined() && !timingCache.IsNull()) {
     throw InvalidArgument("Expected a Uint8Array for options.timingCache");
   }

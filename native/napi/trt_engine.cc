@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <new>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -65,9 +68,21 @@ std::vector<char> ReadPlanFile(const std::string& path) {
   if (stat(path.c_str(), &info) != 0)
     throw NativeError("ERR_IO", "Cannot read the engine file " + path + ": it does not exist");
   if (S_ISDIR(info.st_mode)) throw NativeError("ERR_IO", "Cannot read the engine file " + path + ": it is a directory");
+  // A FIFO or device would block the read or never end: engines are regular files.
+  if (!S_ISREG(info.st_mode))
+    throw NativeError("ERR_IO", "Cannot read the engine file " + path + ": it is not a regular file");
   std::ifstream file(path, std::ios::binary);
   if (!file) throw NativeError("ERR_IO", "Cannot open the engine file " + path);
-  std::vector<char> bytes(static_cast<size_t>(info.st_size));
+  std::vector<char> bytes;
+  try {
+    bytes.resize(static_cast<size_t>(info.st_size));
+  } catch (const std::bad_alloc&) {
+    throw NativeError("ERR_OUT_OF_MEMORY", "Cannot read the engine file " + path + ": its " +
+                                               std::to_string(info.st_size) + " bytes do not fit in memory");
+  } catch (const std::length_error&) {
+    throw NativeError("ERR_OUT_OF_MEMORY", "Cannot read the engine file " + path + ": its " +
+                                               std::to_string(info.st_size) + " bytes do not fit in memory");
+  }
   if (!bytes.empty() && !file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
     throw NativeError("ERR_IO", "Cannot read the engine file " + path);
   }
@@ -93,14 +108,16 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
     library.extraDirs = OptionalStringArray(options, "extraDirs", "options.extraDirs");
 
     std::string path;
-    const char* planData = nullptr;
-    size_t planSize = 0;
+    // The plan is copied on this thread: a reference keeps the JS array alive, but not its memory,
+    // which script can free mid-deserialization by transferring (detaching) the ArrayBuffer.
+    auto plan = std::make_shared<std::vector<char>>();
     if (info[0].IsString()) {
       path = info[0].As<Napi::String>().Utf8Value();
+      if (path.empty() || path.find('\0') != std::string::npos)
+        throw InvalidArgument("Expected a non-empty path without NUL bytes for the engine", ErrorKind::kRange);
     } else if (info[0].IsTypedArray()) {
-      Napi::TypedArray array = info[0].As<Napi::TypedArray>();
-      planData = static_cast<const char*>(array.ArrayBuffer().Data()) + array.ByteOffset();
-      planSize = array.ByteLength();
+      const ViewedBytes bytes = BytesOf(info[0].As<Napi::TypedArray>());
+      plan->assign(bytes.data, bytes.data + bytes.byteLength);
     } else {
       throw InvalidArgument("Expected a path or a Uint8Array for the engine");
     }
@@ -113,10 +130,11 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
             const std::vector<char> bytes = ReadPlanFile(path);
             return trt::Engine::Deserialize(tensorrt, bytes.data(), bytes.size(), deserialize);
           }
-          return trt::Engine::Deserialize(tensorrt, planData, planSize, deserialize);
+          return trt::Engine::Deserialize(tensorrt, plan->data(), plan->size(), deserialize);
         },
-        [](Napi::Env env, std::shared_ptr<trt::Engine>& engine) -> Napi::Value { return EngineWrap::New(env, engine); },
-        info[0]);
+        [](Napi::Env env, std::shared_ptr<trt::Engine>& engine) -> Napi::Value {
+          return EngineWrap::New(env, engine);
+        });
   });
 }
 
@@ -141,7 +159,7 @@ Napi::Object EngineWrap::New(Napi::Env env, std::shared_ptr<trt::Engine> engine)
 EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {}
 
 std::shared_ptr<trt::Engine> EngineWrap::engine(Napi::Env env) const {
-  if (!engine_) throw NativeError("ERR_DISPOSED", "The engine was disposed");
+  if (!engine_) throw NativeError("ERR_DISPOSED", "The engine was disposed and can no longer be used");
   return engine_;
 }
 

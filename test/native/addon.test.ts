@@ -43,6 +43,33 @@ describe.skipIf(addon === null)('native addon', () => {
     expect(() => (addon!.setErrorFactory as unknown as (a: number) => void)(1)).toThrow(new TypeError('Expected a function for errorFactory'));
   });
 
+  it('BAD CALL - views over a SharedArrayBuffer or a detached buffer get typed errors, never an untyped "Invalid argument"', async () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(16), 4, 8);
+    const detached = new Uint8Array(16);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    if (addon!.cudaAddressOf) {
+      expect(addon!.cudaAddressOf(shared)).toBeGreaterThan(0n);
+      expect(addon!.cudaAddressOf(detached)).toBe(0n);
+    }
+    if (addon!.loadEngine) {
+      for (const plan of [shared, detached]) {
+        const error = await addon!.loadEngine(plan).then(
+          () => null,
+          (rejection: unknown) => rejection,
+        );
+        expect(error).toBeInstanceOf(TensorRTNodeError); // what this machine lacks (TensorRT), not a crash or "Invalid argument"
+      }
+    }
+  });
+
+  it('BAD CALL - the completion test hook refuses delays that would overflow its clock', () => {
+    const queue = new addon!.CompletionQueueForTest();
+    for (const delay of [NaN, -1, Infinity, 1e300]) {
+      expectErrorSync(() => queue.submit(delay), TensorRTNodeError, 'ERR_INVALID_ARGUMENT', 'Expected a delay between 0 and 60000 ms for delayMs');
+    }
+    queue.close();
+  });
+
   it.runIf(cudaCompiled && hasNoDriver)('without a driver, the CUDA probe reports error 35 and no devices', () => {
     expect(cudaProbe).not.toBeNull();
     expect(cudaProbe!.error).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver', message: 'CUDA driver version is insufficient for CUDA runtime version' });

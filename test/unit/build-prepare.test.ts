@@ -1,9 +1,14 @@
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { modelFingerprint, readModelAndExternalFiles } from '../../lib/build/build-engine.js';
 import { applyTransforms, planTransforms } from '../../lib/build/prepare-model.js';
-import { ArgumentTypeError } from '../../lib/errors.js';
+import { ArgumentTypeError, OnnxError } from '../../lib/errors.js';
+import { externalTensors } from '../../lib/onnx/external-data.js';
 import { inspect } from '../../lib/onnx/inspect.js';
+import { writeModel } from '../../lib/onnx/model.js';
 import { expectError } from '../helpers/expect-error.js';
-import { mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
+import { mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
 
 describe('preparing a model for a precision', () => {
   it('fp32 needs no transform', async () => {
@@ -54,5 +59,35 @@ describe('preparing a model for a precision', () => {
     const model = mlpModel();
     const report = await inspect(model);
     await expectError(() => planTransforms(model, report, 'int8', {}), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for precision "int8" but received neither; a model that already has QuantizeLinear/DequantizeLinear nodes needs neither');
+  });
+});
+
+describe('the model fingerprint of the cache key', () => {
+  it('names external-data files, so new weights with the same .onnx give a new key', async () => {
+    const folder = temporaryFolder();
+    const path = join(folder, 'mlp.onnx');
+    await writeModel(mlpModel(), path, { externalData: { threshold: 1 } });
+    const first = await readModelAndExternalFiles(path);
+    expect(first.externalFiles).toEqual([{ location: 'mlp.onnx.data', path: realpathSync(join(folder, 'mlp.onnx.data')) }]);
+    expect(externalTensors(first.model.proto)).toEqual([]); // loaded for the build
+    const before = await modelFingerprint(path, first.externalFiles);
+    expect(before.externalData).toEqual([{ path: 'mlp.onnx.data', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+
+    const data = readFileSync(join(folder, 'mlp.onnx.data'));
+    data[data.length - 1] = data[data.length - 1]! ^ 0xff; // one weight changes; the .onnx file does not
+    writeFileSync(join(folder, 'mlp.onnx.data'), data);
+    const after = await modelFingerprint(path, (await readModelAndExternalFiles(path)).externalFiles);
+    expect(after.sha256).toBe(before.sha256);
+    expect(after.externalData[0]!.sha256).not.toBe(before.externalData[0]!.sha256);
+  });
+
+  it('BAD CALL - an external-data location that leads out of the model folder is refused before anything is hashed', async () => {
+    const folder = temporaryFolder();
+    const path = join(folder, 'mlp.onnx');
+    await writeModel(mlpModel(), path, { externalData: { threshold: 1 } });
+    const model = readFileSync(path);
+    const escaped = Buffer.from(model.toString('latin1').replaceAll('mlp.onnx.data', '../outside.da'), 'latin1'); // same length: the protobuf stays valid
+    writeFileSync(path, escaped);
+    await expectError(() => readModelAndExternalFiles(path), OnnxError, 'ERR_ONNX', /^Expected an external data location inside the model's folder .* but received "\.\.\/outside\.da" \(it escapes the folder with \.\.\)$/);
   });
 });

@@ -99,6 +99,6 @@ describe('dtype helpers', () => {
     expectErrorSync(() => elementCount([1.5]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[0] but received 1.5 of type number');
     expectErrorSync(() => elementCount([NaN]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[0] but received NaN of type number');
     expectErrorSync(() => elementCount([2 ** 30, 2 ** 30, 2 ** 30]), ArgumentRangeError, 'ERR_SHAPE', 'The element count of shape [1073741824, 1073741824, 1073741824] overflows');
-    expectErrorSync(() => elementCount('x' as unknown as number[]), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received x of type string');
+    expectErrorSync(() => elementCount('x' as unknown as number[]), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received "x" of type string');
   });
 });

@@ -81,7 +81,7 @@ describe('ONNX model reading and writing', () => {
     weight.dataLocation = DataLocation.EXTERNAL;
     weight.externalData = [create(StringStringEntryProtoSchema, { key: 'location', value: 'x.bin' })];
     await expectError(() => writeModel(tooBig, path), OnnxError, 'ERR_ONNX', /Expected every tensor to be in memory before writing .* but received tensor "fc1.weight" still in external data/);
-    await expectError(() => writeModel(mlpModel(), join(folder, 'missing-folder', 'model.onnx')), Error, 'ENOENT', /ENOENT/);
+    await expectError(() => writeModel(mlpModel(), join(folder, 'missing-folder', 'model.onnx')), OnnxError, 'ERR_IO', /^Cannot write .*\/missing-folder\/model\.onnx: the folder does not exist \(ENOENT\)$/);
     expect(readFileSync(path, 'utf8')).toBe('previous');
     expect(readdirSync(folder)).toEqual(['model.onnx']);
   });

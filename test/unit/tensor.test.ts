@@ -93,7 +93,7 @@ describe('BAD CALL - tensors', () => {
     expectErrorSync(() => Tensor.allocate('float32', [2.5]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[0] but received 2.5 of type number');
     expectErrorSync(() => Tensor.allocate('float32', [2 ** 30, 2 ** 30, 2 ** 30]), ArgumentRangeError, 'ERR_SHAPE', 'The element count of shape [1073741824, 1073741824, 1073741824] overflows');
     expectErrorSync(() => Tensor.allocate('float64', [2 ** 26, 2 ** 26]), ArgumentRangeError, 'ERR_SHAPE', 'The byte length of shape [67108864, 67108864] (float64) overflows');
-    expectErrorSync(() => Tensor.allocate('float32', 'x' as never), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received x of type string');
+    expectErrorSync(() => Tensor.allocate('float32', 'x' as never), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received "x" of type string');
   });
 
   it('BAD CALL - host memory that cannot be allocated is ERR_OUT_OF_MEMORY, and the process goes on', () => {
@@ -122,7 +122,7 @@ describe('BAD CALL - tensors', () => {
   it('BAD CALL - copy between tensors of different byte size or dtype, or not tensors', async () => {
     const float32 = Tensor.allocate('float32', [4]);
     await expectError(() => copy(float32, Tensor.allocate('float32', [3])), ArgumentRangeError, 'ERR_SHAPE', 'Expected a tensor of 16 bytes for src (the byte length of dst) but received a tensor of 12 bytes');
-    await expectError(() => copy(float32, Tensor.allocate('int32', [4])), ArgumentTypeError, 'ERR_DTYPE', 'Expected a float32 tensor for src (the dtype of dst) but received a int32 tensor');
+    await expectError(() => copy(float32, Tensor.allocate('int32', [4])), ArgumentTypeError, 'ERR_DTYPE', 'Expected a float32 tensor for src (the dtype of dst) but received an int32 tensor');
     await expectError(() => copy(float32, new Float32Array(4) as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Tensor for src but received a Float32Array of length 4');
     await expectError(() => copy(float32, float32, { steam: null } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "steam" in options (did you mean "stream"?); known options: stream');
     await expectError(() => copy(float32, float32, { stream: 'default' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a CudaStream for options.stream but received "default" of type string');
@@ -132,7 +132,7 @@ describe('BAD CALL - tensors', () => {
     const rgb = Tensor.allocate('uint8', [4, 5, 3]);
     const out = Tensor.allocate('float32', [1, 3, 4, 5]);
     await expectError(() => preprocessImage(out, Tensor.allocate('float32', [4, 5, 3])), ArgumentTypeError, 'ERR_DTYPE', 'Expected a uint8 tensor for src but received a float32 tensor');
-    await expectError(() => preprocessImage(Tensor.allocate('int32', [1, 3, 4, 5]), rgb), ArgumentTypeError, 'ERR_DTYPE', 'Expected a float32 or float16 tensor for dst but received a int32 tensor');
+    await expectError(() => preprocessImage(Tensor.allocate('int32', [1, 3, 4, 5]), rgb), ArgumentTypeError, 'ERR_DTYPE', 'Expected a float32 or float16 tensor for dst but received an int32 tensor');
     await expectError(() => preprocessImage(out, Tensor.allocate('uint8', [20, 3])), ArgumentRangeError, 'ERR_SHAPE', 'Expected a shape [height, width, channels] or [batch, height, width, channels] for src but received [20, 3]');
     await expectError(() => preprocessImage(out, Tensor.allocate('uint8', [4, 5, 2])), ArgumentRangeError, 'ERR_SHAPE', 'Expected 3 or 4 channels in the last dimension of src but received 2');
     await expectError(() => preprocessImage(out, rgb, { inputFormat: 'rgba' }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 4 channels (options.inputFormat "rgba") in the last dimension of src but received 3');

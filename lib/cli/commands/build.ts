@@ -2,7 +2,8 @@ import { buildEngine, type BuildEngineOptions } from '../../build/build-engine.j
 import { parseShapeFlags } from '../../build/profiles.js';
 import { createProgressRenderer } from '../../build/progress.js';
 import { writeFileAtomic } from '../../cache/atomic-write.js';
-import { ArgumentTypeError } from '../../errors.js';
+import { describeFailure } from '../../cache/warnings.js';
+import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../../errors.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import { expectOneOf } from '../../validate.js';
 import type { Command } from '../command.js';
@@ -104,7 +105,12 @@ export const buildCommand: Command<BuildValues> = {
       renderer.stop();
       if (calibrated > 0) calibrationProgress.finish(`${calibrated} samples`);
     }
-    await writeFileAtomic(values.output, result.plan, { mode: 0o644 });
+    try {
+      await writeFileAtomic(values.output, result.plan, { mode: 0o644 });
+    } catch (error) {
+      // The engine stays in the cache (when one is used): a second try after freeing space is fast.
+      throw new TensorRTNodeError(ErrorCode.IO, `Cannot write the engine ${values.output}: ${describeFailure(error)}${result.cacheKey ? ` (it is in the engine cache under key ${result.cacheKey.slice(0, 12)})` : ''}`, { cause: error, details: { file: values.output } });
+    }
     const { plan: _plan, ...report } = result;
     if (values.json) {
       stdout.write(`${JSON.stringify({ output: values.output, bytes: result.plan.byteLength, ...report }, null, 2)}\n`);

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../bench/atomic-file.js';
 import { ErrorCode, TensorRTNodeError } from '../../errors.js';
 import { buildReport, DEFAULT_REPORT_TITLE } from '../../bench/report/index.js';
 import { BASELINE_KEYS } from '../../bench/report/model.js';
@@ -14,7 +14,7 @@ interface ReportValues {
 
 function writeOutput(file: string, text: string): void {
   try {
-    writeFileSync(file, text);
+    writeFileAtomicSync(file, text);
   } catch (error) {
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot write report ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }

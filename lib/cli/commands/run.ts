@@ -1,9 +1,10 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCpuBackend } from '../../backends/cpu.js';
 import type { TensorMap } from '../../backends/backend.js';
 import { float16BitsToFloat32, type HostTensor } from '../../dtypes.js';
-import { ArgumentTypeError } from '../../errors.js';
+import { ArgumentTypeError, ErrorCode, OnnxError } from '../../errors.js';
+import { writeFileAtomic } from '../../onnx/atomic-write.js';
 import { generateFeeds } from '../../onnx/calibration-data.js';
 import { readSample } from '../../onnx/feeds-folder.js';
 import { encodeNpy, parseNpy } from '../../onnx/npy.js';
@@ -58,7 +59,13 @@ async function readInputs(specs: readonly string[], inputs: Parameters<typeof re
   const feeds: TensorMap = {};
   for (const spec of named) {
     const [name, path] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
-    if (path.endsWith('.npy')) feeds[name] = parseNpy(await readFile(path), path);
+    if (path.endsWith('.npy')) {
+      const bytes = await readFile(path).catch((error: unknown) => {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new OnnxError(ErrorCode.IO, `Expected a readable .npy file for input ${JSON.stringify(name)} but received ${path} (${code === 'ENOENT' ? 'it does not exist' : (code ?? String(error))})`, { cause: error });
+      });
+      feeds[name] = parseNpy(bytes, path);
+    }
     else Object.assign(feeds, await readSample(path, inputs.filter((input) => input.name === name)));
   }
   return feeds;
@@ -102,8 +109,12 @@ export const runCommand: Command<RunValues> = {
       const milliseconds = performance.now() - started;
       const summaries = Object.entries(outputs).map(([name, tensor]) => summarize(name, tensor));
       if (values['output-dir']) {
-        await mkdir(values['output-dir'], { recursive: true });
-        for (const [name, tensor] of Object.entries(outputs)) await writeFile(join(values['output-dir'], `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(tensor));
+        const folder = values['output-dir'];
+        await mkdir(folder, { recursive: true }).catch((error: unknown) => {
+          throw new OnnxError(ErrorCode.IO, `Cannot create the output folder ${folder}: ${(error as Error).message}`, { cause: error });
+        });
+        // Each output whole or not at all (a full disk leaves no truncated .npy behind).
+        for (const [name, tensor] of Object.entries(outputs)) await writeFileAtomic(join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`), [encodeNpy(tensor)]);
       }
       if (values.json) stdout.write(`${JSON.stringify({ milliseconds, outputs: summaries }, null, 2)}\n`);
       else {
