@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { projectRoot } from './lib/process.mjs';
 
 const tool = process.argv[2];
@@ -60,8 +61,9 @@ function scanLogs(prefix) {
 }
 
 function vitestCounts(output) {
-  const tests = /Tests\s+(?:\S+\s+)?(\d+) passed(?:\S*\s*\|\s*(\d+) skipped)?/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
-  const failed = /(\d+) failed/.exec(output.replace(/\x1b\[[0-9;]*m/g, ''));
+  const plain = stripVTControlCharacters(output);
+  const tests = /Tests\s+(?:\S+\s+)?(\d+) passed(?:\S*\s*\|\s*(\d+) skipped)?/.exec(plain);
+  const failed = /(\d+) failed/.exec(plain);
   return { passed: tests ? Number(tests[1]) : 0, skipped: tests?.[2] ? Number(tests[2]) : 0, failed: failed ? Number(failed[1]) : 0 };
 }
 

@@ -52,8 +52,8 @@ function pick<T extends object, K extends keyof T>(object: T, keys: readonly K[]
   return picked;
 }
 
-/** The engine of the session: built (or taken from the cache) from ONNX, or deserialized. */
-async function engineFor(request: BackendRequest, options: TensorRTBackendOptions): Promise<Engine> {
+/** The engine of a session: built (or taken from the cache) from ONNX, or deserialized. Also the bench's engine target's. */
+export async function engineForRequest(request: BackendRequest, options: TensorRTBackendOptions = {}): Promise<Engine> {
   const { model } = request;
   const load: EngineLoadOptions = {
     ...(request.device === undefined ? {} : { device: request.device }),
@@ -84,7 +84,7 @@ export const tensorrtBackendFactory: BackendFactory = {
   async create(request: BackendRequest): Promise<Backend> {
     const options = expectOptions<TensorRTBackendOptions>(request.backendOptions, 'options.tensorrt') as TensorRTBackendOptions;
     rejectUnknownOptions(options, tensorrtBackendOptionNames, 'options.tensorrt');
-    const engine = await engineFor(request, options);
+    const engine = await engineForRequest(request, options);
     return createTensorRTBackend(engine, request.contexts, {
       cudaGraph: request.cudaGraph,
       ...pick(options, ['logger', 'logSeverity']),

@@ -68,7 +68,7 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
   let factory: BenchTargetFactory | null = null;
   if (options.model !== null) {
     points = sweepPoints(options, deps.capabilities, write);
-    factory = (deps.factoryFor ?? createModelTargetFactory)(options.model);
+    factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined });
   }
   const results: BenchResultsFile = {
     schema: RESULTS_SCHEMA_ID,

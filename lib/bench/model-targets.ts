@@ -6,13 +6,13 @@
  * keeps in flight). Creating the session does all the expensive work (loading, converting, building),
  * so none of it is measured.
  *
- * Phase timings (H2D, compute, D2H from CUDA events) belong to the tensorrt backend; until it reports
- * them, targets measure end-to-end latency only (measuresPhases: false).
+ * tensorrt points without the batcher drive the session's engine on execution contexts directly
+ * (./targets/tensorrt-engine.ts), which is what reports trtexec's phases (enqueue, H2D, GPU compute,
+ * D2H from CUDA events) and honours --transfers off; the others measure end-to-end latency only.
  */
 import { onnxRuntimeVersion } from '../backends/onnxruntime-package.js';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
 import { generateFeeds } from '../onnx/calibration-data.js';
-import type { TensorMap } from '../backends/backend.js';
+import { benchShapes, tensorrtProfiles, type BenchShapes } from './model-shapes.js';
 import type { BenchTarget, BenchTargetFactory, SweepPoint, TargetDescription } from './target.js';
 
 export interface ModelTargetOptions {
@@ -20,29 +20,21 @@ export interface ModelTargetOptions {
   contexts?: number;
   /** cpu backend: onnxruntime intra-op threads per context (default: the cores divided among contexts). */
   cpuThreads?: number;
-}
-
-/** Inputs of leading dim `batch`; a model with other dynamic dims cannot be benchmarked without shapes. */
-function benchFeeds(inputs: readonly { name: string; shape: readonly number[]; dtype: string }[], batch: number, model: string): TensorMap {
-  const shapes: Record<string, number[]> = {};
-  for (const input of inputs) {
-    const shape = input.shape.map((dim, axis) => (axis === 0 && dim === -1 ? batch : dim));
-    if (shape.some((dim) => dim < 0)) {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Cannot benchmark ${model}: input "${input.name}" [${input.shape.join(', ')}] has dynamic dims beyond the batch dim, and bench has no option for their size yet`);
-    }
-    if (input.shape[0] !== -1 && batch !== 1) {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Cannot benchmark ${model} at batch ${batch}: input "${input.name}" has a fixed leading dim [${input.shape.join(', ')}]`);
-    }
-    shapes[input.name] = shape;
-  }
-  return generateFeeds(inputs as never, { random: 1, seed: 1 }, shapes).next().value!;
+  /** Shapes of inputs with dynamic dims beyond the batch dim (`--shape`); their leading dim follows the point's batch. */
+  shapes?: BenchShapes;
 }
 
 export function createModelTargetFactory(model: string, options: ModelTargetOptions = {}): BenchTargetFactory {
   return async (point: SweepPoint): Promise<BenchTarget> => {
+    if (point.backend === 'tensorrt' && !point.batcher) {
+      const { createTensorRTEngineTarget } = await import('./targets/tensorrt-engine.js');
+      return createTensorRTEngineTarget(model, point, { ...(options.shapes ? { shapes: options.shapes } : {}), ...(options.contexts ? { contexts: options.contexts } : {}) });
+    }
     const { InferenceSession } = await import('../session.js');
     const contexts = options.contexts ?? 1;
+    const profiles = point.backend === 'tensorrt' ? await tensorrtProfiles(model, point, options.shapes) : undefined;
     const session = await InferenceSession.create(model, {
+      ...(profiles ? { profiles } : {}),
       backend: point.backend,
       precision: point.precision,
       contexts,
@@ -51,7 +43,7 @@ export function createModelTargetFactory(model: string, options: ModelTargetOpti
       ...(point.precision === 'int8' ? { calibration: { random: 8, seed: 1 } } : {}),
     });
     try {
-      const feeds = benchFeeds(session.inputs, point.batch, model);
+      const feeds = generateFeeds(session.inputs, { random: 1, seed: 1 }, benchShapes(session.inputs, point.batch, options.shapes, model)).next().value!;
       const maxBatchSize = point.batch * point.concurrency;
       const batcher = point.batcher ? session.batcher({ maxBatchSize, maxDelayMs: 0, maxQueue: Math.max(1024, point.concurrency) }) : null;
       const description: TargetDescription = {

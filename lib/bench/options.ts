@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../errors.js';
+import { parseShapes } from '../cli/tensor-args.js';
 import { expectOneOf, invalidValue } from '../validate.js';
 import { DEFAULT_PERCENTILES } from './statistics.js';
 import { BACKEND_CHOICES, PRECISIONS, type BackendChoice, type Precision } from './target.js';
@@ -36,6 +37,8 @@ export interface BenchOptions {
   cudaGraph: boolean;
   transfers: boolean;
   batcher: boolean;
+  /** Shapes of inputs with dynamic dims (`--shape x:1x3x320x320`); the leading dim follows --batch where it is dynamic. */
+  shapes: Readonly<Record<string, readonly number[]>> | null;
   json: string | null;
   exportTimes: string | null;
   trtexec: string[];
@@ -55,6 +58,7 @@ export interface BenchOptionValues {
   'cuda-graph'?: string;
   transfers?: string;
   batcher?: boolean;
+  shape?: string[];
   json?: string;
   'export-times'?: string;
   trtexec?: string[];
@@ -170,6 +174,7 @@ export function parseBenchOptions(values: BenchOptionValues, positionals: readon
     cudaGraph: parseOnOff(values['cuda-graph'], '--cuda-graph', true),
     transfers: parseOnOff(values.transfers, '--transfers', true),
     batcher: values.batcher ?? false,
+    shapes: parseShapes(values.shape) ?? null,
     json: values.json ?? null,
     exportTimes: values['export-times'] ?? null,
     trtexec,

@@ -32,6 +32,8 @@ export async function measureHarnessOverhead(target: BenchTarget, options: Overh
   let rawTotal = 0;
   let harnessTotal = 0;
   const roundOverheadFractions: number[] = [];
+  let bestRaw = Infinity;
+  let bestHarness = Infinity;
   for (let round = 0; round < rounds; round++) {
     let raw: number;
     let harness: number;
@@ -44,6 +46,8 @@ export async function measureHarnessOverhead(target: BenchTarget, options: Overh
     }
     rawTotal += raw;
     harnessTotal += harness;
+    bestRaw = Math.min(bestRaw, raw);
+    bestHarness = Math.min(bestHarness, harness);
     roundOverheadFractions.push(harness / raw - 1);
   }
   const total = iterationsPerRound * rounds;
@@ -56,5 +60,6 @@ export async function measureHarnessOverhead(target: BenchTarget, options: Overh
     harnessMsPerIteration: harnessTotal / total,
     overheadFraction: harnessTotal / rawTotal - 1,
     roundOverheadFractions,
+    bestRoundOverheadFraction: bestHarness / bestRaw - 1,
   };
 }

@@ -100,6 +100,11 @@ export interface HarnessOverhead {
   /** harness / raw - 1, as a fraction (0.01 is 1%), from the totals of all rounds. */
   overheadFraction: number;
   roundOverheadFractions: number[];
+  /**
+   * Fastest harness round / fastest raw round - 1. On a shared machine other processes slow random
+   * rounds by more than the harness costs; the fastest round of each kind is the least disturbed.
+   */
+  bestRoundOverheadFraction?: number;
 }
 
 export interface BenchResultsFile {

@@ -20,7 +20,7 @@ describe('bench options', () => {
     expect(parse({})).toEqual({
       model, backends: ['auto'], precisions: ['fp32'], batches: [1], concurrencies: [1], device: [0],
       warmupMs: 200, durationMs: 3000, minIterations: 10, percentiles: [90, 95, 99, 99.9],
-      cudaGraph: true, transfers: true, batcher: false, json: null, exportTimes: null, trtexec: [],
+      cudaGraph: true, transfers: true, batcher: false, shapes: null, json: null, exportTimes: null, trtexec: [],
     });
   });
 
@@ -28,6 +28,8 @@ describe('bench options', () => {
     const options = parse({ backend: 'tensorrt,cpu', precision: 'fp32, fp16,int8', batch: '1,8,32,8', concurrency: '1,4,16', device: 'all', warmup: '1.5s', duration: '2m', iterations: '500', percentile: '50,99.99', 'cuda-graph': 'off', transfers: 'off', batcher: true, json: 'out.json', 'export-times': 'times' });
     expect(options).toMatchObject({ backends: ['tensorrt', 'cpu'], precisions: ['fp32', 'fp16', 'int8'], batches: [1, 8, 32], concurrencies: [1, 4, 16], device: 'all', warmupMs: 1500, durationMs: 120_000, minIterations: 500, percentiles: [50, 99.99], cudaGraph: false, transfers: false, batcher: true, json: 'out.json', exportTimes: 'times' });
     expect(parse({ device: '0,1' }).device).toEqual([0, 1]);
+    expect(parse({ shape: ['x:1x3x320x320', 'mask:1x320'] }).shapes).toEqual({ x: [1, 3, 320, 320], mask: [1, 320] });
+    bad({ shape: ['x:1x3xNx320'] }, ArgumentTypeError, 'Expected NAME:DIMxDIM... (e.g. x:1x3x320x320) for --shape but received "x:1x3xNx320"');
     expect(parseDuration('250ms', '--warmup', 0, 60_000)).toBe(250);
     expect(parseDuration('0s', '--duration', 0, 60_000)).toBe(0);
   });

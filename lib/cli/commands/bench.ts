@@ -16,6 +16,7 @@ const HELP = `  <model>                       an .onnx model or a serialized eng
   --cuda-graph on|off           tensorrt: replay CUDA graphs (default on)
   --transfers on|off            tensorrt: include host<->device copies (default on: the path a service takes)
   --batcher                     send requests through the dynamic batcher
+  --shape x:1x3x320x320         shape of an input with dynamic dims (repeatable); its leading dim follows --batch
   --json out.json               write the results (rewritten after every run, so partial results survive)
   --export-times dir            write each run's iterations as trtexec --exportTimes JSON into dir
   --trtexec file                import a trtexec run (its --exportTimes JSON or its log); repeatable
@@ -25,7 +26,7 @@ Every combination of the sweep options runs in turn. Without a model, --trtexec 
 export const benchCommand: Command<BenchOptionValues> = {
   name: 'bench',
   summary: 'Benchmark a model like trtexec (latency percentiles, throughput, event-loop delay) over a sweep of options',
-  usage: 'bench <model> [--backend auto|tensorrt|cpu] [--precision fp32,fp16,int8] [--batch 1,8,32] [--concurrency 1,4,16] [--device 0|all] [--warmup 200ms] [--duration 3s] [--iterations N] [--percentile 90,95,99,99.9] [--cuda-graph on|off] [--transfers on|off] [--batcher] [--json out.json] [--export-times dir] [--trtexec file]',
+  usage: 'bench <model> [--backend auto|tensorrt|cpu] [--precision fp32,fp16,int8] [--batch 1,8,32] [--concurrency 1,4,16] [--device 0|all] [--warmup 200ms] [--duration 3s] [--iterations N] [--percentile 90,95,99,99.9] [--cuda-graph on|off] [--transfers on|off] [--batcher] [--shape x:1x3x320x320] [--json out.json] [--export-times dir] [--trtexec file]',
   help: HELP,
   positionals: true,
   options: {
@@ -41,6 +42,7 @@ export const benchCommand: Command<BenchOptionValues> = {
     'cuda-graph': { type: 'string' },
     transfers: { type: 'string' },
     batcher: { type: 'boolean' },
+    shape: { type: 'string', multiple: true },
     json: { type: 'string' },
     'export-times': { type: 'string' },
     trtexec: { type: 'string', multiple: true },

@@ -26,7 +26,7 @@ export const cliTable: MatrixTable = {
   cliRows: [
     cliRow('doctor --jsno', ['doctor', '--jsno'], [R, 'ERR_UNKNOWN_OPTION', "Unknown option --jsno for `tensorrt-node doctor` (did you mean --json?). Usage: tensorrt-node doctor [--json] [--tensorrt-lib <folder|file>]"]),
     cliRow('doctor --json=yes', ['doctor', '--json=yes'], [T, 'ERR_INVALID_ARGUMENT', "Option '--json' does not take an argument. Usage: tensorrt-node doctor [--json] [--tensorrt-lib <folder|file>]"]),
-    cliRow('start --port 8080 (no such option)', ['start', '--port', '8080'], [R, 'ERR_UNKNOWN_OPTION', "Unknown option --port for `tensorrt-node start`. Usage: tensorrt-node start"]),
+    cliRow('start --port 8080 (no such option)', ['start', '--port', '8080'], [R, 'ERR_UNKNOWN_OPTION', "Unknown option --port for `tensorrt-node start`. Usage: tensorrt-node start [--out dir] [--duration 3s]"]),
     cliRow('inspect without a model', ['inspect'], [T, 'ERR_INVALID_ARGUMENT', "Expected one model path for `tensorrt-node inspect` but received 0. Usage: tensorrt-node inspect <model.onnx> [--json]"]),
     cliRow('inspect of a missing file', (context) => ['inspect', join(context.folder, 'absent.onnx')], [OnnxError, 'ERR_IO', /^Expected a readable ONNX model file for \/.*\/absent\.onnx but received a path that does not exist$/]),
     cliRow('inspect of a text file', (context) => ['inspect', file(context, 'notes.onnx', 'not a model')], [OnnxError, 'ERR_ONNX', /^Expected an ONNX model \(ModelProto protobuf\) for \/.*\/notes\.onnx but received bytes that are not valid protobuf \(.*\)$/]),
