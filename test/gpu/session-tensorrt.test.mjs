@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceSession, capabilities } from '../../dist/index.js';
 import { backendFactory } from '../../dist/backends/registry.js';
+import { buildEngine } from '../../dist/build/build-engine.js';
+import { createModelTargetFactory } from '../../dist/bench/model-targets.js';
 import { intAttribute, makeNode, makeValueInfo } from '../../dist/onnx/graph.js';
 import { DataType, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema } from '../../dist/onnx/proto.js';
 import { serializeModel } from '../../dist/onnx/model.js';
@@ -123,6 +125,38 @@ describe('InferenceSession on tensorrt', { skip }, () => {
       assertClose(binding.outputs.y.data, (await gpu.run({ x })).y.data, 'binding vs run');
     } finally {
       await binding.dispose();
+    }
+  });
+
+  test('an engine file runs on the tensorrt backend with the results of the ONNX session; precision is refused for it', async () => {
+    const built = await buildEngine(join(folder, 'mlp.onnx'), { profiles: { x: { min: [1, 64], opt: [8, 64], max: [64, 64] } }, cacheDir: join(folder, 'cache') });
+    writeFileSync(join(folder, 'mlp.engine'), built.plan);
+    const fromFile = await InferenceSession.create(join(folder, 'mlp.engine'), { backend: 'tensorrt' });
+    try {
+      const x = { dtype: 'float32', shape: [8, 64], data: createRandom(21).float32(512, -1, 1) };
+      assertClose((await fromFile.run({ x })).y.data, (await gpu.run({ x })).y.data, 'engine file vs ONNX session');
+    } finally {
+      await fromFile.dispose();
+    }
+    await assert.rejects(InferenceSession.create(join(folder, 'mlp.engine'), { backend: 'tensorrt', precision: 'fp16' }), { code: 'ERR_NOT_SUPPORTED' });
+  });
+
+  test('the bench target reports CUDA-event phases in order, with and without transfers', async () => {
+    for (const transfers of [true, false]) {
+      const target = await createModelTargetFactory(join(folder, 'mlp.onnx'))({ backend: 'tensorrt', precision: 'fp32', batch: 4, concurrency: 1, device: 0, cudaGraph: true, transfers, batcher: false });
+      try {
+        assert.equal(target.describe().measuresPhases, true);
+        for (let run = 0; run < 3; run++) {
+          const phases = await target.run();
+          assert.ok(phases.enqueueStartMs <= phases.enqueueEndMs, 'enqueue');
+          assert.ok(phases.h2dStartMs <= phases.h2dEndMs && phases.h2dEndMs <= phases.computeStartMs + 1e-3, 'h2d before compute');
+          assert.ok(phases.computeStartMs < phases.computeEndMs, 'compute takes time');
+          assert.ok(phases.computeEndMs <= phases.d2hStartMs + 1e-3 && phases.d2hStartMs <= phases.d2hEndMs, 'd2h after compute');
+          if (!transfers) assert.equal(phases.h2dEndMs - phases.h2dStartMs, 0, 'no H2D without transfers');
+        }
+      } finally {
+        await target.dispose();
+      }
     }
   });
 });

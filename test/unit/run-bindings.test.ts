@@ -51,7 +51,7 @@ describe('run inputs', () => {
 
   it('BAD CALL - wrong dtype: another TypedArray, another declared dtype, another tensor dtype', async () => {
     expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x: new Float64Array(8) }, undefined), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 8');
-    expectErrorSync(() => prepareBindings(text, 0, 0, { input_ids: { data: new Int32Array(4), shape: [1, 4] }, attention_mask: ids(1, 4) }, undefined), ArgumentTypeError, 'ERR_DTYPE', 'Expected a BigInt64Array for input "input_ids" (int64) but received a Int32Array of length 4');
+    expectErrorSync(() => prepareBindings(text, 0, 0, { input_ids: { data: new Int32Array(4), shape: [1, 4] }, attention_mask: ids(1, 4) }, undefined), ArgumentTypeError, 'ERR_DTYPE', 'Expected a BigInt64Array for input "input_ids" (int64) but received an Int32Array of length 4');
     expectErrorSync(() => prepareBindings(text, 0, 0, { input_ids: { ...ids(1, 4), dtype: 'int32' }, attention_mask: ids(1, 4) }, undefined), ArgumentTypeError, 'ERR_DTYPE', 'Expected int64 data for input "input_ids" but received int32');
     const wrongTensor = await Tensor.fromArray(new Int32Array(4), { shape: [1, 4] });
     expectErrorSync(() => prepareBindings(text, 0, 0, { input_ids: wrongTensor, attention_mask: ids(1, 4) }, undefined), ArgumentTypeError, 'ERR_DTYPE', 'Expected int64 data for input "input_ids" but received int32');
