@@ -24,6 +24,7 @@ import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
 import { abortError } from './abort.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
 import { Tensor } from '../tensor.js';
 import { requireOnnxRuntime } from './onnxruntime-package.js';
@@ -102,9 +103,7 @@ function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuff
 function spawnWorker(): Worker {
   const here = import.meta.url;
   const compiled = new URL('./cpu-worker.js', here);
-  // Workers inherit the process's execArgv; `node --input-type=module -e ...` would make Node refuse
-  // to start a worker from a file ("--input-type can only be used with string input").
-  const execArgv = process.execArgv.filter((arg, index, all) => !arg.startsWith('--input-type') && all[index - 1] !== '--input-type');
+  const execArgv = workerExecArgv(process.execArgv);
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
   const source = new URL('./cpu-worker.ts', here).href;
   // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
