@@ -10,7 +10,6 @@ export interface CommandContext {
 
 export interface Command<Values = Record<string, unknown>> {
   name: string;
-  summary: string;
   /** Usage line after `tensorrt-node`, e.g. `doctor [--json]`. */
   usage: string;
   /** Extra help text: option descriptions, examples. */

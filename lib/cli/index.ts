@@ -6,7 +6,7 @@ import { isTensorRTNodeError } from '../errors.js';
 import { packageVersion } from '../native.js';
 import { parseCommandLine } from './args.js';
 import type { Command, CommandContext } from './command.js';
-import { commands } from './commands/index.js';
+import { commandEntries as commands, type CommandEntry } from './commands/index.js';
 import { closestMatch } from '../validate.js';
 
 function usage(): string {
@@ -24,8 +24,8 @@ function usage(): string {
   ].join('\n');
 }
 
-function commandHelp(command: Command<never>): string {
-  return [`Usage: tensorrt-node ${command.usage}`, '', command.summary, ...(command.help ? ['', command.help] : []), ''].join('\n');
+function commandHelp(entry: CommandEntry, command: Command<never>): string {
+  return [`Usage: tensorrt-node ${command.usage}`, '', entry.summary, ...(command.help ? ['', command.help] : []), ''].join('\n');
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
@@ -39,14 +39,15 @@ export async function main(argv: string[], context: CommandContext = { stdout: p
     context.stdout.write(`${packageVersion}\n`);
     return 0;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (!entry) {
     const hint = closestMatch(name, commands.map((candidate) => candidate.name));
     context.stderr.write(`tensorrt-node: unknown command ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}\n\n${usage()}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
-    context.stdout.write(commandHelp(command));
+    context.stdout.write(commandHelp(entry, command));
     return 0;
   }
   try {

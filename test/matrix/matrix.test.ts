@@ -9,11 +9,13 @@
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../lib/cli/args.js';
-import { commands } from '../../lib/cli/commands/index.js';
+import { loadCommands } from '../../lib/cli/commands/index.js';
 import { main } from '../../lib/cli/index.js';
 import { expectError } from '../helpers/expect-error.js';
 import { tables } from './cases/index.js';
 import { MatrixContext, type Expectation } from './matrix.js';
+
+const commands = await loadCommands();
 
 const printOnly = process.env.MATRIX_PRINT === '1';
 const context = new MatrixContext();

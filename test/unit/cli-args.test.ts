@@ -6,7 +6,6 @@ import { expectErrorSync } from '../helpers/expect-error.js';
 
 const command: Command = {
   name: 'bench',
-  summary: 'test command',
   usage: 'bench <model> [--json <file>] [--duration <time>]',
   options: { json: { type: 'string' }, duration: { type: 'string' }, verbose: { type: 'boolean' } },
   positionals: true,

@@ -42,7 +42,6 @@ function summary(result: BatchJobResult, output: string): string {
 
 export const batchCommand: Command<BatchValues> = {
   name: 'batch',
-  summary: 'Run a model over every record of a .jsonl file or folder (in order, resumable, shardable)',
   usage,
   help: [
     '  --input <path>        a .jsonl file (one JSON object per line: input name -> values without the batch dim,',

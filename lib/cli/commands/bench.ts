@@ -25,7 +25,6 @@ Every combination of the sweep options runs in turn. Without a model, --trtexec 
 
 export const benchCommand: Command<BenchOptionValues> = {
   name: 'bench',
-  summary: 'Benchmark a model like trtexec (latency percentiles, throughput, event-loop delay) over a sweep of options',
   usage: 'bench <model> [--backend auto|tensorrt|cpu] [--precision fp32,fp16,int8] [--batch 1,8,32] [--concurrency 1,4,16] [--device 0|all] [--warmup 200ms] [--duration 3s] [--iterations N] [--percentile 90,95,99,99.9] [--cuda-graph on|off] [--transfers on|off] [--batcher] [--shape x:1x3x320x320] [--json out.json] [--export-times dir] [--trtexec file]',
   help: HELP,
   positionals: true,

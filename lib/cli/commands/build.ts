@@ -34,7 +34,6 @@ const usage = 'build <model.onnx> -o <engine.plan> [--precision fp16|int8] [--ca
 /** `tensorrt-node build`: an ONNX model to a TensorRT engine, through the engine cache. */
 export const buildCommand: Command<BuildValues> = {
   name: 'build',
-  summary: 'Build a TensorRT engine from ONNX (FP16/INT8 written into the graph, verified after the build, cached)',
   usage,
   help: [
     '  -o, --output <file>         where to write the engine (written atomically)',

@@ -77,7 +77,6 @@ export function formatPruneReport(dir: string, result: PruneResult): string {
 
 export const cacheCommand: Command<CacheValues> = {
   name: 'cache',
-  summary: 'List, prune or clear the engine cache (built TensorRT engines and timing caches)',
   usage,
   help: [
     '  ls                         list cached engines, most recently used first',

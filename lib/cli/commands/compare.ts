@@ -36,7 +36,6 @@ function formatReport(report: CompareReport): string {
 /** `tensorrt-node compare`: how far a converted or quantized model is from its reference. */
 export const compareCommand: Command<CompareValues> = {
   name: 'compare',
-  summary: 'Run two ONNX models on the same inputs (cpu backend) and report errors, cosine similarity and pass/fail',
   usage,
   help: [
     '  --inputs <dir>           samples (.npy/.json, see README); default: generated data',

@@ -21,7 +21,6 @@ const usage = 'convert <in.onnx> -o <out.onnx> --precision fp16 [--no-keep-io-ty
 /** `tensorrt-node convert`: FP16 autocast of an ONNX model, written atomically. */
 export const convertCommand: Command<ConvertValues> = {
   name: 'convert',
-  summary: 'Convert an ONNX model to FP16 (float16 weights and compute, Casts at the edges, sensitive ops kept in FP32)',
   usage,
   help: [
     '  -o, --output <file>        where to write the converted model (written atomically)',

@@ -79,7 +79,6 @@ export function formatDoctorReport(caps: Capabilities): string {
 
 export const doctorCommand: Command<{ json?: boolean; 'tensorrt-lib'?: string }> = {
   name: 'doctor',
-  summary: 'Report what this machine and install can do (addon, CUDA, TensorRT, devices, backends) and how to fix what is missing',
   usage: 'doctor [--json] [--tensorrt-lib <folder|file>]',
   help: '  --json                 print the report as JSON\n  --tensorrt-lib <path>  load libnvinfer from this folder or file instead of searching',
   options: { json: { type: 'boolean' }, 'tensorrt-lib': { type: 'string' } },

@@ -5,7 +5,6 @@ import type { Command } from '../command.js';
 /** `tensorrt-node inspect <model> [--json]`: what the model is and what TensorRT will make of it. */
 export const inspectCommand: Command<{ json?: boolean }> = {
   name: 'inspect',
-  summary: 'Describe an ONNX model: I/O, opsets, op histogram, parameters, external data, TensorRT compatibility',
   usage: 'inspect <model.onnx> [--json]',
   help: '  --json   print the report as JSON\n\nExit code 1 when the file holds something TensorRT will refuse (unsupported operators, I/O types, Q/DQ it cannot use).',
   options: { json: { type: 'boolean' } },

@@ -30,7 +30,6 @@ const usage = 'quantize <in.onnx> -o <out.onnx> --calibration <dir|random:N> [--
 /** `tensorrt-node quantize`: INT8 post-training quantization with explicit Q/DQ for TensorRT. */
 export const quantizeCommand: Command<QuantizeValues> = {
   name: 'quantize',
-  summary: 'INT8 post-training quantization: calibrate on the cpu backend, write Q/DQ where TensorRT fuses INT8 kernels',
   usage,
   help: [
     '  -o, --output <file>        where to write the quantized model (written atomically)',

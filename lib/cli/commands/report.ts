@@ -22,7 +22,6 @@ function writeOutput(file: string, text: string): void {
 
 export const reportCommand: Command<ReportValues> = {
   name: 'report',
-  summary: 'Merge bench results (devices, hosts, precisions, backends) into comparison tables and charts (HTML, Markdown)',
   usage: 'report <results.json...> [--html out.html] [--md out.md] [--baseline key=value[,key=value]] [--title text]',
   help: `  <results.json...>   files written by \`tensorrt-node bench --json\`
   --html out.html      write one self-contained HTML file with tables and SVG charts

@@ -74,7 +74,6 @@ async function readInputs(specs: readonly string[], inputs: Parameters<typeof re
 /** `tensorrt-node run`: one inference on the cpu backend, outputs summarized or saved as .npy. */
 export const runCommand: Command<RunValues> = {
   name: 'run',
-  summary: 'Run an ONNX model once on the cpu backend (inputs from files or generated) and print or save the outputs',
   usage,
   help: [
     '  --input <path>            a sample: .npy (single-input models), .json feeds, or a folder of <input>.npy',

@@ -43,7 +43,6 @@ export function defaultModelPath(): string {
 
 export const startCommand: Command<StartValues> = {
   name: 'start',
-  summary: 'The main job behind `npm start`: benchmark the default model on the best backend here and write an HTML report',
   usage: 'start [--out dir] [--duration 3s]',
   help: [
     '  --out dir         where results.json, report.html and report.md go (default ./tensorrt-node-report)',

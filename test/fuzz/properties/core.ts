@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { parseShapeFlags, resolveProfiles } from '../../../lib/build/profiles.js';
 import { parseBenchOptions, type BenchOptionValues } from '../../../lib/bench/options.js';
 import { parseCommandLine } from '../../../lib/cli/args.js';
-import { commands } from '../../../lib/cli/commands/index.js';
+import { loadCommands } from '../../../lib/cli/commands/index.js';
 import { parseCalibration, parseCount, parseList, parseNumber, parseRange, parseShapes } from '../../../lib/cli/tensor-args.js';
 import {
   allocateTypedArray,
@@ -22,6 +22,8 @@ import type { EngineMetadata } from '../../../lib/engine-metadata.js';
 import { checkFeeds, type FeedDescription } from '../../../lib/engine-validation.js';
 import { parseByteSize, parseDuration } from '../../../lib/units.js';
 import { returnsOrThrowsTyped, type FuzzProperty } from '../harness.js';
+
+const commands = await loadCommands();
 
 const typedArrays = [Float32Array, Float64Array, Int8Array, Uint8Array, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array, Uint8ClampedArray] as const;
 const typedArray = fc.tuple(fc.constantFrom(...typedArrays), fc.nat({ max: 8 })).map(([constructor, length]) => new constructor(length));
