@@ -89,6 +89,7 @@ if (tool === 'asan') {
     ASAN_OPTIONS: `detect_leaks=0:halt_on_error=1:detect_stack_use_after_return=0:suppressions=${join(suppressionsDir, 'asan.supp')}:log_path=${join(logs, 'node-asan')}`,
     UBSAN_OPTIONS: `print_stacktrace=1:halt_on_error=1:suppressions=${join(suppressionsDir, 'ubsan.supp')}:log_path=${join(logs, 'node-ubsan')}`,
     TENSORRT_NODE_ADDON: join(projectRoot, 'build-asan', 'Release', 'tensorrt_node.node'),
+    TENSORRT_NODE_TEST_SLOWDOWN: '4',
   };
   const native = execute('test/native tier, addon under ASan+UBSan', 'npx', ['vitest', 'run', '--project', 'native'], env);
   results.native = { exitCode: native.exitCode, ...vitestCounts(native.output) };
@@ -108,7 +109,9 @@ if (tool === 'asan') {
   // node under memcheck: V8's JIT code and its conservative stack scanning read memory memcheck
   // cannot follow; those reports are node's own and suppressed (scripts/sanitizers/node.supp).
   const nodeValgrind = [...valgrind, '--leak-check=no', `--suppressions=${join(suppressionsDir, 'node.supp')}`, '--trace-children=yes', '--trace-children-skip=*esbuild*,*/sh,*/bash,*/ldconfig*,*/cc,*/cc1,*/gcc,*/as,*/ld,*/collect2,*/ld.bfd', `--log-file=${join(logs, 'node-vg.%p.log')}`];
-  const native = execute('test/native tier in node under valgrind', 'valgrind', [...nodeValgrind, process.execPath, 'node_modules/vitest/vitest.mjs', 'run', '--project', 'native', '--pool=forks']);
+  // Every node (vitest's forks, the children the tests spawn) runs under memcheck, 20-50x slower.
+  const slow = { TENSORRT_NODE_TEST_SLOWDOWN: '30' };
+  const native = execute('test/native tier in node under valgrind', 'valgrind', [...nodeValgrind, process.execPath, 'node_modules/vitest/vitest.mjs', 'run', '--project', 'native', '--pool=forks', '--testTimeout=900000', '--hookTimeout=900000'], slow);
   results.native = { exitCode: native.exitCode, ...vitestCounts(native.output) };
   const fuzz = execute(`native-argument fuzzer (${fuzzCases} cases) in node under valgrind`, 'valgrind', [...nodeValgrind, process.execPath, '--import', 'tsx', 'test/fuzz/native-child.ts', String(fuzzCases), '20261128']);
   results.fuzz = { exitCode: fuzz.exitCode, ...(() => { try { const report = JSON.parse(fuzz.output.slice(fuzz.output.indexOf('{"runs"'))); return { runs: report.runs, failure: report.failure }; } catch { return { runs: 0, failure: fuzz.output.slice(-2000) }; } })() };

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { CudaError, TensorRTNodeError } from '../../lib/errors.js';
 import { packageRoot, type NativeCompletionQueueForTest } from '../../lib/native.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
-import { addon } from '../helpers/machine.js';
+import { addon, slowdown } from '../helpers/machine.js';
 
 const addonPath = `${packageRoot}/build/Release/tensorrt_node.node`;
 
@@ -17,6 +17,7 @@ function newQueue(): NativeCompletionQueueForTest {
 }
 
 function runNode(script: string, timeoutMs = 30_000) {
+  timeoutMs *= slowdown;
   const started = Date.now();
   const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, TENSORRT_NODE_ADDON: addonPath } });
   return { ...result, elapsedMs: Date.now() - started };

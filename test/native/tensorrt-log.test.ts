@@ -7,7 +7,7 @@ import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
 import { packageRoot } from '../../lib/native.js';
 import { registerContextLogger, setTensorRTDebugForTest, setTensorRTLogger, unregisterContextLogger, type TensorRTLogMessage } from '../../lib/tensorrt-log.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
-import { addon } from '../helpers/machine.js';
+import { addon, slowdown } from '../helpers/machine.js';
 
 const log = (severity: 'internal-error' | 'error' | 'warning' | 'info' | 'verbose', message: string, target = 0) => addon!.tensorrtLogForTest!(severity, message, target);
 
@@ -115,11 +115,11 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
         console.log('installed');
       });`;
     const started = Date.now();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, TENSORRT_NODE_ADDON: `${packageRoot}/build/Release/tensorrt_node.node` } });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000 * slowdown, env: { ...process.env, TENSORRT_NODE_ADDON: `${packageRoot}/build/Release/tensorrt_node.node` } });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('installed');
     expect(child.status).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(Date.now() - started).toBeLessThan(10_000 * slowdown);
   });
 
   it('BAD CALL - a logger that is not a function, an unknown severity, an unknown option', () => {
