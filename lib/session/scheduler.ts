@@ -11,7 +11,8 @@
  * Jobs start in submission order and every promise settles with its own job's result, so no caller
  * ever receives another's result, and one caller's runs start in the order it made them.
  */
-import { ErrorCode, TensorRTNodeError, createError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { abortError } from '../backends/abort.js';
 
 export interface JobOptions {
   signal?: AbortSignal | undefined;
@@ -36,10 +37,8 @@ interface Job {
 }
 
 /** ERR_ABORTED with the signal's reason, as the backends word it. */
-export function abortedError(signal: AbortSignal): TensorRTNodeError {
-  const reason = signal.reason instanceof Error ? signal.reason.message : signal.reason === undefined ? 'no reason given' : String(signal.reason);
-  return createError(ErrorCode.ABORTED, `The run was aborted (${reason})`, 'generic', { cause: signal.reason }) as TensorRTNodeError;
-}
+/** The same ERR_ABORTED as every backend's, so a request aborted in a queue reads like one aborted in a backend. */
+export const abortedError = abortError;
 
 export function timeoutError(timeoutMs: number, phase: 'queued' | 'executing'): TensorRTNodeError {
   return new TensorRTNodeError(ErrorCode.TIMEOUT, `The run timed out after ${timeoutMs} ms (options.timeoutMs) while ${phase}`, { details: { timeoutMs, phase } });
