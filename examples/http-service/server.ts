@@ -21,6 +21,9 @@ import {
   type TensorInfo,
 } from 'tensorrt-node';
 
+/** How long a shutdown waits for responses already being written before closing their connections. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 export interface ServiceOptions {
   /** The .onnx model (or a TensorRT engine on a GPU host). */
   model: string;
@@ -129,6 +132,15 @@ export async function createService(options: ServiceOptions): Promise<Service> {
   const name = session.name;
   let ready = true;
   const app = Fastify({ bodyLimit: options.bodyLimit ?? 8 * 1024 * 1024, logger: false });
+  // Responses not yet handed to the OS in full. Node's closeIdleConnections() counts a connection as
+  // idle once end() was called, and would cut a large response still being written: shutdown waits
+  // for this to reach 0 instead.
+  let responding = 0;
+  app.addHook('onRequest', (_request, reply, done) => {
+    responding++;
+    reply.raw.once('close', () => responding--);
+    done();
+  });
 
   // Every error is answered as KServe's { error } with the right status; the server keeps serving.
   app.setErrorHandler((error: FastifyError | Error, _request, reply) => {
@@ -187,14 +199,11 @@ export async function createService(options: ServiceOptions): Promise<Service> {
         const closed = app.close();
         // Every request already accepted by the batcher gets its result.
         await session.dispose({ drain: true });
-        // Close each connection as soon as its last response is out, then whatever is left.
-        const server = app.server;
-        const open = () => new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count)));
-        for (let attempt = 0; attempt < 100 && (await open()) > 0; attempt++) {
-          server.closeIdleConnections();
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-        server.closeAllConnections();
+        // Wait until every response is out (a large one can take seconds to write to a slow
+        // client), up to the grace period; then close every connection, idle by then.
+        const graceUntil = Date.now() + SHUTDOWN_GRACE_MS;
+        while (responding > 0 && Date.now() < graceUntil) await new Promise((resolve) => setTimeout(resolve, 10));
+        app.server.closeAllConnections();
         await closed;
       })();
       return closing;
