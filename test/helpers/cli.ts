@@ -1,7 +1,25 @@
-/** Runs the compiled CLI (dist/) the way users do, in a child process. */
+/** Runs the CLI: the compiled one (dist/) the way users do, in a child process, or main() in process. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../lib/cli/index.js';
 import { packageRoot } from '../../lib/native.js';
+
+/** A stream that keeps what is written to it, for a command's stdout and stderr. */
+export class TextSink extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+/** The CLI's main() in this process, with its exit code and what it wrote to stderr. */
+export async function runMain(argv: string[]): Promise<{ code: number; stderr: string }> {
+  const stderr = new TextSink();
+  const code = await main(argv, { stdout: new TextSink(), stderr });
+  return { code, stderr: stderr.text };
+}
 
 export const cliPath = join(packageRoot, 'dist', 'cli', 'index.js');
 

@@ -8,17 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../lib/cli/index.js';
+import { runMain } from './cli.js';
 import { createCpuBackend, inspect, readModel } from '../../lib/index.js';
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 async function codeOf(action: () => Promise<unknown>): Promise<string | null> {
   try {
@@ -31,9 +23,8 @@ async function codeOf(action: () => Promise<unknown>): Promise<string | null> {
 }
 
 async function cliCode(argv: string[]): Promise<string | null> {
-  const stderr = new Sink();
-  const exit = await main(argv, { stdout: new Sink(), stderr });
-  return exit === 0 ? null : (/\[(ERR_\w+)\]\n$/.exec(stderr.text)?.[1] ?? `exit ${exit}: ${stderr.text}`);
+  const { code: exit, stderr } = await runMain(argv);
+  return exit === 0 ? null : (/\[(ERR_\w+)\]\n$/.exec(stderr)?.[1] ?? `exit ${exit}: ${stderr}`);
 }
 
 // Usage: untrusted-reader.ts <model.onnx>... [-- <model.onnx>...]: models after `--` also go through

@@ -12,12 +12,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic as writeCacheFileAtomic } from '../../lib/cache/atomic-write.js';
 import { cacheKey, EngineCache, type CacheWarning } from '../../lib/cache.js';
-import { main } from '../../lib/cli/index.js';
 import { packageRoot } from '../../lib/native.js';
+import { runMain } from '../helpers/cli.js';
 
 const mlp = join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx');
 const results = join(packageRoot, 'benchmarks', 'results', 'harness-self-test.json');
@@ -60,19 +59,7 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
-async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const stderr = new Sink();
-  const code = await main(argv, { stdout: new Sink(), stderr });
-  return { code, stderr: stderr.text };
-}
 
 const faults = [
   { name: 'a read-only file system', folder: () => readOnly, reason: 'the file system is read-only (EROFS)', errno: 'EROFS' },
@@ -99,7 +86,7 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
 
       it('convert: ERR_IO naming the output, the previous model untouched, no temporary file', async () => {
         const out = join(fault.folder(), 'out.onnx');
-        const { code, stderr } = await cli(['convert', mlp, '-o', out]);
+        const { code, stderr } = await runMain(['convert', mlp, '-o', out]);
         expect(code).toBe(2);
         expect(stderr).toBe(`tensorrt-node convert: Cannot write ${out}: ${fault.reason} [ERR_IO]\n`);
         unchanged('out.onnx');
@@ -108,7 +95,7 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
 
       it('convert --external-data: neither the model nor its data file is written', async () => {
         const out = join(fault.folder(), 'out.onnx');
-        const { code, stderr } = await cli(['convert', mlp, '-o', out, '--external-data']);
+        const { code, stderr } = await runMain(['convert', mlp, '-o', out, '--external-data']);
         expect(code).toBe(2);
         expect(stderr).toMatch(new RegExp(`^tensorrt-node convert: Cannot write ${out.replaceAll('.', '\\.')}(\\.data)?: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`));
         unchanged('out.onnx');
@@ -117,7 +104,7 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
 
       it('quantize (with --save-table): calibrates, then fails to write with ERR_IO and leaves nothing', async () => {
         const out = join(fault.folder(), 'q.onnx');
-        const { code, stderr } = await cli(['quantize', mlp, '-o', out, '--calibration', 'random:2', '--shape', 'x:1x16', '--threads', '1', '--save-table', join(fault.folder(), 't.json')]);
+        const { code, stderr } = await runMain(['quantize', mlp, '-o', out, '--calibration', 'random:2', '--shape', 'x:1x16', '--threads', '1', '--save-table', join(fault.folder(), 't.json')]);
         expect(code).toBe(2);
         expect(stderr).toMatch(new RegExp(`tensorrt-node quantize: Cannot write ${out.replaceAll('.', '\\.')}: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`));
         unchanged('q.onnx');
@@ -126,7 +113,7 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
 
       it('report --html --md: ERR_IO, neither report written', async () => {
         const html = join(fault.folder(), 'r.html');
-        const { code, stderr } = await cli(['report', results, '--html', html, '--md', join(fault.folder(), 'r.md')]);
+        const { code, stderr } = await runMain(['report', results, '--html', html, '--md', join(fault.folder(), 'r.md')]);
         expect(code).toBe(2);
         expect(stderr).toMatch(new RegExp(`^tensorrt-node report: Cannot write report ${html.replaceAll('.', '\\.')}: ${fault.errno}: .* \\[ERR_IO\\]\\n$`));
         unchanged('r.html');
@@ -136,7 +123,7 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
 
       it('bench --json: ERR_IO before anything runs, the previous results file untouched', async () => {
         const json = join(fault.folder(), 'results.json');
-        const { code, stderr } = await cli(['bench', '--trtexec', exportTimes, '--json', json]);
+        const { code, stderr } = await runMain(['bench', '--trtexec', exportTimes, '--json', json]);
         expect(code).toBe(2);
         expect(stderr).toMatch(new RegExp(`^tensorrt-node bench: Cannot write results file ${json.replaceAll('.', '\\.')}: ${fault.errno}: .* \\[ERR_IO\\]\\n$`));
         unchanged('results.json');
@@ -145,7 +132,7 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
 
       it('run --output-dir: ERR_IO, no truncated .npy', async () => {
         const folder = fault.errno === 'EROFS' ? join(fault.folder(), 'outputs') : fault.folder();
-        const { code, stderr } = await cli(['run', mlp, '--shape', 'x:1x16', '--threads', '1', '--output-dir', folder]);
+        const { code, stderr } = await runMain(['run', mlp, '--shape', 'x:1x16', '--threads', '1', '--output-dir', folder]);
         expect(code).toBe(2);
         expect(stderr).toMatch(new RegExp(`^tensorrt-node run: Cannot write ${join(folder, 'y.npy').replaceAll('.', '\\.')}: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`));
         if (fault.errno === 'ENOSPC') unchanged('y.npy');

@@ -6,7 +6,6 @@
  * MATRIX_PRINT=1 prints what each row actually throws instead of asserting (for writing new rows;
  * review every message before pasting it in).
  */
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../lib/cli/args.js';
 import { loadCommands } from '../../lib/cli/commands/index.js';
@@ -14,6 +13,7 @@ import { main } from '../../lib/cli/index.js';
 import { expectError } from '../helpers/expect-error.js';
 import { tables } from './cases/index.js';
 import { MatrixContext, type Expectation } from './matrix.js';
+import { TextSink } from '../helpers/cli.js';
 
 const commands = await loadCommands();
 
@@ -35,20 +35,13 @@ async function check(action: () => unknown, [errorClass, code, message]: Expecta
   }
 }
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 /** What main() does for a command, without catching: the thrown error itself. */
 async function runCommand(argv: string[]): Promise<number> {
   const command = commands.find((candidate) => candidate.name === argv[0]);
   if (!command) throw new Error(`no command ${argv[0]}`);
   const { values, positionals } = parseCommandLine(command, argv.slice(1));
-  return command.run(values as never, positionals, { stdout: new Capture(), stderr: new Capture() });
+  return command.run(values as never, positionals, { stdout: new TextSink(), stderr: new TextSink() });
 }
 
 for (const table of tables) {
@@ -63,8 +56,8 @@ for (const table of tables) {
         const argv = row.argv(context);
         await check(() => runCommand(argv), row.expect, `cli: ${row.name}`);
         if (printOnly) return;
-        const stdout = new Capture();
-        const stderr = new Capture();
+        const stdout = new TextSink();
+        const stderr = new TextSink();
         expect(await main(argv, { stdout, stderr })).toBe(2);
         const [, code, message] = row.expect;
         const prefix = `tensorrt-node ${argv[0]}: `;

@@ -9,16 +9,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadResultsFile } from '../../lib/bench/results.js';
 import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
-import { main } from '../../lib/cli/index.js';
 import { isTensorRTNodeError } from '../../lib/errors.js';
 import { convertToFp16, createCpuBackend, Engine, inspect, readModel } from '../../lib/index.js';
 import { packageRoot } from '../../lib/native.js';
 import { calibrationSamples } from '../../lib/onnx/calibration-data.js';
 import { escapingEntries, secretName, writeEngineCorpus, writeModelCorpus, writeResultsCorpus, writeSampleFolderCorpus, writeTrtexecCorpus, type CorpusEntry } from '../helpers/untrusted-files.js';
+import { runMain } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tensorrt-node-untrusted-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -41,19 +40,7 @@ async function expectOutcome(entry: CorpusEntry, reader: string, read: () => unk
   return outcome;
 }
 
-class Sink extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
-async function cli(argv: string[]): Promise<{ code: number; stderr: string }> {
-  const stderr = new Sink();
-  const code = await main(argv, { stdout: new Sink(), stderr });
-  return { code, stderr: stderr.text };
-}
 
 describe('untrusted ONNX models', () => {
   const { entries, secret } = writeModelCorpus(join(root, 'onnx'));
@@ -81,7 +68,7 @@ describe('untrusted ONNX models', () => {
     // The CLI writer: on failure, exit 2 and no output, not even a temporary file.
     const outFolder = mkdtempSync(join(root, 'convert-'));
     const out = join(outFolder, 'out.onnx');
-    const { code, stderr } = await cli(['convert', entry.path, '-o', out]);
+    const { code, stderr } = await runMain(['convert', entry.path, '-o', out]);
     if (read === 'read') expect([0, 2]).toContain(code);
     else {
       expect(code, stderr).toBe(2);
@@ -145,7 +132,7 @@ describe('untrusted calibration sample folders', () => {
   it('quantize --calibration <hostile folder> exits 2 and writes nothing', async () => {
     const out = mkdtempSync(join(root, 'quantize-'));
     const hostile = entries.find((entry) => entry.name === 'a symlink out of the folder')!;
-    const { code, stderr } = await cli(['quantize', join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx'), '-o', join(out, 'q.onnx'), '--calibration', hostile.path, '--threads', '1']);
+    const { code, stderr } = await runMain(['quantize', join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx'), '-o', join(out, 'q.onnx'), '--calibration', hostile.path, '--threads', '1']);
     expect(code, stderr).toBe(2);
     expect(stderr).toMatch(/^tensorrt-node quantize: Expected samples inside .* a symlink that leads out of the folder to .* \[ERR_IO\]\n$/);
     expect(readdirSync(out)).toEqual([]);
@@ -160,7 +147,7 @@ describe('untrusted bench results and trtexec files', () => {
     const loaded = await expectOutcome(entry, 'loadResultsFile', () => loadResultsFile(entry.path));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const out = mkdtempSync(join(root, 'report-'));
-    const { code } = await cli(['report', entry.path, '--html', join(out, 'r.html'), '--md', join(out, 'r.md')]);
+    const { code } = await runMain(['report', entry.path, '--html', join(out, 'r.html'), '--md', join(out, 'r.md')]);
     expect(code).toBe(loaded === 'read' ? 0 : 2);
     expect(readdirSync(out).sort()).toEqual(loaded === 'read' ? ['r.html', 'r.md'] : []);
   });
