@@ -20,6 +20,7 @@ import { unbindableTensors } from '../engine-validation.js';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError, createError, withCallerStack } from '../errors.js';
 import type { ContextOptions, ExecutionContext } from '../execution-context.js';
 import { disposedError } from '../dispose.js';
+import { profileHolds } from '../session/profiles.js';
 import { describeValue, expectOptions, rejectUnknownOptions } from '../validate.js';
 import { abortError } from './abort.js';
 import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
@@ -45,12 +46,7 @@ function checkBindable(metadata: EngineMetadata): void {
 
 /** The first profile whose bounds hold every fed shape (0 when the engine has none or nothing fits: the context then says why). */
 export function profileFor(metadata: EngineMetadata, feeds: Readonly<Record<string, { shape: readonly number[] }>>): number {
-  const fits = (bounds: EngineMetadata['profiles'][number]) =>
-    Object.entries(bounds.inputs).every(([name, range]) => {
-      const shape = feeds[name]?.shape;
-      return shape !== undefined && shape.length === range.min.length && shape.every((dim, axis) => dim >= range.min[axis]! && dim <= range.max[axis]!);
-    });
-  const index = metadata.profiles.findIndex(fits);
+  const index = metadata.profiles.findIndex((profile) => profileHolds(profile.inputs, feeds));
   return index < 0 ? 0 : index;
 }
 

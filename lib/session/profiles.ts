@@ -61,16 +61,17 @@ export function validateProfiles(profiles: unknown, inputs: readonly TensorInfo[
   );
 }
 
-function fits(profile: ProfileSpec, feeds: TensorMap): boolean {
+/** Whether every bounded input's shape lies within `profile` (a session's, or an engine profile's inputs). */
+export function profileHolds(profile: ProfileSpec, feeds: Readonly<Record<string, { shape: readonly number[] }>>): boolean {
   return Object.entries(profile).every(([name, bounds]) => {
-    const shape = feeds[name]!.shape;
-    return shape.every((dim, axis) => dim >= bounds.min[axis]! && dim <= bounds.max[axis]!);
+    const shape = feeds[name]?.shape;
+    return shape !== undefined && shape.length === bounds.min.length && shape.every((dim, axis) => dim >= bounds.min[axis]! && dim <= bounds.max[axis]!);
   });
 }
 
 /** Throws ERR_SHAPE unless the feeds' shapes lie within one profile. */
 export function checkProfiles(profiles: readonly ProfileSpec[] | undefined, feeds: TensorMap): void {
-  if (!profiles || profiles.some((profile) => fits(profile, feeds))) return;
+  if (!profiles || profiles.some((profile) => profileHolds(profile, feeds))) return;
   const received = Object.keys(profiles[0]!)
     .map((name) => `${name} ${formatShape(feeds[name]!.shape)}`)
     .join(', ');
