@@ -29,7 +29,7 @@ export type WorkerRequest =
    * `into`: outputs to write in place (SharedArrayBuffer views, a binding's memory) instead of
    * returning them; the result then carries no outputs.
    */
-  | { type: 'run'; id: number; feeds: WireTensor[]; outputs: string[]; into?: WireTensor[] }
+  | { type: 'run'; id: number; feeds: WireTensor[]; outputs: readonly string[]; into?: WireTensor[] }
   | { type: 'close' };
 
 export interface WireError {

@@ -136,7 +136,7 @@ async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[])
   }
 }
 
-async function run(id: number, feeds: WireTensor[], outputs: string[], into: WireTensor[] | undefined): Promise<void> {
+async function run(id: number, feeds: WireTensor[], outputs: readonly string[], into: WireTensor[] | undefined): Promise<void> {
   // The main thread's staging buffers go back with the reply, whatever happens.
   const recycled = feeds.map((feed) => feed.data.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
   try {

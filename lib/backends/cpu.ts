@@ -129,7 +129,7 @@ interface PendingRun {
   id: number;
   feeds: WireTensor[];
   transfer: ArrayBuffer[];
-  outputs: string[];
+  outputs: readonly string[];
   /** Outputs written in place into a binding's shared memory. */
   into: WireTensor[] | undefined;
   signal: AbortSignal | undefined;

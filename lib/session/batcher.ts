@@ -20,7 +20,8 @@ import type { TensorMap } from '../backends/backend.js';
 import { disposedError } from '../dispose.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../errors.js';
 import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../validate.js';
-import { checkRunOptions, type SessionCore } from './core.js';
+import { validateOutputNames } from '../backends/feeds.js';
+import { checkRunOptions, type CheckedRunOptions, type SessionCore } from './core.js';
 import { normalizeFeeds } from './feeds.js';
 import { expectTimeout } from './options.js';
 import { checkProfiles, profileMaxBatch } from './profiles.js';
@@ -53,20 +54,29 @@ interface BatchRequest {
   rows: number;
   /** Requests with equal keys can share a batch: same dims beyond dim 0, same outputs. */
   key: string;
-  outputs: string[];
+  outputs: readonly string[];
   arrivedMs: number;
   state: 'pending' | 'running' | 'settled';
   /** Whether its queue time was recorded (a request retried alone counts once). */
   queueRecorded: boolean;
   resolve: (results: TensorMap) => void;
   reject: (error: unknown) => void;
-  cleanup: () => void;
+  /** Its deadline's timer (options.timeoutMs), cleared when it settles. */
+  timer: NodeJS.Timeout | undefined;
+  /** Its AbortSignal and the listener to remove when it settles. */
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
 }
 
-function requestKey(feeds: TensorMap, outputs: readonly string[]): string {
+/** The dims beyond dim 0 of every feed, as a string: part of a request's batch key. */
+function rowShapesKey(feeds: TensorMap): string {
   let key = '';
-  for (const name in feeds) key += `${feeds[name]!.shape.slice(1).join('x')};`;
-  return `${key}|${outputs.join(',')}`;
+  for (const name in feeds) {
+    const shape = feeds[name]!.shape;
+    for (let axis = 1; axis < shape.length; axis++) key += `${shape[axis]}x`;
+    key += ';';
+  }
+  return key;
 }
 
 export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDisposable {
@@ -91,6 +101,15 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   #timerDue = Infinity;
   #state: 'open' | 'draining' | 'disposed' = 'open';
   #idleWaiters: (() => void)[] = [];
+  /**
+   * Whether the model fixes every input's dims beyond dim 0: validated feeds then all share them,
+   * and a request's batch key depends only on its outputs (no string is built per request).
+   */
+  readonly #staticRowShapes: boolean;
+  readonly #allOutputs: readonly string[];
+  readonly #allOutputsKey: string;
+  /** One deadline handler for every request (setTimeout passes the request), rather than a closure each. */
+  readonly #onDeadline = (request: BatchRequest, timeoutMs: number) => this.#fail(request, timeoutError(timeoutMs, request.state === 'pending' ? 'queued' : 'executing'));
 
   /** @internal Created by session.batcher(). */
   constructor(core: SessionCore, options: unknown, onDisposed: (batcher: Batcher<S>) => void) {
@@ -120,6 +139,9 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     this.#timeoutMs = opts.timeoutMs === undefined ? core.timeoutMs : expectTimeout(opts.timeoutMs, 'options.timeoutMs');
     this.#core = core;
     this.#onDisposed = onDisposed;
+    this.#staticRowShapes = core.inputs.every((info) => info.shape.every((dim, axis) => axis === 0 || dim >= 0));
+    this.#allOutputs = validateOutputNames(core.outputs, undefined);
+    this.#allOutputsKey = this.#allOutputs.join(',');
     this.#stopListening = core.scheduler.onSlotFree(() => this.#schedule());
   }
 
@@ -132,58 +154,73 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     return this.#state !== 'open';
   }
 
-  /** Runs one request (of one or more rows) as part of a batch; resolves with its own rows of every output. */
+  /**
+   * Runs one request (of one or more rows) as part of a batch; resolves with its own rows of every
+   * output. Never throws: bad input rejects. This is the per-request path of a service, so it is
+   * synchronous up to the queue (unless a device tensor must be copied first) and allocates little:
+   * one promise, one request record, a closure only for a signal.
+   */
   run<O extends OutputName<S> = OutputName<S>>(feeds: Feeds<S>, options?: SessionRunOptions<O>): Promise<Results<S, O>> {
     const arrivedMs = performance.now();
-    return this.#run(feeds, options, arrivedMs).then(
-      (results) => {
-        this.#core.metrics.recordRequest(arrivedMs, undefined);
-        return results as Results<S, O>;
-      },
-      (error: unknown) => {
-        this.#core.metrics.recordRequest(arrivedMs, error);
-        throw error;
-      },
-    );
+    const refuse = (error: unknown): Promise<never> => {
+      this.#core.metrics.recordRequest(arrivedMs, error);
+      return Promise.reject(error);
+    };
+    try {
+      if (this.#state !== 'open') throw disposedError('The batcher');
+      this.#core.checkOpen();
+      const checked = checkRunOptions(this.#core, options, undefined, this.#timeoutMs);
+      const normalized = normalizeFeeds(this.#core.inputs, feeds);
+      if (!(normalized instanceof Promise)) return this.#enqueue(normalized, checked, arrivedMs) as Promise<Results<S, O>>;
+      return normalized.then((hostFeeds) => {
+        try {
+          return this.#enqueue(hostFeeds, checked, arrivedMs) as Promise<Results<S, O>>;
+        } catch (error) {
+          return refuse(error);
+        }
+      }, refuse);
+    } catch (error) {
+      return refuse(error);
+    }
   }
 
-  async #run(feeds: unknown, options: unknown, arrivedMs: number): Promise<TensorMap> {
-    if (this.#state !== 'open') throw disposedError('The batcher');
-    this.#core.checkOpen();
+  /** Admits validated feeds to the pending list (or throws why not); the promise settles through #settle, which records the request's metrics. */
+  #enqueue(hostFeeds: TensorMap, { signal, timeoutMs, outputs }: CheckedRunOptions, arrivedMs: number): Promise<TensorMap> {
     const core = this.#core;
-    const { signal, timeoutMs, outputs } = checkRunOptions(core, options, undefined, this.#timeoutMs);
-    const normalized = normalizeFeeds(core.inputs, feeds);
-    const hostFeeds = normalized instanceof Promise ? await normalized : normalized;
     const rows = this.#rowsOf(hostFeeds);
     checkProfiles(core.profiles, hostFeeds);
     if (signal?.aborted) throw abortedError(signal);
     if (this.#state !== 'open') throw disposedError('The batcher');
     // maxQueue bounds the backlog: a request arriving when nothing waits and a context is free is always taken.
     if (this.#waiting >= this.maxQueue && !(this.#waiting === 0 && core.scheduler.hasIdleSlot)) throw queueFullError(this.maxQueue);
-    return new Promise<TensorMap>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => this.#fail(request, abortedError(signal!));
-      const request: BatchRequest = {
-        feeds: hostFeeds,
-        rows,
-        key: requestKey(hostFeeds, outputs),
-        outputs,
-        arrivedMs,
-        state: 'pending',
-        queueRecorded: false,
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) timer = setTimeout(() => this.#fail(request, timeoutError(timeoutMs, request.state === 'pending' ? 'queued' : 'executing')), timeoutMs);
-      this.#pending.push(request);
-      this.#waiting++;
-      this.#schedule();
+    const outputsKey = outputs === this.#allOutputs ? this.#allOutputsKey : outputs.join(',');
+    const request: BatchRequest = {
+      feeds: hostFeeds,
+      rows,
+      key: this.#staticRowShapes ? outputsKey : `${rowShapesKey(hostFeeds)}|${outputsKey}`,
+      outputs,
+      arrivedMs,
+      state: 'pending',
+      queueRecorded: false,
+      resolve: undefined!,
+      reject: undefined!,
+      timer: undefined,
+      signal,
+      onAbort: undefined,
+    };
+    const settled = new Promise<TensorMap>((resolve, reject) => {
+      request.resolve = resolve;
+      request.reject = reject;
     });
+    if (signal) {
+      request.onAbort = () => this.#fail(request, abortedError(signal));
+      signal.addEventListener('abort', request.onAbort, { once: true });
+    }
+    if (timeoutMs !== undefined) request.timer = setTimeout(this.#onDeadline, timeoutMs, request, timeoutMs);
+    this.#pending.push(request);
+    this.#waiting++;
+    this.#schedule();
+    return settled;
   }
 
   /** The request's batch size: dim 0, the same in every input, between 1 and maxBatchSize. */
@@ -211,8 +248,11 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   #settle(request: BatchRequest, outcome: TensorMap | Error): void {
     if (request.state === 'settled') return;
     request.state = 'settled';
-    request.cleanup();
-    if (outcome instanceof Error) request.reject(outcome);
+    if (request.timer) clearTimeout(request.timer);
+    if (request.onAbort) request.signal!.removeEventListener('abort', request.onAbort);
+    const failed = outcome instanceof Error;
+    this.#core.metrics.recordRequest(request.arrivedMs, failed ? outcome : undefined);
+    if (failed) request.reject(outcome);
     else request.resolve(outcome);
   }
 

@@ -25,11 +25,14 @@ export interface SessionCore {
 export interface CheckedRunOptions {
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;
-  outputs: string[];
+  outputs: readonly string[];
 }
 
+const runOptionNames = ['signal', 'timeoutMs', 'outputs'] as const;
+
 /** Checks `{ signal, timeoutMs, outputs }` (the names in `allowed`); `defaultTimeoutMs` applies when none is given. */
-export function checkRunOptions(core: SessionCore, options: unknown, allowed: readonly string[] = ['signal', 'timeoutMs', 'outputs'], defaultTimeoutMs = core.timeoutMs): CheckedRunOptions {
+export function checkRunOptions(core: SessionCore, options: unknown, allowed: readonly string[] = runOptionNames, defaultTimeoutMs = core.timeoutMs): CheckedRunOptions {
+  if (options === undefined) return { signal: undefined, timeoutMs: defaultTimeoutMs, outputs: validateOutputNames(core.outputs, undefined) };
   const opts = expectOptions<{ signal: unknown; timeoutMs: unknown; outputs: unknown }>(options);
   rejectUnknownOptions(opts, allowed);
   const signal = opts.signal;

@@ -12,10 +12,10 @@
  */
 import { allocateTypedArray, type DType, type HostTensor } from '../dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
-import { validateFeeds } from '../backends/feeds.js';
+import { checkFeedNames, inputLabel, validateInputs } from '../backends/feeds.js';
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
 import { Tensor } from '../tensor.js';
-import { closestMatch, describeValue } from '../validate.js';
+import { describeValue } from '../validate.js';
 
 const plainNumberRanges: Partial<Record<DType, [number, number] | null>> = {
   float32: null,
@@ -103,26 +103,16 @@ function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTens
  * copied to host memory, so that the common path costs no extra turn of the event loop.
  */
 export function normalizeFeeds(inputs: readonly TensorInfo[], feeds: unknown, context = ''): TensorMap | Promise<TensorMap> {
-  if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
-    throw new ArgumentTypeError(`Expected an object mapping input names to tensors for ${context}feeds but received ${describeValue(feeds)}`);
-  }
-  const known = inputs.map((info) => info.name);
-  for (const name of Object.keys(feeds)) {
-    if (known.includes(name)) continue;
-    const hint = closestMatch(name, known);
-    throw new ArgumentRangeError(
-      `Expected only input names of the model (${known.map((input) => JSON.stringify(input)).join(', ')}) in ${context}feeds but received ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
-    );
-  }
+  checkFeedNames(inputs, feeds, context);
   const normalized: Record<string, unknown> = {};
-  const pending: Promise<void>[] = [];
+  let pending: Promise<void>[] | undefined;
   for (const info of inputs) {
-    const value = (feeds as Record<string, unknown>)[info.name];
-    if (value === undefined) continue; // validateFeeds reports the missing input
-    const tensor = toHostTensor(info, value, `${context}input ${JSON.stringify(info.name)}`);
-    if (tensor instanceof Promise) pending.push(tensor.then((host) => void (normalized[info.name] = host)));
+    const value = feeds[info.name];
+    if (value === undefined) continue; // validateInputs reports the missing input
+    const tensor = toHostTensor(info, value, inputLabel(info, context));
+    if (tensor instanceof Promise) (pending ??= []).push(tensor.then((host) => void (normalized[info.name] = host)));
     else normalized[info.name] = tensor;
   }
-  if (pending.length === 0) return validateFeeds(inputs, normalized, context);
-  return Promise.all(pending).then(() => validateFeeds(inputs, normalized, context));
+  if (pending === undefined) return validateInputs(inputs, normalized, context);
+  return Promise.all(pending).then(() => validateInputs(inputs, normalized, context));
 }

@@ -36,7 +36,6 @@ interface Job {
   onStart: (() => void) | undefined;
 }
 
-/** ERR_ABORTED with the signal's reason, as the backends word it. */
 /** The same ERR_ABORTED as every backend's, so a request aborted in a queue reads like one aborted in a backend. */
 export const abortedError = abortError;
 
