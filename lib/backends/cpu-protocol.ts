@@ -46,4 +46,5 @@ export type WorkerReply =
   /** `recycled`: the staging buffers of the run's feeds, handed back for the next run. */
   | { type: 'result'; id: number; outputs: WireTensor[]; recycled: ArrayBuffer[] }
   | { type: 'run-failed'; id: number; error: WireError; recycled: ArrayBuffer[] }
-  | { type: 'closed' };
+  /** `released`: the session was released without error (the worker is then clean, reusable). */
+  | { type: 'closed'; released: boolean };

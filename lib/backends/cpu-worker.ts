@@ -1,7 +1,8 @@
 /**
  * The worker thread behind one cpu backend: it owns one onnxruntime-node InferenceSession and runs
  * it, so that the minutes of a load and the milliseconds of every run block this thread instead of
- * the application's event loop. Requests arrive one at a time (the main thread queues them).
+ * the application's event loop. Requests arrive one at a time (the main thread queues them). After
+ * `close` it holds no session and may serve the next backend (./cpu-worker-pool.ts).
  */
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
@@ -173,10 +174,16 @@ port.on('message', (request: WorkerRequest) => {
       case 'run':
         return run(request.id, request.feeds, request.outputs, request.into);
       case 'close':
-        await session?.release().catch(() => undefined);
+        // Back to the state of a fresh worker: it may serve another backend (./cpu-worker-pool.ts).
+        const released = await (session?.release() ?? Promise.resolve()).then(
+          () => true,
+          () => false,
+        );
         session = null;
-        post({ type: 'closed' });
-        port.close();
+        label = '<model>';
+        sharedCopies.clear();
+        boundOutputs.clear();
+        post({ type: 'closed', released });
         return;
     }
   });

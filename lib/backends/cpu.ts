@@ -13,18 +13,15 @@
  * One run executes at a time per backend; more are queued in call order. Create several backends
  * (each with a few intra-op threads) for concurrency. See ./backend.ts for the contract.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { dirname, join, resolve } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { resolve } from 'node:path';
 import { viewTypedArray, type AnyTypedArray } from '../dtypes.js';
 import { ArgumentTypeError, ErrorCode, OnnxError, createError, withCallerStack, type TensorRTNodeError } from '../errors.js';
 import { externalTensors } from '../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
 import { abortError } from './abort.js';
-import { workerExecArgv } from './worker-exec-argv.js';
+import { acquireCpuWorker, releaseCpuWorker } from './cpu-worker-pool.js';
 import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
 import { Tensor } from '../tensor.js';
 import { requireOnnxRuntime } from './onnxruntime-package.js';
@@ -97,22 +94,6 @@ function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuff
     return { source: { kind: 'bytes', bytes: owned, label: onnx.source }, transfer: [owned.buffer as ArrayBuffer] };
   }
   throw new ArgumentTypeError(`Expected a model path, bytes or an OnnxModel for model but received ${describeValue(model)}`);
-}
-
-/** The worker entry: compiled JS in dist/, or the TypeScript source through tsx when running from lib/ (tests). */
-function spawnWorker(): Worker {
-  const here = import.meta.url;
-  const compiled = new URL('./cpu-worker.js', here);
-  const execArgv = workerExecArgv(process.execArgv);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
-  const source = new URL('./cpu-worker.ts', here).href;
-  // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
-  // taken from its package.json because the CommonJS one cannot register from an eval'd worker.
-  const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const tsxExports = (JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
-  const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv });
 }
 
 function fromWire(error: WireError): TensorRTNodeError {
@@ -192,30 +173,41 @@ export class CpuBackend implements Backend {
   #disposing: Promise<void> | null = null;
   #fatal: TensorRTNodeError | null = null;
   #idle: (() => void) | null = null;
+  /** Whether the worker can serve another backend once this one is done (see ./cpu-worker-pool.ts). */
+  readonly #reusable: boolean;
+  readonly #onMessage = (reply: WorkerReply) => this.#onReply(reply);
+  readonly #onError = (error: Error) => this.#onWorkerGone(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread failed: ${error.message}`, 'generic', { cause: error }) as TensorRTNodeError);
+  readonly #onExit = (code: number) => {
+    if (!this.#disposed) this.#onWorkerGone(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread exited unexpectedly (exit code ${code})`) as TensorRTNodeError);
+  };
 
-  private constructor(worker: Worker, inputs: TensorInfo[], outputs: TensorInfo[]) {
+  private constructor(worker: Worker, inputs: TensorInfo[], outputs: TensorInfo[], reusable: boolean) {
     this.#worker = worker;
+    this.#reusable = reusable;
     this.inputs = Object.freeze(inputs.map((info) => Object.freeze({ ...info })));
     this.outputs = Object.freeze(outputs.map((info) => Object.freeze({ ...info })));
-    worker.on('message', (reply: WorkerReply) => this.#onReply(reply));
-    worker.on('error', (error) => this.#onWorkerGone(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread failed: ${error.message}`, 'generic', { cause: error }) as TensorRTNodeError));
-    worker.on('exit', (code) => {
-      if (!this.#disposed) this.#onWorkerGone(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread exited unexpectedly (exit code ${code})`) as TensorRTNodeError);
-    });
+    worker.on('message', this.#onMessage);
+    worker.on('error', this.#onError);
+    worker.on('exit', this.#onExit);
     worker.unref();
   }
 
-  /** Loads `model` (a path, bytes or an OnnxModel) into a new worker thread. */
+  /** Loads `model` (a path, bytes or an OnnxModel) into a worker thread of its own (a new one, or an idle one reused). */
   static async create(model: string | Uint8Array | OnnxModel, options?: CpuBackendOptions): Promise<CpuBackend> {
     const settings = validateOptions(options);
     const { source, transfer } = modelSource(model);
+    // A thread whose priority was lowered cannot be raised back without privileges: it is not reused.
+    const reusable = !settings.niceness;
     return withCallerStack(async () => {
       requireOnnxRuntime();
-      const worker = spawnWorker();
+      const worker = acquireCpuWorker();
+      // Whether the worker answered the load (loaded or not): then it is in a clean state, reusable.
+      let answered = false;
       try {
         const loaded = await new Promise<Extract<WorkerReply, { type: 'loaded' }>>((resolveLoad, rejectLoad) => {
           const onMessage = (reply: WorkerReply) => {
             cleanup();
+            answered = reply.type === 'loaded' || reply.type === 'load-failed';
             if (reply.type === 'loaded') resolveLoad(reply);
             else if (reply.type === 'load-failed') rejectLoad(fromWire(reply.error));
             else rejectLoad(createError(ErrorCode.INTERNAL, `Unexpected reply ${reply.type} from the cpu backend worker while loading`));
@@ -239,9 +231,9 @@ export class CpuBackend implements Backend {
           const request: WorkerRequest = { type: 'load', model: source, settings };
           worker.postMessage(request, transfer);
         });
-        return new CpuBackend(worker, loaded.inputs, loaded.outputs);
+        return new CpuBackend(worker, loaded.inputs, loaded.outputs, reusable);
       } catch (error) {
-        await worker.terminate();
+        await releaseCpuWorker(worker, reusable && answered);
         throw error;
       }
     });
@@ -383,20 +375,29 @@ export class CpuBackend implements Backend {
   async #release(): Promise<void> {
     for (const pending of this.#queue.splice(0)) this.#settle(pending, disposedError());
     if (this.#running && !this.#fatal) await new Promise<void>((resolveIdle) => (this.#idle = resolveIdle));
+    // Closed in order: the worker released the session and answered, so it can serve another backend.
+    let closedInOrder = false;
     if (!this.#fatal) {
       this.#worker.ref();
-      await new Promise<void>((resolveClosed) => {
+      closedInOrder = await new Promise<boolean>((resolveClosed) => {
         const onMessage = (reply: WorkerReply) => {
-          if (reply.type !== 'closed') return;
+          if (reply.type === 'closed') done(reply.released);
+        };
+        const onExit = () => done(false);
+        const done = (inOrder: boolean) => {
           this.#worker.off('message', onMessage);
-          resolveClosed();
+          this.#worker.off('exit', onExit);
+          resolveClosed(inOrder);
         };
         this.#worker.on('message', onMessage);
-        this.#worker.once('exit', () => resolveClosed());
+        this.#worker.on('exit', onExit);
         this.#worker.postMessage({ type: 'close' } satisfies WorkerRequest);
       });
     }
-    await this.#worker.terminate();
+    this.#worker.off('message', this.#onMessage);
+    this.#worker.off('error', this.#onError);
+    this.#worker.off('exit', this.#onExit);
+    await releaseCpuWorker(this.#worker, this.#reusable && closedInOrder);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

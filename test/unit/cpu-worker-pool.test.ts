@@ -1,0 +1,88 @@
+/**
+ * The cpu backends' worker threads are reused: a disposed backend's worker, its session released,
+ * serves the next backend (no new thread, no state carried over), idle ones never keep the process
+ * alive and exit after a while, and a worker in doubt is never reused.
+ */
+import { readdirSync } from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createCpuBackend } from '../../lib/backends/cpu.js';
+import { IDLE_TIMEOUT_MS, MAX_IDLE, closeIdleCpuWorkers, idleCpuWorkers } from '../../lib/backends/cpu-worker-pool.js';
+import { OnnxError } from '../../lib/errors.js';
+import { InferenceSession } from '../../lib/session.js';
+import { expectError } from '../helpers/expect-error.js';
+import { chainModel, mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
+
+const threads = (): number => readdirSync('/proc/self/task').length;
+
+describe.runIf(process.platform === 'linux')('cpu worker pool', () => {
+  // Threads the process starts once, on first use (libuv's thread pool, onnxruntime's), are not the pool's: start them first.
+  beforeAll(async () => {
+    const warm = await Promise.all([createCpuBackend(mlpModel(), { intraOpNumThreads: 1 }), createCpuBackend(mlpModel(), { intraOpNumThreads: 1 })]);
+    await Promise.all(warm.map((backend) => backend.run({ x: randomTensor([1, 16], 0) }).then(() => backend.dispose())));
+  });
+
+  afterEach(async () => {
+    vi.useRealTimers();
+    await closeIdleCpuWorkers();
+  });
+
+  it('a disposed backend\'s worker serves the next backend: no new thread, and nothing of the old session is left in it', async () => {
+    await closeIdleCpuWorkers();
+    const first = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
+    const firstBinding = { inputs: { x: randomTensor([2, 16], 1) }, outputs: {} };
+    expect((await first.run(firstBinding.inputs)).y!.shape).toEqual([2, 8]);
+    await first.dispose();
+    expect(idleCpuWorkers()).toBe(1);
+    const before = threads();
+
+    // Another model with the same input and output names, other shapes: the worker's reused buffers must not leak across.
+    const second = await createCpuBackend(chainModel({ width: 16, layers: 2 }), { intraOpNumThreads: 1 });
+    expect(idleCpuWorkers()).toBe(0);
+    expect(threads()).toBe(before);
+    const result = await second.run({ x: randomTensor([3, 16], 2) });
+    expect(result.y!.shape).toEqual([3, 16]);
+    await second.dispose();
+    expect(idleCpuWorkers()).toBe(1);
+  });
+
+  it('a worker whose load failed is clean and reused; sessions over reused workers give the same results as fresh ones', async () => {
+    await closeIdleCpuWorkers();
+    await expectError(() => createCpuBackend(new Uint8Array([1, 2, 3, 4]), { intraOpNumThreads: 1 }), OnnxError, 'ERR_ONNX', /./);
+    expect(idleCpuWorkers()).toBe(1);
+    const input = randomTensor([4, 16], 3);
+    await using freshBackend = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
+    const fresh = await freshBackend.run({ x: input });
+    await using session = await InferenceSession.create(mlpModel(), { backend: 'cpu', contexts: 2, cpu: { intraOpNumThreads: 1 } });
+    expect((await session.run({ x: input })).y!.data).toEqual(fresh.y!.data);
+  });
+
+  it(`keeps at most ${MAX_IDLE} idle workers; the rest exit when their backends are disposed`, async () => {
+    await closeIdleCpuWorkers();
+    const baseline = threads();
+    const backends = await Promise.all(Array.from({ length: MAX_IDLE + 2 }, () => createCpuBackend(mlpModel(), { intraOpNumThreads: 1 })));
+    // A worker is a few OS threads (its own, and its event loop's helpers).
+    const perWorker = (threads() - baseline) / (MAX_IDLE + 2);
+    expect(perWorker).toBeGreaterThanOrEqual(1);
+    await Promise.all(backends.map((backend) => backend.dispose()));
+    expect(idleCpuWorkers()).toBe(MAX_IDLE);
+    // A worker's OS threads are joined a moment after its exit event.
+    await vi.waitFor(() => expect(threads()).toBe(baseline + MAX_IDLE * perWorker), { timeout: 5000 });
+    await closeIdleCpuWorkers();
+    await vi.waitFor(() => expect(threads()).toBe(baseline), { timeout: 5000 });
+  });
+
+  it(`idle workers exit after ${IDLE_TIMEOUT_MS} ms unused`, async () => {
+    await closeIdleCpuWorkers();
+    const baseline = threads();
+    const backend = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    await backend.dispose();
+    expect(idleCpuWorkers()).toBe(1);
+    vi.advanceTimersByTime(IDLE_TIMEOUT_MS - 1);
+    expect(idleCpuWorkers()).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(idleCpuWorkers()).toBe(0);
+    vi.useRealTimers();
+    await vi.waitFor(() => expect(threads()).toBe(baseline), { timeout: 5000 });
+  });
+});
