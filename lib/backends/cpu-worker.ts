@@ -173,7 +173,7 @@ port.on('message', (request: WorkerRequest) => {
         return load(request.model, request.settings);
       case 'run':
         return run(request.id, request.feeds, request.outputs, request.into);
-      case 'close':
+      case 'close': {
         // Back to the state of a fresh worker: it may serve another backend (./cpu-worker-pool.ts).
         const released = await (session?.release() ?? Promise.resolve()).then(
           () => true,
@@ -185,6 +185,7 @@ port.on('message', (request: WorkerRequest) => {
         boundOutputs.clear();
         post({ type: 'closed', released });
         return;
+      }
     }
   });
 });
