@@ -1,13 +1,17 @@
 /**
  * `npm run bench:leaks`: create/dispose cycles of everything that can be created and disposed, and
- * whether memory comes back. For each workload: a warm-up, then rounds of: a forced GC, the
- * baseline (RSS, V8 external memory, heap), N cycles with samples along the way, a forced GC, and
- * the final figures. Bounds (issue 10's goal for the cpu backend): RSS growth under 5% of the
- * round's baseline after 10,000 cycles, external memory back within 1 MiB of it, judged on the
- * median of the rounds (5 by default). Why rounds: at this scale RSS moves by +-8 MiB (+-6%) on its
- * own when threads come and go (glibc keeps freed pages in per-thread arenas and hands them back
- * late; one round of the cpu backend measured -2% and the next +8%), while a leak grows in every
- * round and so in the median too. Each round's figures and samples are kept in the result.
+ * whether memory comes back. For each workload: a warm-up, then rounds of: the process at rest
+ * (idle workers let go, forced GCs, repeated until RSS holds still), the baseline (RSS, V8 external
+ * memory, heap), N cycles with samples along the way, at rest again, the final figures. Bounds
+ * (issue 10's goal for the cpu backend): RSS growth under 5% of the round's baseline after 10,000
+ * cycles, external memory back within 1 MiB of it, judged on the median of the rounds (5 by
+ * default), so that one round's allocator noise does not decide; a leak grows in every round. Each
+ * round's figures and samples are kept in the result, so the growth over all rounds (first
+ * baseline to last final) can be read too.
+ *
+ * "At rest" matters: an exited worker's memory leaves RSS some time after terminate() resolves,
+ * and measured once, a round's final figure kept ~30 MiB that the next round's baseline (taken with
+ * nothing run in between) no longer had.
  *
  * Runs against dist/ (the cpu backend's worker then starts from compiled JS, as users run it); the
  * npm script builds first. Writes benchmarks/results/leaks.json with the machine and versions.
@@ -209,6 +213,22 @@ async function settle({ atRest = true } = {}): Promise<NodeJS.MemoryUsage> {
   return process.memoryUsage();
 }
 
+/**
+ * The process at rest: settle() until two in a row agree on RSS within 0.5 MiB (at most 6).
+ * Memory of exited workers leaves RSS late: measured once, a round's final figure kept ~30 MiB
+ * that the next settle() no longer saw.
+ */
+async function atRest(): Promise<NodeJS.MemoryUsage> {
+  let usage = await settle();
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const next = await settle();
+    const agreed = Math.abs(next.rss - usage.rss) < 0.5 * 1024 ** 2;
+    usage = next;
+    if (agreed) break;
+  }
+  return usage;
+}
+
 async function runCycles(workload: Workload, count: number, offset: number, onProgress?: (done: number) => Promise<void>): Promise<void> {
   const parallel = workload.parallel ?? 1;
   for (let done = 0; done < count; ) {
@@ -239,7 +259,7 @@ const figures = (usage: NodeJS.MemoryUsage) => ({ rssMiB: mib(usage.rss), extern
 
 /** One round: baseline, `cycles` cycles with samples along the way, final figures. */
 async function measureRound(workload: Workload, offset: number, label: string): Promise<Round> {
-  const baseline = await settle();
+  const baseline = await atRest();
   const samples: Sample[] = [];
   const started = performance.now();
   await runCycles(workload, cycles, offset, async (done) => {
@@ -248,7 +268,7 @@ async function measureRound(workload: Workload, offset: number, label: string): 
     process.stderr.write(`\r${label}: ${done}/${cycles}`);
   });
   const durationSeconds = (performance.now() - started) / 1000;
-  const final = await settle();
+  const final = await atRest();
   const half = samples.slice(Math.floor(samples.length / 2));
   const rssGrowthPercent = Math.round(((final.rss - baseline.rss) / baseline.rss) * 10000) / 100;
   process.stderr.write(`\r${label}: ${cycles} cycles in ${durationSeconds.toFixed(1)} s, RSS ${mib(baseline.rss)} -> ${mib(final.rss)} MiB (${rssGrowthPercent}%)\n`);
