@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Api from '../lib/index.js';
+import { medianOfSorted } from '../lib/bench/statistics.js';
 import type * as WorkerPool from '../lib/backends/cpu-worker-pool.js';
 import type * as Ort from 'onnxruntime-node';
 import { packageRoot } from '../lib/native.js';
@@ -200,11 +201,11 @@ interface Sample {
 
 const mib = (bytes: number) => Math.round((bytes / 1024 ** 2) * 100) / 100;
 
-async function settle({ atRest = true } = {}): Promise<NodeJS.MemoryUsage> {
-  // The process at rest (baseline and final figures): the cpu backends' idle workers would exit
-  // after their idle timeout (lib/backends/cpu-worker-pool.ts); let them go now rather than wait.
-  // Samples along the way keep them, as a service between requests would.
-  if (atRest) await closeIdleCpuWorkers();
+async function settle({ releaseIdleWorkers = true } = {}): Promise<NodeJS.MemoryUsage> {
+  // For the baseline and final figures, the cpu backends' idle workers would exit after their idle
+  // timeout (lib/backends/cpu-worker-pool.ts); let them go now rather than wait. Samples along the
+  // way keep them, as a service between requests would.
+  if (releaseIdleWorkers) await closeIdleCpuWorkers();
   // Finalizers, worker exits and native threads finish on later turns: collect a few times.
   for (let round = 0; round < 4; round++) {
     gc();
@@ -239,10 +240,12 @@ async function runCycles(workload: Workload, count: number, offset: number, onPr
   }
 }
 
+const figures = (usage: NodeJS.MemoryUsage) => ({ rssMiB: mib(usage.rss), externalMiB: mib(usage.external), heapUsedMiB: mib(usage.heapUsed) });
+
 interface Round {
   durationSeconds: number;
-  baseline: { rssMiB: number; externalMiB: number; heapUsedMiB: number };
-  final: { rssMiB: number; externalMiB: number; heapUsedMiB: number };
+  baseline: ReturnType<typeof figures>;
+  final: ReturnType<typeof figures>;
   rssGrowthPercent: number;
   externalGrowthMiB: number;
   /** The trend over the round's second half: a leak keeps growing; a settled allocator does not. */
@@ -250,12 +253,7 @@ interface Round {
   samples: Sample[];
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-const figures = (usage: NodeJS.MemoryUsage) => ({ rssMiB: mib(usage.rss), externalMiB: mib(usage.external), heapUsedMiB: mib(usage.heapUsed) });
+const median = (values: readonly number[]) => medianOfSorted([...values].sort((a, b) => a - b));
 
 /** One round: baseline, `cycles` cycles with samples along the way, final figures. */
 async function measureRound(workload: Workload, offset: number, label: string): Promise<Round> {
@@ -263,7 +261,7 @@ async function measureRound(workload: Workload, offset: number, label: string): 
   const samples: Sample[] = [];
   const started = performance.now();
   await runCycles(workload, cycles, offset, async (done) => {
-    const usage = await settle({ atRest: false });
+    const usage = await settle({ releaseIdleWorkers: false });
     samples.push({ cycle: done, ...figures(usage) });
     process.stderr.write(`\r${label}: ${done}/${cycles}`);
   });

@@ -93,10 +93,7 @@ export function idleCpuWorkers(): number {
 
 /** Ends every idle worker now (tests; a process that wants no idle threads left). */
 export async function closeIdleCpuWorkers(): Promise<void> {
-  const entries = idle.splice(0);
-  for (const entry of entries) {
-    clearTimeout(entry.timer);
-    entry.worker.off('exit', entry.onExit);
-  }
+  const entries = [...idle];
+  for (const entry of entries) removeIdle(entry);
   await Promise.all(entries.map((entry) => entry.worker.terminate()));
 }

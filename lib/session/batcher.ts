@@ -162,26 +162,31 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
    */
   run<O extends OutputName<S> = OutputName<S>>(feeds: Feeds<S>, options?: SessionRunOptions<O>): Promise<Results<S, O>> {
     const arrivedMs = performance.now();
-    const refuse = (error: unknown): Promise<never> => {
-      this.#core.metrics.recordRequest(arrivedMs, error);
-      return Promise.reject(error);
-    };
     try {
       if (this.#state !== 'open') throw disposedError('The batcher');
       this.#core.checkOpen();
       const checked = checkRunOptions(this.#core, options, undefined, this.#timeoutMs);
       const normalized = normalizeFeeds(this.#core.inputs, feeds);
       if (!(normalized instanceof Promise)) return this.#enqueue(normalized, checked, arrivedMs) as Promise<Results<S, O>>;
-      return normalized.then((hostFeeds) => {
-        try {
-          return this.#enqueue(hostFeeds, checked, arrivedMs) as Promise<Results<S, O>>;
-        } catch (error) {
-          return refuse(error);
-        }
-      }, refuse);
+      return normalized.then(
+        (hostFeeds) => {
+          try {
+            return this.#enqueue(hostFeeds, checked, arrivedMs) as Promise<Results<S, O>>;
+          } catch (error) {
+            return this.#refuse(arrivedMs, error);
+          }
+        },
+        (error: unknown) => this.#refuse(arrivedMs, error),
+      );
     } catch (error) {
-      return refuse(error);
+      return this.#refuse(arrivedMs, error);
     }
+  }
+
+  /** A request refused before it was queued: counted in the metrics, and rejected. */
+  #refuse(arrivedMs: number, error: unknown): Promise<never> {
+    this.#core.metrics.recordRequest(arrivedMs, error);
+    return Promise.reject(error);
   }
 
   /** Admits validated feeds to the pending list (or throws why not); the promise settles through #settle, which records the request's metrics. */
