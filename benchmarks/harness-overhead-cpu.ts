@@ -14,14 +14,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capabilities } from '../lib/capabilities.js';
+import { capabilities } from '../lib/addon/capabilities.js';
 import { environmentFrom } from '../lib/bench/environment.js';
 import { createModelTargetFactory } from '../lib/bench/model-targets.js';
 import { measure, rawLoop } from '../lib/bench/driver.js';
 import { measureHarnessOverhead } from '../lib/bench/overhead.js';
 import type { BenchTarget, SweepPoint } from '../lib/bench/target.js';
 import { defaultModelPath } from '../lib/cli/commands/start.js';
-import { packageRoot, packageVersion } from '../lib/native.js';
+import { packageRoot, packageVersion } from '../lib/addon/native.js';
 
 const point: SweepPoint = { backend: 'cpu', precision: 'fp32', batch: 1, concurrency: 1, device: null, cudaGraph: false, transfers: true, batcher: false };
 const models = [

@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capabilities } from '../lib/capabilities.js';
+import { capabilities } from '../lib/addon/capabilities.js';
 import { environmentFrom } from '../lib/bench/environment.js';
 import { measureHarnessOverhead } from '../lib/bench/overhead.js';
 import { buildReport } from '../lib/bench/report/index.js';
@@ -20,7 +20,7 @@ import { DEFAULT_PERCENTILES } from '../lib/bench/statistics.js';
 import { formatRunSummary } from '../lib/bench/summary.js';
 import { expandSweep, runSweep } from '../lib/bench/sweep.js';
 import { createCpuWorkloadTarget } from '../lib/bench/targets/cpu-workload.js';
-import { packageRoot, packageVersion } from '../lib/native.js';
+import { packageRoot, packageVersion } from '../lib/addon/native.js';
 
 const STEPS_PER_SAMPLE = 20_000;
 const options = {

@@ -31,9 +31,9 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Api from '../lib/index.js';
 import { medianOfSorted } from '../lib/bench/statistics.js';
-import type * as WorkerPool from '../lib/backends/cpu-worker-pool.js';
+import type * as WorkerPool from '../lib/backends/cpu/worker-pool.js';
 import type * as Ort from 'onnxruntime-node';
-import { packageRoot } from '../lib/native.js';
+import { packageRoot } from '../lib/addon/native.js';
 
 // The compiled package, as users load it.
 const api = (await import(join(packageRoot, 'dist', 'index.js'))) as typeof Api;

@@ -21,12 +21,12 @@ import { collectEnvironment } from '../lib/bench/environment.js';
 import { runPoint } from '../lib/bench/sweep.js';
 import type { BenchTarget, SweepPoint } from '../lib/bench/target.js';
 import { percentileValue } from '../lib/bench/statistics.js';
-import { generateFeeds } from '../lib/onnx/calibration-data.js';
+import { generateFeeds } from '../lib/precision/calibration-data.js';
 import { serializeModel, type OnnxModel } from '../lib/onnx/model.js';
 import { createRandom } from '../lib/onnx/random.js';
 import { makeNode } from '../lib/onnx/graph.js';
 import { DataType } from '../lib/onnx/proto.js';
-import { InferenceSession } from '../lib/session.js';
+import { InferenceSession } from '../lib/session/inference-session.js';
 import { GraphBuilder, buildModel, intAttribute, mlpModel } from '../test/helpers/onnx-fixtures.js';
 
 const CONCURRENCIES = [1, 8, 32];

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { variantFileName, variantId } from '../lib/addon-variants.js';
+import { variantFileName, variantId } from '../lib/addon/variants.js';
 import { compareVersions, elfRequirements } from './lib/elf-requirements.js';
 import { tensorrtHeaderVersion } from './lib/tensorrt-headers.mjs';
 

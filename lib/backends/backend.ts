@@ -47,8 +47,8 @@
  *   caller's stack appended: ERR_ONNX for a model the backend cannot load, ERR_TENSORRT or ERR_CUDA
  *   for failures in the engine, ERR_INTERNAL if a worker dies.
  */
-import type { DType, HostTensor } from '../dtypes.js';
-import type { Tensor, TensorLocation } from '../tensor.js';
+import type { DType, HostTensor } from '../core/dtypes.js';
+import type { Tensor, TensorLocation } from '../cuda/tensor.js';
 
 export type BackendKind = 'cpu' | 'tensorrt';
 

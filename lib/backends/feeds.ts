@@ -2,9 +2,9 @@
  * Validation of feeds and requested outputs against a backend's TensorInfo, shared by every backend
  * so that bad input gets the same class, code and message whichever backend runs the model.
  */
-import { checkTypedArray, elementCount, isDType, type HostTensor } from '../dtypes.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
-import { closestMatch, describeValue } from '../validate.js';
+import { checkTypedArray, elementCount, isDType, type HostTensor } from '../core/dtypes.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import { closestMatch, describeValue } from '../core/validate.js';
 import type { TensorInfo, TensorMap } from './backend.js';
 
 function formatShape(shape: readonly number[]): string {

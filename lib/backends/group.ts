@@ -7,10 +7,10 @@
  * busy until its own promise settles; a run aborted while executing rejects at once (the member
  * does that, see ./backend.ts) and the member takes the next run when it is free.
  */
-import { disposedError } from '../dispose.js';
-import { ArgumentTypeError, ErrorCode, createError } from '../errors.js';
-import { describeValue, expectOptions } from '../validate.js';
-import { abortError } from './abort.js';
+import { disposedError } from '../core/dispose.js';
+import { ArgumentTypeError, ErrorCode, createError } from '../core/errors.js';
+import { describeValue, expectOptions } from '../core/validate.js';
+import { abortError } from '../core/abort.js';
 import type { Backend, BackendKind, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
 
 interface Waiter {

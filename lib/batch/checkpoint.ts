@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile, open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 
 export const CHECKPOINT_FORMAT = 'tensorrt-node-batch-checkpoint';
 

@@ -9,9 +9,9 @@
  */
 import { open, rm, stat, readFile, truncate } from 'node:fs/promises';
 import type { TensorMap } from '../backends/backend.js';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { hashFile } from '../cache/key.js';
-import { InferenceSession } from '../session.js';
+import { InferenceSession } from '../session/inference-session.js';
 import type { SessionOptions } from '../session/options.js';
 import { splitOutputs, stackFeeds } from '../session/stacking.js';
 import { checkpointPathFor, jobDifferences, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT, type Checkpoint, type JobIdentity } from './checkpoint.js';

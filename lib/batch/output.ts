@@ -8,8 +8,8 @@
  * int64 as numbers when safe and strings beyond 2^53, bool as true/false. The same record always
  * gives the same bytes, which is what lets a resumed or sharded job be compared byte for byte.
  */
-import type { HostTensor } from '../dtypes.js';
-import { bfloat16BitsToFloat32, float16BitsToFloat32 } from '../dtypes.js';
+import type { HostTensor } from '../core/dtypes.js';
+import { bfloat16BitsToFloat32, float16BitsToFloat32 } from '../core/dtypes.js';
 import type { TensorMap } from '../backends/backend.js';
 
 function values(tensor: HostTensor): unknown[] {

@@ -18,8 +18,8 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import { toBfloat16Array, toFloat16Array, type HostTensor } from '../dtypes.js';
-import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../errors.js';
+import { toBfloat16Array, toFloat16Array, type HostTensor } from '../core/dtypes.js';
+import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { readSample, samplePaths } from '../onnx/feeds-folder.js';
 import { normalizeFeeds } from '../session/feeds.js';
 

@@ -6,9 +6,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Capabilities } from '../capabilities.js';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { packageVersion } from '../native.js';
+import type { Capabilities } from '../addon/capabilities.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { packageVersion } from '../addon/native.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';

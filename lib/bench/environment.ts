@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
-import { onnxRuntimeVersion } from '../backends/onnxruntime-package.js';
-import type { Capabilities, DeviceInfo } from '../capabilities.js';
+import { onnxRuntimeVersion } from '../addon/system/onnxruntime-package.js';
+import type { Capabilities, DeviceInfo } from '../addon/capabilities.js';
 
 export interface GpuEnvironment extends DeviceInfo {
   /** Maximum SM and memory clocks; null until the native device probe reports them. */
@@ -78,6 +78,6 @@ export function environmentFrom(caps: Capabilities): BenchEnvironment {
 
 /** The environment of this process, now. */
 export async function collectEnvironment(): Promise<BenchEnvironment> {
-  const { capabilities } = await import('../capabilities.js');
+  const { capabilities } = await import('../addon/capabilities.js');
   return environmentFrom(await capabilities());
 }

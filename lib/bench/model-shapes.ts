@@ -4,8 +4,8 @@
  * leading dim.
  */
 import { extname } from 'node:path';
-import type { ProfileSpec } from '../build/profiles.js';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import type { ProfileSpec } from '../builder/profiles.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { SweepPoint } from './target.js';
 
 /** `--shape` values by input name. */

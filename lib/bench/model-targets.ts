@@ -10,8 +10,8 @@
  * (./targets/tensorrt-engine.ts), which is what reports trtexec's phases (enqueue, H2D, GPU compute,
  * D2H from CUDA events) and honours --transfers off; the others measure end-to-end latency only.
  */
-import { onnxRuntimeVersion } from '../backends/onnxruntime-package.js';
-import { generateFeeds } from '../onnx/calibration-data.js';
+import { onnxRuntimeVersion } from '../addon/system/onnxruntime-package.js';
+import { generateFeeds } from '../precision/calibration-data.js';
 import { benchShapes, tensorrtProfiles, type BenchShapes } from './model-shapes.js';
 import type { BenchTarget, BenchTargetFactory, SweepPoint, TargetDescription } from './target.js';
 
@@ -30,7 +30,7 @@ export function createModelTargetFactory(model: string, options: ModelTargetOpti
       const { createTensorRTEngineTarget } = await import('./targets/tensorrt-engine.js');
       return createTensorRTEngineTarget(model, point, { ...(options.shapes ? { shapes: options.shapes } : {}), ...(options.contexts ? { contexts: options.contexts } : {}) });
     }
-    const { InferenceSession } = await import('../session.js');
+    const { InferenceSession } = await import('../session/inference-session.js');
     const contexts = options.contexts ?? 1;
     const profiles = point.backend === 'tensorrt' ? await tensorrtProfiles(model, point, options.shapes) : undefined;
     const session = await InferenceSession.create(model, {

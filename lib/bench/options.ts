@@ -5,9 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../errors.js';
+import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../core/errors.js';
 import { parseShapes } from '../cli/tensor-args.js';
-import { expectOneOf, invalidValue } from '../validate.js';
+import { expectOneOf, invalidValue } from '../core/validate.js';
 import { DEFAULT_PERCENTILES } from './statistics.js';
 import { BACKEND_CHOICES, PRECISIONS, type BackendChoice, type Precision } from './target.js';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 import type { BenchEnvironment } from './environment.js';
 import type { MetricSummary } from './statistics.js';

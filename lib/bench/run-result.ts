@@ -1,5 +1,5 @@
 /** Turns a Measurement (or a failure to get one) into the RunResult stored in the results file. */
-import { isTensorRTNodeError } from '../errors.js';
+import { isTensorRTNodeError } from '../core/errors.js';
 import type { Measurement } from './driver.js';
 import type { IterationSeries } from './iteration-recorder.js';
 import type { ErrorRecord, RunMetrics, RunPoint, RunResult } from './results.js';

@@ -66,7 +66,7 @@ export interface TargetDescription {
  * Without data transfers, the H2D times equal computeStartMs and the D2H times computeEndMs, as in
  * trtexec.
  */
-import type { PhaseTimings } from '../run-timing.js';
+import type { PhaseTimings } from '../tensorrt/timing.js';
 
 export type { PhaseTimings };
 

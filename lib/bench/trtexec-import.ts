@@ -10,7 +10,7 @@
  *   warnings. Summaries come as printed (6 significant digits).
  */
 import { readFileSync } from 'node:fs';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { RunMetrics, RunPoint, RunResult } from './results.js';
 import { completeRun, metricsFromSeries, runId } from './run-result.js';
 import { DEFAULT_PERCENTILES, type MetricSummary } from './statistics.js';

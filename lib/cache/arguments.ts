@@ -1,6 +1,6 @@
 /** Argument checks shared by the engine cache's methods (same template and error classes as lib/validate.ts). */
-import { ArgumentTypeError, ErrorCode } from '../errors.js';
-import { describeValue, invalidType, invalidValue } from '../validate.js';
+import { ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import { describeValue, invalidType, invalidValue } from '../core/validate.js';
 import { isCacheKeyId, type CacheKey } from './key.js';
 import { describeFailure } from './warnings.js';
 

@@ -7,8 +7,8 @@
  * no user object can collide with an encoding.
  */
 import { createHash } from 'node:crypto';
-import { describeValue } from '../validate.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
+import { describeValue } from '../core/validate.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 
 export type CanonicalValue = null | boolean | number | string | CanonicalValue[] | { [key: string]: CanonicalValue };
 

@@ -14,7 +14,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { cacheIo, errnoCode, unlessMissing } from './io.js';
 
 export const CACHEDIR_TAG_NAME = 'CACHEDIR.TAG';

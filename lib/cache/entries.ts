@@ -11,7 +11,7 @@
  * Callers hold the key's lock (locks/<id>.lock) for every write and removal; reads take no lock.
  */
 import { join } from 'node:path';
-import { syncDirectory, writeFileAtomic } from './atomic-write.js';
+import { syncDirectory, writeFileAtomic } from '../core/atomic-write.js';
 import { sha256Hex } from './canonical.js';
 import type { CacheLayout } from './directory.js';
 import { cacheIo, removeFile, unlessMissing } from './io.js';

@@ -7,8 +7,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../errors.js';
-import { describeValue, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { describeValue, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
 import { canonicalize, sha256Hex, stableStringify, type CanonicalValue } from './canonical.js';
 
 /**

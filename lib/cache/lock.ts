@@ -16,9 +16,9 @@
  *   duplicate build.
  */
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { formatDuration } from '../units.js';
-import { temporaryPathFor } from './atomic-write.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { formatDuration } from '../core/units.js';
+import { temporaryPathFor } from '../core/atomic-write.js';
 import { cacheIo, errnoCode, removeFile, unlessMissing } from './io.js';
 import { currentProcess, processState } from './process-identity.js';
 

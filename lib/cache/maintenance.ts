@@ -3,7 +3,7 @@
  * waits for a lock: an entry another process is using is skipped (and reported), never touched.
  */
 import { join } from 'node:path';
-import { sweepTemporaryFiles } from './atomic-write.js';
+import { sweepTemporaryFiles } from '../core/atomic-write.js';
 import { metadataNamePattern, planNamePattern, type CacheEntryInfo, type EntryFiles } from './entries.js';
 import { cacheIo, unlessMissing } from './io.js';
 import { isCacheKeyId } from './key.js';

@@ -16,9 +16,9 @@
  * - The cache never fails a build: what goes wrong with it becomes a CacheWarning (warnings.ts).
  */
 import { join, resolve } from 'node:path';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { expectFunction, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../validate.js';
-import { formatBytes } from '../units.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { expectFunction, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
+import { formatBytes } from '../core/units.js';
 import { expectCacheKey, expectJsonSerializable, expectLimit, expectPlan, expectPositiveMs, expectSignal, toBuffer } from './arguments.js';
 import { defaultCacheDirectory, layoutOf, prepareCacheDirectory } from './directory.js';
 import { EntryFiles, type CacheEntryInfo } from './entries.js';

@@ -8,8 +8,8 @@
  * Writes are atomic; concurrent builders simply replace each other's cache (each is complete).
  */
 import { join } from 'node:path';
-import { expectString, invalidType, invalidValue } from '../validate.js';
-import { syncDirectory, writeFileAtomic } from './atomic-write.js';
+import { expectString, invalidType, invalidValue } from '../core/validate.js';
+import { syncDirectory, writeFileAtomic } from '../core/atomic-write.js';
 import { sha256Hex, stableStringify } from './canonical.js';
 import { cacheIo, errnoCode, removeFile, unlessMissing } from './io.js';
 import { CacheWarning, describeFailure, type CacheWarningHandler } from './warnings.js';

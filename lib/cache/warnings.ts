@@ -3,7 +3,7 @@
  * a full disk) becomes a warning, delivered to the `onWarning` hook or, by default, to
  * process.emitWarning with code ERR_CACHE, and the caller carries on without the cache.
  */
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 
 export type CacheWarningReason =
   /** The directory cannot be used at all (cannot be created, wrong owner, loose permissions); the cache is off. */

@@ -3,8 +3,8 @@
  * library: unknown options are ERR_UNKNOWN_OPTION with a "did you mean" hint.
  */
 import { parseArgs } from 'node:util';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
-import { closestMatch } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import { closestMatch } from '../core/validate.js';
 import type { Command } from './command.js';
 
 export interface ParsedCommandLine {

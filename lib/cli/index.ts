@@ -2,12 +2,12 @@
 /** The `tensorrt-node` command line. */
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { isTensorRTNodeError } from '../errors.js';
-import { packageVersion } from '../native.js';
+import { isTensorRTNodeError } from '../core/errors.js';
+import { packageVersion } from '../addon/native.js';
 import { parseCommandLine } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { commandEntries as commands, type CommandEntry } from './commands/index.js';
-import { closestMatch } from '../validate.js';
+import { closestMatch } from '../core/validate.js';
 
 function usage(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

@@ -2,8 +2,8 @@
  * Parsing of the tensor-related CLI arguments shared by convert, quantize, compare and run:
  * `--shape x:1x3x320x320`, `--calibration random:32`, `--input name=path`, comma lists.
  */
-import { ArgumentRangeError, ArgumentTypeError } from '../errors.js';
-import type { InputShapes, RandomCalibration } from '../onnx/calibration-data.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
+import type { InputShapes, RandomCalibration } from '../precision/calibration-data.js';
 
 /** `--shape name:1x3x320x320` (repeatable) to { name: [1, 3, 320, 320] }. */
 export function parseShapes(values: readonly string[] | undefined): InputShapes | undefined {

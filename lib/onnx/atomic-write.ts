@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { ErrorCode, OnnxError } from '../errors.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 
 const reasons: Record<string, string> = {
   ENOENT: 'the folder does not exist',

@@ -10,8 +10,8 @@
  * }
  */
 import { readFile } from 'node:fs/promises';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError } from '../errors.js';
-import { describeValue } from '../validate.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { CalibrationMethod } from './histogram.js';
 

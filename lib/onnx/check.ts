@@ -3,7 +3,7 @@
  * every tensor is defined before use (no dangling inputs, no missing initializers). These catch
  * broken files with a clear message before onnxruntime or TensorRT report something cryptic.
  */
-import { ErrorCode, OnnxError } from '../errors.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 import { forEachStoredTensor, subgraphsOf } from './graph.js';
 import { tensorElementCount } from './tensor-data.js';
 import { MAX_IR_VERSION, MAX_OPSET, MIN_IR_VERSION, MIN_OPSET, type GraphProto, type ModelProto } from './proto.js';

@@ -2,7 +2,7 @@
  * Makes intermediate tensors of the main graph observable: a copy of the model that also outputs
  * them, so that one run on the cpu backend yields the activations calibration needs.
  */
-import { ErrorCode, OnnxError } from '../errors.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 import { makeValueInfo } from './graph.js';
 import { cloneModel, type OnnxModel } from './model.js';
 import { DataType } from './proto.js';

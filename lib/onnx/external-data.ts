@@ -6,7 +6,7 @@
  */
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
-import { ErrorCode, OnnxError } from '../errors.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 import { DataLocation, type ModelProto, type TensorProto } from './proto.js';
 import { forEachStoredTensor } from './graph.js';
 import { tensorByteLength } from './tensor-data.js';

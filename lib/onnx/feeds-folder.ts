@@ -13,7 +13,7 @@
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import { ErrorCode, OnnxError } from '../errors.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 import { parseNpy, tensorFromJson } from './npy.js';
 
 function ioError(message: string, cause?: unknown): OnnxError {

@@ -13,8 +13,8 @@
  *   outputs always, casting right after the producer;
  * - updates value_info, inputs and outputs so the graph type-checks (onnxruntime loads it).
  */
-import { float32ToFloat16Bits, float16BitsToFloat32 } from '../dtypes.js';
-import { expectBoolean, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../validate.js';
+import { float32ToFloat16Bits, float16BitsToFloat32 } from '../core/dtypes.js';
+import { expectBoolean, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
 import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, setAttribute, setValueInfoElemType, subgraphsOf, tensorAttribute, valueInfoElemType, renameUses } from './graph.js';
 import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { DataType, StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';

@@ -4,8 +4,8 @@
  * parameters by dtype, external data, and what TensorRT will and will not accept where that is
  * knowable from the file alone.
  */
-import { ArgumentTypeError } from '../errors.js';
-import { describeValue } from '../validate.js';
+import { ArgumentTypeError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 import { checkExternalData, externalDataReference } from './external-data.js';
 import { defaultOpset } from './check.js';
 import { forEachGraph, forEachStoredTensor, getAttribute, valueInfoElemType, valueInfoShape } from './graph.js';

@@ -6,8 +6,8 @@
 import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { ArgumentTypeError, ErrorCode, OnnxError } from '../errors.js';
-import { describeValue, expectBoolean, expectInteger, expectOptions, expectString, rejectUnknownOptions } from '../validate.js';
+import { ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
+import { describeValue, expectBoolean, expectInteger, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
 import { commitTemporaries, writeTemporary } from './atomic-write.js';
 import { checkModel } from './check.js';
 import { externalTensors, loadExternalData } from './external-data.js';

@@ -3,9 +3,9 @@
  * (`{ "dtype": "float32", "shape": [1, 3], "data": [...] }`): how tensors travel in and out of the CLI
  * and calibration folders.
  */
-import { allocateTypedArray, dtypeSize, elementCount, float16BitsToFloat32, isDType, toFloat16Array, type AnyTypedArray, type DType, type HostTensor } from '../dtypes.js';
-import { ErrorCode, OnnxError } from '../errors.js';
-import { describeValue } from '../validate.js';
+import { allocateTypedArray, dtypeSize, elementCount, float16BitsToFloat32, isDType, toFloat16Array, type AnyTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

@@ -5,7 +5,7 @@
  * added types or attributes with backward-compatible defaults need nothing. Operators this module
  * cannot upgrade faithfully are refused with ERR_ONNX and listed.
  */
-import { ErrorCode, OnnxError } from '../errors.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 import { defaultOpset } from './check.js';
 import { NameAllocator, attributeFloat, attributeInt, attributeInts, forEachGraph, getAttribute, intAttribute, makeNode, removeAttribute } from './graph.js';
 import type { OnnxModel } from './model.js';

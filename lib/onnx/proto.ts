@@ -5,7 +5,7 @@
  * in one file.
  */
 import { TensorProto_DataType as DataType } from 'onnx-buf';
-import type { DType } from '../dtypes.js';
+import type { DType } from '../core/dtypes.js';
 
 export {
   AttributeProtoSchema,

@@ -4,8 +4,8 @@
  * bits, int64_data, double_data, uint64_data); these helpers hide the difference.
  */
 import { create } from '@bufbuild/protobuf';
-import { allocateTypedArray, dtypeSize, viewTypedArray, float16BitsToFloat32, bfloat16BitsToFloat32, type AnyTypedArray, type DType } from '../dtypes.js';
-import { ErrorCode, OnnxError } from '../errors.js';
+import { allocateTypedArray, dtypeSize, viewTypedArray, float16BitsToFloat32, bfloat16BitsToFloat32, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import { ErrorCode, OnnxError } from '../core/errors.js';
 import { DataLocation, DataType, TensorProtoSchema, dataTypeBits, dataTypeName, dataTypeToDType, dtypeToDataType, type TensorProto } from './proto.js';
 
 /** The dims of a tensor as numbers (ONNX stores int64). */

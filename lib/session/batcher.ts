@@ -17,9 +17,9 @@
  * refuses (an index out of range, say) fails alone and the others get their results.
  */
 import type { TensorMap } from '../backends/backend.js';
-import { disposedError } from '../dispose.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../errors.js';
-import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../validate.js';
+import { disposedError } from '../core/dispose.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
+import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../core/validate.js';
 import { validateOutputNames } from '../backends/feeds.js';
 import { checkRunOptions, type CheckedRunOptions, type SessionCore } from './core.js';
 import { normalizeFeeds } from './feeds.js';

@@ -15,11 +15,11 @@
  *   pinned or device memory through the same API (`location`).
  */
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import { disposedError } from '../dispose.js';
-import { allocateTypedArray, dtypeSize, elementCount, type AnyTypedArray, type DType } from '../dtypes.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../errors.js';
-import { Tensor, copy, tensorLocations, type TensorLocation } from '../tensor.js';
-import { closestMatch, expectOneOf, expectOptions, rejectUnknownOptions } from '../validate.js';
+import { disposedError } from '../core/dispose.js';
+import { allocateTypedArray, dtypeSize, elementCount, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
+import { Tensor, copy, tensorLocations, type TensorLocation } from '../cuda/tensor.js';
+import { closestMatch, expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 import { checkRunOptions, type SessionCore } from './core.js';
 import { checkProfiles } from './profiles.js';
 import type { AnySignature, InputName, ModelSignature, OutputName } from './types.js';

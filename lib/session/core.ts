@@ -1,8 +1,8 @@
 /** What a session's batchers and bindings share with it (internal to lib/session). */
 import type { Backend, TensorInfo, TensorMap } from '../backends/backend.js';
-import type { ProfileSpec } from '../backends/registry.js';
-import { ArgumentTypeError } from '../errors.js';
-import { describeValue, expectOptions, rejectUnknownOptions } from '../validate.js';
+import type { ProfileSpec } from './registry.js';
+import { ArgumentTypeError } from '../core/errors.js';
+import { describeValue, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 import { validateOutputNames } from '../backends/feeds.js';
 import type { SessionMetrics } from './metrics.js';
 import { expectTimeout } from './options.js';

@@ -10,12 +10,12 @@
  *   int32, numbers or bigints for int64, booleans for bool), copied into the TypedArray;
  * - a bare TypedArray or plain array when the model's shape for that input is fully static.
  */
-import { allocateTypedArray, type DType, type HostTensor } from '../dtypes.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
+import { allocateTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { checkFeedNames, inputLabel, validateInputs } from '../backends/feeds.js';
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import { Tensor } from '../tensor.js';
-import { describeValue } from '../validate.js';
+import { Tensor } from '../cuda/tensor.js';
+import { describeValue } from '../core/validate.js';
 
 const plainNumberRanges: Partial<Record<DType, [number, number] | null>> = {
   float32: null,

@@ -1,12 +1,12 @@
 /** InferenceSession.create's options: the type, the defaults and the checks. */
 import { basename, extname } from 'node:path';
-import type { BackendChoice, Precision, ProfileSpec, SessionModel } from '../backends/registry.js';
-import type { CpuBackendOptions } from '../backends/cpu.js';
-import type { TensorRTBackendOptions } from '../backends/tensorrt-factory.js';
-import type { CalibrationSource } from '../onnx/calibration-data.js';
+import type { BackendChoice, Precision, ProfileSpec, SessionModel } from './registry.js';
+import type { CpuBackendOptions } from '../backends/cpu/backend.js';
+import type { TensorRTBackendOptions } from './factories/tensorrt.js';
+import type { CalibrationSource } from '../precision/calibration-data.js';
 import type { OnnxModel } from '../onnx/model.js';
-import { ArgumentTypeError } from '../errors.js';
-import { describeValue, expectAutoOrBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../validate.js';
+import { ArgumentTypeError } from '../core/errors.js';
+import { describeValue, expectAutoOrBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
 
 export interface SessionOptions {
   /** 'auto' (default): tensorrt when usable here, else cpu; session.backend and backendReason say which and why. */

@@ -6,9 +6,9 @@
  * changes no behaviour.
  */
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import type { ProfileSpec } from '../backends/registry.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../errors.js';
-import { closestMatch, describeValue, expectOptions } from '../validate.js';
+import type { ProfileSpec } from './registry.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import { closestMatch, describeValue, expectOptions } from '../core/validate.js';
 
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

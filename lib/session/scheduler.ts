@@ -11,8 +11,8 @@
  * Jobs start in submission order and every promise settles with its own job's result, so no caller
  * ever receives another's result, and one caller's runs start in the order it made them.
  */
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
-import { abortError } from '../backends/abort.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { abortError } from '../core/abort.js';
 
 export interface JobOptions {
   signal?: AbortSignal | undefined;

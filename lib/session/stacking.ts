@@ -1,7 +1,7 @@
 /** Stacking requests along dim 0 into one batch, and splitting a batch's outputs back. */
 import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import { allocateTypedArray, type AnyTypedArray, type HostTensor } from '../dtypes.js';
-import { ErrorCode, TensorRTNodeError } from '../errors.js';
+import { allocateTypedArray, type AnyTypedArray, type HostTensor } from '../core/dtypes.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 
 /** One tensor per input holding every request's rows in order (one copy of each feed). */
 export function stackFeeds(inputs: readonly TensorInfo[], requests: readonly { feeds: TensorMap; rows: number }[]): TensorMap {

@@ -8,8 +8,8 @@
  * The signature is a promise the caller makes about the model; run() still checks every feed at
  * run time (ERR_DTYPE, ERR_SHAPE), so a wrong promise fails loudly, never silently.
  */
-import type { DType, HostTensor, TypedArrayFor } from '../dtypes.js';
-import type { Tensor } from '../tensor.js';
+import type { DType, HostTensor, TypedArrayFor } from '../core/dtypes.js';
+import type { Tensor } from '../cuda/tensor.js';
 
 /** Input and output dtypes by name, known statically. */
 export interface ModelSignature {

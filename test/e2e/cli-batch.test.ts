@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { encodeNpy } from '../../lib/onnx/npy.js';
 import { createRandom } from '../../lib/onnx/random.js';
-import { InferenceSession } from '../../lib/session.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { cliPath, runCli } from '../helpers/cli.js';
 import { chainModel, mlpModel, temporaryFolder } from '../helpers/onnx-fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Capabilities } from '../../lib/capabilities.js';
+import type { Capabilities } from '../../lib/addon/capabilities.js';
 import { runCli } from '../helpers/cli.js';
 import { addon, cudaCompiled, hasNoDriver } from '../helpers/machine.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BenchResultsFile } from '../../lib/bench/results.js';
-import { capabilities } from '../../lib/capabilities.js';
+import { capabilities } from '../../lib/addon/capabilities.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('tensorrt-node start', () => {

@@ -10,9 +10,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../lib/native.js';
+import { packageRoot } from '../../lib/addon/native.js';
 import { serializeModel } from '../../lib/onnx/model.js';
-import { InferenceSession } from '../../lib/session.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { chainModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
 
 interface Server {

@@ -3,10 +3,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { variantFileName } from '../../lib/addon-variants.js';
-import type { Capabilities } from '../../lib/capabilities.js';
-import { createCpuBackend } from '../../lib/backends/cpu.js';
-import { packageRoot } from '../../lib/native.js';
+import { variantFileName } from '../../lib/addon/variants.js';
+import type { Capabilities } from '../../lib/addon/capabilities.js';
+import { createCpuBackend } from '../../lib/backends/cpu/backend.js';
+import { packageRoot } from '../../lib/addon/native.js';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { cleanClone } from '../helpers/clean-clone.js';
 import { mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
@@ -129,7 +129,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
   it('npm pack ships the compiled JS, the native sources for the fallback and the prebuilds, and nothing else', () => {
     withPrebuild = pack(clone, join(work, 'with-prebuild'));
     const files = withPrebuild.files;
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/native.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc']) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/addon/native.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc']) {
       expect(files, needed).toContain(needed);
     }
     if (localPrebuild) expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/${localPrebuild}`);

@@ -8,7 +8,7 @@
  * the normal test run (test/fuzz/fuzz.test.ts) runs about 2,000 with a fixed seed.
  */
 import fc from 'fast-check';
-import { isTensorRTNodeError } from '../../lib/errors.js';
+import { isTensorRTNodeError } from '../../lib/core/errors.js';
 
 export interface FuzzProperty {
   name: string;

@@ -12,8 +12,8 @@
  */
 import fc from 'fast-check';
 import { tmpdir } from 'node:os';
-import { isTensorRTNodeError } from '../../lib/errors.js';
-import { loadAddon, type NativeAddon } from '../../lib/native.js';
+import { isTensorRTNodeError } from '../../lib/core/errors.js';
+import { loadAddon, type NativeAddon } from '../../lib/addon/native.js';
 
 const [numRuns = '1000', seed = '1'] = process.argv.slice(2);
 const { addon } = loadAddon();

@@ -4,7 +4,7 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copy, cuda, Tensor, TensorRTNodeError } from '../../dist/index.js';
-import { nativeMemoryOf } from '../../dist/tensor.js';
+import { nativeMemoryOf } from '../../dist/cuda/tensor.js';
 import { addon, collectGarbage, disposeTracked, eventually, random, skip, track } from './gpu.mjs';
 
 const stats = () => cuda.allocationStats();

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../dist/index.js';
-import { pythonTensorRTDirsOnce } from '../../dist/system/python-tensorrt-dirs.js';
+import { pythonTensorRTDirsOnce } from '../../dist/addon/system/python-tensorrt-dirs.js';
 import { affineModel, nonZeroModel } from '../helpers/tiny-onnx.mjs';
 import { addon, skip as gpuSkip } from './gpu.mjs';
 

@@ -2,7 +2,7 @@
  * Inputs for the benchmark harness's pure functions: capabilities() as a machine without a GPU
  * (like this one) and as a two-GPU host report them. Only descriptions of machines, never results.
  */
-import type { Capabilities } from '../../lib/capabilities.js';
+import type { Capabilities } from '../../lib/addon/capabilities.js';
 import type { BenchTargetFactory } from '../../lib/bench/target.js';
 import { createCpuWorkloadTarget } from '../../lib/bench/targets/cpu-workload.js';
 

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const config = JSON.parse(process.argv[2]);
 const load = (name) => import(pathToFileURL(join(config.lib, `${name}.${config.ext}`)).href);
-const { EngineCache, cacheKey } = await load('cache');
+const { EngineCache, cacheKey } = await load('cache/index');
 const { cacheIo } = await load('cache/io');
 
 function installPause({ op, match, nth }) {

@@ -1,6 +1,6 @@
 /** Facts about the machine the tests run on, so tiers can skip honestly instead of faking. */
-import { tryLoadAddon } from '../../lib/native.js';
-import { NativeLoadError } from '../../lib/errors.js';
+import { tryLoadAddon } from '../../lib/addon/native.js';
+import { NativeLoadError } from '../../lib/core/errors.js';
 
 const loaded = tryLoadAddon();
 export const addon = loaded instanceof NativeLoadError ? null : loaded.addon;

@@ -13,7 +13,7 @@ import { DataType, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema,
 import { createTensor } from '../../lib/onnx/tensor-data.js';
 import type { OnnxModel } from '../../lib/onnx/model.js';
 import { createRandom, type Random } from '../../lib/onnx/random.js';
-import type { HostTensor } from '../../lib/dtypes.js';
+import type { HostTensor } from '../../lib/core/dtypes.js';
 
 export { floatAttribute, intAttribute, intsAttribute };
 

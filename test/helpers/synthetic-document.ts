@@ -5,7 +5,7 @@
  * detector answers with text regions near 1; on random noise it answers ~1e-6 everywhere, where any
  * comparison only measures the rounding of nothing.
  */
-import type { HostTensor } from '../../lib/dtypes.js';
+import type { HostTensor } from '../../lib/core/dtypes.js';
 import { createRandom, type Random } from '../../lib/onnx/random.js';
 
 const MEAN = [0.485, 0.456, 0.406];

@@ -13,9 +13,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic as writeCacheFileAtomic } from '../../lib/cache/atomic-write.js';
-import { cacheKey, EngineCache, type CacheWarning } from '../../lib/cache.js';
-import { packageRoot } from '../../lib/native.js';
+import { writeFileAtomic as writeCacheFileAtomic } from '../../lib/core/atomic-write.js';
+import { cacheKey, EngineCache, type CacheWarning } from '../../lib/cache/index.js';
+import { packageRoot } from '../../lib/addon/native.js';
 import { runMain } from '../helpers/cli.js';
 
 const mlp = join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx');

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadResultsFile } from '../../lib/bench/results.js';
 import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
-import { isTensorRTNodeError } from '../../lib/errors.js';
+import { isTensorRTNodeError } from '../../lib/core/errors.js';
 import { convertToFp16, createCpuBackend, Engine, inspect, readModel } from '../../lib/index.js';
-import { packageRoot } from '../../lib/native.js';
-import { calibrationSamples } from '../../lib/onnx/calibration-data.js';
+import { packageRoot } from '../../lib/addon/native.js';
+import { calibrationSamples } from '../../lib/precision/calibration-data.js';
 import { escapingEntries, secretName, writeEngineCorpus, writeModelCorpus, writeResultsCorpus, writeSampleFolderCorpus, writeTrtexecCorpus, type CorpusEntry } from '../helpers/untrusted-files.js';
 import { runMain } from '../helpers/cli.js';
 

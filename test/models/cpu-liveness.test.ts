@@ -13,7 +13,7 @@ import ort from 'onnxruntime-node';
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCpuBackend, type CpuBackend } from '../../lib/backends/cpu.js';
+import { createCpuBackend, type CpuBackend } from '../../lib/backends/cpu/backend.js';
 import { ppocr, randomTensor } from '../helpers/onnx-fixtures.js';
 
 const DURATION_MS = 1500;

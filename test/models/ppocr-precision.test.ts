@@ -4,13 +4,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { TensorMap } from '../../lib/backends/backend.js';
-import { float16BitsToFloat32, float32ToFloat16Bits } from '../../lib/dtypes.js';
-import { compare } from '../../lib/onnx/compare.js';
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../lib/core/dtypes.js';
+import { compare } from '../../lib/precision/compare.js';
 import { convertToFp16 } from '../../lib/onnx/fp16.js';
 import { forEachStoredTensor } from '../../lib/onnx/graph.js';
 import { cloneModel, readModel, type OnnxModel } from '../../lib/onnx/model.js';
 import { DataType } from '../../lib/onnx/proto.js';
-import { quantizeInt8 } from '../../lib/onnx/quantize.js';
+import { quantizeInt8 } from '../../lib/precision/quantize.js';
 import { setTensorValues, tensorDims, tensorFloat32Values } from '../../lib/onnx/tensor-data.js';
 import { ppocr, randomTensor } from '../helpers/onnx-fixtures.js';
 import { documentImage } from '../helpers/synthetic-document.js';

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CudaError, NativeLoadError, TensorRTError, TensorRTNodeError } from '../../lib/errors.js';
-import { addonCandidates, loadAddonFrom, packageVersion, tryLoadAddon } from '../../lib/native.js';
+import { CudaError, NativeLoadError, TensorRTError, TensorRTNodeError } from '../../lib/core/errors.js';
+import { addonCandidates, loadAddonFrom, packageVersion, tryLoadAddon } from '../../lib/addon/native.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, addonLoadError, cudaCompiled, cudaProbe, hasNoDriver } from '../helpers/machine.js';
 

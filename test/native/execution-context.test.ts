@@ -6,8 +6,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { Engine } from '../../lib/engine.js';
-import { ArgumentTypeError, TensorRTError } from '../../lib/errors.js';
+import { Engine } from '../../lib/tensorrt/engine.js';
+import { ArgumentTypeError, TensorRTError } from '../../lib/core/errors.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 import { addon } from '../helpers/machine.js';
 

@@ -3,9 +3,9 @@
 // context's log target, exactly as TensorRT does from its threads (no TensorRT library needed).
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
-import { packageRoot } from '../../lib/native.js';
-import { registerContextLogger, setTensorRTDebugForTest, setTensorRTLogger, unregisterContextLogger, type TensorRTLogMessage } from '../../lib/tensorrt-log.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
+import { packageRoot } from '../../lib/addon/native.js';
+import { registerContextLogger, setTensorRTDebugForTest, setTensorRTLogger, unregisterContextLogger, type TensorRTLogMessage } from '../../lib/tensorrt/log.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, slowdown } from '../helpers/machine.js';
 
@@ -110,7 +110,7 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
 
   it('an installed logger never keeps the process alive', () => {
     const script = `
-      import(${JSON.stringify(`${packageRoot}/lib/tensorrt-log.ts`)}).then(({ setTensorRTLogger }) => {
+      import(${JSON.stringify(`${packageRoot}/lib/tensorrt/log.ts`)}).then(({ setTensorRTLogger }) => {
         setTensorRTLogger(() => {}, { severity: 'verbose' });
         console.log('installed');
       });`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseVariantFile, rankVariants, variantFileName, type AddonVariant, type HostFacts } from '../../lib/addon-variants.js';
-import type { DriverInfo } from '../../lib/system/nvidia-driver.js';
+import { parseVariantFile, rankVariants, variantFileName, type AddonVariant, type HostFacts } from '../../lib/addon/variants.js';
+import type { DriverInfo } from '../../lib/addon/system/nvidia-driver.js';
 
 const folder = '/pkg/prebuilds/linux-arm64';
 const variants = ['tensorrt-node.napi.cuda12.trt10.glibc.node', 'tensorrt-node.napi.cuda13.trt11.glibc.node', 'tensorrt-node.napi.cuda12.trt10.tegra.glibc.node'].map((name) => parseVariantFile(`${folder}/${name}`)!);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CudaError, ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
+import { CudaError, ErrorCode, TensorRTNodeError } from '../../lib/core/errors.js';
 import { measure, rawLoop } from '../../lib/bench/driver.js';
 import { measureHarnessOverhead } from '../../lib/bench/overhead.js';
 import { expandSweep, runPoint, runSweep } from '../../lib/bench/sweep.js';

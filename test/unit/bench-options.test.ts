@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../../lib/core/errors.js';
 import { parseBenchOptions, parseDuration, resolveDevices, type BenchOptionValues } from '../../lib/bench/options.js';
 import { sweepPoints } from '../../lib/bench/bench-run.js';
 import { expectErrorSync } from '../helpers/expect-error.js';

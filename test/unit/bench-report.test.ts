@@ -2,14 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ErrorCode } from '../../lib/errors.js';
+import { ArgumentRangeError, ErrorCode } from '../../lib/core/errors.js';
 import { environmentFrom } from '../../lib/bench/environment.js';
 import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, serializeResults, type BenchResultsFile, type RunResult } from '../../lib/bench/results.js';
 import { buildReport } from '../../lib/bench/report/index.js';
 import { buildReportModel } from '../../lib/bench/report/model.js';
 import { runSweep } from '../../lib/bench/sweep.js';
 import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
-import { packageRoot } from '../../lib/native.js';
+import { packageRoot } from '../../lib/addon/native.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { capabilitiesWithoutGpu, workloadFactory } from '../helpers/bench.js';
 

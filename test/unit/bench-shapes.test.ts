@@ -1,7 +1,7 @@
 // The shapes a bench point runs with: fixed dims from the model, --shape for other dynamic dims, the
 // point's batch for a dynamic leading dim; and the error for each way this can go wrong.
 import { describe, expect, it } from 'vitest';
-import { TensorRTNodeError } from '../../lib/errors.js';
+import { TensorRTNodeError } from '../../lib/core/errors.js';
 import { benchShapes } from '../../lib/bench/model-shapes.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 

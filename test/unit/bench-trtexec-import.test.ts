@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, TensorRTNodeError } from '../../lib/errors.js';
+import { ErrorCode, TensorRTNodeError } from '../../lib/core/errors.js';
 import { importExportTimes, importTrtexecFile, importTrtexecLog } from '../../lib/bench/trtexec-import.js';
-import { packageRoot } from '../../lib/native.js';
+import { packageRoot } from '../../lib/addon/native.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');

@@ -1,9 +1,9 @@
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { modelFingerprint, readModelAndExternalFiles } from '../../lib/build/build-engine.js';
-import { applyTransforms, planTransforms } from '../../lib/build/prepare-model.js';
-import { ArgumentTypeError, OnnxError } from '../../lib/errors.js';
+import { modelFingerprint, readModelAndExternalFiles } from '../../lib/builder/build-engine.js';
+import { applyTransforms, planTransforms } from '../../lib/builder/prepare-model.js';
+import { ArgumentTypeError, OnnxError } from '../../lib/core/errors.js';
 import { externalTensors } from '../../lib/onnx/external-data.js';
 import { inspect } from '../../lib/onnx/inspect.js';
 import { writeModel } from '../../lib/onnx/model.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseShapeFlags, resolveProfiles } from '../../lib/build/profiles.js';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
+import { parseShapeFlags, resolveProfiles } from '../../lib/builder/profiles.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
 import type { TensorSummary } from '../../lib/onnx/inspect.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createBarRenderer, createLineRenderer, type BuildProgressEvent } from '../../lib/build/progress.js';
+import { createBarRenderer, createLineRenderer, type BuildProgressEvent } from '../../lib/builder/progress.js';
 
 const start = (phase: string, steps: number, parentPhase = ''): BuildProgressEvent => ({ kind: 'phase-start', phase, parentPhase, step: 0, steps });
 const step = (phase: string, index: number): BuildProgressEvent => ({ kind: 'step', phase, parentPhase: '', step: index, steps: 0 });

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
-import { cacheKey, ENGINE_BUILD_OPTION_NAMES, hashFile, NON_ENGINE_BUILD_OPTION_NAMES, type CacheKeyParts } from '../../lib/cache.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
+import { cacheKey, ENGINE_BUILD_OPTION_NAMES, hashFile, NON_ENGINE_BUILD_OPTION_NAMES, type CacheKeyParts } from '../../lib/cache/index.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 const onnx = Buffer.from('onnx model bytes');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
 import { parseCommandLine } from '../../lib/cli/args.js';
 import type { Command } from '../../lib/cli/command.js';
 import { expectErrorSync } from '../helpers/expect-error.js';

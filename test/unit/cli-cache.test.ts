@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../lib/cli/index.js';
 import { formatCacheListing, formatPruneReport } from '../../lib/cli/commands/cache.js';
-import { cacheKey, EngineCache, type CacheEntryInfo, type CacheKey } from '../../lib/cache.js';
+import { cacheKey, EngineCache, type CacheEntryInfo, type CacheKey } from '../../lib/cache/index.js';
 
 const base = mkdtempSync(join(tmpdir(), 'cli-cache-'));
 let count = 0;

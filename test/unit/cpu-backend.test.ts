@@ -2,10 +2,10 @@ import ort from 'onnxruntime-node';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCpuBackend, type CpuBackend } from '../../lib/backends/cpu.js';
-import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../lib/errors.js';
+import { createCpuBackend, type CpuBackend } from '../../lib/backends/cpu/backend.js';
+import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { serializeModel } from '../../lib/onnx/model.js';
-import type { HostTensor } from '../../lib/dtypes.js';
+import type { HostTensor } from '../../lib/core/dtypes.js';
 import { expectError } from '../helpers/expect-error.js';
 import { chainModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
 

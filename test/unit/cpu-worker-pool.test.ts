@@ -5,10 +5,10 @@
  */
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCpuBackend } from '../../lib/backends/cpu.js';
-import { IDLE_TIMEOUT_MS, MAX_IDLE, closeIdleCpuWorkers, idleCpuWorkers } from '../../lib/backends/cpu-worker-pool.js';
-import { OnnxError } from '../../lib/errors.js';
-import { InferenceSession } from '../../lib/session.js';
+import { createCpuBackend } from '../../lib/backends/cpu/backend.js';
+import { IDLE_TIMEOUT_MS, MAX_IDLE, closeIdleCpuWorkers, idleCpuWorkers } from '../../lib/backends/cpu/worker-pool.js';
+import { OnnxError } from '../../lib/core/errors.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
 import { chainModel, mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
 import {
   allocateTypedArray,
   bfloat16BitsToFloat32,
@@ -11,7 +11,7 @@ import {
   float32ToFloat16Bits,
   fromFloat16Array,
   toFloat16Array,
-} from '../../lib/dtypes.js';
+} from '../../lib/core/dtypes.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 const isNaNBits = (bits: number) => (bits & 0x7c00) === 0x7c00 && (bits & 0x3ff) !== 0;

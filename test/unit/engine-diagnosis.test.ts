@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseEngineLoadFailure } from '../../lib/engine-diagnosis.js';
+import { diagnoseEngineLoadFailure } from '../../lib/tensorrt/diagnosis.js';
 
 const host = { tensorrtVersion: '10.16.0', computeCapability: '8.9' };
 

@@ -11,7 +11,7 @@ import {
   createError,
   isTensorRTNodeError,
   withCallerStack,
-} from '../../lib/errors.js';
+} from '../../lib/core/errors.js';
 
 describe('error family', () => {
   it('every member is an instance of TensorRTNodeError, whatever its built-in base', () => {

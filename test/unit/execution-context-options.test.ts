@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EngineMetadata } from '../../lib/engine-metadata.js';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTError } from '../../lib/errors.js';
-import { checkContextOptions, checkRunOptions } from '../../lib/execution-context.js';
-import { packageRoot } from '../../lib/native.js';
+import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTError } from '../../lib/core/errors.js';
+import { checkContextOptions, checkRunOptions } from '../../lib/tensorrt/execution-context.js';
+import { packageRoot } from '../../lib/addon/native.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 function fixture(name: string): EngineMetadata {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cudaMajorForDriver, parseDriverVersion, parseTegraRelease, readNvidiaDriver } from '../../lib/system/nvidia-driver.js';
+import { cudaMajorForDriver, parseDriverVersion, parseTegraRelease, readNvidiaDriver } from '../../lib/addon/system/nvidia-driver.js';
 
 const files = (map: Record<string, string>) => (path: string) => map[path] ?? null;
 

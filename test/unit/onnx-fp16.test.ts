@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
-import { compare } from '../../lib/onnx/compare.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
+import { compare } from '../../lib/precision/compare.js';
 import { DEFAULT_FP16_BLOCKED_OPS, convertToFp16 } from '../../lib/onnx/fp16.js';
 import { forEachGraph, forEachNode, getAttribute, valueInfoElemType } from '../../lib/onnx/graph.js';
 import { parseModel, serializeModel, type OnnxModel } from '../../lib/onnx/model.js';
@@ -107,7 +107,7 @@ describe('FP16 autocast', () => {
     expect(castTargets(io.model)).toEqual([]);
     expect(valueInfoElemType(io.model.proto.graph!.input[0]!)).toBe(DataType.FLOAT16);
     expect(valueInfoElemType(io.model.proto.graph!.output[0]!)).toBe(DataType.FLOAT16);
-    const { createCpuBackend } = await import('../../lib/backends/cpu.js');
+    const { createCpuBackend } = await import('../../lib/backends/cpu/backend.js');
     await using backend = await createCpuBackend(io.model);
     expect(backend.inputs[0]!.dtype).toBe('float16');
     expect(backend.outputs[0]!.dtype).toBe('float16');

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TensorMap } from '../../lib/backends/backend.js';
-import { ArgumentRangeError, ArgumentTypeError, OnnxError } from '../../lib/errors.js';
-import { compare } from '../../lib/onnx/compare.js';
+import { ArgumentRangeError, ArgumentTypeError, OnnxError } from '../../lib/core/errors.js';
+import { compare } from '../../lib/precision/compare.js';
 import { makeNode, setValueInfoElemType } from '../../lib/onnx/graph.js';
 import { formatInspectReport, inspect } from '../../lib/onnx/inspect.js';
 import { writeModel } from '../../lib/onnx/model.js';
 import { encodeNpy, parseNpy, tensorFromJson, tensorToJson } from '../../lib/onnx/npy.js';
 import { DataType } from '../../lib/onnx/proto.js';
-import { toFloat16Array } from '../../lib/dtypes.js';
+import { toFloat16Array } from '../../lib/core/dtypes.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 import { ifModel, mlpModel, ppocr, temporaryFolder } from '../helpers/onnx-fixtures.js';
 

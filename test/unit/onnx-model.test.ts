@@ -2,7 +2,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ArgumentTypeError, OnnxError } from '../../lib/errors.js';
+import { ArgumentTypeError, OnnxError } from '../../lib/core/errors.js';
 import { makeNode } from '../../lib/onnx/graph.js';
 import { cloneModel, parseModel, readModel, serializeModel, writeModel } from '../../lib/onnx/model.js';
 import { DataLocation, ModelProtoSchema, StringStringEntryProtoSchema, TensorProtoSchema } from '../../lib/onnx/proto.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkPrecisionApplied, countLayerPrecisions } from '../../lib/build/precision-check.js';
-import { TensorRTError } from '../../lib/errors.js';
+import { checkPrecisionApplied, countLayerPrecisions } from '../../lib/builder/precision-check.js';
+import { TensorRTError } from '../../lib/core/errors.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 // Shaped like IEngineInspector's detailed JSON (see Polygraphy's backend/trt/util.py).

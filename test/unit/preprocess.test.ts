@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { float32ToFloat16Bits } from '../../lib/dtypes.js';
-import { fmaFloat32, imagePreprocessParams, preprocessImageCpu } from '../../lib/preprocess.js';
+import { float32ToFloat16Bits } from '../../lib/core/dtypes.js';
+import { fmaFloat32, imagePreprocessParams, preprocessImageCpu } from '../../lib/cuda/preprocess.js';
 
 /**
  * An independent reference for fmaf on float32 inputs: the exact value as a BigInt count of 2^-149

@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EngineMetadata } from '../../lib/engine-metadata.js';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/errors.js';
-import { packageRoot } from '../../lib/native.js';
-import { prepareBindings } from '../../lib/run-bindings.js';
-import { Tensor } from '../../lib/tensor.js';
+import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
+import { packageRoot } from '../../lib/addon/native.js';
+import { prepareBindings } from '../../lib/tensorrt/bindings.js';
+import { Tensor } from '../../lib/cuda/tensor.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 function fixture(name: string): EngineMetadata {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { monotonicOffsetMs, toRunTiming } from '../../lib/run-timing.js';
+import { monotonicOffsetMs, toRunTiming } from '../../lib/tensorrt/timing.js';
 
 describe('run timings on the performance.now() clock', () => {
   it('one offset maps the monotonic clock (process.hrtime) onto performance.now()', () => {

@@ -9,8 +9,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../lib/engine.js';
-import { loadAddon, packageRoot, type NativeEngineLoadOptions } from '../../lib/native.js';
+import { Engine } from '../../lib/tensorrt/engine.js';
+import { loadAddon, packageRoot, type NativeEngineLoadOptions } from '../../lib/addon/native.js';
 import { addon } from '../helpers/machine.js';
 
 function sources(folder: string, extensions: RegExp): string[] {
@@ -74,7 +74,7 @@ describe('no shell commands built from strings', () => {
 
   it('finds the child_process uses it audits (the check is not vacuous)', () => {
     const users = files.filter((file) => /node:child_process/.test(readFileSync(file, 'utf8'))).map((file) => relative(packageRoot, file));
-    expect(users).toContain('lib/system/python-tensorrt-dirs.ts');
+    expect(users).toContain('lib/addon/system/python-tensorrt-dirs.ts');
     expect(users.length).toBeGreaterThan(5);
   });
 });

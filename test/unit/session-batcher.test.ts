@@ -4,8 +4,8 @@
  * limits, preferred sizes and delays, metrics, disposal, and bad input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentRangeError, TensorRTNodeError } from '../../lib/errors.js';
-import { InferenceSession } from '../../lib/session.js';
+import { ArgumentRangeError, TensorRTNodeError } from '../../lib/core/errors.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
 import { chainModel, convNetModel, mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
 import { GATHER_ROWS, addModel, gatherModel, scaleModel } from '../helpers/session-fixtures.js';

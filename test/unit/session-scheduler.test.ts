@@ -4,7 +4,7 @@
  * work itself settles.
  */
 import { describe, expect, it } from 'vitest';
-import { TensorRTNodeError } from '../../lib/errors.js';
+import { TensorRTNodeError } from '../../lib/core/errors.js';
 import { Scheduler } from '../../lib/session/scheduler.js';
 import { expectError } from '../helpers/expect-error.js';
 

@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { PerformanceObserver, monitorEventLoopDelay, type PerformanceEntry, type PerformanceObserverEntryList } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostTensor } from '../../lib/dtypes.js';
+import type { HostTensor } from '../../lib/core/dtypes.js';
 import { createRandom } from '../../lib/onnx/random.js';
-import { InferenceSession } from '../../lib/session.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { mlpModel } from '../helpers/onnx-fixtures.js';
 
 const REQUESTS = Number(process.env.SOAK_REQUESTS ?? 10_000);

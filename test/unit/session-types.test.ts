@@ -4,9 +4,9 @@
  * the point: each must be a type error, or tsc fails on the unused directive.
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type { HostTensor } from '../../lib/dtypes.js';
-import type { Batcher, Binding, InferenceSession } from '../../lib/session.js';
-import type { Tensor } from '../../lib/tensor.js';
+import type { HostTensor } from '../../lib/core/dtypes.js';
+import type { Batcher, Binding, InferenceSession } from '../../lib/session/inference-session.js';
+import type { Tensor } from '../../lib/cuda/tensor.js';
 
 type Mlp = { inputs: { x: 'float32'; ids: 'int64' }; outputs: { y: 'float32'; labels: 'int32' } };
 

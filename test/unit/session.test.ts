@@ -6,11 +6,11 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/errors.js';
-import { decideBackend, registerBackendFactory, type BackendAvailability } from '../../lib/backends/registry.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
+import { decideBackend, registerBackendFactory, type BackendAvailability } from '../../lib/session/registry.js';
 import { serializeModel } from '../../lib/onnx/model.js';
-import { InferenceSession } from '../../lib/session.js';
-import { Tensor } from '../../lib/tensor.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
+import { Tensor } from '../../lib/cuda/tensor.js';
 import { expectError } from '../helpers/expect-error.js';
 import { chainModel, convNetModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
 
@@ -70,7 +70,7 @@ describe('InferenceSession (cpu)', () => {
 
   it('runs backends registered later through the same seam (a registered factory replaces the built-in one until unregistered)', async () => {
     const calls: string[] = [];
-    const { cpuBackendFactory } = await import('../../lib/backends/cpu-factory.js');
+    const { cpuBackendFactory } = await import('../../lib/session/factories/cpu.js');
     const unregister = registerBackendFactory('cpu', { create: (request) => (calls.push(`${request.model.kind} contexts=${request.contexts}`), cpuBackendFactory.create(request)) });
     try {
       await using session = await InferenceSession.create(mlpModel(), { backend: 'cpu', contexts: 1 });

@@ -1,10 +1,10 @@
 // Host tensors are plain memory: everything here runs without the addon or a GPU. The GPU
 // locations are covered by test/native (no driver) and test/gpu (real devices).
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/errors.js';
-import { convertFloat, memset, preprocessImage } from '../../lib/preprocess.js';
-import { copy, Tensor } from '../../lib/tensor.js';
-import { float16BitsToFloat32, toFloat16Array } from '../../lib/dtypes.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
+import { convertFloat, memset, preprocessImage } from '../../lib/cuda/preprocess.js';
+import { copy, Tensor } from '../../lib/cuda/tensor.js';
+import { float16BitsToFloat32, toFloat16Array } from '../../lib/core/dtypes.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 
 describe('host tensors', () => {

@@ -6,16 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTensorRTBackend, profileFor } from '../../lib/backends/tensorrt.js';
-import { tensorrtBackendFactory } from '../../lib/backends/tensorrt-factory.js';
-import type { BackendRequest } from '../../lib/backends/registry.js';
-import type { Engine } from '../../lib/engine.js';
-import type { EngineMetadata } from '../../lib/engine-metadata.js';
-import { engineInputs, engineOutputs } from '../../lib/engine-validation.js';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/errors.js';
-import type { ContextOptions, ExecutionContext, RunResult } from '../../lib/execution-context.js';
-import { packageRoot } from '../../lib/native.js';
-import { InferenceSession } from '../../lib/session.js';
+import { createTensorRTBackend, profileFor } from '../../lib/backends/tensorrt/backend.js';
+import { tensorrtBackendFactory } from '../../lib/session/factories/tensorrt.js';
+import type { BackendRequest } from '../../lib/session/registry.js';
+import type { Engine } from '../../lib/tensorrt/engine.js';
+import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import { engineInputs, engineOutputs } from '../../lib/tensorrt/validation.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
+import type { ContextOptions, ExecutionContext, RunResult } from '../../lib/tensorrt/execution-context.js';
+import { packageRoot } from '../../lib/addon/native.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
 import { mlpModel } from '../helpers/onnx-fixtures.js';
 

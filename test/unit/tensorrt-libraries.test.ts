@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findTensorRTLibraries, ldCacheEntries, tensorrtSearchFolders, type FileChecks } from '../../lib/system/tensorrt-libraries.js';
+import { findTensorRTLibraries, ldCacheEntries, tensorrtSearchFolders, type FileChecks } from '../../lib/addon/system/tensorrt-libraries.js';
 
 function fakeFiles(present: string[], ldCache: Buffer | null = null): FileChecks {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
-import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../lib/units.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
+import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../lib/core/units.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 describe('parseByteSize', () => {

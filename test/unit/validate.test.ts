@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError } from '../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
 import {
   closestMatch,
   describeValue,
@@ -11,7 +11,7 @@ import {
   expectPositiveInteger,
   expectString,
   rejectUnknownOptions,
-} from '../../lib/validate.js';
+} from '../../lib/core/validate.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 describe('validation message template', () => {

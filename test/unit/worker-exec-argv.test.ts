@@ -2,7 +2,7 @@
 // workers dropped (a process started with --expose-gc could not load any model before this).
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { workerExecArgv } from '../../lib/backends/worker-exec-argv.js';
+import { workerExecArgv } from '../../lib/backends/cpu/worker-exec-argv.js';
 
 describe('cpu backend worker flags', () => {
   it('keeps loaders, preloads, conditions and warning flags in both spellings; drops the rest', () => {

@@ -4,7 +4,7 @@
  * model, batch and concurrency, and trtexec imports paired with tensorrt-node runs of the same
  * engine so that the overhead shows directly.
  */
-import { ArgumentRangeError, ErrorCode } from '../../errors.js';
+import { ArgumentRangeError, ErrorCode } from '../../core/errors.js';
 import type { BenchResultsFile, RunResult } from '../results.js';
 import { percentileValue } from '../statistics.js';
 

@@ -9,8 +9,8 @@
  * backend would; `yieldEvery` requests it gives the event loop a turn (setImmediate) so timers
  * and the event-loop monitor still run.
  */
-import { ErrorCode, TensorRTNodeError } from '../../errors.js';
-import { expectPositiveInteger } from '../../validate.js';
+import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';
+import { expectPositiveInteger } from '../../core/validate.js';
 import type { BenchTarget, PhaseTimings, TargetDescription } from '../target.js';
 
 export interface CpuWorkloadOptions {

@@ -10,14 +10,14 @@
  *
  * Used for tensorrt points without the batcher (the batcher's requests go through a session).
  */
-import type { BackendRequest } from '../../backends/registry.js';
-import type { HostTensor } from '../../dtypes.js';
-import type { ExecutionContext, RunOptions } from '../../execution-context.js';
-import type { Engine } from '../../engine.js';
-import { generateFeeds } from '../../onnx/calibration-data.js';
-import type { RunInputs } from '../../run-bindings.js';
+import type { BackendRequest } from '../../session/registry.js';
+import type { HostTensor } from '../../core/dtypes.js';
+import type { ExecutionContext, RunOptions } from '../../tensorrt/execution-context.js';
+import type { Engine } from '../../tensorrt/engine.js';
+import { generateFeeds } from '../../precision/calibration-data.js';
+import type { RunInputs } from '../../tensorrt/bindings.js';
 import { classifyModel } from '../../session/options.js';
-import { Tensor } from '../../tensor.js';
+import { Tensor } from '../../cuda/tensor.js';
 import { benchShapes, tensorrtProfiles, type BenchShapes } from '../model-shapes.js';
 import type { BenchTarget, SweepPoint, TargetDescription } from '../target.js';
 
@@ -43,8 +43,8 @@ async function deviceBindings(context: ExecutionContext, feeds: Record<string, H
 }
 
 export async function createTensorRTEngineTarget(model: string, point: SweepPoint, options: EngineTargetOptions = {}): Promise<BenchTarget> {
-  const { engineForRequest } = await import('../../backends/tensorrt-factory.js');
-  const { capabilities } = await import('../../capabilities.js');
+  const { engineForRequest } = await import('../../session/factories/tensorrt.js');
+  const { capabilities } = await import('../../addon/capabilities.js');
   const device = point.device ?? 0;
   const profiles = await tensorrtProfiles(model, point, options.shapes);
   const request: BackendRequest = {

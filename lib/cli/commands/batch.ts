@@ -1,8 +1,8 @@
 /** `tensorrt-node batch`: offline inference over a .jsonl file or a folder of samples, resumable and shardable. */
 import { runBatchJob, type BatchJobResult } from '../../batch/job.js';
 import type { Shard } from '../../batch/records.js';
-import { ArgumentRangeError, ArgumentTypeError } from '../../errors.js';
-import { expectOneOf } from '../../validate.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../../core/errors.js';
+import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
 import { parseCount } from '../tensor-args.js';

@@ -1,4 +1,4 @@
-import { capabilities } from '../../capabilities.js';
+import { capabilities } from '../../addon/capabilities.js';
 import { runBench } from '../../bench/bench-run.js';
 import { parseBenchOptions, type BenchOptionValues } from '../../bench/options.js';
 import type { Command } from '../command.js';

@@ -1,11 +1,11 @@
-import { buildEngine, type BuildEngineOptions } from '../../build/build-engine.js';
-import { parseShapeFlags } from '../../build/profiles.js';
-import { createProgressRenderer } from '../../build/progress.js';
-import { writeFileAtomic } from '../../cache/atomic-write.js';
+import { buildEngine, type BuildEngineOptions } from '../../builder/build-engine.js';
+import { parseShapeFlags } from '../../builder/profiles.js';
+import { createProgressRenderer } from '../../builder/progress.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { describeFailure } from '../../cache/warnings.js';
-import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../../errors.js';
-import { formatBytes, formatDuration } from '../../units.js';
-import { expectOneOf } from '../../validate.js';
+import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../../core/errors.js';
+import { formatBytes, formatDuration } from '../../core/units.js';
+import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
 import { parseCalibration, parseCount, parseRange, parseShapes } from '../tensor-args.js';

@@ -1,8 +1,8 @@
 /** `tensorrt-node cache ls | prune | clear`: look at and trim the engine cache. */
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../../errors.js';
-import { EngineCache, type CacheEntryInfo, type PruneResult, type RemovedEntry } from '../../cache.js';
-import { expectOneOf } from '../../validate.js';
-import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../units.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../../core/errors.js';
+import { EngineCache, type CacheEntryInfo, type PruneResult, type RemovedEntry } from '../../cache/index.js';
+import { expectOneOf } from '../../core/validate.js';
+import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../core/units.js';
 import type { Command } from '../command.js';
 
 const subcommands = ['ls', 'prune', 'clear'] as const;

@@ -1,8 +1,8 @@
-import { createCpuBackend, type CpuBackend } from '../../backends/cpu.js';
+import { createCpuBackend, type CpuBackend } from '../../backends/cpu/backend.js';
 import type { TensorMap } from '../../backends/backend.js';
-import { ArgumentTypeError } from '../../errors.js';
-import { generateFeeds } from '../../onnx/calibration-data.js';
-import { compare, type CompareReport } from '../../onnx/compare.js';
+import { ArgumentTypeError } from '../../core/errors.js';
+import { generateFeeds } from '../../precision/calibration-data.js';
+import { compare, type CompareReport } from '../../precision/compare.js';
 import { readSamplesFolder } from '../../onnx/feeds-folder.js';
 import type { Command } from '../command.js';
 import { parseCount, parseNumber, parseRange, parseShapes } from '../tensor-args.js';

@@ -1,7 +1,7 @@
-import { ArgumentTypeError } from '../../errors.js';
+import { ArgumentTypeError } from '../../core/errors.js';
 import { DEFAULT_FP16_BLOCKED_OPS, convertToFp16 } from '../../onnx/fp16.js';
 import { readModel, writeModel } from '../../onnx/model.js';
-import { expectOneOf } from '../../validate.js';
+import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { parseList } from '../tensor-args.js';
 

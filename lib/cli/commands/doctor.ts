@@ -1,4 +1,4 @@
-import { capabilities, type Capabilities } from '../../capabilities.js';
+import { capabilities, type Capabilities } from '../../addon/capabilities.js';
 import type { Command } from '../command.js';
 
 const ok = (text: string) => `  ok    ${text}`;

@@ -1,5 +1,5 @@
 import { formatInspectReport, inspect } from '../../onnx/inspect.js';
-import { ArgumentTypeError } from '../../errors.js';
+import { ArgumentTypeError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 
 /** `tensorrt-node inspect <model> [--json]`: what the model is and what TensorRT will make of it. */

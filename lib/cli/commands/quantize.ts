@@ -1,8 +1,8 @@
-import { ArgumentTypeError } from '../../errors.js';
+import { ArgumentTypeError } from '../../core/errors.js';
 import { saveCalibrationTable } from '../../onnx/calibration-table.js';
 import { readModel, writeModel } from '../../onnx/model.js';
-import { quantizeInt8 } from '../../onnx/quantize.js';
-import { expectOneOf } from '../../validate.js';
+import { quantizeInt8 } from '../../precision/quantize.js';
+import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
 import { parseCalibration, parseCount, parseList, parseNumber, parseRange, parseShapes } from '../tensor-args.js';

@@ -1,8 +1,8 @@
 import { writeFileAtomicSync } from '../../bench/atomic-file.js';
-import { ErrorCode, TensorRTNodeError } from '../../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';
 import { buildReport, DEFAULT_REPORT_TITLE } from '../../bench/report/index.js';
 import { BASELINE_KEYS } from '../../bench/report/model.js';
-import { invalidType } from '../../validate.js';
+import { invalidType } from '../../core/validate.js';
 import type { Command } from '../command.js';
 
 interface ReportValues {

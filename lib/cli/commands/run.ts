@@ -1,11 +1,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createCpuBackend } from '../../backends/cpu.js';
+import { createCpuBackend } from '../../backends/cpu/backend.js';
 import type { TensorMap } from '../../backends/backend.js';
-import { float16BitsToFloat32, type HostTensor } from '../../dtypes.js';
-import { ArgumentTypeError, ErrorCode, OnnxError } from '../../errors.js';
+import { float16BitsToFloat32, type HostTensor } from '../../core/dtypes.js';
+import { ArgumentTypeError, ErrorCode, OnnxError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../onnx/atomic-write.js';
-import { generateFeeds } from '../../onnx/calibration-data.js';
+import { generateFeeds } from '../../precision/calibration-data.js';
 import { readSample } from '../../onnx/feeds-folder.js';
 import { encodeNpy, parseNpy } from '../../onnx/npy.js';
 import type { Command } from '../command.js';

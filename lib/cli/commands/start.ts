@@ -8,14 +8,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { capabilities } from '../../capabilities.js';
+import { capabilities } from '../../addon/capabilities.js';
 import { runBench } from '../../bench/bench-run.js';
 import { createModelTargetFactory } from '../../bench/model-targets.js';
 import { parseBenchOptions } from '../../bench/options.js';
 import { measureHarnessOverhead } from '../../bench/overhead.js';
 import { writeResultsFile } from '../../bench/results.js';
 import type { SweepPoint } from '../../bench/target.js';
-import { ErrorCode, TensorRTNodeError } from '../../errors.js';
+import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 
 interface StartValues {

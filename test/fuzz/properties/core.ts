@@ -1,6 +1,6 @@
 /** dtype encode/decode, element counts, units parsing, shape/profile/feed validation and CLI parsing. */
 import fc from 'fast-check';
-import { parseShapeFlags, resolveProfiles } from '../../../lib/build/profiles.js';
+import { parseShapeFlags, resolveProfiles } from '../../../lib/builder/profiles.js';
 import { parseBenchOptions, type BenchOptionValues } from '../../../lib/bench/options.js';
 import { parseCommandLine } from '../../../lib/cli/args.js';
 import { loadCommands } from '../../../lib/cli/commands/index.js';
@@ -17,10 +17,10 @@ import {
   fromFloat16Array,
   toFloat16Array,
   type DType,
-} from '../../../lib/dtypes.js';
-import type { EngineMetadata } from '../../../lib/engine-metadata.js';
-import { checkFeeds, type FeedDescription } from '../../../lib/engine-validation.js';
-import { parseByteSize, parseDuration } from '../../../lib/units.js';
+} from '../../../lib/core/dtypes.js';
+import type { EngineMetadata } from '../../../lib/tensorrt/metadata.js';
+import { checkFeeds, type FeedDescription } from '../../../lib/tensorrt/validation.js';
+import { parseByteSize, parseDuration } from '../../../lib/core/units.js';
 import { returnsOrThrowsTyped, type FuzzProperty } from '../harness.js';
 
 const commands = await loadCommands();

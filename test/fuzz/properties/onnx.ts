@@ -10,7 +10,7 @@ import { inspect } from '../../../lib/onnx/inspect.js';
 import { valueInfoElemType } from '../../../lib/onnx/graph.js';
 import { parseModel, readModel, serializeModel, writeModel, type OnnxModel } from '../../../lib/onnx/model.js';
 import { DataLocation, ModelProtoSchema, StringStringEntryProtoSchema } from '../../../lib/onnx/proto.js';
-import { quantizeInt8 } from '../../../lib/onnx/quantize.js';
+import { quantizeInt8 } from '../../../lib/precision/quantize.js';
 import { returnsOrThrowsTyped, type FuzzProperty } from '../harness.js';
 import { buildSpec, modelSpecArbitrary, tensorNames, type ModelSpec } from '../models.js';
 

@@ -1,7 +1,7 @@
 /** The engine cache and its key: argument checks not already covered by test/unit/cache-store.test.ts. */
 import { join } from 'node:path';
 import { cacheKey, EngineCache, hashFile, type CacheKey, type CacheKeyParts } from '../../../lib/index.js';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

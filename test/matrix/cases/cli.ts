@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArgumentRangeError, ArgumentTypeError, CudaError, OnnxError, TensorRTNodeError } from '../../../lib/errors.js';
-import { packageRoot } from '../../../lib/native.js';
+import { ArgumentRangeError, ArgumentTypeError, CudaError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
+import { packageRoot } from '../../../lib/addon/native.js';
 import { cliRow, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

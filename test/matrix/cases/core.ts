@@ -1,8 +1,8 @@
 /** The error family's helpers, dtypes, capabilities() and the engine-diagnosis and precision helpers. */
 import { checkPrecisionApplied, diagnoseEngineLoadFailure } from '../../../lib/index.js';
-import { allocateTypedArray, checkTypedArray, dtypeSize, elementCount, toFloat16Array, viewTypedArray } from '../../../lib/dtypes.js';
-import { capabilities } from '../../../lib/capabilities.js';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTError } from '../../../lib/errors.js';
+import { allocateTypedArray, checkTypedArray, dtypeSize, elementCount, toFloat16Array, viewTypedArray } from '../../../lib/core/dtypes.js';
+import { capabilities } from '../../../lib/addon/capabilities.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTError } from '../../../lib/core/errors.js';
 import { row, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

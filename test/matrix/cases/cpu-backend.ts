@@ -1,8 +1,8 @@
 /** The cpu backend: creation, feeds, run options, disposal and misuse while runs are in flight. */
 import { join } from 'node:path';
 import { createCpuBackend, type CpuBackend, type HostTensor } from '../../../lib/index.js';
-import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/errors.js';
-import { packageRoot } from '../../../lib/native.js';
+import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
+import { packageRoot } from '../../../lib/addon/native.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

@@ -2,10 +2,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShapeBounds } from '../../../lib/build/profiles.js';
+import type { ShapeBounds } from '../../../lib/builder/profiles.js';
 import { buildEngine, Engine } from '../../../lib/index.js';
-import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/errors.js';
-import { packageRoot } from '../../../lib/native.js';
+import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
+import { packageRoot } from '../../../lib/addon/native.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

@@ -17,7 +17,7 @@ import {
   writeModel,
   type OnnxModel,
 } from '../../../lib/index.js';
-import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { mlpModel } from '../../helpers/onnx-fixtures.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 

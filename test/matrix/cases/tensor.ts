@@ -1,6 +1,6 @@
 /** Tensor, copy(), the preprocessing operations and the cuda namespace's argument checks. */
 import { cuda, Tensor, copy, convertFloat, memset, preprocessImage, preprocessImageCpu, imagePreprocessParams } from '../../../lib/index.js';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../../lib/errors.js';
+import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

@@ -1,0 +1,199 @@
+/**
+ * capabilities(): what this machine and this install can do, and why not, with a fix for every
+ * problem found. `tensorrt-node doctor` prints it; InferenceSession's `backend: 'auto'` reads it.
+ */
+import { tryLoadAddon, packageVersion, type BuildInfo, type CandidateOutcome, type LibraryAttempt, type NativeDeviceSummary } from './native.js';
+import { onnxRuntimeInstallHint, onnxRuntimeVersion } from './system/onnxruntime-package.js';
+import { NativeLoadError } from '../core/errors.js';
+import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
+import { glibcVersion } from './system/glibc.js';
+import { expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+
+export interface Problem {
+  area: 'addon' | 'cuda' | 'tensorrt' | 'cpu';
+  message: string;
+  fix: string;
+}
+
+/** One CUDA device as the runtime reports it. */
+export type DeviceInfo = NativeDeviceSummary;
+
+export interface Capabilities {
+  package: { name: 'tensorrt-node'; version: string };
+  host: { node: string; napiVersion: number; platform: string; arch: string; glibc: string | null };
+  addon: {
+    loaded: boolean;
+    path: string | null;
+    /** The prebuilt variant loaded ("cuda13-trt11"), null for a source build or no addon. */
+    variant: string | null;
+    version: string | null;
+    napiVersion: number | null;
+    build: BuildInfo | null;
+    /** Every binary the loader considered, best first, with what became of it and why. */
+    candidates: CandidateOutcome[];
+    error: { message: string; attempts: { path: string; error: string }[] } | null;
+  };
+  cuda: {
+    compiled: boolean;
+    usable: boolean;
+    runtimeVersion: string | null;
+    driverVersion: string | null;
+    deviceCount: number;
+    error: { code: number; name: string; message: string } | null;
+  };
+  tensorrt: {
+    compiled: boolean;
+    headersVersion: string | null;
+    found: boolean;
+    usable: boolean;
+    path: string | null;
+    version: string | null;
+    majorMatches: boolean | null;
+    searched: LibraryAttempt[];
+    dynamicLinkerFolders: string[];
+  };
+  devices: DeviceInfo[];
+  backends: {
+    tensorrt: { available: boolean; reason: string | null };
+    cpu: { available: boolean; reason: string | null; version: string | null };
+  };
+  problems: Problem[];
+}
+
+export interface CapabilitiesOptions {
+  /** Folder or file to load libnvinfer from, instead of searching. */
+  tensorrtLibraryPath?: string;
+}
+
+/** CUDA packs versions as 1000 * major + 10 * minor: 13000 -> "13.0", 12040 -> "12.4". */
+export function formatCudaVersion(packed: number): string | null {
+  if (!packed) return null;
+  return `${Math.floor(packed / 1000)}.${Math.floor((packed % 1000) / 10)}`;
+}
+
+function cudaFix(error: { code: number; name: string }, driverVersion: number, runtimeVersion: string | null): string {
+  if (error.name === 'cudaErrorInsufficientDriver' && driverVersion === 0) {
+    return 'No NVIDIA driver is installed (libcuda.so.1 is missing). Install the NVIDIA driver for your GPU; `nvidia-smi` should then list it. In a container, run it with the NVIDIA Container Toolkit (`--gpus all`).';
+  }
+  if (error.name === 'cudaErrorInsufficientDriver') {
+    return `The NVIDIA driver supports CUDA ${formatCudaVersion(driverVersion)} but this addon uses CUDA ${runtimeVersion}: upgrade the driver, or use a build for an older CUDA major.`;
+  }
+  if (error.name === 'cudaErrorNoDevice') {
+    return 'The driver sees no CUDA device: check `nvidia-smi`, CUDA_VISIBLE_DEVICES, and that the container was started with GPUs.';
+  }
+  return `CUDA reported ${error.name}: check \`nvidia-smi\` and the driver installation.`;
+}
+
+async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
+  const version = onnxRuntimeVersion();
+  if (version === null) return { available: false, reason: 'onnxruntime-node (an optional peer dependency) is not installed', version: null };
+  try {
+    await import('onnxruntime-node');
+    return { available: true, reason: null, version };
+  } catch (error) {
+    return { available: false, reason: `onnxruntime-node cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, version: null };
+  }
+}
+
+export async function capabilities(options?: CapabilitiesOptions): Promise<Capabilities> {
+  const checked = expectOptions<CapabilitiesOptions>(options);
+  rejectUnknownOptions(checked, ['tensorrtLibraryPath']);
+  if (checked.tensorrtLibraryPath !== undefined) expectString(checked.tensorrtLibraryPath, 'options.tensorrtLibraryPath');
+  const problems: Problem[] = [];
+  const loaded = tryLoadAddon();
+  const addon = loaded instanceof NativeLoadError ? null : loaded.addon;
+  const build = addon?.buildInfo() ?? null;
+
+  const result: Capabilities = {
+    package: { name: 'tensorrt-node', version: packageVersion },
+    host: { node: process.version, napiVersion: Number(process.versions.napi), platform: process.platform, arch: process.arch, glibc: glibcVersion() },
+    addon: {
+      loaded: addon !== null,
+      path: loaded instanceof NativeLoadError ? null : loaded.path,
+      variant: loaded instanceof NativeLoadError ? null : (loaded.candidates.find((candidate) => candidate.status === 'loaded')?.variant ?? null),
+      version: addon?.addonVersion ?? null,
+      napiVersion: build?.napiVersion ?? null,
+      build,
+      candidates: loaded instanceof NativeLoadError ? ((loaded.details?.candidates as CandidateOutcome[] | undefined) ?? []) : loaded.candidates,
+      error: loaded instanceof NativeLoadError ? { message: loaded.message, attempts: loaded.attempts } : null,
+    },
+    cuda: { compiled: build?.cuda.compiled ?? false, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null },
+    tensorrt: {
+      compiled: build?.tensorrt.compiled ?? false,
+      headersVersion: build?.tensorrt.headersVersion ?? null,
+      found: false,
+      usable: false,
+      path: null,
+      version: null,
+      majorMatches: null,
+      searched: [],
+      dynamicLinkerFolders: [],
+    },
+    devices: [],
+    backends: { tensorrt: { available: false, reason: null }, cpu: await probeCpuBackend() },
+    problems,
+  };
+
+  if (!addon) {
+    problems.push({
+      area: 'addon',
+      message: 'The native addon is not loaded, so neither CUDA nor TensorRT can be used.',
+      fix: 'Build it from source: npm >= 11.19 skips dependency install scripts unless approved, so run `npm install-scripts approve tensorrt-node` (or add "allowScripts": {"tensorrt-node": true} to package.json), then `npm rebuild tensorrt-node` (needs cmake >= 3.24, a C++20 compiler and the CUDA toolkit). Every binary tried is listed under addon.candidates.',
+    });
+  } else if (!build?.cuda.compiled) {
+    problems.push({ area: 'cuda', message: `The addon was built without CUDA: ${build?.cuda.missingReason ?? 'unknown reason'}.`, fix: 'Install the CUDA toolkit 12.x or 13.x (nvcc on PATH), unset TENSORRT_NODE_DISABLE_CUDA, then run `npm rebuild tensorrt-node`.' });
+  }
+
+  if (addon?.cudaProbe) {
+    const probe = addon.cudaProbe();
+    result.cuda.runtimeVersion = formatCudaVersion(probe.runtimeVersion);
+    result.cuda.driverVersion = formatCudaVersion(probe.driverVersion);
+    result.cuda.deviceCount = probe.deviceCount;
+    result.cuda.error = probe.error;
+    result.cuda.usable = probe.error === null && probe.deviceCount > 0;
+    result.devices = probe.devices;
+    if (probe.error) {
+      problems.push({ area: 'cuda', message: `CUDA is unusable: ${probe.error.name} (error ${probe.error.code}): ${probe.error.message}.`, fix: cudaFix(probe.error, probe.driverVersion, result.cuda.runtimeVersion) });
+    }
+  }
+
+  if (addon) {
+    const extraDirs = checked.tensorrtLibraryPath ? [] : await findPythonTensorRTDirs();
+    const probe = await addon.tensorrtProbe({ libraryPath: checked.tensorrtLibraryPath, extraDirs });
+    result.tensorrt.searched = probe.attempts;
+    result.tensorrt.dynamicLinkerFolders = probe.dynamicLinkerFolders;
+    const wrongMajor = probe.attempts.find((attempt) => attempt.status === 'wrong-major');
+    if (probe.loaded) {
+      result.tensorrt.found = true;
+      result.tensorrt.path = probe.loaded.path;
+      result.tensorrt.version = probe.loaded.version;
+      result.tensorrt.majorMatches = probe.expectedMajor === null ? null : probe.loaded.major === probe.expectedMajor;
+    } else if (wrongMajor) {
+      result.tensorrt.found = true;
+      result.tensorrt.path = wrongMajor.path;
+      result.tensorrt.majorMatches = false;
+    }
+    if (!result.tensorrt.found) {
+      problems.push({
+        area: 'tensorrt',
+        message: `libnvinfer (TensorRT) was not found; searched ${probe.attempts.length} places (listed under tensorrt.searched).`,
+        fix: 'Install TensorRT 10.x or 11.x (Debian/Ubuntu: the libnvinfer packages from NVIDIA\'s CUDA repository; or `pip install tensorrt`), or set TENSORRT_LIB_DIR to the folder holding libnvinfer.so.<major>.',
+      });
+    } else if (wrongMajor && !probe.loaded) {
+      problems.push({ area: 'tensorrt', message: `Found ${wrongMajor.path}: ${wrongMajor.outcome}.`, fix: `Install TensorRT ${probe.expectedMajor}.x, or rebuild the addon against the headers of the installed TensorRT (TENSORRT_INCLUDE_DIR=... npm rebuild tensorrt-node).` });
+    }
+    if (!build?.tensorrt.compiled) {
+      problems.push({ area: 'tensorrt', message: `The addon was built without TensorRT headers: ${build?.tensorrt.missingReason ?? 'unknown reason'}.`, fix: 'Point TENSORRT_INCLUDE_DIR (or TENSORRT_ROOT) at the TensorRT include folder and run `npm rebuild tensorrt-node`.' });
+    }
+  }
+
+  result.tensorrt.usable = result.tensorrt.compiled && result.tensorrt.found && result.tensorrt.majorMatches !== false && result.cuda.usable;
+  result.backends.tensorrt = {
+    available: result.tensorrt.usable,
+    reason: result.tensorrt.usable ? null : (problems.find((problem) => problem.area !== 'cpu')?.message ?? 'TensorRT is not usable'),
+  };
+  if (!result.backends.cpu.available) {
+    problems.push({ area: 'cpu', message: result.backends.cpu.reason ?? 'The cpu backend is unavailable.', fix: `Install onnxruntime-node without its CUDA download: \`${onnxRuntimeInstallHint}\` (its CPU build ships inside the npm package).` });
+  }
+  return result;
+}

@@ -1,0 +1,191 @@
+/**
+ * The worker thread behind one cpu backend: it owns one onnxruntime-node InferenceSession and runs
+ * it, so that the minutes of a load and the milliseconds of every run block this thread instead of
+ * the application's event loop. Requests arrive one at a time (the main thread queues them). After
+ * `close` it holds no session and may serve the next backend (./cpu-worker-pool.ts).
+ */
+import { setPriority } from 'node:os';
+import { parentPort } from 'node:worker_threads';
+import ort from 'onnxruntime-node';
+import { isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
+import { ErrorCode, OnnxError, isTensorRTNodeError } from '../../core/errors.js';
+import { checkExternalData, externalDataReference, externalTensors } from '../../onnx/external-data.js';
+import { parseModel, readModel } from '../../onnx/model.js';
+import type { TensorInfo } from '../backend.js';
+import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('cpu-worker must run in a worker thread');
+
+let session: ort.InferenceSession | null = null;
+let label = '<model>';
+
+function post(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  try {
+    port!.postMessage(message, transfer);
+  } catch {
+    port!.postMessage(message); // a buffer onnxruntime does not let go of: send a copy instead
+  }
+}
+
+function toWireError(error: unknown, context: string): WireError {
+  if (isTensorRTNodeError(error)) {
+    const kind = error instanceof TypeError ? 'type' : error instanceof RangeError ? 'range' : 'generic';
+    return { code: error.code, message: error.message, kind, ...(error instanceof OnnxError ? { onnx: true } : {}) };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: ErrorCode.ONNX, message: `${context}: ${message}`, kind: 'generic' };
+}
+
+function describe(metadata: readonly ort.InferenceSession.ValueMetadata[], role: string): TensorInfo[] {
+  return metadata.map((value) => {
+    if (!value.isTensor) throw new OnnxError(ErrorCode.ONNX, `Expected tensor ${role}s in ${label} but received ${role} "${value.name}", which is not a tensor (sequences and maps are not supported)`);
+    const dtype = value.type as string;
+    if (!isDType(dtype)) throw new OnnxError(ErrorCode.DTYPE, `Expected ${role} dtypes tensorrt-node supports in ${label} but received ${role} "${value.name}" of type ${dtype}`);
+    const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
+    const named = value.shape.some((dim) => typeof dim === 'string');
+    return named
+      ? { name: value.name, dtype, shape, dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)) }
+      : { name: value.name, dtype, shape };
+  });
+}
+
+/** Checks the model with the toolkit's reader first: clear errors, and external data confined to its folder. */
+async function validate(model: ModelSource): Promise<void> {
+  if (model.kind === 'path') {
+    const parsed = await readModel(model.path, { loadExternalData: false });
+    await checkExternalData(parsed.proto, parsed.baseDir, parsed.source);
+  } else {
+    // onnxruntime resolves the external data of a model given as bytes against the process's working
+    // directory, outside any folder we could confine it to: such a model must be given by path.
+    const parsed = parseModel(model.bytes, { source: model.label });
+    const external = externalTensors(parsed.proto)[0];
+    if (external) {
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected a model with all its weights in its bytes for ${model.label} but received tensor "${external.name}" in external data (${JSON.stringify(externalDataReference(external).location)}); give the model's path instead, so that its external data is read from inside its folder`,
+      );
+    }
+  }
+}
+
+async function load(model: ModelSource, settings: CpuSessionSettings): Promise<void> {
+  label = model.label;
+  try {
+    await validate(model);
+    // Linux keeps nice values per thread: this lowers the priority of this thread and of the
+    // onnxruntime pool threads it creates next, never the event loop's.
+    if (settings.niceness) setPriority(0, settings.niceness);
+    // Warnings (unused initializers, ...) would go to the process's stderr from this thread: errors only.
+    const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], logSeverityLevel: 3 };
+    if (settings.intraOpNumThreads !== undefined) options.intraOpNumThreads = settings.intraOpNumThreads;
+    if (settings.interOpNumThreads !== undefined) options.interOpNumThreads = settings.interOpNumThreads;
+    if (settings.graphOptimizationLevel !== undefined) options.graphOptimizationLevel = settings.graphOptimizationLevel;
+    if (settings.executionMode !== undefined) options.executionMode = settings.executionMode;
+    if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
+    if (settings.spinWait !== undefined) options.extra = { session: { intra_op: { allow_spinning: settings.spinWait ? '1' : '0' }, inter_op: { allow_spinning: settings.spinWait ? '1' : '0' } } };
+    session = model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
+    post({ type: 'loaded', inputs: describe(session.inputMetadata, 'input'), outputs: describe(session.outputMetadata, 'output') });
+  } catch (error) {
+    post({ type: 'load-failed', error: toWireError(error, `onnxruntime could not load ${label}`) });
+  }
+}
+
+/** Worker-owned copies of shared-memory feeds, reused run after run (onnxruntime-node cannot read SharedArrayBuffer memory). */
+const sharedCopies = new Map<string, ArrayBuffer>();
+
+function ownedData(name: string, data: AnyTypedArray): AnyTypedArray {
+  if (!(data.buffer instanceof SharedArrayBuffer)) return data;
+  let copy = sharedCopies.get(name);
+  if (copy?.byteLength !== data.byteLength) {
+    copy = new ArrayBuffer(data.byteLength);
+    sharedCopies.set(name, copy);
+  }
+  new Uint8Array(copy).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return new (data.constructor as new (buffer: ArrayBuffer) => AnyTypedArray)(copy);
+}
+
+/**
+ * Worker-owned output buffers for runs into a binding, reused run after run: onnxruntime writes
+ * into them (pre-allocated fetches) and they are copied into the binding's shared memory, which
+ * onnxruntime-node cannot write itself. So a binding's run allocates nothing on either thread.
+ */
+const boundOutputs = new Map<string, ArrayBuffer>();
+
+function boundOutput(target: WireTensor): ort.Tensor {
+  let buffer = boundOutputs.get(target.name);
+  if (buffer?.byteLength !== target.data.byteLength) {
+    buffer = new ArrayBuffer(target.data.byteLength);
+    boundOutputs.set(target.name, buffer);
+  }
+  const data = new (target.data.constructor as new (buffer: ArrayBuffer) => AnyTypedArray)(buffer);
+  return new ort.Tensor(target.dtype as ort.Tensor.Type, data as ort.Tensor.DataType, target.shape);
+}
+
+async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[]): Promise<void> {
+  const fetches: Record<string, ort.Tensor> = {};
+  for (const target of into) fetches[target.name] = boundOutput(target);
+  try {
+    await session!.run(ortFeeds, fetches);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new OnnxError(ErrorCode.SHAPE, `onnxruntime could not run ${label} into the binding's outputs (${into.map((target) => `${target.name} [${target.shape.join(', ')}]`).join(', ')}): ${message}`);
+  }
+  for (const target of into) {
+    const source = boundOutputs.get(target.name)!;
+    new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength).set(new Uint8Array(source, 0, target.data.byteLength));
+  }
+}
+
+async function run(id: number, feeds: WireTensor[], outputs: readonly string[], into: WireTensor[] | undefined): Promise<void> {
+  // The main thread's staging buffers go back with the reply, whatever happens.
+  const recycled = feeds.map((feed) => feed.data.buffer).filter((buffer): buffer is ArrayBuffer => buffer instanceof ArrayBuffer);
+  try {
+    if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
+    if (into) {
+      await runInto(ortFeeds, into);
+      post({ type: 'result', id, outputs: [], recycled }, recycled);
+      return;
+    }
+    const results = await session.run(ortFeeds, outputs);
+    const wire: WireTensor[] = [];
+    const transfer = new Set<ArrayBuffer>(recycled);
+    for (const name of outputs) {
+      const tensor = results[name]!;
+      const data = tensor.data as AnyTypedArray;
+      wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
+      if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
+    }
+    post({ type: 'result', id, outputs: wire, recycled }, [...transfer]);
+  } catch (error) {
+    post({ type: 'run-failed', id, error: toWireError(error, `onnxruntime failed to run ${label}`), recycled }, recycled);
+  }
+}
+
+// Requests are handled strictly one after the other, in arrival order.
+let chain: Promise<void> = Promise.resolve();
+port.on('message', (request: WorkerRequest) => {
+  chain = chain.then(async () => {
+    switch (request.type) {
+      case 'load':
+        return load(request.model, request.settings);
+      case 'run':
+        return run(request.id, request.feeds, request.outputs, request.into);
+      case 'close': {
+        // Back to the state of a fresh worker: it may serve another backend (./cpu-worker-pool.ts).
+        const released = await (session?.release() ?? Promise.resolve()).then(
+          () => true,
+          () => false,
+        );
+        session = null;
+        label = '<model>';
+        sharedCopies.clear();
+        boundOutputs.clear();
+        post({ type: 'closed', released });
+        return;
+      }
+    }
+  });
+});

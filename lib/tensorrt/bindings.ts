@@ -1,0 +1,117 @@
+/**
+ * Turns what a caller passes to ExecutionContext.run() into what the addon takes, validating
+ * everything first against the engine's metadata (engine-validation.ts): nothing reaches native
+ * code, let alone the GPU, before the whole run is known to be well-formed.
+ *
+ * Inputs, by name:
+ *   - a Tensor: host (its array is copied once into pinned staging), pinned (H2D straight from it)
+ *     or device (bound as it is, no copy at all);
+ *   - { data, shape, dtype? }: a TypedArray with its shape (dtype defaults to the engine's);
+ *   - a bare TypedArray, for inputs whose engine shape is fully static.
+ * Outputs the caller binds (options.outputs): Tensors of any location; TensorRT writes device
+ * tensors in place, pinned ones get the D2H copy directly, host ones are filled from staging.
+ */
+import { checkTypedArray, isDType, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import type { EngineMetadata, EngineTensorInfo } from './metadata.js';
+import { checkFeed, checkFeedNames, checkOutputBindings, engineInputs, type FeedDescription } from './validation.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import type { NativeRunInput, NativeRunOutput } from '../addon/native.js';
+import { expectTensor, nativeMemoryOf, Tensor } from '../cuda/tensor.js';
+import { describeValue, invalidType } from '../core/validate.js';
+
+/** A run's input: a Tensor, a TypedArray with its shape, or a bare TypedArray for static shapes. */
+export type RunInput = Tensor | { data: AnyTypedArray; shape: readonly number[]; dtype?: DType } | AnyTypedArray;
+export type RunInputs = Readonly<Record<string, RunInput>>;
+
+export interface PreparedBindings {
+  inputs: NativeRunInput[];
+  outputs: NativeRunOutput[];
+  /** Bound outputs by engine tensor index, for the result. */
+  bound: Map<number, { name: string; tensor: Tensor }>;
+}
+
+function label(tensor: EngineTensorInfo): string {
+  return `${tensor.mode} ${JSON.stringify(tensor.name)}`;
+}
+
+function isTypedArray(value: unknown): value is AnyTypedArray {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView);
+}
+
+function checkDevice(tensor: Tensor, info: EngineTensorInfo, device: number): void {
+  if (tensor.location !== 'device') return;
+  if (info.location === 'host') {
+    throw new ArgumentTypeError(`Expected a host or pinned tensor for ${label(info)} (TensorRT reads it on the host) but received a device tensor`);
+  }
+  if (tensor.device !== device) {
+    throw new ArgumentRangeError(`Expected a tensor on device ${device} (the engine's device) for ${label(info)} but received a tensor on device ${tensor.device}`);
+  }
+}
+
+/** Validates one input and resolves its memory; `feed` is what engine-validation checks. */
+function describeInput(value: unknown, info: EngineTensorInfo, device: number): { feed: FeedDescription; memory: NativeRunInput['memory']; tensor: Tensor | null } {
+  const name = label(info);
+  if (value instanceof Tensor) {
+    const memory = nativeMemoryOf(value, name);
+    checkDevice(value, info, device);
+    return { feed: { dtype: value.dtype, shape: value.shape, elementCount: value.elementCount }, memory, tensor: value };
+  }
+  if (isTypedArray(value)) {
+    if (info.shape.some((dim) => dim < 0)) {
+      throw new ArgumentTypeError(`Expected a Tensor or { data, shape } for ${name} (its engine shape [${info.shape.join(', ')}] is dynamic) but received ${describeValue(value)}`);
+    }
+    checkTypedArray(info.dtype as DType, value, name);
+    return { feed: { dtype: info.dtype, shape: info.shape, elementCount: value.length }, memory: value, tensor: null };
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'data' in value) {
+    const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
+    if (!isTypedArray(data)) throw invalidType('a TypedArray', `the data of ${name}`, data);
+    if (dtype !== undefined && !isDType(dtype)) throw new ArgumentTypeError(`Expected a dtype name for the dtype of ${name} but received ${describeValue(dtype)}`, ErrorCode.DTYPE);
+    if (dtype !== undefined && dtype !== info.dtype) {
+      throw new ArgumentTypeError(`Expected ${info.dtype} data for ${name} but received ${dtype}`, ErrorCode.DTYPE);
+    }
+    checkTypedArray(info.dtype as DType, data, name);
+    return { feed: { dtype: info.dtype, shape: shape as readonly number[], elementCount: data.length }, memory: data, tensor: null };
+  }
+  throw invalidType('a Tensor, a TypedArray or { data, shape }', name, value);
+}
+
+/** Validates a run's inputs (and bound outputs) against `metadata` and resolves their memory. */
+export function prepareBindings(metadata: EngineMetadata, profile: number, device: number, inputs: unknown, outputs: unknown): PreparedBindings {
+  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs) || isTypedArray(inputs) || inputs instanceof Tensor) {
+    throw new ArgumentTypeError(`Expected an object mapping input names to tensors for inputs but received ${describeValue(inputs)}`);
+  }
+  const feeds = inputs as Record<string, unknown>;
+  checkFeedNames(metadata, Object.keys(feeds));
+  const prepared: PreparedBindings = { inputs: [], outputs: [], bound: new Map() };
+  const usedTensors = new Map<Tensor, string>();
+  for (const info of engineInputs(metadata)) {
+    const { feed, memory, tensor } = describeInput(feeds[info.name], info, device);
+    checkFeed(metadata, profile, info, feed);
+    if (tensor) usedTensors.set(tensor, label(info));
+    prepared.inputs.push({ tensor: metadata.tensors.indexOf(info), shape: [...feed.shape], memory });
+  }
+  if (outputs === undefined) return prepared;
+
+  if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
+    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputs but received ${describeValue(outputs)}`);
+  }
+  const given = outputs as Record<string, unknown>;
+  const descriptions: Record<string, { dtype: string; elementCount: number; location: Tensor['location'] }> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const tensor = expectTensor(value, `options.outputs[${JSON.stringify(name)}]`);
+    descriptions[name] = { dtype: tensor.dtype, elementCount: tensor.elementCount, location: tensor.location };
+  }
+  for (const info of checkOutputBindings(metadata, descriptions)) {
+    const tensor = given[info.name] as Tensor;
+    const memory = nativeMemoryOf(tensor, label(info));
+    checkDevice(tensor, info, device);
+    const other = usedTensors.get(tensor);
+    if (other) throw new ArgumentRangeError(`Expected distinct tensors for ${other} and ${label(info)} but received the same tensor for both`);
+    usedTensors.set(tensor, label(info));
+    const index = metadata.tensors.indexOf(info);
+    prepared.outputs.push({ tensor: index, memory });
+    prepared.bound.set(index, { name: info.name, tensor });
+  }
+  return prepared;
+}
