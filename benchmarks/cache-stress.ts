@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { packageRoot } from '../lib/addon/native.js';
+import { packageRoot } from '../lib/addon/loader.js';
 import { distRuntime, killDuringWrite, killPoints, raceBuilders, sourceRuntime, timeUndisturbedWrite } from '../test/helpers/cache-scenarios.js';
 
 const { values } = parseArgs({

@@ -21,7 +21,7 @@ import { measure, rawLoop } from '../lib/bench/driver.js';
 import { measureHarnessOverhead } from '../lib/bench/overhead.js';
 import type { BenchTarget, SweepPoint } from '../lib/bench/target.js';
 import { defaultModelPath } from '../lib/cli/commands/start.js';
-import { packageRoot, packageVersion } from '../lib/addon/native.js';
+import { packageRoot, packageVersion } from '../lib/addon/loader.js';
 
 const point: SweepPoint = { backend: 'cpu', precision: 'fp32', batch: 1, concurrency: 1, device: null, cudaGraph: false, transfers: true, batcher: false };
 const models = [

@@ -20,7 +20,7 @@ import { DEFAULT_PERCENTILES } from '../lib/bench/statistics.js';
 import { formatRunSummary } from '../lib/bench/summary.js';
 import { expandSweep, runSweep } from '../lib/bench/sweep.js';
 import { createCpuWorkloadTarget } from '../lib/bench/targets/cpu-workload.js';
-import { packageRoot, packageVersion } from '../lib/addon/native.js';
+import { packageRoot, packageVersion } from '../lib/addon/loader.js';
 
 const STEPS_PER_SAMPLE = 20_000;
 const options = {

@@ -4,8 +4,8 @@
  */
 export * from './core/errors.js';
 export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './addon/capabilities.js';
-export { packageVersion as version } from './addon/native.js';
-export type { BuildInfo } from './addon/native.js';
+export { packageVersion as version } from './addon/loader.js';
+export type { BuildInfo } from './addon/types.js';
 export { Engine, type EngineLoadOptions } from './tensorrt/engine.js';
 export {
   ExecutionContext,
@@ -21,7 +21,7 @@ export {
 export type { RunInput, RunInputs } from './tensorrt/bindings.js';
 export type { RunTiming } from './tensorrt/timing.js';
 export { setTensorRTLogger, logSeverities, type LogSeverity, type TensorRTLogger, type TensorRTLogMessage, type TensorRTLoggerOptions } from './tensorrt/log.js';
-export type { EngineMetadata, EngineTensorInfo, EngineProfile, ProfileBounds } from './tensorrt/metadata.js';
+export type { EngineMetadata, EngineTensorInfo, EngineProfile, ProfileBounds } from './addon/types.js';
 export { diagnoseEngineLoadFailure, type EngineIncompatibility } from './tensorrt/diagnosis.js';
 export * from './core/dtypes.js';
 export {

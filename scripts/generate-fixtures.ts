@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../lib/addon/native.js';
+import { packageRoot } from '../lib/addon/loader.js';
 import { serializeModel } from '../lib/onnx/model.js';
 import { convNetModel, mlpModel } from '../test/helpers/onnx-fixtures.js';
 

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { capabilities, copy, convertFloat, cuda, preprocessImage, Tensor, version } from '../dist/index.js';
 import { nativeStream } from '../dist/cuda/runtime.js';
-import { tryLoadAddon } from '../dist/addon/native.js';
+import { tryLoadAddon } from '../dist/addon/loader.js';
 import { nativeMemoryOf } from '../dist/cuda/tensor.js';
 import { importTrtexecFile } from '../dist/bench/trtexec-import.js';
 import { percentileValue, summarize as summarizeLikeTrtexec } from '../dist/bench/statistics.js';

@@ -8,7 +8,7 @@
 // TENSORRT_NODE_BUILD_FROM_SOURCE=1 skips step 1 (e.g. to compile against your TensorRT headers).
 //
 // npm >= 11.19 runs this only when the consumer approved it (allowScripts), so the prebuilt
-// binaries must work without it: the loader (dist/native.js) picks among them at run time too.
+// binaries must work without it: the loader (dist/addon/loader.js) picks among them at run time too.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -44,7 +44,7 @@ try {
 }`;
 
 function choosePrebuilt() {
-  const loader = join(root, 'dist', 'native.js');
+  const loader = join(root, 'dist', 'addon', 'loader.js');
   if (!existsSync(loader)) {
     log('dist/ is not built yet (a git checkout): prebuilt binaries are not considered');
     return null;

@@ -2,7 +2,8 @@
  * capabilities(): what this machine and this install can do, and why not, with a fix for every
  * problem found. `tensorrt-node doctor` prints it; InferenceSession's `backend: 'auto'` reads it.
  */
-import { tryLoadAddon, packageVersion, type BuildInfo, type CandidateOutcome, type LibraryAttempt, type NativeDeviceSummary } from './native.js';
+import { tryLoadAddon, packageVersion, type CandidateOutcome } from './loader.js';
+import { type BuildInfo, type LibraryAttempt, type NativeDeviceSummary } from './types.js';
 import { onnxRuntimeInstallHint, onnxRuntimeVersion } from './system/onnxruntime-package.js';
 import { NativeLoadError } from '../core/errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';

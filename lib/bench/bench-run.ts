@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Capabilities } from '../addon/capabilities.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
-import { packageVersion } from '../addon/native.js';
+import { packageVersion } from '../addon/loader.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';

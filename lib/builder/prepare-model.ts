@@ -13,7 +13,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TransformStep } from '../cache/key.js';
 import { ArgumentTypeError } from '../core/errors.js';
-import { packageVersion } from '../addon/native.js';
+import { packageVersion } from '../addon/loader.js';
 import { calibrate, type CalibrateOptions } from '../precision/calibrate.js';
 import type { CalibrationSource } from '../precision/calibration-data.js';
 import { loadCalibrationTable, type CalibrationTable } from '../onnx/calibration-table.js';

@@ -3,14 +3,9 @@
  * by cli-progress, and plain lines elsewhere (CI logs, pipes) so that logs stay readable.
  */
 import cliProgress from 'cli-progress';
+import type { BuildProgressEvent } from '../addon/types.js';
 
-export interface BuildProgressEvent {
-  kind: 'phase-start' | 'step' | 'phase-finish';
-  phase: string;
-  parentPhase: string;
-  step: number;
-  steps: number;
-}
+export type { BuildProgressEvent };
 
 export interface ProgressRenderer {
   update(event: BuildProgressEvent): void;

@@ -15,7 +15,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
-import { cacheIo, errnoCode, unlessMissing } from './io.js';
+import { fileIo, errnoCode, unlessMissing } from '../core/file-io.js';
 
 export const CACHEDIR_TAG_NAME = 'CACHEDIR.TAG';
 const cacheDirTag = [
@@ -56,10 +56,10 @@ function unusable(root: string, message: string, cause?: unknown): TensorRTNodeE
 }
 
 async function isOursToTighten(root: string): Promise<boolean> {
-  const names = await cacheIo.readdir(root);
+  const names = await fileIo.readdir(root);
   if (names.length === 0) return true;
   if (!names.includes(CACHEDIR_TAG_NAME)) return false;
-  const tag = await cacheIo.readFile(join(root, CACHEDIR_TAG_NAME), 'utf8').catch(() => '');
+  const tag = await fileIo.readFile(join(root, CACHEDIR_TAG_NAME), 'utf8').catch(() => '');
   return tag.startsWith(cacheDirTag.split('\n')[0]!) && tag.includes('tensorrt-node');
 }
 
@@ -71,7 +71,7 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
   const layout = layoutOf(root);
   let stats;
   try {
-    stats = await cacheIo.stat(root);
+    stats = await fileIo.stat(root);
   } catch (error) {
     // ENOTDIR: a file sits where a parent folder should be; mkdir below says so.
     if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
@@ -80,8 +80,8 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
   }
   if (!stats) {
     try {
-      await cacheIo.mkdir(root, { recursive: true, mode: 0o700 });
-      stats = await cacheIo.stat(root);
+      await fileIo.mkdir(root, { recursive: true, mode: 0o700 });
+      stats = await fileIo.stat(root);
     } catch (error) {
       throw unusable(root, `Cannot create the engine cache directory ${root} (${errnoCode(error) ?? String(error)}); set TENSORRT_NODE_CACHE_DIR to a writable folder`, error);
     }
@@ -96,31 +96,31 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
       throw unusable(root, `Expected an owner-only (0700) directory for the engine cache but received ${root} with mode ${octal(stats.mode)}; it holds files that are not a tensorrt-node cache, so it was left alone: run \`chmod 700 ${root}\` or set TENSORRT_NODE_CACHE_DIR to another folder`);
     }
     try {
-      await cacheIo.chmod(root, 0o700);
+      await fileIo.chmod(root, 0o700);
     } catch (error) {
       throw unusable(root, `Cannot make the engine cache directory ${root} owner-only (mode ${octal(stats.mode)}; ${errnoCode(error) ?? String(error)}): run \`chmod 700 ${root}\``, error);
     }
   }
   for (const folder of [layout.engines, layout.locks, layout.timing]) {
     try {
-      await cacheIo.mkdir(folder, { mode: 0o700 });
+      await fileIo.mkdir(folder, { mode: 0o700 });
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST') {
-        const folderStats = await cacheIo.stat(folder);
-        if ((folderStats.mode & 0o077) !== 0) await cacheIo.chmod(folder, 0o700).catch(() => undefined);
+        const folderStats = await fileIo.stat(folder);
+        if ((folderStats.mode & 0o077) !== 0) await fileIo.chmod(folder, 0o700).catch(() => undefined);
       } else if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') {
         throw unusable(root, `Cannot create ${folder} (${code ?? String(error)})`, error);
       }
     }
   }
   const tagPath = join(root, CACHEDIR_TAG_NAME);
-  if (!(await unlessMissing(() => cacheIo.stat(tagPath)))) {
+  if (!(await unlessMissing(() => fileIo.stat(tagPath)))) {
     // Plain write is fine: the tag is advisory, and a reader that sees it half-written only skips tightening.
-    await cacheIo.open(tagPath, 'wx', 0o600).then(
+    await fileIo.open(tagPath, 'wx', 0o600).then(
       async (handle) => {
         try {
-          await cacheIo.writeChunk(handle, Buffer.from(cacheDirTag), 0);
+          await fileIo.writeChunk(handle, Buffer.from(cacheDirTag), 0);
         } finally {
           await handle.close();
         }

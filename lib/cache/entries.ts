@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { syncDirectory, writeFileAtomic } from '../core/atomic-write.js';
 import { sha256Hex } from './canonical.js';
 import type { CacheLayout } from './directory.js';
-import { cacheIo, removeFile, unlessMissing } from './io.js';
+import { fileIo, removeFile, unlessMissing } from '../core/file-io.js';
 import { keyIdOf, type CacheKey, type CanonicalKeyParts } from './key.js';
 import { FileLock, type LockTiming } from './lock.js';
 
@@ -113,17 +113,17 @@ export class EntryFiles {
       let plan: Buffer | undefined;
       let record: EntryRecord | string;
       try {
-        text = await unlessMissing(() => cacheIo.readFile(metadataPath, 'utf8'));
+        text = await unlessMissing(() => fileIo.readFile(metadataPath, 'utf8'));
         if (text === undefined) return { status: 'missing' };
         record = parseRecord(text, id);
         if (typeof record === 'string') return { status: 'corrupt', why: record, text };
         const planFile = record.plan.file;
-        plan = await unlessMissing(() => cacheIo.readWholeFile(join(this.layout.engines, planFile)));
+        plan = await unlessMissing(() => fileIo.readWholeFile(join(this.layout.engines, planFile)));
       } catch (error) {
         return { status: 'unreadable', error };
       }
       if (!plan) {
-        const now = await unlessMissing(() => cacheIo.readFile(metadataPath, 'utf8')).catch(() => undefined);
+        const now = await unlessMissing(() => fileIo.readFile(metadataPath, 'utf8')).catch(() => undefined);
         if (now === undefined) return { status: 'missing' }; // evicted or cleared while we read it
         if (now !== text) continue; // replaced while we read it
         return { status: 'corrupt', why: 'its plan file is missing', text };
@@ -132,7 +132,7 @@ export class EntryFiles {
       if (sha256Hex(plan) !== record.plan.sha256) return { status: 'corrupt', why: 'the checksum of its plan does not match its metadata', text };
       const now = new Date();
       // Recording the use is best effort: a read-only cache still serves its engines.
-      await cacheIo.utimes(metadataPath, now, now).catch(() => undefined);
+      await fileIo.utimes(metadataPath, now, now).catch(() => undefined);
       const info: CacheEntryInfo = {
         key: id,
         label: record.label,
@@ -192,7 +192,7 @@ export class EntryFiles {
   }
 
   async names(): Promise<string[]> {
-    return (await unlessMissing(() => cacheIo.readdir(this.layout.engines))) ?? [];
+    return (await unlessMissing(() => fileIo.readdir(this.layout.engines))) ?? [];
   }
 
   async planFilesOf(id: string): Promise<string[]> {
@@ -201,7 +201,7 @@ export class EntryFiles {
 
   /** The plan file an entry's metadata names, if its metadata can be read at all. */
   async referencedPlan(id: string): Promise<string | undefined> {
-    const text = await unlessMissing(() => cacheIo.readFile(this.metadataPath(id), 'utf8')).catch(() => undefined);
+    const text = await unlessMissing(() => fileIo.readFile(this.metadataPath(id), 'utf8')).catch(() => undefined);
     try {
       const file = text === undefined ? undefined : (JSON.parse(text) as Partial<EntryRecord>).plan?.file;
       return typeof file === 'string' ? file : undefined;
@@ -225,13 +225,13 @@ export class EntryFiles {
   /** Describes an entry from its metadata and the plan's size (no checksum: `ls` must stay fast). */
   async describe(id: string): Promise<CacheEntryInfo | undefined> {
     const metadataPath = this.metadataPath(id);
-    const stats = await unlessMissing(() => cacheIo.stat(metadataPath));
-    const text = stats && (await unlessMissing(() => cacheIo.readFile(metadataPath, 'utf8')));
+    const stats = await unlessMissing(() => fileIo.stat(metadataPath));
+    const text = stats && (await unlessMissing(() => fileIo.readFile(metadataPath, 'utf8')));
     if (!stats || text === undefined) return undefined;
     const base: CacheEntryInfo = { key: id, label: null, bytes: stats.size, planBytes: 0, sha256: null, createdAt: null, lastUsedAt: stats.mtime.toISOString(), parts: null, problem: null };
     const record = parseRecord(text, id);
     if (typeof record === 'string') return { ...base, problem: record };
-    const planStats = await unlessMissing(() => cacheIo.stat(join(this.layout.engines, record.plan.file)));
+    const planStats = await unlessMissing(() => fileIo.stat(join(this.layout.engines, record.plan.file)));
     const info: CacheEntryInfo = { ...base, label: record.label, planBytes: record.plan.bytes, sha256: record.plan.sha256, createdAt: record.createdAt, parts: record.parts };
     if (!planStats) return { ...info, problem: 'its plan file is missing' };
     info.bytes += planStats.size;

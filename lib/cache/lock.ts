@@ -19,8 +19,8 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { formatDuration } from '../core/units.js';
 import { temporaryPathFor } from '../core/atomic-write.js';
-import { cacheIo, errnoCode, removeFile, unlessMissing } from './io.js';
-import { currentProcess, processState } from './process-identity.js';
+import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
+import { currentProcess, processState } from '../core/process-identity.js';
 
 /** What a lock file says about its holder. */
 export interface LockHolder {
@@ -71,8 +71,8 @@ function isLockHolder(value: unknown): value is LockHolder {
 
 async function readLockFile(path: string): Promise<LockState | undefined> {
   return unlessMissing(async () => {
-    const stats = await cacheIo.stat(path);
-    const text = await cacheIo.readFile(path, 'utf8');
+    const stats = await fileIo.stat(path);
+    const text = await fileIo.readFile(path, 'utf8');
     let holder: LockHolder | null;
     try {
       const parsed: unknown = JSON.parse(text);
@@ -90,9 +90,9 @@ function isStale(state: LockState, staleAfterMs: number): boolean {
 }
 
 async function writeNewFile(path: string, content: string): Promise<void> {
-  const handle = await cacheIo.open(path, 'wx', 0o600);
+  const handle = await fileIo.open(path, 'wx', 0o600);
   try {
-    await cacheIo.writeChunk(handle, Buffer.from(content), 0);
+    await fileIo.writeChunk(handle, Buffer.from(content), 0);
   } catch (error) {
     // A full disk creates the file and then refuses its bytes: an empty lock file would read as a
     // holder mid-write and make every other builder wait until it is judged stale.
@@ -109,7 +109,7 @@ async function createLockFile(path: string, holder: LockHolder): Promise<boolean
   const temporaryPath = temporaryPathFor(path);
   await writeNewFile(temporaryPath, content);
   try {
-    await cacheIo.link(temporaryPath, path);
+    await fileIo.link(temporaryPath, path);
     return true;
   } catch (error) {
     const code = errnoCode(error);
@@ -135,7 +135,7 @@ function sameLock(a: LockHolder | null, b: LockHolder | null): boolean {
 async function breakStaleLock(path: string, seen: LockState): Promise<void> {
   const asidePath = temporaryPathFor(path);
   try {
-    await cacheIo.rename(path, asidePath);
+    await fileIo.rename(path, asidePath);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return;
     throw error;
@@ -143,7 +143,7 @@ async function breakStaleLock(path: string, seen: LockState): Promise<void> {
   const moved = await readLockFile(asidePath);
   if (moved && !sameLock(moved.holder, seen.holder)) {
     // A fresh lock was taken between our read and the rename: put it back unless yet another exists.
-    await cacheIo.link(asidePath, path).catch(() => undefined);
+    await fileIo.link(asidePath, path).catch(() => undefined);
   }
   await removeFile(asidePath);
 }
@@ -175,7 +175,7 @@ export class FileLock {
     this.holder = holder;
     this.#heartbeat = setInterval(() => {
       const now = new Date();
-      cacheIo.utimes(path, now, now).catch(() => undefined);
+      fileIo.utimes(path, now, now).catch(() => undefined);
     }, heartbeatMs);
     this.#heartbeat.unref();
   }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { sweepTemporaryFiles } from '../core/atomic-write.js';
 import { metadataNamePattern, planNamePattern, type CacheEntryInfo, type EntryFiles } from './entries.js';
-import { cacheIo, unlessMissing } from './io.js';
+import { fileIo, unlessMissing } from '../core/file-io.js';
 import { isCacheKeyId } from './key.js';
 import { FileLock } from './lock.js';
 
@@ -75,7 +75,7 @@ export async function removeLeftovers(files: EntryFiles): Promise<number> {
     if (result !== 'busy') removed += result;
   }
 
-  for (const name of (await unlessMissing(() => cacheIo.readdir(layout.locks))) ?? []) {
+  for (const name of (await unlessMissing(() => fileIo.readdir(layout.locks))) ?? []) {
     if (!name.endsWith('.lock') || !isCacheKeyId(name.slice(0, -'.lock'.length))) continue;
     // Taking and releasing a lock breaks it if it is stale and leaves it alone if it is live.
     const attempt = await FileLock.tryAcquire(join(layout.locks, name), {

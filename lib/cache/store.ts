@@ -22,7 +22,7 @@ import { formatBytes } from '../core/units.js';
 import { expectCacheKey, expectJsonSerializable, expectLimit, expectPlan, expectPositiveMs, expectSignal, toBuffer } from './arguments.js';
 import { defaultCacheDirectory, layoutOf, prepareCacheDirectory } from './directory.js';
 import { EntryFiles, type CacheEntryInfo } from './entries.js';
-import { cacheIo, errnoCode, removeFile, unlessMissing } from './io.js';
+import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
 import { keyIdFrom, type CacheKey } from './key.js';
 import { FileLock, abortedError, type LockState, type LockTiming } from './lock.js';
 import { evictBeyond, removeEntries, removeLeftovers, type RemovedEntry } from './maintenance.js';
@@ -191,7 +191,7 @@ export class EngineCache {
     let outcome = 'it was removed';
     try {
       const result = await this.#files.withLockIfFree(id, async () => {
-        const current = await unlessMissing(() => cacheIo.readFile(this.#files.metadataPath(id), 'utf8'));
+        const current = await unlessMissing(() => fileIo.readFile(this.#files.metadataPath(id), 'utf8'));
         if (current !== undefined && current !== judgedText) return 'replaced';
         await this.#files.remove(id);
         return 'removed';
@@ -357,7 +357,7 @@ export class EngineCache {
     result.removed = removal.removed;
     result.skippedBusy = removal.skippedBusy;
     const timingFolder = this.#files.layout.timing;
-    for (const name of (await unlessMissing(() => cacheIo.readdir(timingFolder))) ?? []) {
+    for (const name of (await unlessMissing(() => fileIo.readdir(timingFolder))) ?? []) {
       if (!name.endsWith('.timing')) continue;
       await removeFile(join(timingFolder, name));
       result.timingCachesRemoved++;

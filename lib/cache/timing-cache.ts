@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expectString, invalidType, invalidValue } from '../core/validate.js';
 import { syncDirectory, writeFileAtomic } from '../core/atomic-write.js';
 import { sha256Hex, stableStringify } from './canonical.js';
-import { cacheIo, errnoCode, removeFile, unlessMissing } from './io.js';
+import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
 import { CacheWarning, describeFailure, type CacheWarningHandler } from './warnings.js';
 
 const magicLine = 'tensorrt-node timing cache 1\n';
@@ -63,7 +63,7 @@ export function timingCacheFile(
     async read() {
       let file: Buffer | undefined;
       try {
-        file = await unlessMissing(() => cacheIo.readFile(path));
+        file = await unlessMissing(() => fileIo.readFile(path));
       } catch (error) {
         warn(new CacheWarning('unreadable', `Timing cache ${path} cannot be read (${describeFailure(error)}); building without it`, { path }, error));
         return undefined;
@@ -90,7 +90,7 @@ export function timingCacheFile(
       if (!(data instanceof Uint8Array)) throw invalidType('a Uint8Array', 'data', data);
       const header: TimingCacheHeader = { ...identity, bytes: data.byteLength, sha256: sha256Hex(data) };
       try {
-        await cacheIo.mkdir(folder, { recursive: true, mode: 0o700 });
+        await fileIo.mkdir(folder, { recursive: true, mode: 0o700 });
         await writeFileAtomic(path, Buffer.concat([Buffer.from(magicLine), Buffer.from(`${JSON.stringify(header)}\n`), data]));
         await syncDirectory(folder);
         return true;

@@ -3,7 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { isTensorRTNodeError } from '../core/errors.js';
-import { packageVersion } from '../addon/native.js';
+import { packageVersion } from '../addon/loader.js';
 import { parseCommandLine } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { commandEntries as commands, type CommandEntry } from './commands/index.js';

@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { cacheIo, errnoCode, removeFile, WRITE_CHUNK_BYTES } from '../cache/io.js';
-import { currentProcess, processState } from '../cache/process-identity.js';
+import { fileIo, errnoCode, removeFile, WRITE_CHUNK_BYTES } from './file-io.js';
+import { currentProcess, processState } from './process-identity.js';
 
 const tempNamePattern = /^\.(.+)\.([0-9a-f]{8})\.(\d+)\.(\d+|x)\.([0-9a-f]{8})\.tmp$/;
 
@@ -43,12 +43,12 @@ export interface AtomicWriteOptions {
 export async function writeFileAtomic(targetPath: string, data: Uint8Array | string, { mode = 0o600 }: AtomicWriteOptions = {}): Promise<void> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const temporaryPath = temporaryPathFor(targetPath);
-  const handle = await cacheIo.open(temporaryPath, 'wx', mode);
+  const handle = await fileIo.open(temporaryPath, 'wx', mode);
   try {
     for (let position = 0; position < bytes.byteLength; position += WRITE_CHUNK_BYTES) {
-      await cacheIo.writeChunk(handle, bytes.subarray(position, Math.min(position + WRITE_CHUNK_BYTES, bytes.byteLength)), position);
+      await fileIo.writeChunk(handle, bytes.subarray(position, Math.min(position + WRITE_CHUNK_BYTES, bytes.byteLength)), position);
     }
-    await cacheIo.fsync(handle);
+    await fileIo.fsync(handle);
   } catch (error) {
     await handle.close().catch(() => undefined);
     await removeFile(temporaryPath).catch(() => undefined);
@@ -56,7 +56,7 @@ export async function writeFileAtomic(targetPath: string, data: Uint8Array | str
   }
   await handle.close();
   try {
-    await cacheIo.rename(temporaryPath, targetPath);
+    await fileIo.rename(temporaryPath, targetPath);
   } catch (error) {
     await removeFile(temporaryPath).catch(() => undefined);
     throw error;
@@ -65,9 +65,9 @@ export async function writeFileAtomic(targetPath: string, data: Uint8Array | str
 
 /** Makes the renames done in `directory` durable. */
 export async function syncDirectory(directory: string): Promise<void> {
-  const handle = await cacheIo.open(directory, 'r');
+  const handle = await fileIo.open(directory, 'r');
   try {
-    await cacheIo.fsync(handle);
+    await fileIo.fsync(handle);
   } catch (error) {
     // Some file systems cannot fsync a directory; the rename is still atomic there.
     if (errnoCode(error) !== 'EINVAL' && errnoCode(error) !== 'EISDIR') throw error;
@@ -88,7 +88,7 @@ export interface SweepOptions {
 export async function sweepTemporaryFiles(directory: string, { maxAgeMs }: SweepOptions): Promise<number> {
   let names: string[];
   try {
-    names = await cacheIo.readdir(directory);
+    names = await fileIo.readdir(directory);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return 0;
     throw error;
@@ -101,11 +101,11 @@ export async function sweepTemporaryFiles(directory: string, { maxAgeMs }: Sweep
     const state = processState(owner);
     if (state === 'alive') continue;
     if (state === 'unknown') {
-      const stats = await cacheIo.stat(path).catch(() => undefined);
+      const stats = await fileIo.stat(path).catch(() => undefined);
       if (!stats || Date.now() - stats.mtimeMs < maxAgeMs) continue;
     }
     try {
-      await cacheIo.unlink(path);
+      await fileIo.unlink(path);
       removed++;
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT') throw error;

@@ -3,7 +3,8 @@
  * tensor.ts and preprocess.ts call `cudaAddon()` before touching anything on the GPU.
  */
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
-import { loadAddon, type NativeAddon } from '../addon/native.js';
+import { loadAddon } from '../addon/loader.js';
+import { type NativeAddon } from '../addon/types.js';
 
 type CudaMembers = 'cudaDeviceCount' | 'cudaDevice' | 'cudaMemoryInfo' | 'cudaStreamPriorityRange' | 'cudaPointerKind' | 'cudaAddressOf' | 'cudaAllocationStats' | 'StreamWrap' | 'EventWrap' | 'PinnedBufferWrap' | 'DeviceBufferWrap';
 

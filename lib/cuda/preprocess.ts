@@ -12,7 +12,7 @@
 import { defaultStream, expectStream, nativeStream, type CudaStream } from './runtime.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, withCallerStack } from '../core/errors.js';
-import type { NativeGpuMemory, NativeImagePreprocessParams } from '../addon/native.js';
+import type { NativeGpuMemory, NativeImagePreprocessParams } from '../addon/types.js';
 import { expectTensor, nativeMemoryOf, type Tensor } from './tensor.js';
 import { describeValue, expectInteger, expectNumber, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
 

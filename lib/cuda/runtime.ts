@@ -14,8 +14,8 @@
 import { cudaAddon, type CudaAddon } from './addon.js';
 import { disposedError } from '../core/dispose.js';
 import { ArgumentRangeError, withCallerStack } from '../core/errors.js';
-import type { NativeAllocationStats, NativeCudaDevice, NativeEvent, NativeStream } from '../addon/native.js';
-import { tryLoadAddon } from '../addon/native.js';
+import type { NativeAllocationStats, NativeCudaDevice, NativeEvent, NativeStream } from '../addon/types.js';
+import { tryLoadAddon } from '../addon/loader.js';
 import { expectBoolean, expectInteger, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
 
 /** One CUDA device, as `cuda.devices()` describes it. */

@@ -20,7 +20,7 @@ import { defaultStream, expectStream, nativeStream, type CudaStream } from './ru
 import { disposedError } from '../core/dispose.js';
 import { allocateTypedArray, dtypes, dtypeSize, elementCount, isDType, matchesDType, typedArrayConstructor, viewTypedArray, type DType, type TypedArrayFor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
-import type { NativeDeviceBuffer, NativeMemory, NativePinnedBuffer } from '../addon/native.js';
+import type { NativeDeviceBuffer, NativeMemory, NativePinnedBuffer } from '../addon/types.js';
 import { describeValue, expectInteger, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
 
 export const tensorLocations = ['host', 'pinned', 'device'] as const;

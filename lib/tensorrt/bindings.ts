@@ -12,10 +12,10 @@
  * tensors in place, pinned ones get the D2H copy directly, host ones are filled from staging.
  */
 import { checkTypedArray, isDType, type AnyTypedArray, type DType } from '../core/dtypes.js';
-import type { EngineMetadata, EngineTensorInfo } from './metadata.js';
+import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
 import { checkFeed, checkFeedNames, checkOutputBindings, engineInputs, type FeedDescription } from './validation.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
-import type { NativeRunInput, NativeRunOutput } from '../addon/native.js';
+import type { NativeRunInput, NativeRunOutput } from '../addon/types.js';
 import { expectTensor, nativeMemoryOf, Tensor } from '../cuda/tensor.js';
 import { describeValue, invalidType } from '../core/validate.js';
 

@@ -7,11 +7,12 @@
 import { stat } from 'node:fs/promises';
 import { disposedError } from '../core/dispose.js';
 import { diagnoseEngineLoadFailure } from './diagnosis.js';
-import type { EngineMetadata, EngineTensorInfo } from './metadata.js';
+import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
 import { engineInputs, engineOutputs } from './validation.js';
 import { ExecutionContext, type ContextOptions } from './execution-context.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
-import { loadAddon, type NativeEngineWrap } from '../addon/native.js';
+import { loadAddon } from '../addon/loader.js';
+import { type NativeEngineWrap } from '../addon/types.js';
 import { pythonTensorRTDirsOnce } from '../addon/system/python-tensorrt-dirs.js';
 import { syncTensorRTLogSink } from './log.js';
 import { expectBoolean, expectInteger, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';

@@ -23,10 +23,11 @@
 import { disposedError } from '../core/dispose.js';
 import { dtypes, viewTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import type { Engine } from './engine.js';
-import type { EngineMetadata } from './metadata.js';
+import type { EngineMetadata } from '../addon/types.js';
 import { unbindableTensors } from './validation.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
-import { loadAddon, type NativeContextWrap, type NativeGraphStatus, type NativeLayerTime, type NativeRunResult } from '../addon/native.js';
+import { loadAddon } from '../addon/loader.js';
+import { type NativeContextWrap, type NativeGraphStatus, type NativeLayerTime, type NativeRunResult } from '../addon/types.js';
 import { prepareBindings, type RunInputs } from './bindings.js';
 import { toRunTiming, type RunTiming } from './timing.js';
 import type { Tensor } from '../cuda/tensor.js';

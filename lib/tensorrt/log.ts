@@ -10,7 +10,8 @@
  * Nothing is installed until something wants messages, and logging never keeps the process alive.
  */
 import { debuglog } from 'node:util';
-import { tryLoadAddon, type NativeAddon, type NativeLogSeverity } from '../addon/native.js';
+import { tryLoadAddon } from '../addon/loader.js';
+import { type NativeAddon, type NativeLogSeverity } from '../addon/types.js';
 import { expectFunction, expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 
 /** Most severe first, as TensorRT orders them. */

@@ -4,19 +4,9 @@
  * mapped through an anchor for the GPU phases, see native/trt/run_timing.h); libuv's hrtime, under
  * both process.hrtime() and performance.now(), reads the same clock, so one offset maps them.
  */
-import type { NativePhaseTimes } from '../addon/native.js';
+import type { PhaseTimings } from '../addon/types.js';
 
-/** Host times of a run's phases in ms (the bench seam's PhaseTimings, trtexec's names). */
-export interface PhaseTimings {
-  enqueueStartMs: number;
-  enqueueEndMs: number;
-  h2dStartMs: number;
-  h2dEndMs: number;
-  computeStartMs: number;
-  computeEndMs: number;
-  d2hStartMs: number;
-  d2hEndMs: number;
-}
+export type { PhaseTimings };
 
 /**
  * One run's phases (the PhaseTimings of the bench seam, ms on the performance.now() clock) and the
@@ -57,7 +47,7 @@ export function monotonicOffsetMs(): number {
 }
 
 /** Native monotonic times to a RunTiming on the performance.now() clock. */
-export function toRunTiming(times: NativePhaseTimes, offset: number = monotonicOffsetMs()): RunTiming {
+export function toRunTiming(times: PhaseTimings, offset: number = monotonicOffsetMs()): RunTiming {
   const at = (ms: number) => ms + offset;
   const phases: PhaseTimings = {
     enqueueStartMs: at(times.enqueueStartMs),

@@ -4,7 +4,7 @@
  * optimization profile's bounds, and element counts. Native code re-checks cheaply.
  */
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
-import type { EngineMetadata, EngineTensorInfo } from './metadata.js';
+import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
 import { closestMatch, describeValue } from '../core/validate.js';
 
 /** What validation needs to know about one input: its dtype, shape and, when known, element count. */

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 
 function checkTensorRT(env: NodeJS.ProcessEnv) {
   const { TENSORRT_INCLUDE_DIR: _ignored, ...rest } = process.env;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BenchResultsFile } from '../../lib/bench/results.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { runCli } from '../helpers/cli.js';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { mlpModel } from '../helpers/onnx-fixtures.js';

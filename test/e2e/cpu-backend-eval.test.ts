@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 
 // Workers inherit execArgv: a worker started from a file must not get `--input-type`, or every
 // `node --input-type=module -e` script that uses the cpu backend fails to load a model.

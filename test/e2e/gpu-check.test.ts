@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packageRoot, packageVersion } from '../../lib/addon/native.js';
+import { packageRoot, packageVersion } from '../../lib/addon/loader.js';
 import { hasGpu, hasNoDriver } from '../helpers/machine.js';
 
 const script = join(packageRoot, 'scripts', 'gpu-check.mjs');

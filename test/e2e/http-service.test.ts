@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
 import { chainModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';

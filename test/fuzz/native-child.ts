@@ -13,7 +13,8 @@
 import fc from 'fast-check';
 import { tmpdir } from 'node:os';
 import { isTensorRTNodeError } from '../../lib/core/errors.js';
-import { loadAddon, type NativeAddon } from '../../lib/addon/native.js';
+import { loadAddon } from '../../lib/addon/loader.js';
+import { type NativeAddon } from '../../lib/addon/types.js';
 
 const [numRuns = '1000', seed = '1'] = process.argv.slice(2);
 const { addon } = loadAddon();

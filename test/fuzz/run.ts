@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadAddon, packageRoot } from '../../lib/addon/native.js';
+import { loadAddon, packageRoot } from '../../lib/addon/loader.js';
 import { allocate, runProperty, type PropertyOutcome } from './harness.js';
 import { properties } from './properties/index.js';
 

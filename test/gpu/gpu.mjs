@@ -3,7 +3,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { cuda } from '../../dist/index.js';
-import { tryLoadAddon } from '../../dist/addon/native.js';
+import { tryLoadAddon } from '../../dist/addon/loader.js';
 
 function detect() {
   const loaded = tryLoadAddon();

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EngineCache, cacheKey, type CacheWarning } from '../../lib/cache/index.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { keyPartsFor, planFor } from './cache-fixture.mjs';
 
 /** How worker processes load the cache: the TypeScript sources (tsx) or the compiled dist/. */

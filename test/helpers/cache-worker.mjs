@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const config = JSON.parse(process.argv[2]);
 const load = (name) => import(pathToFileURL(join(config.lib, `${name}.${config.ext}`)).href);
 const { EngineCache, cacheKey } = await load('cache/index');
-const { cacheIo } = await load('cache/io');
+const { fileIo } = await load('core/file-io');
 
 function installPause({ op, match, nth }) {
   const handlePaths = new WeakMap();
@@ -32,26 +32,26 @@ function installPause({ op, match, nth }) {
     process.send({ type: 'paused', op, path: String(path) });
     await new Promise(() => {}); // until the parent's SIGKILL; the IPC channel keeps us alive
   };
-  const { open, writeChunk, fsync, rename, link } = cacheIo;
-  cacheIo.open = async (path, ...rest) => {
+  const { open, writeChunk, fsync, rename, link } = fileIo;
+  fileIo.open = async (path, ...rest) => {
     await maybePause('open', path);
     const handle = await open(path, ...rest);
     handlePaths.set(handle, String(path));
     return handle;
   };
-  cacheIo.writeChunk = async (handle, ...rest) => {
+  fileIo.writeChunk = async (handle, ...rest) => {
     await maybePause('writeChunk', handlePaths.get(handle));
-    return writeChunk.call(cacheIo, handle, ...rest);
+    return writeChunk.call(fileIo, handle, ...rest);
   };
-  cacheIo.fsync = async (handle) => {
+  fileIo.fsync = async (handle) => {
     await maybePause('fsync', handlePaths.get(handle));
-    return fsync.call(cacheIo, handle);
+    return fsync.call(fileIo, handle);
   };
-  cacheIo.rename = async (from, to) => {
+  fileIo.rename = async (from, to) => {
     await maybePause('rename', to);
     return rename(from, to);
   };
-  cacheIo.link = async (from, to) => {
+  fileIo.link = async (from, to) => {
     await maybePause('link', to);
     return link(from, to);
   };

@@ -3,7 +3,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../lib/cli/index.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 
 /** A stream that keeps what is written to it, for a command's stdout and stderr. */
 export class TextSink extends Writable {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 
 /** Compiles `libnvinfer.so.<sonameMajor>` reporting `version` ("10.3.0") into a new folder. */
 export function buildFakeTensorRT(sonameMajor: number, version: string): string {

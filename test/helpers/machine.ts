@@ -1,5 +1,5 @@
 /** Facts about the machine the tests run on, so tiers can skip honestly instead of faking. */
-import { tryLoadAddon } from '../../lib/addon/native.js';
+import { tryLoadAddon } from '../../lib/addon/loader.js';
 import { NativeLoadError } from '../../lib/core/errors.js';
 
 const loaded = tryLoadAddon();

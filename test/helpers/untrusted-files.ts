@@ -16,7 +16,7 @@ import { serializeModel, type OnnxModel } from '../../lib/onnx/model.js';
 import { DataLocation, StringStringEntryProtoSchema, type TensorProto } from '../../lib/onnx/proto.js';
 import { createRandom } from '../../lib/onnx/random.js';
 import { makeNode } from '../../lib/onnx/graph.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { mlpModel } from './onnx-fixtures.js';
 
 export interface CorpusEntry {

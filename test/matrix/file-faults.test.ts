@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic as writeCacheFileAtomic } from '../../lib/core/atomic-write.js';
 import { cacheKey, EngineCache, type CacheWarning } from '../../lib/cache/index.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { runMain } from '../helpers/cli.js';
 
 const mlp = join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx');

@@ -14,7 +14,7 @@ import { loadResultsFile } from '../../lib/bench/results.js';
 import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
 import { isTensorRTNodeError } from '../../lib/core/errors.js';
 import { convertToFp16, createCpuBackend, Engine, inspect, readModel } from '../../lib/index.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { calibrationSamples } from '../../lib/precision/calibration-data.js';
 import { escapingEntries, secretName, writeEngineCorpus, writeModelCorpus, writeResultsCorpus, writeSampleFolderCorpus, writeTrtexecCorpus, type CorpusEntry } from '../helpers/untrusted-files.js';
 import { runMain } from '../helpers/cli.js';

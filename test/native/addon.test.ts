@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CudaError, NativeLoadError, TensorRTError, TensorRTNodeError } from '../../lib/core/errors.js';
-import { addonCandidates, loadAddonFrom, packageVersion, tryLoadAddon } from '../../lib/addon/native.js';
+import { addonCandidates, loadAddonFrom, packageVersion, tryLoadAddon } from '../../lib/addon/loader.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, addonLoadError, cudaCompiled, cudaProbe, hasNoDriver } from '../helpers/machine.js';
 

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { createHook } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
 import { CudaError, TensorRTNodeError } from '../../lib/core/errors.js';
-import { packageRoot, type NativeCompletionQueueForTest } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
+import { type NativeCompletionQueueForTest } from '../../lib/addon/types.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, slowdown } from '../helpers/machine.js';
 

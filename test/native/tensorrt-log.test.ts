@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { registerContextLogger, setTensorRTDebugForTest, setTensorRTLogger, unregisterContextLogger, type TensorRTLogMessage } from '../../lib/tensorrt/log.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, slowdown } from '../helpers/machine.js';

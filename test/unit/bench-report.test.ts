@@ -9,7 +9,7 @@ import { buildReport } from '../../lib/bench/report/index.js';
 import { buildReportModel } from '../../lib/bench/report/model.js';
 import { runSweep } from '../../lib/bench/sweep.js';
 import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { capabilitiesWithoutGpu, workloadFactory } from '../helpers/bench.js';
 

@@ -7,7 +7,7 @@ import { ErrorCode, TensorRTNodeError } from '../../lib/core/errors.js';
 import { runBench } from '../../lib/bench/bench-run.js';
 import { parseBenchOptions } from '../../lib/bench/options.js';
 import { checkResults, loadResultsFile, RESULTS_SCHEMA_VERSION, resultsSchema, serializeResults, type BenchResultsFile } from '../../lib/bench/results.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { expectError } from '../helpers/expect-error.js';
 import { capabilitiesWithoutGpu, workloadFactory } from '../helpers/bench.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, TensorRTNodeError } from '../../lib/core/errors.js';
 import { importExportTimes, importTrtexecFile, importTrtexecLog } from '../../lib/bench/trtexec-import.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');

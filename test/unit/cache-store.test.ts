@@ -5,9 +5,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { cacheKey, defaultCacheDirectory, EngineCache, type BuiltEngine, type CacheKey, type CacheWarning, type EngineCacheOptions } from '../../lib/cache/index.js';
-import { cacheIo } from '../../lib/cache/io.js';
+import { fileIo } from '../../lib/core/file-io.js';
 import { FileLock } from '../../lib/cache/lock.js';
-import { currentProcess, hostTagOf } from '../../lib/cache/process-identity.js';
+import { currentProcess, hostTagOf } from '../../lib/core/process-identity.js';
 import { expectError } from '../helpers/expect-error.js';
 import { leftoverFiles } from '../helpers/cache-scenarios.js';
 
@@ -277,11 +277,11 @@ describe('EngineCache: damaged entries are detected, removed and rebuilt', () =>
 });
 
 describe('EngineCache: write failures never fail the build and leave nothing partial', () => {
-  function failOn<K extends 'writeChunk' | 'rename' | 'link'>(method: K, shouldFail: (...args: Parameters<(typeof cacheIo)[K]>) => boolean, code: string) {
-    const original = cacheIo[method] as (...args: unknown[]) => Promise<unknown>;
-    return vi.spyOn(cacheIo, method).mockImplementation((async (...args: Parameters<(typeof cacheIo)[K]>) => {
+  function failOn<K extends 'writeChunk' | 'rename' | 'link'>(method: K, shouldFail: (...args: Parameters<(typeof fileIo)[K]>) => boolean, code: string) {
+    const original = fileIo[method] as (...args: unknown[]) => Promise<unknown>;
+    return vi.spyOn(fileIo, method).mockImplementation((async (...args: Parameters<(typeof fileIo)[K]>) => {
       if (shouldFail(...args)) throw Object.assign(new Error(`${code}: injected failure, ${method}`), { code });
-      return original.apply(cacheIo, args);
+      return original.apply(fileIo, args);
     }) as never);
   }
 
@@ -566,7 +566,7 @@ describe('EngineCache: timing caches', () => {
     await timing.write(plan(30));
     await timing.discard('TensorRT could not deserialize it');
     expect(existsSync(timing.path)).toBe(false);
-    vi.spyOn(cacheIo, 'rename').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    vi.spyOn(fileIo, 'rename').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
     expect(await timing.write(plan(30))).toBe(false);
     expect(warnings.map((warning) => warning.details.reason)).toEqual(['corrupt-timing-cache', 'write-failed']);
     expect(warnings[1]!.message).toBe(`Timing cache ${timing.path} was not saved (ENOSPC: no space left on device); the next build measures its tactics again`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cudaAddonOf } from '../../lib/cuda/addon.js';
 import { TensorRTNodeError } from '../../lib/core/errors.js';
-import type { BuildInfo, NativeAddon } from '../../lib/addon/native.js';
+import type { BuildInfo, NativeAddon } from '../../lib/addon/types.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 // An addon object as a CPU-only build exports it: no CUDA members, and buildInfo() saying why.

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import type { EngineMetadata } from '../../lib/addon/types.js';
 import { dtypes } from '../../lib/core/dtypes.js';
 import { checkFeeds, checkOutputBindings, engineInputs, engineOutputs, unbindableTensors } from '../../lib/tensorrt/validation.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 function fixture(name: string): EngineMetadata {

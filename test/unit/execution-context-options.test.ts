@@ -3,10 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import type { EngineMetadata } from '../../lib/addon/types.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTError } from '../../lib/core/errors.js';
 import { checkContextOptions, checkRunOptions } from '../../lib/tensorrt/execution-context.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 function fixture(name: string): EngineMetadata {

@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import type { EngineMetadata } from '../../lib/addon/types.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { prepareBindings } from '../../lib/tensorrt/bindings.js';
 import { Tensor } from '../../lib/cuda/tensor.js';
 import { expectErrorSync } from '../helpers/expect-error.js';

@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../lib/tensorrt/engine.js';
-import { loadAddon, packageRoot, type NativeEngineLoadOptions } from '../../lib/addon/native.js';
+import { loadAddon, packageRoot } from '../../lib/addon/loader.js';
+import { type NativeEngineLoadOptions } from '../../lib/addon/types.js';
 import { addon } from '../helpers/machine.js';
 
 function sources(folder: string, extensions: RegExp): string[] {

@@ -10,11 +10,11 @@ import { createTensorRTBackend, profileFor } from '../../lib/backends/tensorrt/b
 import { tensorrtBackendFactory } from '../../lib/session/factories/tensorrt.js';
 import type { BackendRequest } from '../../lib/session/registry.js';
 import type { Engine } from '../../lib/tensorrt/engine.js';
-import type { EngineMetadata } from '../../lib/tensorrt/metadata.js';
+import type { EngineMetadata } from '../../lib/addon/types.js';
 import { engineInputs, engineOutputs } from '../../lib/tensorrt/validation.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
 import type { ContextOptions, ExecutionContext, RunResult } from '../../lib/tensorrt/execution-context.js';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
 import { mlpModel } from '../helpers/onnx-fixtures.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { packageRoot } from '../../lib/addon/native.js';
+import { packageRoot } from '../../lib/addon/loader.js';
 
 // The release workflow cannot run here. actionlint checks its syntax, expressions and action inputs
 // (`npm run lint:workflows`, and test/e2e/workflows-actionlint.test.ts); these tests check that it

@@ -15,7 +15,7 @@
 import type { DType } from '../../core/dtypes.js';
 import { dtypes } from '../../core/dtypes.js';
 import type { Engine } from '../../tensorrt/engine.js';
-import type { EngineMetadata, EngineTensorInfo } from '../../tensorrt/metadata.js';
+import type { EngineMetadata, EngineTensorInfo } from '../../addon/types.js';
 import { unbindableTensors } from '../../tensorrt/validation.js';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError, createError, withCallerStack } from '../../core/errors.js';
 import type { ContextOptions, ExecutionContext } from '../../tensorrt/execution-context.js';

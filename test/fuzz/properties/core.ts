@@ -18,7 +18,7 @@ import {
   toFloat16Array,
   type DType,
 } from '../../../lib/core/dtypes.js';
-import type { EngineMetadata } from '../../../lib/tensorrt/metadata.js';
+import type { EngineMetadata } from '../../../lib/addon/types.js';
 import { checkFeeds, type FeedDescription } from '../../../lib/tensorrt/validation.js';
 import { parseByteSize, parseDuration } from '../../../lib/core/units.js';
 import { returnsOrThrowsTyped, type FuzzProperty } from '../harness.js';

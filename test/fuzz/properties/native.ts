@@ -1,7 +1,7 @@
 /** The native argument checks, fuzzed in a child process (see ../native-child.ts) so that a crash is a failure, not the end of the run. */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../../lib/addon/native.js';
+import { packageRoot } from '../../../lib/addon/loader.js';
 import type { FuzzProperty } from '../harness.js';
 
 export const nativeProperties: FuzzProperty[] = [

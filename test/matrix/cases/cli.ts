@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError, CudaError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
-import { packageRoot } from '../../../lib/addon/native.js';
+import { packageRoot } from '../../../lib/addon/loader.js';
 import { cliRow, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

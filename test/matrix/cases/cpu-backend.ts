@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { createCpuBackend, type CpuBackend, type HostTensor } from '../../../lib/index.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
-import { packageRoot } from '../../../lib/addon/native.js';
+import { packageRoot } from '../../../lib/addon/loader.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

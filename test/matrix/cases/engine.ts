@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ShapeBounds } from '../../../lib/builder/profiles.js';
 import { buildEngine, Engine } from '../../../lib/index.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
-import { packageRoot } from '../../../lib/addon/native.js';
+import { packageRoot } from '../../../lib/addon/loader.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 
 const T = ArgumentTypeError;

@@ -1,5 +1,5 @@
 /**
- * Every file-system call the engine cache makes goes through `cacheIo`, for one reason: tests must
+ * Every file-system call the engine cache makes goes through `fileIo`, for one reason: tests must
  * inject real faults (ENOSPC in the middle of a write, EACCES on the lock) and stop a writer at an
  * exact step before SIGKILLing it. Production code never replaces these functions.
  */
@@ -9,7 +9,7 @@ import type { FileHandle } from 'node:fs/promises';
 /** Plans are written in chunks of this size, so a crash or a full disk can land between two. */
 export const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
 
-export const cacheIo = {
+export const fileIo = {
   mkdir: fs.mkdir,
   stat: fs.stat,
   chmod: fs.chmod,
@@ -36,7 +36,7 @@ export const cacheIo = {
    * to the Buffer limit (4 GiB on 64-bit Node 20): engines of large models pass 2 GiB.
    */
   async readWholeFile(path: string): Promise<Buffer> {
-    const handle = await cacheIo.open(path, 'r');
+    const handle = await fileIo.open(path, 'r');
     try {
       const { size } = await handle.stat();
       const bytes = Buffer.allocUnsafe(size);
@@ -71,5 +71,5 @@ export async function unlessMissing<T>(action: () => Promise<T>): Promise<T | un
 
 /** Removes a file; a file that is already gone is fine (another process cleaned it up first). */
 export async function removeFile(path: string): Promise<void> {
-  await unlessMissing(() => cacheIo.unlink(path));
+  await unlessMissing(() => fileIo.unlink(path));
 }
