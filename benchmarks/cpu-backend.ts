@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../lib/backends/cpu/backend.js';
-import type { TensorMap } from '../lib/backends/backend.js';
+import type { TensorMap } from '../lib/core/tensors.js';
 import { calibrate } from '../lib/precision/calibrate.js';
 import { convertToFp16 } from '../lib/onnx/fp16.js';
 import { readModel, serializeModel } from '../lib/onnx/model.js';

@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Api from '../lib/index.js';
+import type * as OnnxApi from '../lib/onnx/index.js';
 import { medianOfSorted } from '../lib/bench/statistics.js';
 import type * as WorkerPool from '../lib/backends/cpu/worker-pool.js';
 import type * as Ort from 'onnxruntime-node';
@@ -37,7 +38,8 @@ import { packageRoot } from '../lib/addon/loader.js';
 
 // The compiled package, as users load it.
 const api = (await import(join(packageRoot, 'dist', 'index.js'))) as typeof Api;
-const { parseModel, serializeModel, convertToFp16, createCpuBackend, InferenceSession, Tensor, EngineCache, cacheKey, Engine, cuda } = api;
+const { createCpuBackend, InferenceSession, Tensor, EngineCache, cacheKey, Engine, cuda } = api;
+const { parseModel, serializeModel, convertToFp16 } = (await import(join(packageRoot, 'dist', 'onnx', 'index.js'))) as typeof OnnxApi;
 // The same module instance as the package's cpu backend uses (one URL): idle worker threads are let go before each measurement.
 const { closeIdleCpuWorkers } = (await import(join(packageRoot, 'dist', 'backends', 'cpu', 'worker-pool.js'))) as typeof WorkerPool;
 const ort = createRequire(join(packageRoot, 'package.json'))('onnxruntime-node') as typeof Ort;

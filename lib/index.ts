@@ -1,29 +1,102 @@
 /**
- * tensorrt-node: NVIDIA TensorRT and CUDA for Node.js.
- * The public API; everything else in lib/ is an implementation detail.
+ * tensorrt-node: NVIDIA TensorRT and CUDA for Node.js. This is the public API, listed name by name;
+ * everything else in lib/ is an implementation detail. The toolkits have entries of their own:
+ * `tensorrt-node/onnx` (graph tooling), `tensorrt-node/precision` (calibration, INT8, comparison)
+ * and `tensorrt-node/bench` (the benchmark harness).
  */
-export * from './core/errors.js';
-export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './addon/capabilities.js';
-export { packageVersion as version } from './addon/loader.js';
-export type { BuildInfo } from './addon/types.js';
-export { Engine, type EngineLoadOptions } from './tensorrt/engine.js';
+import { allocationStats, createEvent, createStream, defaultStream, deviceCount, devices, isAvailable, memoryInfo, streamPriorityRange } from './cuda/index.js';
+import { convertFloat, memset, preprocessImage } from './cuda/index.js';
+
+// Errors and plain data.
 export {
+  ErrorCode,
+  TensorRTNodeError,
+  CudaError,
+  TensorRTError,
+  OnnxError,
+  NativeLoadError,
+  ArgumentTypeError,
+  ArgumentRangeError,
+  isTensorRTNodeError,
+  type CudaErrorInfo,
+  type ErrorFields,
+  type NativeLoadAttempt,
+  dtypes,
+  dtypeSize,
+  float32ToFloat16Bits,
+  float16BitsToFloat32,
+  float32ToBfloat16Bits,
+  bfloat16BitsToFloat32,
+  toFloat16Array,
+  fromFloat16Array,
+  toBfloat16Array,
+  fromBfloat16Array,
+  type DType,
+  type DTypeArrayMap,
+  type TypedArrayFor,
+  type AnyTypedArray,
+  type HostTensor,
+  type TensorInfo,
+  type TensorMap,
+  type InputShapes,
+  precisions,
+  type Precision,
+} from './core/index.js';
+
+// What this machine and build can do.
+export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo } from './addon/index.js';
+export type { BuildProgressEvent, EngineMetadata, EngineProfile, EngineTensorInfo, ProfileBounds } from './addon/index.js';
+
+/** CUDA devices, streams, events and GPU operations on tensors. */
+export const cuda = Object.freeze({ isAvailable, deviceCount, devices, memoryInfo, streamPriorityRange, allocationStats, createStream, createEvent, defaultStream, preprocessImage, convertFloat, memset });
+export {
+  CudaStream,
+  CudaEvent,
+  Tensor,
+  copy,
+  tensorLocations,
+  preprocessImageCpu,
+  imagePreprocessParams,
+  type CudaDevice,
+  type StreamOptions,
+  type EventOptions,
+  type TensorLocation,
+  type TensorOptions,
+  type FromArrayOptions,
+  type CopyOptions,
+  type ImagePreprocessOptions,
+  type ImagePreprocessParams,
+} from './cuda/index.js';
+
+// The TensorRT runtime.
+export {
+  Engine,
   ExecutionContext,
+  setTensorRTLogger,
+  logSeverities,
+  type EngineLoadOptions,
   type ContextOptions,
-  type RunOptions as ContextRunOptions,
-  type RunResult,
+  type ContextFeed,
+  type ContextFeeds,
+  type ContextRunOptions,
+  type ContextRunResult,
   type BoundOutput,
   type LayerProfile,
   type LayerProfileOptions,
   type LayerTime,
   type CudaGraphStatus,
-} from './tensorrt/execution-context.js';
-export type { RunInput, RunInputs } from './tensorrt/bindings.js';
-export type { RunTiming } from './tensorrt/timing.js';
-export { setTensorRTLogger, logSeverities, type LogSeverity, type TensorRTLogger, type TensorRTLogMessage, type TensorRTLoggerOptions } from './tensorrt/log.js';
-export type { EngineMetadata, EngineTensorInfo, EngineProfile, ProfileBounds } from './addon/types.js';
-export { diagnoseEngineLoadFailure, type EngineIncompatibility } from './tensorrt/diagnosis.js';
-export * from './core/dtypes.js';
+  type RunTiming,
+  type ProfileSpec,
+  type ShapeBounds,
+  type LogSeverity,
+  type TensorRTLogger,
+  type TensorRTLogMessage,
+  type TensorRTLoggerOptions,
+  type EngineIncompatibility,
+} from './tensorrt/index.js';
+
+// Building engines, and the engine cache.
+export { buildEngine, checkPrecisionApplied, countLayerPrecisions, type BuildEngineOptions, type BuildEngineResult, type EngineBuildReport, type LayerPrecisionCounts } from './builder/index.js';
 export {
   EngineCache,
   cacheKey,
@@ -41,34 +114,11 @@ export {
   type BuiltEngine,
   type GetOrBuildResult,
 } from './cache/index.js';
-import { allocationStats, createEvent, createStream, defaultStream, deviceCount, devices, isAvailable, memoryInfo, streamPriorityRange } from './cuda/runtime.js';
-import { convertFloat, memset, preprocessImage } from './cuda/preprocess.js';
-/** CUDA devices, streams, events and GPU operations (lib/cuda.ts); internals stay out of it. */
-export const cuda = Object.freeze({ isAvailable, deviceCount, devices, memoryInfo, streamPriorityRange, allocationStats, createStream, createEvent, defaultStream, preprocessImage, convertFloat, memset });
-export { CudaStream, CudaEvent, type CudaDevice, type StreamOptions, type EventOptions } from './cuda/runtime.js';
-export { Tensor, copy, tensorLocations, type TensorLocation, type TensorOptions, type FromArrayOptions, type CopyOptions } from './cuda/tensor.js';
-export { preprocessImage, preprocessImageCpu, imagePreprocessParams, convertFloat, memset, type ImagePreprocessOptions, type ImagePreprocessParams } from './cuda/preprocess.js';
-export type { Backend, BackendKind, RunOptions as BackendRunOptions, Runner, TensorInfo, TensorMap } from './backends/backend.js';
-export { CpuBackend, createCpuBackend, type CpuBackendOptions } from './backends/cpu/backend.js';
-export { createTensorRTBackend } from './backends/tensorrt/backend.js';
-export type { TensorRTBackendOptions } from './session/factories/tensorrt.js';
-export { parseModel, readModel, serializeModel, writeModel, cloneModel, type OnnxModel, type ReadModelOptions, type WriteModelOptions } from './onnx/model.js';
-export { inspect, formatInspectReport, type InspectReport } from './onnx/inspect.js';
-export { convertToFp16, DEFAULT_FP16_BLOCKED_OPS, type Fp16Options, type Fp16Report } from './onnx/fp16.js';
-export { quantizeInt8, type QuantizeOptions, type QuantizeReport } from './precision/quantize.js';
-export { DEFAULT_QUANTIZED_OPS } from './onnx/quantize-plan.js';
-export { calibrate, type CalibrateOptions, type Progress } from './precision/calibrate.js';
-export { loadCalibrationTable, saveCalibrationTable, type CalibrationTable } from './onnx/calibration-table.js';
-export type { CalibrationSource, InputShapes, RandomCalibration } from './precision/calibration-data.js';
-export type { CalibrationMethod } from './onnx/histogram.js';
-export { compare, type CompareOptions, type CompareReport, type OutputComparison } from './precision/compare.js';
-export { buildEngine, type BuildEngineOptions, type BuildEngineResult, type EngineBuildReport } from './builder/build-engine.js';
-export type { BuildProgressEvent } from './builder/progress.js';
-export type { ProfileSpec, ShapeBounds } from './builder/profiles.js';
-export { checkPrecisionApplied, countLayerPrecisions, type LayerPrecisionCounts, type Precision } from './builder/precision-check.js';
+
+// Backends, and sessions over them.
+export { BackendGroup, CpuBackend, createCpuBackend, createTensorRTBackend, type Backend, type BackendKind, type BackendRunOptions, type BoundTensors, type Runner, type CpuBackendOptions } from './backends/index.js';
 export {
   InferenceSession,
-  createSession,
   Batcher,
   Binding,
   formatPrometheus,
@@ -92,5 +142,5 @@ export {
   type BackendRequest,
   type BackendChoice,
   type SessionModel,
-} from './session/inference-session.js';
-export { BackendGroup } from './backends/group.js';
+  type TensorRTBackendOptions,
+} from './session/index.js';

@@ -23,8 +23,9 @@ import { dirname, join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { capabilities, copy, convertFloat, cuda, preprocessImage, Tensor, version } from '../dist/index.js';
-import { nativeStream } from '../dist/cuda/runtime.js';
+import { capabilities, copy, cuda, Tensor, version } from '../dist/index.js';
+import { convertFloat, preprocessImage } from '../dist/cuda/index.js';
+import { nativeStream } from '../dist/cuda/streams.js';
 import { tryLoadAddon } from '../dist/addon/loader.js';
 import { nativeMemoryOf } from '../dist/cuda/tensor.js';
 import { importTrtexecFile } from '../dist/bench/trtexec-import.js';
@@ -315,7 +316,7 @@ async function ourRuns(iterations) {
     const x = await Tensor.fromArray(Float32Array.from([-0.5, -0.25, 0, 0.25]), { location: 'device', shape: [1, 4] });
     const y = Tensor.allocate('float32', [1, 3], { location: 'device' });
     const z = Tensor.allocate('float32', [1, 4], { location: 'device' });
-    const run = (timing) => context.run({ x }, { outputs: { y, z }, timing });
+    const run = (timing) => context.run({ x }, { outputTensors: { y, z }, timing });
     const warmUntil = performance.now() + 200; // trtexec's default warm-up
     while (performance.now() < warmUntil) await run(false);
     const latencies = new Float64Array(iterations);

@@ -47,30 +47,17 @@
  *   caller's stack appended: ERR_ONNX for a model the backend cannot load, ERR_TENSORRT or ERR_CUDA
  *   for failures in the engine, ERR_INTERNAL if a worker dies.
  */
-import type { DType, HostTensor } from '../core/dtypes.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import type { Tensor, TensorLocation } from '../cuda/tensor.js';
 
 export type BackendKind = 'cpu' | 'tensorrt';
 
-/** One input or output of a model as a backend sees it. */
-export interface TensorInfo {
-  readonly name: string;
-  readonly dtype: DType;
-  /** One entry per dim; -1 where the dim is dynamic. */
-  readonly shape: readonly number[];
-  /** Symbolic names of the dims where the model gives them (null elsewhere); absent when it gives none. */
-  readonly dimNames?: readonly (string | null)[];
-}
-
-export interface RunOptions {
+export interface BackendRunOptions {
   /** Aborts the run (ERR_ABORTED); see the cancellation rules above. */
   signal?: AbortSignal;
   /** The outputs to compute and return (default: all, in model order). Unknown names are ERR_INVALID_ARGUMENT. */
   outputs?: readonly string[];
 }
-
-/** Feeds or results: tensor name to tensor. */
-export type TensorMap = Record<string, HostTensor>;
 
 /** Caller-owned memory a backend runs with (InferenceSession's bindings): tensor name to Tensor. */
 export interface BoundTensors {
@@ -94,7 +81,7 @@ export interface Backend extends AsyncDisposable {
   readonly bindingLocations?: readonly TensorLocation[];
   /** True once dispose() has been called (even while it is still releasing resources). */
   readonly disposed: boolean;
-  run(feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap>;
+  run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap>;
   /**
    * Optional zero-copy path: reads every input from `bound.inputs` and writes every output into
    * `bound.outputs` (shapes fixed by the caller; a model that produces another shape rejects with
@@ -109,6 +96,6 @@ export interface Backend extends AsyncDisposable {
 export type Runner = Pick<Backend, 'run'> | ((feeds: Readonly<TensorMap>) => Promise<TensorMap>);
 
 /** Runs `runner` whichever form it has. */
-export function runWith(runner: Runner, feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap> {
+export function runWith(runner: Runner, feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
   return typeof runner === 'function' ? runner(feeds) : runner.run(feeds, options);
 }

@@ -5,7 +5,7 @@
 import { checkTypedArray, elementCount, isDType, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { closestMatch, describeValue } from '../core/validate.js';
-import type { TensorInfo, TensorMap } from './backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;

@@ -11,7 +11,8 @@ import { disposedError } from '../core/dispose.js';
 import { ArgumentTypeError, ErrorCode, createError } from '../core/errors.js';
 import { describeValue, expectOptions } from '../core/validate.js';
 import { abortError } from '../core/abort.js';
-import type { Backend, BackendKind, BoundTensors, RunOptions, TensorInfo, TensorMap } from './backend.js';
+import type { Backend, BackendKind, BoundTensors, BackendRunOptions } from './backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 
 interface Waiter {
   grant: (member: Backend) => void;
@@ -80,8 +81,8 @@ export class BackendGroup implements Backend {
     else this.#idle.push(member);
   }
 
-  async run(feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap> {
-    const signal = expectOptions<RunOptions>(options).signal;
+  async run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
+    const signal = expectOptions<BackendRunOptions>(options).signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
     const member = await this.#acquire(signal);
     const running = member.run(feeds, options);

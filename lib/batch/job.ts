@@ -8,7 +8,7 @@
  * are formatted and appended strictly in order.
  */
 import { open, rm, stat, readFile, truncate } from 'node:fs/promises';
-import type { TensorMap } from '../backends/backend.js';
+import type { TensorMap } from '../core/tensors.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { hashFile } from '../cache/key.js';
 import { InferenceSession } from '../session/inference-session.js';

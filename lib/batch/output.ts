@@ -10,7 +10,7 @@
  */
 import type { HostTensor } from '../core/dtypes.js';
 import { bfloat16BitsToFloat32, float16BitsToFloat32 } from '../core/dtypes.js';
-import type { TensorMap } from '../backends/backend.js';
+import type { TensorMap } from '../core/tensors.js';
 
 function values(tensor: HostTensor): unknown[] {
   const data = tensor.data;

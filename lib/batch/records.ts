@@ -17,7 +17,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { toBfloat16Array, toFloat16Array, type HostTensor } from '../core/dtypes.js';
 import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { readSample, samplePaths } from '../onnx/feeds-folder.js';

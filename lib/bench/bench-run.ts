@@ -14,7 +14,7 @@ import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';
 import { describeModelFile } from './model-info.js';
 import { resolveDevices, type BenchOptions } from './options.js';
-import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, writeResultsFile, type BenchResultsFile, type RunResult } from './results.js';
+import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, writeResultsFile, type BenchResultsFile, type BenchRunResult } from './results.js';
 import { formatRunSummary } from './summary.js';
 import { expandSweep, runSweep } from './sweep.js';
 import type { BackendChoice, BenchTargetFactory, SweepPoint } from './target.js';
@@ -62,7 +62,7 @@ function writeExportTimes(file: string, text: string): void {
 
 export async function runBench(options: BenchOptions, deps: BenchDependencies): Promise<BenchOutcome> {
   const { write } = deps;
-  const imported: RunResult[] = options.trtexec.map((file) => importTrtexecFile(file, options.percentiles));
+  const imported: BenchRunResult[] = options.trtexec.map((file) => importTrtexecFile(file, options.percentiles));
   // Everything that can be refused is refused before anything runs or any file is written.
   let points: SweepPoint[] = [];
   let factory: BenchTargetFactory | null = null;

@@ -4,7 +4,7 @@
  * leading dim.
  */
 import { extname } from 'node:path';
-import type { ProfileSpec } from '../builder/profiles.js';
+import type { ProfileSpec } from '../tensorrt/profiles.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { SweepPoint } from './target.js';
 

@@ -6,10 +6,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../core/errors.js';
-import { parseShapes } from '../cli/tensor-args.js';
+import { parseShapes } from '../core/shape-spec.js';
 import { expectOneOf, invalidValue } from '../core/validate.js';
 import { DEFAULT_PERCENTILES } from './statistics.js';
-import { BACKEND_CHOICES, PRECISIONS, type BackendChoice, type Precision } from './target.js';
+import { precisions as PRECISIONS, type Precision } from '../core/precision.js';
+import { backendChoices as BACKEND_CHOICES, type BackendChoice } from '../session/registry.js';
 
 export const DEFAULT_WARMUP_MS = 200;
 export const DEFAULT_DURATION_MS = 3000;

@@ -63,7 +63,7 @@ export interface HostCpuUsage {
   percentOfOneCore: number;
 }
 
-export interface RunResult {
+export interface BenchRunResult {
   id: string;
   source: 'tensorrt-node' | 'trtexec';
   /** 'failed' runs keep what they measured before the failure (metrics may still be present). */
@@ -117,7 +117,7 @@ export interface BenchResultsFile {
   /** Every option of the run, as resolved (defaults filled in). */
   options: Record<string, unknown>;
   overhead: HarnessOverhead | null;
-  runs: RunResult[];
+  runs: BenchRunResult[];
 }
 
 const schemaUrl = new URL('./results.schema.json', import.meta.url);

@@ -1,8 +1,8 @@
-/** Turns a Measurement (or a failure to get one) into the RunResult stored in the results file. */
+/** Turns a Measurement (or a failure to get one) into the BenchRunResult stored in the results file. */
 import { isTensorRTNodeError } from '../core/errors.js';
 import type { Measurement } from './driver.js';
 import type { IterationSeries } from './iteration-recorder.js';
-import type { ErrorRecord, RunMetrics, RunPoint, RunResult } from './results.js';
+import type { ErrorRecord, RunMetrics, RunPoint, BenchRunResult } from './results.js';
 import { summarize } from './statistics.js';
 import type { SweepPoint, TargetDescription } from './target.js';
 import { detectWarnings } from './warnings.js';
@@ -35,7 +35,7 @@ export function metricsFromSeries(series: IterationSeries, percentiles: readonly
 }
 
 /** Fills throughput, Total GPU Compute Time and warnings from measured metrics. */
-export function completeRun(base: Omit<RunResult, 'throughput' | 'totalGpuComputeTimeMs' | 'warnings'>, batch: number | null): RunResult {
+export function completeRun(base: Omit<BenchRunResult, 'throughput' | 'totalGpuComputeTimeMs' | 'warnings'>, batch: number | null): BenchRunResult {
   const { metrics, measurement } = base;
   const qps = measurement.walltimeMs > 0 ? (measurement.iterations / measurement.walltimeMs) * 1000 : null;
   return {
@@ -59,7 +59,7 @@ export interface RunOutcome {
   durationMs: number;
 }
 
-export function buildRunResult(outcome: RunOutcome): RunResult {
+export function buildRunResult(outcome: RunOutcome): BenchRunResult {
   const { point, target, measurement } = outcome;
   const recorder = measurement?.recorder;
   const metrics = recorder && recorder.count > 0 ? (metricsFromSeries(recorder.series(), outcome.percentiles) ?? null) : null;

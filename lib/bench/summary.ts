@@ -4,7 +4,7 @@
  * by what only a Node harness knows (event-loop delay, host CPU use) and the warnings.
  */
 import type { MetricSummary } from './statistics.js';
-import type { RunResult } from './results.js';
+import type { BenchRunResult } from './results.js';
 
 /** Six significant digits, as C++ streams print floats by default. */
 export function formatMs(value: number): string {
@@ -18,7 +18,7 @@ export function formatMetric(summary: MetricSummary): string {
   return parts.join(', ');
 }
 
-function describeRun(run: RunResult): string {
+function describeRun(run: BenchRunResult): string {
   const point = run.point;
   const what = run.source === 'trtexec' ? 'trtexec' : `${run.target?.backend ?? point.backend}`;
   const parts = [what, point.precision ?? undefined, point.batch !== null ? `batch ${point.batch}` : undefined, point.concurrency !== null ? `concurrency ${point.concurrency}` : undefined];
@@ -27,7 +27,7 @@ function describeRun(run: RunResult): string {
   return parts.filter(Boolean).join(', ');
 }
 
-export function formatRunSummary(run: RunResult): string {
+export function formatRunSummary(run: BenchRunResult): string {
   const lines: string[] = [`=== Run: ${describeRun(run)} ===`];
   if (run.warmup) lines.push(`Warmup completed ${run.warmup.iterations} queries over ${formatMs(run.warmup.durationMs)} ms`);
   lines.push(`Timing trace has ${run.measurement.iterations} queries over ${formatMs(run.measurement.walltimeMs / 1000)} s`);

@@ -6,7 +6,7 @@
  */
 import { measure, type MeasureOptions } from './driver.js';
 import type { IterationRecorder } from './iteration-recorder.js';
-import type { RunResult } from './results.js';
+import type { BenchRunResult } from './results.js';
 import { buildRunResult, errorRecord } from './run-result.js';
 import type { BackendChoice, BenchTarget, BenchTargetFactory, Precision, SweepPoint, TargetDescription } from './target.js';
 
@@ -41,7 +41,7 @@ export function expandSweep(axes: SweepAxes): SweepPoint[] {
 }
 
 export interface PointOutcome {
-  result: RunResult;
+  result: BenchRunResult;
   /** The iterations measured (for --export-times); null when nothing was measured. */
   recorder: IterationRecorder | null;
 }
@@ -62,7 +62,7 @@ export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, o
     return { result: buildRunResult({ ...base, target: null, measurement: null, error }), recorder: null };
   }
   let description: TargetDescription | null = null;
-  let result: RunResult;
+  let result: BenchRunResult;
   let recorder: IterationRecorder | null = null;
   try {
     description = target.describe();
@@ -80,8 +80,8 @@ export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, o
   return { result, recorder };
 }
 
-export async function runSweep(factory: BenchTargetFactory, points: readonly SweepPoint[], options: SweepRunOptions): Promise<RunResult[]> {
-  const results: RunResult[] = [];
+export async function runSweep(factory: BenchTargetFactory, points: readonly SweepPoint[], options: SweepRunOptions): Promise<BenchRunResult[]> {
+  const results: BenchRunResult[] = [];
   for (const [index, point] of points.entries()) {
     const outcome = await runPoint(factory, point, options);
     results.push(outcome.result);

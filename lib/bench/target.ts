@@ -16,13 +16,10 @@
  *   events), else to undefined; the harness always measures the end-to-end latency seen from JS.
  * - `dispose()` releases everything; the harness calls it once per target, also after a failure.
  */
+import type { Precision } from '../core/precision.js';
+import type { BackendChoice } from '../session/registry.js';
 
-export type BackendName = 'tensorrt' | 'cpu';
-export type BackendChoice = BackendName | 'auto';
-export type Precision = 'fp32' | 'fp16' | 'int8';
-
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorrt', 'cpu'];
-export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8'];
+export type { BackendChoice, Precision };
 
 /** One combination of the sweep: what a target is created for. */
 export interface SweepPoint {

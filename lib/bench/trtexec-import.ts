@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
-import type { RunMetrics, RunPoint, RunResult } from './results.js';
+import type { RunMetrics, RunPoint, BenchRunResult } from './results.js';
 import { completeRun, metricsFromSeries, runId } from './run-result.js';
 import { DEFAULT_PERCENTILES, type MetricSummary } from './statistics.js';
 import type { TargetDescription } from './target.js';
@@ -32,7 +32,7 @@ function trtexecTarget(notes: string[]): TargetDescription {
 }
 
 /** Summarizes `trtexec --exportTimes` records. */
-export function importExportTimes(document: unknown, file: string, percentiles: readonly number[] = DEFAULT_PERCENTILES): RunResult {
+export function importExportTimes(document: unknown, file: string, percentiles: readonly number[] = DEFAULT_PERCENTILES): BenchRunResult {
   if (!Array.isArray(document)) throw importError(file, 'expected the JSON array that trtexec --exportTimes writes');
   if (document.length === 0) throw importError(file, 'the --exportTimes array has no iterations');
   const n = document.length;
@@ -113,7 +113,7 @@ const WARNING_CODES: [RegExp, BenchWarningCode][] = [
 ];
 
 /** Parses trtexec's text log. */
-export function importTrtexecLog(text: string, file: string): RunResult {
+export function importTrtexecLog(text: string, file: string): BenchRunResult {
   const lines = text.split(/\r?\n/).map((line) => {
     const prefix = LOG_PREFIX.exec(line)!;
     return { severity: prefix[1] ?? null, text: line.slice(prefix[0].length).trimEnd() };
@@ -203,7 +203,7 @@ export function importTrtexecLog(text: string, file: string): RunResult {
 }
 
 /** Reads `file` and imports it, telling --exportTimes JSON from a log by its first character. */
-export function importTrtexecFile(file: string, percentiles: readonly number[] = DEFAULT_PERCENTILES): RunResult {
+export function importTrtexecFile(file: string, percentiles: readonly number[] = DEFAULT_PERCENTILES): BenchRunResult {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

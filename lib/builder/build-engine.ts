@@ -10,6 +10,7 @@
  *      with progress and cancellation, reuse and refresh the timing cache, then confirm the engine
  *      really uses the requested precision (./precision-check.ts).
  */
+import { precisions } from '../core/precision.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -29,8 +30,9 @@ import { parseByteSize } from '../core/units.js';
 import { expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
 import { checkPrecisionApplied, type LayerPrecisionCounts, type Precision } from './precision-check.js';
 import { applyTransforms, checkPrecisionInputs, planTransforms, type PrecisionOptions } from './prepare-model.js';
-import type { BuildProgressEvent } from './progress.js';
-import { resolveProfiles, type ProfileSpec } from './profiles.js';
+import type { BuildProgressEvent } from '../addon/types.js';
+import { resolveProfiles } from './profiles.js';
+import { type ProfileSpec } from '../tensorrt/profiles.js';
 
 export interface BuildEngineOptions extends PrecisionOptions {
   /** Default 'fp32'. fp16/int8 are written into the ONNX graph first (TensorRT 11 has no precision flags). */
@@ -134,7 +136,7 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
   if (opts.excludeLeanRuntime !== undefined) native.excludeLeanRuntime = expectBoolean(opts.excludeLeanRuntime, 'options.excludeLeanRuntime');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', opts.signal);
   return {
-    precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', ['fp32', 'fp16', 'int8'] as const),
+    precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', precisions),
     native,
     device: opts.device === undefined ? 0 : expectInteger(opts.device, 'options.device', { min: 0 }),
     cacheDir: opts.cacheDir === undefined || opts.cacheDir === false ? opts.cacheDir : expectString(opts.cacheDir, 'options.cacheDir'),

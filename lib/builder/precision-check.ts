@@ -11,7 +11,9 @@
 import { ErrorCode, TensorRTError } from '../core/errors.js';
 import { expectOneOf } from '../core/validate.js';
 
-export type Precision = 'fp32' | 'fp16' | 'int8';
+import { precisions, type Precision } from '../core/precision.js';
+
+export type { Precision };
 
 export interface LayerPrecisionCounts {
   /** Whether the information was detailed enough to tell (layer names only is not). */
@@ -62,7 +64,7 @@ export function countLayerPrecisions(layerInformation: unknown): LayerPrecisionC
 
 /** Throws ERR_PRECISION_NOT_APPLIED when `requested` precision is absent from the engine. */
 export function checkPrecisionApplied(requested: Precision, layerInformation: unknown): LayerPrecisionCounts {
-  expectOneOf(requested, 'requested', ['fp32', 'fp16', 'int8'] as const);
+  expectOneOf(requested, 'requested', precisions);
   const counts = countLayerPrecisions(layerInformation);
   if (requested === 'fp32') return counts;
   if (!counts.detailed) {

@@ -8,14 +8,7 @@
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import type { TensorSummary } from '../onnx/inspect.js';
 import { closestMatch, describeValue } from '../core/validate.js';
-
-export interface ShapeBounds {
-  min: readonly number[];
-  opt: readonly number[];
-  max: readonly number[];
-}
-
-export type ProfileSpec = Readonly<Record<string, ShapeBounds>>;
+import type { ShapeBounds } from '../tensorrt/profiles.js';
 
 /** What the native builder takes: per profile, one entry per bounded input. */
 export type NativeProfiles = { input: string; min: number[]; opt: number[]; max: number[] }[][];

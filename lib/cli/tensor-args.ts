@@ -1,21 +1,9 @@
 /**
  * Parsing of the tensor-related CLI arguments shared by convert, quantize, compare and run:
- * `--shape x:1x3x320x320`, `--calibration random:32`, `--input name=path`, comma lists.
+ * `--calibration random:32`, `--input name=path`, comma lists.
  */
 import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
-import type { InputShapes, RandomCalibration } from '../precision/calibration-data.js';
-
-/** `--shape name:1x3x320x320` (repeatable) to { name: [1, 3, 320, 320] }. */
-export function parseShapes(values: readonly string[] | undefined): InputShapes | undefined {
-  if (!values?.length) return undefined;
-  const shapes: Record<string, number[]> = {};
-  for (const value of values) {
-    const match = /^(.+):(\d+(?:x\d+)*)$/.exec(value);
-    if (!match) throw new ArgumentTypeError(`Expected NAME:DIMxDIM... (e.g. x:1x3x320x320) for --shape but received ${JSON.stringify(value)}`);
-    shapes[match[1]!] = match[2]!.split('x').map(Number);
-  }
-  return shapes;
-}
+import type { RandomCalibration } from '../precision/calibration-data.js';
 
 /** `random:N` to a generated-data source, anything else is a folder path. */
 export function parseCalibration(value: string, seed: number, range: [number, number]): string | RandomCalibration {

@@ -9,7 +9,7 @@
  * that float32. The CPU path is bit-exact with the GPU kernel (fmaFloat32 below), so the GPU tests
  * compare them exactly.
  */
-import { defaultStream, expectStream, nativeStream, type CudaStream } from './runtime.js';
+import { defaultStream, expectStream, nativeStream, type CudaStream } from './streams.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, withCallerStack } from '../core/errors.js';
 import type { NativeGpuMemory, NativeImagePreprocessParams } from '../addon/types.js';

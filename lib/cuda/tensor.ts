@@ -16,7 +16,7 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { cudaAddon } from './addon.js';
-import { defaultStream, expectStream, nativeStream, type CudaStream } from './runtime.js';
+import { defaultStream, expectStream, nativeStream, type CudaStream } from './streams.js';
 import { disposedError } from '../core/dispose.js';
 import { allocateTypedArray, dtypes, dtypeSize, elementCount, isDType, matchesDType, typedArrayConstructor, viewTypedArray, type DType, type TypedArrayFor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
@@ -175,6 +175,11 @@ export class Tensor<D extends DType = DType> {
   }
 
   [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** `await using`: the same as dispose() (memory in use by queued GPU work is freed once that work finished). */
+  async [Symbol.asyncDispose](): Promise<void> {
     this.dispose();
   }
 

@@ -12,7 +12,7 @@
  */
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { ErrorCode, OnnxError } from '../core/errors.js';
 import { parseNpy, tensorFromJson } from './npy.js';
 

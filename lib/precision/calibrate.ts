@@ -6,7 +6,8 @@
 import { createCpuBackend, type CpuBackendOptions } from '../backends/cpu/backend.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, createError, withCallerStack } from '../core/errors.js';
 import { describeValue, expectNumber, expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
-import { calibrationSamples, checkCalibrationSource, concreteShape, type CalibrationSource, type InputShapes } from './calibration-data.js';
+import { calibrationSamples, checkCalibrationSource, concreteShape, type CalibrationSource } from './calibration-data.js';
+import { type InputShapes } from '../core/shape-spec.js';
 import { CALIBRATION_FORMAT, type CalibrationTable } from '../onnx/calibration-table.js';
 import { exposeTensors } from '../onnx/expose.js';
 import { AbsHistogram, type CalibrationMethod } from '../onnx/histogram.js';

@@ -2,7 +2,8 @@
  * Calibration data: where the samples come from (an iterable of feeds, a folder of .npy/.json
  * tensors, or generated data) and their validation against the model's inputs.
  */
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import type { InputShapes } from '../core/shape-spec.js';
 import { validateFeeds } from '../backends/feeds.js';
 import { allocateTypedArray, float32ToFloat16Bits, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
@@ -21,8 +22,6 @@ export interface RandomCalibration {
 /** Any of: feeds objects (sync or async iterable), a folder path, or generated data. */
 export type CalibrationSource = Iterable<TensorMap> | AsyncIterable<TensorMap> | string | RandomCalibration;
 
-/** Concrete shapes for inputs with dynamic dims, by input name. */
-export type InputShapes = Record<string, readonly number[]>;
 
 /** The shape of `input` with dynamic dims taken from `shapes` (required when any dim is dynamic). */
 export function concreteShape(input: TensorInfo, shapes: InputShapes | undefined, context: string): number[] {

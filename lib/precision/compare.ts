@@ -7,7 +7,8 @@
 import { bfloat16BitsToFloat32, float16BitsToFloat32, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, createError, withCallerStack } from '../core/errors.js';
 import { describeValue, expectNumber, expectOptions, rejectUnknownOptions } from '../core/validate.js';
-import { runWith, type Backend, type Runner, type TensorMap } from '../backends/backend.js';
+import { runWith, type Backend, type Runner } from '../backends/backend.js';
+import { type TensorMap } from '../core/tensors.js';
 import { createCpuBackend, type CpuBackendOptions } from '../backends/cpu/backend.js';
 import type { OnnxModel } from '../onnx/model.js';
 

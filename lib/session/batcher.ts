@@ -16,7 +16,7 @@
  * of several requests fails, each is run again alone, so that one request whose data the model
  * refuses (an index out of range, say) fails alone and the others get their results.
  */
-import type { TensorMap } from '../backends/backend.js';
+import type { TensorMap } from '../core/tensors.js';
 import { disposedError } from '../core/dispose.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../core/validate.js';

@@ -14,7 +14,7 @@
  *   writes in place: no allocation and no copy on the event loop per run); the tensorrt backend binds
  *   pinned or device memory through the same API (`location`).
  */
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { disposedError } from '../core/dispose.js';
 import { allocateTypedArray, dtypeSize, elementCount, type AnyTypedArray, type DType } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';

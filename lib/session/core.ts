@@ -1,6 +1,7 @@
 /** What a session's batchers and bindings share with it (internal to lib/session). */
-import type { Backend, TensorInfo, TensorMap } from '../backends/backend.js';
-import type { ProfileSpec } from './registry.js';
+import type { Backend } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import type { ProfileSpec } from '../tensorrt/profiles.js';
 import { ArgumentTypeError } from '../core/errors.js';
 import { describeValue, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 import { validateOutputNames } from '../backends/feeds.js';

@@ -13,7 +13,7 @@
 import { allocateTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { checkFeedNames, inputLabel, validateInputs } from '../backends/feeds.js';
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { Tensor } from '../cuda/tensor.js';
 import { describeValue } from '../core/validate.js';
 

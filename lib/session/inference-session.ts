@@ -12,9 +12,12 @@
  * above it; SessionMetrics counts everything. Nothing here blocks the event loop: loading, converting
  * and running happen in backends' threads.
  */
-import type { Backend, BackendKind, TensorInfo, TensorMap } from '../backends/backend.js';
+import type { Backend, BackendKind } from '../backends/backend.js';
+import type { TensorInfo } from '../core/tensors.js';
 import { cpuBackendFactory, ignoredOnCpu } from './factories/cpu.js';
-import { backendAvailability, backendFactory, decideBackend, registerBackendFactory, type BackendRequest, type Precision, type ProfileSpec } from './registry.js';
+import type { Precision } from '../core/precision.js';
+import type { ProfileSpec } from '../tensorrt/profiles.js';
+import { backendAvailability, backendFactory, decideBackend, registerBackendFactory, type BackendRequest } from './registry.js';
 import { disposedError } from '../core/dispose.js';
 import { withCallerStack } from '../core/errors.js';
 import { expectBoolean, expectOptions, rejectUnknownOptions } from '../core/validate.js';
@@ -252,17 +255,4 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }
-}
-
-export { Batcher, Binding, formatPrometheus };
-export type { BatcherOptions, BindingOptions, SessionMetricsSnapshot, SessionOptions, ModelInput };
-export type { BindingRunOptions } from './binding.js';
-export type { AnySignature, Feeds, FeedValue, ModelSignature, PlainValues, Results, SessionRunOptions } from './types.js';
-export type { HistogramSnapshot } from './metrics.js';
-export { registerBackendFactory, decideBackend, type BackendFactory, type BackendRequest, type BackendAvailability, type BackendChoice, type Precision, type ProfileSpec, type SessionModel } from './registry.js';
-export type { TensorMap };
-
-/** Shorthand for InferenceSession.create. */
-export function createSession<S extends ModelSignature = AnySignature>(model: ModelInput, options?: SessionOptions): Promise<InferenceSession<S>> {
-  return InferenceSession.create<S>(model, options);
 }

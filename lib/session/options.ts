@@ -1,6 +1,8 @@
 /** InferenceSession.create's options: the type, the defaults and the checks. */
 import { basename, extname } from 'node:path';
-import type { BackendChoice, Precision, ProfileSpec, SessionModel } from './registry.js';
+import { precisions, type Precision } from '../core/precision.js';
+import type { ProfileSpec } from '../tensorrt/profiles.js';
+import type { BackendChoice, SessionModel } from './registry.js';
 import type { CpuBackendOptions } from '../backends/cpu/backend.js';
 import type { TensorRTBackendOptions } from './factories/tensorrt.js';
 import type { CalibrationSource } from '../precision/calibration-data.js';
@@ -76,7 +78,7 @@ export function validateSessionOptions(options: unknown): CheckedSessionOptions 
   rejectUnknownOptions(opts, sessionOptionNames);
   return {
     backend: opts.backend === undefined ? 'auto' : expectOneOf(opts.backend, 'options.backend', ['auto', 'tensorrt', 'cpu'] as const),
-    precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', ['fp32', 'fp16', 'int8'] as const),
+    precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', precisions),
     calibration: opts.calibration,
     profiles: opts.profiles,
     cacheDir: opts.cacheDir === undefined ? undefined : expectString(opts.cacheDir, 'options.cacheDir'),

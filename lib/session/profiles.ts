@@ -5,8 +5,8 @@
  * would refuse is refused the same way on cpu (ERR_SHAPE), and moving a service between hosts
  * changes no behaviour.
  */
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
-import type { ProfileSpec } from './registry.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import { profileHolds, type ProfileSpec } from '../tensorrt/profiles.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { closestMatch, describeValue, expectOptions } from '../core/validate.js';
 
@@ -59,14 +59,6 @@ export function validateProfiles(profiles: unknown, inputs: readonly TensorInfo[
       return Object.freeze(checked);
     }),
   );
-}
-
-/** Whether every bounded input's shape lies within `profile` (a session's, or an engine profile's inputs). */
-export function profileHolds(profile: ProfileSpec, feeds: Readonly<Record<string, { shape: readonly number[] }>>): boolean {
-  return Object.entries(profile).every(([name, bounds]) => {
-    const shape = feeds[name]?.shape;
-    return shape !== undefined && shape.length === bounds.min.length && shape.every((dim, axis) => dim >= bounds.min[axis]! && dim <= bounds.max[axis]!);
-  });
 }
 
 /** Throws ERR_SHAPE unless the feeds' shapes lie within one profile. */

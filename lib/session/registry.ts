@@ -14,13 +14,15 @@
  */
 import type { CalibrationSource } from '../precision/calibration-data.js';
 import type { OnnxModel } from '../onnx/model.js';
-import type { Precision } from '../builder/precision-check.js';
-import type { ProfileSpec } from '../builder/profiles.js';
+import type { Precision } from '../core/precision.js';
+import type { ProfileSpec } from '../tensorrt/profiles.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { Backend, BackendKind } from '../backends/backend.js';
 
+/** What `options.backend` accepts: a backend by name, or 'auto' (tensorrt where usable, else cpu). */
 export type BackendChoice = BackendKind | 'auto';
-export type { Precision, ProfileSpec };
+
+export const backendChoices: readonly BackendChoice[] = ['auto', 'tensorrt', 'cpu'];
 
 /** The model a session was created with, classified. */
 export type SessionModel =

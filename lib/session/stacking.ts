@@ -1,5 +1,5 @@
 /** Stacking requests along dim 0 into one batch, and splitting a batch's outputs back. */
-import type { TensorInfo, TensorMap } from '../backends/backend.js';
+import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { allocateTypedArray, type AnyTypedArray, type HostTensor } from '../core/dtypes.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 

@@ -8,7 +8,7 @@
  *     or device (bound as it is, no copy at all);
  *   - { data, shape, dtype? }: a TypedArray with its shape (dtype defaults to the engine's);
  *   - a bare TypedArray, for inputs whose engine shape is fully static.
- * Outputs the caller binds (options.outputs): Tensors of any location; TensorRT writes device
+ * Outputs the caller binds (options.outputTensors): Tensors of any location; TensorRT writes device
  * tensors in place, pinned ones get the D2H copy directly, host ones are filled from staging.
  */
 import { checkTypedArray, isDType, type AnyTypedArray, type DType } from '../core/dtypes.js';
@@ -20,8 +20,8 @@ import { expectTensor, nativeMemoryOf, Tensor } from '../cuda/tensor.js';
 import { describeValue, invalidType } from '../core/validate.js';
 
 /** A run's input: a Tensor, a TypedArray with its shape, or a bare TypedArray for static shapes. */
-export type RunInput = Tensor | { data: AnyTypedArray; shape: readonly number[]; dtype?: DType } | AnyTypedArray;
-export type RunInputs = Readonly<Record<string, RunInput>>;
+export type ContextFeed = Tensor | { data: AnyTypedArray; shape: readonly number[]; dtype?: DType } | AnyTypedArray;
+export type ContextFeeds = Readonly<Record<string, ContextFeed>>;
 
 export interface PreparedBindings {
   inputs: NativeRunInput[];
@@ -94,12 +94,12 @@ export function prepareBindings(metadata: EngineMetadata, profile: number, devic
   if (outputs === undefined) return prepared;
 
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputs but received ${describeValue(outputs)}`);
+    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`);
   }
   const given = outputs as Record<string, unknown>;
   const descriptions: Record<string, { dtype: string; elementCount: number; location: Tensor['location'] }> = {};
   for (const [name, value] of Object.entries(given)) {
-    const tensor = expectTensor(value, `options.outputs[${JSON.stringify(name)}]`);
+    const tensor = expectTensor(value, `options.outputTensors[${JSON.stringify(name)}]`);
     descriptions[name] = { dtype: tensor.dtype, elementCount: tensor.elementCount, location: tensor.location };
   }
   for (const info of checkOutputBindings(metadata, descriptions)) {

@@ -148,13 +148,8 @@ export class Engine {
    * A new execution context on a CUDA stream of its own, with the optimization profile selected.
    * The context keeps the engine alive: disposing this handle while contexts live is fine.
    */
-  createContext(options?: ContextOptions): Promise<ExecutionContext> {
-    return ExecutionContext.create(this, options);
-  }
-
-  /** @internal The native engine, for execution contexts. */
-  nativeEngine(): NativeEngineWrap {
-    return this.#nativeOrThrow();
+  async createContext(options?: ContextOptions): Promise<ExecutionContext> {
+    return ExecutionContext.create({ native: this.#nativeOrThrow(), metadata: this.metadata }, options);
   }
 
   /** Releases this handle; contexts created from the engine keep it alive until they are disposed. */
@@ -164,6 +159,11 @@ export class Engine {
   }
 
   [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** `await using`: the same as dispose() (contexts created from the engine keep it alive until they finish). */
+  async [Symbol.asyncDispose](): Promise<void> {
     this.dispose();
   }
 

@@ -12,7 +12,7 @@
  * - Memory: TypedArrays are copied once into pinned staging (read when the run starts on the submit
  *   thread: leave them unchanged until run() settles); pinned Tensors are copied to the GPU
  *   directly; device Tensors are bound as they are. Outputs come back as fresh arrays, or are
- *   written into the Tensors given in `options.outputs` (zero copy for pinned and device tensors).
+ *   written into the Tensors given in `options.outputTensors` (zero copy for pinned and device tensors).
  * - CUDA graphs ('auto', the default): a plain warm-up enqueue for a new binding key (input shapes
  *   and tensor addresses), a capture on the next run with the same key, then replays; a failed capture turns graphs off for the
  *   context, says why in `cudaGraphs.disabledReason` and logs it (logger / NODE_DEBUG=tensorrt-node).
@@ -22,13 +22,12 @@
  */
 import { disposedError } from '../core/dispose.js';
 import { dtypes, viewTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
-import type { Engine } from './engine.js';
 import type { EngineMetadata } from '../addon/types.js';
 import { unbindableTensors } from './validation.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
-import { type NativeContextWrap, type NativeGraphStatus, type NativeLayerTime, type NativeRunResult } from '../addon/types.js';
-import { prepareBindings, type RunInputs } from './bindings.js';
+import type { NativeContextWrap, NativeEngineWrap, NativeGraphStatus, NativeLayerTime, NativeRunResult } from '../addon/types.js';
+import { prepareBindings, type ContextFeeds } from './bindings.js';
 import { toRunTiming, type RunTiming } from './timing.js';
 import type { Tensor } from '../cuda/tensor.js';
 import { logSeverities, registerContextLogger, syncTensorRTLogSink, unregisterContextLogger, type LogSeverity, type TensorRTLogger } from './log.js';
@@ -49,9 +48,13 @@ export interface ContextOptions {
   logSeverity?: LogSeverity;
 }
 
-export interface RunOptions {
-  /** Tensors to write outputs into, by output name (zero copy for pinned and device tensors). */
-  outputs?: Readonly<Record<string, Tensor>>;
+export interface ContextRunOptions {
+  /**
+   * Tensors to write outputs into, by output name (zero copy for pinned and device tensors); the
+   * result lists them under `bound`. (A session's `outputs` option, by contrast, names the outputs
+   * to compute.)
+   */
+  outputTensors?: Readonly<Record<string, Tensor>>;
   /** Rejects with ERR_ABORTED: at once when the run has not started, else once it completed. */
   signal?: AbortSignal;
   /** Measure the run's phases with CUDA events (trtexec's Enqueue Time, H2D, GPU Compute, D2H). */
@@ -64,7 +67,7 @@ export interface BoundOutput {
   shape: number[];
 }
 
-export interface RunResult {
+export interface ContextRunResult {
   /** Outputs the caller did not bind: fresh host arrays the caller owns. */
   outputs: Record<string, HostTensor>;
   /** Outputs written into the caller's tensors. Their contents are valid until the next run that writes them. */
@@ -110,7 +113,7 @@ interface CheckedContextOptions {
 }
 
 const contextOptionNames = ['profile', 'cudaGraph', 'logger', 'logSeverity'] as const;
-const runOptionNames = ['outputs', 'signal', 'timing'] as const;
+const runOptionNames = ['outputTensors', 'signal', 'timing'] as const;
 
 /** Validates createContext() options against the engine (exported for unit tests). */
 export function checkContextOptions(options: unknown, metadata: EngineMetadata): CheckedContextOptions {
@@ -130,12 +133,12 @@ export function checkContextOptions(options: unknown, metadata: EngineMetadata):
 }
 
 /** Validates run() options (exported for unit tests). */
-export function checkRunOptions(options: unknown): { outputs: unknown; signal: AbortSignal | null; timing: boolean } {
-  const opts = expectOptions<RunOptions>(options);
+export function checkRunOptions(options: unknown): { outputTensors: unknown; signal: AbortSignal | null; timing: boolean } {
+  const opts = expectOptions<ContextRunOptions>(options);
   rejectUnknownOptions(opts, runOptionNames);
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', opts.signal);
   const timing = opts.timing === undefined ? false : expectBoolean(opts.timing, 'options.timing');
-  return { outputs: opts.outputs, signal: opts.signal ?? null, timing };
+  return { outputTensors: opts.outputTensors, signal: opts.signal ?? null, timing };
 }
 
 // A context dropped without dispose() is released by its native finalizer; its logger goes with it.
@@ -167,10 +170,13 @@ export class ExecutionContext {
     this.#hasLogger = options.logger !== null;
   }
 
-  /** @internal Use `engine.createContext()`. */
-  static async create(engine: Engine, options?: ContextOptions): Promise<ExecutionContext> {
+  /**
+   * @internal Use `engine.createContext()`. Takes the engine's native handle and metadata rather
+   * than the Engine itself, so that this module never imports engine.ts (which imports this one).
+   */
+  static async create(engine: { native: NativeEngineWrap; metadata: EngineMetadata }, options?: ContextOptions): Promise<ExecutionContext> {
     const checked = checkContextOptions(options, engine.metadata);
-    const native = engine.nativeEngine();
+    const native = engine.native;
     const { addon } = loadAddon();
     if (!addon.createExecutionContext) {
       throw new TensorRTError(ErrorCode.NOT_SUPPORTED, 'This build of tensorrt-node has no TensorRT runtime. Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node');
@@ -207,10 +213,10 @@ export class ExecutionContext {
    * Runs the engine once. Resolves when the outputs are available to JavaScript (fresh arrays) or
    * written into the bound tensors, after the GPU finished. Runs on one context are queued.
    */
-  async run(inputs: RunInputs, options?: RunOptions): Promise<RunResult> {
+  async run(inputs: ContextFeeds, options?: ContextRunOptions): Promise<ContextRunResult> {
     const native = this.#live();
-    const { outputs, signal, timing } = checkRunOptions(options);
-    const bindings = prepareBindings(this.metadata, this.profile, this.device, inputs, outputs);
+    const { outputTensors, signal, timing } = checkRunOptions(options);
+    const bindings = prepareBindings(this.metadata, this.profile, this.device, inputs, outputTensors);
     if (signal?.aborted) throw abortedError('ExecutionContext.run was aborted before it started');
     return withCallerStack(async () => {
       let result: NativeRunResult;
@@ -234,7 +240,7 @@ export class ExecutionContext {
   }
 
   /** Per-layer GPU times through TensorRT's IProfiler, as trtexec --dumpProfile reports them. */
-  async profileLayers(inputs: RunInputs, options?: LayerProfileOptions): Promise<LayerProfile> {
+  async profileLayers(inputs: ContextFeeds, options?: LayerProfileOptions): Promise<LayerProfile> {
     const native = this.#live();
     const opts = expectOptions<LayerProfileOptions>(options);
     rejectUnknownOptions(opts, ['iterations']);
@@ -271,7 +277,7 @@ export class ExecutionContext {
     return this.#native;
   }
 
-  #toResult(result: NativeRunResult, bound: Map<number, { name: string; tensor: Tensor }>): RunResult {
+  #toResult(result: NativeRunResult, bound: Map<number, { name: string; tensor: Tensor }>): ContextRunResult {
     const outputs: Record<string, HostTensor> = {};
     const boundOutputs: Record<string, BoundOutput> = {};
     for (const output of result.outputs) {

@@ -118,7 +118,7 @@ export interface OutputBindingDescription {
  */
 export function checkOutputBindings(metadata: EngineMetadata, outputs: Readonly<Record<string, OutputBindingDescription>>): EngineTensorInfo[] {
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputs but received ${describeValue(outputs)}`);
+    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`);
   }
   const names = engineOutputs(metadata).map((tensor) => tensor.name);
   for (const name of Object.keys(outputs)) {

@@ -3,7 +3,8 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { copy, cuda, CudaError, ArgumentRangeError, memset, Tensor, TensorRTNodeError } from '../../dist/index.js';
+import { copy, cuda, CudaError, ArgumentRangeError, Tensor, TensorRTNodeError } from '../../dist/index.js';
+import { memset } from '../../dist/cuda/index.js';
 import { disposeTracked, random, randomBytes, skip, track } from './gpu.mjs';
 
 const locations = ['host', 'pinned', 'device'];

@@ -2,7 +2,8 @@
 // implementation of the same math (lib/preprocess.ts, lib/dtypes.ts).
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { convertFloat, cuda, float16BitsToFloat32, float32ToFloat16Bits, imagePreprocessParams, preprocessImage, preprocessImageCpu, Tensor } from '../../dist/index.js';
+import { convertFloat, preprocessImage } from '../../dist/cuda/index.js';
+import { cuda, float16BitsToFloat32, float32ToFloat16Bits, imagePreprocessParams, preprocessImageCpu, Tensor } from '../../dist/index.js';
 import { disposeTracked, random, randomBytes, skip, track } from './gpu.mjs';
 
 const mean = [0.485, 0.456, 0.406];

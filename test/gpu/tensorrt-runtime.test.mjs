@@ -69,7 +69,7 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
     const y = track(Tensor.allocate('float32', [2, 3], { location: 'pinned' }));
     const z = track(Tensor.allocate('float32', [2, 4], { location: 'pinned' }));
     const yView = y.data; // taken before the run: the GPU writes into this very memory
-    const { outputs, bound } = await context.run({ x: input }, { outputs: { y, z } });
+    const { outputs, bound } = await context.run({ x: input }, { outputTensors: { y, z } });
     assert.deepEqual(outputs, {});
     assert.deepEqual(bound.y.shape, [2, 3]);
     assert.equal(bound.y.tensor, y);
@@ -83,7 +83,7 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
     const input = track(await Tensor.fromArray(x, { location: 'device', shape: [3, 4] }));
     const y = track(Tensor.allocate('float32', [3, 3], { location: 'device' }));
     const z = track(Tensor.allocate('float32', [3, 4], { location: 'device' }));
-    const { bound, timing } = await context.run({ x: input }, { outputs: { y, z }, timing: true });
+    const { bound, timing } = await context.run({ x: input }, { outputTensors: { y, z }, timing: true });
     assert.deepEqual(bound.z.shape, [3, 4]);
     const expected = affine.reference(x, 3);
     assertClose(await y.toArray(), expected.y, 'y (device)');
@@ -95,7 +95,7 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
   test('a host Tensor as a bound output is filled from staging; a dynamic output tensor may be larger than needed', async () => {
     const x = randomFloats(4, 9);
     const y = Tensor.allocate('float32', [8, 3]); // room for the largest batch
-    const { bound } = await context.run({ x: { data: x, shape: [1, 4] } }, { outputs: { y } });
+    const { bound } = await context.run({ x: { data: x, shape: [1, 4] } }, { outputTensors: { y } });
     assert.deepEqual(bound.y.shape, [1, 3]);
     assertClose(y.data.subarray(0, 3), affine.reference(x, 1).y, 'y (host tensor)');
   });
@@ -148,7 +148,7 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
     await assert.rejects(context.run({ x: { data: new Float64Array(4), shape: [1, 4] } }), isCode('ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 4'));
     await assert.rejects(context.run({ x: { data: new Float32Array(5), shape: [1, 4] } }), isCode('ERR_SHAPE', 'Expected 4 elements for input "x" of shape [1, 4] but received 5'));
     const tooSmall = track(Tensor.allocate('float32', [2, 3], { location: 'pinned' }));
-    await assert.rejects(context.run({ x: { data: randomFloats(12, 1), shape: [3, 4] } }, { outputs: { y: tooSmall } }), (error) => error instanceof ArgumentRangeError && isCode('ERR_SHAPE', 'Expected a tensor of at least 36 bytes for output "y" (float32 [3, 3]) but received a tensor of 24 bytes')(error));
+    await assert.rejects(context.run({ x: { data: randomFloats(12, 1), shape: [3, 4] } }, { outputTensors: { y: tooSmall } }), (error) => error instanceof ArgumentRangeError && isCode('ERR_SHAPE', 'Expected a tensor of at least 36 bytes for output "y" (float32 [3, 3]) but received a tensor of 24 bytes')(error));
     // The context is unharmed by all of it.
     const x = randomFloats(4, 8);
     assertClose((await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data, affine.reference(x, 1).y, 'y after bad calls');
@@ -208,7 +208,7 @@ describe('CUDA graphs', { skip }, () => {
       const input = track(await Tensor.fromArray(x, { location: 'device', shape: [4, 4] }));
       const y = track(Tensor.allocate('float32', [4, 3], { location: 'device' }));
       const launches = [];
-      for (let i = 0; i < 3; i++) launches.push((await context.run({ x: input }, { outputs: { y } })).cudaGraph);
+      for (let i = 0; i < 3; i++) launches.push((await context.run({ x: input }, { outputTensors: { y } })).cudaGraph);
       assert.deepEqual(launches, ['plain', 'captured', 'replayed']);
       assertClose(await y.toArray(), affine.reference(x, 4).y, 'y (graph, device)');
     } finally {

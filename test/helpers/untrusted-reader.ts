@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runMain } from './cli.js';
-import { createCpuBackend, inspect, readModel } from '../../lib/index.js';
+import { createCpuBackend } from '../../lib/index.js';
+import { inspect, readModel } from '../../lib/onnx/index.js';
 
 
 async function codeOf(action: () => Promise<unknown>): Promise<string | null> {

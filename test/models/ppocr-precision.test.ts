@@ -3,7 +3,7 @@
  * FP16 and INT8 conversions run in onnxruntime and stay close to the FP32 model.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { TensorMap } from '../../lib/backends/backend.js';
+import type { TensorMap } from '../../lib/core/tensors.js';
 import { float16BitsToFloat32, float32ToFloat16Bits } from '../../lib/core/dtypes.js';
 import { compare } from '../../lib/precision/compare.js';
 import { convertToFp16 } from '../../lib/onnx/fp16.js';

@@ -2,7 +2,7 @@
 // (error 35 without a driver), bad input is rejected before and after reaching native code, and the
 // process stays healthy throughout. Real GPU behaviour is covered by test/gpu.
 import { describe, expect, it } from 'vitest';
-import * as cuda from '../../lib/cuda/runtime.js';
+import * as cuda from '../../lib/cuda/index.js';
 import { ArgumentRangeError, ArgumentTypeError, CudaError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { copy, Tensor } from '../../lib/cuda/tensor.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';

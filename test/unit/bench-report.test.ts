@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ErrorCode } from '../../lib/core/errors.js';
 import { environmentFrom } from '../../lib/bench/environment.js';
-import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, serializeResults, type BenchResultsFile, type RunResult } from '../../lib/bench/results.js';
+import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, serializeResults, type BenchResultsFile, type BenchRunResult } from '../../lib/bench/results.js';
 import { buildReport } from '../../lib/bench/report/index.js';
 import { buildReportModel } from '../../lib/bench/report/model.js';
 import { runSweep } from '../../lib/bench/sweep.js';
@@ -15,13 +15,13 @@ import { capabilitiesWithoutGpu, workloadFactory } from '../helpers/bench.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');
 
-function resultsFile(runs: RunResult[], hostname = 'bench-host'): BenchResultsFile {
+function resultsFile(runs: BenchRunResult[], hostname = 'bench-host'): BenchResultsFile {
   const environment = environmentFrom(capabilitiesWithoutGpu());
   environment.host.hostname = hostname;
   return { schema: RESULTS_SCHEMA_ID, schemaVersion: RESULTS_SCHEMA_VERSION, createdAt: new Date().toISOString(), tool: { name: 'tensorrt-node', version: '0.1.0', command: [] }, environment, model: null, options: {}, overhead: null, runs };
 }
 
-async function workloadRuns(stepsPerSample: number): Promise<RunResult[]> {
+async function workloadRuns(stepsPerSample: number): Promise<BenchRunResult[]> {
   const point = { backend: 'cpu' as const, precision: 'fp32' as const, device: null, cudaGraph: true, transfers: true, batcher: false };
   const points = [1, 4].flatMap((batch) => [1, 2].map((concurrency) => ({ ...point, batch, concurrency })));
   return runSweep(workloadFactory(stepsPerSample), points, { warmupMs: 0, durationMs: 0, minIterations: 30, percentiles: [90, 99, 99.9] });

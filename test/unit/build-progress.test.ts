@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createBarRenderer, createLineRenderer, type BuildProgressEvent } from '../../lib/builder/progress.js';
+import { createBarRenderer, createLineRenderer } from '../../lib/cli/build-progress.js';
+import { type BuildProgressEvent } from '../../lib/addon/types.js';
 
 const start = (phase: string, steps: number, parentPhase = ''): BuildProgressEvent => ({ kind: 'phase-start', phase, parentPhase, step: 0, steps });
 const step = (phase: string, index: number): BuildProgressEvent => ({ kind: 'step', phase, parentPhase: '', step: index, steps: 0 });

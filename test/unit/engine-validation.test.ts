@@ -94,7 +94,7 @@ describe('outputs bound by the caller, against metadata', () => {
   });
 
   it('BAD CALL - outputs that are not an object', () => {
-    expectErrorSync(() => checkOutputBindings(detector, [] as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping output names to tensors for options.outputs but received an array of length 0');
+    expectErrorSync(() => checkOutputBindings(detector, [] as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping output names to tensors for options.outputTensors but received an array of length 0');
   });
 
   it('names the tensors tensorrt-node cannot bind', () => {

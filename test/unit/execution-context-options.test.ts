@@ -45,13 +45,13 @@ describe('createContext() options', () => {
 
 describe('run() options', () => {
   it('defaults and accepted values', () => {
-    expect(checkRunOptions(undefined)).toEqual({ outputs: undefined, signal: null, timing: false });
+    expect(checkRunOptions(undefined)).toEqual({ outputTensors: undefined, signal: null, timing: false });
     const signal = new AbortController().signal;
-    expect(checkRunOptions({ signal, timing: true, outputs: {} })).toEqual({ outputs: {}, signal, timing: true });
+    expect(checkRunOptions({ signal, timing: true, outputTensors: {} })).toEqual({ outputTensors: {}, signal, timing: true });
   });
 
   it('BAD CALL - unknown options, a signal that is not an AbortSignal, timing that is not a boolean', () => {
-    expectErrorSync(() => checkRunOptions({ timings: true }), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "timings" in options (did you mean "timing"?); known options: outputs, signal, timing');
+    expectErrorSync(() => checkRunOptions({ timings: true }), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "timings" in options (did you mean "timing"?); known options: outputTensors, signal, timing');
     expectErrorSync(() => checkRunOptions({ signal: {} }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an AbortSignal for options.signal but received an object');
     expectErrorSync(() => checkRunOptions({ timing: 'yes' }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a boolean for options.timing but received "yes" of type string');
   });

@@ -5,7 +5,7 @@ import { DEFAULT_FP16_BLOCKED_OPS, convertToFp16 } from '../../lib/onnx/fp16.js'
 import { forEachGraph, forEachNode, getAttribute, valueInfoElemType } from '../../lib/onnx/graph.js';
 import { parseModel, serializeModel, type OnnxModel } from '../../lib/onnx/model.js';
 import { DataType } from '../../lib/onnx/proto.js';
-import type { TensorMap } from '../../lib/backends/backend.js';
+import type { TensorMap } from '../../lib/core/tensors.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { convNetModel, ifModel, mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
 

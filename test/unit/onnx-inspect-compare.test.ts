@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TensorMap } from '../../lib/backends/backend.js';
+import type { TensorMap } from '../../lib/core/tensors.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError } from '../../lib/core/errors.js';
 import { compare } from '../../lib/precision/compare.js';
 import { makeNode, setValueInfoElemType } from '../../lib/onnx/graph.js';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError } from '../../lib/core/errors.js';
-import type { TensorMap } from '../../lib/backends/backend.js';
+import type { TensorMap } from '../../lib/core/tensors.js';
 import { calibrate } from '../../lib/precision/calibrate.js';
 import { loadCalibrationTable, saveCalibrationTable } from '../../lib/onnx/calibration-table.js';
 import { compare } from '../../lib/precision/compare.js';

@@ -90,10 +90,10 @@ describe('outputs bound by the caller', () => {
 
   it('BAD CALL - unknown outputs, non-tensors, wrong dtype or size, and one tensor for an input and an output', async () => {
     expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, { scores: Tensor.allocate('float32', [6]) }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Unknown output "scores"; the engine\'s outputs are: y, indices');
-    expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, { y: new Float32Array(6) }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Tensor for options.outputs["y"] but received a Float32Array of length 6');
+    expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, { y: new Float32Array(6) }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Tensor for options.outputTensors["y"] but received a Float32Array of length 6');
     expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, { indices: Tensor.allocate('int32', [8]) }), ArgumentTypeError, 'ERR_DTYPE', 'Expected a int64 tensor for output "indices" but received a int32 tensor');
     expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, { y: Tensor.allocate('float32', [7]) }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a tensor of 6 elements for output "y" (shape [2, 3]) but received a tensor of 7 elements');
-    expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, 'y'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping output names to tensors for options.outputs but received "y" of type string');
+    expectErrorSync(() => prepareBindings(nonzero, 0, 0, { x }, 'y'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping output names to tensors for options.outputTensors but received "y" of type string');
     const shared = await Tensor.fromArray(new Float32Array(6), { shape: [6] });
     const selfAliased = fixture('nonzero-data-dependent');
     selfAliased.tensors[0]!.shape = [6];

@@ -5,7 +5,7 @@
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import type { HostTensor } from '../../lib/core/dtypes.js';
-import type { Batcher, Binding, InferenceSession } from '../../lib/session/inference-session.js';
+import type { Batcher, Binding, InferenceSession } from '../../lib/session/index.js';
 import type { Tensor } from '../../lib/cuda/tensor.js';
 
 type Mlp = { inputs: { x: 'float32'; ids: 'int64' }; outputs: { y: 'float32'; labels: 'int32' } };

@@ -13,7 +13,7 @@ import type { Engine } from '../../lib/tensorrt/engine.js';
 import type { EngineMetadata } from '../../lib/addon/types.js';
 import { engineInputs, engineOutputs } from '../../lib/tensorrt/validation.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
-import type { ContextOptions, ExecutionContext, RunResult } from '../../lib/tensorrt/execution-context.js';
+import type { ContextOptions, ExecutionContext, ContextRunResult } from '../../lib/tensorrt/execution-context.js';
 import { packageRoot } from '../../lib/addon/loader.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
@@ -48,9 +48,9 @@ function engineDouble(metadata: EngineMetadata) {
       created.push(record);
       return {
         run: (inputs: DoubleRun['inputs']) =>
-          new Promise<RunResult>((resolve) => {
-            const images = inputs.images as unknown as RunResult['outputs'][string];
-            runs.push({ profile: record.profile, inputs, release: () => resolve({ outputs: { boxes: images, scores: images }, bound: {}, cudaGraph: 'none' as RunResult['cudaGraph'], timing: null }) });
+          new Promise<ContextRunResult>((resolve) => {
+            const images = inputs.images as unknown as ContextRunResult['outputs'][string];
+            runs.push({ profile: record.profile, inputs, release: () => resolve({ outputs: { boxes: images, scores: images }, bound: {}, cudaGraph: 'none' as ContextRunResult['cudaGraph'], timing: null }) });
           }),
         dispose: async () => {
           record.disposed = true;

@@ -22,7 +22,8 @@ import { serializeModel, type OnnxModel } from '../../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../../core/validate.js';
 import { abortError } from '../../core/abort.js';
 import { acquireCpuWorker, releaseCpuWorker } from './worker-pool.js';
-import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from '../backend.js';
+import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
+import type { TensorInfo, TensorMap } from '../../core/tensors.js';
 import { Tensor } from '../../cuda/tensor.js';
 import { requireOnnxRuntime } from '../../addon/system/onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
@@ -243,11 +244,11 @@ export class CpuBackend implements Backend {
     return this.#disposed;
   }
 
-  run(feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap> {
+  run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
     return withCallerStack(async () => {
       if (this.#disposed) throw disposedError();
       if (this.#fatal) throw this.#fatal;
-      const opts = expectOptions<RunOptions>(options);
+      const opts = expectOptions<BackendRunOptions>(options);
       rejectUnknownOptions(opts, ['signal', 'outputs']);
       const signal = opts.signal;
       if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);

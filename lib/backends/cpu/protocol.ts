@@ -1,6 +1,6 @@
 /** Messages between the cpu backend (main thread) and its worker thread. Types only. */
 import type { AnyTypedArray, DType } from '../../core/dtypes.js';
-import type { TensorInfo } from '../backend.js';
+import type { TensorInfo } from '../../core/tensors.js';
 
 /** onnxruntime session settings the backend passes through. */
 export interface CpuSessionSettings {

@@ -11,7 +11,7 @@ import { isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../../core/errors.js';
 import { checkExternalData, externalDataReference, externalTensors } from '../../onnx/external-data.js';
 import { parseModel, readModel } from '../../onnx/model.js';
-import type { TensorInfo } from '../backend.js';
+import type { TensorInfo } from '../../core/tensors.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort;

@@ -20,10 +20,11 @@ import { unbindableTensors } from '../../tensorrt/validation.js';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError, createError, withCallerStack } from '../../core/errors.js';
 import type { ContextOptions, ExecutionContext } from '../../tensorrt/execution-context.js';
 import { disposedError } from '../../core/dispose.js';
-import { profileHolds } from '../../session/profiles.js';
+import { profileHolds } from '../../tensorrt/profiles.js';
 import { describeValue, expectOptions, rejectUnknownOptions } from '../../core/validate.js';
 import { abortError } from '../../core/abort.js';
-import type { Backend, BoundTensors, RunOptions, TensorInfo, TensorMap } from '../backend.js';
+import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
+import type { TensorInfo, TensorMap } from '../../core/tensors.js';
 import { validateFeeds, validateOutputNames } from '../feeds.js';
 import { BackendGroup } from '../group.js';
 
@@ -87,8 +88,8 @@ class ContextSlot implements Backend {
     return context;
   }
 
-  async run(feeds: Readonly<TensorMap>, options?: RunOptions): Promise<TensorMap> {
-    const opts = expectOptions<RunOptions>(options);
+  async run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
+    const opts = expectOptions<BackendRunOptions>(options);
     rejectUnknownOptions(opts, ['signal', 'outputs']);
     const signal = opts.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
@@ -105,7 +106,7 @@ class ContextSlot implements Backend {
 
   async runBinding(bound: BoundTensors): Promise<void> {
     const context = await this.context(profileFor(this.#engine.metadata, bound.inputs));
-    const result = await context.run(bound.inputs, { outputs: bound.outputs });
+    const result = await context.run(bound.inputs, { outputTensors: bound.outputs });
     for (const [name, written] of Object.entries(result.bound)) {
       const expected = bound.outputs[name]!.shape;
       if (written.shape.length !== expected.length || written.shape.some((dim, axis) => dim !== expected[axis])) {

@@ -5,7 +5,7 @@
  * engine so that the overhead shows directly.
  */
 import { ArgumentRangeError, ErrorCode } from '../../core/errors.js';
-import type { BenchResultsFile, RunResult } from '../results.js';
+import type { BenchResultsFile, BenchRunResult } from '../results.js';
 import { percentileValue } from '../statistics.js';
 
 export interface ReportInput {
@@ -17,7 +17,7 @@ export interface ReportRow {
   /** Position in the merged list, stable across formats. */
   index: number;
   file: string;
-  run: RunResult;
+  run: BenchRunResult;
   host: string;
   /** The GPU's name, or the CPU model for CPU runs. */
   device: string;
@@ -74,7 +74,7 @@ export function parseBaselineSelector(selector: string): (row: ReportRow) => boo
     });
 }
 
-function rowFor(input: ReportInput, run: RunResult, index: number): ReportRow {
+function rowFor(input: ReportInput, run: BenchRunResult, index: number): ReportRow {
   const environment = input.results.environment;
   const backend = run.source === 'trtexec' ? 'trtexec' : (run.target?.backend ?? run.point.backend ?? 'unknown');
   const device = run.target?.device?.name ?? (run.source === 'trtexec' ? 'unknown GPU' : environment.host.cpuModel);

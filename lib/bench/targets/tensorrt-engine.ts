@@ -12,10 +12,10 @@
  */
 import type { BackendRequest } from '../../session/registry.js';
 import type { HostTensor } from '../../core/dtypes.js';
-import type { ExecutionContext, RunOptions } from '../../tensorrt/execution-context.js';
+import type { ExecutionContext, ContextRunOptions } from '../../tensorrt/execution-context.js';
 import type { Engine } from '../../tensorrt/engine.js';
 import { generateFeeds } from '../../precision/calibration-data.js';
-import type { RunInputs } from '../../tensorrt/bindings.js';
+import type { ContextFeeds } from '../../tensorrt/bindings.js';
 import { classifyModel } from '../../session/options.js';
 import { Tensor } from '../../cuda/tensor.js';
 import { benchShapes, tensorrtProfiles, type BenchShapes } from '../model-shapes.js';
@@ -72,7 +72,7 @@ export async function createTensorRTEngineTarget(model: string, point: SweepPoin
     const inputInfos = engine.inputs.map((input) => ({ name: input.name, dtype: input.dtype as HostTensor['dtype'], shape: input.shape }));
     const feeds = generateFeeds(inputInfos, { random: 1, seed: 1 }, benchShapes(inputInfos, point.batch, options.shapes, model)).next().value! as Record<string, HostTensor>;
     // Each context gets its own device bindings (runs on different contexts overlap on the GPU).
-    const plans: { context: ExecutionContext; inputs: RunInputs; runOptions: RunOptions }[] = [];
+    const plans: { context: ExecutionContext; inputs: ContextFeeds; runOptions: ContextRunOptions }[] = [];
     for (const context of contexts) {
       if (point.transfers) {
         plans.push({ context, inputs: feeds, runOptions: { timing: true } });
@@ -80,7 +80,7 @@ export async function createTensorRTEngineTarget(model: string, point: SweepPoin
       }
       const bound = await deviceBindings(context, feeds, device);
       tensors.push(...Object.values(bound.inputs), ...Object.values(bound.outputs));
-      plans.push({ context, inputs: bound.inputs, runOptions: { timing: true, outputs: bound.outputs } });
+      plans.push({ context, inputs: bound.inputs, runOptions: { timing: true, outputTensors: bound.outputs } });
     }
     const caps = await capabilities();
     const gpu = caps.devices[device];

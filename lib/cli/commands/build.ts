@@ -1,6 +1,7 @@
 import { buildEngine, type BuildEngineOptions } from '../../builder/build-engine.js';
+import { precisions } from '../../core/precision.js';
 import { parseShapeFlags } from '../../builder/profiles.js';
-import { createProgressRenderer } from '../../builder/progress.js';
+import { createProgressRenderer } from '../build-progress.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { describeFailure } from '../../cache/warnings.js';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../../core/errors.js';
@@ -8,7 +9,8 @@ import { formatBytes, formatDuration } from '../../core/units.js';
 import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
-import { parseCalibration, parseCount, parseRange, parseShapes } from '../tensor-args.js';
+import { parseCalibration, parseCount, parseRange } from '../tensor-args.js';
+import { parseShapes } from '../../core/shape-spec.js';
 
 interface BuildValues {
   output?: string;
@@ -74,7 +76,7 @@ export const buildCommand: Command<BuildValues> = {
   async run(values, positionals, { stdout, stderr }) {
     if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one ONNX model for \`tensorrt-node build\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
     if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <engine.plan>) for \`tensorrt-node build\` but received none. Usage: tensorrt-node ${usage}`);
-    const precision = expectOneOf(values.precision ?? 'fp32', '--precision', ['fp32', 'fp16', 'int8'] as const);
+    const precision = expectOneOf(values.precision ?? 'fp32', '--precision', precisions);
     const options: BuildEngineOptions = { precision };
     if (values.calibration) options.calibration = parseCalibration(values.calibration, 1, parseRange(undefined, [-1, 1]));
     if (values.table) options.calibrationTable = values.table;

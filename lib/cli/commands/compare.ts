@@ -1,11 +1,12 @@
 import { createCpuBackend, type CpuBackend } from '../../backends/cpu/backend.js';
-import type { TensorMap } from '../../backends/backend.js';
+import type { TensorMap } from '../../core/tensors.js';
 import { ArgumentTypeError } from '../../core/errors.js';
 import { generateFeeds } from '../../precision/calibration-data.js';
 import { compare, type CompareReport } from '../../precision/compare.js';
 import { readSamplesFolder } from '../../onnx/feeds-folder.js';
 import type { Command } from '../command.js';
-import { parseCount, parseNumber, parseRange, parseShapes } from '../tensor-args.js';
+import { parseCount, parseNumber, parseRange } from '../tensor-args.js';
+import { parseShapes } from '../../core/shape-spec.js';
 
 interface CompareValues {
   inputs?: string;

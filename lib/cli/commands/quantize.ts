@@ -5,7 +5,8 @@ import { quantizeInt8 } from '../../precision/quantize.js';
 import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
-import { parseCalibration, parseCount, parseList, parseNumber, parseRange, parseShapes } from '../tensor-args.js';
+import { parseCalibration, parseCount, parseList, parseNumber, parseRange } from '../tensor-args.js';
+import { parseShapes } from '../../core/shape-spec.js';
 
 interface QuantizeValues {
   output?: string;

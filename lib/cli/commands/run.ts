@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCpuBackend } from '../../backends/cpu/backend.js';
-import type { TensorMap } from '../../backends/backend.js';
+import type { TensorMap } from '../../core/tensors.js';
 import { float16BitsToFloat32, type HostTensor } from '../../core/dtypes.js';
 import { ArgumentTypeError, ErrorCode, OnnxError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../onnx/atomic-write.js';
@@ -9,7 +9,8 @@ import { generateFeeds } from '../../precision/calibration-data.js';
 import { readSample } from '../../onnx/feeds-folder.js';
 import { encodeNpy, parseNpy } from '../../onnx/npy.js';
 import type { Command } from '../command.js';
-import { parseCount, parseRange, parseShapes } from '../tensor-args.js';
+import { parseCount, parseRange } from '../tensor-args.js';
+import { parseShapes } from '../../core/shape-spec.js';
 
 interface RunValues {
   input?: string[];

@@ -9,7 +9,7 @@
  * optimizationLevel, ...), where libnvinfer is, whether engines may embed host code, and the logger
  * of the contexts. Unknown names are refused with the closest known one.
  */
-import type { BuildProgressEvent } from '../../builder/progress.js';
+import type { BuildProgressEvent } from '../../addon/types.js';
 import { buildEngine, type BuildEngineOptions } from '../../builder/build-engine.js';
 import { Engine, type EngineLoadOptions } from '../../tensorrt/engine.js';
 import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';

@@ -4,7 +4,8 @@ import { parseShapeFlags, resolveProfiles } from '../../../lib/builder/profiles.
 import { parseBenchOptions, type BenchOptionValues } from '../../../lib/bench/options.js';
 import { parseCommandLine } from '../../../lib/cli/args.js';
 import { loadCommands } from '../../../lib/cli/commands/index.js';
-import { parseCalibration, parseCount, parseList, parseNumber, parseRange, parseShapes } from '../../../lib/cli/tensor-args.js';
+import { parseCalibration, parseCount, parseList, parseNumber, parseRange } from '../../../lib/cli/tensor-args.js';
+import { parseShapes } from '../../../lib/core/shape-spec.js';
 import {
   allocateTypedArray,
   bfloat16BitsToFloat32,

@@ -1,5 +1,6 @@
 /** The error family's helpers, dtypes, capabilities() and the engine-diagnosis and precision helpers. */
-import { checkPrecisionApplied, diagnoseEngineLoadFailure } from '../../../lib/index.js';
+import { checkPrecisionApplied } from '../../../lib/index.js';
+import { diagnoseEngineLoadFailure } from '../../../lib/tensorrt/diagnosis.js';
 import { allocateTypedArray, checkTypedArray, dtypeSize, elementCount, toFloat16Array, viewTypedArray } from '../../../lib/core/dtypes.js';
 import { capabilities } from '../../../lib/addon/capabilities.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTError } from '../../../lib/core/errors.js';

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShapeBounds } from '../../../lib/builder/profiles.js';
+import type { ShapeBounds } from '../../../lib/tensorrt/profiles.js';
 import { buildEngine, Engine } from '../../../lib/index.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { packageRoot } from '../../../lib/addon/loader.js';

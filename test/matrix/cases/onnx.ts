@@ -1,22 +1,8 @@
 /** The ONNX toolkit: reading, writing, inspecting, FP16, INT8, calibration, compare(). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  calibrate,
-  cloneModel,
-  compare,
-  convertToFp16,
-  formatInspectReport,
-  inspect,
-  loadCalibrationTable,
-  parseModel,
-  quantizeInt8,
-  readModel,
-  saveCalibrationTable,
-  serializeModel,
-  writeModel,
-  type OnnxModel,
-} from '../../../lib/index.js';
+import { calibrate, compare, quantizeInt8 } from '../../../lib/precision/index.js';
+import { cloneModel, convertToFp16, formatInspectReport, inspect, loadCalibrationTable, parseModel, readModel, saveCalibrationTable, serializeModel, writeModel, type OnnxModel } from '../../../lib/onnx/index.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { mlpModel } from '../../helpers/onnx-fixtures.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';

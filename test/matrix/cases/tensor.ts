@@ -1,5 +1,6 @@
 /** Tensor, copy(), the preprocessing operations and the cuda namespace's argument checks. */
-import { cuda, Tensor, copy, convertFloat, memset, preprocessImage, preprocessImageCpu, imagePreprocessParams } from '../../../lib/index.js';
+import { cuda, Tensor, copy, preprocessImageCpu, imagePreprocessParams } from '../../../lib/index.js';
+import { convertFloat, memset, preprocessImage } from '../../../lib/cuda/index.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { row, type MatrixContext, type MatrixTable } from '../matrix.js';
 

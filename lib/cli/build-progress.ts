@@ -5,8 +5,6 @@
 import cliProgress from 'cli-progress';
 import type { BuildProgressEvent } from '../addon/types.js';
 
-export type { BuildProgressEvent };
-
 export interface ProgressRenderer {
   update(event: BuildProgressEvent): void;
   stop(): void;

@@ -1,0 +1,9 @@
+/**
+ * The precisions tensorrt-node builds and runs models in. On TensorRT 11 precision is a property of
+ * the ONNX graph (float16 tensors, Q/DQ nodes), so every layer that speaks of precision uses these
+ * names: sessions, the builder, the bench and the CLI.
+ */
+
+export const precisions = ['fp32', 'fp16', 'int8'] as const;
+
+export type Precision = (typeof precisions)[number];
