@@ -7,7 +7,13 @@ import { variantFileName } from '../../lib/addon/variants.js';
 import type { Capabilities } from '../../lib/addon/capabilities.js';
 import { createCpuBackend } from '../../lib/backends/cpu/backend.js';
 import { packageRoot } from '../../lib/addon/loader.js';
-import { serializeModel } from '../../lib/onnx/model.js';
+import { readModel, serializeModel } from '../../lib/onnx/model.js';
+import { inspect } from '../../lib/onnx/inspect.js';
+import { saveCalibrationTable } from '../../lib/onnx/calibration-table.js';
+import { calibrate } from '../../lib/precision/calibrate.js';
+import { quantizeInt8 } from '../../lib/precision/quantize.js';
+import { summarize } from '../../lib/bench/statistics.js';
+import { dtypeSize, float32ToFloat16Bits } from '../../lib/core/dtypes.js';
 import { cleanClone } from '../helpers/clean-clone.js';
 import { mlpModel, randomTensor } from '../helpers/onnx-fixtures.js';
 import { runCli } from '../helpers/cli.js';
@@ -164,6 +170,44 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     const human = runCli(['doctor'], { cwd: project, cli: join(installed, 'dist', 'cli', 'index.js'), env: userEnv() });
     expect(human.stdout).toContain(`loaded ${prebuildPath} (prebuilt variant cuda${cudaMajor}`);
     expect(human.stdout).toContain(`- ${join(installed, 'build', 'Release', 'tensorrt_node.node')} [source build]: not found`);
+  });
+
+  // Each entry point of package.json "exports", loaded both ways a consumer can (import, and require() of
+  // the ES module on Node >= 20.19: it fails if a module in its graph uses top-level await), with one
+  // function of each called on the same inputs as the sources here. No addon: nothing here needs one.
+  it('every entry point (tensorrt-node, /onnx, /precision, /bench) works from the installed tarball, imported and required', async () => {
+    const project = consumerProject(work, 'consumer-entry-points');
+    const install = npm(['install', withPrebuild!.tarball, '--prefer-offline', '--ignore-scripts'], project);
+    expect(install.status, install.stderr + install.stdout).toBe(0);
+    const modelPath = join(project, 'mlp.onnx');
+    writeFileSync(modelPath, serializeModel(mlpModel()));
+    const tablePath = join(project, 'mlp.calibration.json');
+    await saveCalibrationTable(await calibrate(mlpModel(), [0, 1, 2].map((seed) => ({ x: randomTensor([2, 16], seed) })), { method: 'max' }), tablePath);
+
+    const calls = (load: string) => `
+      const [main, onnx, precision, bench] = await Promise.all(['tensorrt-node', 'tensorrt-node/onnx', 'tensorrt-node/precision', 'tensorrt-node/bench'].map(${load}));
+      const quantized = await precision.quantizeInt8(await onnx.readModel(${JSON.stringify(modelPath)}), { calibrationTable: ${JSON.stringify(tablePath)} });
+      console.log(JSON.stringify({
+        main: { version: main.version, float16Bits: main.float32ToFloat16Bits(1.5), size: main.dtypeSize('bfloat16') },
+        onnx: await onnx.inspect(${JSON.stringify(modelPath)}),
+        precision: quantized.report,
+        bench: bench.summarize([5, 1, 4, 2, 3]),
+      }));`;
+    const expected = JSON.parse(JSON.stringify({
+      main: { version: '0.1.0', float16Bits: float32ToFloat16Bits(1.5), size: dtypeSize('bfloat16') },
+      onnx: await inspect(modelPath),
+      precision: (await quantizeInt8(await readModel(modelPath), { calibrationTable: tablePath })).report,
+      bench: summarize([5, 1, 4, 2, 3]),
+    })) as { precision: { quantized: Record<string, number> } };
+    expect(expected.precision.quantized).toEqual({ Gemm: 1, MatMul: 1 }); // the calls do real work
+
+    const esm = node(calls('(name) => import(name)'), project, 'module');
+    expect(esm.status, esm.stderr).toBe(0);
+    expect(JSON.parse(esm.stdout)).toEqual(expected);
+    const cjs = node(`(async () => { ${calls('async (name) => require(name)')} })().catch((error) => { console.error(error); process.exitCode = 1; });`, project, 'commonjs');
+    expect(cjs.status, cjs.stderr).toBe(0);
+    expect(cjs.stderr).not.toContain('ERR_REQUIRE_ASYNC_MODULE');
+    expect(JSON.parse(cjs.stdout)).toEqual(expected);
   });
 
   it('runs a cpu inference from the installed package once onnxruntime-node is added (without its CUDA download)', async () => {

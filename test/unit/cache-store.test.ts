@@ -78,7 +78,7 @@ describe('EngineCache: storing and loading', () => {
     expect(found?.plan.equals(plan(1000, 7))).toBe(true);
     expect(found?.metadata).toEqual({ layers: 3 });
     expect(found?.entry).toMatchObject({ key: key.id, label: 'a.onnx', planBytes: 1000, createdAt: expect.any(String), problem: null, parts: key.parts });
-    expect(await cache.get(key.id)).toBeDefined();
+    expect((await cache.get(key.id))?.plan.equals(plan(1000, 7))).toBe(true); // by its id string too
     const [listed] = await cache.list();
     expect(listed).toMatchObject({ key: key.id, label: 'a.onnx', planBytes: 1000, sha256: found!.entry.sha256, problem: null });
     expect(listed!.bytes).toBeGreaterThan(1000);

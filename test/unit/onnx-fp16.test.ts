@@ -111,7 +111,17 @@ describe('FP16 autocast', () => {
     await using backend = await createCpuBackend(io.model);
     expect(backend.inputs[0]!.dtype).toBe('float16');
     expect(backend.outputs[0]!.dtype).toBe('float16');
+
+    // The default block list keeps Pow (its float16 result overflows easily); a list of one's own replaces the defaults.
+    const { makeNode, makeValueInfo } = await import('../../lib/onnx/graph.js');
+    const { createTensor } = await import('../../lib/onnx/tensor-data.js');
+    const withPow = mlpModel();
+    withPow.proto.graph!.initializer.push(createTensor('exponent', 'float32', [], Float32Array.of(2)));
+    withPow.proto.graph!.node.push(makeNode('Pow', ['y', 'exponent'], ['y_squared'], 'square'));
+    withPow.proto.graph!.output.push(makeValueInfo('y_squared', DataType.FLOAT, ['batch', 8]));
     expect(DEFAULT_FP16_BLOCKED_OPS).toContain('Pow');
+    expect(convertToFp16(withPow).report.nodesKept).toEqual([{ name: 'square', opType: 'Pow', reason: 'op type in blockOpTypes' }]);
+    expect(convertToFp16(withPow, { blockOpTypes: ['Relu'] }).report.nodesKept.map((kept) => kept.opType)).toEqual(['Relu']);
   });
 
   it('keeps shape arithmetic in float32 and gives mixed-use weights a float16 copy', async () => {
