@@ -7,7 +7,7 @@
  *   npm run prebuild:local -- --max-glibc 2.28               # release CI: refuse a higher glibc floor
  *   npm run prebuild:local -- --tegra                        # on Jetson (L4T toolkit): the .tegra variant
  *
- * The variant's tags (lib/addon-variants.ts) come from the toolchain before building (nvcc's CUDA
+ * The variant's tags (lib/addon/variants.ts) come from the toolchain before building (nvcc's CUDA
  * major, the headers' TensorRT major) and are checked against the built binary's buildInfo() after,
  * so a file name never claims what the binary lacks. TensorRT is compiled in only when headers are
  * given explicitly: headers found by accident under .deps/ or /usr/include must not change the variant.

@@ -12,7 +12,7 @@
  *
  * Every variant loads on any glibc host of its architecture (TensorRT and the driver are opened at
  * run time), so choosing is a ranking on host facts gathered without loading anything:
- * lib/system/nvidia-driver.ts and lib/system/tensorrt-libraries.ts.
+ * ./system/nvidia-driver.ts and ./system/tensorrt-libraries.ts.
  */
 import { basename } from 'node:path';
 import type { DriverInfo } from './system/nvidia-driver.js';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../lib/addon/loader.js';
 
@@ -55,13 +55,18 @@ const libFolders = readdirSync(join(packageRoot, 'lib'), { withFileTypes: true }
   .filter((entry) => entry.isDirectory())
   .map((entry) => entry.name);
 
+/** Every folder under lib/, nested ones included (`backends/cpu`), relative to lib/. */
+const allFolders = readdirSync(join(packageRoot, 'lib'), { withFileTypes: true, recursive: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => relative(join(packageRoot, 'lib'), join(entry.parentPath, entry.name)));
+
 describe('the layout of lib/', () => {
   it('the top level holds only index.ts (the public API) and folders', () => {
     const files = readdirSync(join(packageRoot, 'lib'), { withFileTypes: true }).filter((entry) => !entry.isDirectory());
     expect(files.map((entry) => entry.name)).toEqual(['index.ts']);
   });
 
-  it.each(libFolders)('lib/%s/ has its entry file, index.ts, inside it', (folder) => {
+  it.each(allFolders)('lib/%s/ has its entry file, index.ts, inside it', (folder) => {
     expect(readdirSync(join(packageRoot, 'lib', folder))).toContain('index.ts');
   });
 
