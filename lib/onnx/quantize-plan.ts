@@ -20,6 +20,7 @@ import { attributeInt } from './graph.js';
 import { DataType, type GraphProto, type NodeProto } from './proto.js';
 import { inferElemTypes } from './types.js';
 
+/** The op types whose inputs INT8 quantization puts Q/DQ on by default: the weighted operators. */
 export const DEFAULT_QUANTIZED_OPS: readonly string[] = Object.freeze(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
 export interface WeightPlan {
