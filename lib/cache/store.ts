@@ -164,7 +164,8 @@ export class EngineCache {
   /**
    * Opens (creating it if needed) the cache folder: `dir`, else $TENSORRT_NODE_CACHE_DIR, else
    * $XDG_CACHE_HOME/tensorrt-node, else ~/.cache/tensorrt-node. A folder that cannot be used safely
-   * (see directory.ts) gives a warning and a disabled cache, or ERR_CACHE with `strict`.
+   * (owned by another user, or readable by others and holding something else) gives a warning and a
+   * disabled cache, or ERR_CACHE with `strict`.
    */
   static async open(dir?: string, options?: EngineCacheOptions): Promise<EngineCache> {
     if (dir !== undefined) expectString(dir, 'dir');
@@ -397,7 +398,7 @@ export class EngineCache {
     return result;
   }
 
-  /** The timing cache for one TensorRT version and GPU (see timing-cache.ts). */
+  /** The timing cache for one TensorRT version and GPU: read before a build, rewritten after it. */
   timingCache(tensorrtVersion: string, gpu: { uuid: string; computeCapability: string }): TimingCacheFile {
     const file = timingCacheFile(this.#files.layout.timing, tensorrtVersion, gpu, this.#warn);
     if (this.disabledReason === null) return file;

@@ -245,7 +245,7 @@ export function fromBfloat16Array(bits: Uint16Array): Float32Array {
 }
 
 /**
- * A tensor in plain host memory, as plain data: what backends take and return. `Tensor` (lib/tensor.ts)
+ * A tensor in plain host memory, as plain data: what backends take and return. `Tensor`
  * adds pinned and device locations on top.
  */
 export interface HostTensor<D extends DType = DType> {

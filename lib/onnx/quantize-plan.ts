@@ -1,6 +1,6 @@
 /**
- * Where INT8 Q/DQ goes, following TensorRT's explicit-quantization rules (see README "INT8
- * quantization: where Q/DQ goes and why" for the sources):
+ * Where INT8 Q/DQ goes, following TensorRT's explicit-quantization rules (see docs/onnx-and-precision.md,
+ * "INT8 quantization: where Q/DQ goes and why", for the sources):
  *
  * 1. Quantize the inputs of the operators TensorRT runs in INT8: Conv, ConvTranspose, Gemm and
  *    MatMul by default, both the activation and the weight input. Outputs are not quantized; TensorRT

@@ -25,7 +25,7 @@ export interface Progress {
 
 /** Options of {@link calibrate}. */
 export interface CalibrateOptions {
-  /** How amax is chosen (default "percentile", which measured best on PP-OCR; see README). */
+  /** How amax is chosen (default "percentile", which measured best on PP-OCR; see docs/onnx-and-precision.md). */
   method?: CalibrationMethod;
   /** For "percentile" (default 99.99). */
   percentile?: number;
