@@ -20,7 +20,10 @@ export interface Problem {
   fix: string;
 }
 
-/** One CUDA device as the runtime reports it. */
+/**
+ * One CUDA device as the runtime reports it.
+ * @interface
+ */
 export type DeviceInfo = NativeDeviceSummary;
 
 /**

@@ -16,7 +16,10 @@ import type { NativeGpuMemory, NativeImagePreprocessParams } from '../addon/type
 import { expectTensor, nativeMemoryOf, type Tensor } from './tensor.js';
 import { describeValue, expectInteger, expectNumber, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
 
-/** The preprocessing kernel's parameters (from {@link imagePreprocessParams}): what {@link preprocessImageCpu} takes. */
+/**
+ * The preprocessing kernel's parameters (from {@link imagePreprocessParams}): what {@link preprocessImageCpu} takes.
+ * @interface
+ */
 export type ImagePreprocessParams = NativeImagePreprocessParams;
 
 export const imageInputFormats = ['rgb', 'bgr', 'rgba', 'bgra'] as const;

@@ -89,7 +89,10 @@ export interface LayerProfileOptions {
   iterations?: number;
 }
 
-/** One layer as trtexec --dumpProfile shows it. */
+/**
+ * One layer as trtexec --dumpProfile shows it.
+ * @interface
+ */
 export type LayerTime = NativeLayerTime;
 
 /** Per-layer GPU times over several runs, as trtexec --dumpProfile reports them. */
