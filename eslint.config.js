@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-*/', 'node_modules/', 'prebuilds/', '.deps/', 'coverage/', 'benchmarks/results/'] },
+  { ignores: ['dist/', 'build/', 'build-*/', 'node_modules/', 'prebuilds/', '.deps/', 'coverage/', 'benchmarks/results/', '.typedoc/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,6 +3,8 @@
  * everything else in lib/ is an implementation detail. The toolkits have entries of their own:
  * `tensorrt-node/onnx` (graph tooling), `tensorrt-node/precision` (calibration, INT8, comparison)
  * and `tensorrt-node/bench` (the benchmark harness).
+ *
+ * @module tensorrt-node
  */
 import { allocationStats, createEvent, createStream, defaultStream, deviceCount, devices, isAvailable, memoryInfo, streamPriorityRange } from './cuda/index.js';
 import { convertFloat, memset, preprocessImage } from './cuda/index.js';
@@ -47,8 +49,36 @@ export {
 export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo } from './addon/index.js';
 export type { BuildProgressEvent, EngineMetadata, EngineProfile, EngineTensorInfo, ProfileBounds } from './addon/index.js';
 
-/** CUDA devices, streams, events and GPU operations on tensors. */
-export const cuda = Object.freeze({ isAvailable, deviceCount, devices, memoryInfo, streamPriorityRange, allocationStats, createStream, createEvent, defaultStream, preprocessImage, convertFloat, memset });
+/**
+ * CUDA devices, streams, events and GPU operations on tensors.
+ * @namespace
+ */
+export const cuda = Object.freeze({
+  /** True when CUDA is compiled in, a driver is installed and at least one device is visible. Never throws. */
+  isAvailable,
+  /** Number of visible CUDA devices. */
+  deviceCount,
+  /** Every visible device: name, UUID, compute capability, SMs, memory, clocks, PCI bus id, bandwidth. */
+  devices,
+  /** Free and total memory of a device right now. */
+  memoryInfo,
+  /** Stream priorities of a device: `greatest` (numerically smallest) runs first; `least` is the default. */
+  streamPriorityRange,
+  /** Live pinned and device allocations of this process (every tensor not yet freed). */
+  allocationStats,
+  /** A new CUDA stream with its own submit and completion threads; reuse it. */
+  createStream,
+  /** A new CUDA event, for timing (`elapsedTime`) and for ordering streams (`waitFor`). */
+  createEvent,
+  /** The stream operations use when given none: one per device, created on first use. */
+  defaultStream,
+  /** uint8 HWC/NHWC images to float32/float16 NCHW with per-channel mean/std: a CUDA kernel on pinned/device tensors, the bit-exact CPU code on host tensors. */
+  preprocessImage,
+  /** float32 to float16 or back (round to nearest even) between tensors: on the GPU, or the CPU for host tensors. */
+  convertFloat,
+  /** Sets every byte of a tensor to a value (0-255), ordered on a stream for pinned and device tensors. */
+  memset
+});
 export {
   CudaStream,
   CudaEvent,

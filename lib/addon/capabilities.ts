@@ -10,15 +10,27 @@ import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
 import { glibcVersion } from './system/glibc.js';
 import { expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
 
+/** Something this machine or install cannot do, and how to fix it. */
 export interface Problem {
+  /** The part of the stack the problem is in. */
   area: 'addon' | 'cuda' | 'tensorrt' | 'cpu';
+  /** What is wrong, in a sentence. */
   message: string;
+  /** What to do about it: a command, a package, an environment variable. */
   fix: string;
 }
 
-/** One CUDA device as the runtime reports it. */
+/**
+ * One CUDA device as the runtime reports it.
+ * @interface
+ */
 export type DeviceInfo = NativeDeviceSummary;
 
+/**
+ * What this machine and install can do: the loaded addon and why that binary, CUDA and its devices,
+ * TensorRT and where it was looked for, which backends are available, and every problem with its fix.
+ * `tensorrt-node doctor --json` prints exactly this.
+ */
 export interface Capabilities {
   package: { name: 'tensorrt-node'; version: string };
   host: { node: string; napiVersion: number; platform: string; arch: string; glibc: string | null };
@@ -61,6 +73,7 @@ export interface Capabilities {
   problems: Problem[];
 }
 
+/** Options of {@link capabilities}. */
 export interface CapabilitiesOptions {
   /** Folder or file to load libnvinfer from, instead of searching. */
   tensorrtLibraryPath?: string;
@@ -96,6 +109,18 @@ async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
   }
 }
 
+/**
+ * Probes the addon, CUDA, TensorRT and onnxruntime-node and reports what works, what does not, and
+ * the fix for each problem. Never throws for a missing piece: that is what it reports.
+ * `InferenceSession`'s `backend: 'auto'` decides with it.
+ *
+ * @example
+ * ```ts
+ * const caps = await capabilities();
+ * if (!caps.backends.tensorrt.available) console.log(caps.backends.tensorrt.reason);
+ * for (const problem of caps.problems) console.log(`${problem.message}\n  fix: ${problem.fix}`);
+ * ```
+ */
 export async function capabilities(options?: CapabilitiesOptions): Promise<Capabilities> {
   const checked = expectOptions<CapabilitiesOptions>(options);
   rejectUnknownOptions(checked, ['tensorrtLibraryPath']);

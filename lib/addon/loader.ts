@@ -19,9 +19,13 @@ import { parseVariantFile, rankVariants, type AddonVariant, type HostFacts } fro
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const packageJson = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string; name: string };
+/** This package's version, from its package.json (the addon must report the same). */
 export const packageVersion: string = packageJson.version;
 
-/** Where a candidate binary comes from. */
+/**
+ * Where a candidate binary comes from.
+ * @inline
+ */
 export type AddonSource = 'TENSORRT_NODE_ADDON' | 'source build' | 'prebuild';
 
 /** One binary the loader knows of, with where it ranks and why. */
@@ -35,7 +39,10 @@ export interface AddonCandidate {
   reason: string;
 }
 
-/** What became of each candidate: doctor prints these ("which binary was loaded and why not the others"). */
+/**
+ * What became of each candidate: doctor prints these ("which binary was loaded and why not the others").
+ * @inline
+ */
 export interface CandidateOutcome extends AddonCandidate {
   status: 'loaded' | 'failed' | 'missing' | 'skipped' | 'not-tried';
   /** The load error for `failed`, the reason it was not loaded otherwise. */

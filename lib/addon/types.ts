@@ -20,18 +20,21 @@ export interface EngineTensorInfo {
   isShapeTensor: boolean;
 }
 
+/** The shapes one optimization profile accepts for one input: every dim between `min` and `max`, tuned for `opt`. */
 export interface ProfileBounds {
   min: number[];
   opt: number[];
   max: number[];
 }
 
+/** One optimization profile of an engine. */
 export interface EngineProfile {
   index: number;
   /** Bounds of every dynamic-shape input for this optimization profile. */
   inputs: Record<string, ProfileBounds>;
 }
 
+/** What an engine says about itself: its I/O tensors, optimization profiles and memory needs. */
 export interface EngineMetadata {
   name: string;
   layerCount: number;
@@ -43,7 +46,10 @@ export interface EngineMetadata {
   profiles: EngineProfile[];
 }
 
-/** Host times of a run's phases in ms (the bench seam's PhaseTimings, trtexec's names). */
+/**
+ * Host times of a run's phases in ms on the `performance.now()` clock (the bench seam's PhaseTimings, trtexec's names).
+ * @inline
+ */
 export interface PhaseTimings {
   enqueueStartMs: number;
   enqueueEndMs: number;
@@ -75,6 +81,10 @@ export interface BuildInfo {
   tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null };
 }
 
+/**
+ * One CUDA device as the runtime reports it.
+ * @inline
+ */
 export interface NativeDeviceSummary {
   index: number;
   name: string;
@@ -93,6 +103,10 @@ export interface CudaProbeResult {
   devices: NativeDeviceSummary[];
 }
 
+/**
+ * One place the TensorRT library was looked for, and what became of it.
+ * @inline
+ */
 export interface LibraryAttempt {
   path: string;
   source: string;
@@ -135,7 +149,10 @@ export interface NativeRunResult {
   timing?: PhaseTimings;
 }
 
-/** One layer as trtexec --dumpProfile shows it. */
+/**
+ * One layer as trtexec --dumpProfile shows it.
+ * @inline
+ */
 export interface NativeLayerTime {
   name: string;
   totalMs: number;
@@ -218,7 +235,10 @@ export interface NativeBuildJob {
 
 type ErrorFactory = (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error;
 
-/** cudaDevice(index): what CUDA reports about one device (clocks via cudaDeviceGetAttribute). */
+/**
+ * cudaDevice(index): what CUDA reports about one device (clocks via cudaDeviceGetAttribute).
+ * @inline
+ */
 export interface NativeCudaDevice {
   index: number;
   name: string;
@@ -273,6 +293,10 @@ export interface NativeEvent {
 export type NativeMemory = NativePinnedBuffer | NativeDeviceBuffer | ArrayBufferView;
 export type NativeGpuMemory = NativePinnedBuffer | NativeDeviceBuffer;
 
+/**
+ * The kernel's view of an image preprocessing job: sizes, channel order and one multiply-add per channel.
+ * @inline
+ */
 export interface NativeImagePreprocessParams {
   batch: number;
   height: number;
@@ -307,6 +331,10 @@ export interface NativeStream {
   dispose(): void;
 }
 
+/**
+ * Pinned and device buffers alive in this process, and their bytes.
+ * @inline
+ */
 export interface NativeAllocationStats {
   pinnedBuffers: number;
   pinnedBytes: number;

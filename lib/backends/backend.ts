@@ -50,8 +50,10 @@
 import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import type { Tensor, TensorLocation } from '../cuda/tensor.js';
 
+/** The backends: `tensorrt` (the native addon) and `cpu` (onnxruntime-node, the FP32 reference). */
 export type BackendKind = 'cpu' | 'tensorrt';
 
+/** Options of {@link Backend.run}. */
 export interface BackendRunOptions {
   /** Aborts the run (ERR_ABORTED); see the cancellation rules above. */
   signal?: AbortSignal;
@@ -65,9 +67,19 @@ export interface BoundTensors {
   outputs: Readonly<Record<string, Tensor>>;
 }
 
+/**
+ * One loaded model, ready to run: what `createCpuBackend` and `createTensorRTBackend` return and what
+ * InferenceSession, the batcher, the bench harness and compare() run. Feeds are validated before any
+ * work (ERR_INVALID_ARGUMENT, ERR_DTYPE, ERR_SHAPE), never modified nor kept; results belong to the
+ * caller; calls start in call order; an aborted run rejects with ERR_ABORTED and the backend stays
+ * usable; `dispose()` rejects queued runs with ERR_DISPOSED and lets the executing one finish.
+ */
 export interface Backend extends AsyncDisposable {
+  /** Which backend this is. */
   readonly kind: BackendKind;
+  /** Every input in model order; -1 marks a dynamic dim. */
   readonly inputs: readonly TensorInfo[];
+  /** Every output in model order; -1 marks a dim known only once the model ran. */
   readonly outputs: readonly TensorInfo[];
   /**
    * How many runs it executes at once (execution contexts, worker threads); absent means 1.
@@ -81,6 +93,7 @@ export interface Backend extends AsyncDisposable {
   readonly bindingLocations?: readonly TensorLocation[];
   /** True once dispose() has been called (even while it is still releasing resources). */
   readonly disposed: boolean;
+  /** Runs the model once on host feeds and resolves with fresh host tensors the caller owns. */
   run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap>;
   /**
    * Optional zero-copy path: reads every input from `bound.inputs` and writes every output into
@@ -89,6 +102,7 @@ export interface Backend extends AsyncDisposable {
    * so the caller knows when the memory is free again (InferenceSession handles aborts above it).
    */
   runBinding?(bound: BoundTensors): Promise<void>;
+  /** Releases threads, sessions and device memory; idempotent. Queued runs reject with ERR_DISPOSED. */
   dispose(): Promise<void>;
 }
 

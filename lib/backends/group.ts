@@ -20,6 +20,11 @@ interface Waiter {
 }
 
 
+/**
+ * Several backends of one model behind one {@link Backend} that runs as many calls at once as its
+ * members together (N cpu backends: N runs at once). Runs go to an idle member, else wait here in
+ * call order. Disposing the group disposes every member.
+ */
 export class BackendGroup implements Backend {
   readonly kind: BackendKind;
   readonly inputs: readonly TensorInfo[];
@@ -112,6 +117,7 @@ export class BackendGroup implements Backend {
     return this.#disposing;
   }
 
+  /** `await using` support: the same as {@link dispose}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

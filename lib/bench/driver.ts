@@ -13,6 +13,7 @@ import { IterationRecorder } from './iteration-recorder.js';
 import type { EventLoopDelaySummary, HostCpuUsage } from './results.js';
 import type { BenchTarget, PhaseTimings } from './target.js';
 
+/** Options of {@link measure}: trtexec's warm-up, duration and iteration bounds, and the concurrency. */
 export interface MeasureOptions {
   /** Warm-up time before measuring (trtexec: 200 ms); 0 for none. */
   warmupMs: number;
@@ -28,6 +29,7 @@ export interface MeasureOptions {
   eventLoopResolutionMs?: number;
 }
 
+/** What {@link measure} recorded: every iteration, the warm-up, the event-loop delay and the CPU time. */
 export interface Measurement {
   recorder: IterationRecorder;
   warmup: { iterations: number; durationMs: number };
@@ -92,6 +94,12 @@ function summarizeEventLoop(histogram: ReturnType<typeof monitorEventLoopDelay>,
   };
 }
 
+/**
+ * Drives `target` the way trtexec drives an engine: a time-bounded warm-up, then a measurement that
+ * lasts at least `durationMs` and at least `minIterations` requests, with `concurrency` requests in
+ * flight, watching the event loop and the process's CPU time meanwhile. A failing request ends the
+ * measurement: what was measured before it is kept, and `failure` says what happened.
+ */
 export async function measure(target: BenchTarget, options: MeasureOptions): Promise<Measurement> {
   const resolutionMs = options.eventLoopResolutionMs ?? 10;
   const warmup = { iterations: 0, durationMs: 0 };

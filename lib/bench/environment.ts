@@ -8,11 +8,19 @@ import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { onnxRuntimeVersion } from '../addon/system/onnxruntime-package.js';
 import type { Capabilities, DeviceInfo } from '../addon/capabilities.js';
 
+/**
+ * One GPU as a results file records it: the device and its maximum clocks.
+ * @inline
+ */
 export interface GpuEnvironment extends DeviceInfo {
   /** Maximum SM and memory clocks; null until the native device probe reports them. */
   clocks: { smMHz: number | null; memoryMHz: number | null };
 }
 
+/**
+ * The environment a benchmark ran in, recorded in every results file: host, Node, package versions,
+ * driver, CUDA, TensorRT and GPUs. What cannot be known on this machine is null, never guessed.
+ */
 export interface BenchEnvironment {
   host: {
     hostname: string;

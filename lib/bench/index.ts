@@ -3,6 +3,8 @@
  * (latency, throughput, phases, event-loop delay), sweep backends x precisions x batch sizes x
  * concurrency, write and check results files, import trtexec runs, and build HTML/Markdown reports
  * that compare them.
+ *
+ * @module tensorrt-node/bench
  */
 export { measure, type MeasureOptions, type Measurement } from './driver.js';
 export { expandSweep, runSweep, type SweepAxes, type SweepRunOptions } from './sweep.js';

@@ -15,6 +15,7 @@ import { generateFeeds } from '../precision/calibration-data.js';
 import { benchShapes, tensorrtProfiles, type BenchShapes } from './model-shapes.js';
 import type { BenchTarget, BenchTargetFactory, SweepPoint, TargetDescription } from './target.js';
 
+/** Options of {@link createModelTargetFactory}. */
 export interface ModelTargetOptions {
   /** Session contexts (default 1): execution contexts on tensorrt, worker threads on cpu. */
   contexts?: number;
@@ -24,6 +25,12 @@ export interface ModelTargetOptions {
   shapes?: BenchShapes;
 }
 
+/**
+ * The targets `tensorrt-node bench` measures: for each sweep point, `model` (an ONNX file or engine)
+ * loaded on the point's backend and precision with random inputs of the point's batch. tensorrt
+ * points without the batcher drive the engine's execution contexts directly (so they measure
+ * trtexec's enqueue/H2D/compute/D2H phases); the others run through an InferenceSession.
+ */
 export function createModelTargetFactory(model: string, options: ModelTargetOptions = {}): BenchTargetFactory {
   return async (point: SweepPoint): Promise<BenchTarget> => {
     if (point.backend === 'tensorrt' && !point.batcher) {

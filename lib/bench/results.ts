@@ -12,10 +12,15 @@ import type { MetricSummary } from './statistics.js';
 import type { TargetDescription } from './target.js';
 import type { BenchWarning } from './warnings.js';
 
+/** The `schema` field of every results file. */
 export const RESULTS_SCHEMA_ID = 'tensorrt-node/bench-results';
 /** Bump on any change a reader of the previous version would misread; readers refuse other versions. */
 export const RESULTS_SCHEMA_VERSION = 1;
 
+/**
+ * The error a failed run ended with.
+ * @inline
+ */
 export interface ErrorRecord {
   name: string;
   code: string | null;
@@ -34,6 +39,7 @@ export interface RunPoint {
   batcher: boolean | null;
 }
 
+/** A run's per-iteration statistics, by trtexec's metric names (phases only where the target measures them). */
 export interface RunMetrics {
   /** trtexec's Latency: h2d + compute + d2h with phases, else the end-to-end time seen from JS. */
   latency: MetricSummary;
@@ -45,6 +51,10 @@ export interface RunMetrics {
   d2h?: MetricSummary;
 }
 
+/**
+ * The event loop's delay during a run (perf_hooks.monitorEventLoopDelay), in ms.
+ * @inline
+ */
 export interface EventLoopDelaySummary {
   minMs: number;
   maxMs: number;
@@ -56,6 +66,10 @@ export interface EventLoopDelaySummary {
   samples: number;
 }
 
+/**
+ * CPU time this process used during a run.
+ * @inline
+ */
 export interface HostCpuUsage {
   userMs: number;
   systemMs: number;
@@ -63,6 +77,10 @@ export interface HostCpuUsage {
   percentOfOneCore: number;
 }
 
+/**
+ * One measured run of a sweep (or one imported trtexec run): its point, what was measured, the
+ * statistics, the event-loop delay and the warnings that qualify the numbers.
+ */
 export interface BenchRunResult {
   id: string;
   source: 'tensorrt-node' | 'trtexec';
@@ -82,6 +100,10 @@ export interface BenchRunResult {
   warnings: BenchWarning[];
 }
 
+/**
+ * The model a results file measured, identified by content.
+ * @inline
+ */
 export interface ModelInfo {
   path: string;
   name: string;
@@ -89,7 +111,11 @@ export interface ModelInfo {
   sha256: string;
 }
 
-/** The harness's own cost, measured on one target in one process: see overhead.ts. */
+/**
+ * The harness's own cost, measured on one target in one process: the same target run in a bare loop
+ * and through the harness, in alternating rounds.
+ * @inline
+ */
 export interface HarnessOverhead {
   target: TargetDescription;
   iterationsPerRound: number;
@@ -107,6 +133,10 @@ export interface HarnessOverhead {
   bestRoundOverheadFraction?: number;
 }
 
+/**
+ * A results file: one JSON document per `tensorrt-node bench` invocation, with a versioned schema so
+ * that files from other hosts and versions are read correctly or refused (ERR_RESULTS_SCHEMA).
+ */
 export interface BenchResultsFile {
   schema: typeof RESULTS_SCHEMA_ID;
   schemaVersion: typeof RESULTS_SCHEMA_VERSION;
@@ -159,6 +189,7 @@ export function checkResults(document: unknown, file: string): BenchResultsFile 
   return document as BenchResultsFile;
 }
 
+/** Reads and checks a results file; throws ERR_RESULTS_SCHEMA for another schema or a damaged file, ERR_IO when unreadable. */
 export function loadResultsFile(file: string): BenchResultsFile {
   let text: string;
   try {

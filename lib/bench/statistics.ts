@@ -15,11 +15,13 @@
 /** The percentiles reported when none are asked for: trtexec's 90, 95, 99, plus 99.9. */
 export const DEFAULT_PERCENTILES: readonly number[] = [90, 95, 99, 99.9];
 
+/** One percentile of a metric (nearest rank, as trtexec computes it). */
 export interface PercentileValue {
   percentile: number;
   value: number;
 }
 
+/** The summary of one metric over a run's iterations, in the metric's unit (ms for times). */
 export interface MetricSummary {
   count: number;
   min: number;

@@ -27,6 +27,7 @@ function describeRun(run: BenchRunResult): string {
   return parts.filter(Boolean).join(', ');
 }
 
+/** A run as trtexec prints its performance summary (throughput, latency percentiles, phases, warnings), for a terminal. */
 export function formatRunSummary(run: BenchRunResult): string {
   const lines: string[] = [`=== Run: ${describeRun(run)} ===`];
   if (run.warmup) lines.push(`Warmup completed ${run.warmup.iterations} queries over ${formatMs(run.warmup.durationMs)} ms`);

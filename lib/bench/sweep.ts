@@ -10,6 +10,7 @@ import type { BenchRunResult } from './results.js';
 import { buildRunResult, errorRecord } from './run-result.js';
 import type { BackendChoice, BenchTarget, BenchTargetFactory, Precision, SweepPoint, TargetDescription } from './target.js';
 
+/** The axes of a sweep: every combination of their values is one point, measured on its own target. */
 export interface SweepAxes {
   backends: readonly BackendChoice[];
   precisions: readonly Precision[];
@@ -40,12 +41,17 @@ export function expandSweep(axes: SweepAxes): SweepPoint[] {
   return points;
 }
 
+/**
+ * What one point of a sweep produced.
+ * @inline
+ */
 export interface PointOutcome {
   result: BenchRunResult;
   /** The iterations measured (for --export-times); null when nothing was measured. */
   recorder: IterationRecorder | null;
 }
 
+/** Options of {@link runSweep}: how each point is measured, and a callback after each. */
 export interface SweepRunOptions extends Omit<MeasureOptions, 'concurrency' | 'withPhases'> {
   percentiles: readonly number[];
   /** Called after every point (the CLI prints the summary and rewrites its JSON file here). */
@@ -80,6 +86,11 @@ export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, o
   return { result, recorder };
 }
 
+/**
+ * Measures every point in order, one target at a time (created, described, measured, disposed).
+ * Never throws for a failing point: its result has `status: 'failed'` and the error, and the sweep
+ * goes on.
+ */
 export async function runSweep(factory: BenchTargetFactory, points: readonly SweepPoint[], options: SweepRunOptions): Promise<BenchRunResult[]> {
   const results: BenchRunResult[] = [];
   for (const [index, point] of points.entries()) {

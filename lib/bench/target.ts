@@ -67,10 +67,18 @@ import type { PhaseTimings } from '../tensorrt/timing.js';
 
 export type { PhaseTimings };
 
+/**
+ * What the harness measures: one request per `run()`, set up beforehand by its factory so that no
+ * set-up is measured. It must accept `point.concurrency` calls in flight at once.
+ */
 export interface BenchTarget {
+  /** What actually runs (backend, precision, device, versions), recorded with the result. */
   describe(): TargetDescription;
+  /** One request of `point.batch` samples; resolves to its phase times when `describe().measuresPhases`, else undefined. */
   run(): Promise<PhaseTimings | undefined>;
+  /** Releases everything; called once per target, also after a failure. */
   dispose(): Promise<void>;
 }
 
+/** Creates the target of one sweep point; rejects with a family error (ERR_NOT_SUPPORTED, ...) when the point cannot run here. */
 export type BenchTargetFactory = (point: SweepPoint) => Promise<BenchTarget>;

@@ -6,8 +6,15 @@
  */
 import type { MetricSummary } from './statistics.js';
 
+/**
+ * What a warning is about, as trtexec would flag it: `enqueue-bound` (median enqueue > 0.8 x median
+ * compute), `h2d-bound`/`d2h-bound` (a copy's median >= compute's), `unstable` (coefficient of
+ * variation > 2.5%), `multiple-streams` (concurrency > 1: read throughput, not latency),
+ * `event-loop-delay` (event-loop p99 delay > 10 ms: work ran on the JS thread).
+ */
 export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay';
 
+/** A finding that qualifies a run's numbers. */
 export interface BenchWarning {
   code: BenchWarningCode;
   /** What trtexec would print: the finding, then what may help, one line each. */
@@ -25,6 +32,10 @@ export const UNSTABLE_COEFFICIENT_OF_VARIATION_PERCENT = 2.5;
  */
 export const EVENT_LOOP_DELAY_P99_MS = 10;
 
+/**
+ * The statistics {@link detectWarnings} reads.
+ * @inline
+ */
 export interface WarningInputs {
   latency: MetricSummary;
   enqueue?: MetricSummary;
@@ -41,6 +52,7 @@ function formatNumber(value: number): string {
   return Number.isFinite(value) ? String(Number(value.toPrecision(6))) : String(value);
 }
 
+/** The warnings trtexec would print for these statistics, plus the event-loop one; empty when the run looks sound. */
 export function detectWarnings(inputs: WarningInputs): BenchWarning[] {
   const warnings: BenchWarning[] = [];
   const { enqueue, h2d, compute, d2h } = inputs;

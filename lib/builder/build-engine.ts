@@ -34,6 +34,7 @@ import type { BuildProgressEvent } from '../addon/types.js';
 import { resolveProfiles } from './profiles.js';
 import { type ProfileSpec } from '../tensorrt/profiles.js';
 
+/** Options of {@link buildEngine}. Every option that changes the engine is part of its cache key. */
 export interface BuildEngineOptions extends PrecisionOptions {
   /** Default 'fp32'. fp16/int8 are written into the ONNX graph first (TensorRT 11 has no precision flags). */
   precision?: Precision;
@@ -43,9 +44,13 @@ export interface BuildEngineOptions extends PrecisionOptions {
   workspace?: number | string;
   /** Builder optimization level 0-5 (TensorRT's default is 3). */
   optimizationLevel?: number;
+  /** Build an engine that runs on other GPU architectures too (TensorRT's hardware compatibility level). */
   hardwareCompatibility?: 'none' | 'ampere+' | 'same-compute-capability';
+  /** Build a version-compatible engine (runs on later TensorRT versions with the lean runtime). */
   versionCompatible?: boolean;
+  /** With `versionCompatible`: leave the lean runtime out of the plan. */
   excludeLeanRuntime?: boolean;
+  /** Auxiliary streams TensorRT may use inside one run (parallel branches). */
   maxAuxStreams?: number;
   /** CUDA device to build on (default 0). */
   device?: number;
@@ -55,10 +60,13 @@ export interface BuildEngineOptions extends PrecisionOptions {
   timingCache?: string | false;
   /** Folder or file to load libnvinfer from, instead of searching. */
   libraryPath?: string;
+  /** Stops the build with ERR_ABORTED (TensorRT stops at its next progress step). */
   signal?: AbortSignal;
+  /** TensorRT's build progress: phase starts, steps and finishes. */
   onProgress?: (event: BuildProgressEvent) => void;
 }
 
+/** What a build produced besides the plan: the engine's metadata, its layers by precision, and the versions it is bound to. */
 export interface EngineBuildReport {
   metadata: EngineMetadata;
   precision: Precision;
@@ -71,7 +79,9 @@ export interface EngineBuildReport {
   buildTimeMs: number;
 }
 
+/** The result of {@link buildEngine}: the serialized engine and its build report. */
 export interface BuildEngineResult extends EngineBuildReport {
+  /** The serialized engine: save it as a .plan file, or pass it to `Engine.load`. */
   plan: Buffer;
   /** Whether the plan came from the engine cache. */
   fromCache: boolean;
@@ -262,7 +272,23 @@ async function buildOnce(
   }
 }
 
-/** Builds (or takes from the cache) a TensorRT engine from an ONNX model file or its bytes. */
+/**
+ * Builds (or takes from the cache) a TensorRT engine from an ONNX model file or its bytes, on
+ * TensorRT 10 and 11 alike: validates the profiles against the model, writes FP16/INT8 into the graph,
+ * builds on a native thread, then checks that the engine really uses the precision asked for
+ * (ERR_PRECISION_NOT_APPLIED otherwise). Needs TensorRT and a GPU (ERR_TENSORRT_NOT_FOUND,
+ * ERR_NO_CUDA_DEVICE, ...).
+ *
+ * @example
+ * ```ts
+ * const { plan, layers, fromCache } = await buildEngine('det.onnx', {
+ *   precision: 'fp16',
+ *   profiles: { x: { min: [1, 3, 320, 320], opt: [4, 3, 640, 640], max: [8, 3, 960, 960] } },
+ *   workspace: '2GiB',
+ * });
+ * const engine = await Engine.load(plan);
+ * ```
+ */
 export async function buildEngine(source: string | Uint8Array, options?: BuildEngineOptions): Promise<BuildEngineResult> {
   const checked = checkOptions(options);
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidType('a path or a Uint8Array', 'the ONNX model', source);

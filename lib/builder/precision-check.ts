@@ -15,6 +15,7 @@ import { precisions, type Precision } from '../core/precision.js';
 
 export type { Precision };
 
+/** How many of an engine's layers touch each precision, from TensorRT's engine inspector. */
 export interface LayerPrecisionCounts {
   /** Whether the information was detailed enough to tell (layer names only is not). */
   detailed: boolean;
@@ -49,6 +50,7 @@ function typesOf(layer: DetailedLayer): Set<keyof Omit<LayerPrecisionCounts, 'de
   return types;
 }
 
+/** Counts the layers per precision in the engine inspector's JSON layer information (detailed verbosity). */
 export function countLayerPrecisions(layerInformation: unknown): LayerPrecisionCounts {
   const counts: LayerPrecisionCounts = { detailed: false, layers: 0, fp32: 0, fp16: 0, bf16: 0, int8: 0, fp8: 0 };
   const layers = (layerInformation as { Layers?: unknown } | null)?.Layers;

@@ -23,15 +23,25 @@ import type { OnnxModel } from '../onnx/model.js';
 import { quantizeInt8, type QuantizeOptions, type QuantizeReport } from '../precision/quantize.js';
 import type { Precision } from './precision-check.js';
 
-/** INT8 options of buildEngine: quantizeInt8's, minus what buildEngine passes itself. */
+/**
+ * INT8 options of buildEngine: quantizeInt8's, minus what buildEngine passes itself.
+ * @inline
+ */
 export type Int8BuildOptions = Omit<QuantizeOptions, 'signal' | 'onProgress' | 'calibration' | 'calibrationTable'>;
 
+/** How buildEngine writes the precision into the graph before building. */
 export interface PrecisionOptions {
+  /** INT8: the samples to calibrate on (a folder of .npy/.json feeds, `{ random: N }`, or an iterable of feeds). */
   calibration?: CalibrationSource;
+  /** INT8: a calibration table (or the path of its JSON file) to use instead of calibrating. */
   calibrationTable?: CalibrationTable | string;
+  /** FP16: options of the FP16 autocast (`convertToFp16`). */
   fp16?: Fp16Options;
+  /** INT8: options of the quantization (`quantizeInt8`): calibration method, quantized op types, ... */
   int8?: Int8BuildOptions;
+  /** Stops the build (calibration, then TensorRT at its next step) with ERR_ABORTED. */
   signal?: AbortSignal;
+  /** Called as calibration batches complete (INT8 only). */
   onCalibrationProgress?: CalibrateOptions['onProgress'];
 }
 

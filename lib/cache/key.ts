@@ -34,6 +34,10 @@ export const ENGINE_BUILD_OPTION_NAMES = [
  */
 export const NON_ENGINE_BUILD_OPTION_NAMES = ['signal', 'onProgress', 'cache', 'cacheDir', 'logLevel', 'timingCache', 'device'] as const;
 
+/**
+ * One external-data file of a model: its path and its bytes (or their sha256).
+ * @inline
+ */
 export interface ExternalDataFile {
   /** The location as written in the model (relative to the model's folder). */
   path: string;
@@ -42,6 +46,10 @@ export interface ExternalDataFile {
   sha256?: string;
 }
 
+/**
+ * The model's identity for the key: its bytes (or their sha256) and its external-data files.
+ * @inline
+ */
 export interface ModelFingerprint {
   /** The ONNX bytes, or `sha256` when already hashed. Where the model file lives does not matter. */
   bytes?: Uint8Array;
@@ -50,6 +58,10 @@ export interface ModelFingerprint {
   externalData?: ExternalDataFile[];
 }
 
+/**
+ * One ONNX transform applied before the build, as the key records it.
+ * @inline
+ */
 export interface TransformStep {
   /** e.g. "fp16-autocast", "int8-qdq". Order of steps matters. */
   name: string;
@@ -58,6 +70,7 @@ export interface TransformStep {
   options?: Record<string, unknown>;
 }
 
+/** What an engine cache key is computed from: everything that changes the engine, nothing that does not. */
 export interface CacheKeyParts {
   model: ModelFingerprint;
   transforms?: TransformStep[];
@@ -71,7 +84,10 @@ export interface CacheKeyParts {
   label?: string;
 }
 
-/** The canonical parts, as stored in an entry's metadata for `ls`. */
+/**
+ * The canonical parts, as stored in an entry's metadata for `ls`.
+ * @inline
+ */
 export interface CanonicalKeyParts {
   model: { sha256: string; externalData?: Array<{ path: string; sha256: string }> };
   transforms: Array<{ name: string; version?: string | number; options: CanonicalValue }>;
@@ -80,6 +96,7 @@ export interface CanonicalKeyParts {
   gpu: { uuid: string; computeCapability: string };
 }
 
+/** An engine cache key: a sha256 id over its canonical parts. Make one with {@link cacheKey}. */
 export interface CacheKey {
   /** 64 lowercase hex digits. */
   readonly id: string;

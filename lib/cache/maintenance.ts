@@ -12,6 +12,10 @@ import { FileLock } from './lock.js';
 /** Temporary files of writers on other hosts (whose liveness cannot be checked) are removed after this. */
 const FOREIGN_TEMPORARY_MAX_AGE_MS = 24 * 60 * 60_000;
 
+/**
+ * One entry prune() or clear() removed, and why.
+ * @inline
+ */
 export interface RemovedEntry {
   key: string;
   bytes: number;

@@ -36,6 +36,7 @@ export const DEFAULT_LOCK_TIMEOUT_MS = 60 * 60_000;
 /** A lock whose heartbeat (every 30 s) stopped this long ago is broken, whatever its holder. */
 export const DEFAULT_STALE_LOCK_MS = 10 * 60_000;
 
+/** Options of {@link EngineCache.open}. */
 export interface EngineCacheOptions {
   /** Size limit for plans plus metadata; least recently used entries are evicted beyond it. Default 10 GiB; Infinity for none. */
   maxBytes?: number;
@@ -50,18 +51,24 @@ export interface EngineCacheOptions {
 }
 const openOptionNames = ['maxBytes', 'onWarning', 'strict', 'lockTimeoutMs', 'staleLockMs'] as const;
 
+/**
+ * An engine read from the cache: its plan, the metadata stored with it, and its entry.
+ * @inline
+ */
 export interface CachedEngine<M = unknown> {
   plan: Buffer;
   metadata: M;
   entry: CacheEntryInfo;
 }
 
+/** What the `build` callback of {@link EngineCache.getOrBuild} resolves to. */
 export interface BuiltEngine<M = unknown> {
   plan: Uint8Array;
   /** JSON-serializable facts about the engine (EngineMetadata, build report, ...). */
   metadata: M;
 }
 
+/** The result of {@link EngineCache.getOrBuild}. */
 export interface GetOrBuildResult<M = unknown> {
   plan: Buffer;
   metadata: M;
@@ -69,6 +76,10 @@ export interface GetOrBuildResult<M = unknown> {
   hit: boolean;
 }
 
+/**
+ * How long to wait for another process that holds the key's lock.
+ * @inline
+ */
 export interface WaitOptions {
   /** Aborts waiting for the lock (ERR_ABORTED); getOrBuild also passes it to `build`. */
   signal?: AbortSignal;
@@ -76,6 +87,10 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
+/**
+ * What {@link EngineCache.prune} removes besides broken entries.
+ * @inline
+ */
 export interface PruneOptions {
   /** Evict least recently used entries until the cache is at most this big (default: the cache's maxBytes). */
   maxBytes?: number;
@@ -83,6 +98,10 @@ export interface PruneOptions {
   olderThanMs?: number;
 }
 
+/**
+ * What {@link EngineCache.prune} removed and what is left.
+ * @inline
+ */
 export interface PruneResult {
   removed: RemovedEntry[];
   freedBytes: number;
@@ -94,6 +113,10 @@ export interface PruneResult {
   leftoversRemoved: number;
 }
 
+/**
+ * What {@link EngineCache.clear} removed.
+ * @inline
+ */
 export interface ClearResult {
   removed: RemovedEntry[];
   freedBytes: number;
@@ -112,6 +135,13 @@ function totalBytes(entries: Array<{ bytes: number }>): number {
   return entries.reduce((sum, entry) => sum + entry.bytes, 0);
 }
 
+/**
+ * The engine cache: built engines and timing caches in an owner-only folder, keyed by everything that
+ * changes an engine (model bytes, transforms, build options, TensorRT version, GPU). Entries are
+ * written atomically and checked on every read; concurrent processes build a key once (a lock file
+ * per key); least recently used entries are evicted beyond `maxBytes`. It never fails a build: what
+ * goes wrong becomes a {@link CacheWarning}. `buildEngine` uses it on its own; open one to manage it.
+ */
 export class EngineCache {
   /** The cache folder (absolute). */
   readonly dir: string;
@@ -134,7 +164,8 @@ export class EngineCache {
   /**
    * Opens (creating it if needed) the cache folder: `dir`, else $TENSORRT_NODE_CACHE_DIR, else
    * $XDG_CACHE_HOME/tensorrt-node, else ~/.cache/tensorrt-node. A folder that cannot be used safely
-   * (see directory.ts) gives a warning and a disabled cache, or ERR_CACHE with `strict`.
+   * (owned by another user, or readable by others and holding something else) gives a warning and a
+   * disabled cache, or ERR_CACHE with `strict`.
    */
   static async open(dir?: string, options?: EngineCacheOptions): Promise<EngineCache> {
     if (dir !== undefined) expectString(dir, 'dir');
@@ -367,7 +398,7 @@ export class EngineCache {
     return result;
   }
 
-  /** The timing cache for one TensorRT version and GPU (see timing-cache.ts). */
+  /** The timing cache for one TensorRT version and GPU: read before a build, rewritten after it. */
   timingCache(tensorrtVersion: string, gpu: { uuid: string; computeCapability: string }): TimingCacheFile {
     const file = timingCacheFile(this.#files.layout.timing, tensorrtVersion, gpu, this.#warn);
     if (this.disabledReason === null) return file;

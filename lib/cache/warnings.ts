@@ -5,6 +5,7 @@
  */
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 
+/** Which kind of cache trouble a {@link CacheWarning} reports. */
 export type CacheWarningReason =
   /** The directory cannot be used at all (cannot be created, wrong owner, loose permissions); the cache is off. */
   | 'directory-unusable'
@@ -31,6 +32,10 @@ export class CacheWarning extends TensorRTNodeError {
   }
 }
 
+/**
+ * Receives the cache's warnings instead of process.emitWarning.
+ * @inline
+ */
 export type CacheWarningHandler = (warning: CacheWarning) => void;
 
 /** The default: a process warning (printed once by Node as "(node:pid) [ERR_CACHE] CacheWarning: ..."). */

@@ -11,8 +11,10 @@ import { describeValue, withArticle } from './validate.js';
  * float64 I/O).
  */
 export const dtypes = ['float32', 'float16', 'bfloat16', 'float64', 'int8', 'uint8', 'int32', 'int64', 'bool', 'fp8e4m3'] as const;
+/** One element type: a member of {@link dtypes}. */
 export type DType = (typeof dtypes)[number];
 
+/** The TypedArray class that holds each element type (float16 and bfloat16 as raw bits). */
 export interface DTypeArrayMap {
   float32: Float32Array;
   float16: Uint16Array;
@@ -26,7 +28,9 @@ export interface DTypeArrayMap {
   fp8e4m3: Uint8Array;
 }
 
+/** The TypedArray that holds elements of `D`, e.g. `Float32Array` for `'float32'`. */
 export type TypedArrayFor<D extends DType> = DTypeArrayMap[D];
+/** Any TypedArray that holds one of the element types. */
 export type AnyTypedArray = DTypeArrayMap[DType];
 
 type TypedArrayConstructor = { new (length: number): AnyTypedArray; new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray; BYTES_PER_ELEMENT: number; name: string };
@@ -241,7 +245,7 @@ export function fromBfloat16Array(bits: Uint16Array): Float32Array {
 }
 
 /**
- * A tensor in plain host memory, as plain data: what backends take and return. `Tensor` (lib/tensor.ts)
+ * A tensor in plain host memory, as plain data: what backends take and return. `Tensor`
  * adds pinned and device locations on top.
  */
 export interface HostTensor<D extends DType = DType> {

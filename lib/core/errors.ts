@@ -7,6 +7,7 @@
  * to the family: `err instanceof TensorRTNodeError` is true for all of them.
  */
 
+/** Every error code, by name: `ErrorCode.SHAPE` is `'ERR_SHAPE'`. */
 export const ErrorCode = {
   /** An argument has the wrong type or an unusable value. */
   INVALID_ARGUMENT: 'ERR_INVALID_ARGUMENT',
@@ -41,6 +42,7 @@ export const ErrorCode = {
   INTERNAL: 'ERR_INTERNAL',
 } as const;
 
+/** One of the stable error codes (`'ERR_SHAPE'`, `'ERR_TIMEOUT'`, ...). */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 const knownCodes: ReadonlySet<string> = new Set(Object.values(ErrorCode));
@@ -53,7 +55,9 @@ export interface CudaErrorInfo {
   name: string;
 }
 
+/** What an error may carry besides its code and message. */
 export interface ErrorFields {
+  /** The error that led to this one, as `Error.cause`. */
   cause?: unknown;
   cudaError?: CudaErrorInfo;
   /** TensorRT's `ErrorCode` from the error recorder, when there is one. */
@@ -97,6 +101,10 @@ export class TensorRTNodeError extends Error implements FamilyMember {
     initMember(this, new.target.name, code, fields);
   }
 
+  /**
+   * `err instanceof TensorRTNodeError` holds for every member of the family, the TypeError and
+   * RangeError members and errors from another copy of this package included (they carry a brand).
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (this === TensorRTNodeError) {
       return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[familyBrand] === true;

@@ -6,4 +6,5 @@
 
 export const precisions = ['fp32', 'fp16', 'int8'] as const;
 
+/** A build or run precision: a member of {@link precisions}. */
 export type Precision = (typeof precisions)[number];

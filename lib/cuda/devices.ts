@@ -7,7 +7,10 @@ import type { NativeAllocationStats, NativeCudaDevice } from '../addon/types.js'
 import { tryLoadAddon } from '../addon/loader.js';
 import { expectInteger, invalidValue } from '../core/validate.js';
 
-/** One CUDA device, as `cuda.devices()` describes it. */
+/**
+ * One CUDA device, as `cuda.devices()` describes it.
+ * @interface
+ */
 export type CudaDevice = NativeCudaDevice;
 
 /** True when CUDA is compiled in, a driver is installed and at least one device is visible. Never throws. */

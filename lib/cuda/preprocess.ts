@@ -16,16 +16,25 @@ import type { NativeGpuMemory, NativeImagePreprocessParams } from '../addon/type
 import { expectTensor, nativeMemoryOf, type Tensor } from './tensor.js';
 import { describeValue, expectInteger, expectNumber, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
 
+/**
+ * The preprocessing kernel's parameters (from {@link imagePreprocessParams}): what {@link preprocessImageCpu} takes.
+ * @interface
+ */
 export type ImagePreprocessParams = NativeImagePreprocessParams;
 
 export const imageInputFormats = ['rgb', 'bgr', 'rgba', 'bgra'] as const;
 export const imageOutputFormats = ['rgb', 'bgr'] as const;
 
+/**
+ * Options of GPU operations on tensors: the stream they are ordered on.
+ * @inline
+ */
 export interface StreamOptionsOnly {
   /** The stream the GPU work is ordered on (default: the device's default stream). Ignored for host tensors. */
   stream?: CudaStream;
 }
 
+/** Options of `cuda.preprocessImage`: channel orders, normalization, and the stream. */
 export interface ImagePreprocessOptions extends StreamOptionsOnly {
   /** Channel order of src (default: 'rgb' for 3 channels, 'rgba' for 4; the alpha channel is ignored). */
   inputFormat?: (typeof imageInputFormats)[number];

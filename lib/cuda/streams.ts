@@ -23,6 +23,7 @@ function mismatch(expected: string, name: string, received: string): ArgumentRan
   return new ArgumentRangeError(`Expected ${expected} for ${name} but received ${received}`);
 }
 
+/** Options of `cuda.createStream`. */
 export interface StreamOptions {
   /** Device index (default 0). */
   device?: number;
@@ -46,13 +47,17 @@ export class CudaStream {
   readonly priority: number;
   #disposed = false;
 
-  /** Use `cuda.createStream()`. */
+  /**
+   * Use `cuda.createStream()`.
+   * @internal
+   */
   constructor(native: NativeStream) {
     nativeStreams.set(this, native);
     this.device = native.device;
     this.priority = native.priority;
   }
 
+  /** True once dispose() has been called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -76,12 +81,14 @@ export class CudaStream {
     native.waitEvent(nativeEvent(event, 'event'));
   }
 
+  /** Stops intake: work already submitted still completes, then the stream is freed (off the JS thread). Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     nativeStreams.get(this)!.dispose();
   }
 
+  /** `using` support: the same as dispose(). */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -147,6 +154,7 @@ export function defaultStream(device = 0): CudaStream {
   return stream;
 }
 
+/** Options of `cuda.createEvent`. */
 export interface EventOptions {
   /** Device index (default 0). */
   device?: number;
@@ -161,13 +169,17 @@ export class CudaEvent {
   #disposed = false;
   #recordedOn: CudaStream | null = null;
 
-  /** Use `cuda.createEvent()`. */
+  /**
+   * Use `cuda.createEvent()`.
+   * @internal
+   */
   constructor(native: NativeEvent, timing: boolean) {
     nativeEvents.set(this, native);
     this.device = native.device;
     this.timing = timing;
   }
 
+  /** True once dispose() has been called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -205,12 +217,14 @@ export class CudaEvent {
     return start.elapsedTime(finish);
   }
 
+  /** Frees the event. Idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     nativeEvents.get(this)!.dispose();
   }
 
+  /** `using` support: the same as dispose(). */
   [Symbol.dispose](): void {
     this.dispose();
   }

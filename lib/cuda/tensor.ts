@@ -23,9 +23,12 @@ import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, wi
 import type { NativeDeviceBuffer, NativeMemory, NativePinnedBuffer } from '../addon/types.js';
 import { describeValue, expectInteger, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
 
+/** Where a tensor's memory can live: `host` (a TypedArray), `pinned` (page-locked host memory), `device` (GPU memory). */
 export const tensorLocations = ['host', 'pinned', 'device'] as const;
+/** One of {@link tensorLocations}. */
 export type TensorLocation = (typeof tensorLocations)[number];
 
+/** Options of `Tensor.allocate`: where the memory lives. */
 export interface TensorOptions {
   /** Where the memory lives (default 'host'). */
   location?: TensorLocation;
@@ -38,6 +41,7 @@ export interface TensorOptions {
   stream?: CudaStream;
 }
 
+/** Options of `Tensor.fromArray`: where the memory lives, and how to read the array. */
 export interface FromArrayOptions<D extends DType> extends TensorOptions {
   /** Needed for a Uint16Array ('float16' or 'bfloat16') and for bool/fp8e4m3 in a Uint8Array. */
   dtype?: D;
@@ -45,6 +49,7 @@ export interface FromArrayOptions<D extends DType> extends TensorOptions {
   shape?: readonly number[];
 }
 
+/** Options of operations that run on a stream (`copy`, `toArray`). */
 export interface CopyOptions {
   /** The stream the copy is ordered on (default: the default stream of the device involved, else of device 0). */
   stream?: CudaStream;
@@ -60,6 +65,21 @@ const storages = new WeakMap<Tensor, Storage>();
 // A pinned tensor's `.data` is one ArrayBuffer: Node's largest (buffer.constants.MAX_LENGTH).
 const maxPinnedBytes = bufferConstants.MAX_LENGTH;
 
+/**
+ * A tensor that knows its dtype, shape and location: `host` (plain JS memory, works everywhere),
+ * `pinned` (page-locked; `.data` is a TypedArray over that memory itself, and copies to and from the
+ * GPU are truly asynchronous) or `device` (GPU memory; never enters JS memory, no `.data`). All of it
+ * is reported to V8 as external memory and freed by `dispose()` (or `using`), with a finalizer as
+ * fallback; a disposed pinned tensor's `.data` becomes empty rather than dangling.
+ *
+ * @example
+ * ```ts
+ * using input = Tensor.allocate('float32', [1, 3, 224, 224], { location: 'pinned' });
+ * input.data.set(pixels);
+ * using onGpu = Tensor.allocate('float32', input.shape, { location: 'device', stream });
+ * await copy(onGpu, input, { stream });
+ * ```
+ */
 export class Tensor<D extends DType = DType> {
   readonly dtype: D;
   readonly shape: readonly number[];
@@ -128,6 +148,7 @@ export class Tensor<D extends DType = DType> {
     return tensor;
   }
 
+  /** True once dispose() has been called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -174,6 +195,7 @@ export class Tensor<D extends DType = DType> {
     storages.delete(this);
   }
 
+  /** `using` support: the same as dispose(). */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -183,6 +205,7 @@ export class Tensor<D extends DType = DType> {
     this.dispose();
   }
 
+  /** `Tensor(float32, [1, 3, 224, 224], pinned)`: for logs and messages. */
   toString(): string {
     return `Tensor(${this.dtype}, [${this.shape.join(', ')}], ${this.location}${this.disposed ? ', disposed' : ''})`;
   }

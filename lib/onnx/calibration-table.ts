@@ -17,6 +17,7 @@ import type { CalibrationMethod } from './histogram.js';
 
 export const CALIBRATION_FORMAT = 'tensorrt-node-calibration';
 
+/** The calibration of one activation tensor. */
 export interface TensorCalibration {
   /** The clipping threshold the method chose; the INT8 scale is amax / 127. */
   amax: number;
@@ -24,6 +25,11 @@ export interface TensorCalibration {
   max: number;
 }
 
+/**
+ * A calibration table: the clipping threshold (amax) of every quantized activation, as JSON
+ * (`format: "tensorrt-node-calibration"`). Quantizing again with a saved table gives the same model
+ * byte for byte.
+ */
 export interface CalibrationTable {
   format: typeof CALIBRATION_FORMAT;
   version: 1;
@@ -58,12 +64,14 @@ export function parseCalibrationTable(value: unknown, source = 'calibration tabl
   return table as CalibrationTable;
 }
 
+/** Checks `table` and writes it as JSON to `path` atomically (temporary file + rename). */
 export async function saveCalibrationTable(table: CalibrationTable, path: string): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new ArgumentTypeError(`Expected a file path for path but received ${describeValue(path)}`);
   parseCalibrationTable(table, 'table');
   await writeFileAtomic(path, [new TextEncoder().encode(`${JSON.stringify(table, null, 2)}\n`)]);
 }
 
+/** Reads and checks a calibration table; ERR_IO when unreadable, ERR_INVALID_ARGUMENT when it is not one. */
 export async function loadCalibrationTable(path: string): Promise<CalibrationTable> {
   let text: string;
   try {

@@ -53,6 +53,7 @@ export const DEFAULT_FP16_BLOCKED_OPS: readonly string[] = Object.freeze([
   'DequantizeLinear',
 ]);
 
+/** Options of {@link convertToFp16}: what stays in float32. */
 export interface Fp16Options {
   /** Keep the model's inputs and outputs float32, casting at the edges (default true). */
   keepIoTypes?: boolean;
@@ -67,6 +68,7 @@ export interface Fp16Options {
   keepOutOfRange?: boolean;
 }
 
+/** What {@link convertToFp16} did. */
 export interface Fp16Report {
   /** Nodes that now compute in float16. */
   nodesConverted: number;
@@ -378,7 +380,20 @@ function stringList(value: unknown, name: string): string[] {
   return value.map((item, index) => expectString(item, `${name}[${index}]`));
 }
 
-/** Converts a float32 model to float16 (see the module comment); the input model is not modified. */
+/**
+ * FP16 autocast: converts a float32 model to float16, node by node. Kept in float32: the op types in
+ * `blockOpTypes` (exponentials, logarithms, powers, Range, NonMaxSuppression, Q/DQ, ...), the nodes in
+ * `blockNodes`, custom domains, shape arithmetic, and nodes reading constants beyond float16's range.
+ * Weights used only in float16 are converted in place, one Cast is inserted per tensor and direction,
+ * subgraphs are converted too, and value_info is updated so onnxruntime type-checks the result. The
+ * input model is not modified.
+ *
+ * @example
+ * ```ts
+ * const { model: fp16, report } = convertToFp16(await readModel('det.onnx'));
+ * await writeModel(fp16, 'det.fp16.onnx');
+ * ```
+ */
 export function convertToFp16(model: OnnxModel, options?: Fp16Options): { model: OnnxModel; report: Fp16Report } {
   expectOnnxModel(model);
   const opts = expectOptions<Fp16Options>(options);

@@ -13,6 +13,11 @@
  * over the data suffices and memory stays constant.
  */
 
+/**
+ * How calibration chooses each activation's clipping threshold (amax): `max` (the largest |x| seen),
+ * `percentile` (of |x|, 99.99 by default), `entropy` (least KL divergence between the clipped 8-bit
+ * and the observed distributions) or `mse` (least squared quantization error).
+ */
 export type CalibrationMethod = 'max' | 'percentile' | 'entropy' | 'mse';
 
 export const HISTOGRAM_BINS = 2048;

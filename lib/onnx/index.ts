@@ -3,6 +3,8 @@
  * external data), inspect them for TensorRT, convert them to float16, plan INT8 quantization and
  * store calibration tables. What runs models (calibration, INT8 quantization, comparison) is in
  * `tensorrt-node/precision`.
+ *
+ * @module tensorrt-node/onnx
  */
 export { parseModel, readModel, serializeModel, writeModel, cloneModel, type OnnxModel, type ReadModelOptions, type WriteModelOptions } from './model.js';
 export { inspect, formatInspectReport, type InspectReport, type TensorSummary, type TensorRTFinding } from './inspect.js';

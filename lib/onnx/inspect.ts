@@ -13,6 +13,7 @@ import { expectOnnxModel, readModel, type OnnxModel } from './model.js';
 import { DataLocation, DataType, dataTypeName, type ValueInfoProto } from './proto.js';
 import { tensorByteLength, tensorElementCount, tensorValues } from './tensor-data.js';
 
+/** One input or output as {@link inspect} describes it. */
 export interface TensorSummary {
   name: string;
   /** Element type name (float32, float16, int64, string, ...). */
@@ -21,11 +22,13 @@ export interface TensorSummary {
   shape: (number | string | null)[] | null;
 }
 
+/** Something TensorRT will not accept (`error`), may handle badly (`warning`), or worth knowing (`note`). */
 export interface TensorRTFinding {
   severity: 'error' | 'warning' | 'note';
   message: string;
 }
 
+/** What {@link inspect} found in a model: I/O, opsets, op histogram, parameters, external data, precision and TensorRT findings. */
 export interface InspectReport {
   source: string;
   irVersion: number;

@@ -24,6 +24,7 @@ export interface OnnxModel {
   source: string;
 }
 
+/** Options of {@link readModel}. */
 export interface ReadModelOptions {
   /** Read external data into memory (default true). Without it, tensors keep pointing at their files. */
   loadExternalData?: boolean;
@@ -125,6 +126,7 @@ export function serializeModel(model: OnnxModel | ModelProto): Uint8Array {
   return toBinary(ModelProtoSchema, proto, { writeUnknownFields: true });
 }
 
+/** Options of {@link writeModel}. */
 export interface WriteModelOptions {
   /**
    * Move tensors of at least `threshold` bytes (default 1024) into one file `location` (default

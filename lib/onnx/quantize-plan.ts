@@ -1,6 +1,6 @@
 /**
- * Where INT8 Q/DQ goes, following TensorRT's explicit-quantization rules (see README "INT8
- * quantization: where Q/DQ goes and why" for the sources):
+ * Where INT8 Q/DQ goes, following TensorRT's explicit-quantization rules (see docs/onnx-and-precision.md,
+ * "INT8 quantization: where Q/DQ goes and why", for the sources):
  *
  * 1. Quantize the inputs of the operators TensorRT runs in INT8: Conv, ConvTranspose, Gemm and
  *    MatMul by default, both the activation and the weight input. Outputs are not quantized; TensorRT
@@ -20,6 +20,7 @@ import { attributeInt } from './graph.js';
 import { DataType, type GraphProto, type NodeProto } from './proto.js';
 import { inferElemTypes } from './types.js';
 
+/** The op types whose inputs INT8 quantization puts Q/DQ on by default: the weighted operators. */
 export const DEFAULT_QUANTIZED_OPS: readonly string[] = Object.freeze(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
 export interface WeightPlan {

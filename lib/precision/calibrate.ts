@@ -23,8 +23,9 @@ export interface Progress {
   total: number | null;
 }
 
+/** Options of {@link calibrate}. */
 export interface CalibrateOptions {
-  /** How amax is chosen (default "percentile", which measured best on PP-OCR; see README). */
+  /** How amax is chosen (default "percentile", which measured best on PP-OCR; see docs/onnx-and-precision.md). */
   method?: CalibrationMethod;
   /** For "percentile" (default 99.99). */
   percentile?: number;
@@ -36,7 +37,9 @@ export interface CalibrateOptions {
   shapes?: InputShapes;
   /** Options of the cpu backend that runs the model. */
   cpu?: CpuBackendOptions;
+  /** Stops calibration between samples with ERR_ABORTED. */
   signal?: AbortSignal;
+  /** Called before the first sample and after each one. */
   onProgress?: (progress: Progress) => void;
 }
 
@@ -55,7 +58,12 @@ function sampleCount(source: CalibrationSource): Promise<number | null> | number
   return null;
 }
 
-/** Calibrates `model` on `source` and returns the amax table. */
+/**
+ * Calibrates `model` on `source` and returns the amax table: runs the FP32 model on the cpu backend
+ * with the activations to quantize exposed as outputs, and chooses each tensor's clipping threshold
+ * with `method` (`max`, `percentile` (default, 99.99), `entropy` (KL divergence, as TensorRT's
+ * entropy calibrator) or `mse`). Needs onnxruntime-node.
+ */
 export async function calibrate(model: OnnxModel, source: CalibrationSource, options?: CalibrateOptions): Promise<CalibrationTable> {
   const graph = expectOnnxModel(model).proto.graph!;
   const opts = expectOptions<CalibrateOptions>(options);

@@ -12,6 +12,7 @@ import { type TensorMap } from '../core/tensors.js';
 import { createCpuBackend, type CpuBackendOptions } from '../backends/cpu/backend.js';
 import type { OnnxModel } from '../onnx/model.js';
 
+/** Options of {@link compare}: tolerances, which outputs, and the cpu backend's settings. */
 export interface CompareOptions {
   /** Absolute tolerance (default 1e-3). */
   atol?: number;
@@ -23,11 +24,13 @@ export interface CompareOptions {
   cpu?: CpuBackendOptions;
 }
 
+/** NaN and infinite values found in one side's output. */
 export interface NonFiniteCounts {
   nan: number;
   inf: number;
 }
 
+/** How one output of the candidate compares with the reference, over every sample. */
 export interface OutputComparison {
   name: string;
   shape: number[];
@@ -50,6 +53,7 @@ export interface OutputComparison {
   pass: boolean;
 }
 
+/** The result of {@link compare}: per-output errors and the verdict (`pass` when every output is within tolerance). */
 export interface CompareReport {
   pass: boolean;
   samples: number;

@@ -3,6 +3,8 @@
  * reference): calibration, INT8 quantization with Q/DQ nodes, and comparing a model's outputs with a
  * reference. They sit above the backends because they run models; the pure graph rewrites are in
  * `tensorrt-node/onnx`.
+ *
+ * @module tensorrt-node/precision
  */
 export { calibrate, type CalibrateOptions, type Progress } from './calibrate.js';
 export { quantizeInt8, type QuantizeOptions, type QuantizeReport } from './quantize.js';

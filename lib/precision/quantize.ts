@@ -18,6 +18,7 @@ import { StringStringEntryProtoSchema, type GraphProto, type NodeProto, type Ten
 import { DEFAULT_QUANTIZED_OPS, hasQdq, planQuantization, type NodePlan } from '../onnx/quantize-plan.js';
 import { createTensor, tensorDims, tensorFloat32Values } from '../onnx/tensor-data.js';
 
+/** Options of {@link quantizeInt8}: calibration data or a table, what to quantize, and the calibration's own options. */
 export interface QuantizeOptions extends Omit<CalibrateOptions, 'tensors'> {
   /** Calibration samples: feeds (iterable or async iterable), a folder of .npy/.json, or { random: N }. */
   calibration?: CalibrationSource;
@@ -31,6 +32,7 @@ export interface QuantizeOptions extends Omit<CalibrateOptions, 'tensors'> {
   perChannel?: boolean;
 }
 
+/** What {@link quantizeInt8} did. */
 export interface QuantizeReport {
   opset: { from: number; to: number };
   /** Quantized nodes by op type. */

@@ -29,6 +29,7 @@ import { abortedError, queueFullError, timeoutError } from './scheduler.js';
 import { splitOutputs, stackFeeds } from './stacking.js';
 import type { AnySignature, Feeds, ModelSignature, OutputName, Results, SessionRunOptions } from './types.js';
 
+/** Options of `session.batcher()`: when a batch goes, and the batcher's own queue limit and deadline. */
 export interface BatcherOptions {
   /** Most rows in one execution (default 32). A request with more rows is refused (ERR_SHAPE). */
   maxBatchSize?: number;
@@ -79,6 +80,19 @@ function rowShapesKey(feeds: TensorMap): string {
   return key;
 }
 
+/**
+ * A dynamic batcher over a session (from `session.batcher()`): concurrent requests are stacked along
+ * dim 0, run as one execution and split back, so a model with a fixed cost per run serves many
+ * requests for the price of one. A batch goes when a context is free and the oldest request's rows
+ * reach `maxBatchSize` (or the largest preferred size), or it waited `maxDelayMs`. Errors stay per
+ * request. Needs a dynamic dim 0 on every input and output.
+ *
+ * @example
+ * ```ts
+ * const batcher = session.batcher({ maxBatchSize: 64, maxDelayMs: 2 });
+ * const { y } = await batcher.run({ x: { data: row, shape: [1, 256] } });
+ * ```
+ */
 export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDisposable {
   readonly maxBatchSize: number;
   readonly maxDelayMs: number;
@@ -150,6 +164,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     return this.#waiting;
   }
 
+  /** True once it stopped taking requests (disposed or draining). */
   get disposed(): boolean {
     return this.#state !== 'open';
   }
@@ -431,6 +446,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     await this.#whenIdle();
   }
 
+  /** `await using` support: the same as {@link dispose}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

@@ -24,6 +24,7 @@ import { checkRunOptions, type SessionCore } from './core.js';
 import { checkProfiles } from './profiles.js';
 import type { AnySignature, InputName, ModelSignature, OutputName } from './types.js';
 
+/** Options of `session.createBinding()`: the shapes to allocate for, and where. */
 export interface BindingOptions {
   /** Concrete shapes of inputs with dynamic dims (inputs with static shapes need none). */
   shapes?: Record<string, readonly number[]>;
@@ -31,8 +32,11 @@ export interface BindingOptions {
   location?: TensorLocation;
 }
 
+/** Options of {@link Binding.run}. */
 export interface BindingRunOptions {
+  /** Aborts the run (ERR_ABORTED); the outputs are then unspecified. */
   signal?: AbortSignal;
+  /** Deadline from the call, queue time included (ERR_TIMEOUT); default: the session's timeoutMs. */
   timeoutMs?: number;
 }
 
@@ -83,9 +87,26 @@ async function allocate(dtype: DType, shape: number[], location: TensorLocation)
   return Tensor.fromArray(data as never, { dtype, shape });
 }
 
+/**
+ * Inputs and outputs allocated once, for the zero-copy path (from `session.createBinding()`): write
+ * `binding.inputs.x.data`, `await binding.run()`, read `binding.outputs.y.data`. The outputs stay
+ * valid until the binding's next run starts (it overwrites them in place): copy what must outlive
+ * it. One run at a time per binding (ERR_QUEUE_FULL otherwise): make one per concurrent caller.
+ *
+ * @example
+ * ```ts
+ * await using binding = await session.createBinding({ shapes: { x: [8, 256] } });
+ * binding.inputs.x.data.set(features);
+ * await binding.run({ timeoutMs: 50 });
+ * use(binding.outputs.y.data);
+ * ```
+ */
 export class Binding<S extends ModelSignature = AnySignature> implements AsyncDisposable {
+  /** One tensor per input, allocated for the binding's shapes: write its `.data`. */
   readonly inputs: Readonly<{ [K in InputName<S>]: Tensor<S['inputs'][K]> }>;
+  /** One tensor per output: the last completed run's results, valid until the next run starts. */
   readonly outputs: Readonly<{ [K in OutputName<S>]: Tensor<S['outputs'][K]> }>;
+  /** Where the memory lives: 'host' (SharedArrayBuffer) on cpu, 'pinned' or 'device' on tensorrt. */
   readonly location: TensorLocation;
   readonly #core: SessionCore;
   readonly #onDisposed: (binding: Binding<S>) => void;
@@ -143,6 +164,7 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
     return new Binding<S>(core, inputs, outputs, location, onDisposed);
   }
 
+  /** True once dispose() has been called. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -217,6 +239,7 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
     for (const tensor of [...Object.values(this.inputs), ...Object.values(this.outputs)] as Tensor[]) tensor.dispose();
   }
 
+  /** `await using` support: the same as {@link dispose}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

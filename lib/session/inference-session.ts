@@ -37,6 +37,7 @@ registerBackendFactory('tensorrt', {
   create: async (request) => (await import('./factories/tensorrt.js')).tensorrtBackendFactory.create(request),
 });
 
+/** Options of {@link InferenceSession.dispose}. */
 export interface DisposeOptions {
   /**
    * false (default): queued requests and batchers' pending requests reject with ERR_DISPOSED; runs
@@ -46,6 +47,20 @@ export interface DisposeOptions {
   drain?: boolean;
 }
 
+/**
+ * One typed API over the `tensorrt` and `cpu` backends for services and batch jobs: a queue in front
+ * of `contexts` concurrent executors, deadlines and AbortSignal per request, dynamic batching
+ * ({@link batcher}), zero-copy bindings ({@link createBinding}) and metrics. `backend: 'auto'` (the
+ * default) takes tensorrt where TensorRT is usable and cpu elsewhere, and says why in
+ * `backendReason`, so one configuration serves every host.
+ *
+ * @example
+ * ```ts
+ * type Scorer = { inputs: { x: 'float32' }; outputs: { y: 'float32' } };
+ * await using session = await InferenceSession.create<Scorer>('scorer.onnx', { contexts: 2, timeoutMs: 100 });
+ * const { y } = await session.run({ x: { data: features, shape: [1, 256] } });
+ * ```
+ */
 export class InferenceSession<S extends ModelSignature = AnySignature> implements AsyncDisposable {
   /** The backend that runs the model. */
   readonly backend: BackendKind;
@@ -53,11 +68,15 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
   readonly backendReason: string;
   /** The model's name in metrics and services. */
   readonly name: string;
+  /** The precision the model runs in (on cpu: the numerics of the transformed graph). */
   readonly precision: Precision;
   /** Runs executed at once. */
   readonly contexts: number;
+  /** Every input in model order; -1 marks a dynamic dim. */
   readonly inputs: readonly TensorInfo[];
+  /** Every output in model order. */
   readonly outputs: readonly TensorInfo[];
+  /** The optimization profiles requests must fit (enforced on every backend), if any were given. */
   readonly profiles: readonly ProfileSpec[] | undefined;
   readonly #core: SessionCore;
   readonly #backend: Backend;
@@ -96,7 +115,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
   /**
    * Loads `model` (an .onnx path, ONNX bytes or an OnnxModel; a TensorRT engine path or bytes for
    * the tensorrt backend) on the backend `options.backend` picks. The type parameter declares the
-   * model's dtypes, so feeds and results are typed (see ./session/types.ts).
+   * model's dtypes, so feeds and results are typed (see {@link ModelSignature}).
    */
   static async create<S extends ModelSignature = AnySignature>(model: ModelInput, options?: SessionOptions): Promise<InferenceSession<S>> {
     return withCallerStack(async () => {
@@ -134,6 +153,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
     });
   }
 
+  /** True once dispose() has been called (even while it drains). */
   get disposed(): boolean {
     return this.#state !== 'open';
   }
@@ -184,7 +204,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
 
   /**
    * A dynamic batcher over this session: `batcher.run(feeds)` as run(), with concurrent requests
-   * stacked along dim 0. See ./session/batcher.ts for when batches go and how errors stay per request.
+   * stacked along dim 0. See {@link Batcher} for when batches go and how errors stay per request.
    */
   batcher(options?: BatcherOptions): Batcher<S> {
     this.#core.checkOpen();
@@ -193,7 +213,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
     return batcher;
   }
 
-  /** Inputs and outputs allocated once, for the zero-copy path. See ./session/binding.ts. */
+  /** Inputs and outputs allocated once, for the zero-copy path. See {@link Binding}. */
   async createBinding(options?: BindingOptions): Promise<Binding<S>> {
     return withCallerStack(async () => {
       this.#core.checkOpen();
@@ -207,7 +227,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
     });
   }
 
-  /** The session's counters and histograms (see ./session/metrics.ts). */
+  /** The session's counters and histograms. */
   metrics(): SessionMetricsSnapshot {
     return this.#core.metrics.snapshot(this.name, this.backend, this.queueLength, this.#core.scheduler.running);
   }
@@ -252,6 +272,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
     }
   }
 
+  /** `await using` support: the same as {@link dispose} without options. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

@@ -9,6 +9,7 @@
 /** Upper bounds of the duration buckets, in seconds: 50 us to 10 s, roughly x2.5 apart. */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** A duration histogram as Prometheus has it: cumulative buckets, a count and a sum. */
 export interface HistogramSnapshot {
   /** Upper bounds (seconds) and how many observations were <= each (cumulative, as Prometheus has them). */
   buckets: { le: number; count: number }[];
@@ -39,6 +40,10 @@ export class DurationHistogram {
   }
 }
 
+/**
+ * A session's counters and histograms, in Triton's spirit (`tensorrt_node_request_success_total`,
+ * `..._queue_duration_seconds`, ...): `session.metrics()` returns it, `formatPrometheus` renders it.
+ */
 export interface SessionMetricsSnapshot {
   /** The model label (session name). */
   model: string;

@@ -10,10 +10,11 @@ import type { OnnxModel } from '../onnx/model.js';
 import { ArgumentTypeError } from '../core/errors.js';
 import { describeValue, expectAutoOrBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
 
+/** Options of {@link InferenceSession.create}. Unknown options are refused with a "did you mean". */
 export interface SessionOptions {
   /** 'auto' (default): tensorrt when usable here, else cpu; session.backend and backendReason say which and why. */
   backend?: BackendChoice;
-  /** Precision of the computation (default 'fp32'); see README "InferenceSession" for what cpu does with fp16/int8. */
+  /** Precision of the computation (default 'fp32'); on cpu the graph is transformed as for TensorRT (not faster, but the same numerics). */
   precision?: Precision;
   /** Calibration samples for precision 'int8' (feeds, a folder of samples, or { random: N }). */
   calibration?: CalibrationSource;

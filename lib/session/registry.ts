@@ -49,7 +49,9 @@ export interface BackendRequest {
   explicit: boolean;
 }
 
+/** Turns a session's request into a {@link Backend}; plug one in with {@link registerBackendFactory}. */
 export interface BackendFactory {
+  /** Loads the model for the session; the backend's `concurrency` says how many runs it executes at once. */
   create(request: BackendRequest): Promise<Backend>;
 }
 

@@ -23,7 +23,10 @@ export interface AnySignature extends ModelSignature {
   outputs: Record<string, DType>;
 }
 
-/** dtypes whose values plain JS numbers express unambiguously (float16 bits vs values is not). */
+/**
+ * dtypes whose values plain JS numbers express unambiguously (float16 bits vs values is not).
+ * @inline
+ */
 export type PlainNumberDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32';
 
 /** Plain JS values accepted for `D`, or never where they would be ambiguous. */
@@ -41,7 +44,15 @@ export type FeedValue<D extends DType> =
   | TypedArrayFor<D>
   | ([PlainValues<D>] extends [never] ? never : { data: PlainValues<D>; shape: readonly number[]; dtype?: D } | PlainValues<D>);
 
+/**
+ * The input names of a signature.
+ * @inline
+ */
 export type InputName<S extends ModelSignature> = keyof S['inputs'] & string;
+/**
+ * The output names of a signature.
+ * @inline
+ */
 export type OutputName<S extends ModelSignature> = keyof S['outputs'] & string;
 
 /** Feeds for `run()`: every input of the signature. */
@@ -50,6 +61,7 @@ export type Feeds<S extends ModelSignature> = { [K in InputName<S>]: FeedValue<S
 /** What `run()` resolves to: a HostTensor of the declared dtype per requested output. */
 export type Results<S extends ModelSignature, O extends OutputName<S> = OutputName<S>> = { [K in O]: HostTensor<S['outputs'][K]> };
 
+/** Options of `session.run()` and `batcher.run()`. */
 export interface SessionRunOptions<O extends string = string> {
   /** Aborts the request: ERR_ABORTED, queued or executing. */
   signal?: AbortSignal;

@@ -21,6 +21,7 @@ import { describeValue, invalidType } from '../core/validate.js';
 
 /** A run's input: a Tensor, a TypedArray with its shape, or a bare TypedArray for static shapes. */
 export type ContextFeed = Tensor | { data: AnyTypedArray; shape: readonly number[]; dtype?: DType } | AnyTypedArray;
+/** The inputs of one `ExecutionContext.run`, by name. */
 export type ContextFeeds = Readonly<Record<string, ContextFeed>>;
 
 export interface PreparedBindings {

@@ -5,8 +5,17 @@
  */
 import { expectOptions, invalidType, rejectUnknownOptions } from '../core/validate.js';
 
+/**
+ * Why an engine cannot be loaded here: built with another TensorRT version, for another GPU
+ * architecture, with host code that was not allowed, or not an engine at all.
+ * @inline
+ */
 export type IncompatibilityKind = 'tensorrt-version' | 'gpu-architecture' | 'host-code' | 'not-an-engine';
 
+/**
+ * What an ERR_ENGINE_INCOMPATIBLE error's `details` say: what the engine needs, what this host has,
+ * and the fix (usually: rebuild the engine here from its ONNX model).
+ */
 export interface EngineIncompatibility {
   kind: IncompatibilityKind;
   /** What the engine needs (TensorRT version or compute capability), when TensorRT said. */

@@ -17,6 +17,7 @@ import { pythonTensorRTDirsOnce } from '../addon/system/python-tensorrt-dirs.js'
 import { syncTensorRTLogSink } from './log.js';
 import { expectBoolean, expectInteger, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
 
+/** Options of {@link Engine.load}. */
 export interface EngineLoadOptions {
   /** CUDA device to deserialize on (default 0). */
   device?: number;
@@ -86,8 +87,23 @@ function translateLoadFailure(error: unknown, source: string | Uint8Array, devic
   });
 }
 
+/**
+ * A deserialized TensorRT engine, valid for one TensorRT version and one GPU architecture. Load it
+ * with {@link Engine.load} (deserialized on a native thread); run it through execution contexts
+ * ({@link createContext}). An engine built elsewhere fails with ERR_ENGINE_INCOMPATIBLE, saying what
+ * it needs, what this host has, and the fix.
+ *
+ * @example
+ * ```ts
+ * const engine = await Engine.load('model.plan');
+ * await using context = await engine.createContext();
+ * const { outputs } = await context.run({ images: { data: pixels, shape: [1, 3, 640, 640] } });
+ * ```
+ */
 export class Engine {
+  /** What the engine says about itself: I/O tensors, optimization profiles, memory needs. */
   readonly metadata: EngineMetadata;
+  /** The CUDA device it was deserialized on. */
   readonly device: number;
   #native: NativeEngineWrap | null;
 
@@ -127,14 +143,17 @@ export class Engine {
     });
   }
 
+  /** The input tensors, in engine order. */
   get inputs(): EngineTensorInfo[] {
     return engineInputs(this.metadata);
   }
 
+  /** The output tensors, in engine order. */
   get outputs(): EngineTensorInfo[] {
     return engineOutputs(this.metadata);
   }
 
+  /** True once this handle was disposed. */
   get disposed(): boolean {
     return this.#native === null;
   }
@@ -158,6 +177,7 @@ export class Engine {
     this.#native = null;
   }
 
+  /** `using` support: the same as dispose(). */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -33,6 +33,7 @@ import type { Tensor } from '../cuda/tensor.js';
 import { logSeverities, registerContextLogger, syncTensorRTLogSink, unregisterContextLogger, type LogSeverity, type TensorRTLogger } from './log.js';
 import { expectAutoOrBoolean, expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
 
+/** Options of `engine.createContext()`. */
 export interface ContextOptions {
   /** Optimization profile the context runs with (default 0). Contexts may share a profile. */
   profile?: number;
@@ -48,6 +49,7 @@ export interface ContextOptions {
   logSeverity?: LogSeverity;
 }
 
+/** Options of {@link ExecutionContext.run}. */
 export interface ContextRunOptions {
   /**
    * Tensors to write outputs into, by output name (zero copy for pinned and device tensors); the
@@ -61,12 +63,15 @@ export interface ContextRunOptions {
   timing?: boolean;
 }
 
+/** An output the run wrote into the caller's tensor. */
 export interface BoundOutput {
+  /** The tensor given in `outputTensors`. */
   tensor: Tensor;
   /** The shape this run wrote (at most the tensor's capacity). */
   shape: number[];
 }
 
+/** What {@link ExecutionContext.run} resolves to. */
 export interface ContextRunResult {
   /** Outputs the caller did not bind: fresh host arrays the caller owns. */
   outputs: Record<string, HostTensor>;
@@ -78,14 +83,19 @@ export interface ContextRunResult {
   timing: RunTiming | null;
 }
 
+/** Options of {@link ExecutionContext.profileLayers}. */
 export interface LayerProfileOptions {
   /** Profiled runs (default 10); each waits for the GPU before the next starts. */
   iterations?: number;
 }
 
-/** One layer as trtexec --dumpProfile shows it. */
+/**
+ * One layer as trtexec --dumpProfile shows it.
+ * @interface
+ */
 export type LayerTime = NativeLayerTime;
 
+/** Per-layer GPU times over several runs, as trtexec --dumpProfile reports them. */
 export interface LayerProfile {
   iterations: number;
   layers: LayerTime[];
@@ -93,7 +103,9 @@ export interface LayerProfile {
   totalAverageMs: number;
 }
 
+/** Whether and how a context uses CUDA graphs, with counters. */
 export interface CudaGraphStatus {
+  /** The `cudaGraph` option the context was created with. */
   mode: 'auto' | boolean;
   /** Whether runs use graphs now (false once a capture failed in 'auto' mode, and with mode false). */
   active: boolean;
@@ -148,11 +160,20 @@ function abortedError(message: string): TensorRTNodeError {
   return new TensorRTNodeError(ErrorCode.ABORTED, message);
 }
 
+/**
+ * A TensorRT execution context: one optimization profile, a CUDA stream of its own, and native submit
+ * and completion threads, so nothing waits for the GPU on the event loop. Runs on one context are
+ * queued in call order and never interleaved; for concurrency create several contexts. Inputs are
+ * validated in TypeScript before anything is enqueued. Create it with `engine.createContext()`.
+ */
 export class ExecutionContext {
   /** The engine's metadata (the context keeps working after the Engine handle is disposed). */
   readonly metadata: EngineMetadata;
+  /** The optimization profile this context runs with. */
   readonly profile: number;
+  /** The CUDA device it runs on. */
   readonly device: number;
+  /** The `cudaGraph` option it was created with. */
   readonly cudaGraphMode: 'auto' | boolean;
   /** Tags this context's TensorRT log messages (TensorRTLogMessage.context). */
   readonly logTarget: number;
@@ -194,6 +215,7 @@ export class ExecutionContext {
     });
   }
 
+  /** True once dispose() has been called. */
   get disposed(): boolean {
     return this.#native === null;
   }
@@ -268,6 +290,7 @@ export class ExecutionContext {
     return this.#disposing;
   }
 
+  /** `await using` support: the same as {@link dispose}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }

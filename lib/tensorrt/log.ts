@@ -16,8 +16,10 @@ import { expectFunction, expectOneOf, expectOptions, rejectUnknownOptions } from
 
 /** Most severe first, as TensorRT orders them. */
 export const logSeverities = ['internal-error', 'error', 'warning', 'info', 'verbose'] as const;
+/** One of TensorRT's log severities ({@link logSeverities}). */
 export type LogSeverity = (typeof logSeverities)[number];
 
+/** One message TensorRT logged. */
 export interface TensorRTLogMessage {
   severity: LogSeverity;
   message: string;
@@ -25,8 +27,13 @@ export interface TensorRTLogMessage {
   context: number | null;
 }
 
+/**
+ * Receives TensorRT's messages. It runs on the event loop; TensorRT's threads never wait for it (when
+ * it falls behind, messages are dropped and the next one says how many).
+ */
 export type TensorRTLogger = (message: TensorRTLogMessage) => void;
 
+/** Options of {@link setTensorRTLogger}. */
 export interface TensorRTLoggerOptions {
   /** The most verbose severity delivered (default 'warning'). */
   severity?: LogSeverity;

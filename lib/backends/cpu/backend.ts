@@ -29,6 +29,7 @@ import { requireOnnxRuntime } from '../../addon/system/onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
 import { validateFeeds, validateOutputNames } from '../feeds.js';
 
+/** Options of {@link createCpuBackend}: onnxruntime-node's session settings and the worker thread's priority. */
 export interface CpuBackendOptions extends CpuSessionSettings {
   /**
    * Threads onnxruntime uses inside one operator (default: onnxruntime's choice, one per physical
@@ -159,6 +160,13 @@ function boundHostTensor(tensors: Readonly<Record<string, Tensor>>, info: Tensor
   return { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.data as AnyTypedArray };
 }
 
+/**
+ * The cpu backend: onnxruntime-node in a worker thread of its own (onnxruntime-node runs a session
+ * synchronously on its calling thread, which would block the event loop). Feeds are copied once into
+ * a staging buffer transferred to the worker; results are transferred back, not copied. Needs the
+ * optional peer dependency onnxruntime-node (ERR_NOT_SUPPORTED without it). Create it with
+ * {@link createCpuBackend}.
+ */
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly concurrency = 1;
@@ -401,6 +409,7 @@ export class CpuBackend implements Backend {
     await releaseCpuWorker(this.#worker, this.#reusable && closedInOrder);
   }
 
+  /** `await using` support: the same as {@link dispose}. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.dispose();
   }

@@ -28,7 +28,10 @@ import type { TensorInfo, TensorMap } from '../../core/tensors.js';
 import { validateFeeds, validateOutputNames } from '../feeds.js';
 import { BackendGroup } from '../group.js';
 
-/** What every slot's contexts are created with (the profile is chosen per request). */
+/**
+ * What every slot's contexts are created with (the profile is chosen per request).
+ * @inline
+ */
 export type SlotContextOptions = Omit<ContextOptions, 'profile'>;
 
 function toTensorInfo(tensor: EngineTensorInfo): TensorInfo {

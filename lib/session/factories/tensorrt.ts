@@ -24,10 +24,15 @@ import { createTensorRTBackend } from '../../backends/tensorrt/backend.js';
 export interface TensorRTBackendOptions {
   /** Builder workspace limit: bytes or a size such as "2GiB". */
   workspace?: BuildEngineOptions['workspace'];
+  /** Builder optimization level 0-5 (TensorRT's default is 3). */
   optimizationLevel?: BuildEngineOptions['optimizationLevel'];
+  /** See {@link BuildEngineOptions.hardwareCompatibility}. */
   hardwareCompatibility?: BuildEngineOptions['hardwareCompatibility'];
+  /** See {@link BuildEngineOptions.versionCompatible}. */
   versionCompatible?: BuildEngineOptions['versionCompatible'];
+  /** See {@link BuildEngineOptions.excludeLeanRuntime}. */
   excludeLeanRuntime?: BuildEngineOptions['excludeLeanRuntime'];
+  /** Auxiliary streams TensorRT may use inside one run. */
   maxAuxStreams?: BuildEngineOptions['maxAuxStreams'];
   /** A timing cache file to read and update (default: the engine cache's own); false: none. */
   timingCache?: BuildEngineOptions['timingCache'];
@@ -35,10 +40,11 @@ export interface TensorRTBackendOptions {
   onProgress?: (event: BuildProgressEvent) => void;
   /** Folder or file to load libnvinfer from, instead of searching. */
   libraryPath?: string;
-  /** Allow engine files that embed host code (lean runtime, plugins); see SECURITY.md. */
+  /** Allow engine files that embed host code (lean runtime, plugins): only for engines you trust (see SECURITY.md). */
   allowHostCode?: EngineLoadOptions['allowHostCode'];
   /** Receives what TensorRT logs while the contexts run. */
   logger?: ContextOptions['logger'];
+  /** The least severe message the contexts' logger receives. */
   logSeverity?: ContextOptions['logSeverity'];
 }
 
