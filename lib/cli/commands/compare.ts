@@ -39,7 +39,7 @@ export const compareCommand: Command<CompareValues> = {
   name: 'compare',
   usage,
   help: [
-    '  --inputs <dir>           samples (.npy/.json, see README); default: generated data',
+    '  --inputs <dir>           samples (.npy/.json; docs/onnx-and-precision.md); default: generated data',
     '  --atol <x>, --rtol <x>   pass when |b - a| <= atol + rtol * |a| everywhere (default 1e-3 each)',
     '  --shape <name:AxB>       concrete shape of a dynamic input for generated data (repeatable)',
     '  --samples <n>            generated samples (default 1); --seed <n>, --range <lo,hi> as for quantize',

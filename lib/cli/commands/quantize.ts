@@ -34,7 +34,7 @@ export const quantizeCommand: Command<QuantizeValues> = {
   usage,
   help: [
     '  -o, --output <file>        where to write the quantized model (written atomically)',
-    '  --calibration <dir|random:N>  a folder of samples (.npy/.json, see README) or N generated samples',
+    '  --calibration <dir|random:N>  a folder of samples (.npy/.json; docs/onnx-and-precision.md) or N generated samples',
     '  --table <t.json>           reuse a saved calibration table instead of calibrating',
     '  --save-table <t.json>      save the calibration table used',
     '  --method <m>               max | percentile | entropy | mse (default percentile)',
