@@ -192,7 +192,7 @@ function timingCacheFor(checked: CheckedOptions, cache: EngineCache | null, host
         // The engine is built: a timing cache that cannot be updated (read-only, disk full) costs a
         // slower next build, not this one. The caller reports the false as a warning.
         try {
-          await writeFileAtomic(path, data, { mode: 0o644 });
+          await writeFileAtomic(path, data, { description: 'timing cache' });
           return true;
         } catch {
           return false;
