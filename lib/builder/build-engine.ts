@@ -19,6 +19,7 @@ import { cacheKey, hashFile, type ExternalDataFile } from '../cache/key.js';
 import { EngineCache, type TimingCacheFile } from '../cache/index.js';
 import { Engine } from '../tensorrt/engine.js';
 import type { EngineMetadata } from '../addon/types.js';
+import { abortError } from '../core/abort.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import { type NativeBuildOptions } from '../addon/types.js';
@@ -267,7 +268,7 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
   const checked = checkOptions(options);
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidType('a path or a Uint8Array', 'the ONNX model', source);
   return withCallerStack(async () => {
-    if (checked.signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'buildEngine was aborted');
+    if (checked.signal?.aborted) throw abortError('buildEngine', checked.signal);
     const { model, externalFiles } = await readModelAndExternalFiles(source);
     const report = await inspect(model);
     const label = typeof source === 'string' ? basename(source) : '<bytes>';

@@ -254,7 +254,7 @@ export class CpuBackend implements Backend {
       if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
       const outputs = validateOutputNames(this.outputs, opts.outputs);
       validateFeeds(this.inputs, feeds);
-      if (signal?.aborted) throw abortError(signal);
+      if (signal?.aborted) throw abortError('The run', signal);
       const { wire, transfer } = wireFeeds(this.inputs, feeds as TensorMap, this.#staging);
       return new Promise<TensorMap>((resolveRun, rejectRun) => {
         const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, into: undefined, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
@@ -262,7 +262,7 @@ export class CpuBackend implements Backend {
           pending.onAbort = () => {
             const index = this.#queue.indexOf(pending);
             if (index >= 0) this.#queue.splice(index, 1);
-            this.#settle(pending, abortError(signal));
+            this.#settle(pending, abortError('The run', signal));
           };
           signal.addEventListener('abort', pending.onAbort, { once: true });
         }

@@ -95,7 +95,7 @@ class ContextSlot implements Backend {
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
     const wanted = validateOutputNames(this.outputs, opts.outputs);
     validateFeeds(this.inputs, feeds);
-    if (signal?.aborted) throw abortError(signal);
+    if (signal?.aborted) throw abortError('The run', signal);
     const context = await this.context(profileFor(this.#engine.metadata, feeds));
     const running = context.run(feeds, signal ? { signal } : undefined);
     const result = await (signal ? settleOrAbort(running, signal) : running);
@@ -134,7 +134,7 @@ class ContextSlot implements Backend {
  */
 function settleOrAbort<T>(running: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
+    const onAbort = () => reject(abortError('The run', signal));
     signal.addEventListener('abort', onAbort, { once: true });
     running.then(
       (value) => {
