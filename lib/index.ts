@@ -87,7 +87,6 @@ export {
   type CudaGraphStatus,
   type RunTiming,
   type ProfileSpec,
-  type ShapeBounds,
   type LogSeverity,
   type TensorRTLogger,
   type TensorRTLogMessage,

@@ -20,10 +20,11 @@ export interface EngineTensorInfo {
   isShapeTensor: boolean;
 }
 
+/** The smallest, typical and largest shape of one input in an optimization profile (asked for or built). */
 export interface ProfileBounds {
-  min: number[];
-  opt: number[];
-  max: number[];
+  min: readonly number[];
+  opt: readonly number[];
+  max: readonly number[];
 }
 
 export interface EngineProfile {

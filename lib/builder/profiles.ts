@@ -8,7 +8,7 @@
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import type { TensorSummary } from '../onnx/inspect.js';
 import { closestMatch, describeValue } from '../core/validate.js';
-import type { ShapeBounds } from '../tensorrt/profiles.js';
+import type { ProfileBounds } from '../addon/types.js';
 
 /** What the native builder takes: per profile, one entry per bounded input. */
 export type NativeProfiles = { input: string; min: number[]; opt: number[]; max: number[] }[][];
@@ -91,8 +91,8 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
  * Parses the CLI form `input:min/opt/max` where each shape is `1x3x640x640`, e.g.
  * `images:1x3x640x640/8x3x640x640/32x3x640x640`. Several --shapes flags make one profile.
  */
-export function parseShapeFlags(flags: readonly string[]): Record<string, ShapeBounds> {
-  const profile: Record<string, ShapeBounds> = {};
+export function parseShapeFlags(flags: readonly string[]): Record<string, ProfileBounds> {
+  const profile: Record<string, ProfileBounds> = {};
   for (const flag of flags) {
     const match = /^(.+):(\d+(?:x\d+)*)\/(\d+(?:x\d+)*)\/(\d+(?:x\d+)*)$/.exec(flag);
     if (!match) {

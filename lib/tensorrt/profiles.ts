@@ -3,14 +3,9 @@
  * an engine is built for. The builder validates them against the ONNX model, sessions against the
  * model's inputs, and the tensorrt backend routes each request to a context whose profile holds it.
  */
+import type { ProfileBounds } from '../addon/types.js';
 
-export interface ShapeBounds {
-  min: readonly number[];
-  opt: readonly number[];
-  max: readonly number[];
-}
-
-export type ProfileSpec = Readonly<Record<string, ShapeBounds>>;
+export type ProfileSpec = Readonly<Record<string, ProfileBounds>>;
 
 /** Whether every bounded input's shape lies within `profile` (a session's, or an engine profile's inputs). */
 export function profileHolds(profile: ProfileSpec, feeds: Readonly<Record<string, { shape: readonly number[] }>>): boolean {

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShapeBounds } from '../../../lib/tensorrt/profiles.js';
+import type { ProfileBounds } from '../../../lib/addon/types.js';
 import { buildEngine, Engine } from '../../../lib/index.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { packageRoot } from '../../../lib/addon/loader.js';
@@ -31,7 +31,7 @@ function aborted(): AbortSignal {
   return controller.signal;
 }
 
-const profile = (bounds: unknown) => ({ profiles: never<Record<string, ShapeBounds>>({ x: bounds }) });
+const profile = (bounds: unknown) => ({ profiles: never<Record<string, ProfileBounds>>({ x: bounds }) });
 
 export const engineTable: MatrixTable = {
   surface: 'Engine.load',
