@@ -239,9 +239,11 @@ describe('InferenceSession (cpu)', () => {
         () => InferenceSession.create(mlpModel(), { backend: 'cpu', profiles: [{ x: { min: [4, 16], opt: [2, 16], max: [8, 16] } }] }),
         ArgumentRangeError,
         'ERR_SHAPE',
-        'Expected min <= opt <= max at every dim for options.profiles[0].x but received min [4, 16], opt [2, 16], max [8, 16]',
+        'Expected min <= opt <= max in every dimension of options.profiles[0].x but dimension 0 has min 4, opt 2, max 8',
       );
-      await expectError(() => InferenceSession.create(mlpModel(), { backend: 'cpu', profiles: [{ y: { min: [1, 8], opt: [1, 8], max: [1, 8] } }] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only inputs with dynamic dims ("x") in options.profiles[0] but received "y" (did you mean "x"?)');
+      await expectError(() => InferenceSession.create(mlpModel(), { backend: 'cpu', profiles: [{ y: { min: [1, 8], opt: [1, 8], max: [1, 8] } }] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in options.profiles[0] but received "y" (did you mean "x"?)');
+      await expectError(() => InferenceSession.create(mlpModel(), { backend: 'cpu', profiles: [{}] }), ArgumentRangeError, 'ERR_SHAPE', 'Expected bounds for every dynamic input in options.profiles[0] but received none for "x" [-1, 16]');
+      await expectError(() => InferenceSession.create(mlpModel(), { backend: 'cpu', profiles: [{ x: { min: [1, 8], opt: [1, 16], max: [1, 16] } }] }), ArgumentRangeError, 'ERR_SHAPE', 'Expected dimension 1 of options.profiles[0].x.min to be 16, as the model fixes it (input shape [-1, 16]), but received [1, 8]');
     });
   });
 
