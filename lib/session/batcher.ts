@@ -21,7 +21,7 @@ import { disposedError } from '../core/dispose.js';
 import { abortError } from '../core/abort.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../core/validate.js';
-import { validateOutputNames } from '../backends/feeds.js';
+import { validateOutputNames } from '../core/feeds.js';
 import { checkRunOptions, type CheckedRunOptions, type SessionCore } from './core.js';
 import { normalizeFeeds } from './feeds.js';
 import { expectTimeout } from './options.js';

@@ -27,7 +27,7 @@ import type { TensorInfo, TensorMap } from '../../core/tensors.js';
 import { Tensor } from '../../cuda/tensor.js';
 import { requireOnnxRuntime } from '../../addon/system/onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
-import { validateFeeds, validateOutputNames } from '../feeds.js';
+import { validateFeeds, validateOutputNames } from '../../core/feeds.js';
 
 export interface CpuBackendOptions extends CpuSessionSettings {
   /**

@@ -25,7 +25,7 @@ import { describeValue, expectOptions, rejectUnknownOptions } from '../../core/v
 import { abortError } from '../../core/abort.js';
 import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
 import type { TensorInfo, TensorMap } from '../../core/tensors.js';
-import { validateFeeds, validateOutputNames } from '../feeds.js';
+import { validateFeeds, validateOutputNames } from '../../core/feeds.js';
 import { BackendGroup } from '../group.js';
 
 /** What every slot's contexts are created with (the profile is chosen per request). */
