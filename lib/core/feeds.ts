@@ -33,11 +33,11 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
-function nameList(specs: readonly TensorSpec[]): string {
+function nameList(specs: readonly { name: string }[]): string {
   return specs.map((spec) => JSON.stringify(spec.name)).join(', ');
 }
 
-function didYouMean(name: string, specs: readonly TensorSpec[]): string {
+function didYouMean(name: string, specs: readonly { name: string }[]): string {
   const hint = closestMatch(
     name,
     specs.map((spec) => spec.name),
@@ -70,12 +70,7 @@ export function checkFeedNames(inputs: readonly TensorSpec[], feeds: unknown, na
   const { context = '', name = 'feeds' } = naming;
   if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) throw feedsTypeError(feeds, naming);
   const given = feeds as Record<string, unknown>;
-  for (const key in given) {
-    if (!Object.hasOwn(given, key) || inputs.some((spec) => spec.name === key)) continue;
-    throw new ArgumentRangeError(`Expected only input names of the model (${nameList(inputs)}) in ${context}${name} but received ${JSON.stringify(key)}${didYouMean(key, inputs)}`, ErrorCode.INVALID_ARGUMENT, {
-      details: { input: key, inputs: inputs.map((spec) => spec.name) },
-    });
-  }
+  for (const key in given) if (Object.hasOwn(given, key)) checkInputName(inputs, key, `${context}${name}`);
   let missing: TensorSpec[] | undefined;
   for (const spec of inputs) if (given[spec.name] === undefined) (missing ??= []).push(spec);
   if (missing) {
@@ -179,12 +174,21 @@ export function validateFeeds(inputs: readonly TensorSpec[], feeds: unknown, con
   return validateInputs(inputs, feeds, context);
 }
 
-/** Throws unless `name` is one of `outputs`; `where` names the option in messages (`options.outputs`). */
-export function checkOutputName(outputs: readonly TensorSpec[], name: string, where: string): void {
-  if (outputs.some((spec) => spec.name === name)) return;
-  throw new ArgumentRangeError(`Expected only output names of the model (${nameList(outputs)}) in ${where} but received ${JSON.stringify(name)}${didYouMean(name, outputs)}`, ErrorCode.INVALID_ARGUMENT, {
-    details: { output: name, outputs: outputs.map((spec) => spec.name) },
+function checkName(mode: 'input' | 'output', specs: readonly { name: string }[], name: string, where: string): void {
+  if (specs.some((spec) => spec.name === name)) return;
+  throw new ArgumentRangeError(`Expected only ${mode} names of the model (${nameList(specs)}) in ${where} but received ${JSON.stringify(name)}${didYouMean(name, specs)}`, ErrorCode.INVALID_ARGUMENT, {
+    details: { [mode]: name, [`${mode}s`]: specs.map((spec) => spec.name) },
   });
+}
+
+/** Throws unless `name` is one of `inputs`; `where` names the argument or option in messages (`feeds`, `options.shapes`). */
+export function checkInputName(inputs: readonly { name: string }[], name: string, where: string): void {
+  checkName('input', inputs, name, where);
+}
+
+/** Throws unless `name` is one of `outputs`; `where` names the option in messages (`options.outputs`). */
+export function checkOutputName(outputs: readonly { name: string }[], name: string, where: string): void {
+  checkName('output', outputs, name, where);
 }
 
 /** The default of options.outputs (every output, in model order), one frozen list per model. */

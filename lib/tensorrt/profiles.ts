@@ -6,7 +6,8 @@
  */
 import type { ProfileBounds } from '../addon/types.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
-import { closestMatch, describeValue } from '../core/validate.js';
+import { checkInputName } from '../core/feeds.js';
+import { describeValue } from '../core/validate.js';
 
 export type ProfileSpec = Readonly<Record<string, ProfileBounds>>;
 
@@ -71,20 +72,13 @@ function checkBounds(bounds: unknown, input: ProfileInput, at: string): ProfileB
  * (`options.profiles[1]`). Returns frozen copies, inputs in the order the caller gave them.
  */
 export function validateProfileList(profiles: readonly unknown[], inputs: readonly ProfileInput[], where: (index: number) => string): ProfileSpec[] {
-  const names = inputs.map((input) => input.name);
   const dynamicInputs = inputs.filter(isDynamicInput);
   return profiles.map((profile, index) => {
     const at = where(index);
     if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) {
       throw new ArgumentTypeError(`Expected an object mapping input names to { min, opt, max } for ${at} but received ${describeValue(profile)}`);
     }
-    for (const name of Object.keys(profile)) {
-      if (names.includes(name)) continue;
-      const hint = closestMatch(name, names);
-      throw new ArgumentRangeError(`Expected only input names of the model (${names.map((known) => JSON.stringify(known)).join(', ')}) in ${at} but received ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`, ErrorCode.INVALID_ARGUMENT, {
-        details: { input: name, inputs: names },
-      });
-    }
+    for (const name of Object.keys(profile)) checkInputName(inputs, name, at);
     const missing = dynamicInputs.filter((input) => !Object.hasOwn(profile, input.name));
     if (missing.length > 0) {
       throw new ArgumentRangeError(`Expected bounds for every dynamic input in ${at} but received none for ${missing.map((input) => `${JSON.stringify(input.name)} ${formatModelShape(input.shape ?? [])}`).join(', ')}`, ErrorCode.SHAPE);

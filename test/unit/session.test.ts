@@ -203,7 +203,7 @@ describe('InferenceSession (cpu)', () => {
       await expectError(() => binding.run(), TensorRTNodeError, 'ERR_DISPOSED', 'The binding was disposed and can no longer be used');
       await expectError(() => mlp.createBinding(), ArgumentTypeError, 'ERR_SHAPE', 'Expected a concrete shape for options.shapes.x (the model\'s shape [-1, 16] has dynamic dims) but received undefined');
       await expectError(() => mlp.createBinding({ shapes: { x: [1, 15] } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 16 at dim 1 (model shape [-1, 16]) for options.shapes.x but received [1, 15]');
-      await expectError(() => mlp.createBinding({ shapes: { xx: [1, 16] } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model in options.shapes but received "xx" (did you mean "x"?)');
+      await expectError(() => mlp.createBinding({ shapes: { xx: [1, 16] } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in options.shapes but received "xx" (did you mean "x"?)');
       await expectError(() => mlp.createBinding({ shapes: { x: [1, 16] }, location: 'pinned' }), TensorRTNodeError, 'ERR_NOT_SUPPORTED', 'Expected one of "host" for options.location (what the cpu backend binds) but received "pinned"');
     });
   });
