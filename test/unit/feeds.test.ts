@@ -4,7 +4,7 @@
 // run-bindings, cpu-backend, tensorrt-backend and session.test.ts.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { packageRoot } from '../../lib/addon/loader.js';
 import type { EngineMetadata } from '../../lib/addon/types.js';
 import { validateFeeds } from '../../lib/core/feeds.js';
