@@ -19,6 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '../lib/backends/cpu/backend.js';
+import { percentileValue, summarize } from '../lib/bench/statistics.js';
 import type { TensorMap } from '../lib/core/tensors.js';
 import { calibrate } from '../lib/precision/calibrate.js';
 import { convertToFp16 } from '../lib/onnx/fp16.js';
@@ -44,14 +45,10 @@ function input(shape: number[], seed: number): TensorMap[string] {
   return { dtype: 'float32', shape, data: Float32Array.from({ length: count }, () => random.uniform(-2, 2)) };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
+/** Percentiles by nearest rank, as the bench harness and trtexec take them. */
 function stats(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  return { count: values.length, min: sorted[0]!, median: percentile(sorted, 50), mean, p90: percentile(sorted, 90), p99: percentile(sorted, 99), max: sorted.at(-1)! };
+  const summary = summarize(values, [90, 99])!;
+  return { count: summary.count, min: summary.min, median: summary.median, mean: summary.mean, p90: percentileValue(summary, 90)!, p99: percentileValue(summary, 99)!, max: summary.max };
 }
 
 interface LoopStats {

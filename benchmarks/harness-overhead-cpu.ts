@@ -19,6 +19,7 @@ import { environmentFrom } from '../lib/bench/environment.js';
 import { createModelTargetFactory } from '../lib/bench/model-targets.js';
 import { measure, rawLoop } from '../lib/bench/driver.js';
 import { measureHarnessOverhead } from '../lib/bench/overhead.js';
+import { median } from '../lib/bench/statistics.js';
 import type { BenchTarget, SweepPoint } from '../lib/bench/target.js';
 import { defaultModelPath } from '../lib/cli/commands/start.js';
 import { packageRoot, packageVersion } from '../lib/addon/loader.js';
@@ -53,7 +54,6 @@ async function bookkeepingMicroseconds(): Promise<{ rawUs: number; harnessUs: nu
 const bookkeeping = await bookkeepingMicroseconds();
 process.stdout.write(`Bookkeeping: ${bookkeeping.perRequestUs.toFixed(3)} µs of CPU per request (no-op target: ${bookkeeping.rawUs.toFixed(3)} µs raw, ${bookkeeping.harnessUs.toFixed(3)} µs through the harness)\n`);
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const measurements = [];
 for (const model of models) {
   const target = await createModelTargetFactory(model.path, { shapes: model.shapes })(point);

@@ -57,7 +57,7 @@ const results: BenchResultsFile = {
   runs,
 };
 const file = join(folder, 'harness-self-test.json');
-writeResultsFile(file, results);
+await writeResultsFile(file, results);
 const report = await buildReport([file], { html: true, markdown: true, title: 'Harness self-test: cpu-workload, a calibration workload (not a model)' });
 writeFileSync(join(folder, 'harness-self-test.html'), report.html!);
 writeFileSync(join(folder, 'harness-self-test.md'), report.markdown!);

@@ -31,7 +31,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Api from '../lib/index.js';
 import type * as OnnxApi from '../lib/onnx/index.js';
-import { medianOfSorted } from '../lib/bench/statistics.js';
+import { median } from '../lib/bench/statistics.js';
 import type * as WorkerPool from '../lib/backends/cpu/worker-pool.js';
 import type * as Ort from 'onnxruntime-node';
 import { packageRoot } from '../lib/addon/loader.js';
@@ -254,8 +254,6 @@ interface Round {
   rssGrowthOverSecondHalfMiB: number;
   samples: Sample[];
 }
-
-const median = (values: readonly number[]) => medianOfSorted([...values].sort((a, b) => a - b));
 
 /** One round: baseline, `cycles` cycles with samples along the way, final figures. */
 async function measureRound(workload: Workload, offset: number, label: string): Promise<Round> {

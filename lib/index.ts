@@ -117,7 +117,6 @@ export {
   type CudaGraphStatus,
   type RunTiming,
   type ProfileSpec,
-  type ShapeBounds,
   type LogSeverity,
   type TensorRTLogger,
   type TensorRTLogMessage,

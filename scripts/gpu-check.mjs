@@ -115,14 +115,10 @@ function runGpuTests() {
 // Benchmarks
 // ------------------------------------------------------------------------------------------------
 
-function percentile(sorted, fraction) {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))];
-}
-
+/** count, min, p50, p90, p99, max, mean; percentiles by nearest rank as the bench harness and trtexec take them. */
 function summarize(samples) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mean = sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
-  return { count: sorted.length, min: sorted[0], p50: percentile(sorted, 0.5), p90: percentile(sorted, 0.9), p99: percentile(sorted, 0.99), max: sorted.at(-1), mean };
+  const summary = summarizeLikeTrtexec(samples, [50, 90, 99]);
+  return { count: summary.count, min: summary.min, p50: percentileValue(summary, 50), p90: percentileValue(summary, 90), p99: percentileValue(summary, 99), max: summary.max, mean: summary.mean };
 }
 
 const round = (value, digits = 3) => Number(value.toFixed(digits));

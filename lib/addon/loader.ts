@@ -14,7 +14,7 @@ import { createError, NativeLoadError, type NativeLoadAttempt } from '../core/er
 import { readNvidiaDriver } from './system/nvidia-driver.js';
 import { findTensorRTLibraries } from './system/tensorrt-libraries.js';
 import type { NativeAddon } from './types.js';
-import { parseVariantFile, rankVariants, type AddonVariant, type HostFacts } from './variants.js';
+import { parseVariantFile, rankVariants, type AddonVariant, type HostLibraries } from './variants.js';
 
 export const packageRoot: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -56,7 +56,7 @@ export interface LoadedAddon {
 }
 
 /** Facts about this host that decide between prebuilt variants, gathered without loading a binary. */
-export function hostFacts(env: NodeJS.ProcessEnv = process.env): HostFacts {
+export function hostLibraries(env: NodeJS.ProcessEnv = process.env): HostLibraries {
   return {
     libc: existsSync('/etc/alpine-release') ? 'musl' : 'glibc',
     driver: readNvidiaDriver(),
@@ -82,7 +82,7 @@ export function prebuiltVariants(root: string = packageRoot): AddonVariant[] {
  *      with the reason and never loaded. TENSORRT_NODE_VARIANT=<id> picks one variant (and skips
  *      source builds).
  */
-export function addonCandidates(root: string = packageRoot, env: NodeJS.ProcessEnv = process.env, host: () => HostFacts = () => hostFacts(env)): AddonCandidate[] {
+export function addonCandidates(root: string = packageRoot, env: NodeJS.ProcessEnv = process.env, host: () => HostLibraries = () => hostLibraries(env)): AddonCandidate[] {
   if (env.TENSORRT_NODE_ADDON) return [{ path: env.TENSORRT_NODE_ADDON, source: 'TENSORRT_NODE_ADDON', variant: null, eligible: true, reason: 'named by TENSORRT_NODE_ADDON' }];
   const requested = env.TENSORRT_NODE_VARIANT || undefined;
   const candidates: AddonCandidate[] = [];

@@ -22,9 +22,9 @@ export interface EngineTensorInfo {
 
 /** The shapes one optimization profile accepts for one input: every dim between `min` and `max`, tuned for `opt`. */
 export interface ProfileBounds {
-  min: number[];
-  opt: number[];
-  max: number[];
+  min: readonly number[];
+  opt: readonly number[];
+  max: readonly number[];
 }
 
 /** One optimization profile of an engine. */

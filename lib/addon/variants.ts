@@ -28,7 +28,8 @@ export interface AddonVariant {
   libc: 'glibc' | 'musl' | null;
 }
 
-export interface HostFacts {
+/** The libraries found on this host that decide between prebuilt variants (libc, NVIDIA driver, libnvinfer). */
+export interface HostLibraries {
   libc: 'glibc' | 'musl';
   driver: DriverInfo;
   /** libnvinfer.so.<major> files found, in search order. */
@@ -80,7 +81,7 @@ function describeTensorRT(found: FoundTensorRT): string {
   return `libnvinfer.so.${found.major} at ${found.path}`;
 }
 
-function ineligibility(variant: AddonVariant, host: HostFacts, requested: string | undefined): string | null {
+function ineligibility(variant: AddonVariant, host: HostLibraries, requested: string | undefined): string | null {
   // A variant named explicitly is tried whatever the host checks say: they can be wrong (a Jetson
   // container without /etc/nv_tegra_release, a driver the files do not describe).
   if (requested) return variant.id === requested ? null : `not the variant TENSORRT_NODE_VARIANT=${requested} asks for`;
@@ -100,7 +101,7 @@ function ineligibility(variant: AddonVariant, host: HostFacts, requested: string
 }
 
 /** How well a variant's TensorRT major fits what was found: higher is better. */
-function tensorrtFit(variant: AddonVariant, host: HostFacts): { score: number; reason: string } {
+function tensorrtFit(variant: AddonVariant, host: HostLibraries): { score: number; reason: string } {
   const preferred = host.tensorrt[0];
   if (!preferred) {
     return variant.tensorrtMajor === null
@@ -120,7 +121,7 @@ function tensorrtFit(variant: AddonVariant, host: HostFacts): { score: number; r
  * the rest: the TensorRT major that was found first in the search order wins, then the newest CUDA
  * major (the driver supports it, or there is no driver and it does not matter), then the name.
  */
-export function rankVariants(variants: readonly AddonVariant[], host: HostFacts, requested?: string): VariantChoice[] {
+export function rankVariants(variants: readonly AddonVariant[], host: HostLibraries, requested?: string): VariantChoice[] {
   const scored = variants.map((variant) => {
     const problem = ineligibility(variant, host, requested);
     if (problem) return { variant, eligible: false, reason: problem, score: -1 };

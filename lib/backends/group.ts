@@ -56,7 +56,7 @@ export class BackendGroup implements Backend {
   /** An idle member, now or when one frees up (in call order). */
   #acquire(signal: AbortSignal | undefined): Promise<Backend> {
     if (this.#disposing) return Promise.reject(disposedError('The backend group'));
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (signal?.aborted) return Promise.reject(abortError('The run', signal));
     const member = this.#idle.shift();
     if (member) return Promise.resolve(member);
     return new Promise<Backend>((resolve, reject) => {
@@ -73,7 +73,7 @@ export class BackendGroup implements Backend {
       const onAbort = () => {
         const index = this.#waiters.indexOf(waiter);
         if (index >= 0) this.#waiters.splice(index, 1);
-        reject(abortError(signal!));
+        reject(abortError('The run', signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#waiters.push(waiter);

@@ -10,9 +10,8 @@
  * data the checkpoint already counted: resume then finds the output shorter than recorded, keeps its
  * complete lines (each names its record) and continues after the last one.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, rm, writeFile, open } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 
 export const CHECKPOINT_FORMAT = 'tensorrt-node-batch-checkpoint';
@@ -61,26 +60,13 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint | null> {
   return parsed as Checkpoint;
 }
 
-/** Replaces the checkpoint atomically; `sync` also flushes it to disk (at the end of a job). */
+/**
+ * Replaces the checkpoint atomically; `sync` also makes it durable (at the end of a job). Between
+ * batches it is not flushed, so no batch waits on the disk: what a machine crash loses is handled on
+ * resume (see the module comment).
+ */
 export async function saveCheckpoint(path: string, checkpoint: Checkpoint, { sync = false } = {}): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    if (sync) {
-      const handle = await open(temporary, 'w');
-      try {
-        await handle.writeFile(`${JSON.stringify(checkpoint, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    } else {
-      await writeFile(temporary, `${JSON.stringify(checkpoint, null, 2)}\n`);
-    }
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw error;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(checkpoint, null, 2)}\n`, { durable: sync, description: 'checkpoint' });
 }
 
 /** The fields in which two job identities differ (empty when they are the same job). */

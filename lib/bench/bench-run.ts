@@ -7,9 +7,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Capabilities } from '../addon/capabilities.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { packageVersion } from '../addon/loader.js';
-import { writeFileAtomicSync } from './atomic-file.js';
 import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';
 import { describeModelFile } from './model-info.js';
@@ -52,14 +52,6 @@ export function sweepPoints(options: BenchOptions, caps: Capabilities, write: (t
   return expandSweep({ backends, precisions: options.precisions, batches: options.batches, concurrencies: options.concurrencies, devices, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: options.batcher });
 }
 
-function writeExportTimes(file: string, text: string): void {
-  try {
-    writeFileAtomicSync(file, text);
-  } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot write iteration times ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
-  }
-}
-
 export async function runBench(options: BenchOptions, deps: BenchDependencies): Promise<BenchOutcome> {
   const { write } = deps;
   const imported: BenchRunResult[] = options.trtexec.map((file) => importTrtexecFile(file, options.percentiles));
@@ -81,11 +73,11 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
     overhead: null,
     runs: [...imported],
   };
-  const save = () => {
-    if (options.json) writeResultsFile(options.json, results);
+  const save = async () => {
+    if (options.json) await writeResultsFile(options.json, results);
   };
   for (const run of imported) write(formatRunSummary(run) + '\n');
-  save();
+  await save();
   if (factory) {
     if (options.exportTimes) {
       try {
@@ -99,11 +91,13 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
       durationMs: options.durationMs,
       minIterations: options.minIterations,
       percentiles: options.percentiles,
-      onRun: ({ result, recorder }, index, total) => {
+      onRun: async ({ result, recorder }, index, total) => {
         results.runs.push(result);
         write(`[${index + 1}/${total}] ${formatRunSummary(result)}\n`);
-        save();
-        if (options.exportTimes && recorder) writeExportTimes(join(options.exportTimes, `${result.id}.json`), `${JSON.stringify(recorder.records(), null, 1)}\n`);
+        await save();
+        if (options.exportTimes && recorder) {
+          await writeFileAtomic(join(options.exportTimes, `${result.id}.json`), `${JSON.stringify(recorder.records(), null, 1)}\n`, { description: 'iteration times' });
+        }
       },
     });
   }

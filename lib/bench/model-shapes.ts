@@ -4,12 +4,10 @@
  * leading dim.
  */
 import { extname } from 'node:path';
+import type { InputShapes } from '../core/shape-spec.js';
 import type { ProfileSpec } from '../tensorrt/profiles.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { SweepPoint } from './target.js';
-
-/** `--shape` values by input name. */
-export type BenchShapes = Readonly<Record<string, readonly number[]>>;
 
 interface InputDescription {
   name: string;
@@ -21,7 +19,7 @@ interface InputDescription {
  * The shape every input has at `batch`: the model's fixed dims, --shape for the dynamic ones, and
  * `batch` for a dynamic leading dim. A model with other dynamic dims needs --shape.
  */
-export function benchShapes(inputs: readonly InputDescription[], batch: number, shapes: BenchShapes | undefined, model: string): Record<string, number[]> {
+export function benchShapes(inputs: readonly InputDescription[], batch: number, shapes: InputShapes | undefined, model: string): Record<string, number[]> {
   const unknown = Object.keys(shapes ?? {}).filter((name) => !inputs.some((input) => input.name === name));
   if (unknown.length > 0) {
     throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected --shape for inputs of ${model} (${inputs.map((input) => JSON.stringify(input.name)).join(', ')}) but received ${unknown.map((name) => JSON.stringify(name)).join(', ')}`);
@@ -48,7 +46,7 @@ export function benchShapes(inputs: readonly InputDescription[], batch: number, 
  * TensorRT needs optimization profiles for dynamic inputs: the point's shapes as opt, with a leading
  * dim from 1 to the largest batch the point sends (the batcher stacks up to batch x concurrency).
  */
-export async function tensorrtProfiles(model: string, point: SweepPoint, shapes: BenchShapes | undefined): Promise<ProfileSpec[] | undefined> {
+export async function tensorrtProfiles(model: string, point: SweepPoint, shapes: InputShapes | undefined): Promise<ProfileSpec[] | undefined> {
   if (extname(model).toLowerCase() !== '.onnx') return undefined; // an engine carries its own
   const { readModel } = await import('../onnx/model.js');
   const { inspect } = await import('../onnx/inspect.js');

@@ -12,7 +12,8 @@
  */
 import { onnxRuntimeVersion } from '../addon/system/onnxruntime-package.js';
 import { generateFeeds } from '../precision/calibration-data.js';
-import { benchShapes, tensorrtProfiles, type BenchShapes } from './model-shapes.js';
+import type { InputShapes } from '../core/shape-spec.js';
+import { benchShapes, tensorrtProfiles } from './model-shapes.js';
 import type { BenchTarget, BenchTargetFactory, SweepPoint, TargetDescription } from './target.js';
 
 /** Options of {@link createModelTargetFactory}. */
@@ -22,7 +23,7 @@ export interface ModelTargetOptions {
   /** cpu backend: onnxruntime intra-op threads per context (default: the cores divided among contexts). */
   cpuThreads?: number;
   /** Shapes of inputs with dynamic dims beyond the batch dim (`--shape`); their leading dim follows the point's batch. */
-  shapes?: BenchShapes;
+  shapes?: InputShapes;
 }
 
 /**

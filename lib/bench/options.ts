@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError, CudaError, ErrorCode } from '../core/errors.js';
 import { parseShapes } from '../core/shape-spec.js';
+import { parseDuration } from '../core/units.js';
 import { expectOneOf, invalidValue } from '../core/validate.js';
 import { DEFAULT_PERCENTILES } from './statistics.js';
 import { precisions as PRECISIONS, type Precision } from '../core/precision.js';
@@ -63,24 +64,6 @@ export interface BenchOptionValues {
   json?: string;
   'export-times'?: string;
   trtexec?: string[];
-}
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-function formatDuration(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
-  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
-  return `${ms}ms`;
-}
-
-/** "200ms", "3s", "1.5s", "2m" -> milliseconds, within [minMs, maxMs]. */
-export function parseDuration(text: string, name: string, minMs: number, maxMs: number): number {
-  const match = DURATION.exec(text.trim());
-  if (!match) throw invalidValue('a duration such as 200ms, 3s or 1m', name, text);
-  const ms = Number(match[1]) * UNIT_MS[match[2]!]!;
-  if (ms < minMs || ms > maxMs) throw invalidValue(`a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`, name, text);
-  return ms;
 }
 
 function splitList(text: string, name: string, what: string): string[] {
@@ -167,9 +150,9 @@ export function parseBenchOptions(values: BenchOptionValues, positionals: readon
     batches: values.batch === undefined ? [1] : parseIntegerList(values.batch, '--batch', MAX_BATCH),
     concurrencies: values.concurrency === undefined ? [1] : parseIntegerList(values.concurrency, '--concurrency', MAX_CONCURRENCY),
     device: parseDeviceSpec(values.device),
-    warmupMs: values.warmup === undefined ? DEFAULT_WARMUP_MS : parseDuration(values.warmup, '--warmup', 0, MAX_WARMUP_MS),
+    warmupMs: values.warmup === undefined ? DEFAULT_WARMUP_MS : parseDuration(values.warmup, '--warmup', { maxMs: MAX_WARMUP_MS }),
     // --iterations alone bounds the run by count, as asked; with --duration too, both must be met (trtexec).
-    durationMs: durationGiven ? parseDuration(values.duration!, '--duration', 0, MAX_DURATION_MS) : values.iterations !== undefined ? 0 : DEFAULT_DURATION_MS,
+    durationMs: durationGiven ? parseDuration(values.duration!, '--duration', { maxMs: MAX_DURATION_MS }) : values.iterations !== undefined ? 0 : DEFAULT_DURATION_MS,
     minIterations: values.iterations === undefined ? DEFAULT_MIN_ITERATIONS : parsePositiveInteger(values.iterations, '--iterations', MAX_ITERATIONS),
     percentiles: values.percentile === undefined ? [...DEFAULT_PERCENTILES] : parsePercentiles(values.percentile),
     cudaGraph: parseOnOff(values['cuda-graph'], '--cuda-graph', true),

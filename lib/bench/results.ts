@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
-import { writeFileAtomicSync } from './atomic-file.js';
 import type { BenchEnvironment } from './environment.js';
 import type { MetricSummary } from './statistics.js';
 import type { TargetDescription } from './target.js';
@@ -219,10 +219,6 @@ export function serializeResults(results: BenchResultsFile): string {
  * Writes the file atomically (temporary file + rename), so a run interrupted while writing leaves
  * the previous complete version, never half a file. The sweep rewrites it after every run.
  */
-export function writeResultsFile(file: string, results: BenchResultsFile): void {
-  try {
-    writeFileAtomicSync(file, serializeResults(results));
-  } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot write results file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
-  }
+export async function writeResultsFile(file: string, results: BenchResultsFile): Promise<void> {
+  await writeFileAtomic(file, serializeResults(results), { description: 'results file' });
 }

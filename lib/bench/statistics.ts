@@ -55,6 +55,11 @@ export function medianOfSorted(sorted: ArrayLike<number>): number {
   return count % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** The median of `values` in any order (not modified); NaN when empty. */
+export function median(values: ArrayLike<number>): number {
+  return medianOfSorted(Float64Array.from(values).sort());
+}
+
 export function coefficientOfVariation(values: ArrayLike<number>, mean: number): number | null {
   if (values.length === 0) return 0;
   if (mean === 0) return null;

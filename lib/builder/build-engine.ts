@@ -19,6 +19,7 @@ import { cacheKey, hashFile, type ExternalDataFile } from '../cache/key.js';
 import { EngineCache, type TimingCacheFile } from '../cache/index.js';
 import { Engine } from '../tensorrt/engine.js';
 import type { EngineMetadata } from '../addon/types.js';
+import { abortError } from '../core/abort.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import { type NativeBuildOptions } from '../addon/types.js';
@@ -202,7 +203,7 @@ function timingCacheFor(checked: CheckedOptions, cache: EngineCache | null, host
         // The engine is built: a timing cache that cannot be updated (read-only, disk full) costs a
         // slower next build, not this one. The caller reports the false as a warning.
         try {
-          await writeFileAtomic(path, data, { mode: 0o644 });
+          await writeFileAtomic(path, data, { description: 'timing cache' });
           return true;
         } catch {
           return false;
@@ -293,7 +294,7 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
   const checked = checkOptions(options);
   if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidType('a path or a Uint8Array', 'the ONNX model', source);
   return withCallerStack(async () => {
-    if (checked.signal?.aborted) throw new TensorRTNodeError(ErrorCode.ABORTED, 'buildEngine was aborted');
+    if (checked.signal?.aborted) throw abortError('buildEngine', checked.signal);
     const { model, externalFiles } = await readModelAndExternalFiles(source);
     const report = await inspect(model);
     const label = typeof source === 'string' ? basename(source) : '<bytes>';

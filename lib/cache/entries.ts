@@ -11,7 +11,7 @@
  * Callers hold the key's lock (locks/<id>.lock) for every write and removal; reads take no lock.
  */
 import { join } from 'node:path';
-import { syncDirectory, writeFileAtomic } from '../core/atomic-write.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { sha256Hex } from './canonical.js';
 import type { CacheLayout } from './directory.js';
 import { fileIo, removeFile, unlessMissing } from '../core/file-io.js';
@@ -158,11 +158,9 @@ export class EntryFiles {
     const planFile = `${key.id}.${sha256.slice(0, 16)}.plan`;
     const record: EntryRecord = { format: recordFormat, key: key.id, label: key.label ?? null, plan: { file: planFile, bytes: plan.byteLength, sha256 }, createdAt: new Date().toISOString(), parts: key.parts, metadata };
     try {
-      await writeFileAtomic(join(this.layout.engines, planFile), plan);
-      // The plan's rename must be durable before the metadata that names it can be.
-      await syncDirectory(this.layout.engines);
-      await writeFileAtomic(this.metadataPath(key.id), `${JSON.stringify(record, null, 1)}\n`);
-      await syncDirectory(this.layout.engines);
+      // The writer makes the plan's rename durable before the metadata that names it is written.
+      await writeFileAtomic(join(this.layout.engines, planFile), plan, { mode: 0o600 });
+      await writeFileAtomic(this.metadataPath(key.id), `${JSON.stringify(record, null, 1)}\n`, { mode: 0o600 });
     } finally {
       // On success: the previous version's plan; on failure: ours, unless the old metadata names it.
       await this.removeUnreferencedPlans(key.id).catch(() => undefined);

@@ -18,6 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { formatDuration } from '../core/units.js';
+import { abortError } from '../core/abort.js';
 import { temporaryPathFor } from '../core/atomic-write.js';
 import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
 import { currentProcess, processState } from '../core/process-identity.js';
@@ -54,10 +55,6 @@ export interface AcquireOptions extends LockTiming {
   timeoutMs: number;
   /** What is waiting, for error messages ("EngineCache.getOrBuild"). */
   what: string;
-}
-
-export function abortedError(what: string, signal?: AbortSignal): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.ABORTED, `${what} was aborted`, signal?.reason === undefined ? {} : { cause: signal.reason });
 }
 
 function isLockHolder(value: unknown): value is LockHolder {
@@ -152,7 +149,7 @@ function sleep(milliseconds: number, signal: AbortSignal | undefined, what: stri
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
-      reject(abortedError(what, signal));
+      reject(abortError(what, signal));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
@@ -209,12 +206,12 @@ export class FileLock {
     const deadline = Date.now() + timeoutMs;
     let pollMs = 20;
     while (true) {
-      if (signal?.aborted) throw abortedError(what, signal);
+      if (signal?.aborted) throw abortError(what, signal);
       const result = await FileLock.tryAcquire(path, options);
       if (result.lock) {
         if (signal?.aborted) {
           await result.lock.release();
-          throw abortedError(what, signal);
+          throw abortError(what, signal);
         }
         return result.lock;
       }

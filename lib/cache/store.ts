@@ -16,6 +16,7 @@
  * - The cache never fails a build: what goes wrong with it becomes a CacheWarning (warnings.ts).
  */
 import { join, resolve } from 'node:path';
+import { abortError } from '../core/abort.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { expectFunction, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
 import { formatBytes } from '../core/units.js';
@@ -24,7 +25,7 @@ import { defaultCacheDirectory, layoutOf, prepareCacheDirectory } from './direct
 import { EntryFiles, type CacheEntryInfo } from './entries.js';
 import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
 import { keyIdFrom, type CacheKey } from './key.js';
-import { FileLock, abortedError, type LockState, type LockTiming } from './lock.js';
+import { FileLock, type LockState, type LockTiming } from './lock.js';
 import { evictBeyond, removeEntries, removeLeftovers, type RemovedEntry } from './maintenance.js';
 import { timingCacheFile, type TimingCacheFile } from './timing-cache.js';
 import { CacheWarning, describeFailure, emitProcessWarning, type CacheWarningHandler } from './warnings.js';
@@ -304,7 +305,7 @@ export class EngineCache {
     expectFunction(build, 'build');
     const { signal, timeoutMs } = this.#waitOptions(options);
     const what = 'EngineCache.getOrBuild';
-    if (signal?.aborted) throw abortedError(what, signal);
+    if (signal?.aborted) throw abortError(what, signal);
     if (this.disabledReason !== null) return this.#buildOnly(build, signal, what);
     const cached = await this.#read<M>(checkedKey.id);
     if (cached) return { plan: cached.plan, metadata: cached.metadata, hit: true };
@@ -330,7 +331,7 @@ export class EngineCache {
     const plan = expectPlan(built.plan, 'the plan returned by build');
     expectJsonSerializable(built.metadata, 'the metadata returned by build');
     // A build that finished after an abort is not used: the caller was promised ERR_ABORTED.
-    if (signal?.aborted) throw abortedError(what, signal);
+    if (signal?.aborted) throw abortError(what, signal);
     return { plan: toBuffer(plan), metadata: built.metadata, hit: false };
   }
 

@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { expectString, invalidType, invalidValue } from '../core/validate.js';
-import { syncDirectory, writeFileAtomic } from '../core/atomic-write.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import { sha256Hex, stableStringify } from './canonical.js';
 import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
 import { CacheWarning, describeFailure, type CacheWarningHandler } from './warnings.js';
@@ -91,8 +91,7 @@ export function timingCacheFile(
       const header: TimingCacheHeader = { ...identity, bytes: data.byteLength, sha256: sha256Hex(data) };
       try {
         await fileIo.mkdir(folder, { recursive: true, mode: 0o700 });
-        await writeFileAtomic(path, Buffer.concat([Buffer.from(magicLine), Buffer.from(`${JSON.stringify(header)}\n`), data]));
-        await syncDirectory(folder);
+        await writeFileAtomic(path, [Buffer.from(magicLine), Buffer.from(`${JSON.stringify(header)}\n`), data], { mode: 0o600 });
         return true;
       } catch (error) {
         const reason = ['EACCES', 'EROFS', 'EPERM'].includes(errnoCode(error) ?? '') ? 'unwritable' : 'write-failed';

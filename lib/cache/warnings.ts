@@ -4,6 +4,7 @@
  * process.emitWarning with code ERR_CACHE, and the caller carries on without the cache.
  */
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { systemErrorOf } from '../core/file-io.js';
 
 /** Which kind of cache trouble a {@link CacheWarning} reports. */
 export type CacheWarningReason =
@@ -43,8 +44,9 @@ export const emitProcessWarning: CacheWarningHandler = (warning) => {
   process.emitWarning(warning);
 };
 
-/** "EACCES: permission denied" from a system error, for warning messages. */
-export function describeFailure(error: unknown): string {
+/** "EACCES: permission denied" from a system error (also behind the atomic writer's ERR_IO), for warning messages. */
+export function describeFailure(failure: unknown): string {
+  const error = systemErrorOf(failure);
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return typeof code === 'string' && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;

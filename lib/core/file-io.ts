@@ -1,7 +1,8 @@
 /**
- * Every file-system call the engine cache makes goes through `fileIo`, for one reason: tests must
- * inject real faults (ENOSPC in the middle of a write, EACCES on the lock) and stop a writer at an
- * exact step before SIGKILLing it. Production code never replaces these functions.
+ * Every file-system call of the atomic writer (atomic-write.ts, behind every file tensorrt-node
+ * writes) and of the engine cache goes through `fileIo`, for one reason: tests must inject real
+ * faults (ENOSPC in the middle of a write, EACCES on the lock) and stop a writer at an exact step
+ * before SIGKILLing it. Production code never replaces these functions.
  */
 import * as fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -12,6 +13,7 @@ export const WRITE_CHUNK_BYTES = 4 * 1024 * 1024;
 export const fileIo = {
   mkdir: fs.mkdir,
   stat: fs.stat,
+  lstat: fs.lstat,
   chmod: fs.chmod,
   readdir: fs.readdir,
   readFile: fs.readFile,
@@ -53,9 +55,19 @@ export const fileIo = {
   },
 };
 
-/** The `code` of a Node system error (`ENOENT`, `EACCES`, ...), if it has one. */
+/**
+ * The operating system's error behind `error`: the `cause` of an ERR_IO from the atomic writer
+ * (which words the failure for users), else `error` itself. Callers that decide by errno (the
+ * cache: EACCES means "unwritable", ENOSPC "write failed") look here.
+ */
+export function systemErrorOf(error: unknown): unknown {
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: unknown };
+  return code === 'ERR_IO' && cause !== undefined ? cause : error;
+}
+
+/** The `code` of a Node system error (`ENOENT`, `EACCES`, ...), also behind an ERR_IO of the writer. */
 export function errnoCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
+  const code = (systemErrorOf(error) as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
 

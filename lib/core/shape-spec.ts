@@ -4,8 +4,8 @@
  */
 import { ArgumentTypeError } from './errors.js';
 
-/** Concrete shapes for inputs with dynamic dims, by input name. */
-export type InputShapes = Record<string, readonly number[]>;
+/** Concrete shapes for inputs with dynamic dims, by input name (`--shape`, calibration and bench shapes). */
+export type InputShapes = Readonly<Record<string, readonly number[]>>;
 
 /** `--shape name:1x3x320x320` (repeatable) to { name: [1, 3, 320, 320] }. */
 export function parseShapes(values: readonly string[] | undefined): InputShapes | undefined {

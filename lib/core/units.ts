@@ -1,7 +1,8 @@
 /**
  * Byte sizes and durations as people write them on a command line ("2GiB", "30d", "1h30m"), parsed
  * strictly: anything ambiguous or malformed is an ArgumentRangeError with the usual message template,
- * never a silent guess. Shared by the CLI commands (`cache prune --max-size`, `build --workspace`).
+ * never a silent guess. The one grammar of each for every command (`cache prune --max-size
+ * --older-than`, `build --workspace`, `bench --warmup --duration`).
  */
 import { invalidType, invalidValue } from './validate.js';
 
@@ -47,13 +48,22 @@ const durationUnits: Record<string, number> = {
   w: 604_800_000,
 };
 
-const durationExpected = 'a duration such as 30d, 12h, 90m or 1h30m';
+const durationExpected = 'a duration such as 250ms, 3s, 1.5m or 1h30m';
+
+export interface DurationRange {
+  /** Smallest accepted duration in milliseconds (default 0). */
+  minMs?: number;
+  /** Largest accepted duration in milliseconds (default: any that fits a safe integer). */
+  maxMs?: number;
+}
 
 /**
- * Parses "30d", "12h", "1h30m", "500ms" into milliseconds. A bare number is refused: "30" could be
- * seconds, minutes or days, and guessing wrong deletes the wrong cache entries.
+ * Parses "250ms", "3s", "1.5m", "12h", "30d", "2w" and sums like "1h30m" into milliseconds (units:
+ * ms, s, m, h, d, w; case and surrounding spaces ignored). A bare number is refused: "30" could be
+ * milliseconds, seconds or days, and guessing wrong deletes the wrong cache entries or runs a
+ * benchmark for hours. Out of `range`, the message names the bounds.
  */
-export function parseDuration(text: unknown, name: string): number {
+export function parseDuration(text: unknown, name: string, { minMs = 0, maxMs }: DurationRange = {}): number {
   if (typeof text !== 'string') throw invalidType(`${durationExpected} (a string)`, name, text);
   const compact = text.trim().toLowerCase();
   const partPattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
@@ -66,6 +76,9 @@ export function parseDuration(text: unknown, name: string): number {
   if (compact.length === 0 || consumed !== compact.length) throw invalidValue(durationExpected, name, text);
   const milliseconds = Math.round(total);
   if (!Number.isSafeInteger(milliseconds)) throw invalidValue(`${durationExpected}, below 285,000 years`, name, text);
+  if (milliseconds < minMs || (maxMs !== undefined && milliseconds > maxMs)) {
+    throw invalidValue(maxMs === undefined ? `a duration of at least ${formatDuration(minMs)}` : `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`, name, text);
+  }
   return milliseconds;
 }
 

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import type { CalibrationMethod } from './histogram.js';
 
 export const CALIBRATION_FORMAT = 'tensorrt-node-calibration';
@@ -68,7 +68,7 @@ export function parseCalibrationTable(value: unknown, source = 'calibration tabl
 export async function saveCalibrationTable(table: CalibrationTable, path: string): Promise<void> {
   if (typeof path !== 'string' || path.length === 0) throw new ArgumentTypeError(`Expected a file path for path but received ${describeValue(path)}`);
   parseCalibrationTable(table, 'table');
-  await writeFileAtomic(path, [new TextEncoder().encode(`${JSON.stringify(table, null, 2)}\n`)]);
+  await writeFileAtomic(path, `${JSON.stringify(table, null, 2)}\n`, { errorClass: OnnxError });
 }
 
 /** Reads and checks a calibration table; ERR_IO when unreadable, ERR_INVALID_ARGUMENT when it is not one. */

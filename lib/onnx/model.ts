@@ -4,11 +4,11 @@
  * copies, external data is loaded from inside the model's folder only, and writes are atomic.
  */
 import { clone, create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
+import { writeFileAtomic, writeFilesAtomic } from '../core/atomic-write.js';
 import { ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
 import { describeValue, expectBoolean, expectInteger, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
-import { commitTemporaries, writeTemporary } from './atomic-write.js';
 import { checkModel } from './check.js';
 import { externalTensors, loadExternalData } from './external-data.js';
 import { forEachStoredTensor } from './graph.js';
@@ -153,8 +153,7 @@ export async function writeModel(model: OnnxModel, path: string, options?: Write
   }
   const external = opts.externalData;
   if (external === undefined || external === false) {
-    const temporary = await writeTemporary(target, [serializeModel(model)]);
-    await commitTemporaries([{ temporary, target }]);
+    await writeFileAtomic(target, serializeModel(model), { errorClass: OnnxError });
     return;
   }
   const settings = external === true ? {} : expectOptions<{ location?: string; threshold?: number }>(external, 'options.externalData');
@@ -198,16 +197,12 @@ export async function writeModel(model: OnnxModel, path: string, options?: Write
     }
   }
   const dataTarget = resolve(dirname(target), location);
-  const dataTemporary = await writeTemporary(dataTarget, chunks);
-  let modelTemporary: string;
-  try {
-    modelTemporary = await writeTemporary(target, [modelBytes]);
-  } catch (error) {
-    await rm(dataTemporary, { force: true });
-    throw error;
-  }
-  await commitTemporaries([
-    { temporary: dataTemporary, target: dataTarget },
-    { temporary: modelTemporary, target },
-  ]);
+  // The data first: a model is never in place before the tensors it points at.
+  await writeFilesAtomic(
+    [
+      { path: dataTarget, content: chunks },
+      { path: target, content: modelBytes },
+    ],
+    { errorClass: OnnxError },
+  );
 }

@@ -4,7 +4,8 @@
  * amax of each tensor by the chosen method as a CalibrationTable.
  */
 import { createCpuBackend, type CpuBackendOptions } from '../backends/cpu/backend.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, createError, withCallerStack } from '../core/errors.js';
+import { abortError } from '../core/abort.js';
+import { ArgumentRangeError, ArgumentTypeError, withCallerStack } from '../core/errors.js';
 import { describeValue, expectNumber, expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 import { calibrationSamples, checkCalibrationSource, concreteShape, type CalibrationSource } from './calibration-data.js';
 import { type InputShapes } from '../core/shape-spec.js';
@@ -89,7 +90,7 @@ export async function calibrate(model: OnnxModel, source: CalibrationSource, opt
       let done = 0;
       opts.onProgress?.({ phase: 'calibrate', done, total });
       for await (const feeds of calibrationSamples(source, backend.inputs, opts.shapes)) {
-        if (opts.signal?.aborted) throw createError(ErrorCode.ABORTED, 'Calibration was aborted', 'generic', { cause: opts.signal.reason });
+        if (opts.signal?.aborted) throw abortError('Calibration', opts.signal);
         const outputs = await backend.run(feeds, { outputs: tensors, signal: opts.signal });
         for (const name of tensors) {
           const values = outputs[name]!.data as Float32Array;

@@ -4,7 +4,7 @@
  */
 import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import type { InputShapes } from '../core/shape-spec.js';
-import { validateFeeds } from '../backends/feeds.js';
+import { validateFeeds } from '../core/feeds.js';
 import { allocateTypedArray, float32ToFloat16Bits, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
 import { describeValue, expectInteger, expectNumber, expectOptions, rejectUnknownOptions } from '../core/validate.js';

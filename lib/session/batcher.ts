@@ -18,14 +18,15 @@
  */
 import type { TensorMap } from '../core/tensors.js';
 import { disposedError } from '../core/dispose.js';
+import { abortError } from '../core/abort.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../core/validate.js';
-import { validateOutputNames } from '../backends/feeds.js';
+import { validateOutputNames } from '../core/feeds.js';
 import { checkRunOptions, type CheckedRunOptions, type SessionCore } from './core.js';
 import { normalizeFeeds } from './feeds.js';
 import { expectTimeout } from './options.js';
 import { checkProfiles, profileMaxBatch } from './profiles.js';
-import { abortedError, queueFullError, timeoutError } from './scheduler.js';
+import { queueFullError, timeoutError } from './scheduler.js';
 import { splitOutputs, stackFeeds } from './stacking.js';
 import type { AnySignature, Feeds, ModelSignature, OutputName, Results, SessionRunOptions } from './types.js';
 
@@ -209,7 +210,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     const core = this.#core;
     const rows = this.#rowsOf(hostFeeds);
     checkProfiles(core.profiles, hostFeeds);
-    if (signal?.aborted) throw abortedError(signal);
+    if (signal?.aborted) throw abortError('The run', signal);
     if (this.#state !== 'open') throw disposedError('The batcher');
     // maxQueue bounds the backlog: a request arriving when nothing waits and a context is free is always taken.
     if (this.#waiting >= this.maxQueue && !(this.#waiting === 0 && core.scheduler.hasIdleSlot)) throw queueFullError(this.maxQueue);
@@ -233,7 +234,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
       request.reject = reject;
     });
     if (signal) {
-      request.onAbort = () => this.#fail(request, abortedError(signal));
+      request.onAbort = () => this.#fail(request, abortError('The run', signal));
       signal.addEventListener('abort', request.onAbort, { once: true });
     }
     if (timeoutMs !== undefined) request.timer = setTimeout(this.#onDeadline, timeoutMs, request, timeoutMs);

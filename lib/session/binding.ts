@@ -17,9 +17,10 @@
 import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { disposedError } from '../core/dispose.js';
 import { allocateTypedArray, dtypeSize, elementCount, type AnyTypedArray, type DType } from '../core/dtypes.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
+import { ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { Tensor, copy, tensorLocations, type TensorLocation } from '../cuda/tensor.js';
-import { closestMatch, expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
+import { expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
+import { checkInputName, checkShape, formatShape } from '../core/feeds.js';
 import { checkRunOptions, type SessionCore } from './core.js';
 import { checkProfiles } from './profiles.js';
 import type { AnySignature, InputName, ModelSignature, OutputName } from './types.js';
@@ -40,10 +41,6 @@ export interface BindingRunOptions {
   timeoutMs?: number;
 }
 
-function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
-
 /** An input's binding shape: given in options.shapes when the model's has dynamic dims, checked. */
 function inputShape(info: TensorInfo, shapes: Record<string, readonly number[]> | undefined): number[] {
   const given = shapes?.[info.name];
@@ -54,11 +51,7 @@ function inputShape(info: TensorInfo, shapes: Record<string, readonly number[]> 
     }
     return [...info.shape];
   }
-  elementCount(given as number[], label);
-  if (given.length !== info.shape.length) throw new ArgumentRangeError(`Expected a shape of rank ${info.shape.length} ${formatShape(info.shape)} for ${label} but received ${formatShape(given)}`, ErrorCode.SHAPE);
-  info.shape.forEach((dim, axis) => {
-    if (dim >= 0 && given[axis] !== dim) throw new ArgumentRangeError(`Expected ${dim} at dim ${axis} (model shape ${formatShape(info.shape)}) for ${label} but received ${formatShape(given)}`, ErrorCode.SHAPE);
-  });
+  checkShape(info, given, label);
   return [...given];
 }
 
@@ -133,11 +126,7 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
       throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Expected one of ${supported.map((item) => JSON.stringify(item)).join(', ')} for options.location (what the ${core.backend.kind} backend binds) but received ${JSON.stringify(location)}`);
     }
     const shapes = opts.shapes === undefined ? undefined : (expectOptions<Record<string, readonly number[]>>(opts.shapes, 'options.shapes') as Record<string, readonly number[]>);
-    for (const name of Object.keys(shapes ?? {})) {
-      if (core.inputs.some((info) => info.name === name)) continue;
-      const hint = closestMatch(name, core.inputs.map((info) => info.name));
-      throw new ArgumentRangeError(`Expected only input names of the model in options.shapes but received ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`);
-    }
+    for (const name of Object.keys(shapes ?? {})) checkInputName(core.inputs, name, 'options.shapes');
     const inputShapes: Record<string, number[]> = {};
     for (const info of core.inputs) inputShapes[info.name] = inputShape(info, shapes);
     const probe: TensorMap = {};

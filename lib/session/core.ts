@@ -4,7 +4,7 @@ import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import type { ProfileSpec } from '../tensorrt/profiles.js';
 import { ArgumentTypeError } from '../core/errors.js';
 import { describeValue, expectOptions, rejectUnknownOptions } from '../core/validate.js';
-import { validateOutputNames } from '../backends/feeds.js';
+import { validateOutputNames } from '../core/feeds.js';
 import type { SessionMetrics } from './metrics.js';
 import { expectTimeout } from './options.js';
 import type { Scheduler } from './scheduler.js';

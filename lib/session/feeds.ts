@@ -1,7 +1,7 @@
 /**
  * Turns what callers pass to `session.run()` into the HostTensor feeds backends take (see
- * ./types.ts FeedValue), then checks them with the backends' shared validateFeeds, so bad input gets
- * the same class, code and message whichever form it came in:
+ * ./types.ts FeedValue), then checks them with the one feed validator (core/feeds.ts), so bad input
+ * gets the same class, code and message whichever form it came in and whichever backend runs it:
  *
  * - HostTensor / `{ data, shape }` with the dtype's TypedArray: used as is (never copied);
  * - a Tensor: host and pinned tensors are used in place (`.data`); a device tensor is copied to
@@ -12,7 +12,7 @@
  */
 import { allocateTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
-import { checkFeedNames, inputLabel, validateInputs } from '../backends/feeds.js';
+import { checkDType, checkFeedNames, inputLabel, staticShapeFor, tensorOfDType, validateInputs } from '../core/feeds.js';
 import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import { Tensor } from '../cuda/tensor.js';
 import { describeValue } from '../core/validate.js';
@@ -24,10 +24,6 @@ const plainNumberRanges: Partial<Record<DType, [number, number] | null>> = {
   uint8: [0, 255],
   int32: [-2147483648, 2147483647],
 };
-
-function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
-}
 
 /** A plain JS array as the TypedArray of `info.dtype`, every element checked. */
 function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: string): HostTensor['data'] {
@@ -70,28 +66,18 @@ function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: str
   );
 }
 
-/** The model's shape for `info` when fully static, for bare arrays. */
-function staticShape(info: TensorInfo, label: string, received: unknown): number[] {
-  if (info.shape.some((dim) => dim < 0)) {
-    throw new ArgumentTypeError(`Expected { data, shape } for ${label}, whose model shape ${formatShape(info.shape)} has dynamic dims, but received ${describeValue(received)} without a shape`, ErrorCode.SHAPE);
-  }
-  return [...info.shape];
-}
-
 /** One feed as a HostTensor (not yet validated), or a promise of one for device tensors. */
 function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTensor | Promise<HostTensor> | unknown {
   if (value instanceof Tensor) {
-    if (value.dtype !== info.dtype) throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for ${label} but received a ${value.dtype} Tensor`, ErrorCode.DTYPE);
+    checkDType(info, value.dtype, label, tensorOfDType(value.dtype));
     if (value.location === 'device') return value.toArray().then((data) => ({ dtype: value.dtype, shape: [...value.shape], data }) as HostTensor);
     return { dtype: value.dtype, shape: [...value.shape], data: value.data } as HostTensor;
   }
-  if (ArrayBuffer.isView(value)) return { dtype: info.dtype, shape: staticShape(info, label, value), data: value };
-  if (Array.isArray(value)) return { dtype: info.dtype, shape: staticShape(info, label, value), data: fromPlainArray(info, value, label) };
+  if (ArrayBuffer.isView(value)) return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: value };
+  if (Array.isArray(value)) return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: fromPlainArray(info, value, label) };
   if (typeof value === 'object' && value !== null && 'data' in value) {
     const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
-    if (dtype !== undefined && dtype !== info.dtype) {
-      throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for ${label} but received ${describeValue(dtype)}`, ErrorCode.DTYPE);
-    }
+    if (dtype !== undefined) checkDType(info, dtype, label);
     if (Array.isArray(data)) return { dtype: info.dtype, shape, data: fromPlainArray(info, data, label) };
     return { dtype: info.dtype, shape, data };
   }
@@ -103,13 +89,12 @@ function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTens
  * copied to host memory, so that the common path costs no extra turn of the event loop.
  */
 export function normalizeFeeds(inputs: readonly TensorInfo[], feeds: unknown, context = ''): TensorMap | Promise<TensorMap> {
-  checkFeedNames(inputs, feeds, context);
+  checkFeedNames(inputs, feeds, { context });
   const normalized: Record<string, unknown> = {};
   let pending: Promise<void>[] | undefined;
   for (const info of inputs) {
-    const value = feeds[info.name];
-    if (value === undefined) continue; // validateInputs reports the missing input
-    const tensor = toHostTensor(info, value, inputLabel(info, context));
+    // checkFeedNames has refused missing inputs: every value is defined.
+    const tensor = toHostTensor(info, feeds[info.name], inputLabel(info, context));
     if (tensor instanceof Promise) (pending ??= []).push(tensor.then((host) => void (normalized[info.name] = host)));
     else normalized[info.name] = tensor;
   }

@@ -6,59 +6,19 @@
  * changes no behaviour.
  */
 import type { TensorInfo, TensorMap } from '../core/tensors.js';
-import { profileHolds, type ProfileSpec } from '../tensorrt/profiles.js';
+import { profileHolds, validateProfileList, type ProfileSpec } from '../tensorrt/profiles.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
-import { closestMatch, describeValue, expectOptions } from '../core/validate.js';
+import { describeValue } from '../core/validate.js';
 
 function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
-}
-
-function dims(value: unknown, name: string, info: TensorInfo): number[] {
-  if (!Array.isArray(value)) throw new ArgumentTypeError(`Expected an array of ${info.shape.length} dims for ${name} but received ${describeValue(value)}`);
-  if (value.length !== info.shape.length) throw new ArgumentRangeError(`Expected ${info.shape.length} dims (model shape ${formatShape(info.shape)}) for ${name} but received ${formatShape(value as number[])}`, ErrorCode.SHAPE);
-  value.forEach((dim, axis) => {
-    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) throw new ArgumentRangeError(`Expected non-negative integers for ${name} but received ${describeValue(dim)} at dim ${axis}`, ErrorCode.SHAPE);
-    const fixed = info.shape[axis]!;
-    if (fixed >= 0 && dim !== fixed) throw new ArgumentRangeError(`Expected ${fixed} at dim ${axis} (model shape ${formatShape(info.shape)}) for ${name} but received ${formatShape(value as number[])}`, ErrorCode.SHAPE);
-  });
-  return value as number[];
 }
 
 /** Checks `options.profiles` against the model's inputs; returns them frozen (undefined when not given). */
 export function validateProfiles(profiles: unknown, inputs: readonly TensorInfo[]): readonly ProfileSpec[] | undefined {
   if (profiles === undefined) return undefined;
   if (!Array.isArray(profiles) || profiles.length === 0) throw new ArgumentTypeError(`Expected a non-empty array of profiles for options.profiles but received ${describeValue(profiles)}`);
-  const dynamic = inputs.filter((info) => info.shape.some((dim) => dim < 0));
-  return Object.freeze(
-    profiles.map((profile, index) => {
-      const spec = expectOptions<ProfileSpec>(profile, `options.profiles[${index}]`) as ProfileSpec;
-      for (const name of Object.keys(spec)) {
-        if (dynamic.some((info) => info.name === name)) continue;
-        const hint = closestMatch(name, dynamic.map((info) => info.name));
-        throw new ArgumentRangeError(
-          `Expected only inputs with dynamic dims (${dynamic.map((info) => JSON.stringify(info.name)).join(', ') || 'none'}) in options.profiles[${index}] but received ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
-        );
-      }
-      const checked: Record<string, ProfileSpec[string]> = {};
-      for (const info of dynamic) {
-        const base = `options.profiles[${index}].${info.name}`;
-        const bounds = spec[info.name];
-        if (bounds === undefined) throw new ArgumentTypeError(`Expected { min, opt, max } for ${base} (every dynamic input needs bounds in every profile) but received undefined`);
-        const { min, opt, max } = expectOptions<{ min: number[]; opt: number[]; max: number[] }>(bounds, base);
-        const checkedBounds = { min: dims(min, `${base}.min`, info), opt: dims(opt, `${base}.opt`, info), max: dims(max, `${base}.max`, info) };
-        checkedBounds.min.forEach((low, axis) => {
-          const typical = checkedBounds.opt[axis]!;
-          const high = checkedBounds.max[axis]!;
-          if (!(low <= typical && typical <= high)) {
-            throw new ArgumentRangeError(`Expected min <= opt <= max at every dim for ${base} but received min ${formatShape(checkedBounds.min)}, opt ${formatShape(checkedBounds.opt)}, max ${formatShape(checkedBounds.max)}`, ErrorCode.SHAPE);
-          }
-        });
-        checked[info.name] = Object.freeze(checkedBounds);
-      }
-      return Object.freeze(checked);
-    }),
-  );
+  return Object.freeze(validateProfileList(profiles, inputs, (index) => `options.profiles[${index}]`));
 }
 
 /** Throws ERR_SHAPE unless the feeds' shapes lie within one profile. */

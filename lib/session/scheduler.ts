@@ -36,9 +36,6 @@ interface Job {
   onStart: (() => void) | undefined;
 }
 
-/** The same ERR_ABORTED as every backend's, so a request aborted in a queue reads like one aborted in a backend. */
-export const abortedError = abortError;
-
 export function timeoutError(timeoutMs: number, phase: 'queued' | 'executing'): TensorRTNodeError {
   return new TensorRTNodeError(ErrorCode.TIMEOUT, `The run timed out after ${timeoutMs} ms (options.timeoutMs) while ${phase}`, { details: { timeoutMs, phase } });
 }
@@ -85,11 +82,11 @@ export class Scheduler {
   submit<T>(work: Work<T>, options: JobOptions = {}): Promise<T> {
     const { signal, timeoutMs, onStart, admitted } = options;
     if (this.#closed) return Promise.reject(this.#closed());
-    if (signal?.aborted) return Promise.reject(abortedError(signal));
+    if (signal?.aborted) return Promise.reject(abortError('The run', signal));
     if (!admitted && this.#queue.length >= this.maxQueue && this.#running >= this.concurrency) return Promise.reject(queueFullError(this.maxQueue));
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
-      const onAbort = () => this.#fail(job, abortedError(signal!));
+      const onAbort = () => this.#fail(job, abortError('The run', signal!));
       const job: Job = {
         work: work as Work<unknown>,
         state: 'queued',

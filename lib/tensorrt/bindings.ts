@@ -11,10 +11,11 @@
  * Outputs the caller binds (options.outputTensors): Tensors of any location; TensorRT writes device
  * tensors in place, pinned ones get the D2H copy directly, host ones are filled from staging.
  */
-import { checkTypedArray, isDType, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import { checkTypedArray, type AnyTypedArray, type DType } from '../core/dtypes.js';
 import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
-import { checkFeed, checkFeedNames, checkOutputBindings, engineInputs, type FeedDescription } from './validation.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import { checkDType, checkFeedNames, feedsTypeError, staticShapeFor } from '../core/feeds.js';
+import { checkFeed, checkOutputBindings, engineInputs, type FeedDescription } from './validation.js';
+import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
 import type { NativeRunInput, NativeRunOutput } from '../addon/types.js';
 import { expectTensor, nativeMemoryOf, Tensor } from '../cuda/tensor.js';
 import { describeValue, invalidType } from '../core/validate.js';
@@ -49,41 +50,33 @@ function checkDevice(tensor: Tensor, info: EngineTensorInfo, device: number): vo
   }
 }
 
-/** Validates one input and resolves its memory; `feed` is what engine-validation checks. */
+/** Validates one input's form and resolves its memory; `feed` is what validation.ts checks against the engine. */
 function describeInput(value: unknown, info: EngineTensorInfo, device: number): { feed: FeedDescription; memory: NativeRunInput['memory']; tensor: Tensor | null } {
   const name = label(info);
   if (value instanceof Tensor) {
     const memory = nativeMemoryOf(value, name);
     checkDevice(value, info, device);
-    return { feed: { dtype: value.dtype, shape: value.shape, elementCount: value.elementCount }, memory, tensor: value };
+    return { feed: { dtype: value.dtype, shape: value.shape, data: { kind: 'Tensor', elements: value.elementCount }, fromTensor: true }, memory, tensor: value };
   }
   if (isTypedArray(value)) {
-    if (info.shape.some((dim) => dim < 0)) {
-      throw new ArgumentTypeError(`Expected a Tensor or { data, shape } for ${name} (its engine shape [${info.shape.join(', ')}] is dynamic) but received ${describeValue(value)}`);
-    }
-    checkTypedArray(info.dtype as DType, value, name);
-    return { feed: { dtype: info.dtype, shape: info.shape, elementCount: value.length }, memory: value, tensor: null };
+    const shape = staticShapeFor(info, name, value);
+    const data = checkTypedArray(info.dtype as DType, value, name);
+    return { feed: { dtype: info.dtype, shape, data: { kind: data.constructor.name, elements: data.length } }, memory: data, tensor: null };
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'data' in value) {
     const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
-    if (!isTypedArray(data)) throw invalidType('a TypedArray', `the data of ${name}`, data);
-    if (dtype !== undefined && !isDType(dtype)) throw new ArgumentTypeError(`Expected a dtype name for the dtype of ${name} but received ${describeValue(dtype)}`, ErrorCode.DTYPE);
-    if (dtype !== undefined && dtype !== info.dtype) {
-      throw new ArgumentTypeError(`Expected ${info.dtype} data for ${name} but received ${dtype}`, ErrorCode.DTYPE);
-    }
-    checkTypedArray(info.dtype as DType, data, name);
-    return { feed: { dtype: info.dtype, shape: shape as readonly number[], elementCount: data.length }, memory: data, tensor: null };
+    if (dtype !== undefined) checkDType(info, dtype, name);
+    const array = checkTypedArray(info.dtype as DType, data, name);
+    return { feed: { dtype: info.dtype, shape: shape as readonly number[], data: { kind: array.constructor.name, elements: array.length } }, memory: array, tensor: null };
   }
   throw invalidType('a Tensor, a TypedArray or { data, shape }', name, value);
 }
 
 /** Validates a run's inputs (and bound outputs) against `metadata` and resolves their memory. */
 export function prepareBindings(metadata: EngineMetadata, profile: number, device: number, inputs: unknown, outputs: unknown): PreparedBindings {
-  if (typeof inputs !== 'object' || inputs === null || Array.isArray(inputs) || isTypedArray(inputs) || inputs instanceof Tensor) {
-    throw new ArgumentTypeError(`Expected an object mapping input names to tensors for inputs but received ${describeValue(inputs)}`);
-  }
-  const feeds = inputs as Record<string, unknown>;
-  checkFeedNames(metadata, Object.keys(feeds));
+  if (inputs instanceof Tensor) throw feedsTypeError(inputs, { name: 'inputs' });
+  const feeds = inputs;
+  checkFeedNames(engineInputs(metadata), feeds, { name: 'inputs' });
   const prepared: PreparedBindings = { inputs: [], outputs: [], bound: new Map() };
   const usedTensors = new Map<Tensor, string>();
   for (const info of engineInputs(metadata)) {

@@ -26,21 +26,22 @@ export interface EngineIncompatibility {
   fix: string;
 }
 
-export interface HostFacts {
+/** What an engine must match on the host it is loaded on: the TensorRT version and the GPU's compute capability. */
+export interface EngineHost {
   tensorrtVersion: string | null;
   computeCapability: string | null;
 }
 
 const rebuild = 'Rebuild the engine on this host from its ONNX model: `npx tensorrt-node build <model.onnx> -o <engine.plan>` (or let InferenceSession build and cache it from the .onnx).';
 
-export function diagnoseEngineLoadFailure(messages: readonly string[], hostFacts: HostFacts): EngineIncompatibility | null {
+export function diagnoseEngineLoadFailure(messages: readonly string[], engineHost: EngineHost): EngineIncompatibility | null {
   if (!Array.isArray(messages) || messages.some((message) => typeof message !== 'string')) throw invalidType('an array of strings', 'messages', messages);
-  const facts = expectOptions<HostFacts>(hostFacts, 'host');
+  const facts = expectOptions<EngineHost>(engineHost, 'host');
   rejectUnknownOptions(facts, ['tensorrtVersion', 'computeCapability'], 'host');
   for (const key of ['tensorrtVersion', 'computeCapability'] as const) {
     if (facts[key] !== undefined && facts[key] !== null && typeof facts[key] !== 'string') throw invalidType('a string or null', `host.${key}`, facts[key]);
   }
-  const host: HostFacts = { tensorrtVersion: facts.tensorrtVersion ?? null, computeCapability: facts.computeCapability ?? null };
+  const host: EngineHost = { tensorrtVersion: facts.tensorrtVersion ?? null, computeCapability: facts.computeCapability ?? null };
   const text = messages.join('\n');
 
   const library = /not compatible with this version of TensorRT, expecting library version ([\d.]*\d) got ([\d.]*\d)?/.exec(text);

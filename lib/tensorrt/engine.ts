@@ -10,6 +10,7 @@ import { diagnoseEngineLoadFailure } from './diagnosis.js';
 import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
 import { engineInputs, engineOutputs } from './validation.js';
 import { ExecutionContext, type ContextOptions } from './execution-context.js';
+import { abortError } from '../core/abort.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import { type NativeEngineWrap } from '../addon/types.js';
@@ -30,10 +31,6 @@ export interface EngineLoadOptions {
 }
 
 const loadOptionNames = ['device', 'allowHostCode', 'libraryPath', 'signal'] as const;
-
-function abortedError(what: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.ABORTED, `${what} was aborted`);
-}
 
 async function checkSource(source: unknown): Promise<string | Uint8Array> {
   if (typeof source === 'string') {
@@ -125,7 +122,7 @@ export class Engine {
 
     return withCallerStack(async () => {
       const plan = await checkSource(source);
-      if (signal?.aborted) throw abortedError('Engine.load');
+      if (signal?.aborted) throw abortError('Engine.load', signal);
       const load = nativeLoader();
       syncTensorRTLogSink(); // NODE_DEBUG=tensorrt-node shows what TensorRT says while loading
       const extraDirs = libraryPath ? [] : await pythonTensorRTDirsOnce();
@@ -137,7 +134,7 @@ export class Engine {
       }
       if (signal?.aborted) {
         native.dispose();
-        throw abortedError('Engine.load');
+        throw abortError('Engine.load', signal);
       }
       return new Engine(native, device);
     });

@@ -24,7 +24,8 @@ import { disposedError } from '../core/dispose.js';
 import { dtypes, viewTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import type { EngineMetadata } from '../addon/types.js';
 import { unbindableTensors } from './validation.js';
-import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
+import { abortError } from '../core/abort.js';
+import { ErrorCode, TensorRTError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import type { NativeContextWrap, NativeEngineWrap, NativeGraphStatus, NativeLayerTime, NativeRunResult } from '../addon/types.js';
 import { prepareBindings, type ContextFeeds } from './bindings.js';
@@ -156,10 +157,6 @@ export function checkRunOptions(options: unknown): { outputTensors: unknown; sig
 // A context dropped without dispose() is released by its native finalizer; its logger goes with it.
 const forgottenLoggers = new FinalizationRegistry<number>((target) => unregisterContextLogger(target));
 
-function abortedError(message: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.ABORTED, message);
-}
-
 /**
  * A TensorRT execution context: one optimization profile, a CUDA stream of its own, and native submit
  * and completion threads, so nothing waits for the GPU on the event loop. Runs on one context are
@@ -239,7 +236,7 @@ export class ExecutionContext {
     const native = this.#live();
     const { outputTensors, signal, timing } = checkRunOptions(options);
     const bindings = prepareBindings(this.metadata, this.profile, this.device, inputs, outputTensors);
-    if (signal?.aborted) throw abortedError('ExecutionContext.run was aborted before it started');
+    if (signal?.aborted) throw abortError('ExecutionContext.run', signal, 'before it started');
     return withCallerStack(async () => {
       let result: NativeRunResult;
       if (signal) {
@@ -252,7 +249,7 @@ export class ExecutionContext {
           signal.removeEventListener('abort', cancel);
         }
         if (signal.aborted) {
-          throw abortedError('ExecutionContext.run was aborted after it had started: it completed on the GPU, and bound outputs were written');
+          throw abortError('ExecutionContext.run', signal, 'after it had started: it completed on the GPU, and bound outputs were written');
         }
       } else {
         result = await native.run(bindings.inputs, bindings.outputs, timing, false);

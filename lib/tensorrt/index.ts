@@ -17,6 +17,6 @@ export {
 } from './execution-context.js';
 export type { ContextFeed, ContextFeeds } from './bindings.js';
 export type { RunTiming } from './timing.js';
-export type { ProfileSpec, ShapeBounds } from './profiles.js';
+export type { ProfileSpec } from './profiles.js';
 export { setTensorRTLogger, logSeverities, type LogSeverity, type TensorRTLogger, type TensorRTLogMessage, type TensorRTLoggerOptions } from './log.js';
 export type { EngineIncompatibility } from './diagnosis.js';

@@ -1,22 +1,22 @@
 /**
- * Checks a run's inputs against an engine's metadata in TypeScript, before anything is enqueued:
- * names (saying which exist), missing and extra inputs, dtypes, ranks, static dimensions, the
- * optimization profile's bounds, and element counts. Native code re-checks cheaply.
+ * Checks a run's inputs against an engine's metadata in TypeScript, before anything is enqueued,
+ * with the checks and messages every backend uses (core/feeds.ts: names, dtypes, ranks, fixed dims,
+ * element counts), plus what only an engine knows: the bounds of its optimization profiles. Native
+ * code re-checks cheaply.
  */
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
-import { closestMatch, describeValue } from '../core/validate.js';
+import { checkDType, checkElementCount, checkFeedNames, checkOutputName, checkShape, formatShape, inputLabel, tensorOfDType, type SuppliedData } from '../core/feeds.js';
+import { describeValue } from '../core/validate.js';
 
-/** What validation needs to know about one input: its dtype, shape and, when known, element count. */
+/** What validation needs to know about one input: its dtype, shape and, when known, its data. */
 export interface FeedDescription {
   dtype: string;
   shape: readonly number[];
-  /** Elements actually supplied (data length); checked against the shape when given. */
-  elementCount?: number;
-}
-
-function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  /** The data supplied, checked against the shape when given. */
+  data?: SuppliedData;
+  /** A Tensor's dtype is named as such in messages. */
+  fromTensor?: boolean;
 }
 
 export function engineInputs(metadata: EngineMetadata): EngineTensorInfo[] {
@@ -27,78 +27,39 @@ export function engineOutputs(metadata: EngineMetadata): EngineTensorInfo[] {
   return metadata.tensors.filter((tensor) => tensor.mode === 'output');
 }
 
-/** Throws unless `feeds` names exactly the engine's inputs. */
-export function checkFeedNames(metadata: EngineMetadata, names: readonly string[]): void {
-  const inputs = engineInputs(metadata).map((tensor) => tensor.name);
-  for (const name of names) {
-    if (inputs.includes(name)) continue;
-    const hint = closestMatch(name, inputs);
-    throw new ArgumentRangeError(
-      `Unknown input ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}; the engine's inputs are: ${inputs.join(', ')}`,
-      ErrorCode.INVALID_ARGUMENT,
-      { details: { input: name, inputs } },
-    );
-  }
-  const missing = inputs.filter((name) => !names.includes(name));
-  if (missing.length > 0) {
-    throw new ArgumentRangeError(`Missing input${missing.length > 1 ? 's' : ''} ${missing.map((name) => JSON.stringify(name)).join(', ')}; the engine's inputs are: ${inputs.join(', ')}`, ErrorCode.INVALID_ARGUMENT, {
-      details: { missing, inputs },
-    });
-  }
+/** Throws unless `shape` lies within optimization profile `profileIndex` (inputs without bounds are static). */
+function checkProfileBounds(metadata: EngineMetadata, profileIndex: number, tensor: EngineTensorInfo, shape: readonly number[], label: string): void {
+  const bounds = metadata.profiles[profileIndex]?.inputs[tensor.name];
+  if (!bounds) return;
+  shape.forEach((dim, axis) => {
+    const min = bounds.min[axis]!;
+    const max = bounds.max[axis]!;
+    if (dim < min || dim > max) {
+      throw new ArgumentRangeError(
+        `Expected between ${min} and ${max} at dim ${axis} (optimization profile ${profileIndex}: min ${formatShape(bounds.min)}, max ${formatShape(bounds.max)}) for ${label} but received ${formatShape(shape)}`,
+        ErrorCode.SHAPE,
+        { details: { input: tensor.name, profile: profileIndex, min: bounds.min, opt: bounds.opt, max: bounds.max } },
+      );
+    }
+  });
 }
 
 /** Throws unless `feed` fits input `tensor` under optimization profile `profileIndex`. */
 export function checkFeed(metadata: EngineMetadata, profileIndex: number, tensor: EngineTensorInfo, feed: FeedDescription): void {
-  const label = `input ${JSON.stringify(tensor.name)}`;
-  if (feed.dtype !== tensor.dtype) {
-    throw new ArgumentTypeError(`Expected ${tensor.dtype} data for ${label} but received ${feed.dtype}`, ErrorCode.DTYPE);
-  }
-  const shape = feed.shape;
-  if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for the shape of ${label} but received ${describeValue(shape)}`, ErrorCode.SHAPE);
-  if (shape.length !== tensor.shape.length) {
-    throw new ArgumentRangeError(`Expected a shape of rank ${tensor.shape.length} for ${label} (${formatShape(tensor.shape)}) but received ${formatShape(shape)}`, ErrorCode.SHAPE);
-  }
-  shape.forEach((dim, axis) => {
-    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
-      throw new ArgumentRangeError(`Expected a non-negative integer for dimension ${axis} of ${label} but received ${describeValue(dim)}`, ErrorCode.SHAPE);
-    }
-    const fixed = tensor.shape[axis]!;
-    if (fixed >= 0 && dim !== fixed) {
-      throw new ArgumentRangeError(`Expected dimension ${axis} of ${label} to be ${fixed} (engine shape ${formatShape(tensor.shape)}) but received ${formatShape(shape)}`, ErrorCode.SHAPE);
-    }
-  });
-  const bounds = metadata.profiles[profileIndex]?.inputs[tensor.name];
-  if (bounds) {
-    shape.forEach((dim, axis) => {
-      const min = bounds.min[axis]!;
-      const max = bounds.max[axis]!;
-      if (dim < min || dim > max) {
-        throw new ArgumentRangeError(
-          `Shape ${formatShape(shape)} of ${label} is outside optimization profile ${profileIndex}: dimension ${axis} must be between ${min} and ${max} (profile min ${formatShape(bounds.min)}, max ${formatShape(bounds.max)})`,
-          ErrorCode.SHAPE,
-          { details: { input: tensor.name, profile: profileIndex, min: bounds.min, opt: bounds.opt, max: bounds.max } },
-        );
-      }
-    });
-  }
-  if (feed.elementCount !== undefined) {
-    const expected = shape.reduce((product, dim) => product * dim, 1);
-    if (feed.elementCount !== expected) {
-      throw new ArgumentRangeError(`Expected ${expected} elements for ${label} of shape ${formatShape(shape)} but received ${feed.elementCount}`, ErrorCode.SHAPE);
-    }
-  }
+  const label = inputLabel(tensor);
+  checkDType(tensor, feed.dtype, label, feed.fromTensor ? tensorOfDType(feed.dtype) : undefined);
+  const count = checkShape(tensor, feed.shape, label);
+  checkProfileBounds(metadata, profileIndex, tensor, feed.shape, label);
+  if (feed.data !== undefined) checkElementCount(count, feed.shape, feed.data, label);
 }
 
 /** Validates every feed of a run; returns the inputs in engine order. */
 export function checkFeeds(metadata: EngineMetadata, profileIndex: number, feeds: Readonly<Record<string, FeedDescription>>): EngineTensorInfo[] {
-  if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds)) {
-    throw new ArgumentTypeError(`Expected an object mapping input names to tensors for feeds but received ${describeValue(feeds)}`);
-  }
+  const inputs = engineInputs(metadata);
+  checkFeedNames(inputs, feeds);
   if (!Number.isSafeInteger(profileIndex) || profileIndex < 0 || (metadata.profiles.length > 0 && profileIndex >= metadata.profiles.length)) {
     throw new ArgumentRangeError(`Expected an optimization profile between 0 and ${Math.max(0, metadata.profiles.length - 1)} for profile but received ${describeValue(profileIndex)}`);
   }
-  checkFeedNames(metadata, Object.keys(feeds));
-  const inputs = engineInputs(metadata);
   for (const tensor of inputs) checkFeed(metadata, profileIndex, tensor, feeds[tensor.name]!);
   return inputs;
 }
@@ -120,31 +81,23 @@ export function checkOutputBindings(metadata: EngineMetadata, outputs: Readonly<
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
     throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`);
   }
-  const names = engineOutputs(metadata).map((tensor) => tensor.name);
-  for (const name of Object.keys(outputs)) {
-    if (names.includes(name)) continue;
-    const hint = closestMatch(name, names);
-    throw new ArgumentRangeError(
-      `Unknown output ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}; the engine's outputs are: ${names.join(', ')}`,
-      ErrorCode.INVALID_ARGUMENT,
-      { details: { output: name, outputs: names } },
-    );
-  }
-  const bound = engineOutputs(metadata).filter((tensor) => Object.hasOwn(outputs, tensor.name));
+  const all = engineOutputs(metadata);
+  for (const name of Object.keys(outputs)) checkOutputName(all, name, 'options.outputTensors');
+  const bound = all.filter((tensor) => Object.hasOwn(outputs, tensor.name));
   for (const tensor of bound) {
     const binding = outputs[tensor.name]!;
     const label = `output ${JSON.stringify(tensor.name)}`;
-    if (binding.dtype !== tensor.dtype) {
-      throw new ArgumentTypeError(`Expected a ${tensor.dtype} tensor for ${label} but received a ${binding.dtype} tensor`, ErrorCode.DTYPE);
-    }
+    checkDType(tensor, binding.dtype, label, tensorOfDType(binding.dtype));
     if (tensor.location === 'host' && binding.location === 'device') {
       throw new ArgumentTypeError(`Expected a host or pinned tensor for ${label} (TensorRT writes it on the host) but received a device tensor`);
     }
     if (tensor.shape.every((dim) => dim >= 0)) {
-      const expected = tensor.shape.reduce((product, dim) => product * dim, 1);
-      if (binding.elementCount !== expected) {
-        throw new ArgumentRangeError(`Expected a tensor of ${expected} elements for ${label} (shape ${formatShape(tensor.shape)}) but received a tensor of ${binding.elementCount} elements`, ErrorCode.SHAPE);
-      }
+      checkElementCount(
+        tensor.shape.reduce((product, dim) => product * dim, 1),
+        tensor.shape,
+        { kind: 'Tensor', elements: binding.elementCount },
+        label,
+      );
     }
   }
   return bound;

@@ -62,7 +62,7 @@ describe('tensorrt-node bench and report', () => {
   it('BAD CALL - bad option values exit with 2 and the typed error', () => {
     const duration = runCli(['bench', '--trtexec', join(fixtures, 'trtexec-10.log'), '--duration', '3']);
     expect(duration.status).toBe(2);
-    expect(duration.stderr).toBe('tensorrt-node bench: Expected a duration such as 200ms, 3s or 1m for --duration but received "3" of type string [ERR_INVALID_ARGUMENT]\n');
+    expect(duration.stderr).toBe('tensorrt-node bench: Expected a duration such as 250ms, 3s, 1.5m or 1h30m for --duration but received "3" of type string [ERR_INVALID_ARGUMENT]\n');
     const percentile = runCli(['bench', '--trtexec', join(fixtures, 'trtexec-10.log'), '--percentile', '99,100.5']);
     expect(percentile.stderr).toBe('tensorrt-node bench: Expected percentiles between 0 and 100 (comma-separated) for --percentile but received "100.5" of type string [ERR_INVALID_ARGUMENT]\n');
     const unknown = runCli(['bench', '--concurency', '4']);

@@ -95,7 +95,7 @@ describe('examples/http-service (KServe v2 over a batched session)', () => {
       [{ inputs: [{ name: 'x', shape: [1, 15], datatype: 'FP32', data: new Array(15).fill(0) }] }, 400, 'Expected 16 at dim 1 (model shape [-1, 16]) for input "x" but received [1, 15]'],
       [{ inputs: [{ name: 'x', shape: [1, 16], datatype: 'FP32', data: ['a', ...new Array(15).fill(0)] }] }, 400, 'Expected numbers in the data of input "x" (float32) but received "a" of type string at index 0'],
       [{ inputs: [{ name: 'images', shape: [1, 16], datatype: 'FP32', data: new Array(16).fill(0) }] }, 400, 'inputs[0].name "images" is not an input of the model (inputs: "x")'],
-      [{ inputs: [] }, 400, 'Expected a tensor for input "x" in feeds but received undefined'],
+      [{ inputs: [] }, 400, 'Expected a tensor for every input of the model ("x") in feeds but received none for "x"'],
       [{ inputs: [{ name: 'x', shape: [40, 16], datatype: 'FP32', data: new Array(640).fill(0) }] }, 400, 'Expected between 1 and 32 rows (maxBatchSize) at dim 0 for input "x" but received [40, 16]'],
     ];
     for (const [body, status, message] of cases) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseVariantFile, rankVariants, variantFileName, type AddonVariant, type HostFacts } from '../../lib/addon/variants.js';
+import { parseVariantFile, rankVariants, variantFileName, type AddonVariant, type HostLibraries } from '../../lib/addon/variants.js';
 import type { DriverInfo } from '../../lib/addon/system/nvidia-driver.js';
 
 const folder = '/pkg/prebuilds/linux-arm64';
@@ -9,7 +9,7 @@ const noDriver: DriverInfo = { version: null, maxCudaMajor: null, tegraRelease: 
 const driver = (version: string, maxCudaMajor: number): DriverInfo => ({ version, maxCudaMajor, tegraRelease: null, source: '/proc/driver/nvidia/version' });
 const jetson = (release: string, maxCudaMajor: number): DriverInfo => ({ version: null, maxCudaMajor, tegraRelease: release, source: '/etc/nv_tegra_release' });
 const trt = (major: number, path = `/usr/lib/aarch64-linux-gnu/libnvinfer.so.${major}`) => ({ major, path, source: 'dynamic linker search (ld.so.cache)' });
-const host = (facts: Partial<HostFacts>): HostFacts => ({ libc: 'glibc', driver: noDriver, tensorrt: [], ...facts });
+const host = (facts: Partial<HostLibraries>): HostLibraries => ({ libc: 'glibc', driver: noDriver, tensorrt: [], ...facts });
 const order = (choices: ReturnType<typeof rankVariants>) => choices.map((choice) => `${choice.variant.id}${choice.eligible ? '' : ' (ineligible)'}`);
 
 describe('prebuilt variant names', () => {

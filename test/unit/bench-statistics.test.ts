@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coefficientOfVariation, medianOfSorted, nearestRankIndex, percentileOfSorted, summarize } from '../../lib/bench/statistics.js';
+import { coefficientOfVariation, median, medianOfSorted, nearestRankIndex, percentileOfSorted, summarize } from '../../lib/bench/statistics.js';
 
 const oneTo = (n: number) => Float64Array.from({ length: n }, (_, i) => i + 1);
 
@@ -23,6 +23,9 @@ describe('bench statistics (trtexec sampleReporting.cpp semantics)', () => {
     expect(medianOfSorted([1, 2, 3, 4])).toBe(2.5);
     expect(medianOfSorted([7])).toBe(7);
     expect(summarize([10, 1])!.median).toBe(5.5);
+    const unsorted = [4, 1, 3, 2];
+    expect(median(unsorted)).toBe(2.5);
+    expect(unsorted).toEqual([4, 1, 3, 2]);
   });
 
   it('picks nearest ranks of 1..100 as trtexec does, including the single-precision edge at p99', () => {

@@ -480,7 +480,7 @@ describe('EngineCache: locks', () => {
     const secondBuild = vi.fn(async () => ({ plan: plan(10, 2), metadata: {} }));
     const waiting = cache.getOrBuild(key, secondBuild, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('user gave up')), 60);
-    const error = await expectError(() => waiting, TensorRTNodeError, 'ERR_ABORTED', 'EngineCache.getOrBuild was aborted');
+    const error = await expectError(() => waiting, TensorRTNodeError, 'ERR_ABORTED', 'EngineCache.getOrBuild was aborted (user gave up)');
     expect((error.cause as Error).message).toBe('user gave up');
     finishFirst();
     expect(await firstBuild).toMatchObject({ hit: false, metadata: { first: true } });

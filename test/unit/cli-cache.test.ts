@@ -134,7 +134,7 @@ describe('tensorrt-node cache: bad input', () => {
     [['cache', 'clear', '--max-size', '1GiB'], 'Option --max-size only applies to `tensorrt-node cache prune`, not `cache clear`'],
     [['cache', 'prune', '--max-size', '2XB'], 'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received "2XB" of type string'],
     [['cache', 'prune', '--max-size=-1'], 'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received "-1" of type string'],
-    [['cache', 'prune', '--older-than', '30'], 'Expected a duration such as 30d, 12h, 90m or 1h30m for --older-than but received "30" of type string'],
+    [['cache', 'prune', '--older-than', '30'], 'Expected a duration such as 250ms, 3s, 1.5m or 1h30m for --older-than but received "30" of type string'],
     [['cache', 'prune', '--max-sise', '1G'], `Unknown option --max-sise for \`tensorrt-node cache\` (did you mean --max-size?). ${usage}`],
   ])('BAD CALL - %j', async (args, message) => {
     const { dir } = await populated('kept');

@@ -151,7 +151,7 @@ describe('cpu backend', () => {
       await expectError(() => mlp.run({ x: x(), xx: x() }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in feeds but received "xx" (did you mean "x"?)');
     });
     it('a missing input', async () => {
-      await expectError(() => mlp.run({}), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a tensor for input "x" in feeds but received undefined');
+      await expectError(() => mlp.run({}), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a tensor for every input of the model ("x") in feeds but received none for "x"');
     });
     it('feeds that are not an object, a tensor that is a bare TypedArray', async () => {
       await expectError(() => mlp.run(null as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping input names to tensors for feeds but received null');
@@ -162,13 +162,13 @@ describe('cpu backend', () => {
       await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [2, 16], data: new Float64Array(32) } as never }), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 32');
     });
     it('the wrong rank, a wrong fixed dim, the wrong element count, a negative dim', async () => {
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [32], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a shape of rank 2 [-1, 16] for input "x" but received [32]');
+      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [32], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a shape of rank 2 (model shape [-1, 16]) for input "x" but received [32]');
       await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [4, 8], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 16 at dim 1 (model shape [-1, 16]) for input "x" but received [4, 8]');
       await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [3, 16], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 48 elements (shape [3, 16]) for input "x" but received a Float32Array of length 32');
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [-2, 16], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape of input "x"[0] but received -2 of type number');
+      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [-2, 16], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer at dim 0 for input "x" but received -2 of type number');
     });
     it('run options: unknown outputs, a non-signal, an unknown option', async () => {
-      await expectError(() => mlp.run({ x: x() }, { outputs: ['logits'] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an output name of the model ("y") for options.outputs but received "logits"');
+      await expectError(() => mlp.run({ x: x() }, { outputs: ['logits'] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only output names of the model ("y") in options.outputs but received "logits"');
       await expectError(() => mlp.run({ x: x() }, { signal: 'stop' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an AbortSignal for options.signal but received "stop" of type string');
       await expectError(() => mlp.run({ x: x() }, { singal: 1 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "singal" in options (did you mean "signal"?); known options: signal, outputs');
     });

@@ -12,6 +12,7 @@ import {
   isTensorRTNodeError,
   withCallerStack,
 } from '../../lib/core/errors.js';
+import { abortError } from '../../lib/core/abort.js';
 
 describe('error family', () => {
   it('every member is an instance of TensorRTNodeError, whatever its built-in base', () => {
@@ -78,5 +79,24 @@ describe('error family', () => {
     expect(error).toBeInstanceOf(TensorRTError);
     expect(error.stack).toContain('--- async call site ---');
     expect(error.stack).toContain('userCode');
+  });
+});
+
+describe('abortError: the one ERR_ABORTED', () => {
+  it('names what was aborted, when it matters, and the reason the caller gave, kept as cause', () => {
+    const why = new Error('client went away');
+    const error = abortError('The run', AbortSignal.abort(why));
+    expect(error).toBeInstanceOf(TensorRTNodeError);
+    expect(error).toMatchObject({ code: 'ERR_ABORTED', message: 'The run was aborted (client went away)', cause: why });
+    expect(abortError('Engine.load', AbortSignal.abort('shutting down')).message).toBe('Engine.load was aborted (shutting down)');
+    expect(abortError('ExecutionContext.run', AbortSignal.abort(), 'before it started').message).toBe('ExecutionContext.run was aborted before it started');
+  });
+
+  it("leaves out the default reason, which says nothing more than 'was aborted', but keeps it as cause", () => {
+    const signal = AbortSignal.abort();
+    const error = abortError('buildEngine', signal);
+    expect(error.message).toBe('buildEngine was aborted');
+    expect(error.cause).toBe(signal.reason);
+    expect(abortError('Calibration').cause).toBeUndefined();
   });
 });

@@ -140,7 +140,7 @@ describe('tensorrt backend', () => {
     await using backend = await createTensorRTBackend(double.engine, 1, { cudaGraph: 'auto' });
     await expectError(() => backend.run({ image: images(1) }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("images") in feeds but received "image" (did you mean "images"?)');
     await expectError(() => backend.run({ images: { ...images(1), dtype: 'float16', data: new Uint16Array(1) } }), ArgumentTypeError, 'ERR_DTYPE', 'Expected dtype "float32" for input "images" but received "float16" of type string');
-    await expectError(() => backend.run({ images: images(1) }, { outputs: ['boxs'] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an output name of the model ("boxes", "scores") for options.outputs but received "boxs" (did you mean "boxes"?)');
+    await expectError(() => backend.run({ images: images(1) }, { outputs: ['boxs'] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only output names of the model ("boxes", "scores") in options.outputs but received "boxs" (did you mean "boxes"?)');
     expect(double.runs).toHaveLength(0);
   });
 

@@ -54,12 +54,24 @@ describe('parseDuration', () => {
 
   it.each([['30'], ['30 days'], ['-1d'], [''], ['d'], ['1h 30m'], ['3x'], ['1y']])('BAD CALL - refuses %j', (text) => {
     expectErrorSync(() => parseDuration(text, '--older-than'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      `Expected a duration such as 30d, 12h, 90m or 1h30m for --older-than but received ${JSON.stringify(text)} of type string`);
+      `Expected a duration such as 250ms, 3s, 1.5m or 1h30m for --older-than but received ${JSON.stringify(text)} of type string`);
+  });
+
+  it('keeps to a range when given one', () => {
+    expect(parseDuration('1m', '--warmup', { maxMs: 60_000 })).toBe(60_000);
+    expect(parseDuration('1.5s', '--warmup', { minMs: 1000 })).toBe(1500);
+  });
+
+  it('BAD CALL - refuses durations out of the range', () => {
+    expectErrorSync(() => parseDuration('61s', '--warmup', { maxMs: 60_000 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
+      'Expected a duration between 0ms and 1m for --warmup but received "61s" of type string');
+    expectErrorSync(() => parseDuration('500ms', '--interval', { minMs: 1000 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
+      'Expected a duration of at least 1s for --interval but received "500ms" of type string');
   });
 
   it('BAD CALL - refuses a number', () => {
     expectErrorSync(() => parseDuration(30, '--older-than'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT',
-      'Expected a duration such as 30d, 12h, 90m or 1h30m (a string) for --older-than but received 30 of type number');
+      'Expected a duration such as 250ms, 3s, 1.5m or 1h30m (a string) for --older-than but received 30 of type number');
   });
 });
 

@@ -5,7 +5,7 @@ import { dirname, join, normalize } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { addonCandidates, packageRoot } from '../../lib/addon/loader.js';
-import { parseVariantFile, variantFileName, variantId, type HostFacts } from '../../lib/addon/variants.js';
+import { parseVariantFile, variantFileName, variantId, type HostLibraries } from '../../lib/addon/variants.js';
 
 // The release workflow cannot run here. actionlint checks its syntax, expressions, matrix keys and
 // action inputs (`npm run lint:workflows`, test/e2e/workflows-actionlint.test.ts). These tests check
@@ -152,7 +152,7 @@ describe('the prebuild matrix fits the project', () => {
     mkdirSync(folder, { recursive: true });
     for (const other of matrix) writeFileSync(join(folder, variantFile(other.variant!)), '');
     // A host that would rank the variants otherwise (no driver, no TensorRT): the variable decides.
-    const host: HostFacts = { libc: 'glibc', driver: { version: null, maxCudaMajor: null, tegraRelease: null, source: 'test' }, tensorrt: [] };
+    const host: HostLibraries = { libc: 'glibc', driver: { version: null, maxCudaMajor: null, tegraRelease: null, source: 'test' }, tensorrt: [] };
     const eligible = addonCandidates(fakeRoot, { TENSORRT_NODE_VARIANT: requested }, () => host).filter((candidate) => candidate.eligible);
     expect(eligible.map((candidate) => candidate.variant)).toEqual([entry.variant]);
   });

@@ -27,7 +27,8 @@ import type { TensorInfo, TensorMap } from '../../core/tensors.js';
 import { Tensor } from '../../cuda/tensor.js';
 import { requireOnnxRuntime } from '../../addon/system/onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
-import { validateFeeds, validateOutputNames } from '../feeds.js';
+import { checkDType, validateFeeds } from '../../core/feeds.js';
+import { checkRunCall } from '../run-call.js';
 
 /** Options of {@link createCpuBackend}: onnxruntime-node's session settings and the worker thread's priority. */
 export interface CpuBackendOptions extends CpuSessionSettings {
@@ -256,13 +257,7 @@ export class CpuBackend implements Backend {
     return withCallerStack(async () => {
       if (this.#disposed) throw disposedError();
       if (this.#fatal) throw this.#fatal;
-      const opts = expectOptions<BackendRunOptions>(options);
-      rejectUnknownOptions(opts, ['signal', 'outputs']);
-      const signal = opts.signal;
-      if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
-      const outputs = validateOutputNames(this.outputs, opts.outputs);
-      validateFeeds(this.inputs, feeds);
-      if (signal?.aborted) throw abortError(signal);
+      const { signal, outputs } = checkRunCall(this, feeds, options);
       const { wire, transfer } = wireFeeds(this.inputs, feeds as TensorMap, this.#staging);
       return new Promise<TensorMap>((resolveRun, rejectRun) => {
         const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, into: undefined, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
@@ -270,7 +265,7 @@ export class CpuBackend implements Backend {
           pending.onAbort = () => {
             const index = this.#queue.indexOf(pending);
             if (index >= 0) this.#queue.splice(index, 1);
-            this.#settle(pending, abortError(signal));
+            this.#settle(pending, abortError('The run', signal));
           };
           signal.addEventListener('abort', pending.onAbort, { once: true });
         }
@@ -294,7 +289,7 @@ export class CpuBackend implements Backend {
       validateFeeds(this.inputs, feeds, 'binding ');
       const targets = this.outputs.map((info) => {
         const target = boundHostTensor(bound.outputs, info, 'output');
-        if (target.dtype !== info.dtype) throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(info.dtype)} for binding output ${JSON.stringify(info.name)} but received ${JSON.stringify(target.dtype)}`, ErrorCode.DTYPE);
+        checkDType(info, target.dtype, `binding output ${JSON.stringify(info.name)}`);
         return { name: info.name, ...target };
       });
       if (!targets.every((target) => target.data.buffer instanceof SharedArrayBuffer)) {

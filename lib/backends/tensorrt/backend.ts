@@ -17,15 +17,14 @@ import { dtypes } from '../../core/dtypes.js';
 import type { Engine } from '../../tensorrt/engine.js';
 import type { EngineMetadata, EngineTensorInfo } from '../../addon/types.js';
 import { unbindableTensors } from '../../tensorrt/validation.js';
-import { ArgumentTypeError, ErrorCode, TensorRTNodeError, createError, withCallerStack } from '../../core/errors.js';
+import { ErrorCode, TensorRTNodeError, createError, withCallerStack } from '../../core/errors.js';
 import type { ContextOptions, ExecutionContext } from '../../tensorrt/execution-context.js';
 import { disposedError } from '../../core/dispose.js';
 import { profileHolds } from '../../tensorrt/profiles.js';
-import { describeValue, expectOptions, rejectUnknownOptions } from '../../core/validate.js';
 import { abortError } from '../../core/abort.js';
 import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
 import type { TensorInfo, TensorMap } from '../../core/tensors.js';
-import { validateFeeds, validateOutputNames } from '../feeds.js';
+import { checkRunCall } from '../run-call.js';
 import { BackendGroup } from '../group.js';
 
 /**
@@ -92,13 +91,7 @@ class ContextSlot implements Backend {
   }
 
   async run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
-    const opts = expectOptions<BackendRunOptions>(options);
-    rejectUnknownOptions(opts, ['signal', 'outputs']);
-    const signal = opts.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
-    const wanted = validateOutputNames(this.outputs, opts.outputs);
-    validateFeeds(this.inputs, feeds);
-    if (signal?.aborted) throw abortError(signal);
+    const { signal, outputs: wanted } = checkRunCall(this, feeds, options);
     const context = await this.context(profileFor(this.#engine.metadata, feeds));
     const running = context.run(feeds, signal ? { signal } : undefined);
     const result = await (signal ? settleOrAbort(running, signal) : running);
@@ -137,7 +130,7 @@ class ContextSlot implements Backend {
  */
 function settleOrAbort<T>(running: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError(signal));
+    const onAbort = () => reject(abortError('The run', signal));
     signal.addEventListener('abort', onAbort, { once: true });
     running.then(
       (value) => {

@@ -18,11 +18,12 @@ import { generateFeeds } from '../../precision/calibration-data.js';
 import type { ContextFeeds } from '../../tensorrt/bindings.js';
 import { classifyModel } from '../../session/options.js';
 import { Tensor } from '../../cuda/tensor.js';
-import { benchShapes, tensorrtProfiles, type BenchShapes } from '../model-shapes.js';
+import type { InputShapes } from '../../core/shape-spec.js';
+import { benchShapes, tensorrtProfiles } from '../model-shapes.js';
 import type { BenchTarget, SweepPoint, TargetDescription } from '../target.js';
 
 export interface EngineTargetOptions {
-  shapes?: BenchShapes;
+  shapes?: InputShapes;
   /** Execution contexts the requests in flight are spread over (default 1, as a session's). */
   contexts?: number;
 }

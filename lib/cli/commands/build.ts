@@ -3,7 +3,6 @@ import { precisions } from '../../core/precision.js';
 import { parseShapeFlags } from '../../builder/profiles.js';
 import { createProgressRenderer } from '../build-progress.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
-import { describeFailure } from '../../cache/warnings.js';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../../core/errors.js';
 import { formatBytes, formatDuration } from '../../core/units.js';
 import { expectOneOf } from '../../core/validate.js';
@@ -107,10 +106,12 @@ export const buildCommand: Command<BuildValues> = {
       if (calibrated > 0) calibrationProgress.finish(`${calibrated} samples`);
     }
     try {
-      await writeFileAtomic(values.output, result.plan, { mode: 0o644 });
+      await writeFileAtomic(values.output, result.plan, { description: 'the engine' });
     } catch (error) {
-      // The engine stays in the cache (when one is used): a second try after freeing space is fast.
-      throw new TensorRTNodeError(ErrorCode.IO, `Cannot write the engine ${values.output}: ${describeFailure(error)}${result.cacheKey ? ` (it is in the engine cache under key ${result.cacheKey.slice(0, 12)})` : ''}`, { cause: error, details: { file: values.output } });
+      if (!result.cacheKey) throw error;
+      // The engine stays in the cache: a second try after freeing space is fast.
+      const failure = error as TensorRTNodeError;
+      throw new TensorRTNodeError(ErrorCode.IO, `${failure.message} (it is in the engine cache under key ${result.cacheKey.slice(0, 12)})`, { cause: failure.cause, details: failure.details });
     }
     const { plan: _plan, ...report } = result;
     if (values.json) {

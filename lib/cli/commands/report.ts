@@ -1,5 +1,4 @@
-import { writeFileAtomicSync } from '../../bench/atomic-file.js';
-import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { buildReport, DEFAULT_REPORT_TITLE } from '../../bench/report/index.js';
 import { BASELINE_KEYS } from '../../bench/report/model.js';
 import { invalidType } from '../../core/validate.js';
@@ -10,14 +9,6 @@ interface ReportValues {
   md?: string;
   baseline?: string;
   title?: string;
-}
-
-function writeOutput(file: string, text: string): void {
-  try {
-    writeFileAtomicSync(file, text);
-  } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot write report ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
-  }
 }
 
 export const reportCommand: Command<ReportValues> = {
@@ -36,11 +27,11 @@ export const reportCommand: Command<ReportValues> = {
     const toStdout = !values.html && !values.md;
     const outputs = await buildReport(positionals, { baseline: values.baseline ?? null, html: Boolean(values.html), markdown: Boolean(values.md) || toStdout, title: values.title });
     if (values.html) {
-      writeOutput(values.html, outputs.html!);
+      await writeFileAtomic(values.html, outputs.html!, { description: 'report' });
       stdout.write(`HTML report written to ${values.html}\n`);
     }
     if (values.md) {
-      writeOutput(values.md, outputs.markdown!);
+      await writeFileAtomic(values.md, outputs.markdown!, { description: 'report' });
       stdout.write(`Markdown report written to ${values.md}\n`);
     }
     if (toStdout) stdout.write(outputs.markdown!);

@@ -4,7 +4,7 @@ import { createCpuBackend } from '../../backends/cpu/backend.js';
 import type { TensorMap } from '../../core/tensors.js';
 import { float16BitsToFloat32, type HostTensor } from '../../core/dtypes.js';
 import { ArgumentTypeError, ErrorCode, OnnxError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../onnx/atomic-write.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { generateFeeds } from '../../precision/calibration-data.js';
 import { readSample } from '../../onnx/feeds-folder.js';
 import { encodeNpy, parseNpy } from '../../onnx/npy.js';
@@ -114,7 +114,7 @@ export const runCommand: Command<RunValues> = {
           throw new OnnxError(ErrorCode.IO, `Cannot create the output folder ${folder}: ${(error as Error).message}`, { cause: error });
         });
         // Each output whole or not at all (a full disk leaves no truncated .npy behind).
-        for (const [name, tensor] of Object.entries(outputs)) await writeFileAtomic(join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`), [encodeNpy(tensor)]);
+        for (const [name, tensor] of Object.entries(outputs)) await writeFileAtomic(join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(tensor), { errorClass: OnnxError });
       }
       if (values.json) stdout.write(`${JSON.stringify({ milliseconds, outputs: summaries }, null, 2)}\n`);
       else {

@@ -5,7 +5,7 @@
  * saying why), print trtexec-style summaries, measure the harness's own overhead on the same kind of
  * session, and write the results with an HTML and a Markdown report.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { capabilities } from '../../addon/capabilities.js';
@@ -15,6 +15,7 @@ import { parseBenchOptions } from '../../bench/options.js';
 import { measureHarnessOverhead } from '../../bench/overhead.js';
 import { writeResultsFile } from '../../bench/results.js';
 import type { SweepPoint } from '../../bench/target.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';
 import type { Command } from '../command.js';
 
@@ -83,7 +84,7 @@ export const startCommand: Command<StartValues> = {
       } finally {
         await target.dispose();
       }
-      writeResultsFile(json, outcome.results);
+      await writeResultsFile(json, outcome.results);
       const overhead = outcome.results.overhead;
       write(
         `Harness overhead: ${(overhead.bestRoundOverheadFraction! * 100).toFixed(2)}% over a raw loop on the same ${point.backend} session, fastest rounds compared ` +
@@ -93,8 +94,8 @@ export const startCommand: Command<StartValues> = {
 
     const { buildReport } = await import('../../bench/report/index.js');
     const report = await buildReport([json], { html: true, markdown: true, title: 'tensorrt-node start: PP-OCRv4 detector' });
-    writeFileSync(join(out, 'report.html'), report.html!);
-    writeFileSync(join(out, 'report.md'), report.markdown!);
+    await writeFileAtomic(join(out, 'report.html'), report.html!, { description: 'report' });
+    await writeFileAtomic(join(out, 'report.md'), report.markdown!, { description: 'report' });
     write(`Report: ${join(out, 'report.html')} (and report.md; results in ${json})\n`);
     return outcome.allSucceeded ? 0 : 1;
   },

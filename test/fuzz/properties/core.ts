@@ -177,7 +177,7 @@ export const coreProperties: FuzzProperty[] = [
     name: 'feeds: checkFeeds accepts only feeds of the engine inputs, dtypes and profile bounds',
     weight: 6,
     property: () =>
-      fc.asyncProperty(metadataArbitrary(), fc.oneof(fc.nat({ max: 2 }), fc.integer(), fc.double()), fc.dictionary(fc.constantFrom('a', 'b', 'images', 'c'), fc.record({ dtype: fc.constantFrom('float32', 'float16', 'int32', 'bool'), shape: shapeLike, elementCount: fc.option(fc.nat({ max: 512 }), { nil: undefined }) })), async (metadata, profileIndex, feeds) => {
+      fc.asyncProperty(metadataArbitrary(), fc.oneof(fc.nat({ max: 2 }), fc.integer(), fc.double()), fc.dictionary(fc.constantFrom('a', 'b', 'images', 'c'), fc.record({ dtype: fc.constantFrom('float32', 'float16', 'int32', 'bool'), shape: shapeLike, data: fc.option(fc.record({ kind: fc.constantFrom('Float32Array', 'Tensor'), elements: fc.nat({ max: 512 }) }), { nil: undefined }) })), async (metadata, profileIndex, feeds) => {
         const checked = await returnsOrThrowsTyped(() => checkFeeds(metadata, profileIndex, feeds as Record<string, FeedDescription>));
         if (!checked.ok) return;
         const inputs = metadata.tensors.filter((tensor) => tensor.mode === 'input');

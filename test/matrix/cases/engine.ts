@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ShapeBounds } from '../../../lib/tensorrt/profiles.js';
+import type { ProfileBounds } from '../../../lib/addon/types.js';
 import { buildEngine, Engine } from '../../../lib/index.js';
 import { ArgumentRangeError, ArgumentTypeError, OnnxError, TensorRTNodeError } from '../../../lib/core/errors.js';
 import { packageRoot } from '../../../lib/addon/loader.js';
@@ -31,7 +31,7 @@ function aborted(): AbortSignal {
   return controller.signal;
 }
 
-const profile = (bounds: unknown) => ({ profiles: never<Record<string, ShapeBounds>>({ x: bounds }) });
+const profile = (bounds: unknown) => ({ profiles: never<Record<string, ProfileBounds>>({ x: bounds }) });
 
 export const engineTable: MatrixTable = {
   surface: 'Engine.load',
@@ -55,7 +55,7 @@ export const engineTable: MatrixTable = {
     row('a number for libraryPath', () => Engine.load(plan, never({ libraryPath: 1 })), [T, 'ERR_INVALID_ARGUMENT', "Expected a string for options.libraryPath but received 1 of type number"]),
     row('an empty libraryPath', () => Engine.load(plan, { libraryPath: '' }), [R, 'ERR_INVALID_ARGUMENT', "Expected a non-empty string for options.libraryPath but received \"\" of type string"]),
     row('a plain object for signal', () => Engine.load(plan, never({ signal: {} })), [T, 'ERR_INVALID_ARGUMENT', "Expected an AbortSignal for options.signal but received an object"]),
-    row('an aborted signal', () => Engine.load(plan, { signal: aborted() }), [TensorRTNodeError, 'ERR_ABORTED', 'Engine.load was aborted']),
+    row('an aborted signal', () => Engine.load(plan, { signal: aborted() }), [TensorRTNodeError, 'ERR_ABORTED', 'Engine.load was aborted (the caller gave up)']),
   ],
 };
 
@@ -78,9 +78,9 @@ export const buildTable: MatrixTable = {
     row('true for timingCache', () => buildEngine(mlp, never({ timingCache: true })), [T, 'ERR_INVALID_ARGUMENT', "Expected a string for options.timingCache but received true of type boolean"]),
     row('a string for signal', () => buildEngine(mlp, never({ signal: 'stop' })), [T, 'ERR_INVALID_ARGUMENT', "Expected an AbortSignal for options.signal but received \"stop\" of type string"]),
     row('a string for onProgress', () => buildEngine(mlp, never({ onProgress: 'log' })), [T, 'ERR_INVALID_ARGUMENT', "Expected a function for options.onProgress but received \"log\" of type string"]),
-    row('an aborted signal', () => buildEngine(mlp, { signal: aborted() }), [TensorRTNodeError, 'ERR_ABORTED', 'buildEngine was aborted']),
+    row('an aborted signal', () => buildEngine(mlp, { signal: aborted() }), [TensorRTNodeError, 'ERR_ABORTED', 'buildEngine was aborted (the caller gave up)']),
     row('no profile for a dynamic input', () => buildEngine(mlp), [R, 'ERR_SHAPE', /^\/.*\/mlp\.onnx has dynamic input "x" \[batch, 16\]: give options\.profiles with min\/opt\/max shapes, e\.g\. \{ "x": \{ min: \[\.\.\.\], opt: \[\.\.\.\], max: \[\.\.\.\] \} \}$/]),
-    row('a profile for a misspelled input', () => buildEngine(mlp, { profiles: { xx: { min: [1, 16], opt: [1, 16], max: [1, 16] } } }), [R, 'ERR_INVALID_ARGUMENT', "Unknown input \"xx\" in options.profiles (did you mean \"x\"?); the model's inputs are: x"]),
+    row('a profile for a misspelled input', () => buildEngine(mlp, { profiles: { xx: { min: [1, 16], opt: [1, 16], max: [1, 16] } } }), [R, 'ERR_INVALID_ARGUMENT', "Expected only input names of the model (\"x\") in options.profiles but received \"xx\" (did you mean \"x\"?)"]),
     row('a string for profiles', () => buildEngine(mlp, never({ profiles: 'x:1x16' })), [T, 'ERR_INVALID_ARGUMENT', "Expected an object mapping input names to { min, opt, max } for options.profiles but received \"x:1x16\" of type string"]),
     row('a profile whose bounds are a string', () => buildEngine(mlp, profile('1x16')), [T, 'ERR_INVALID_ARGUMENT', "Expected { min, opt, max } for options.profiles.x but received \"1x16\" of type string"]),
     row('a profile without max', () => buildEngine(mlp, profile({ min: [1, 16], opt: [1, 16] })), [T, 'ERR_SHAPE', "Expected an array of dimensions for options.profiles.x.max but received undefined"]),
