@@ -6,7 +6,7 @@
  */
 import type { MetricSummary } from './statistics.js';
 
-export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay';
+export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay' | 'client-behind';
 
 export interface BenchWarning {
   code: BenchWarningCode;
