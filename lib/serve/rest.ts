@@ -134,6 +134,8 @@ export class RestServer {
   readonly server: Server;
   readonly #options: RestOptions;
   readonly #connections = new Map<Socket, ConnectionState>();
+  /** Responses not finished: when the drain starts, those not yet begun are told to close their connection. */
+  readonly #responses = new Set<ServerResponse>();
   #draining = false;
   #nextRequest = 0;
 
@@ -203,7 +205,9 @@ export class RestServer {
   handle(request: IncomingMessage, response: ServerResponse): void {
     const state = this.#connections.get(request.socket);
     if (state) state.active++;
+    this.#responses.add(response);
     response.once('close', () => {
+      this.#responses.delete(response);
       if (state) {
         state.active--;
         state.idleSince = performance.now();
@@ -339,6 +343,7 @@ export class RestServer {
    */
   async drain(deadline: number): Promise<number> {
     this.#draining = true;
+    for (const response of this.#responses) this.#closeAfter(response);
     // net.Server#close, not http.Server#close: the latter would also close idle keep-alive connections
     // at once. Its callback waits for every connection, which is what the loop below brings about.
     net.Server.prototype.close.call(this.server);
