@@ -229,25 +229,28 @@ export class InferenceServer {
   }
 
   /**
-   * SIGTERM and SIGINT drain the server (close()), then set the exit code: 0 for a clean drain, 1
-   * when connections had to be cut or the drain failed. A second signal exits at once.
+   * SIGTERM and SIGINT drain the server (close()); resolves with the exit code: 0 for a clean drain,
+   * 1 when connections had to be cut or the drain failed. With `exit` (default true) the process
+   * then exits with it. A second signal exits at once.
    */
-  closeOnSignals({ exit = true }: { exit?: boolean } = {}): void {
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => {
+  closeOnSignals({ exit = true }: { exit?: boolean } = {}): Promise<number> {
+    return new Promise((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        for (const other of ['SIGTERM', 'SIGINT'] as const) process.off(other, onSignal);
         this.#logger.info('server.signal', { signal });
-        process.once(signal, () => process.exit(1));
+        for (const other of ['SIGTERM', 'SIGINT'] as const) process.once(other, () => process.exit(1));
         this.close().then(
-          ({ forcedConnections }) => {
-            process.exitCode = forcedConnections > 0 ? 1 : 0;
-            if (exit) process.exit();
-          },
+          ({ forcedConnections }) => forcedConnections > 0 ? 1 : 0,
           (error: unknown) => {
             this.#logger.error('server.close_failed', { error });
-            process.exit(1);
+            return 1;
           },
-        );
-      });
-    }
+        ).then((code) => {
+          resolve(code);
+          if (exit) process.exit(code);
+        });
+      };
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, onSignal);
+    });
   }
 }

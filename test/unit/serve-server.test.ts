@@ -147,7 +147,7 @@ describe('InferenceServer (cpu backend, REST + gRPC)', () => {
   });
 
   it('BAD CALL - the API key guards everything but health, compared whatever its length; the metrics port needs none', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${KEY}x` }, { authorization: KEY }, { authorization: `Basic ${KEY}` }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${KEY}x` }, { authorization: KEY }, { authorization: `Basic ${KEY}` }]) {
       const response = await get('/v2/models/mlp', headers);
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');

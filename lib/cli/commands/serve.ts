@@ -164,18 +164,7 @@ export const serveCommand: Command<ServeValues> = {
     const options = serveOptionsFrom(values, positionals);
     const { InferenceServer } = await import('../../serve/server.js');
     const server = await InferenceServer.start(options);
-    const code = await new Promise<number>((resolve) => {
-      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-        process.once(signal, () => {
-          // A second signal does not wait for the drain.
-          process.once(signal, () => process.exit(1));
-          server.close().then(
-            ({ forcedConnections }) => resolve(forcedConnections > 0 ? 1 : 0),
-            () => resolve(1),
-          );
-        });
-      }
-    });
+    const code = await server.closeOnSignals({ exit: false });
     // Everything the server opened is closed; should an embedding process keep something else
     // alive, the exit still happens (an unreferenced timer fires only if the process is still up).
     setTimeout(() => process.exit(code), 2000).unref();
