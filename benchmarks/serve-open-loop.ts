@@ -6,7 +6,7 @@
  *
  *   npm run build:ts && npm run bench:serve      (writes benchmarks/results/serve-open-loop/)
  *
- * BENCH_RATES (default 2,5,8 requests/s) and BENCH_DURATION (default 20s) adjust the runs. The
+ * BENCH_RATES (default 1,2,4 requests/s) and BENCH_DURATION (default 20s) adjust the runs. The
  * server runs in its own process; the load generator here.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ import { buildReport } from '../lib/bench/report/index.js';
 import { defaultModelPath } from '../lib/cli/commands/start.js';
 import { repositoryWith, root, startServe } from './serve-process.js';
 
-const RATES = process.env.BENCH_RATES ?? '2,5,8';
+const RATES = process.env.BENCH_RATES ?? '1,2,4';
 const DURATION = process.env.BENCH_DURATION ?? '20s';
 const out = join(root, 'benchmarks/results/serve-open-loop');
 mkdirSync(out, { recursive: true });

@@ -106,45 +106,53 @@ function storeFor(dtype: DType, datatype: Datatype, target: AnyTypedArray): Stor
  * TypedArray of `datatype` with exactly `count` elements in row-major order.
  */
 export function valuesToTypedArray(datatype: Datatype, data: unknown, count: number, name: string): AnyTypedArray {
+  if (!Array.isArray(data) && (data === null || typeof data === 'object')) {
+    throw new ArgumentTypeError(`Expected an array of values (flat or nested) for ${name} but received ${describeValue(data)}`, ErrorCode.INVALID_ARGUMENT);
+  }
+  // Counted before anything is allocated: a shape of a billion elements with three values must cost
+  // nothing but this error, not a 4 GB allocation.
+  const received = Array.isArray(data) ? countValues(data) : 1;
+  if (received !== count) throw new ArgumentRangeError(`Expected ${count} values (the element count of its shape) for ${name} but received ${received}`, ErrorCode.SHAPE);
   const dtype = dtypeOf(datatype)!;
   const target = allocateTypedArray(dtype, count);
   const store = storeFor(dtype, datatype, target);
   let written = 0;
-  const put = (value: unknown) => {
-    if (written < count) {
-      const expected = store(written, value);
-      if (expected !== undefined) throw new ArgumentTypeError(`Expected ${expected} at index ${written} of ${name} (${datatype}) but received ${describeValue(value)}`, ErrorCode.DTYPE);
-    }
+  walkValues(Array.isArray(data) ? data : [data], (value) => {
+    const expected = store(written, value);
+    if (expected !== undefined) throw new ArgumentTypeError(`Expected ${expected} at index ${written} of ${name} (${datatype}) but received ${describeValue(value)}`, ErrorCode.DTYPE);
     written++;
-  };
-  if (!Array.isArray(data)) {
-    if (data === null || typeof data === 'object') throw new ArgumentTypeError(`Expected an array of values (flat or nested) for ${name} but received ${describeValue(data)}`, ErrorCode.INVALID_ARGUMENT);
-    put(data);
-  } else {
-    // Depth-first, left to right: row-major order whatever the nesting.
-    const arrays: unknown[][] = [data];
-    const positions: number[] = [0];
-    while (arrays.length > 0) {
-      const top = arrays.length - 1;
-      const array = arrays[top]!;
-      const position = positions[top]!;
-      if (position === array.length) {
-        arrays.pop();
-        positions.pop();
-        continue;
-      }
-      positions[top] = position + 1;
-      const value = array[position];
-      if (Array.isArray(value)) {
-        arrays.push(value);
-        positions.push(0);
-      } else {
-        put(value);
-      }
+  });
+  return target;
+}
+
+/** Calls `visit` on every non-array value of nested arrays, depth-first, left to right (row-major order whatever the nesting), with an explicit stack. */
+function walkValues(data: unknown[], visit: (value: unknown) => void): void {
+  const arrays: unknown[][] = [data];
+  const positions: number[] = [0];
+  while (arrays.length > 0) {
+    const top = arrays.length - 1;
+    const array = arrays[top]!;
+    const position = positions[top]!;
+    if (position === array.length) {
+      arrays.pop();
+      positions.pop();
+      continue;
+    }
+    positions[top] = position + 1;
+    const value = array[position];
+    if (Array.isArray(value)) {
+      arrays.push(value);
+      positions.push(0);
+    } else {
+      visit(value);
     }
   }
-  if (written !== count) throw new ArgumentRangeError(`Expected ${count} values (the element count of its shape) for ${name} but received ${written}`, ErrorCode.SHAPE);
-  return target;
+}
+
+function countValues(data: unknown[]): number {
+  let count = 0;
+  walkValues(data, () => count++);
+  return count;
 }
 
 /** Raw little-endian bytes as the TypedArray of `datatype` (copied: a byte slice of a body is not aligned for wider types). */

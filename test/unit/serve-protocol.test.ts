@@ -55,6 +55,8 @@ describe('tensor data', () => {
     expectErrorSync(() => valuesToTypedArray('INT64', [1.5], 1, 'd'), ArgumentTypeError, 'ERR_DTYPE', 'Expected a safe integer or a decimal string of a 64-bit integer at index 0 of d (INT64) but received 1.5 of type number');
     expectErrorSync(() => valuesToTypedArray('FP32', [1, 2, 3], 4, 'd'), ArgumentRangeError, 'ERR_SHAPE', 'Expected 4 values (the element count of its shape) for d but received 3');
     expectErrorSync(() => valuesToTypedArray('FP32', { a: 1 }, 1, 'd'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an array of values (flat or nested) for d but received an object');
+    // Values are counted before anything is allocated: a billion-element shape with three values costs nothing.
+    expectErrorSync(() => valuesToTypedArray('FP64', [[1], [2, 3]], 1e9, 'd'), ArgumentRangeError, 'ERR_SHAPE', 'Expected 1000000000 values (the element count of its shape) for d but received 3');
   });
 
   it('raw bytes: copied into an aligned TypedArray; the byte count must match', () => {
