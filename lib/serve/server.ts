@@ -107,9 +107,9 @@ export class InferenceServer {
       const sampler = new GpuSampler();
       const apiKey = opts.apiKey === null ? null : new ApiKey(opts.apiKey);
       const control = opts.modelControl ? InferenceServer.#control(opts, registry, sources) : null;
-      // eslint-disable-next-line prefer-const -- assigned after the server it reads from exists
-      let server: InferenceServer | undefined;
-      const metrics = () => server!.metrics();
+      // /metrics reads the server object, which exists once everything below is listening.
+      const built: { server?: InferenceServer } = {};
+      const metrics = () => built.server?.metrics() ?? '';
       const restOptions = { handler, parser, limits: opts.limits, apiKey, control, index: () => registry.index(), metrics, counters, logger };
       const rest = new RestServer({ ...restOptions, role: 'api' });
       const metricsServer = opts.metricsPort === null ? null : new RestServer({ ...restOptions, role: 'metrics', apiKey: null, control: null });
@@ -139,7 +139,8 @@ export class InferenceServer {
         urls.metrics = `http://${host}:${address.port}/metrics`;
       }
       sampler.start();
-      server = new InferenceServer({ options: opts, logger, registry, handler, parser, rest, metricsServer, grpc, sampler, counters, urls });
+      const server = new InferenceServer({ options: opts, logger, registry, handler, parser, rest, metricsServer, grpc, sampler, counters, urls });
+      built.server = server;
       logger.info('server.started', { ...urls, models: registry.index(), apiKey: apiKey !== null, modelControl: opts.modelControl });
       return server;
     } catch (error) {
