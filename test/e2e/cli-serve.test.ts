@@ -1,6 +1,7 @@
 /**
  * `tensorrt-node serve` as users run it (the compiled CLI in a child process, cpu backend): a
- * repository of two models served over REST and gRPC; ten concurrent 8 MiB hostile JSON bodies
+ * repository of two models (one batched) whose REST JSON, REST binary and gRPC answers equal an
+ * in-process session's; repositories it cannot serve refused with the reason; ten concurrent 8 MiB hostile JSON bodies
  * refused while /v2/health/live answers; `bench --url` against it writing results `report` reads;
  * and SIGTERM under keep-alive load: every request that reached the server is answered (200, or
  * 503 with Connection: close), none is reset, and the process exits 0.
@@ -12,9 +13,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadResultsFile } from '../../lib/bench/results.js';
+import { decodeRestInferResponse } from '../../lib/protocol/response.js';
+import { InferenceSession } from '../../lib/session/inference-session.js';
 import { cliPath, runCli } from '../helpers/cli.js';
-import { temporaryFolder } from '../helpers/onnx-fixtures.js';
-import { fixtureRepository } from '../helpers/serve.js';
+import { convNetModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
+import { fixtureRepository, grpcClient, rawBytes } from '../helpers/serve.js';
 
 interface Serving {
   child: ChildProcess;
@@ -83,6 +86,32 @@ describe('tensorrt-node serve (compiled CLI, cpu backend)', () => {
     expect(JSON.parse(reply.body).outputs[0].shape).toEqual([1, 8]);
   });
 
+  it('REST JSON, REST binary and gRPC return the session\'s exact results (batched mlp, static conv)', async () => {
+    const mlp = await InferenceSession.create(mlpModel(), { backend: 'cpu' });
+    const conv = await InferenceSession.create(convNetModel(), { backend: 'cpu' });
+    const grpc = await grpcClient(serving.urls.grpc!);
+    try {
+      for (const [model, x] of [['mlp', randomTensor([3, 16], 5)], ['conv', randomTensor([1, 3, 16, 16], 6)]] as const) {
+        const expected = await (model === 'mlp' ? mlp : conv).run({ x });
+        const viaJson = JSON.parse((await send(serving.urls.http, 'POST', `/v2/models/${model}/infer`, JSON.stringify({ inputs: [{ name: 'x', shape: x.shape, datatype: 'FP32', data: Array.from(x.data) }] }))).body) as { outputs: { name: string; data: number[] }[] };
+        const header = Buffer.from(JSON.stringify({ inputs: [{ name: 'x', shape: x.shape, datatype: 'FP32', parameters: { binary_data_size: x.data.byteLength } }], parameters: { binary_data_output: true } }));
+        const binaryResponse = await fetch(`${serving.urls.http}/v2/models/${model}/infer`, { method: 'POST', headers: { 'inference-header-content-length': String(header.byteLength) }, body: Buffer.concat([header, rawBytes(x.data)]) });
+        const viaBinary = decodeRestInferResponse(new Uint8Array(await binaryResponse.arrayBuffer()), Number(binaryResponse.headers.get('inference-header-content-length')));
+        const viaGrpc = await grpc.call<{ outputs: { name: string }[]; raw_output_contents: Buffer[] }>('ModelInfer', { model_name: model, inputs: [{ name: 'x', datatype: 'FP32', shape: x.shape }], raw_input_contents: [rawBytes(x.data)] });
+        for (const [index, output] of viaBinary.outputs.entries()) {
+          const reference = expected[output.name]!.data as Float32Array;
+          expect(output.data).toEqual(reference);
+          expect(Float32Array.from(viaJson.outputs[index]!.data)).toEqual(reference);
+          expect(new Float32Array(new Uint8Array(viaGrpc.raw_output_contents[index]!).buffer)).toEqual(reference);
+        }
+      }
+    } finally {
+      grpc.close();
+      await mlp.dispose();
+      await conv.dispose();
+    }
+  });
+
   it('ten concurrent 8 MiB hostile JSON bodies are all refused with 400 while /v2/health/live answers', async () => {
     const size = 8 * 1024 * 1024;
     const emptyArrays = Buffer.from(mlpBody(`[${'[],'.repeat(size / 3 - 40)}[]]`));
@@ -120,6 +149,18 @@ describe('tensorrt-node serve (compiled CLI, cpu backend)', () => {
     const bad = runCli(['bench', '--url', serving.urls.http, '--model', 'mlp', '--backend', 'cpu']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe('tensorrt-node bench: Expected no --backend with --url (it applies to local runs; the server decides how it runs the model) but received "cpu" [ERR_INVALID_ARGUMENT]\n');
+  });
+
+  it('BAD CALL - a repository that cannot be served exits 2 with the reason, before listening', () => {
+    const empty = runCli(['serve', temporaryFolder('trtnode-empty-repo-'), '--port', '0']);
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toMatch(/^tensorrt-node serve: Expected at least one model in the repository \S+ but received none \(models are <model>\/<version>\/model\.onnx\|model\.plan\) \[ERR_INVALID_ARGUMENT\]\n$/);
+    const misspelt = fixtureRepository({ mlp: 'batcher:\n  maxBatchsize: 8\n' });
+    const config = runCli(['serve', misspelt, '--model', 'mlp', '--port', '0', '--grpc-port', 'off', '--metrics-port', 'off']);
+    expect(config.status).toBe(2);
+    expect(config.stderr).toBe('tensorrt-node serve: Unknown key "maxBatchsize" in batcher of mlp/config.yaml (did you mean "maxBatchSize"?); known keys: maxBatchSize, maxDelayMs, preferredBatchSizes [ERR_UNKNOWN_OPTION]\n');
+    const unknown = runCli(['serve', misspelt, '--model', 'mpl', '--port', '0']);
+    expect(unknown.stderr).toBe('tensorrt-node serve: Expected a model of the repository for --model but received "mpl" (the repository has "conv", "mlp", "slow") [ERR_INVALID_ARGUMENT]\n');
   });
 
   it('SIGTERM under keep-alive load: every request that reached the server is answered, none is reset, exit 0', async () => {
