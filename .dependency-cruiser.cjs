@@ -7,14 +7,16 @@ const layers = {
   cuda: ['core', 'addon'],
   tensorrt: ['core', 'addon', 'cuda'],
   onnx: ['core'],
+  protocol: ['core'],
   cache: ['core'],
   backends: ['core', 'addon', 'cuda', 'tensorrt', 'onnx'],
   precision: ['core', 'onnx', 'backends'],
   builder: ['core', 'addon', 'tensorrt', 'onnx', 'precision', 'cache'],
   session: ['core', 'addon', 'cuda', 'tensorrt', 'onnx', 'cache', 'backends', 'precision', 'builder'],
-  bench: ['core', 'addon', 'cuda', 'tensorrt', 'onnx', 'cache', 'backends', 'precision', 'builder', 'session'],
+  bench: ['core', 'addon', 'cuda', 'tensorrt', 'onnx', 'cache', 'backends', 'precision', 'builder', 'session', 'protocol'],
   batch: ['core', 'addon', 'onnx', 'cache', 'backends', 'precision', 'session'],
-  cli: ['core', 'addon', 'cuda', 'tensorrt', 'onnx', 'cache', 'backends', 'precision', 'builder', 'session', 'bench', 'batch'],
+  serve: ['core', 'addon', 'cuda', 'tensorrt', 'onnx', 'cache', 'backends', 'precision', 'builder', 'session', 'protocol'],
+  cli: ['core', 'addon', 'cuda', 'tensorrt', 'onnx', 'cache', 'backends', 'precision', 'builder', 'session', 'bench', 'batch', 'protocol', 'serve'],
 };
 
 const folders = Object.keys(layers);

@@ -173,3 +173,6 @@ export {
   type SessionModel,
   type TensorRTBackendOptions,
 } from './session/index.js';
+
+// Serving: a model repository over the Open Inference Protocol (also `tensorrt-node/serve`).
+export { InferenceServer, type ServeOptions, type ServedFile, type ServerUrls, type ModelConfig } from './serve/index.js';

@@ -98,6 +98,49 @@ export interface BenchRunResult {
   eventLoopDelay: EventLoopDelaySummary | null;
   hostCpu: HostCpuUsage | null;
   warnings: BenchWarning[];
+  /** Runs against a remote server (`bench --url`, lib/bench/load/): how the load was offered and what came back. */
+  load?: LoadRunInfo;
+}
+
+/** A load-generator run against an Open Inference Protocol server (absent from local runs). */
+export interface LoadRunInfo {
+  url: string;
+  protocol: 'rest' | 'grpc';
+  binary: boolean;
+  model: string;
+  modelVersion: string | null;
+  /** The server's name and version (GET /v2, ServerMetadata). */
+  serverName: string;
+  serverVersion: string;
+  mode: 'open-loop' | 'closed-loop';
+  arrival: 'poisson' | 'constant' | null;
+  /** Open loop: requests per second offered. */
+  offeredRate: number | null;
+  /** Closed loop: requests in flight. */
+  concurrency: number | null;
+  durationMs: number;
+  /** Requests the schedule called for (open loop) or started (closed loop). */
+  sent: number;
+  succeeded: number;
+  failed: number;
+  /** "http_503", "grpc_UNAVAILABLE", "ECONNRESET", "client_timeout", "client_overload", ... */
+  failuresByCode: Record<string, number>;
+  /** Successful requests per second, from the first intended send to the last response. */
+  achievedRate: number;
+  /** Open loop: how late the client sent against its schedule. */
+  sendLag: { p50Ms: number; p99Ms: number; maxMs: number } | null;
+  /** The server's own counters over the run (Triton's nv_inference_* names), when its metrics were reachable. */
+  server: {
+    source: string;
+    requests: number;
+    failures: number;
+    inferences: number;
+    executions: number;
+    averageBatch: number | null;
+    meanQueueMs: number | null;
+    meanComputeMs: number | null;
+    meanRequestMs: number | null;
+  } | null;
 }
 
 /**

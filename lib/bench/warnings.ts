@@ -10,9 +10,10 @@ import type { MetricSummary } from './statistics.js';
  * What a warning is about, as trtexec would flag it: `enqueue-bound` (median enqueue > 0.8 x median
  * compute), `h2d-bound`/`d2h-bound` (a copy's median >= compute's), `unstable` (coefficient of
  * variation > 2.5%), `multiple-streams` (concurrency > 1: read throughput, not latency),
- * `event-loop-delay` (event-loop p99 delay > 10 ms: work ran on the JS thread).
+ * `event-loop-delay` (event-loop p99 delay > 10 ms: work ran on the JS thread), `client-behind` (an
+ * open-loop load generator could not send at the offered rate: its latencies understate queueing).
  */
-export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay';
+export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay' | 'client-behind';
 
 /** A finding that qualifies a run's numbers. */
 export interface BenchWarning {

@@ -135,7 +135,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
   it('npm pack ships the compiled JS, the native sources for the fallback and the prebuilds, and nothing else', () => {
     withPrebuild = pack(clone, join(work, 'with-prebuild'));
     const files = withPrebuild.files;
-    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/addon/loader.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc']) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/index.js', 'dist/addon/loader.js', 'scripts/install.mjs', 'CMakeLists.txt', 'cmake/TensorRTNodeCuda.cmake', 'native/addon.cc', 'native/core/build_config.h.in', 'native/napi/errors.cc', 'native/trt/loader/library_search.cc', 'vendor/kserve/grpc_predict_v2.proto', 'vendor/kserve/LICENSE', 'dist/serve/model-config.schema.json', 'dist/serve/body-worker.js']) {
       expect(files, needed).toContain(needed);
     }
     if (localPrebuild) expect(files).toContain(`prebuilds/${process.platform}-${process.arch}/${localPrebuild}`);

@@ -57,7 +57,8 @@ const numericSort = (values: number[]) => [...new Set(values)].sort((a, b) => a 
  */
 export function latencyVsBatchCharts(model: ReportModel): Chart[] {
   const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
-  const measured = model.rows.filter((row) => row.run.metrics !== null && row.batch !== null);
+  // Open-loop runs have no concurrency; their latency is charted against the offered load instead.
+  const measured = model.rows.filter((row) => row.run.metrics !== null && row.batch !== null && row.run.load?.mode !== 'open-loop');
   const charts: Chart[] = [];
   for (const rows of groupBy(measured, (row) => seriesLabel(row, true)).values()) {
     const lowest = Math.min(...rows.map((row) => row.concurrency ?? 1));
@@ -92,5 +93,41 @@ export function throughputVsConcurrencyCharts(model: ReportModel): Chart[] {
     const title = `Throughput vs concurrency (batch ${batchKey})`;
     charts.push({ title, svg: renderLineChart(title, 'requests in flight', 'samples / s', concurrencies, series) });
   }
+  return charts;
+}
+
+/**
+ * Open-loop runs (bench --url --request-rate): latency percentiles against the offered load, one
+ * chart per server and transport, and achieved against offered throughput for all of them. Where
+ * the latency curve bends up is the server's capacity; past it, queueing delay grows without bound.
+ */
+export function offeredLoadCharts(model: ReportModel): Chart[] {
+  const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
+  const measured = model.rows.filter((row) => row.run.load?.offeredRate !== null && row.run.load?.offeredRate !== undefined && row.run.metrics !== null);
+  if (measured.length === 0) return [];
+  const rate = (row: ReportRow) => String(Number(row.run.load!.offeredRate!.toPrecision(6)));
+  const charts: Chart[] = [];
+  const groups = groupBy(measured, (row) => `${seriesLabel(row, true)} / ${row.model} / batch ${row.batch ?? '?'}`);
+  for (const rows of groups.values()) {
+    const rates = numericSort(rows.map((row) => row.run.load!.offeredRate!)).map((value) => String(Number(value.toPrecision(6))));
+    const byRate = (value: string) => rows.find((row) => rate(row) === value)!;
+    const series: Series[] = [{ name: 'median', points: rates.map((value) => [value, byRate(value).medianMs!]) }];
+    for (const percentile of model.percentiles.filter((p) => p !== 50)) {
+      const points = rates.flatMap((value): [string, number][] => {
+        const latency = latencyPercentile(byRate(value), percentile);
+        return latency === null ? [] : [[value, latency]];
+      });
+      if (points.length > 0) series.push({ name: `p${percentile}`, points });
+    }
+    const title = `Latency vs offered load: ${seriesLabel(rows[0]!, multipleHosts)}, ${rows[0]!.model}`;
+    charts.push({ title, svg: renderLineChart(title, 'offered load (requests / s)', 'latency (ms)', rates, series) });
+  }
+  const allRates = numericSort(measured.map((row) => row.run.load!.offeredRate!)).map((value) => String(Number(value.toPrecision(6))));
+  const throughput: Series[] = [{ name: 'offered', points: allRates.map((value) => [value, Number(value)]) }];
+  for (const [name, rows] of groupBy(measured, (row) => `${seriesLabel(row, multipleHosts)} / ${row.model}`)) {
+    throughput.push({ name, points: rows.map((row): [string, number] => [rate(row), row.run.load!.achievedRate]) });
+  }
+  const title = 'Achieved vs offered throughput';
+  charts.push({ title, svg: renderLineChart(title, 'offered load (requests / s)', 'achieved (requests / s)', allRates, throughput) });
   return charts;
 }

@@ -5,7 +5,7 @@
  */
 import type { Chart } from './charts.js';
 import type { ReportModel } from './model.js';
-import { comparisonTable, environmentTable, overheadTable, runNotes, trtexecTable, type Table } from './tables.js';
+import { comparisonTable, environmentTable, loadTable, overheadTable, runNotes, trtexecTable, type Table } from './tables.js';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -40,9 +40,10 @@ function chartSection(title: string, id: string, charts: Chart[]): string {
   return [`<section id="${id}">`, `<h2>${escapeHtml(title)}</h2>`, ...charts.map((chart) => `<figure class="chart" aria-label="${escapeHtml(chart.title)}">${chart.svg}</figure>`), '</section>'].join('\n');
 }
 
-export function renderHtmlReport(model: ReportModel, title: string, charts: { latencyVsBatch: Chart[]; throughputVsConcurrency: Chart[] }): string {
+export function renderHtmlReport(model: ReportModel, title: string, charts: { latencyVsBatch: Chart[]; throughputVsConcurrency: Chart[]; offeredLoad?: Chart[] }): string {
   const notes = runNotes(model);
   const overhead = overheadTable(model);
+  const load = loadTable(model);
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -55,6 +56,8 @@ export function renderHtmlReport(model: ReportModel, title: string, charts: { la
     htmlTable(comparisonTable(model), 'runs'),
     chartSection('Latency percentiles vs batch size', 'latency-vs-batch', charts.latencyVsBatch),
     chartSection('Throughput vs concurrency', 'throughput-vs-concurrency', charts.throughputVsConcurrency),
+    load ? htmlTable(load, 'load') : '',
+    chartSection('Latency vs offered load', 'latency-vs-offered-load', charts.offeredLoad ?? []),
     model.trtexec.length > 0 ? htmlTable(trtexecTable(model), 'trtexec') : '',
     overhead ? htmlTable(overhead, 'overhead') : '',
     htmlTable(environmentTable(model), 'environments'),

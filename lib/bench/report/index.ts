@@ -30,8 +30,8 @@ export async function buildReport(files: string[], options: { baseline?: string 
   const outputs: ReportOutputs = { model };
   if (options.html) {
     // ECharts is loaded only when charts are drawn.
-    const { latencyVsBatchCharts, throughputVsConcurrencyCharts } = await import('./charts.js');
-    outputs.html = renderHtmlReport(model, title, { latencyVsBatch: latencyVsBatchCharts(model), throughputVsConcurrency: throughputVsConcurrencyCharts(model) });
+    const { latencyVsBatchCharts, offeredLoadCharts, throughputVsConcurrencyCharts } = await import('./charts.js');
+    outputs.html = renderHtmlReport(model, title, { latencyVsBatch: latencyVsBatchCharts(model), throughputVsConcurrency: throughputVsConcurrencyCharts(model), offeredLoad: offeredLoadCharts(model) });
   }
   if (options.markdown) outputs.markdown = renderMarkdownReport(model, title);
   return outputs;

@@ -1,6 +1,6 @@
 /** The report as Markdown: the same tables as the HTML report, without the charts. */
 import type { ReportModel } from './model.js';
-import { comparisonTable, environmentTable, overheadTable, runNotes, trtexecTable, type Table } from './tables.js';
+import { comparisonTable, environmentTable, loadTable, overheadTable, runNotes, trtexecTable, type Table } from './tables.js';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -20,6 +20,8 @@ export function markdownTable(table: Table): string {
 export function renderMarkdownReport(model: ReportModel, title: string): string {
   const parts = [`# ${title}`, '', `${model.rows.length} runs from ${model.inputs.length} results file${model.inputs.length === 1 ? '' : 's'}. Times in milliseconds; percentiles by nearest rank, as trtexec computes them.`, ''];
   parts.push(markdownTable(comparisonTable(model)));
+  const load = loadTable(model);
+  if (load) parts.push(markdownTable(load));
   if (model.trtexec.length > 0) parts.push(markdownTable(trtexecTable(model)));
   const overhead = overheadTable(model);
   if (overhead) parts.push(markdownTable(overhead));

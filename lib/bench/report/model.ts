@@ -74,10 +74,19 @@ export function parseBaselineSelector(selector: string): (row: ReportRow) => boo
     });
 }
 
+/** A load run's server as a device name ("tensorrt-node 0.1.0 @ host:port") and its transport as a backend ("rest-binary"). */
+function remoteLabels(run: BenchRunResult): { device: string; backend: string } | null {
+  const load = run.load;
+  if (!load) return null;
+  const address = load.url.replace(/^[a-z]+:\/\//, '');
+  return { device: `${load.serverName} ${load.serverVersion} @ ${address}`, backend: load.protocol === 'grpc' ? 'grpc' : load.binary ? 'rest-binary' : 'rest-json' };
+}
+
 function rowFor(input: ReportInput, run: BenchRunResult, index: number): ReportRow {
   const environment = input.results.environment;
-  const backend = run.source === 'trtexec' ? 'trtexec' : (run.target?.backend ?? run.point.backend ?? 'unknown');
-  const device = run.target?.device?.name ?? (run.source === 'trtexec' ? 'unknown GPU' : environment.host.cpuModel);
+  const remote = remoteLabels(run);
+  const backend = remote?.backend ?? (run.source === 'trtexec' ? 'trtexec' : (run.target?.backend ?? run.point.backend ?? 'unknown'));
+  const device = remote?.device ?? run.target?.device?.name ?? (run.source === 'trtexec' ? 'unknown GPU' : environment.host.cpuModel);
   return {
     index,
     file: input.file,
@@ -86,7 +95,7 @@ function rowFor(input: ReportInput, run: BenchRunResult, index: number): ReportR
     device,
     backend,
     precision: run.point.precision ?? (run.target && run.target.precision !== 'unknown' ? run.target.precision : '-'),
-    model: input.results.model?.name ?? '-',
+    model: input.results.model?.name ?? run.load?.model ?? '-',
     batch: run.point.batch,
     concurrency: run.point.concurrency,
     qps: run.throughput?.qps ?? null,
@@ -98,9 +107,9 @@ function rowFor(input: ReportInput, run: BenchRunResult, index: number): ReportR
   };
 }
 
-/** Rows that compare with each other: same model, batch and concurrency. */
+/** Rows that compare with each other: same model, batch and concurrency (and offered load, for open-loop runs). */
 function comparisonKey(row: ReportRow): string {
-  return JSON.stringify([row.model, row.batch, row.concurrency]);
+  return JSON.stringify([row.model, row.batch, row.concurrency, row.run.load?.offeredRate ?? null]);
 }
 
 export function buildReportModel(inputs: ReportInput[], baselineSelector: string | null = null): ReportModel {

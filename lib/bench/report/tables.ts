@@ -118,3 +118,38 @@ export function runNotes(model: ReportModel): string[] {
   for (const row of model.unpairedTrtexec) notes.push(`#${row.index + 1} trtexec: no tensorrt-node run on the tensorrt backend of the same engine${row.batch !== null ? ` at batch ${row.batch}` : ''} to compare with`);
   return notes;
 }
+
+/** Runs against a remote server (bench --url): offered and achieved load, failures, and the server's own queue/compute split. */
+export function loadTable(model: ReportModel): Table | null {
+  const rows = model.rows.filter((row) => row.run.load);
+  if (rows.length === 0) return null;
+  const percentiles = model.percentiles.filter((p) => p !== 50);
+  return {
+    title: 'Load runs against servers',
+    caption:
+      'Open loop: requests sent on a fixed schedule (the offered load), latency counted from each request\'s intended send time, so queueing delay shows in full. Server columns are the server\'s own counters over the run (Triton\'s nv_inference_* metrics), per successful request.',
+    headers: ['#', 'Server', 'Transport', 'Model', 'Batch', 'Mode', 'Offered (req/s)', 'Achieved (req/s)', 'Succeeded', 'Failed', 'Median (ms)', ...percentiles.map((p) => `p${p} (ms)`), 'Server queue (ms)', 'Server compute (ms)', 'Server batch', 'Client send lag p99 (ms)'],
+    rows: rows.map((row) => {
+      const load = row.run.load!;
+      const failures = Object.entries(load.failuresByCode).map(([code, count]) => `${code}: ${count}`).join(', ');
+      return [
+        String(row.index + 1),
+        row.device,
+        row.backend,
+        row.model,
+        row.batch === null ? dash : String(row.batch),
+        load.mode === 'open-loop' ? `open (${load.arrival})` : `closed (${load.concurrency} in flight)`,
+        load.offeredRate === null ? dash : number(load.offeredRate, 6),
+        number(load.achievedRate, 5),
+        String(load.succeeded),
+        load.failed === 0 ? '0' : `${load.failed} (${failures})`,
+        ms(row.medianMs),
+        ...percentiles.map((p) => ms(latencyPercentile(row, p))),
+        ms(load.server?.meanQueueMs),
+        ms(load.server?.meanComputeMs),
+        number(load.server?.averageBatch, 3),
+        ms(load.sendLag?.p99Ms),
+      ];
+    }),
+  };
+}

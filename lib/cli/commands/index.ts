@@ -22,6 +22,7 @@ export const commandEntries: readonly CommandEntry[] = [
   { name: 'build', summary: 'Build a TensorRT engine from ONNX (FP16/INT8 written into the graph, verified after the build, cached)', load: async () => (await import('./build.js')).buildCommand as Command<never> },
   { name: 'batch', summary: 'Run a model over every record of a .jsonl file or folder (in order, resumable, shardable)', load: async () => (await import('./batch.js')).batchCommand as Command<never> },
   { name: 'bench', summary: 'Benchmark a model like trtexec (latency percentiles, throughput, event-loop delay) over a sweep of options', load: async () => (await import('./bench.js')).benchCommand as Command<never> },
+  { name: 'serve', summary: 'Serve a model repository over the Open Inference Protocol (KServe v2 REST and gRPC) with Triton-compatible metrics', load: async () => (await import('./serve.js')).serveCommand as Command<never> },
   { name: 'report', summary: 'Merge bench results (devices, hosts, precisions, backends) into comparison tables and charts (HTML, Markdown)', load: async () => (await import('./report.js')).reportCommand as Command<never> },
   { name: 'cache', summary: 'List, prune or clear the engine cache (built TensorRT engines and timing caches)', load: async () => (await import('./cache.js')).cacheCommand as Command<never> },
 ];
