@@ -3,6 +3,7 @@
 #include <cuda_runtime_api.h>
 
 #include "cuda/cuda_error.h"
+#include "cuda/device_health.h"
 #include "cuda/runtime_probe.h"
 
 namespace trt_node::cuda {
@@ -104,6 +105,7 @@ StreamPriorityRange QueryStreamPriorityRange(int index) {
 }
 
 ScopedDevice::ScopedDevice(int device) {
+  RequireUsableDevice(device);
   restore_ = ContextIsCurrent();
   CudaCheck(cudaGetDevice(&previous_), "cudaGetDevice");
   if (previous_ != device) CudaCheck(cudaSetDevice(device), "cudaSetDevice");
@@ -118,7 +120,10 @@ ScopedDevice::~ScopedDevice() {
   cudaGetLastError();
 }
 
-void SelectDevice(int device) { CudaCheck(cudaSetDevice(device), "cudaSetDevice"); }
+void SelectDevice(int device) {
+  RequireUsableDevice(device);
+  CudaCheck(cudaSetDevice(device), "cudaSetDevice");
+}
 
 PointerKind KindOfPointer(const void* pointer) {
   cudaPointerAttributes attributes{};

@@ -19,8 +19,13 @@ TEST(CudaError, MapsTheErrorsUsersActOnToTheirOwnCodes) {
   EXPECT_STREQ(ClassifyCudaError(2).code, "ERR_OUT_OF_MEMORY");
   EXPECT_STREQ(ClassifyCudaError(101).code, "ERR_INVALID_ARGUMENT");
   EXPECT_EQ(ClassifyCudaError(101).kind, ErrorKind::kRange);
-  EXPECT_STREQ(ClassifyCudaError(700).code, "ERR_CUDA");
-  EXPECT_EQ(ClassifyCudaError(700).kind, ErrorKind::kGeneric);
+  EXPECT_STREQ(ClassifyCudaError(1).code, "ERR_CUDA");
+  EXPECT_EQ(ClassifyCudaError(1).kind, ErrorKind::kGeneric);
+  // Sticky errors (the process must restart to use the device again) have their own code.
+  for (int sticky : {226, 700, 702, 710, 714, 715, 716, 717, 718, 719, 721, 810, 911}) {
+    EXPECT_STREQ(ClassifyCudaError(sticky).code, "ERR_CUDA_STICKY") << sticky;
+  }
+  EXPECT_STREQ(ClassifyCudaError(701).code, "ERR_CUDA") << "out of resources is not sticky";
 }
 
 TEST(CudaError, CarriesTheCudaNameAndAReadableMessage) {

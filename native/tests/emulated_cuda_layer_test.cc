@@ -3,9 +3,14 @@
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
+#include <future>
+#include <string>
 #include <thread>
 
+#include "core/error.h"
+#include "cuda/cuda_error.h"
 #include "cuda/device.h"
+#include "cuda/stream_executor.h"
 #include "emulated/cuda/hooks.h"
 
 namespace trt_node::cuda {
@@ -54,6 +59,48 @@ TEST(EmulatedScopedDevice, WithAContextCurrentItRestoresThePreviousDevice) {
     cudaGetDevice(&after);
   }).join();
   EXPECT_EQ(after, 1);
+}
+
+std::string CodeOf(std::exception_ptr error) {
+  if (!error) return "";
+  try {
+    std::rethrow_exception(error);
+  } catch (const NativeError& native) {
+    return native.code() + ": " + native.what();
+  } catch (...) {
+    return "other";
+  }
+}
+
+// Sticky CUDA errors (issue 14): the job that hits one reports ERR_CUDA_STICKY, and from then on
+// the device gets no work: submissions, streams and allocations for it fail at once, saying that
+// the process must restart. Device 4 is this test's own: a sticky error lasts for the process.
+TEST(EmulatedStickyError, MarksTheDeviceLostAndRefusesFurtherWorkForItOnly) {
+  StreamExecutor executor(4, 0);
+  ASSERT_EQ(trtnodeEmulatedFailOperation(4, cudaErrorIllegalAddress, 1), 0);
+  std::promise<std::string> failed;
+  int source = 1, destination = 0;
+  executor.Submit(
+      [&](cudaStream_t stream) {
+        CudaCheck(cudaMemcpyAsync(&destination, &source, sizeof(int), cudaMemcpyDefault, stream), "cudaMemcpyAsync");
+      },
+      [&](std::exception_ptr error) { failed.set_value(CodeOf(error)); });
+  const std::string outcome = failed.get_future().get();
+  EXPECT_EQ(outcome.rfind("ERR_CUDA_STICKY: ", 0), 0u) << outcome;
+  EXPECT_NE(outcome.find("device 4 unusable until the process restarts"), std::string::npos) << outcome;
+
+  try {
+    executor.Submit([](cudaStream_t) {}, [](std::exception_ptr) {});
+    FAIL() << "a lost device must refuse work";
+  } catch (const NativeError& error) {
+    EXPECT_EQ(error.code(), "ERR_CUDA_STICKY");
+    EXPECT_NE(std::string(error.what()).find("Restart the process to use this GPU again"), std::string::npos);
+    ASSERT_TRUE(error.cudaError().has_value());
+    EXPECT_EQ(error.cudaError()->code, 700);
+  }
+  EXPECT_THROW(ScopedDevice scoped(4), NativeError);
+  EXPECT_NO_THROW(ScopedDevice scoped(3)) << "other devices stay usable";
+  executor.Shutdown();
 }
 
 }  // namespace
