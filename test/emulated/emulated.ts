@@ -51,7 +51,7 @@ export function runInChild(source: string, env: Record<string, string> = {}): { 
     env: { ...process.env, TENSORRT_NODE_ADDON: addonPath, ...env },
   });
   const last = child.stdout.trim().split('\n').at(-1) ?? '';
-  let result: unknown = null;
+  let result: unknown;
   try {
     result = JSON.parse(last);
   } catch {
