@@ -34,8 +34,11 @@ const gtest = wantGtest && gtestInstalled;
 
 if (!process.argv.includes('--no-build')) {
   const require = createRequire(join(projectRoot, 'package.json'));
-  run(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--out', buildDir, '--parallel', '2',
+  const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+  // configure every time (seconds): `compile` alone would keep the options of the first configuration.
+  run(process.execPath, [cmakeJs, 'configure', '--out', buildDir,
     '--CDTRT_NODE_EMULATED_DEVICE=ON', `--CDTRT_NODE_BUILD_TESTS=${gtest ? 'ON' : 'OFF'}`, `--CDTRT_NODE_SANITIZE=${sanitize ? 'ON' : 'OFF'}`]);
+  run(process.execPath, [cmakeJs, 'build', '--out', buildDir, '--parallel', '2']);
 }
 
 let status = 0;
