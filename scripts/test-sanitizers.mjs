@@ -159,7 +159,7 @@ const versions = {
 const summary = {
   tool: tool === 'asan' ? 'AddressSanitizer + UndefinedBehaviorSanitizer (GCC)' : 'valgrind memcheck',
   createdAt: new Date().toISOString(),
-  command: `npm run test:${tool}`,
+  command: `npm run test:${tool}${emulatedOnly ? ' -- --emulated-only' : ''}`,
   clean: errors.length === 0 && !testsFailed,
   errors: errors.length,
   reports: errors,
@@ -173,7 +173,9 @@ const summary = {
 };
 const outDir = join(projectRoot, 'benchmarks', 'results', 'reliability');
 mkdirSync(outDir, { recursive: true });
-writeFileSync(join(outDir, `${tool}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+// --emulated-only is a partial run: it must not replace the full run's summary.
+const summaryName = `${tool}${emulatedOnly ? '-emulated' : ''}.json`;
+writeFileSync(join(outDir, summaryName), `${JSON.stringify(summary, null, 2)}\n`);
 if (summary.clean) rmSync(logs, { recursive: true, force: true });
-process.stderr.write(`\n${summary.tool}: ${summary.clean ? 'clean' : `${errors.length} reports, failed steps: ${steps.filter((step) => step.exitCode !== 0).map((step) => step.name).join('; ')}; logs kept in ${logs}`}; summary in ${join(outDir, `${tool}.json`)}\n`);
+process.stderr.write(`\n${summary.tool}: ${summary.clean ? 'clean' : `${errors.length} reports, failed steps: ${steps.filter((step) => step.exitCode !== 0).map((step) => step.name).join('; ')}; logs kept in ${logs}`}; summary in ${join(outDir, summaryName)}\n`);
 process.exit(summary.clean ? 0 : 1);
