@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -21,6 +22,9 @@ export default defineConfig({
           name: 'emulated',
           include: ['test/emulated/**/*.test.ts'],
           env: { TENSORRT_NODE_ADDON: process.env.TENSORRT_NODE_ADDON ?? resolve('build-emulated/Release/tensorrt_node.node') },
+          // npm run coverage:native: vitest stops its forks with SIGTERM, which skips the exit handlers where gcov
+          // writes its counters; with a diagnostic flag in execArgv the forks exit through process.exit() instead.
+          execArgv: process.env.TENSORRT_NODE_NATIVE_COVERAGE === '1' ? [`--diagnostic-dir=${tmpdir()}`] : [],
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },

@@ -32,10 +32,10 @@ if (!process.argv.includes('--no-run')) {
   for (const stale of files(buildDir, '.gcda')) rmSync(stale);
   // Failures are reported but do not stop the summary: coverage of a failing run is still information.
   spawnSync('ctest', ['--test-dir', buildDir, '--parallel', '2'], { stdio: 'inherit', cwd: projectRoot });
-  spawnSync(process.execPath, ['scripts/test-emulated.mjs', '--no-build', '--no-gtest'], {
+  spawnSync(process.execPath, [join(projectRoot, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--project', 'emulated'], {
     stdio: 'inherit',
     cwd: projectRoot,
-    env: { ...process.env, TENSORRT_NODE_ADDON: join(buildDir, 'Release', 'tensorrt_node.node') },
+    env: { ...process.env, TENSORRT_NODE_ADDON: join(buildDir, 'Release', 'tensorrt_node.node'), TENSORRT_NODE_NATIVE_COVERAGE: '1' },
   });
 }
 
@@ -81,12 +81,18 @@ for (const entry of perFile.filter((item) => group(item.file) === 'product')) {
   folders[folder].lines += entry.lines;
   folders[folder].covered += entry.covered;
 }
+// The CUDA side alone (what runs without the fake TensorRT): product code minus native/trt and the
+// TensorRT N-API files.
+const cudaSide = perFile
+  .filter((entry) => group(entry.file) === 'product' && !entry.file.startsWith('native/trt/') && !/^native\/napi\/trt_/.test(entry.file))
+  .reduce((sum, entry) => ({ lines: sum.lines + entry.lines, covered: sum.covered + entry.covered }), { lines: 0, covered: 0 });
 const summary = {
   createdAt: new Date().toISOString(),
   command: 'npm run coverage:native',
   what: 'gcov line coverage of native/ while the emulated device tier runs (GoogleTest + test/emulated); emulation, not a GPU',
   goalPercent: goal,
   product: { ...totals.product, percent: percent(totals.product ?? { lines: 0, covered: 0 }) },
+  cudaSide: { ...cudaSide, percent: percent(cudaSide) },
   emulatedDevice: totals.emulated ? { ...totals.emulated, percent: percent(totals.emulated) } : null,
   folders: Object.fromEntries(Object.entries(folders).map(([folder, part]) => [folder, { ...part, percent: percent(part) }])),
   files: perFile.filter((entry) => group(entry.file) !== 'tests').map((entry) => ({ ...entry, percent: percent(entry) })),
@@ -96,5 +102,6 @@ mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'native.json'), `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`native/ line coverage under the emulated tier: ${summary.product.percent}% of ${summary.product.lines} product lines (goal ${goal}%)`);
 for (const [folder, part] of Object.entries(summary.folders)) console.log(`  ${folder.padEnd(16)} ${String(part.percent).padStart(5)}%  (${part.covered}/${part.lines})`);
+console.log(`  CUDA side only (without native/trt and napi/trt_*): ${summary.cudaSide.percent}% of ${summary.cudaSide.lines} lines`);
 if (summary.emulatedDevice) console.log(`  (the emulated device itself: ${summary.emulatedDevice.percent}%)`);
 console.log(`summary: ${relative(projectRoot, join(outDir, 'native.json'))}`);
