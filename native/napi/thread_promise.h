@@ -80,7 +80,7 @@ Napi::Promise RunOnOwnThread(Napi::Env env, const char* resourceName, std::funct
   OwnThreads& threads = OwnThreads::Get(env);  // before the thread-safe function: see OwnThreads::Get
   Napi::Function noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
   auto settle = Napi::ThreadSafeFunction::New(env, noop, resourceName, 0, 1);
-  threads.Start([state, settle]() mutable {
+  auto body = [state, settle]() mutable {
     try {
       state->result.emplace(state->work());
     } catch (...) {
@@ -109,7 +109,13 @@ Napi::Promise RunOnOwnThread(Napi::Env env, const char* resourceName, std::funct
       return;
     }
     settle.Release();
-  });
+  };
+  try {
+    threads.Start(std::move(body));
+  } catch (...) {
+    settle.Release();  // no thread will: let the event loop go
+    throw;
+  }
   return promise;
 }
 
