@@ -63,6 +63,7 @@ export interface Fp16Step extends StepResult {
   nodesConverted?: number;
   nodesKept?: number;
   casts?: number;
+  castsAtIo?: number;
 }
 
 export interface Int8Step extends StepResult {
@@ -237,6 +238,20 @@ async function loadAndRun(model: OnnxModel, sets: DataSet[], step: string): Prom
   }
 }
 
+/** A graph input or output that is a sequence, optional or map (onnxruntime-node cannot feed or return one), or null. */
+function nonTensorIo(bytes: Uint8Array): string | null {
+  try {
+    const graph = parseModel(bytes, { check: false }).proto.graph!;
+    for (const info of [...graph.input, ...graph.output]) {
+      const kind = info.type?.value.case;
+      if (kind && kind !== 'tensorType') return `${JSON.stringify(info.name)} is a ${kind.replace('Type', '')}`;
+    }
+  } catch {
+    return null; // onnxruntime will say what is wrong with the file
+  }
+  return null;
+}
+
 function countNodes(model: OnnxModel): number {
   let count = 0;
   forEachNode(model.proto.graph!, () => count++);
@@ -297,6 +312,8 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
   // 1. The original in onnxruntime: only cases it can run count.
   onPhase('baseline');
   const bytes = readFileSync(join(testCase.dir, 'model.onnx'));
+  const nonTensor = nonTensorIo(bytes);
+  if (nonTensor) return { id: testCase.id, status: 'skipped', reason: `onnxruntime-node takes and returns tensors only; ${nonTensor}` };
   let sets: DataSet[];
   let session: Session;
   try {
@@ -351,8 +368,8 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
   }
   if (fp16) {
     const { report } = fp16;
-    const counts = { nodesConverted: report.nodesConverted, nodesKept: report.nodesKept.length, casts: report.castsInserted };
-    if (report.nodesConverted === 0 && report.castsInserted === 0 && report.tensorsConverted === 0) {
+    const counts = { nodesConverted: report.nodesConverted, nodesKept: report.nodesKept.length, casts: report.castsInserted, castsAtIo: report.castsAtIo };
+    if (report.nodesConverted === 0 && report.nodesKept.length === 0 && report.castsInserted === 0 && report.tensorsConverted === 0) {
       record.fp16 = { class: 'not-applicable', reason: 'no float32 computation', ...counts };
     } else {
       const run = await loadAndRun(fp16.model, sets, 'FP16');

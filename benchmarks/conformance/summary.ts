@@ -17,7 +17,7 @@ export interface ConformanceSummary {
   fp16: ClassCounts;
   int8: ClassCounts;
   /** FP16 casts inserted per converted node, over the models of at least two nodes that had nodes converted. */
-  casts: { models: number; nodesConverted: number; castsInserted: number; castsPerConvertedNode: number };
+  casts: { models: number; nodesConverted: number; castsInserted: number; castsAtIo: number; castsPerConvertedNode: number; internalCastsPerConvertedNode: number };
   byFolder: Record<string, { run: number; skipped: number; unavailable: number; fp16: ClassCounts; int8: ClassCounts }>;
 }
 
@@ -34,7 +34,7 @@ export function summarize(records: readonly CaseRecord[]): ConformanceSummary {
     inspect: zero(),
     fp16: zero(),
     int8: zero(),
-    casts: { models: 0, nodesConverted: 0, castsInserted: 0, castsPerConvertedNode: 0 },
+    casts: { models: 0, nodesConverted: 0, castsInserted: 0, castsAtIo: 0, castsPerConvertedNode: 0, internalCastsPerConvertedNode: 0 },
     byFolder: {},
   };
   for (const record of records) {
@@ -64,9 +64,12 @@ export function summarize(records: readonly CaseRecord[]): ConformanceSummary {
       summary.casts.models++;
       summary.casts.nodesConverted += converted;
       summary.casts.castsInserted += record.fp16?.casts ?? 0;
+      summary.casts.castsAtIo += record.fp16?.castsAtIo ?? 0;
     }
   }
-  summary.casts.castsPerConvertedNode = summary.casts.nodesConverted ? Number((summary.casts.castsInserted / summary.casts.nodesConverted).toFixed(3)) : 0;
+  const { nodesConverted, castsInserted, castsAtIo } = summary.casts;
+  summary.casts.castsPerConvertedNode = nodesConverted ? Number((castsInserted / nodesConverted).toFixed(3)) : 0;
+  summary.casts.internalCastsPerConvertedNode = nodesConverted ? Number(((castsInserted - castsAtIo) / nodesConverted).toFixed(3)) : 0;
   return summary;
 }
 
