@@ -164,15 +164,26 @@ class Planner {
     return nodes;
   }
 
+  /** `tensor` holds finite values beyond +-65504; an unreadable tensor is refused naming the node that reads it. */
+  beyondFloat16(name: string, tensor: TensorProto | undefined): boolean {
+    try {
+      return beyondFloat16(tensor);
+    } catch (error) {
+      const reader = this.uses.get(name)?.[0]?.node;
+      const what = reader ? `${nodeLabel(reader, this.graph.node.indexOf(reader))} (its input ${JSON.stringify(name)})` : `tensor ${JSON.stringify(name)}`;
+      throw new OnnxError(ErrorCode.ONNX, `Cannot convert ${what} to float16: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+
   /** Values of float32 constants (and ConstantOfShape fills) beyond +-65504. */
   outOfRange(): Set<string> {
     const names = new Set<string>();
     if (!this.options.keepOutOfRange) return names;
-    for (const tensor of this.graph.initializer) if (beyondFloat16(tensor)) names.add(tensor.name);
+    for (const tensor of this.graph.initializer) if (this.beyondFloat16(tensor.name, tensor)) names.add(tensor.name);
     for (const node of this.graph.node) {
-      if (node.opType === 'Constant' && node.output[0] && beyondFloat16(getAttribute(node, 'value')?.t)) names.add(node.output[0]);
+      if (node.opType === 'Constant' && node.output[0] && this.beyondFloat16(node.output[0], getAttribute(node, 'value')?.t)) names.add(node.output[0]);
       if (node.opType === 'Constant' && node.output[0] && [...(getAttribute(node, 'value_floats')?.floats ?? []), getAttribute(node, 'value_float')?.f ?? 0].some((value) => Math.abs(value) > FP16_MAX && Number.isFinite(value))) names.add(node.output[0]);
-      if (node.opType === 'ConstantOfShape' && node.output[0] && beyondFloat16(getAttribute(node, 'value')?.t)) names.add(node.output[0]);
+      if (node.opType === 'ConstantOfShape' && node.output[0] && this.beyondFloat16(node.output[0], getAttribute(node, 'value')?.t)) names.add(node.output[0]);
     }
     return names;
   }
@@ -316,13 +327,16 @@ class Planner {
             if (producer) addCast(producer, `32:${name}`);
             return;
           }
+          if (this.storedFloats.has(name)) {
+            inputTypes[slot] = DataType.FLOAT16; // converted in place or given a float16 copy: no cast
+            return;
+          }
           if (changed(name)) {
             const producer = producerIn16(name);
             if (producer) join(node, producer);
             else io.add(node);
           } else if (types.get(name) === DataType.FLOAT) {
             inputTypes[slot] = DataType.FLOAT16;
-            if (this.storedFloats.has(name)) return; // a float16 copy, not a cast
             if (this.producers.has(name) || !isTop) addCast(node, `16:${name}`);
             else io.add(node); // a cast of the model's input
           }

@@ -22,6 +22,8 @@ export {
   TensorShapeProto_DimensionSchema,
   TypeProtoSchema,
   TypeProto_TensorSchema,
+  TypeProto_SequenceSchema,
+  TypeProto_OptionalSchema,
   ValueInfoProtoSchema,
 } from 'onnx-buf';
 export type {
