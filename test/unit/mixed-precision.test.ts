@@ -11,8 +11,19 @@ import { createRandom } from '../../lib/onnx/random.js';
 import { convertToFp16WithAccuracy } from '../../lib/precision/mixed-precision.js';
 import { quantizeInt8 } from '../../lib/precision/quantize.js';
 import type { SearchProgress } from '../../lib/precision/search.js';
+import { join } from 'node:path';
+import { main } from '../../lib/cli/index.js';
+import { readModel, writeModel } from '../../lib/onnx/model.js';
+import { TextSink } from '../helpers/cli.js';
 import { expectError } from '../helpers/expect-error.js';
-import { GraphBuilder, buildModel } from '../helpers/onnx-fixtures.js';
+import { GraphBuilder, buildModel, temporaryFolder } from '../helpers/onnx-fixtures.js';
+
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new TextSink();
+  const stderr = new TextSink();
+  const code = await main(argv, { stdout, stderr });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
 
 function weights(count: number, seed: number, scale: number): Float32Array {
   const random = createRandom(seed);
@@ -125,5 +136,52 @@ describe('INT8 with an accuracy target', () => {
       ErrorCode.UNKNOWN_OPTION,
       /^Unknown option "cosine" in options.accuracy/,
     );
+  });
+});
+
+describe('convert and quantize --target', () => {
+  it('convert --target cos=0.9999 keeps the sensitive node, prints the search and writes the model', async () => {
+    const folder = temporaryFolder();
+    const input = join(folder, 'tiny.onnx');
+    await writeModel(tinyOutputModel(), input);
+    const output = join(folder, 'tiny16.onnx');
+    const { code, stdout, stderr } = await cli(['convert', input, '-o', output, '--precision', 'fp16', '--target', 'cos=0.9999', '--samples', 'random:4', '--seed', '3']);
+    expect(code).toBe(0);
+    expect(stderr).toContain('accuracy: float32 reference computed on 4 sample(s)');
+    expect(stderr).toMatch(/accuracy: search probe 1, 1 node kept in float32: cosine (1\.0+|0\.9999\d+) \(target >= 0\.9999\), max abs [\d.e+-]+: meets the target/);
+    expect(stdout).toMatch(/target cos>=0\.9999: met; cosine (1\.0+|0\.9999\d+), max abs .* on 4 sample\(s\) \(nothing kept: cosine 0\.999\d+/);
+    expect(stdout).toContain('1 of 6 nodes kept in float32 by the search');
+    expect(stdout).toContain('    shrink (Mul), sensitivity');
+    const written = await readModel(output);
+    expect(written.proto.metadataProps.find((entry) => entry.key === 'tensorrt_node.accuracy')!.value).toContain('"kept":["shrink"]');
+  });
+
+  it('quantize --target cos=0.99 leaves the outlier MatMul in float', async () => {
+    const folder = temporaryFolder();
+    const input = join(folder, 'outlier.onnx');
+    await writeModel(outlierModel(), input);
+    const { code, stdout } = await cli(['quantize', input, '-o', join(folder, 'outlier8.onnx'), '--calibration', 'random:8', '--seed', '5', '--target', 'cos=0.99', '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { accuracy: { kept: { name: string }[]; met: boolean } };
+    expect(report.accuracy.met).toBe(true);
+    expect(report.accuracy.kept.map((node) => node.name)).toEqual(['mm2']);
+  });
+
+  it('BAD CALL - --target on dynamic inputs without samples names --shape; malformed --target; --samples without --target', async () => {
+    const folder = temporaryFolder();
+    const dynamic = tinyOutputModel();
+    dynamic.proto.graph!.input[0] = makeValueInfo('x', DataType.FLOAT, ['batch', 32]);
+    const input = join(folder, 'dynamic.onnx');
+    await writeModel(dynamic, input);
+    const out = join(folder, 'never.onnx');
+    const noShape = await cli(['convert', input, '-o', out, '--target', 'cos=0.999']);
+    expect(noShape.code).toBe(2);
+    expect(noShape.stderr).toBe('tensorrt-node convert: Expected --shape x:<dims> for the dynamic input "x" [batch, 32] when --target measures accuracy on generated samples (no --samples folder given) but received none [ERR_INVALID_ARGUMENT]\n');
+    const malformed = await cli(['convert', input, '-o', out, '--target', 'cosine=0.9']);
+    expect(malformed.stderr).toBe('tensorrt-node convert: Expected cos=<number> and/or abs=<number> (e.g. cos=0.9995 or cos=0.999,abs=1e-2) for --target but received "cosine=0.9" [ERR_INVALID_ARGUMENT]\n');
+    const samplesAlone = await cli(['convert', input, '-o', out, '--samples', 'random:2']);
+    expect(samplesAlone.stderr).toBe('tensorrt-node convert: Expected --target with --samples (it sets how the accuracy target is measured) but received no --target [ERR_INVALID_ARGUMENT]\n');
+    const quantizeNoShape = await cli(['quantize', input, '-o', out, '--calibration', 'random:2', '--target', 'cos=0.9', '--samples', 'random:2']);
+    expect(quantizeNoShape.stderr).toContain('Expected --shape x:<dims> for the dynamic input "x" [batch, 32] when --target measures accuracy on generated samples but received none');
   });
 });
