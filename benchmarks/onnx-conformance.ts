@@ -37,9 +37,11 @@ function fetchHint(): string {
   return [
     `ONNX conformance skipped: no corpus at ${root}.`,
     'To run it, extract the backend test data of an ONNX release (v1.22.0 is the last that ships the node tests) into .deps/onnx-tests:',
-    '  git clone --bare --filter=blob:none https://github.com/onnx/onnx .deps/onnx.git',
-    '  mkdir -p .deps/onnx-tests && git --git-dir=.deps/onnx.git archive v1.22.0 onnx/backend/test/data/{node,pytorch-converted,pytorch-operator,simple} | tar -x -C .deps/onnx-tests',
+    '  git clone --depth 1 --branch v1.22.0 https://github.com/onnx/onnx .deps/onnx-src',
+    '  mkdir -p .deps/onnx-tests/onnx/backend/test/data',
+    '  cp -r .deps/onnx-src/onnx/backend/test/data/{node,pytorch-converted,pytorch-operator,simple} .deps/onnx-tests/onnx/backend/test/data/',
     '  echo v1.22.0 > .deps/onnx-tests/VERSION',
+    '(or, with a bare copy of the repository: git --git-dir=<it> archive v1.22.0 onnx/backend/test/data/<folder> | tar -x -C .deps/onnx-tests)',
   ].join('\n');
 }
 
