@@ -4,9 +4,10 @@
  *
  * 1. Galloping then bisection over "keep the k most damaging": k = 1, 2, 4, ... until the target
  *    holds, then bisect between the last failing and the first passing k.
- * 2. Pruning: each kept node, least damaging first, is tried back in reduced precision; it stays
- *    converted when the target still holds. Rankings are estimates, so this finds sets smaller than
- *    a prefix of the ranking.
+ * 2. Pruning: chunks of the kept nodes (halves, then quarters, ... down to single nodes, least
+ *    damaging first) are tried back in reduced precision; a chunk stays converted when the target
+ *    still holds. Rankings are estimates, and where one is poor the passing prefix is long: chunks
+ *    shrink it in about m log2(k) probes for m nodes truly needed out of k, not k probes.
  * Every probe builds a model and measures it on the samples; the search stops at its deadline with
  * the best result measured so far (everything kept, the original precision, if nothing met it).
  */
@@ -103,11 +104,14 @@ export async function searchKeptNodes(options: SearchOptions): Promise<SearchOut
       if ((await measure(ranked.slice(0, middle), 'search', null)).met) passing = middle;
       else failing = middle;
     }
-    // Pruning, least damaging kept node first.
+    // Pruning in chunks, least damaging end first.
     let kept = ranked.slice(0, passing);
-    for (let index = kept.length - 1; index >= 0 && kept.length > 0; index--) {
-      const without = kept.filter((_, position) => position !== index);
-      if ((await measure(without, 'prune', passing)).met) kept = without;
+    for (let size = Math.ceil(kept.length / 2); size >= 1 && kept.length > 0; size = size === 1 ? 0 : Math.ceil(size / 2)) {
+      for (let end = kept.length; end > 0; end -= size) {
+        const start = Math.max(0, end - size);
+        const without = [...kept.slice(0, start), ...kept.slice(end)];
+        if ((await measure(without, 'prune', passing)).met) kept = without;
+      }
     }
     return await finish(false);
   } catch (error) {
