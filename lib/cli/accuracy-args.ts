@@ -79,8 +79,12 @@ export function searchProgressWriter(stream: NodeJS.WritableStream, target: Pick
       case 'sensitivity':
         stream.write(`accuracy: node sensitivity ${progress.done}/${progress.total}\n`);
         break;
-      case 'search':
       case 'prune':
+        // Pruning may take hundreds of probes: report those that drop nodes, and every tenth.
+        if (!progress.met && progress.done % 10 !== 0) break;
+        stream.write(`accuracy: prune probe ${progress.done}, ${progress.kept} node${progress.kept === 1 ? '' : 's'} ${unit}: ${figures}: ${progress.met ? 'meets the target' : 'misses it'}\n`);
+        break;
+      case 'search':
         stream.write(`accuracy: ${progress.phase} probe ${progress.done}, ${progress.kept} node${progress.kept === 1 ? '' : 's'} ${unit}: ${figures}: ${progress.met ? 'meets the target' : 'misses it'}\n`);
         break;
       case 'done':
