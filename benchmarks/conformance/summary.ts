@@ -102,7 +102,8 @@ export function markdown(summary: ConformanceSummary, records: readonly CaseReco
   lines.push('');
   lines.push(
     `FP16 casts per converted node over the ${summary.casts.models} models of two or more nodes: ` +
-      `**${summary.casts.castsPerConvertedNode}** (${summary.casts.castsInserted} casts, ${summary.casts.nodesConverted} nodes).`,
+      `**${summary.casts.castsPerConvertedNode}** (${summary.casts.castsInserted} casts, ${summary.casts.nodesConverted} nodes); ` +
+      `${summary.casts.castsAtIo} of the casts are at the models' own inputs and outputs (keepIoTypes), the others ${summary.casts.internalCastsPerConvertedNode} per converted node.`,
     '',
   );
   lines.push('## By folder', '', row(['folder', 'run', 'skipped', 'FP16 ok / refused / broken / inaccurate', 'INT8 ok / refused / broken / inaccurate / n/a']), row(['---', '---:', '---:', '---', '---']));
