@@ -147,7 +147,7 @@ for (const row of results) {
     for (const item of row[precision] as ReturnType<typeof summary>[] & { target: { minCosine?: number; maxAbs?: number } }[]) {
       const target = [item.target.minCosine === undefined ? '' : `cos>=${item.target.minCosine}`, item.target.maxAbs === undefined ? '' : `abs<=${item.target.maxAbs}`].filter(Boolean).join(', ');
       lines.push(
-        `| ${row.model} | ${precision.toUpperCase()} | ${target} | ${item.met ? 'yes' : 'no'}${item.timedOut ? ' (time limit)' : ''} | ${item.kept.length} of ${item.candidates}${item.kept.length ? `: ${item.kept.map((node) => `${node.name} (${node.opType})`).join(', ')}` : ''} | ${item.achieved.cosine.toFixed(6)} | ${item.achieved.maxAbs.toExponential(2)} | ${item.nothingKept.cosine.toFixed(6)} / ${item.nothingKept.maxAbs.toExponential(2)} | ${item.probes} | ${item.seconds} |`,
+        `| ${row.model} | ${precision.toUpperCase()} | ${target} | ${item.met ? 'yes' : 'no'}${item.timedOut ? ' (time limit)' : ''} | ${item.kept.length} of ${item.candidates}${item.kept.length ? `: ${item.kept.slice(0, 6).map((node) => `${node.name} (${node.opType})`).join(', ')}${item.kept.length > 6 ? `, and ${item.kept.length - 6} more (in the JSON)` : ''}` : ''} | ${item.achieved.cosine.toFixed(6)} | ${item.achieved.maxAbs.toExponential(2)} | ${item.nothingKept.cosine.toFixed(6)} / ${item.nothingKept.maxAbs.toExponential(2)} | ${item.probes} | ${item.seconds} |`,
       );
     }
   }

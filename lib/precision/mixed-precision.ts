@@ -68,12 +68,16 @@ export function withNodeNames(model: OnnxModel): OnnxModel {
   return named;
 }
 
-/** Named main-graph nodes of `original` that compute in float16 in `converted` (found by name: outputs may be renamed). */
+/**
+ * Named main-graph nodes of `original` that compute in float16 in `converted` (found by name:
+ * outputs may be renamed). Constant nodes are not among them: their type follows their readers.
+ */
 export function convertedNodes(original: OnnxModel, converted: OnnxModel): NodeProto[] {
   const before = inferElemTypes(original.proto.graph!);
   const after = inferElemTypes(converted.proto.graph!);
   const byName = new Map(converted.proto.graph!.node.map((node) => [node.name, node]));
   return original.proto.graph!.node.filter((node) => {
+    if (node.opType === 'Constant') return false;
     const counterpart = node.name ? byName.get(node.name) : undefined;
     return counterpart !== undefined && node.output.some((name, index) => before.get(name) === DataType.FLOAT && after.get(counterpart.output[index] ?? '') === DataType.FLOAT16);
   });
