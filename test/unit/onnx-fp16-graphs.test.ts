@@ -179,7 +179,7 @@ describe('FP16 autocast: shape computation and value operators', () => {
     expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual(['shape_float: shape computation', 'shape_scale: shape computation', 'shape_int: shape computation']);
   });
 
-  it('operators float16 cannot serve stay float32 with the reason: Celu, BitCast, ScatterElements with reduction, IsInf before opset 20', async () => {
+  it('operators float16 cannot serve stay float32 with the reason: Celu, ScatterElements with reduction, IsInf before opset 20', async () => {
     const graph = new GraphBuilder('float32_only');
     graph.input('x', DataType.FLOAT, [4, 8]);
     const [relu] = graph.node('Relu', ['x'], [], 1, 'relu');
@@ -197,6 +197,22 @@ describe('FP16 autocast: shape computation and value operators', () => {
       'isinf: its schema allows float32/float64 only before opset 20',
       'scatter: reduction "add" accumulates, and float16 sums lose precision',
     ]);
+  });
+});
+
+describe('FP16 autocast: bit reinterpretation', () => {
+  it('BitCast reads the float32 bits it was given: kept, and the converted Relu before it is cast back', async () => {
+    const graph = new GraphBuilder('bitcast');
+    graph.input('x', DataType.FLOAT, [4, 8]);
+    const [relu] = graph.node('Relu', ['x'], [], 1, 'relu');
+    graph.nodes.push(makeNode('BitCast', [relu!], ['bits'], 'bitcast', [intAttribute('to', DataType.INT32)]));
+    const [tanh] = graph.node('Tanh', [relu!], [], 1, 'tanh');
+    graph.nodes.push(makeNode('Mul', [tanh!, 'x'], ['y'], 'mul'));
+    graph.output('bits', DataType.INT32, [4, 8]);
+    graph.output('y', DataType.FLOAT, [4, 8]);
+    const { report } = convertToFp16(buildModel(graph.build(), { opset: 26, irVersion: 13 }));
+    expect(report.nodesKept).toEqual([{ name: 'bitcast', opType: 'BitCast', reason: 'it reinterprets the bits of its input' }]);
+    expect(report.nodesConverted).toBe(3);
   });
 });
 
