@@ -4,54 +4,35 @@
  * is told the same with a strongly typed network.
  *
  * What it does, graph by graph (subgraphs of If/Loop/Scan included, outer-scope references too):
- * - decides per node: converted to float16, kept in float32 (block list of op types and node names,
- *   custom domains, shape computations), or type-generic data movement that follows its input;
- * - converts float32 initializers and Constant values used only by converted nodes in place, and
- *   gives other converted consumers a float16 copy, clamping values beyond float16's range (counted);
- * - inserts one Cast per tensor and direction at every float32/float16 boundary;
+ * - decides per node (./fp16-plan.ts): converted to float16, kept in float32 (block lists, custom
+ *   domains, sequences and optionals, operators without float16, shape computations, constants
+ *   beyond float16's range), type-generic data movement that follows its input, or a generator or
+ *   constant whose type follows its readers;
+ * - keeps float16 islands that would cost more casts than they save in float32, so that runs of kept
+ *   nodes form one float32 island with casts only at its edges;
+ * - converts float32 initializers and Constant values read only in float16 in place and gives other
+ *   float16 readers a float16 copy, clamping values beyond float16's range (counted);
+ * - inserts one Cast per value and direction, shared by every reader (casts of outer-scope values
+ *   that subgraphs need are placed once in the outer graph);
  * - keeps graph inputs and outputs float32 (`keepIoTypes`, default true) and subgraph inputs and
- *   outputs always, casting right after the producer;
- * - updates value_info, inputs and outputs so the graph type-checks (onnxruntime loads it).
+ *   outputs always;
+ * - checks the result (every operator's float inputs agree, declared outputs hold) and refuses with
+ *   ERR_ONNX naming the node rather than return a model that would not load.
  */
+import { create } from '@bufbuild/protobuf';
+import { ErrorCode, OnnxError, isTensorRTNodeError } from '../core/errors.js';
 import { float32ToFloat16Bits, float16BitsToFloat32 } from '../core/dtypes.js';
 import { expectBoolean, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
-import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, setAttribute, setValueInfoElemType, subgraphsOf, tensorAttribute, valueInfoElemType, renameUses } from './graph.js';
+import { defaultOpset } from './check.js';
+import { anyTypeSlots, DEFAULT_FP16_BLOCKED_OPS, float32Slots, independentFloatSlots } from './fp16-rules.js';
+import { planGraph, nodeLabel, type Decision, type GraphPlan } from './fp16-plan.js';
+import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, renameUses, setAttribute, setValueInfoElemType, subgraphsOf, tensorAttribute, valueInfoElemType } from './graph.js';
 import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { DataType, StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { createTensor, setTensorValues, tensorDims, tensorFloat32Values } from './tensor-data.js';
-import { inferElemTypes, outputElemTypes, type ElemTypes } from './types.js';
-import { create } from '@bufbuild/protobuf';
+import { outputElemTypes } from './types.js';
 
-/**
- * Op types kept in float32 unless the caller passes its own list: operators whose float16 results
- * drift (exponentials, logarithms, powers, squares summed over many elements), and operators the
- * ONNX spec or TensorRT define for float32 only (Range, NonMaxSuppression, random generators), and
- * Q/DQ nodes (their float16 scales need opset 19).
- */
-export const DEFAULT_FP16_BLOCKED_OPS: readonly string[] = Object.freeze([
-  'Exp',
-  'Log',
-  'Pow',
-  'Sqrt',
-  'Reciprocal',
-  'Softplus',
-  'ReduceSumSquare',
-  'ReduceL2',
-  'ReduceLogSum',
-  'ReduceLogSumExp',
-  'ReduceProd',
-  'CumSum',
-  'Range',
-  'NonMaxSuppression',
-  'RandomNormal',
-  'RandomUniform',
-  'RandomNormalLike',
-  'RandomUniformLike',
-  'Multinomial',
-  'Bernoulli',
-  'QuantizeLinear',
-  'DequantizeLinear',
-]);
+export { DEFAULT_FP16_BLOCKED_OPS };
 
 /** Options of {@link convertToFp16}: what stays in float32. */
 export interface Fp16Options {
@@ -59,7 +40,7 @@ export interface Fp16Options {
   keepIoTypes?: boolean;
   /** Op types kept in float32 (default DEFAULT_FP16_BLOCKED_OPS; pass `[...DEFAULT_FP16_BLOCKED_OPS, 'X']` to extend). */
   blockOpTypes?: readonly string[];
-  /** Node names kept in float32. */
+  /** Node names kept in float32 (what the accuracy-targeted search in tensorrt-node/precision passes). */
   blockNodes?: readonly string[];
   /**
    * Keep nodes that read constants beyond float16's range (+-65504) in float32 (default true), e.g.
@@ -70,12 +51,16 @@ export interface Fp16Options {
 
 /** What {@link convertToFp16} did. */
 export interface Fp16Report {
-  /** Nodes that now compute in float16. */
+  /** Nodes that now compute in float16 (data movement that now carries float16 included). */
   nodesConverted: number;
   /** Float nodes left in float32, and why. */
   nodesKept: { name: string; opType: string; reason: string }[];
   /** Cast nodes inserted at float32/float16 boundaries. */
   castsInserted: number;
+  /** Of those, casts at the model's own inputs and outputs (the price of keepIoTypes). */
+  castsAtIo: number;
+  /** castsInserted / nodesConverted (0 when nothing was converted). */
+  castsPerConvertedNode: number;
   /** Initializers and Constant values converted (copies included). */
   tensorsConverted: number;
   /** Values beyond +-65504 clamped to the float16 range. */
@@ -87,28 +72,31 @@ export interface Fp16Report {
 }
 
 const FP16_MAX = 65504;
-const shapeOps = new Set(['Shape', 'Size']);
-/** Type-generic data movement: the output has the input's type, so following the input avoids casts. */
-const followOps = new Set(['Identity', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Flatten', 'Gather', 'GatherElements', 'GatherND', 'Slice', 'Split', 'Expand', 'Tile', 'DepthToSpace', 'SpaceToDepth']);
-/** Inputs that must stay float32 even on a converted node (their schema allows float only). */
-const float32Slots: Record<string, readonly number[]> = { Resize: [1, 2], Upsample: [1] };
-/** Inputs of a converted node that accept any type (no cast needed). */
-const anyTypeSlots: Record<string, readonly number[]> = { Cast: [0] };
 
-type Decision = { kind: 'convert' } | { kind: 'keep'; reason: string } | { kind: 'follow' } | { kind: 'container' } | { kind: 'passive' };
+/** Operators whose float output type is set by an attribute that a converted node rewrites to float16. */
+const attributeTypedOutputs = new Set(['Cast', 'ConstantOfShape', 'EyeLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow', 'MelWeightMatrix']);
 
-function isDefaultDomain(node: NodeProto): boolean {
-  return node.domain === '' || node.domain === 'ai.onnx';
+/** What a subgraph sees of the graph around it. */
+interface Scope {
+  /** Types before conversion of every value visible from the subgraph. */
+  original: ReadonlyMap<string, number>;
+  /** Types after conversion so far. */
+  types: ReadonlyMap<string, number>;
+  containers: ReadonlySet<string>;
+  /** Whether the enclosing graph (or one further out) defines `name`. */
+  defines(name: string): boolean;
+  /** A value holding `name` in type `to`, made in the graph that defines `name` (before the node being converted). */
+  castTo(name: string, to: number): string;
 }
 
 class Fp16Converter {
-  readonly report: Fp16Report = { nodesConverted: 0, nodesKept: [], castsInserted: 0, tensorsConverted: 0, valuesClamped: 0, valuesFlushedToZero: 0, graphs: 0 };
-  /** Final element type of every tensor in every graph, for value_info updates. */
+  readonly report: Fp16Report = { nodesConverted: 0, nodesKept: [], castsInserted: 0, castsAtIo: 0, castsPerConvertedNode: 0, tensorsConverted: 0, valuesClamped: 0, valuesFlushedToZero: 0, graphs: 0 };
+  /** Final element type of every value in every graph, for value_info updates. */
   readonly finalTypes = new Map<string, number>();
-  readonly #created = new WeakSet<NodeProto>();
 
   constructor(
     readonly names: NameAllocator,
+    readonly opset: number,
     readonly keepIoTypes: boolean,
     readonly blockOpTypes: ReadonlySet<string>,
     readonly blockNodes: ReadonlySet<string>,
@@ -135,227 +123,218 @@ class Fp16Converter {
     this.report.tensorsConverted++;
   }
 
-  decide(node: NodeProto, inputTypes: readonly number[], outputTypes: readonly number[], shapeDerived: ReadonlySet<string>, outOfRange: ReadonlySet<string>): Decision {
-    if (subgraphsOf(node).length > 0) return { kind: 'container' };
-    const touchesFloat = inputTypes.includes(DataType.FLOAT) || outputTypes.includes(DataType.FLOAT);
-    if (!touchesFloat) return { kind: 'passive' };
-    if (!isDefaultDomain(node)) return { kind: 'keep', reason: `custom domain ${node.domain}` };
-    // Constant values are converted (or not) by how they are used, before the walk.
-    if (shapeOps.has(node.opType) || node.opType === 'Constant') return { kind: 'passive' };
-    if (followOps.has(node.opType)) return { kind: 'follow' };
-    if (this.blockNodes.has(node.name)) return { kind: 'keep', reason: 'node in blockNodes' };
-    if (this.blockOpTypes.has(node.opType)) return { kind: 'keep', reason: 'op type in blockOpTypes' };
-    if (node.output.some((output) => shapeDerived.has(output))) return { kind: 'keep', reason: 'shape computation' };
-    if (this.keepOutOfRange && node.input.some((input) => outOfRange.has(input))) return { kind: 'keep', reason: 'constant input beyond the float16 range' };
-    return { kind: 'convert' };
-  }
-
-  /** float32 initializers and Constant values of `graph` holding finite values beyond +-65504. */
-  outOfRange(graph: GraphProto): Set<string> {
-    const names = new Set<string>();
-    if (!this.keepOutOfRange) return names;
-    const check = (name: string, tensor: TensorProto | undefined) => {
-      if (tensor?.dataType !== DataType.FLOAT) return;
-      for (const value of tensorFloat32Values(tensor)) {
-        if (Number.isFinite(value) && Math.abs(value) > FP16_MAX) {
-          names.add(name);
-          return;
-        }
-      }
-    };
-    for (const tensor of graph.initializer) check(tensor.name, tensor);
-    for (const node of graph.node) if (node.opType === 'Constant' && node.output[0]) check(node.output[0], getAttribute(node, 'value')?.t);
-    return names;
-  }
-
-  /** Tensors computed only from Shape/Size outputs and constants: shape arithmetic, kept exact in float32. */
-  shapeDerived(graph: GraphProto): Set<string> {
-    const constants = new Set(graph.initializer.map((tensor) => tensor.name));
-    const derived = new Set<string>();
-    for (const node of graph.node) {
-      if (node.opType === 'Constant') {
-        for (const output of node.output) constants.add(output);
-        continue;
-      }
-      if (shapeOps.has(node.opType)) {
-        for (const output of node.output) derived.add(output);
-        continue;
-      }
-      const inputs = node.input.filter(Boolean);
-      if (inputs.length > 0 && inputs.some((name) => derived.has(name)) && inputs.every((name) => derived.has(name) || constants.has(name))) {
-        for (const output of node.output) derived.add(output);
-      }
-    }
-    return derived;
-  }
-
-  /** Converts one graph; `outerOriginal`/`outerFinal` are the outer scope's types before and after conversion. */
-  convertGraph(graph: GraphProto, outerOriginal: ReadonlyMap<string, number>, outerFinal: ReadonlyMap<string, number>, isTop: boolean): void {
+  /** Converts one graph; `scope` is null for the model's main graph. */
+  convertGraph(graph: GraphProto, scope: Scope | null): void {
     this.report.graphs++;
-    const original = inferElemTypes(graph, outerOriginal);
-    const shapeDerived = this.shapeDerived(graph);
-    const outOfRange = this.outOfRange(graph);
-    const decisions = new Map<NodeProto, Decision>();
-    for (const node of graph.node) {
-      const inputTypes = node.input.map((name) => (name ? (original.get(name) ?? DataType.UNDEFINED) : DataType.UNDEFINED));
-      const outputTypes = node.output.map((name) => original.get(name) ?? DataType.UNDEFINED);
-      decisions.set(node, this.decide(node, inputTypes, outputTypes, shapeDerived, outOfRange));
-    }
+    const isTop = scope === null;
+    const plan = planGraph(graph, {
+      outerOriginal: scope?.original ?? new Map(),
+      outerFinal: scope?.types ?? new Map(),
+      isTop,
+      outerContainers: scope?.containers ?? new Set(),
+      opset: this.opset,
+      blockOpTypes: this.blockOpTypes,
+      blockNodes: this.blockNodes,
+      keepOutOfRange: this.keepOutOfRange,
+      float16Outputs: isTop && !this.keepIoTypes,
+    });
+    new GraphRewriter(this, graph, plan, scope).run();
+  }
+}
 
-    const wantsFloat16 = (node: NodeProto, slot: number): boolean =>
-      decisions.get(node)?.kind === 'convert' && !(float32Slots[node.opType] ?? []).includes(slot) && !(anyTypeSlots[node.opType] ?? []).includes(slot);
-    const ignoresType = (node: NodeProto, slot: number): boolean => {
-      const kind = decisions.get(node)?.kind;
-      return kind === 'passive' || kind === 'follow' || (kind === 'convert' && (anyTypeSlots[node.opType] ?? []).includes(slot));
-    };
+/** Applies a GraphPlan to one graph: casts, tensor conversions, attribute rewrites, recursion into subgraphs. */
+class GraphRewriter {
+  readonly types = new Map<string, number>();
+  readonly #casts = new Map<string, string>();
+  readonly #rewritten: NodeProto[] = [];
+  readonly #initializers: Map<string, TensorProto>;
+  readonly #constantValues = new Map<string, TensorProto>();
+  readonly #defined = new Set<string>();
+  readonly #graphInputs: Set<string>;
 
-    // Uses of each tensor in this graph, and names nested subgraphs read from this scope.
-    const uses = new Map<string, { node: NodeProto; slot: number }[]>();
-    const nestedReads = new Set<string>();
-    for (const node of graph.node) {
-      node.input.forEach((name, slot) => {
-        if (!name) return;
-        if (!uses.has(name)) uses.set(name, []);
-        uses.get(name)!.push({ node, slot });
-      });
-      for (const subgraph of subgraphsOf(node)) forEachGraph(subgraph, (nested) => nested.node.forEach((inner) => inner.input.forEach((name) => name && nestedReads.add(name))));
-    }
-    const outputNames = new Set(graph.output.map((output) => output.name));
-    const onlyFloat16Uses = (name: string): boolean => {
-      if (nestedReads.has(name) || outputNames.has(name)) return false;
-      const list = (uses.get(name) ?? []).filter(({ node, slot }) => !ignoresType(node, slot));
-      return list.length > 0 && list.every(({ node, slot }) => wantsFloat16(node, slot));
-    };
-
-    // A tensor "changed" when conversion turned it from float32 into float16 (in this scope or an outer one).
-    const types: ElemTypes = new Map(outerFinal);
-    const changed = { has: (name: string) => types.get(name) === DataType.FLOAT16 && original.get(name) === DataType.FLOAT };
-    // Weights used only in float16 are converted where they are; others get a copy on demand.
-    for (const tensor of graph.initializer) {
-      if (tensor.dataType === DataType.FLOAT && onlyFloat16Uses(tensor.name)) {
-        this.convertTensorInPlace(tensor);
-      }
-    }
-    for (const node of graph.node) {
-      if (node.opType !== 'Constant' || !isDefaultDomain(node) || original.get(node.output[0] ?? '') !== DataType.FLOAT) continue;
-      if (!onlyFloat16Uses(node.output[0]!)) continue;
-      this.convertConstantNode(node);
-    }
-    // Without keepIoTypes the model's float32 inputs become float16 when every use wants that.
-    if (isTop && !this.keepIoTypes) {
-      for (const input of graph.input) {
-        if (valueInfoElemType(input) === DataType.FLOAT && !graph.initializer.some((tensor) => tensor.name === input.name) && onlyFloat16Uses(input.name)) {
-          setValueInfoElemType(input, DataType.FLOAT16);
-        }
-      }
-    }
-
-    for (const input of graph.input) types.set(input.name, valueInfoElemType(input) ?? DataType.UNDEFINED);
-    for (const tensor of graph.initializer) types.set(tensor.name, tensor.dataType);
-    const initializers = new Map(graph.initializer.map((tensor) => [tensor.name, tensor]));
-    const constantValues = new Map<string, TensorProto>();
-    for (const node of graph.node) if (node.opType === 'Constant' && getAttribute(node, 'value')?.t) constantValues.set(node.output[0]!, getAttribute(node, 'value')!.t!);
-
-    const rewritten: NodeProto[] = [];
-    const casts = new Map<string, string>();
-    const castTo = (name: string, to: number): string => {
-      const key = `${to}:${name}`;
-      const cached = casts.get(key);
-      if (cached) return cached;
-      let result: string;
-      const stored = to === DataType.FLOAT16 ? (initializers.get(name) ?? constantValues.get(name)) : undefined;
-      if (stored && stored.dataType === DataType.FLOAT) {
-        // A weight needed in both precisions: a float16 copy instead of a runtime Cast.
-        result = this.names.next(`${name}_fp16`);
-        const copy = createTensor(result, 'float16', tensorDims(stored), this.toFloat16(tensorFloat32Values(stored)));
-        graph.initializer.push(copy);
-        this.report.tensorsConverted++;
-      } else {
-        result = this.names.next(`${name}_${to === DataType.FLOAT16 ? 'fp16' : 'fp32'}`);
-        const cast = makeNode('Cast', [name], [result], this.names.next(`${name}_cast_${to === DataType.FLOAT16 ? 'fp16' : 'fp32'}`), [intAttribute('to', to)]);
-        this.#created.add(cast);
-        rewritten.push(cast);
-        this.report.castsInserted++;
-      }
-      types.set(result, to);
-      casts.set(key, result);
-      return result;
-    };
-
-    for (const node of graph.node) {
-      const decision = decisions.get(node)!;
-      if (decision.kind === 'convert') {
-        node.input.forEach((name, slot) => {
-          if (!name) return;
-          const type = types.get(name);
-          if ((float32Slots[node.opType] ?? []).includes(slot)) {
-            if (type === DataType.FLOAT16 && changed.has(name)) node.input[slot] = castTo(name, DataType.FLOAT);
-          } else if (!(anyTypeSlots[node.opType] ?? []).includes(slot) && type === DataType.FLOAT) {
-            node.input[slot] = castTo(name, DataType.FLOAT16);
-          }
-        });
-        this.rewriteAttributes(node);
-        this.report.nodesConverted++;
-      } else if (decision.kind === 'keep' || decision.kind === 'container') {
-        node.input.forEach((name, slot) => {
-          if (name && types.get(name) === DataType.FLOAT16 && changed.has(name)) node.input[slot] = castTo(name, DataType.FLOAT);
-        });
-        if (decision.kind === 'keep') this.report.nodesKept.push({ name: node.name, opType: node.opType, reason: decision.reason });
-      }
-      if (decision.kind === 'container' || subgraphsOf(node).length > 0) {
-        for (const subgraph of subgraphsOf(node)) this.convertGraph(subgraph, original, types, false);
-      }
-      rewritten.push(node);
-      const inputTypes = node.input.map((name) => (name ? (types.get(name) ?? DataType.UNDEFINED) : DataType.UNDEFINED));
-      const outputTypes = outputElemTypes(node, inputTypes);
-      node.output.forEach((name, index) => {
-        if (!name) return;
-        let type = outputTypes[index] ?? DataType.UNDEFINED;
-        if (type === DataType.UNDEFINED) type = original.get(name) ?? DataType.UNDEFINED;
-        types.set(name, type);
-      });
-    }
-    graph.node = rewritten;
-
-    // Outputs that became float16: cast back right after the producer (always for subgraphs, whose
-    // parents expect the declared types; for the model when keepIoTypes).
-    for (const output of graph.output) {
-      if (types.get(output.name) !== DataType.FLOAT16 || !changed.has(output.name)) continue;
-      if (isTop && !this.keepIoTypes) {
-        setValueInfoElemType(output, DataType.FLOAT16);
-        continue;
-      }
-      const producerIndex = graph.node.findIndex((node) => node.output.includes(output.name));
-      if (producerIndex < 0) continue;
-      const inner = this.names.next(`${output.name}_fp16`);
-      renameUses(graph, output.name, inner);
-      const producer = graph.node[producerIndex]!;
-      producer.output = producer.output.map((name) => (name === output.name ? inner : name));
-      const cast = makeNode('Cast', [inner], [output.name], this.names.next(`${output.name}_cast_fp32`), [intAttribute('to', DataType.FLOAT)]);
-      graph.node.splice(producerIndex + 1, 0, cast);
-      this.report.castsInserted++;
-      types.set(inner, DataType.FLOAT16);
-      types.set(output.name, DataType.FLOAT);
-    }
-    for (const [name, type] of types) if (!outerFinal.has(name) || outerFinal.get(name) !== type) this.finalTypes.set(name, type);
+  constructor(
+    readonly converter: Fp16Converter,
+    readonly graph: GraphProto,
+    readonly plan: GraphPlan,
+    readonly scope: Scope | null,
+  ) {
+    if (scope) for (const [name, type] of scope.types) this.types.set(name, type);
+    this.#initializers = new Map(graph.initializer.map((tensor) => [tensor.name, tensor]));
+    this.#graphInputs = new Set(graph.input.map((input) => input.name));
+    for (const name of [...this.#graphInputs, ...this.#initializers.keys()]) this.#defined.add(name);
+    for (const node of graph.node) for (const output of node.output) if (output) this.#defined.add(output);
   }
 
-  convertConstantNode(node: NodeProto): void {
+  get isTop(): boolean {
+    return this.scope === null;
+  }
+
+  /** Whether conversion turned `name` from float32 into float16 (here or in an outer scope). */
+  changed(name: string): boolean {
+    return this.types.get(name) === DataType.FLOAT16 && this.plan.original.get(name) === DataType.FLOAT;
+  }
+
+  #label(node: NodeProto): string {
+    return nodeLabel(node, this.graph.node.indexOf(node));
+  }
+
+  /** A value holding `name` in type `to`: a float16 copy of a stored tensor, or one shared Cast. */
+  castTo(name: string, to: number): string {
+    if (this.scope && !this.#defined.has(name) && this.scope.defines(name)) {
+      // An outer-scope value: cast once in the graph that defines it, shared by every subgraph.
+      const result = this.scope.castTo(name, to);
+      this.types.set(result, to);
+      return result;
+    }
+    const key = `${to}:${name}`;
+    const cached = this.#casts.get(key);
+    if (cached) return cached;
+    let result: string;
+    const stored = to === DataType.FLOAT16 && !this.#graphInputs.has(name) ? (this.#initializers.get(name) ?? this.#constantValues.get(name)) : undefined;
+    if (stored && stored.dataType === DataType.FLOAT) {
+      // A weight needed in both precisions: a float16 copy instead of a runtime Cast.
+      result = this.converter.names.next(`${name}_fp16`);
+      const copy = createTensor(result, 'float16', tensorDims(stored), this.converter.toFloat16(tensorFloat32Values(stored)));
+      this.graph.initializer.push(copy);
+      this.converter.report.tensorsConverted++;
+    } else {
+      const suffix = to === DataType.FLOAT16 ? 'fp16' : 'fp32';
+      result = this.converter.names.next(`${name}_${suffix}`);
+      this.#rewritten.push(makeNode('Cast', [name], [result], this.converter.names.next(`${name}_cast_${suffix}`), [intAttribute('to', to)]));
+      this.converter.report.castsInserted++;
+      if (this.isTop && this.#graphInputs.has(name) && !this.#initializers.has(name)) this.converter.report.castsAtIo++;
+    }
+    this.types.set(result, to);
+    this.#casts.set(key, result);
+    return result;
+  }
+
+  #scopeForSubgraphs(): Scope {
+    return {
+      original: this.plan.original,
+      types: this.types,
+      containers: this.plan.containers,
+      defines: (name) => this.#defined.has(name) || (this.scope?.defines(name) ?? false),
+      castTo: (name, to) => this.castTo(name, to),
+    };
+  }
+
+  run(): void {
+    const { graph, plan, converter } = this;
+    // Weights and constants read only in float16 are converted where they are.
+    for (const tensor of graph.initializer) {
+      if (plan.float16Constants.has(tensor.name)) this.#convertStored(tensor, tensor.name);
+    }
+    for (const node of graph.node) {
+      if (node.opType !== 'Constant') continue;
+      const output = node.output[0];
+      if (!output) continue;
+      if (plan.float16Constants.has(output)) this.#convertConstantNode(node);
+      else {
+        const value = constantTensor(node);
+        if (value) this.#constantValues.set(output, value);
+      }
+    }
+    // Without keepIoTypes the model's float32 inputs become float16 when every reader wants that.
+    for (const input of graph.input) {
+      if (plan.float16Inputs.has(input.name)) setValueInfoElemType(input, DataType.FLOAT16);
+    }
+    for (const input of graph.input) this.types.set(input.name, valueInfoElemType(input) ?? plan.original.get(input.name) ?? DataType.UNDEFINED);
+    for (const tensor of graph.initializer) this.types.set(tensor.name, tensor.dataType);
+
+    for (const node of graph.node) this.#rewriteNode(node, plan.decisions.get(node)!);
+    graph.node = this.#rewritten;
+    this.#castOutputs();
+    this.#checkOutputs();
+    const outerTypes = this.scope?.types;
+    for (const [name, type] of this.types) if (!outerTypes || outerTypes.get(name) !== type) converter.finalTypes.set(name, type);
+  }
+
+  /** Converts a weight or constant in place; an unreadable one is refused naming the node that reads it. */
+  #convertStored(tensor: TensorProto, name: string): void {
+    try {
+      this.converter.convertTensorInPlace(tensor);
+    } catch (error) {
+      const reader = this.graph.node.find((node) => node.input.includes(name));
+      throw refusal(reader ? `${this.#label(reader)} (its input ${JSON.stringify(name)})` : `tensor ${JSON.stringify(name)}`, error);
+    }
+  }
+
+  #rewriteNode(node: NodeProto, decision: Decision): void {
+    const { converter } = this;
+    const originalInputs = [...node.input];
+    const wrap = <T>(operation: () => T): T => {
+      try {
+        return operation();
+      } catch (error) {
+        throw refusal(this.#label(node), error);
+      }
+    };
+    switch (decision.kind) {
+      case 'convert':
+        wrap(() =>
+          node.input.forEach((name, slot) => {
+            if (!name) return;
+            const type = this.types.get(name);
+            if ((float32Slots[node.opType] ?? []).includes(slot)) {
+              if (type === DataType.FLOAT16 && this.changed(name)) node.input[slot] = this.castTo(name, DataType.FLOAT);
+            } else if (!(anyTypeSlots[node.opType] ?? []).includes(slot) && type === DataType.FLOAT) {
+              node.input[slot] = this.castTo(name, DataType.FLOAT16);
+            }
+          }),
+        );
+        wrap(() => this.#rewriteAttributes(node));
+        converter.report.nodesConverted++;
+        break;
+      case 'keep':
+      case 'container':
+        node.input.forEach((name, slot) => {
+          if (name && this.types.get(name) === DataType.FLOAT16 && this.changed(name)) node.input[slot] = this.castTo(name, DataType.FLOAT);
+        });
+        if (decision.kind === 'keep') converter.report.nodesKept.push({ name: node.name, opType: node.opType, reason: decision.reason });
+        break;
+      case 'follow':
+        if (this.changed(node.input[0] ?? '')) converter.report.nodesConverted++;
+        break;
+      default:
+        break;
+    }
+    if (subgraphsOf(node).length > 0) {
+      const scope = this.#scopeForSubgraphs();
+      for (const subgraph of subgraphsOf(node)) converter.convertGraph(subgraph, scope);
+    }
+    this.#checkNode(node, originalInputs);
+    this.#rewritten.push(node);
+    const inputTypes = node.input.map((name) => (name ? (this.types.get(name) ?? DataType.UNDEFINED) : DataType.UNDEFINED));
+    const outputTypes = decision.kind === 'keep' || decision.kind === 'container' ? node.output.map((name) => this.plan.original.get(name) ?? DataType.UNDEFINED) : outputElemTypes(node, inputTypes);
+    node.output.forEach((name, index) => {
+      if (!name) return;
+      let type = outputTypes[index] ?? DataType.UNDEFINED;
+      if (type === DataType.UNDEFINED) type = this.plan.original.get(name) ?? DataType.UNDEFINED;
+      this.types.set(name, type);
+    });
+  }
+
+  #convertConstantNode(node: NodeProto): void {
+    const { converter } = this;
     const value = getAttribute(node, 'value');
     if (value?.t) {
-      this.convertTensorInPlace(value.t);
+      this.#convertStored(value.t, node.output[0]!);
+      this.#constantValues.set(node.output[0]!, value.t);
       return;
     }
     const scalar = getAttribute(node, 'value_float');
     const list = getAttribute(node, 'value_floats');
     const values = scalar ? Float32Array.of(scalar.f) : Float32Array.from(list?.floats ?? []);
-    const tensor = createTensor(node.output[0]!, 'float16', scalar ? [] : [values.length], this.toFloat16(values));
+    const tensor = createTensor(node.output[0]!, 'float16', scalar ? [] : [values.length], converter.toFloat16(values));
     node.attribute = [tensorAttribute('value', tensor)];
-    this.report.tensorsConverted++;
+    this.#constantValues.set(node.output[0]!, tensor);
+    converter.report.tensorsConverted++;
   }
 
   /** Attributes that set an output type to float32 on a converted node. */
-  rewriteAttributes(node: NodeProto): void {
+  #rewriteAttributes(node: NodeProto): void {
+    if (!attributeTypedOutputs.has(node.opType)) return;
     switch (node.opType) {
       case 'Cast':
         if (Number(getAttribute(node, 'to')?.i) === DataType.FLOAT) setAttribute(node, intAttribute('to', DataType.FLOAT16));
@@ -363,16 +342,102 @@ class Fp16Converter {
       case 'ConstantOfShape': {
         const value = getAttribute(node, 'value')?.t;
         if (value === undefined) setAttribute(node, tensorAttribute('value', createTensor('value', 'float16', [1], Uint16Array.of(0))));
-        else if (value.dataType === DataType.FLOAT) this.convertTensorInPlace(value);
+        else if (value.dataType === DataType.FLOAT) this.converter.convertTensorInPlace(value);
         break;
       }
       case 'EyeLike':
-      case 'RandomNormalLike':
-      case 'RandomUniformLike':
         if (Number(getAttribute(node, 'dtype')?.i) === DataType.FLOAT) setAttribute(node, intAttribute('dtype', DataType.FLOAT16));
         break;
+      default:
+        // Window functions and MelWeightMatrix: output_datatype, float32 when absent.
+        if (Number(getAttribute(node, 'output_datatype')?.i ?? DataType.FLOAT) === DataType.FLOAT) setAttribute(node, intAttribute('output_datatype', DataType.FLOAT16));
     }
   }
+
+  /** Outputs that became float16 are cast back (always for subgraphs, whose parents expect the declared types; for the model with keepIoTypes). */
+  #castOutputs(): void {
+    const { graph, converter } = this;
+    for (const output of graph.output) {
+      if (this.types.get(output.name) !== DataType.FLOAT16 || !this.changed(output.name)) continue;
+      if (this.isTop && !converter.keepIoTypes) {
+        setValueInfoElemType(output, DataType.FLOAT16);
+        continue;
+      }
+      const producerIndex = graph.node.findIndex((node) => node.output.includes(output.name));
+      if (producerIndex < 0) continue;
+      const inner = converter.names.next(`${output.name}_fp16`);
+      // A float32 cast of this value made for float32 readers becomes the output itself: one cast, not two.
+      const existing = this.#casts.get(`${DataType.FLOAT}:${output.name}`);
+      renameUses(graph, output.name, inner);
+      const producer = graph.node[producerIndex]!;
+      producer.output = producer.output.map((name) => (name === output.name ? inner : name));
+      this.types.set(inner, DataType.FLOAT16);
+      this.types.set(output.name, DataType.FLOAT);
+      if (existing) {
+        const cast = graph.node.find((node) => node.opType === 'Cast' && node.output[0] === existing)!;
+        cast.output[0] = output.name;
+        renameUses(graph, existing, output.name);
+        this.types.delete(existing);
+      } else {
+        const cast = makeNode('Cast', [inner], [output.name], converter.names.next(`${output.name}_cast_fp32`), [intAttribute('to', DataType.FLOAT)]);
+        graph.node.splice(producerIndex + 1, 0, cast);
+        converter.report.castsInserted++;
+      }
+      if (this.isTop) converter.report.castsAtIo++;
+    }
+  }
+
+  /**
+   * The converter's own invariant, checked on each rewritten node: the float inputs that its type
+   * constraint binds to one type agree (unless they already differed in the model). A violation is
+   * refused (ERR_ONNX naming the node) instead of returning a model that would not load.
+   */
+  #checkNode(node: NodeProto, originalInputs: readonly string[]): void {
+    if (node.domain !== '' && node.domain !== 'ai.onnx') return;
+    const independent = independentFloatSlots[node.opType] ?? [];
+    const before = new Set<number>();
+    const after = new Set<number>();
+    node.input.forEach((name, slot) => {
+      if (!name || independent.includes(slot) || this.plan.containers.has(originalInputs[slot]!)) return;
+      const was = this.plan.original.get(originalInputs[slot]!);
+      const now = this.types.get(name);
+      if (was === DataType.FLOAT || was === DataType.FLOAT16) before.add(was);
+      if (now === DataType.FLOAT || now === DataType.FLOAT16) after.add(now);
+    });
+    if (after.size > 1 && before.size < 2) {
+      throw new OnnxError(ErrorCode.ONNX, `Cannot convert ${this.#label(node)} to float16: it would read float16 and float32 inputs that its type constraint binds to one type`, { details: { node: node.name, opType: node.opType } });
+    }
+  }
+
+  /** Declared outputs keep their types (subgraphs always; the model with keepIoTypes). */
+  #checkOutputs(): void {
+    if (this.isTop && !this.converter.keepIoTypes) return;
+    for (const output of this.graph.output) {
+      const declared = valueInfoElemType(output);
+      const final = this.types.get(output.name);
+      if (declared === DataType.FLOAT && final === DataType.FLOAT16) {
+        throw new OnnxError(ErrorCode.ONNX, `Cannot convert graph ${JSON.stringify(this.graph.name)} to float16: its output ${JSON.stringify(output.name)} would become float16`);
+      }
+    }
+  }
+}
+
+/** The float tensor a Constant node holds (value, value_float, value_floats), or undefined. */
+function constantTensor(node: NodeProto): TensorProto | undefined {
+  const value = getAttribute(node, 'value')?.t;
+  if (value) return value;
+  const scalar = getAttribute(node, 'value_float');
+  if (scalar) return createTensor(node.output[0]!, 'float32', [], Float32Array.of(scalar.f));
+  const list = getAttribute(node, 'value_floats');
+  if (list) return createTensor(node.output[0]!, 'float32', [list.floats.length], Float32Array.from(list.floats));
+  return undefined;
+}
+
+/** ERR_ONNX naming what could not be converted, keeping the original error as the cause. */
+function refusal(what: string, error: unknown): Error {
+  if (isTensorRTNodeError(error) && error.message.startsWith('Cannot convert')) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new OnnxError(ErrorCode.ONNX, `Cannot convert ${what} to float16: ${reason}`, { cause: error });
 }
 
 function stringList(value: unknown, name: string): string[] {
@@ -381,12 +446,9 @@ function stringList(value: unknown, name: string): string[] {
 }
 
 /**
- * FP16 autocast: converts a float32 model to float16, node by node. Kept in float32: the op types in
- * `blockOpTypes` (exponentials, logarithms, powers, Range, NonMaxSuppression, Q/DQ, ...), the nodes in
- * `blockNodes`, custom domains, shape arithmetic, and nodes reading constants beyond float16's range.
- * Weights used only in float16 are converted in place, one Cast is inserted per tensor and direction,
- * subgraphs are converted too, and value_info is updated so onnxruntime type-checks the result. The
- * input model is not modified.
+ * Converts a float32 model to float16 (see the module comment); the input model is not modified.
+ * Throws OnnxError (ERR_ONNX) naming the node, its op type and the reason when a part of the model
+ * cannot be converted (a weight that cannot be read, a result that would not type-check).
  *
  * @example
  * ```ts
@@ -405,8 +467,10 @@ export function convertToFp16(model: OnnxModel, options?: Fp16Options): { model:
 
   const result = cloneModel(model);
   const graph = result.proto.graph!;
-  const converter = new Fp16Converter(new NameAllocator(result.proto), keepIoTypes, blockOpTypes, blockNodes, keepOutOfRange);
-  converter.convertGraph(graph, new Map(), new Map(), true);
+  const converter = new Fp16Converter(new NameAllocator(result.proto), defaultOpset(result.proto) ?? 1, keepIoTypes, blockOpTypes, blockNodes, keepOutOfRange);
+  converter.convertGraph(graph, null);
+  const { report } = converter;
+  report.castsPerConvertedNode = report.nodesConverted ? Number((report.castsInserted / report.nodesConverted).toFixed(3)) : 0;
 
   // value_info anywhere in the model (some exporters put subgraph entries at the top) follows the final types.
   forEachGraph(graph, (current) => {
@@ -415,11 +479,7 @@ export function convertToFp16(model: OnnxModel, options?: Fp16Options): { model:
       const final = converter.finalTypes.get(info.name);
       if (final !== undefined && final !== DataType.UNDEFINED && declared !== final && (declared === DataType.FLOAT || declared === DataType.FLOAT16)) setValueInfoElemType(info, final);
     }
-    for (const info of current.input) {
-      const final = converter.finalTypes.get(info.name);
-      if (current !== graph && final !== undefined && valueInfoElemType(info) === DataType.FLOAT && final === DataType.FLOAT16) setValueInfoElemType(info, final);
-    }
   });
   result.proto.metadataProps.push(create(StringStringEntryProtoSchema, { key: 'tensorrt_node.transform', value: `fp16 keepIoTypes=${keepIoTypes}` }));
-  return { model: result, report: converter.report };
+  return { model: result, report };
 }

@@ -7,9 +7,10 @@
  */
 import { ErrorCode, OnnxError } from '../core/errors.js';
 import { defaultOpset } from './check.js';
-import { NameAllocator, attributeFloat, attributeInt, attributeInts, forEachGraph, getAttribute, intAttribute, makeNode, removeAttribute } from './graph.js';
+import { NameAllocator, attributeFloat, attributeInt, attributeInts, forEachGraph, getAttribute, intAttribute, makeNode, removeAttribute, valueInfoShape } from './graph.js';
 import type { OnnxModel } from './model.js';
-import { DataType, type GraphProto, type NodeProto } from './proto.js';
+import { clone } from '@bufbuild/protobuf';
+import { DataType, TensorProtoSchema, type GraphProto, type NodeProto } from './proto.js';
 import { createTensor } from './tensor-data.js';
 import { inferElemTypes } from './types.js';
 
@@ -67,10 +68,57 @@ function upgradeSoftmaxFamily(context: UpgradeContext, node: NodeProto): void {
   context.after.set(node, [makeNode('Reshape', [result, shape], [output], context.names.next(`${base}_Reshape`))]);
 }
 
+/** Binary operators that had `broadcast`/`axis` attributes before opset 7 (numpy-style broadcasting since). */
+const legacyBroadcastOps = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'Or', 'Xor', 'Equal', 'Greater', 'Less']);
+
+/** The rank `name` is declared with (graph inputs, outputs, value_info) or has as a constant, if known. */
+function declaredRank(context: UpgradeContext, name: string): number | undefined {
+  const constant = context.graph.initializer.find((tensor) => tensor.name === name);
+  if (constant) return constant.dims.length;
+  const info = [...context.graph.input, ...context.graph.valueInfo, ...context.graph.output].find((candidate) => candidate.name === name);
+  return info ? valueInfoShape(info)?.length : undefined;
+}
+
+/** Rewrites what changed up to opset 7 (legacy broadcasting, training-only attributes); returns a reason when it cannot. */
+function upgradeLegacy(context: UpgradeContext, node: NodeProto): string | null {
+  removeAttribute(node, 'consumed_inputs');
+  if (node.opType === 'BatchNormalization' || node.opType === 'Dropout') removeAttribute(node, 'is_test');
+  if (node.opType === 'Gemm') removeAttribute(node, 'broadcast'); // Gemm-7 always broadcasts C
+  if (node.opType === 'PRelu') {
+    const slope = context.graph.initializer.find((tensor) => tensor.name === node.input[1]);
+    if (!slope || slope.dims.reduce((product, dim) => product * Number(dim), 1) !== 1) return 'PRelu before opset 7 shares slopes per channel, which opset 7 broadcasting does not reproduce';
+  }
+  if (!legacyBroadcastOps.has(node.opType)) return null;
+  const broadcast = attributeInt(node, 'broadcast', 0);
+  const axis = getAttribute(node, 'axis') ? attributeInt(node, 'axis', 0) : undefined;
+  removeAttribute(node, 'broadcast');
+  removeAttribute(node, 'axis');
+  if (broadcast === 0 || axis === undefined) return null; // equal shapes, or B aligned with A's trailing dims: numpy does the same
+  const rankA = declaredRank(context, node.input[0] ?? '');
+  const weight = context.graph.initializer.find((tensor) => tensor.name === node.input[1]);
+  const rankB = weight ? weight.dims.length : declaredRank(context, node.input[1] ?? '');
+  if (rankA === undefined || rankB === undefined) return `legacy broadcasting along axis ${axis} needs the ranks of both inputs, which the model does not declare`;
+  const trailing = rankA - (axis < 0 ? axis + rankA : axis) - rankB;
+  if (trailing === 0) return null;
+  if (!weight || trailing < 0) return `legacy broadcasting along axis ${axis} of a non-constant input has no opset 7 equivalent without a Reshape of known shape`;
+  // B aligned at `axis` of A: append ones so that numpy broadcasting aligns it the same way.
+  const reshaped = context.names.next(`${weight.name}_broadcast`);
+  const copy = clone(TensorProtoSchema, weight);
+  copy.name = reshaped;
+  copy.dims = [...weight.dims, ...Array.from({ length: trailing }, () => 1n)];
+  context.graph.initializer.push(copy);
+  node.input[1] = reshaped;
+  return null;
+}
+
 /** Rewrites one node from opset `context.from` to 13; returns a reason when it cannot. */
 function upgradeNode(context: UpgradeContext, node: NodeProto): string | null {
   if (node.domain !== '' && node.domain !== 'ai.onnx') return null;
   const from = context.from;
+  if (from < 7) {
+    const reason = upgradeLegacy(context, node);
+    if (reason) return reason;
+  }
   switch (node.opType) {
     case 'Squeeze':
     case 'Unsqueeze':

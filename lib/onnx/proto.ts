@@ -22,6 +22,8 @@ export {
   TensorShapeProto_DimensionSchema,
   TypeProtoSchema,
   TypeProto_TensorSchema,
+  TypeProto_SequenceSchema,
+  TypeProto_OptionalSchema,
   ValueInfoProtoSchema,
 } from 'onnx-buf';
 export type {
@@ -42,9 +44,13 @@ export type {
 export const MAX_IR_VERSION = 13;
 /** IR 3 is the first with opset imports (ONNX 1.0); older files predate the operator-set model. */
 export const MIN_IR_VERSION = 3;
-/** Default-domain opsets this toolkit knows: 7 (the oldest onnxruntime runs) to 25 (ONNX 1.20). */
-export const MIN_OPSET = 7;
-export const MAX_OPSET = 25;
+/**
+ * Default-domain opsets this toolkit reads: 1 to 27 (ONNX 1.22). onnxruntime still runs opset 6
+ * models (the ONNX backend-test corpus has 112 of them: benchmarks/results/onnx-conformance.md);
+ * upgrades that INT8 needs refuse, node by node, what they cannot rewrite.
+ */
+export const MIN_OPSET = 1;
+export const MAX_OPSET = 27;
 
 const dataTypeToDTypeMap: Partial<Record<DataType, DType>> = {
   [DataType.FLOAT]: 'float32',

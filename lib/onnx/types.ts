@@ -1,12 +1,14 @@
 /**
- * Element-type inference: the ONNX element type of every tensor in a graph, from its inputs,
+ * Element-type inference: the ONNX element type of every value in a graph, from its inputs,
  * initializers and per-operator rules (most operators output the type of their first input; the
  * exceptions are listed below). Shapes are not inferred: FP16 autocast and quantization only need
- * to know which tensors are float32. Where a rule cannot tell (custom operators, sequences), the
- * graph's value_info decides when it has an entry.
+ * to know which values are float32. Sequences and optionals carry the element type of the tensors
+ * they hold (a sequence of float32 tensors is "float32" here); `containerValues` tells them apart
+ * from tensors. Where a rule cannot tell (custom operators), the graph's value_info decides when it
+ * has an entry.
  */
-import { DataType, type GraphProto, type NodeProto } from './proto.js';
-import { attributeInt, getAttribute, valueInfoElemType } from './graph.js';
+import { DataType, type GraphProto, type NodeProto, type TypeProto, type ValueInfoProto } from './proto.js';
+import { attributeInt, getAttribute, subgraphsOf } from './graph.js';
 
 /** Tensor name to ONNX element type (DataType.UNDEFINED when unknown). */
 export type ElemTypes = Map<string, number>;
@@ -17,6 +19,63 @@ const int32Outputs = new Set(['MatMulInteger', 'ConvInteger']);
 
 function isDefaultDomain(node: NodeProto): boolean {
   return node.domain === '' || node.domain === 'ai.onnx';
+}
+
+/** The element type a TypeProto holds: a tensor's, or that of the tensors inside a sequence/optional (UNDEFINED for maps and unknown). */
+export function typeProtoElemType(type: TypeProto | undefined): number {
+  switch (type?.value.case) {
+    case 'tensorType':
+    case 'sparseTensorType':
+      return type.value.value.elemType;
+    case 'sequenceType':
+    case 'optionalType':
+      return typeProtoElemType(type.value.value.elemType);
+    default:
+      return DataType.UNDEFINED;
+  }
+}
+
+/** The element type a ValueInfo declares (see typeProtoElemType), or undefined when it declares none. */
+export function declaredElemType(info: ValueInfoProto): number | undefined {
+  const type = typeProtoElemType(info.type);
+  return type === DataType.UNDEFINED ? undefined : type;
+}
+
+/** Operators whose outputs are sequences or optionals rather than tensors. */
+const containerOutputs = new Set(['SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'SequenceMap', 'Optional']);
+
+/** Whether a ValueInfo declares something other than a plain tensor (sequence, optional, map). */
+export function isContainerInfo(info: ValueInfoProto): boolean {
+  const kind = info.type?.value.case;
+  return kind === 'sequenceType' || kind === 'optionalType' || kind === 'mapType';
+}
+
+/**
+ * Names of the values of `graph` that are sequences, optionals or maps (declared so, or made by a
+ * sequence/optional operator, or outputs of If/Loop/Scan whose body declares them so), plus `outer`.
+ */
+export function containerValues(graph: GraphProto, outer: ReadonlySet<string> = new Set()): Set<string> {
+  const containers = new Set(outer);
+  for (const info of [...graph.input, ...graph.output, ...graph.valueInfo]) if (isContainerInfo(info)) containers.add(info.name);
+  for (const node of graph.node) {
+    if (isDefaultDomain(node) && containerOutputs.has(node.opType)) {
+      for (const output of node.output) if (output) containers.add(output);
+      continue;
+    }
+    // OptionalGetElement of an optional sequence yields a sequence; If/Loop/Scan pass their bodies' kinds on.
+    if (node.opType === 'OptionalGetElement' && node.input[0] && containers.has(node.input[0])) {
+      const declared = [...graph.valueInfo, ...graph.output].find((info) => info.name === node.output[0]);
+      if (declared && isContainerInfo(declared)) containers.add(node.output[0]!);
+    }
+    const body = subgraphsOf(node)[0];
+    if (!body) continue;
+    const bodyOutputs = node.opType === 'Loop' ? body.output.slice(1) : body.output;
+    node.output.forEach((name, index) => {
+      const info = bodyOutputs[index];
+      if (name && info && isContainerInfo(info)) containers.add(name);
+    });
+  }
+  return containers;
 }
 
 /** The element types a node's outputs get, given its input types (UNDEFINED where unknown). */
@@ -56,6 +115,31 @@ export function outputElemTypes(node: NodeProto, inputTypes: readonly number[]):
       return all(getAttribute(node, 'dtype') ? attributeInt(node, 'dtype', DataType.FLOAT) : first);
     case 'Multinomial':
       return all(attributeInt(node, 'dtype', DataType.INT32));
+    case 'HannWindow':
+    case 'HammingWindow':
+    case 'BlackmanWindow':
+    case 'MelWeightMatrix':
+      return all(attributeInt(node, 'output_datatype', DataType.FLOAT));
+    case 'TfIdfVectorizer':
+      return all(DataType.FLOAT);
+    case 'BitCast':
+      return all(attributeInt(node, 'to', DataType.UNDEFINED));
+    case 'StringSplit':
+      return [DataType.STRING, DataType.INT64].slice(0, count);
+    case 'ImageDecoder':
+      return all(DataType.UINT8);
+    case 'SequenceLength':
+      return all(DataType.INT64);
+    case 'OptionalHasElement':
+      return all(DataType.BOOL);
+    case 'SequenceEmpty':
+      return all(attributeInt(node, 'dtype', DataType.FLOAT));
+    case 'Optional':
+      return all(node.input[0] ? first : typeProtoElemType(getAttribute(node, 'type')?.tp));
+    case 'SequenceMap': {
+      const body = getAttribute(node, 'body')?.g;
+      return body ? body.output.map((output) => declaredElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+    }
     case 'QuantizeLinear': {
       if (inputTypes[2] !== undefined && node.input[2]) return all(inputTypes[2]);
       return all(getAttribute(node, 'output_dtype') ? attributeInt(node, 'output_dtype', DataType.UINT8) : DataType.UINT8);
@@ -87,18 +171,19 @@ export function outputElemTypes(node: NodeProto, inputTypes: readonly number[]):
       return all(inputTypes.find((type) => type !== DataType.UNDEFINED) ?? DataType.UNDEFINED);
     case 'If': {
       const branch = getAttribute(node, 'then_branch')?.g;
-      return branch ? branch.output.map((output) => valueInfoElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+      return branch ? branch.output.map((output) => declaredElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
     }
     case 'Loop': {
       const body = getAttribute(node, 'body')?.g;
-      return body ? body.output.slice(1).map((output) => valueInfoElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+      return body ? body.output.slice(1).map((output) => declaredElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
     }
     case 'Scan': {
       const body = getAttribute(node, 'body')?.g;
-      return body ? body.output.map((output) => valueInfoElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+      return body ? body.output.map((output) => declaredElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
     }
     default:
-      if (op.startsWith('Sequence') || op === 'SplitToSequence' || op === 'ConcatFromSequence' || op.startsWith('Optional')) return all(DataType.UNDEFINED);
+      // Sequence and optional operators (SequenceAt, SequenceConstruct, ConcatFromSequence,
+      // OptionalGetElement, ...) keep the element type of their first input, as most operators do.
       return all(first);
   }
 }
@@ -107,7 +192,7 @@ export function outputElemTypes(node: NodeProto, inputTypes: readonly number[]):
 function declaredTypes(graph: GraphProto): Map<string, number> {
   const declared = new Map<string, number>();
   for (const info of [...graph.valueInfo, ...graph.output, ...graph.input]) {
-    const type = valueInfoElemType(info);
+    const type = declaredElemType(info);
     if (type !== undefined && type !== DataType.UNDEFINED) declared.set(info.name, type);
   }
   return declared;
@@ -120,7 +205,7 @@ function declaredTypes(graph: GraphProto): Map<string, number> {
 export function inferElemTypes(graph: GraphProto, outer: ReadonlyMap<string, number> = new Map(), onNode?: (node: NodeProto, inputTypes: number[]) => void): ElemTypes {
   const types: ElemTypes = new Map(outer);
   const declared = declaredTypes(graph);
-  for (const input of graph.input) types.set(input.name, valueInfoElemType(input) ?? DataType.UNDEFINED);
+  for (const input of graph.input) types.set(input.name, declaredElemType(input) ?? DataType.UNDEFINED);
   for (const tensor of graph.initializer) types.set(tensor.name, tensor.dataType);
   for (const node of graph.node) {
     const inputTypes = node.input.map((name) => (name ? (types.get(name) ?? DataType.UNDEFINED) : DataType.UNDEFINED));

@@ -15,13 +15,16 @@ import { AbsHistogram, type CalibrationMethod } from '../onnx/histogram.js';
 import { expectOnnxModel, type OnnxModel } from '../onnx/model.js';
 import { DEFAULT_QUANTIZED_OPS, planQuantization } from '../onnx/quantize-plan.js';
 import { samplePaths } from '../onnx/feeds-folder.js';
+import type { SearchProgress } from './search.js';
 
 /** Progress of a long step, for CLIs and UIs. */
 export interface Progress {
-  phase: 'calibrate' | 'quantize';
+  /** calibrate: samples; quantize: writing Q/DQ; accuracy: the accuracy-targeted search (details in `search`). */
+  phase: 'calibrate' | 'quantize' | 'accuracy';
   done: number;
   /** null when the source does not say how many samples it has. */
   total: number | null;
+  search?: SearchProgress;
 }
 
 /** Options of {@link calibrate}. */

@@ -1,8 +1,9 @@
 /**
  * compare(): runs the same inputs through two runners (ONNX models on the cpu backend, TensorRT
  * engines later, or any async function) and measures how far the candidate's outputs are from the
- * reference's: max/mean absolute error, relative error, cosine similarity, argmax agreement,
- * NaN/Inf, and pass/fail by `|candidate - reference| <= atol + rtol * |reference|` per element.
+ * reference's: max/mean absolute error, relative error, cosine similarity, NaN/Inf, argmax
+ * agreement where the output holds class scores, and pass/fail by
+ * `|candidate - reference| <= atol + rtol * |reference|` per element, with a one-line verdict.
  */
 import { bfloat16BitsToFloat32, float16BitsToFloat32, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, createError, withCallerStack } from '../core/errors.js';
@@ -44,7 +45,11 @@ export interface OutputComparison {
   relativeL2Error: number;
   /** Cosine similarity of the flattened outputs (1 when both are all zeros). */
   cosine: number;
-  /** Share of rows whose argmax over the last axis agrees; null where it does not apply (last dim < 2). */
+  /**
+   * Share of rows whose argmax over the last axis agrees, where the reference looks like class
+   * scores: every row of the last axis (2 to 65536 values) a probability distribution (values in
+   * [0, 1] summing to 1). null elsewhere: the argmax of a feature map or a box means nothing.
+   */
   argmaxAgreement: number | null;
   reference: NonFiniteCounts;
   candidate: NonFiniteCounts;
@@ -56,6 +61,8 @@ export interface OutputComparison {
 /** The result of {@link compare}: per-output errors and the verdict (`pass` when every output is within tolerance). */
 export interface CompareReport {
   pass: boolean;
+  /** The result in one line: pass or fail, and why (the worst output's figures). */
+  verdict: string;
   samples: number;
   atol: number;
   rtol: number;
@@ -74,6 +81,11 @@ function toFloat64(tensor: HostTensor): Float64Array {
   else values.set(data as ArrayLike<number>);
   return values;
 }
+
+/** Class scores have at most this many classes per row (PP-OCR recognition has 6,625 characters). */
+const MAX_CLASSES = 65536;
+const SCORE_SLACK = 1e-3;
+const SUM_SLACK = 1e-2;
 
 class Accumulator {
   elements = 0;
@@ -124,20 +136,36 @@ class Accumulator {
     this.elements += expected.length;
     const last = reference.shape.at(-1) ?? 0;
     const isFloat = reference.dtype.startsWith('float') || reference.dtype === 'bfloat16';
-    if (!isFloat || last < 2) {
+    if (!isFloat || last < 2 || last > MAX_CLASSES || !this.argmaxApplies) {
       this.argmaxApplies = false;
       return;
     }
+    let agreeing = 0;
+    let rows = 0;
     for (let row = 0; row + last <= expected.length; row += last) {
       let bestExpected = row;
       let bestActual = row;
-      for (let index = row + 1; index < row + last; index++) {
-        if (expected[index]! > expected[bestExpected]!) bestExpected = index;
+      let sum = 0;
+      for (let index = row; index < row + last; index++) {
+        const value = expected[index]!;
+        // Class scores: every row a probability distribution; anything else has no meaningful argmax.
+        if (!(value >= -SCORE_SLACK && value <= 1 + SCORE_SLACK)) {
+          this.argmaxApplies = false;
+          return;
+        }
+        sum += value;
+        if (value > expected[bestExpected]!) bestExpected = index;
         if (actual[index]! > actual[bestActual]!) bestActual = index;
       }
-      this.rows++;
-      if (bestExpected === bestActual) this.agreeingRows++;
+      if (Math.abs(sum - 1) > SUM_SLACK) {
+        this.argmaxApplies = false;
+        return;
+      }
+      rows++;
+      if (bestExpected === bestActual) agreeing++;
     }
+    this.rows += rows;
+    this.agreeingRows += agreeing;
   }
 
   result(name: string): OutputComparison {
@@ -183,6 +211,22 @@ async function* samplesOf(inputs: unknown): AsyncGenerator<TensorMap> {
   yield inputs as TensorMap;
 }
 
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** One line: PASS or FAIL, the tolerance, and the figures of the output that decided it. */
+export function verdictOf(pass: boolean, outputs: readonly OutputComparison[], samples: number, atol: number, rtol: number): string {
+  const tolerance = `|b - a| <= ${atol} + ${rtol}*|a|`;
+  const worst = [...outputs].sort((a, b) => b.mismatches / Math.max(1, b.elements) - a.mismatches / Math.max(1, a.elements) || a.cosine - b.cosine)[0];
+  const argmax = (output: OutputComparison) => (output.argmaxAgreement === null ? '' : `, argmax agrees on ${(output.argmaxAgreement * 100).toFixed(2)}% of rows`);
+  if (!worst) return `${pass ? 'PASS' : 'FAIL'}: no outputs compared`;
+  const figures = `max abs error ${worst.maxAbsError.toExponential(2)}, cosine ${worst.cosine.toFixed(6)}${argmax(worst)}`;
+  if (pass) return `PASS: every element of ${outputs.length} output(s) within ${tolerance} over ${samples} sample(s); closest to the limit: "${worst.name}" (${figures})`;
+  const nonFinite = worst.candidate.nan + worst.candidate.inf - worst.reference.nan - worst.reference.inf;
+  return `FAIL: ${count(worst.mismatches)} of ${count(worst.elements)} elements of "${worst.name}" outside ${tolerance}${nonFinite > 0 ? ` (${count(nonFinite)} NaN/Inf the reference does not have)` : ''}; ${figures}`;
+}
+
 /** Compares `candidate` against `reference` on `inputs` (one feeds object or an iterable of them). */
 export async function compare(
   reference: CompareSide,
@@ -216,7 +260,8 @@ export async function compare(
       }
       if (samples === 0) throw new ArgumentRangeError('Expected at least one sample for inputs but received an empty set');
       const outputs = [...accumulators].map(([name, accumulator]) => accumulator.result(name));
-      return { pass: outputs.every((output) => output.pass), samples, atol, rtol, outputs };
+      const pass = outputs.every((output) => output.pass);
+      return { pass, verdict: verdictOf(pass, outputs, samples, atol, rtol), samples, atol, rtol, outputs };
     } finally {
       await referenceSide.owned?.dispose();
       await candidateSide?.owned?.dispose();

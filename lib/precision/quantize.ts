@@ -7,7 +7,11 @@
 import { create } from '@bufbuild/protobuf';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError, withCallerStack } from '../core/errors.js';
 import { expectBoolean, expectNumber, expectOneOf, expectOptions, rejectUnknownOptions } from '../core/validate.js';
+import { AccuracyProbe, DEFAULT_SEARCH_TIME_MS, checkAccuracyTarget, meetsTarget, type AccuracyTarget } from './accuracy.js';
 import { calibrate, calibrateOptionKeys, stringArray, type CalibrateOptions } from './calibrate.js';
+import { withNodeNames, type MixedPrecisionReport } from './mixed-precision.js';
+import { searchKeptNodes, type SearchProgress } from './search.js';
+import { nodeSensitivity } from './sensitivity.js';
 import { checkCalibrationSource, type CalibrationSource } from './calibration-data.js';
 import { loadCalibrationTable, parseCalibrationTable, type CalibrationTable } from '../onnx/calibration-table.js';
 import { defaultOpset } from '../onnx/check.js';
@@ -30,6 +34,11 @@ export interface QuantizeOptions extends Omit<CalibrateOptions, 'tensors'> {
   excludeNodes?: readonly string[];
   /** Quantize weights per output channel (default true; needs opset 13, to which the model is upgraded). */
   perChannel?: boolean;
+  /**
+   * An accuracy target: quantize everything, then leave the most sensitive nodes in float until
+   * the model meets it on `accuracy.samples` (default: the calibration data).
+   */
+  accuracy?: AccuracyTarget;
 }
 
 /** What {@link quantizeInt8} did. */
@@ -166,13 +175,41 @@ function quantizeNode(writer: QdqWriter, plan: NodePlan, table: CalibrationTable
   if (plan.weight) node.input[plan.weight.slot] = writer.weight(node.input[plan.weight.slot]!, perChannel ? plan.weight.axis : null);
 }
 
+/** Writes Q/DQ into a copy of `model` for the nodes `opTypes` selects, minus `excludeNodes` (synchronous: the table is known). */
+function applyQdq(model: OnnxModel, table: CalibrationTable, opTypes: ReadonlySet<string>, excludeNodes: ReadonlySet<string>, perChannel: boolean, opset: number): { model: OnnxModel; report: QuantizeReport } {
+  const result = cloneModel(model);
+  // QuantizeLinear needs opset 10 and per-channel DequantizeLinear 13.
+  const opsetChange = upgradeOpset(result, perChannel ? 13 : Math.max(opset, 10));
+  const graph = result.proto.graph!;
+  // Plan again on the copy: the same nodes, now the copy's objects (the upgrade keeps node names and order of these ops).
+  const copyPlan = planQuantization(graph, opTypes, excludeNodes);
+  const uncalibrated = copyPlan.activations.filter((name) => table.tensors[name] === undefined);
+  if (uncalibrated.length > 0) throw new OnnxError(ErrorCode.INTERNAL, `No amax for ${uncalibrated.join(', ')} after the opset upgrade`);
+  const writer = new QdqWriter(graph, new NameAllocator(result.proto));
+  const quantized: Record<string, number> = {};
+  for (const nodePlan of copyPlan.nodes) {
+    quantizeNode(writer, nodePlan, table, perChannel);
+    quantized[nodePlan.node.opType] = (quantized[nodePlan.node.opType] ?? 0) + 1;
+  }
+  writer.finish();
+  result.proto.metadataProps.push(
+    create(StringStringEntryProtoSchema, { key: 'tensorrt_node.transform', value: `int8 qdq method=${table.method} samples=${table.samples} perChannel=${perChannel} ops=${[...opTypes].join(',')}` }),
+  );
+  return { model: result, report: { opset: opsetChange, quantized, skipped: copyPlan.skipped, activationQdq: writer.activationQdq, weightsQuantized: writer.weightsQuantized, perChannel } };
+}
+
 /**
  * Quantizes `model` to INT8 (Q/DQ), calibrating on `options.calibration` unless a table is given.
  * Returns the new model, a report and the calibration table used (save it with saveCalibrationTable).
+ *
+ * With `options.accuracy` ({ minCosine, maxAbs, samples, maxTimeMs }), everything is quantized
+ * first, then the most sensitive quantized nodes are left in float until the target holds on the
+ * samples (the calibration data when none are given); `accuracy` in the result says what was kept
+ * and what was achieved. See ./mixed-precision.ts and ./search.ts.
  */
-export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions): Promise<{ model: OnnxModel; report: QuantizeReport; table: CalibrationTable }> {
+export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions): Promise<{ model: OnnxModel; report: QuantizeReport; table: CalibrationTable; accuracy?: MixedPrecisionReport }> {
   const opts = expectOptions<QuantizeOptions>(options);
-  rejectUnknownOptions(opts, [...calibrateOptionKeys.filter((key) => key !== 'tensors'), 'calibration', 'calibrationTable', 'excludeNodes', 'perChannel']);
+  rejectUnknownOptions(opts, [...calibrateOptionKeys.filter((key) => key !== 'tensors'), 'calibration', 'calibrationTable', 'excludeNodes', 'perChannel', 'accuracy']);
   expectOnnxModel(model);
   const opTypes = new Set(opts.opTypes === undefined ? DEFAULT_QUANTIZED_OPS : stringArray(opts.opTypes, 'options.opTypes'));
   const excludeNodes = new Set(opts.excludeNodes === undefined ? [] : stringArray(opts.excludeNodes, 'options.excludeNodes'));
@@ -183,11 +220,15 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
     throw new ArgumentTypeError('Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither');
   }
   if (opts.calibration !== undefined) checkCalibrationSource(opts.calibration, 'options.calibration');
+  const target = opts.accuracy === undefined ? undefined : checkAccuracyTarget(opts.accuracy, 'options.accuracy', { samplesRequired: opts.calibration === undefined });
   if (hasQdq(model.proto.graph!)) throw new OnnxError(ErrorCode.ONNX, `Expected a float model for quantizeInt8 but received ${model.source}, which already has QuantizeLinear/DequantizeLinear nodes`);
   const opset = defaultOpset(model.proto) ?? 13;
 
   return withCallerStack(async () => {
-    const plan = planQuantization(model.proto.graph!, opTypes, excludeNodes);
+    const started = Date.now();
+    // The search names the nodes it leaves in float: unnamed nodes get names first.
+    const source = target ? withNodeNames(model) : model;
+    const plan = planQuantization(source.proto.graph!, opTypes, excludeNodes);
     if (plan.nodes.length === 0) throw new OnnxError(ErrorCode.ONNX, `Expected nodes of types ${[...opTypes].join(', ')} to quantize in ${model.source} but received none${plan.skipped.length ? ` (skipped: ${plan.skipped.map((item) => `${item.name}: ${item.reason}`).join('; ')})` : ''}`);
     let table: CalibrationTable;
     if (opts.calibrationTable !== undefined) {
@@ -197,7 +238,7 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
         throw new ArgumentRangeError(`Expected an amax for every activation to quantize in options.calibrationTable but received none for ${missing.slice(0, 5).map((name) => JSON.stringify(name)).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
       }
     } else {
-      table = await calibrate(model, opts.calibration!, {
+      table = await calibrate(source, opts.calibration!, {
         method: opts.method,
         percentile: opts.percentile,
         tensors: plan.activations,
@@ -207,30 +248,55 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
         onProgress: opts.onProgress,
       });
     }
-
-    const result = cloneModel(model);
-    // QuantizeLinear needs opset 10 and per-channel DequantizeLinear 13.
-    const opsetChange = upgradeOpset(result, perChannel ? 13 : Math.max(opset, 10));
-    const graph = result.proto.graph!;
-    // Plan again on the copy: the same nodes, now the copy's objects (the upgrade keeps node names and order of these ops).
-    const copyPlan = planQuantization(graph, opTypes, excludeNodes);
-    const uncalibrated = copyPlan.activations.filter((name) => table.tensors[name] === undefined);
-    if (uncalibrated.length > 0) throw new OnnxError(ErrorCode.INTERNAL, `No amax for ${uncalibrated.join(', ')} after the opset upgrade`);
-    const writer = new QdqWriter(graph, new NameAllocator(result.proto));
-    const quantized: Record<string, number> = {};
-    for (const nodePlan of copyPlan.nodes) {
-      quantizeNode(writer, nodePlan, table, perChannel);
-      quantized[nodePlan.node.opType] = (quantized[nodePlan.node.opType] ?? 0) + 1;
+    const full = applyQdq(source, table, opTypes, excludeNodes, perChannel, opset);
+    if (!target) {
+      opts.onProgress?.({ phase: 'quantize', done: 1, total: 1 });
+      return { ...full, table };
     }
-    writer.finish();
-    result.proto.metadataProps.push(
-      create(StringStringEntryProtoSchema, { key: 'tensorrt_node.transform', value: `int8 qdq method=${table.method} samples=${table.samples} perChannel=${perChannel} ops=${[...opTypes].join(',')}` }),
-    );
+
+    // Accuracy-targeted: leave the most sensitive quantized nodes in float until the target holds.
+    const progress = (search: SearchProgress) => opts.onProgress?.({ phase: 'accuracy', done: search.done, total: search.total, search });
+    const deadline = started + (target.maxTimeMs ?? DEFAULT_SEARCH_TIME_MS);
+    const reports = new WeakMap<OnnxModel, QuantizeReport>([[full.model, full.report]]);
+    const build = (kept: readonly string[]) => {
+      const result = applyQdq(source, table, opTypes, new Set([...excludeNodes, ...kept]), perChannel, opset);
+      reports.set(result.model, result.report);
+      return result.model;
+    };
+    progress({ phase: 'reference', done: 0, total: null });
+    const probe = await AccuracyProbe.create(source, target.samples ?? opts.calibration!, { shapes: opts.shapes, cpu: opts.cpu, signal: opts.signal, context: 'options.accuracy.samples' });
+    const fullMeasure = await probe.measure(full.model);
+    progress({ phase: 'full', done: 1, total: 1, kept: 0, measure: fullMeasure });
+    let ranked: { name: string; opType: string; error: number }[] = [];
+    if (!meetsTarget(fullMeasure, target)) {
+      ranked = await nodeSensitivity(source, full.model, plan.nodes.map((nodePlan) => nodePlan.node), probe.samples, target, {
+        cpu: opts.cpu,
+        signal: opts.signal,
+        onProgress: (done, total) => progress({ phase: 'sensitivity', done, total }),
+      });
+    }
+    const outcome = await searchKeptNodes({ ranked: ranked.map((node) => node.name), build, probe, target, deadline, signal: opts.signal, onProgress: progress, full: { model: full.model, measure: fullMeasure } });
+    const sensitivity = new Map(ranked.map((node) => [node.name, node]));
+    const report = reports.get(outcome.model) ?? applyQdq(source, table, opTypes, new Set([...excludeNodes, ...outcome.kept]), perChannel, opset).report;
+    outcome.model.proto.metadataProps.push(create(StringStringEntryProtoSchema, { key: 'tensorrt_node.accuracy', value: JSON.stringify({ target: { minCosine: target.minCosine, maxAbs: target.maxAbs }, cosine: outcome.measure.cosine, maxAbs: outcome.measure.maxAbs, kept: outcome.kept }) }));
+    progress({ phase: 'done', done: outcome.probes, total: outcome.probes, kept: outcome.kept.length, measure: outcome.measure, met: outcome.met });
     opts.onProgress?.({ phase: 'quantize', done: 1, total: 1 });
     return {
-      model: result,
-      report: { opset: opsetChange, quantized, skipped: copyPlan.skipped, activationQdq: writer.activationQdq, weightsQuantized: writer.weightsQuantized, perChannel },
+      model: outcome.model,
+      report,
       table,
+      accuracy: {
+        target: { minCosine: target.minCosine, maxAbs: target.maxAbs },
+        met: outcome.met,
+        achieved: outcome.measure,
+        full: fullMeasure,
+        kept: outcome.kept.map((name) => ({ name, opType: sensitivity.get(name)?.opType ?? '', sensitivity: sensitivity.get(name)?.error ?? 0 })),
+        candidates: plan.nodes.length,
+        samples: probe.samples.length,
+        probes: outcome.probes + 1,
+        seconds: Number(((Date.now() - started) / 1000).toFixed(1)),
+        timedOut: outcome.timedOut,
+      },
     };
   });
 }

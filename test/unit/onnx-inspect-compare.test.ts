@@ -57,12 +57,28 @@ describe('compare', () => {
     expect(output!.maxAbsError).toBeCloseTo(1.1, 5);
     expect(output!.meanAbsError).toBeCloseTo((0.001 + 1.1 + 0.1) / 4, 5);
     expect(output!.maxRelError).toBeCloseTo(1.1 / 3, 5);
-    expect(output!.argmaxAgreement).toBe(0.5); // row [3, 4] vs [4.1, 3.9] flips
+    expect(output!.argmaxAgreement).toBeNull(); // rows [1, 2] and [3, 4] are not class scores
     expect(output!.mismatches).toBe(4); // 1.1 and 0.1 beyond 0.01 + 0.01 * |ref|, in each of 2 samples
     expect(output!.cosine).toBeCloseTo((1 + 2 * 2.001 + 3 * 4.1 + 4 * 3.9) / Math.sqrt(30 * (1 + 2.001 ** 2 + 4.1 ** 2 + 3.9 ** 2)), 6);
     expect(report.pass).toBe(false);
+    expect(report.verdict).toBe('FAIL: 4 of 8 elements of "y" outside |b - a| <= 0.01 + 0.01*|a|; max abs error 1.10e+0, cosine 0.987234');
     const close = await compare(constant({ y: tensor([1, 2]) }), constant({ y: tensor([1.005, 2]) }), {}, { atol: 0.01, rtol: 0 });
     expect(close.pass).toBe(true);
+    expect(close.verdict).toBe('PASS: every element of 1 output(s) within |b - a| <= 0.01 + 0*|a| over 1 sample(s); closest to the limit: "y" (max abs error 5.00e-3, cosine 0.999998)');
+  });
+
+  it('reports argmax agreement only where the reference rows look like class scores (probability distributions)', async () => {
+    const scores = tensor([0.2, 0.8, 0.45, 0.55, 0.6, 0.4], [3, 2]);
+    const flipped = tensor([0.21, 0.79, 0.56, 0.44, 0.61, 0.39], [3, 2]);
+    const probabilities = await compare(constant({ p: scores }), constant({ p: flipped }), {}, { atol: 0.2 });
+    expect(probabilities.outputs[0]!.argmaxAgreement).toBeCloseTo(2 / 3, 12); // the middle row flips
+    expect(probabilities.verdict).toMatch(/^PASS: .*argmax agrees on 66\.67% of rows\)$/);
+    // A sigmoid map (values in [0, 1], rows not summing to 1) and logits are not class scores.
+    const map = await compare(constant({ m: tensor([0.9, 0.8, 0.1, 0.7], [2, 2]) }), constant({ m: tensor([0.8, 0.9, 0.1, 0.7], [2, 2]) }), {});
+    expect(map.outputs[0]!.argmaxAgreement).toBeNull();
+    const logits = await compare(constant({ l: tensor([2, -1, 0.5, 3], [2, 2]) }), constant({ l: tensor([2, -1, 0.5, 3], [2, 2]) }), {});
+    expect(logits.outputs[0]!.argmaxAgreement).toBeNull();
+    expect(logits.verdict).not.toContain('argmax');
   });
 
   it('detects NaN and Inf the reference does not have, and reads float16 outputs', async () => {

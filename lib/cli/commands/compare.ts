@@ -23,7 +23,7 @@ interface CompareValues {
 const usage = 'compare <reference.onnx> <candidate.onnx> [--inputs <dir>] [--atol 1e-3] [--rtol 1e-3] [--shape x:1x3x320x320] [--json]';
 
 function formatReport(report: CompareReport): string {
-  const lines = [`${report.pass ? 'PASS' : 'FAIL'}: ${report.samples} sample(s), atol ${report.atol}, rtol ${report.rtol}`];
+  const lines = [report.verdict];
   for (const output of report.outputs) {
     lines.push(`  ${output.pass ? 'ok  ' : 'FAIL'} ${output.name} [${output.shape.join(', ')}]`);
     lines.push(`       max abs ${output.maxAbsError.toExponential(3)}, mean abs ${output.meanAbsError.toExponential(3)}, max rel ${output.maxRelError.toExponential(3)}, rel L2 ${output.relativeL2Error.toExponential(3)}`);

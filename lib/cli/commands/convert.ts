@@ -1,9 +1,12 @@
 import { ArgumentTypeError } from '../../core/errors.js';
-import { DEFAULT_FP16_BLOCKED_OPS, convertToFp16 } from '../../onnx/fp16.js';
-import { readModel, writeModel } from '../../onnx/model.js';
+import { parseShapes } from '../../core/shape-spec.js';
 import { expectOneOf } from '../../core/validate.js';
+import { DEFAULT_FP16_BLOCKED_OPS, convertToFp16, type Fp16Options, type Fp16Report } from '../../onnx/fp16.js';
+import { readModel, writeModel } from '../../onnx/model.js';
+import { convertToFp16WithAccuracy, type MixedPrecisionReport } from '../../precision/mixed-precision.js';
+import { accuracyHelp, describeSearch, parseAccuracySamples, parseMaxTime, parseTarget, searchProgressWriter } from '../accuracy-args.js';
 import type { Command } from '../command.js';
-import { parseList } from '../tensor-args.js';
+import { parseCount, parseList, parseRange } from '../tensor-args.js';
 
 interface ConvertValues {
   output?: string;
@@ -13,22 +16,34 @@ interface ConvertValues {
   'block-node'?: string;
   'keep-out-of-range'?: boolean;
   'external-data'?: boolean;
+  target?: string;
+  samples?: string;
+  shape?: string[];
+  seed?: string;
+  range?: string;
+  'max-time'?: string;
+  threads?: string;
   json?: boolean;
 }
 
-const usage = 'convert <in.onnx> -o <out.onnx> --precision fp16 [--no-keep-io-types] [--block-op A,B] [--block-node n1,n2] [--external-data] [--json]';
+const usage =
+  'convert <in.onnx> -o <out.onnx> --precision fp16 [--target cos=0.9995 [--samples dir|random:N] [--shape x:1x3x320x320] [--max-time 10m]] [--no-keep-io-types] [--block-op A,B] [--block-node n1,n2] [--external-data] [--json]';
 
-/** `tensorrt-node convert`: FP16 autocast of an ONNX model, written atomically. */
+/** `tensorrt-node convert`: FP16 autocast of an ONNX model (optionally accuracy-targeted), written atomically. */
 export const convertCommand: Command<ConvertValues> = {
   name: 'convert',
   usage,
   help: [
-    '  -o, --output <file>        where to write the converted model (written atomically)',
+    '  -o, --output <file>        where to write the converted model (written atomically; nothing is written when conversion fails)',
     '  --precision fp16           the target precision (fp16 is the one conversion; INT8 is `quantize`)',
     '  --no-keep-io-types         let model inputs/outputs become float16 too',
     `  --block-op <A,B>           op types kept in FP32 (replaces the default list: ${DEFAULT_FP16_BLOCKED_OPS.join(',')})`,
     '  --block-node <n1,n2>       node names kept in FP32',
     '  --no-keep-out-of-range     convert nodes reading constants beyond +-65504 too (values clamp)',
+    ...accuracyHelp,
+    '  --shape <name:AxBxC>       concrete shape of a dynamic input for random samples (repeatable)',
+    '  --seed <n>, --range <lo,hi>  random samples: seed (default 1) and value range (default -1,1)',
+    '  --threads <n>              onnxruntime intra-op threads for the accuracy measurements',
     '  --external-data            store weights in <out>.data next to the model',
     '  --json                     print the conversion report as JSON',
   ].join('\n'),
@@ -40,34 +55,70 @@ export const convertCommand: Command<ConvertValues> = {
     'block-node': { type: 'string' },
     'keep-out-of-range': { type: 'boolean' },
     'external-data': { type: 'boolean' },
+    target: { type: 'string' },
+    samples: { type: 'string' },
+    shape: { type: 'string', multiple: true },
+    seed: { type: 'string' },
+    range: { type: 'string' },
+    'max-time': { type: 'string' },
+    threads: { type: 'string' },
     json: { type: 'boolean' },
   },
   positionals: true,
-  async run(values, positionals, { stdout }) {
+  async run(values, positionals, { stdout, stderr }) {
     if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one input model for \`tensorrt-node convert\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
     if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <out.onnx>) for \`tensorrt-node convert\` but received none. Usage: tensorrt-node ${usage}`);
     if (values.precision === 'int8') throw new ArgumentTypeError('Expected "fp16" for --precision but received "int8": INT8 needs calibration, use `tensorrt-node quantize`');
     expectOneOf(values.precision ?? 'fp16', '--precision', ['fp16'] as const);
+    if (values.target === undefined) {
+      for (const flag of ['samples', 'max-time'] as const) {
+        if (values[flag] !== undefined) throw new ArgumentTypeError(`Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`);
+      }
+    }
+    const target = values.target === undefined ? undefined : parseTarget(values.target);
+    const maxTimeMs = parseMaxTime(values['max-time']);
+    const shapes = parseShapes(values.shape);
+    const seed = parseCount(values.seed, 'seed') ?? 1;
+    const range = parseRange(values.range, [-1, 1]);
+    const threads = parseCount(values.threads, 'threads');
     const started = performance.now();
     const model = await readModel(positionals[0]!);
-    const { model: converted, report } = convertToFp16(model, {
+    const options: Fp16Options = {
       keepIoTypes: values['keep-io-types'] ?? true,
       blockOpTypes: parseList(values['block-op']),
       blockNodes: parseList(values['block-node']),
       keepOutOfRange: values['keep-out-of-range'] ?? true,
-    });
-    await writeModel(converted, values.output, { externalData: values['external-data'] === true });
+    };
+    let converted: { model: typeof model; report: Fp16Report; accuracy?: MixedPrecisionReport };
+    if (target) {
+      const samples = parseAccuracySamples(values.samples, model, shapes, seed, range);
+      converted = await convertToFp16WithAccuracy(model, {
+        ...options,
+        accuracy: { ...target, samples, maxTimeMs },
+        shapes,
+        cpu: threads === undefined ? undefined : { intraOpNumThreads: threads },
+        onProgress: searchProgressWriter(stderr, target, 'kept in float32'),
+      });
+    } else {
+      converted = convertToFp16(model, options);
+    }
+    const { report, accuracy } = converted;
+    await writeModel(converted.model, values.output, { externalData: values['external-data'] === true });
     const seconds = (performance.now() - started) / 1000;
     if (values.json) {
-      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report }, null, 2)}\n`);
-      return 0;
+      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report, ...(accuracy ? { accuracy } : {}) }, null, 2)}\n`);
+      return accuracy && !accuracy.met ? 1 : 0;
     }
-    stdout.write(`${values.output}: ${report.nodesConverted} nodes in float16, ${report.nodesKept.length} kept in float32, ${report.castsInserted} casts, ${report.tensorsConverted} tensors converted in ${seconds.toFixed(2)} s\n`);
+    stdout.write(
+      `${values.output}: ${report.nodesConverted} nodes in float16, ${report.nodesKept.length} kept in float32, ${report.castsInserted} casts (${report.castsPerConvertedNode} per converted node), ${report.tensorsConverted} tensors converted in ${seconds.toFixed(2)} s\n`,
+    );
     if (report.valuesClamped) stdout.write(`  ${report.valuesClamped} values beyond +-65504 clamped\n`);
     if (report.valuesFlushedToZero) stdout.write(`  ${report.valuesFlushedToZero} tiny non-zero values became 0\n`);
     const reasons = new Map<string, number>();
     for (const kept of report.nodesKept) reasons.set(`${kept.opType}: ${kept.reason}`, (reasons.get(`${kept.opType}: ${kept.reason}`) ?? 0) + 1);
     for (const [reason, count] of reasons) stdout.write(`  kept in float32: ${count} x ${reason}\n`);
-    return 0;
+    if (accuracy) for (const line of describeSearch(accuracy, 'kept in float32')) stdout.write(`${line}\n`);
+    // A target that could not be met still writes the best model found, and says so in the exit code.
+    return accuracy && !accuracy.met ? 1 : 0;
   },
 };

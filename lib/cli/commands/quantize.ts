@@ -7,6 +7,7 @@ import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
 import { parseCalibration, parseCount, parseList, parseNumber, parseRange } from '../tensor-args.js';
 import { parseShapes } from '../../core/shape-spec.js';
+import { accuracyHelp, describeSearch, parseAccuracySamples, parseMaxTime, parseTarget, searchProgressWriter } from '../accuracy-args.js';
 
 interface QuantizeValues {
   output?: string;
@@ -23,10 +24,14 @@ interface QuantizeValues {
   'per-channel'?: boolean;
   threads?: string;
   'external-data'?: boolean;
+  target?: string;
+  samples?: string;
+  'max-time'?: string;
   json?: boolean;
 }
 
-const usage = 'quantize <in.onnx> -o <out.onnx> --calibration <dir|random:N> [--method max|percentile|entropy|mse] [--save-table t.json] [--table t.json] [--shape x:1x3x320x320] [--json]';
+const usage =
+  'quantize <in.onnx> -o <out.onnx> --calibration <dir|random:N> [--target cos=0.99 [--samples dir|random:N] [--max-time 10m]] [--method max|percentile|entropy|mse] [--save-table t.json] [--table t.json] [--shape x:1x3x320x320] [--json]';
 
 /** `tensorrt-node quantize`: INT8 post-training quantization with explicit Q/DQ for TensorRT. */
 export const quantizeCommand: Command<QuantizeValues> = {
@@ -44,7 +49,8 @@ export const quantizeCommand: Command<QuantizeValues> = {
     '  --op-types <A,B>           op types to quantize (default Conv,ConvTranspose,Gemm,MatMul)',
     '  --exclude-node <n1,n2>     node names to leave in float',
     '  --no-per-channel           per-tensor weight scales',
-    '  --threads <n>              onnxruntime intra-op threads for calibration',
+    '  --threads <n>              onnxruntime intra-op threads for calibration and accuracy measurements',
+    ...accuracyHelp.map((line) => line.replace('default random:8; random', 'default: the calibration data; random').replace('the higher precision', 'float (unquantized)')),
     '  --external-data            store weights in <out>.data next to the model',
     '  --json                     print the report as JSON',
   ].join('\n'),
@@ -63,6 +69,9 @@ export const quantizeCommand: Command<QuantizeValues> = {
     'per-channel': { type: 'boolean' },
     threads: { type: 'string' },
     'external-data': { type: 'boolean' },
+    target: { type: 'string' },
+    samples: { type: 'string' },
+    'max-time': { type: 'string' },
     json: { type: 'boolean' },
   },
   positionals: true,
@@ -74,21 +83,34 @@ export const quantizeCommand: Command<QuantizeValues> = {
     const seed = parseCount(values.seed, 'seed') ?? 1;
     const threads = parseCount(values.threads, 'threads');
     const calibration = values.calibration ? parseCalibration(values.calibration, seed, parseRange(values.range, [-1, 1])) : undefined;
+    if (values.target === undefined) {
+      for (const flag of ['samples', 'max-time'] as const) {
+        if (values[flag] !== undefined) throw new ArgumentTypeError(`Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`);
+      }
+    }
+    const target = values.target === undefined ? undefined : parseTarget(values.target);
+    const maxTimeMs = parseMaxTime(values['max-time']);
+    const shapes = parseShapes(values.shape);
     const started = performance.now();
     const model = await readModel(positionals[0]!);
+    // Accuracy samples default to the calibration data (its folder, or the same random:N); generated ones need --shape for dynamic inputs.
+    const samples = target === undefined ? undefined : parseAccuracySamples(values.samples ?? values.calibration, model, shapes, seed, parseRange(values.range, [-1, 1]));
     const progress = progressLine(stderr, 'calibrate');
-    const { model: quantized, report, table } = await quantizeInt8(model, {
+    const searchProgress = target ? searchProgressWriter(stderr, target, 'left in float') : undefined;
+    const { model: quantized, report, table, accuracy } = await quantizeInt8(model, {
       calibration,
       calibrationTable: values.table,
       method,
       percentile: parseNumber(values.percentile, 'percentile'),
-      shapes: parseShapes(values.shape),
+      shapes,
       opTypes: parseList(values['op-types']),
       excludeNodes: parseList(values['exclude-node']),
       perChannel: values['per-channel'] ?? true,
       cpu: threads === undefined ? undefined : { intraOpNumThreads: threads },
-      onProgress: ({ phase, done, total }) => {
+      accuracy: target ? { ...target, samples, maxTimeMs } : undefined,
+      onProgress: ({ phase, done, total, search }) => {
         if (phase === 'calibrate') progress.update(done, total);
+        if (search) searchProgress?.(search);
       },
     });
     if (!values.table) progress.finish(`${table.samples} samples, method ${table.method}`);
@@ -96,13 +118,14 @@ export const quantizeCommand: Command<QuantizeValues> = {
     if (values['save-table']) await saveCalibrationTable(table, values['save-table']);
     const seconds = (performance.now() - started) / 1000;
     if (values.json) {
-      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report, calibration: { method: table.method, samples: table.samples } }, null, 2)}\n`);
-      return 0;
+      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report, calibration: { method: table.method, samples: table.samples }, ...(accuracy ? { accuracy } : {}) }, null, 2)}\n`);
+      return accuracy && !accuracy.met ? 1 : 0;
     }
     const counts = Object.entries(report.quantized).map(([op, count]) => `${count} ${op}`).join(', ');
     stdout.write(`${values.output}: INT8 Q/DQ on ${counts}; ${report.activationQdq} activation Q/DQ pairs, ${report.weightsQuantized} INT8 weights (${report.perChannel ? 'per channel' : 'per tensor'}), opset ${report.opset.from} -> ${report.opset.to}, ${seconds.toFixed(1)} s\n`);
     for (const skipped of report.skipped) stdout.write(`  left in float: ${skipped.name} (${skipped.opType}): ${skipped.reason}\n`);
     if (values['save-table']) stdout.write(`  calibration table: ${values['save-table']}\n`);
-    return 0;
+    if (accuracy) for (const line of describeSearch(accuracy, 'left in float')) stdout.write(`${line}\n`);
+    return accuracy && !accuracy.met ? 1 : 0;
   },
 };
