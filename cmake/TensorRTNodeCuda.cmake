@@ -7,7 +7,14 @@ set(TRT_NODE_HAS_CUDA OFF)
 set(TRT_NODE_CUDA_VERSION "")
 set(TRT_NODE_CUDA_MISSING_REASON "")
 
-if(TRT_NODE_CUDA STREQUAL "OFF")
+if(TRT_NODE_EMULATED_DEVICE)
+  # Only the toolkit's headers are used (cuda_runtime_api.h, cuda_fp16.h): the emulated runtime
+  # implements the declared functions, and the kernels are host code. No CUDA language, no nvcc run.
+  find_package(CUDAToolkit REQUIRED)
+  set(TRT_NODE_HAS_CUDA ON)
+  set(TRT_NODE_CUDA_VERSION "${CUDAToolkit_VERSION}")
+  set(CMAKE_CUDA_ARCHITECTURES "emulated")
+elseif(TRT_NODE_CUDA STREQUAL "OFF")
   if(TRT_NODE_CUDA_DISABLED_BY)
     set(TRT_NODE_CUDA_MISSING_REASON "CUDA was disabled by ${TRT_NODE_CUDA_DISABLED_BY}")
   else()

@@ -14,6 +14,11 @@ endif()
 
 set(TRT_NODE_TENSORRT "AUTO" CACHE STRING "Build the TensorRT runtime: AUTO (when headers are found), ON or OFF")
 option(TRT_NODE_BUILD_TESTS "Build the GoogleTest suite for the native core" OFF)
+# A test build: the addon runs on the emulated CUDA device (native/emulated/cuda, a host library with
+# one worker thread per stream) instead of the CUDA runtime, and its kernels are compiled as host code
+# (no nvcc). It proves plumbing, lifetimes and protocol, never GPU numerics or speed; build it into
+# its own folder (build-emulated/), never into a package.
+option(TRT_NODE_EMULATED_DEVICE "Build against the emulated CUDA device (tests only; no GPU is used)" OFF)
 option(TRT_NODE_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 
 function(trt_node_apply_warnings target)

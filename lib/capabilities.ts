@@ -35,6 +35,8 @@ export interface Capabilities {
   };
   cuda: {
     compiled: boolean;
+    /** A test build on the emulated CUDA device: never usable, its devices never listed as GPUs. */
+    emulated: boolean;
     usable: boolean;
     runtimeVersion: string | null;
     driverVersion: string | null;
@@ -117,7 +119,7 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
       candidates: loaded instanceof NativeLoadError ? ((loaded.details?.candidates as CandidateOutcome[] | undefined) ?? []) : loaded.candidates,
       error: loaded instanceof NativeLoadError ? { message: loaded.message, attempts: loaded.attempts } : null,
     },
-    cuda: { compiled: build?.cuda.compiled ?? false, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null },
+    cuda: { compiled: build?.cuda.compiled ?? false, emulated: build?.cuda.emulated === true, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null },
     tensorrt: {
       compiled: build?.tensorrt.compiled ?? false,
       headersVersion: build?.tensorrt.headersVersion ?? null,
@@ -144,7 +146,10 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
     problems.push({ area: 'cuda', message: `The addon was built without CUDA: ${build?.cuda.missingReason ?? 'unknown reason'}.`, fix: 'Install the CUDA toolkit 12.x or 13.x (nvcc on PATH), unset TENSORRT_NODE_DISABLE_CUDA, then run `npm rebuild tensorrt-node`.' });
   }
 
-  if (addon?.cudaProbe) {
+  if (result.cuda.emulated) {
+    // Honesty first: the emulated device proves plumbing in tests; it is no GPU and never reported as one.
+    problems.push({ area: 'cuda', message: 'This addon is a test build on the emulated CUDA device (no GPU): it runs no GPU work, and its device is not listed.', fix: 'Use a build for a GPU: unset TENSORRT_NODE_ADDON, or rebuild without TRT_NODE_EMULATED_DEVICE (`npm rebuild tensorrt-node`).' });
+  } else if (addon?.cudaProbe) {
     const probe = addon.cudaProbe();
     result.cuda.runtimeVersion = formatCudaVersion(probe.runtimeVersion);
     result.cuda.driverVersion = formatCudaVersion(probe.driverVersion);

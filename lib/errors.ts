@@ -23,6 +23,11 @@ export const ErrorCode = {
   /** A feature needs something this build or machine lacks (CUDA not compiled in, ...). */
   NOT_SUPPORTED: 'ERR_NOT_SUPPORTED',
   CUDA: 'ERR_CUDA',
+  /**
+   * A sticky CUDA error (cudaErrorIllegalAddress 700, cudaErrorLaunchFailure 719, ...): CUDA cannot
+   * recover from it, so the device is unusable until the process restarts; later calls fail fast.
+   */
+  CUDA_STICKY: 'ERR_CUDA_STICKY',
   CUDA_DRIVER: 'ERR_CUDA_DRIVER',
   NO_CUDA_DEVICE: 'ERR_NO_CUDA_DEVICE',
   OUT_OF_MEMORY: 'ERR_OUT_OF_MEMORY',

@@ -24,7 +24,8 @@ export interface BuildInfo {
   compiler: string;
   buildType: string;
   sanitizers: boolean;
-  cuda: { compiled: boolean; toolkitVersion: string | null; architectures: string | null; missingReason: string | null };
+  /** `emulated`: a test build on the emulated CUDA device (native/emulated/), which runs no GPU work. */
+  cuda: { compiled: boolean; toolkitVersion: string | null; architectures: string | null; missingReason: string | null; emulated?: boolean };
   tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null };
 }
 

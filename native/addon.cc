@@ -9,6 +9,9 @@
 #if TRT_NODE_WITH_CUDA
 #include "napi/cuda_wraps.h"
 #endif
+#if TRT_NODE_EMULATED_DEVICE
+#include "napi/cuda_emulated.h"
+#endif
 #if TRT_NODE_WITH_TENSORRT
 #include "napi/trt_builder.h"
 #include "napi/trt_context.h"
@@ -27,6 +30,9 @@ Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
 #if TRT_NODE_WITH_CUDA
   RegisterCudaProbe(env, exports);
   RegisterCuda(env, exports);
+#endif
+#if TRT_NODE_EMULATED_DEVICE
+  RegisterEmulatedDevice(env, exports);
 #endif
 #if TRT_NODE_WITH_TENSORRT
   EngineWrap::Register(env, exports);

@@ -23,10 +23,13 @@ void SubmitQueue::Submit(Enqueue enqueue, Done done) {
   if (closed_) throw NativeError("ERR_DISPOSED", "The stream was disposed and accepts no more work");
   inFlight_.fetch_add(1, std::memory_order_acq_rel);
   // Posting under the lock keeps submission order identical to Submit() order across callers.
-  submitThread_.Post([this, enqueue = std::move(enqueue), done = std::move(done)]() mutable {
+  // The job travels whole to the completion thread: whatever `enqueue` captured (buffers, TensorRT
+  // contexts) is in use by the GPU until the fence completes, so it is released only after `done`.
+  auto job = std::make_shared<Job>(Job{std::move(enqueue), std::move(done)});
+  submitThread_.Post([this, job = std::move(job)]() mutable {
     std::exception_ptr error;
     try {
-      enqueue();
+      job->enqueue();
     } catch (...) {
       error = std::current_exception();
     }
@@ -37,7 +40,7 @@ void SubmitQueue::Submit(Enqueue enqueue, Done done) {
     } catch (...) {
       if (!error) error = std::current_exception();
     }
-    completionThread_.Post([this, fence = std::move(fence), error, done = std::move(done)]() mutable {
+    completionThread_.Post([this, fence = std::move(fence), error, job = std::move(job)]() mutable {
       if (fence) {
         try {
           fence->Wait();
@@ -47,10 +50,12 @@ void SubmitQueue::Submit(Enqueue enqueue, Done done) {
         fence.reset();  // return the event to its pool before reporting
       }
       try {
-        done(error);
+        job->done(error);
       } catch (...) {
       }
-      done = nullptr;  // release what the job kept alive before it counts as finished
+      // Release what the job kept alive (`done` first, then the enqueue's captures: the GPU is done
+      // with them) before it counts as finished.
+      job.reset();
       inFlight_.fetch_sub(1, std::memory_order_acq_rel);
     });
   });

@@ -9,6 +9,8 @@
 //   free); the completion thread is the only one that waits for the GPU. Neither is a libuv pool
 //   thread, and the caller never blocks: Submit() only appends to a queue.
 // - Work enqueued by job N+1 overlaps with the GPU running job N: the submit thread never waits.
+// - Everything a job owns (the `enqueue` and `done` functions and what they capture) lives until its
+//   `done` has returned: the GPU may use what `enqueue` captured until the fence completes.
 // - `done` is called exactly once for every accepted job, with nullptr or the first error raised by
 //   `enqueue`, by making the fence, or by waiting on it. When `enqueue` throws after enqueueing part
 //   of its work, the queue still waits for that part before calling `done`, so memory the job uses
@@ -63,6 +65,11 @@ class SubmitQueue {
   size_t inFlight() const noexcept { return inFlight_.load(std::memory_order_acquire); }
 
  private:
+  struct Job {
+    Enqueue enqueue;
+    Done done;
+  };
+
   MakeFence makeFence_;
   std::atomic<size_t> inFlight_{0};
   mutable std::mutex mutex_;

@@ -2,9 +2,12 @@
 
 #include <string>
 
+#include "cuda/device_health.h"
+
 namespace trt_node::cuda {
 
 CudaErrorClass ClassifyCudaError(int status) noexcept {
+  if (IsStickyCudaError(status)) return {"ERR_CUDA_STICKY", ErrorKind::kGeneric};
   switch (status) {
     case cudaErrorInsufficientDriver:
       return {"ERR_CUDA_DRIVER", ErrorKind::kGeneric};
@@ -28,6 +31,16 @@ NativeError CudaFailure(cudaError_t status, std::string_view operation) {
     message += "; run `npx tensorrt-node doctor` for the fix";
   }
   cudaGetLastError();  // reset the per-thread last error so the next call starts clean
+  if (IsStickyCudaError(status)) {
+    // The error belongs to the device this thread works on (stream threads select theirs for good).
+    int device = -1;
+    if (cudaGetDevice(&device) == cudaSuccess) {
+      MarkDeviceLost(device, CudaErrorInfo{static_cast<int>(status), name});
+      message += ". This sticky error leaves CUDA device " + std::to_string(device) +
+                 " unusable until the process restarts; work for it is refused from now on";
+    }
+    cudaGetLastError();
+  }
   NativeError error(errorClass.code, message, errorClass.kind);
   error.withCudaError(static_cast<int>(status), name);
   return error;

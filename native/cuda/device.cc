@@ -3,10 +3,37 @@
 #include <cuda_runtime_api.h>
 
 #include "cuda/cuda_error.h"
+#include "cuda/device_health.h"
 #include "cuda/runtime_probe.h"
 
 namespace trt_node::cuda {
 namespace {
+
+// cuCtxGetCurrent from the driver, found through the runtime (the addon never links libcuda): the
+// runtime API cannot tell "device 0 is current" from "no context is current".
+using CtxGetCurrentFn = int (*)(void** context);  // CUresult cuCtxGetCurrent(CUcontext*)
+
+CtxGetCurrentFn CtxGetCurrent() {
+  static const CtxGetCurrentFn function = []() -> CtxGetCurrentFn {
+    void* symbol = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &symbol, 12000, cudaEnableDefault, &found) != cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
+      cudaGetLastError();
+      return nullptr;
+    }
+    return reinterpret_cast<CtxGetCurrentFn>(symbol);
+  }();
+  return function;
+}
+
+// True when the driver cannot say: restoring is then what the code did before.
+bool ContextIsCurrent() {
+  const CtxGetCurrentFn function = CtxGetCurrent();
+  if (function == nullptr) return true;
+  void* context = nullptr;
+  return function(&context) != 0 || context != nullptr;
+}
 
 int Attribute(cudaDeviceAttr attribute, int device) {
   int value = 0;
@@ -78,17 +105,25 @@ StreamPriorityRange QueryStreamPriorityRange(int index) {
 }
 
 ScopedDevice::ScopedDevice(int device) {
+  RequireUsableDevice(device);
+  restore_ = ContextIsCurrent();
   CudaCheck(cudaGetDevice(&previous_), "cudaGetDevice");
   if (previous_ != device) CudaCheck(cudaSetDevice(device), "cudaSetDevice");
 }
 
 ScopedDevice::~ScopedDevice() {
+  // With no context current before, cudaGetDevice said 0 by default: "restoring" device 0 would
+  // create a context there (hundreds of MB on GPU 0 for work on GPU N). Leave the device selected.
+  if (!restore_) return;
   int current = -1;
   if (cudaGetDevice(&current) == cudaSuccess && current != previous_) cudaSetDevice(previous_);
   cudaGetLastError();
 }
 
-void SelectDevice(int device) { CudaCheck(cudaSetDevice(device), "cudaSetDevice"); }
+void SelectDevice(int device) {
+  RequireUsableDevice(device);
+  CudaCheck(cudaSetDevice(device), "cudaSetDevice");
+}
 
 PointerKind KindOfPointer(const void* pointer) {
   cudaPointerAttributes attributes{};

@@ -55,7 +55,9 @@ DeviceProperties QueryDevice(int index);
 MemoryInfo QueryMemory(int index);
 StreamPriorityRange QueryStreamPriorityRange(int index);
 
-// Makes `device` current on this thread for the lifetime of the object, then restores the previous one.
+// Makes `device` current on this thread for the lifetime of the object, then restores the previous
+// one: only when a context was current before (otherwise `device` stays selected, so that no
+// context is created on device 0 just to "restore" CUDA's default).
 class ScopedDevice {
  public:
   explicit ScopedDevice(int device);
@@ -67,6 +69,7 @@ class ScopedDevice {
 
  private:
   int previous_ = -1;
+  bool restore_ = true;
 };
 
 // Makes `device` current on this thread for good (stream threads call it once when they start).

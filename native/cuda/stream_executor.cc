@@ -6,6 +6,7 @@
 
 #include "cuda/cuda_error.h"
 #include "cuda/device.h"
+#include "cuda/device_health.h"
 
 namespace trt_node::cuda {
 
@@ -91,6 +92,7 @@ StreamExecutor::StreamExecutor(int device, int priority)
 StreamExecutor::~StreamExecutor() { queue_.Shutdown(); }
 
 void StreamExecutor::Submit(Enqueue enqueue, Done done) {
+  RequireUsableDevice(device());  // a lost device gets no more work: fail fast, with the reason
   queue_.Submit([stream = stream_->get(), enqueue = std::move(enqueue)] { enqueue(stream); }, std::move(done));
 }
 

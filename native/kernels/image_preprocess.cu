@@ -1,8 +1,9 @@
-#include <cuda_fp16.h>
-
+// The GPU side of the kernels: grid-stride loops over the per-element functions of elementwise.h
+// (the emulated build runs the same functions on the host: native/emulated/kernels/).
 #include <algorithm>
 
 #include "cuda/cuda_error.h"
+#include "kernels/elementwise.h"
 #include "kernels/image_preprocess.h"
 
 namespace trt_node::kernels {
@@ -17,46 +18,25 @@ unsigned BlocksFor(size_t items) {
 }
 
 template <typename Out>
-__device__ inline Out Store(float value);
-template <>
-__device__ inline float Store<float>(float value) {
-  return value;
-}
-template <>
-__device__ inline __half Store<__half>(float value) {
-  return __float2half_rn(value);
-}
-
-template <typename Out>
 __global__ void ImagePreprocessKernel(ImagePreprocessParams params) {
-  const int64_t planeSize = params.height * params.width;
-  const int64_t pixels = params.batch * planeSize;
-  Out* dst = static_cast<Out*>(params.dst);
+  const int64_t pixels = params.batch * params.height * params.width;
   for (int64_t pixel = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; pixel < pixels;
        pixel += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-    const int64_t image = pixel / planeSize;
-    const int64_t offset = pixel - image * planeSize;
-    const uint8_t* in = params.src + pixel * params.srcChannels;
-    Out* out = dst + image * 3 * planeSize + offset;
-#pragma unroll
-    for (int c = 0; c < 3; ++c) {
-      out[c * planeSize] =
-          Store<Out>(fmaf(static_cast<float>(in[params.channelMap[c]]), params.alpha[c], params.beta[c]));
-    }
+    PreprocessPixel<Out>(params, pixel);
   }
 }
 
-__global__ void Float32ToFloat16Kernel(const float* src, __half* dst, size_t count) {
+__global__ void Float32ToFloat16Kernel(const float* src, uint16_t* dst, size_t count) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    dst[i] = __float2half_rn(src[i]);
+    dst[i] = Float32ToFloat16Bits(src[i]);
   }
 }
 
-__global__ void Float16ToFloat32Kernel(const __half* src, float* dst, size_t count) {
+__global__ void Float16ToFloat32Kernel(const uint16_t* src, float* dst, size_t count) {
   for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    dst[i] = __half2float(src[i]);
+    dst[i] = Float16BitsToFloat32(src[i]);
   }
 }
 
@@ -66,7 +46,7 @@ void LaunchImagePreprocess(const ImagePreprocessParams& params, cudaStream_t str
   const size_t pixels = static_cast<size_t>(params.batch * params.height * params.width);
   if (pixels == 0) return;
   if (params.outputType == ElementType::kFloat16) {
-    ImagePreprocessKernel<__half><<<BlocksFor(pixels), kThreadsPerBlock, 0, stream>>>(params);
+    ImagePreprocessKernel<uint16_t><<<BlocksFor(pixels), kThreadsPerBlock, 0, stream>>>(params);
   } else {
     ImagePreprocessKernel<float><<<BlocksFor(pixels), kThreadsPerBlock, 0, stream>>>(params);
   }
@@ -75,14 +55,13 @@ void LaunchImagePreprocess(const ImagePreprocessParams& params, cudaStream_t str
 
 void LaunchFloat32ToFloat16(const float* src, uint16_t* dst, size_t count, cudaStream_t stream) {
   if (count == 0) return;
-  Float32ToFloat16Kernel<<<BlocksFor(count), kThreadsPerBlock, 0, stream>>>(src, reinterpret_cast<__half*>(dst), count);
+  Float32ToFloat16Kernel<<<BlocksFor(count), kThreadsPerBlock, 0, stream>>>(src, dst, count);
   cuda::CudaCheck(cudaGetLastError(), "Launching the float32 to float16 kernel");
 }
 
 void LaunchFloat16ToFloat32(const uint16_t* src, float* dst, size_t count, cudaStream_t stream) {
   if (count == 0) return;
-  Float16ToFloat32Kernel<<<BlocksFor(count), kThreadsPerBlock, 0, stream>>>(reinterpret_cast<const __half*>(src), dst,
-                                                                            count);
+  Float16ToFloat32Kernel<<<BlocksFor(count), kThreadsPerBlock, 0, stream>>>(src, dst, count);
   cuda::CudaCheck(cudaGetLastError(), "Launching the float16 to float32 kernel");
 }
 

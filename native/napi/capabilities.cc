@@ -26,11 +26,18 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   cuda.Set("toolkitVersion", TRT_NODE_CUDA_TOOLKIT_VERSION);
   cuda.Set("architectures", TRT_NODE_CUDA_ARCHITECTURES);
   cuda.Set("missingReason", env.Null());
+#if TRT_NODE_EMULATED_DEVICE
+  // A test build on the emulated device (native/emulated/): no GPU is ever used.
+  cuda.Set("emulated", true);
+#else
+  cuda.Set("emulated", false);
+#endif
 #else
   cuda.Set("compiled", false);
   cuda.Set("toolkitVersion", env.Null());
   cuda.Set("architectures", env.Null());
   cuda.Set("missingReason", TRT_NODE_CUDA_MISSING_REASON);
+  cuda.Set("emulated", false);
 #endif
   result.Set("cuda", cuda);
 

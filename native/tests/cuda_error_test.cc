@@ -5,6 +5,8 @@
 #include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "cuda/device.h"
 #include "cuda/runtime_probe.h"
 
@@ -17,23 +19,32 @@ TEST(CudaError, MapsTheErrorsUsersActOnToTheirOwnCodes) {
   EXPECT_STREQ(ClassifyCudaError(2).code, "ERR_OUT_OF_MEMORY");
   EXPECT_STREQ(ClassifyCudaError(101).code, "ERR_INVALID_ARGUMENT");
   EXPECT_EQ(ClassifyCudaError(101).kind, ErrorKind::kRange);
-  EXPECT_STREQ(ClassifyCudaError(700).code, "ERR_CUDA");
-  EXPECT_EQ(ClassifyCudaError(700).kind, ErrorKind::kGeneric);
+  EXPECT_STREQ(ClassifyCudaError(1).code, "ERR_CUDA");
+  EXPECT_EQ(ClassifyCudaError(1).kind, ErrorKind::kGeneric);
+  // Sticky errors (the process must restart to use the device again) have their own code.
+  for (int sticky : {226, 700, 702, 710, 714, 715, 716, 717, 718, 719, 721, 810, 911}) {
+    EXPECT_STREQ(ClassifyCudaError(sticky).code, "ERR_CUDA_STICKY") << sticky;
+  }
+  EXPECT_STREQ(ClassifyCudaError(701).code, "ERR_CUDA") << "out of resources is not sticky";
 }
 
 TEST(CudaError, CarriesTheCudaNameAndAReadableMessage) {
   const NativeError error = CudaFailure(cudaErrorInsufficientDriver, "cudaGetDeviceCount");
   EXPECT_EQ(error.code(), "ERR_CUDA_DRIVER");
-  EXPECT_STREQ(error.what(),
-               "cudaGetDeviceCount failed: CUDA driver version is insufficient for CUDA runtime version "
-               "(cudaErrorInsufficientDriver, error 35); run `npx tensorrt-node doctor` for the fix");
+  // The description is the runtime's own (the emulated device words it differently from cudart).
+  EXPECT_EQ(std::string(error.what()), std::string("cudaGetDeviceCount failed: ") +
+                                           cudaGetErrorString(cudaErrorInsufficientDriver) +
+                                           " (cudaErrorInsufficientDriver, error 35); run `npx tensorrt-node doctor` "
+                                           "for the fix");
   ASSERT_TRUE(error.cudaError().has_value());
   EXPECT_EQ(error.cudaError()->code, 35);
   EXPECT_EQ(error.cudaError()->name, "cudaErrorInsufficientDriver");
 
   const NativeError oom = CudaFailure(cudaErrorMemoryAllocation, "cudaMallocAsync");
   EXPECT_EQ(oom.code(), "ERR_OUT_OF_MEMORY");
-  EXPECT_STREQ(oom.what(), "cudaMallocAsync failed: out of memory (cudaErrorMemoryAllocation, error 2)");
+  EXPECT_EQ(std::string(oom.what()), std::string("cudaMallocAsync failed: ") +
+                                         cudaGetErrorString(cudaErrorMemoryAllocation) +
+                                         " (cudaErrorMemoryAllocation, error 2)");
 
   const NativeError device = CudaFailure(cudaErrorInvalidDevice, "cudaSetDevice");
   EXPECT_EQ(device.kind(), ErrorKind::kRange);

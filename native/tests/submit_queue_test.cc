@@ -223,6 +223,48 @@ TEST(SubmitQueue, WhatAJobKeepsAliveIsReleasedBeforeItCountsAsFinished) {
   EXPECT_TRUE(watch.expired());
 }
 
+// Issue 14, defect 1: what the enqueue lambda captures (buffers, TensorRT contexts) is used by the
+// GPU until the fence completes, so it must live until `done` ran, not just until enqueue() returned.
+TEST(SubmitQueue, WhatTheEnqueueCapturesLivesUntilTheJobIsDone) {
+  HostDevice device;
+  auto captured = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = captured;
+  std::promise<void> enqueued;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> aliveAtFence{false};
+  std::atomic<bool> aliveInDone{false};
+  // The fence stands for the GPU: it completes only when the test says so.
+  class GatedFence final : public SubmitQueue::Fence {
+   public:
+    GatedFence(std::shared_future<void> gate, std::weak_ptr<int> watch, std::atomic<bool>& alive)
+        : gate_(std::move(gate)), watch_(std::move(watch)), alive_(alive) {}
+    void Wait() override {
+      gate_.wait();
+      alive_ = !watch_.expired();
+    }
+
+   private:
+    std::shared_future<void> gate_;
+    std::weak_ptr<int> watch_;
+    std::atomic<bool>& alive_;
+  };
+  SubmitQueue queue("unit", [&]() -> std::unique_ptr<SubmitQueue::Fence> {
+    return std::make_unique<GatedFence>(released, watch, aliveAtFence);
+  });
+  queue.Submit([captured, &enqueued] { enqueued.set_value(); },
+               [&aliveInDone, watch](std::exception_ptr) { aliveInDone = !watch.expired(); });
+  captured.reset();
+  enqueued.get_future().wait();
+  std::this_thread::sleep_for(20ms);  // the submit thread is past enqueue(): the capture would be gone now
+  EXPECT_FALSE(watch.expired()) << "the enqueue lambda's captures died while the GPU still worked";
+  release.set_value();
+  queue.Shutdown();
+  EXPECT_TRUE(aliveAtFence.load());
+  EXPECT_TRUE(aliveInDone.load());
+  EXPECT_TRUE(watch.expired()) << "released once the job finished";
+}
+
 TEST(SubmitQueue, AFenceThatCannotBeMadeIsAnErrorOfThatJob) {
   std::vector<std::string> outcomes;
   {

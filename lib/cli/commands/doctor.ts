@@ -46,7 +46,9 @@ export function formatDoctorReport(caps: Capabilities): string {
   }
 
   lines.push('', 'CUDA');
-  if (caps.cuda.compiled) {
+  if (caps.cuda.emulated) {
+    lines.push(bad('emulated device (a test build): no GPU'));
+  } else if (caps.cuda.compiled) {
     lines.push(`        runtime ${caps.cuda.runtimeVersion ?? 'unknown'}, driver ${caps.cuda.driverVersion ?? 'none'}`);
     if (caps.cuda.error) lines.push(bad(`${caps.cuda.error.name} (error ${caps.cuda.error.code}): ${caps.cuda.error.message}`));
     else lines.push(ok(`${caps.cuda.deviceCount} device(s)`));
