@@ -13,7 +13,9 @@ set(TRT_NODE_TENSORRT_MISSING_REASON "")
 # the TensorRT API subset it uses (native/emulated/tensorrt/include) and runs against the fake
 # TensorRT built from it (native/emulated/tensorrt). CI cannot obtain TensorRT's headers; real-header
 # compatibility is proven by `npm run check:tensorrt` against v10.3.0, v10.16 and v11.1.
-option(TRT_NODE_EMULATED_TENSORRT "Build against the fake TensorRT of the emulated device tier (tests only)" OFF)
+# On by default with the emulated device (TRT_NODE_EMULATED_DEVICE): that build is the CI tier.
+option(TRT_NODE_EMULATED_TENSORRT "Build against the fake TensorRT of the emulated device tier (tests only)"
+  ${TRT_NODE_EMULATED_DEVICE})
 set(TRT_NODE_EMULATED_TENSORRT_VERSION "10.16" CACHE STRING "TensorRT version the emulated declaration imitates (10.x or 11.x)")
 
 # Reads NV_TENSORRT_{MAJOR,MINOR,PATCH,BUILD} from NvInferVersion.h. TensorRT >= 10.x (late) defines

@@ -24,6 +24,9 @@
 
 #include "interpreter.h"
 #include "objects.h"
+#if TRT_NODE_FAKE_TENSORRT_ON_EMULATED_DEVICE
+#include "emulated/cuda/hooks.h"
+#endif
 
 namespace trt_node::fake_trt {
 namespace {
@@ -50,6 +53,7 @@ struct KernelLaunch {
   bool captured = false;
   void* scratch = nullptr;
   int64_t scratchBytes = 0;
+  bool scratchExternal = false;  // the application's device memory (setDeviceMemoryV2)
   int64_t kernelMicros = 0;
   std::atomic<bool> ran{false};
   Evaluation result;  // data-dependent outputs, read by enqueueV3 after it synchronized
@@ -145,7 +149,7 @@ void Execute(KernelLaunch& launch) {
   if (launch.kernelMicros > 0) std::this_thread::sleep_for(std::chrono::microseconds(launch.kernelMicros));
 }
 
-void CUDART_CB RunKernel(void* data) {
+void RunKernel(void* data) {
   auto* holder = static_cast<Holder<KernelLaunch>*>(data);
   std::shared_ptr<KernelLaunch> launch = holder->launch;
   const bool captured = holder->captured;
@@ -153,6 +157,45 @@ void CUDART_CB RunKernel(void* data) {
   Execute(*launch);
   launch->ran = true;
   if (!captured) --launch->device->pending;
+}
+
+#if TRT_NODE_FAKE_TENSORRT_ON_EMULATED_DEVICE
+void RunKernelBody(const void* params) {
+  Holder<KernelLaunch>* holder = nullptr;
+  std::memcpy(&holder, params, sizeof(holder));
+  RunKernel(holder);
+}
+#else
+void CUDART_CB RunKernelHostFunction(void* data) { RunKernel(data); }
+#endif
+
+// Launches the inference's "kernels". On the emulated device, as a kernel whose every input and
+// output range the device checks when it runs (freed or foreign memory is an illegal address, as on
+// a GPU); elsewhere as a host function.
+cudaError_t LaunchKernel(cudaStream_t stream, Holder<KernelLaunch>* holder) {
+#if TRT_NODE_FAKE_TENSORRT_ON_EMULATED_DEVICE
+  const KernelLaunch& launch = *holder->launch;
+  std::vector<TrtnodeEmulatedAccess> accesses;
+  for (const auto& [name, memory] : launch.inputs) {
+    const TensorSpec* tensor = launch.network->find(name);
+    const int64_t count = ElementCount(launch.shapes.at(name));
+    if (!tensor->shapeTensor && count > 0) {
+      accesses.push_back({memory, static_cast<size_t>(count) * DataTypeSize(tensor->dtype), 0});
+    }
+  }
+  for (const auto& [name, memory] : launch.outputs) {
+    const TensorSpec* tensor = launch.network->find(name);
+    const int64_t count = ElementCount(launch.shapes.at(name));
+    if (count > 0) accesses.push_back({memory, static_cast<size_t>(count) * DataTypeSize(tensor->dtype), 1});
+  }
+  if (launch.scratch != nullptr && launch.scratchExternal) {
+    accesses.push_back({launch.scratch, static_cast<size_t>(std::min<int64_t>(launch.scratchBytes, 256)), 1});
+  }
+  return trtnodeEmulatedLaunchKernel(stream, "fake TensorRT inference", RunKernelBody, &holder, sizeof(holder),
+                                     accesses.data(), accesses.size());
+#else
+  return cudaLaunchHostFunc(stream, RunKernelHostFunction, holder);
+#endif
 }
 
 std::string PointerText(const void* pointer) {
@@ -519,6 +562,7 @@ class FakeContext final : public nvinfer1::IExecutionContext {
       }
       launch->scratch = deviceMemory_;
       launch->scratchBytes = deviceMemoryBytes_;
+      launch->scratchExternal = true;
     } else {
       launch->scratch = device_->ownScratch.data();
       launch->scratchBytes = static_cast<int64_t>(device_->ownScratch.size());
@@ -564,7 +608,7 @@ class FakeContext final : public nvinfer1::IExecutionContext {
     }
     auto* holder = new Holder<KernelLaunch>{launch, capturing};
     if (!capturing) ++device_->pending;
-    const cudaError_t status = cudaLaunchHostFunc(stream, RunKernel, holder);
+    const cudaError_t status = LaunchKernel(stream, holder);
     if (status != cudaSuccess) {
       if (!capturing) --device_->pending;
       delete holder;
