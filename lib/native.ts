@@ -26,7 +26,8 @@ export interface BuildInfo {
   sanitizers: boolean;
   /** `emulated`: a test build on the emulated CUDA device (native/emulated/), which runs no GPU work. */
   cuda: { compiled: boolean; toolkitVersion: string | null; architectures: string | null; missingReason: string | null; emulated?: boolean };
-  tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null };
+  /** `emulated`: built against the fake TensorRT of the emulated tier (tests only), never a real TensorRT. */
+  tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null; emulated?: boolean };
 }
 
 export interface NativeDeviceSummary {
@@ -143,12 +144,14 @@ export interface NativeEngineLoadOptions {
   allowHostCode?: boolean;
   libraryPath?: string;
   extraDirs?: string[];
+  /** Load TensorRT's standard plugin library (default true). */
+  plugins?: boolean;
 }
 
 /** Options of the native builder; lib/build validates them first. */
 export interface NativeBuildOptions {
   device?: number;
-  profiles?: { input: string; min: number[]; opt: number[]; max: number[] }[][];
+  profiles?: { input: string; min: number[]; opt: number[]; max: number[]; values?: { min: number[]; opt: number[]; max: number[] } }[][];
   workspaceBytes?: number;
   optimizationLevel?: number;
   timingCache?: Uint8Array;
@@ -158,6 +161,8 @@ export interface NativeBuildOptions {
   maxAuxStreams?: number;
   libraryPath?: string;
   extraDirs?: string[];
+  /** Load TensorRT's standard plugin library (default true). */
+  plugins?: boolean;
 }
 
 export interface NativeBuildResult {

@@ -52,6 +52,8 @@ export interface BuildEngineOptions extends PrecisionOptions {
   timingCache?: string | false;
   /** Folder or file to load libnvinfer from, instead of searching. */
   libraryPath?: string;
+  /** Load TensorRT's standard plugins (libnvinfer_plugin) for models that use them (default true). */
+  plugins?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: BuildProgressEvent) => void;
 }
@@ -79,7 +81,7 @@ export interface BuildEngineResult extends EngineBuildReport {
 const optionNames = [
   'precision', 'calibration', 'calibrationTable', 'fp16', 'int8', 'onCalibrationProgress', 'profiles', 'workspace',
   'optimizationLevel', 'hardwareCompatibility', 'versionCompatible', 'excludeLeanRuntime', 'maxAuxStreams', 'device',
-  'cacheDir', 'timingCache', 'libraryPath', 'signal', 'onProgress',
+  'cacheDir', 'timingCache', 'libraryPath', 'plugins', 'signal', 'onProgress',
 ] as const;
 
 interface TensorRTHost {
@@ -131,6 +133,7 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
   if (opts.hardwareCompatibility !== undefined) native.hardwareCompatibility = expectOneOf(opts.hardwareCompatibility, 'options.hardwareCompatibility', ['none', 'ampere+', 'same-compute-capability'] as const);
   if (opts.versionCompatible !== undefined) native.versionCompatible = expectBoolean(opts.versionCompatible, 'options.versionCompatible');
   if (opts.excludeLeanRuntime !== undefined) native.excludeLeanRuntime = expectBoolean(opts.excludeLeanRuntime, 'options.excludeLeanRuntime');
+  if (opts.plugins !== undefined) native.plugins = expectBoolean(opts.plugins, 'options.plugins');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', opts.signal);
   return {
     precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', ['fp32', 'fp16', 'int8'] as const),
@@ -235,7 +238,7 @@ async function buildOnce(
     if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read'))) await timing.discard('TensorRT could not read it');
 
     // The built engine must really use the requested precision: never a silent FP32 engine.
-    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath });
+    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath, plugins: checked.native.plugins ?? true });
     try {
       const layers = checkPrecisionApplied(checked.precision, engine.layerInformation());
       return {

@@ -13,12 +13,17 @@ export interface ShapeBounds {
   min: readonly number[];
   opt: readonly number[];
   max: readonly number[];
+  /**
+   * For a shape-tensor input (its values decide other shapes, e.g. Reshape's target shape): the
+   * bounds of its values, which TensorRT needs in every profile.
+   */
+  values?: { min: readonly number[]; opt: readonly number[]; max: readonly number[] };
 }
 
 export type ProfileSpec = Readonly<Record<string, ShapeBounds>>;
 
 /** What the native builder takes: per profile, one entry per bounded input. */
-export type NativeProfiles = { input: string; min: number[]; opt: number[]; max: number[] }[][];
+export type NativeProfiles = { input: string; min: number[]; opt: number[]; max: number[]; values?: { min: number[]; opt: number[]; max: number[] } }[][];
 
 function formatShape(shape: readonly unknown[]): string {
   return `[${shape.map((dim) => (dim === null ? '?' : String(dim))).join(', ')}]`;
@@ -31,6 +36,28 @@ function checkDims(value: unknown, name: string): number[] {
       throw new ArgumentRangeError(`Expected a non-negative integer for ${name}[${axis}] but received ${describeValue(dim)}`, ErrorCode.SHAPE);
     }
   });
+  return value as number[];
+}
+
+function checkShapeValues(value: unknown, name: string): { min: number[]; opt: number[]; max: number[] } {
+  if (typeof value !== 'object' || value === null) throw new ArgumentTypeError(`Expected { min, opt, max } for ${name} but received ${describeValue(value)}`);
+  const { min, opt, max } = value as Record<string, unknown>;
+  const bounds = { min: checkIntegers(min, `${name}.min`), opt: checkIntegers(opt, `${name}.opt`), max: checkIntegers(max, `${name}.max`) };
+  if (bounds.opt.length !== bounds.min.length || bounds.max.length !== bounds.min.length) {
+    throw new ArgumentRangeError(`Expected as many values in ${name}.min, .opt and .max but received ${bounds.min.length}, ${bounds.opt.length} and ${bounds.max.length}`, ErrorCode.SHAPE);
+  }
+  bounds.min.forEach((_, index) => {
+    if (!(bounds.min[index]! <= bounds.opt[index]! && bounds.opt[index]! <= bounds.max[index]!)) {
+      throw new ArgumentRangeError(`Expected min <= opt <= max for every value of ${name} but value ${index} has min ${bounds.min[index]}, opt ${bounds.opt[index]}, max ${bounds.max[index]}`, ErrorCode.SHAPE);
+    }
+  });
+  return bounds;
+}
+
+function checkIntegers(value: unknown, name: string): number[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'number' || !Number.isSafeInteger(item))) {
+    throw new ArgumentTypeError(`Expected an array of integers for ${name} but received ${describeValue(value)}`);
+  }
   return value as number[];
 }
 
@@ -70,8 +97,9 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
       const input = inputs.find((candidate) => candidate.name === name)!;
       const at = `${where}.${name}`;
       if (typeof bounds !== 'object' || bounds === null) throw new ArgumentTypeError(`Expected { min, opt, max } for ${at} but received ${describeValue(bounds)}`);
-      const { min, opt, max } = bounds as Record<string, unknown>;
-      const resolved = { input: name, min: checkDims(min, `${at}.min`), opt: checkDims(opt, `${at}.opt`), max: checkDims(max, `${at}.max`) };
+      const { min, opt, max, values } = bounds as Record<string, unknown>;
+      const resolved: NativeProfiles[number][number] = { input: name, min: checkDims(min, `${at}.min`), opt: checkDims(opt, `${at}.opt`), max: checkDims(max, `${at}.max`) };
+      if (values !== undefined) resolved.values = checkShapeValues(values, `${at}.values`);
       const modelShape = input.shape;
       for (const key of ['min', 'opt', 'max'] as const) {
         if (modelShape !== null && resolved[key].length !== modelShape.length) {
