@@ -114,11 +114,13 @@ async function resolveHost(device: number, libraryPath: string | undefined): Pro
 
 interface CheckedOptions {
   precision: Precision;
-  native: Omit<NativeBuildOptions, 'profiles' | 'timingCache' | 'libraryPath' | 'extraDirs' | 'device'>;
+  native: Omit<NativeBuildOptions, 'profiles' | 'timingCache' | 'libraryPath' | 'extraDirs' | 'device' | 'plugins'>;
   device: number;
   cacheDir: string | false | undefined;
   timingCache: string | false | undefined;
   libraryPath: string | undefined;
+  /** Not part of the cache key: a build either has the plugins its model needs, or fails. */
+  plugins: boolean;
   signal: AbortSignal | undefined;
   onProgress: ((event: BuildProgressEvent) => void) | undefined;
 }
@@ -133,7 +135,6 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
   if (opts.hardwareCompatibility !== undefined) native.hardwareCompatibility = expectOneOf(opts.hardwareCompatibility, 'options.hardwareCompatibility', ['none', 'ampere+', 'same-compute-capability'] as const);
   if (opts.versionCompatible !== undefined) native.versionCompatible = expectBoolean(opts.versionCompatible, 'options.versionCompatible');
   if (opts.excludeLeanRuntime !== undefined) native.excludeLeanRuntime = expectBoolean(opts.excludeLeanRuntime, 'options.excludeLeanRuntime');
-  if (opts.plugins !== undefined) native.plugins = expectBoolean(opts.plugins, 'options.plugins');
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', opts.signal);
   return {
     precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', ['fp32', 'fp16', 'int8'] as const),
@@ -142,6 +143,7 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
     cacheDir: opts.cacheDir === undefined || opts.cacheDir === false ? opts.cacheDir : expectString(opts.cacheDir, 'options.cacheDir'),
     timingCache: opts.timingCache === undefined || opts.timingCache === false ? opts.timingCache : expectString(opts.timingCache, 'options.timingCache'),
     libraryPath: opts.libraryPath === undefined ? undefined : expectString(opts.libraryPath, 'options.libraryPath'),
+    plugins: opts.plugins === undefined ? true : expectBoolean(opts.plugins, 'options.plugins'),
     signal: opts.signal,
     onProgress: opts.onProgress === undefined ? undefined : expectFunction<(event: BuildProgressEvent) => void>(opts.onProgress, 'options.onProgress'),
   };
@@ -222,7 +224,7 @@ async function buildOnce(
     const onnxPath = join(workDir, typeof source === 'string' ? basename(source) : 'model.onnx');
     await writeModel(prepared.model, onnxPath, { externalData: { threshold: 1 << 20 } });
     const timingBlob = timing ? await timing.read() : undefined;
-    const job = host.build(onnxPath, { ...checked.native, device: checked.device, profiles, timingCache: timingBlob, libraryPath: checked.libraryPath, extraDirs: checked.libraryPath ? [] : await pythonTensorRTDirsOnce() }, checked.onProgress);
+    const job = host.build(onnxPath, { ...checked.native, device: checked.device, profiles, timingCache: timingBlob, libraryPath: checked.libraryPath, plugins: checked.plugins, extraDirs: checked.libraryPath ? [] : await pythonTensorRTDirsOnce() }, checked.onProgress);
     const cancel = () => job.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     let result;
@@ -238,7 +240,7 @@ async function buildOnce(
     if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read'))) await timing.discard('TensorRT could not read it');
 
     // The built engine must really use the requested precision: never a silent FP32 engine.
-    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath, plugins: checked.native.plugins ?? true });
+    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath, plugins: checked.plugins });
     try {
       const layers = checkPrecisionApplied(checked.precision, engine.layerInformation());
       return {

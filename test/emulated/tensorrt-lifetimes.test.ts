@@ -68,14 +68,25 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     engine.dispose(); // the context keeps the engine alive
     const mark = log.mark();
     const x = sequence(8, 5);
-    const runs = [context.run({ x: { data: x, shape: [2, 4] } }), context.run({ x: { data: x, shape: [2, 4] } })];
+    const inFlight = context.run({ x: { data: x, shape: [2, 4] } });
+    // Let the submit thread enqueue it: the 40 ms inference is then on the (emulated) GPU.
+    await new Promise((resolve) => setTimeout(resolve, 10 * slowdown));
+    const queued = context.run({ x: { data: x, shape: [2, 4] } }).then(
+      (result) => result,
+      (error: { code?: string }) => error,
+    );
     await context.dispose();
     const lines = log.since(mark);
     expect(lines.filter((line) => line.includes(' VIOLATION '))).toEqual([]);
     const destroyed = findLine(lines, ['context#', ' destroy ']);
     expect(destroyed).toBeGreaterThanOrEqual(0);
     expect(lines[destroyed]).toContain('pending=0');
-    for (const run of runs) expect((await run).outputs.y!.data).toEqual(affine(x));
+    expect(findLine(lines, ['engine#', ' destroy '])).toBeGreaterThan(destroyed);
+    expect((await inFlight).outputs.y!.data).toEqual(affine(x));
+    // A run that had not started when dispose() came is refused, never half-run.
+    const second = await queued;
+    if ('code' in second) expect(second.code).toBe('ERR_DISPOSED');
+    else expect(second.outputs.y!.data).toEqual(affine(x));
     expect(context.disposed).toBe(true);
   });
 

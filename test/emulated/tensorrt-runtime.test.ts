@@ -5,7 +5,7 @@
 // refused non-linear format, each checked against the fake engine's exact results and the fake's
 // call log. Emulation proves plumbing and protocol, not GPU numerics or speed (test/gpu does that).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEngine, capabilities, Engine, Tensor, TensorRTError } from '../../lib/index.js';
+import { buildEngine, capabilities, Engine, Tensor, TensorRTNodeError } from '../../lib/index.js';
 import {
   affine,
   affineModel,
@@ -194,7 +194,7 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
   it('BAD CALL - a context of an engine whose output is kHWC is refused with ERR_NOT_SUPPORTED', async () => {
     const hwc = await loadFake(affineModel({ metadata: { 'fake-tensorrt:format:y': 'kHWC' } }), { profiles: batchProfiles([1, 4]) });
     try {
-      await expect(hwc.createContext()).rejects.toSatisfy((error: unknown) => error instanceof TensorRTError && error.code === 'ERR_NOT_SUPPORTED' && error.message.includes('kHWC'));
+      await expect(hwc.createContext()).rejects.toSatisfy((error: unknown) => error instanceof TensorRTNodeError && error.code === 'ERR_NOT_SUPPORTED' && error.message.includes('kHWC'));
     } finally {
       hwc.dispose();
     }
