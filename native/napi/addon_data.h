@@ -7,6 +7,7 @@
 namespace trt_node::napi {
 
 class CompletionEnvironment;
+class OwnThreads;
 
 struct AddonData {
   // lib/errors.ts hands us its factory at load time so that native code creates the same error
@@ -15,6 +16,8 @@ struct AddonData {
   // Delivery of async completions (napi/completion.h); created on first use, owned and deleted by
   // its environment cleanup hook, which resets this pointer.
   CompletionEnvironment* completions = nullptr;
+  // Threads of napi/thread_promise.h (engine builds and loads); owned and deleted by their cleanup hook.
+  OwnThreads* ownThreads = nullptr;
 
   // Constructors of native wrap classes, per environment (worker threads get their own).
   Napi::FunctionReference engineWrapConstructor;

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "napi/addon_data.h"
 #include "napi/errors.h"
+#include "napi/thread_promise.h"
 
 namespace trt_node::napi {
 
@@ -282,10 +283,38 @@ class CompletionQueueTestWrap final : public Napi::ObjectWrap<CompletionQueueTes
   std::weak_ptr<SerialThread> releaser_;
 };
 
+// ownThreadForTest(ms) -> Promise<ms>: RunOnOwnThread with work that takes `ms` (a stand-in for an
+// engine build or load), to terminate workers mid-operation without TensorRT.
+Napi::Value OwnThreadForTest(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Guard(env, [&]() -> Napi::Value {
+    const double ms = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+    if (!(ms >= 0 && ms <= 60000)) {
+      throw NativeError("ERR_INVALID_ARGUMENT", "Expected a duration between 0 and 60000 ms", ErrorKind::kRange);
+    }
+    return RunOnOwnThread<double>(
+        env, "OwnThreadForTest",
+        [ms]() {
+          const auto until =
+              std::chrono::steady_clock::now() + std::chrono::microseconds(static_cast<int64_t>(ms * 1000));
+          while (std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          return ms;
+        },
+        [](Napi::Env env, double& result) -> Napi::Value { return Napi::Number::New(env, result); });
+  });
+}
+
+Napi::Value OwnThreadsRunningForTest(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(OwnThreadsRunning().load()));
+}
+
 }  // namespace
 
 void RegisterCompletionTestHooks(Napi::Env env, Napi::Object exports) {
   exports.Set("CompletionQueueForTest", CompletionQueueTestWrap::Define(env));
+  exports.Set("ownThreadForTest", Napi::Function::New(env, OwnThreadForTest, "ownThreadForTest"));
+  exports.Set("ownThreadsRunningForTest",
+              Napi::Function::New(env, OwnThreadsRunningForTest, "ownThreadsRunningForTest"));
 }
 
 }  // namespace trt_node::napi

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "cuda/cuda_error.h"
 #include "cuda/device.h"
-#include "kernels/image_preprocess.h"
+#include "cuda/image_ops.h"
 #include "napi/cuda_args.h"
 #include "napi/cuda_submit.h"
 #include "napi/cuda_wraps.h"
@@ -203,7 +203,7 @@ Napi::Value StreamWrap::PreprocessImage(const Napi::CallbackInfo& info) {
     Operand dst = ResolveOperand(info[0], "dst", OperandKinds::kGpuVisible);
     Operand src = ResolveOperand(info[1], "src", OperandKinds::kGpuVisible);
     Napi::Object options = RequireObject(info[2], "options");
-    kernels::ImagePreprocessParams params;
+    cuda::ImagePreprocessParams params;
     params.batch = static_cast<int64_t>(RequireByteCount(options.Get("batch"), "options.batch"));
     params.height = static_cast<int64_t>(RequireByteCount(options.Get("height"), "options.height"));
     params.width = static_cast<int64_t>(RequireByteCount(options.Get("width"), "options.width"));
@@ -231,13 +231,13 @@ Napi::Value StreamWrap::PreprocessImage(const Napi::CallbackInfo& info) {
       throw NativeError("ERR_INVALID_ARGUMENT", "Expected \"float32\" or \"float16\" for options.outputType",
                         ErrorKind::kRange);
     }
-    params.outputType = outputType == "float16" ? kernels::ElementType::kFloat16 : kernels::ElementType::kFloat32;
+    params.outputType = outputType == "float16" ? cuda::ImageElementType::kFloat16 : cuda::ImageElementType::kFloat32;
     // Sizes in 64-bit: each dimension is a safe integer, but their product may not be.
     const auto pixels = CheckedByteSize(static_cast<uint64_t>(params.batch), static_cast<uint64_t>(params.height));
     const auto planePixels = pixels ? CheckedByteSize(*pixels, static_cast<uint64_t>(params.width)) : std::nullopt;
     const auto srcBytes = planePixels ? CheckedByteSize(*planePixels, params.srcChannels) : std::nullopt;
     const auto dstBytes =
-        planePixels ? CheckedByteSize(*planePixels, params.outputType == kernels::ElementType::kFloat16 ? 6 : 12)
+        planePixels ? CheckedByteSize(*planePixels, params.outputType == cuda::ImageElementType::kFloat16 ? 6 : 12)
                     : std::nullopt;
     if (!srcBytes || !dstBytes) {
       throw NativeError("ERR_INVALID_ARGUMENT", "The image dimensions overflow", ErrorKind::kRange);
@@ -259,7 +259,7 @@ Napi::Value StreamWrap::PreprocessImage(const Napi::CallbackInfo& info) {
                            srcDevice = src.deviceBuffer](cudaStream_t stream) {
                             if (dstDevice) dstDevice->OrderBefore(stream);
                             if (srcDevice) srcDevice->OrderBefore(stream);
-                            kernels::LaunchImagePreprocess(params, stream);
+                            cuda::PreprocessImageAsync(params, stream);
                           },
                           std::move(resolveWith), {info.This(), info[0], info[1]});
   });
@@ -300,11 +300,11 @@ Napi::Value StreamWrap::ConvertFloat(const Napi::CallbackInfo& info) {
           if (dstDevice) dstDevice->OrderBefore(stream);
           if (srcDevice) srcDevice->OrderBefore(stream);
           if (toHalf) {
-            kernels::LaunchFloat32ToFloat16(reinterpret_cast<const float*>(srcAddress),
-                                            reinterpret_cast<uint16_t*>(dstAddress), count, stream);
+            cuda::ConvertFloat32ToFloat16Async(reinterpret_cast<const float*>(srcAddress),
+                                               reinterpret_cast<uint16_t*>(dstAddress), count, stream);
           } else {
-            kernels::LaunchFloat16ToFloat32(reinterpret_cast<const uint16_t*>(srcAddress),
-                                            reinterpret_cast<float*>(dstAddress), count, stream);
+            cuda::ConvertFloat16ToFloat32Async(reinterpret_cast<const uint16_t*>(srcAddress),
+                                               reinterpret_cast<float*>(dstAddress), count, stream);
           }
         },
         std::move(resolveWith), {info.This(), info[0], info[1]});

@@ -2,15 +2,22 @@
 // through a thread-safe function. For long operations that must neither block the event loop nor
 // occupy one of libuv's four pool threads for seconds: engine deserialization and builds.
 //
+// The threads belong to their environment (main thread or worker): its cleanup hook asks them to
+// stop (OwnThreadStopRequested() turns true: long work such as a TensorRT build should poll it and
+// give up) and joins them, so `worker.terminate()` never frees N-API state a thread still touches.
+//
 //   return RunOnOwnThread<std::shared_ptr<Engine>>(env, "Engine.load", [=] { return Load(...); },
 //       [](Napi::Env env, std::shared_ptr<Engine>& engine) { return EngineWrap::New(env, engine); });
 #pragma once
 
 #include <napi.h>
 
+#include <atomic>
 #include <exception>
 #include <functional>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -18,6 +25,36 @@
 #include "napi/errors.h"
 
 namespace trt_node::napi {
+
+// Own threads running right now, in every environment of the process (a test hook).
+std::atomic<int64_t>& OwnThreadsRunning();
+
+// True on an own thread once its environment is being torn down: work should stop early (its result
+// is discarded anyway). False elsewhere.
+bool OwnThreadStopRequested() noexcept;
+
+// The own threads of one environment, joined by its cleanup hook.
+class OwnThreads {
+ public:
+  static OwnThreads& Get(Napi::Env env);   // created on first use, with the cleanup hook
+  void Start(std::function<void()> body);  // throws std::system_error when no thread can be started
+
+  OwnThreads(const OwnThreads&) = delete;
+  OwnThreads& operator=(const OwnThreads&) = delete;
+
+ private:
+  struct Entry {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  explicit OwnThreads(Napi::Env env) : env_(env) {}
+  static void Teardown(void* self);
+
+  Napi::Env env_;
+  std::shared_ptr<std::atomic<bool>> stop_ = std::make_shared<std::atomic<bool>>(false);
+  std::mutex mutex_;
+  std::list<Entry> threads_;
+};
 
 // `keepAlive` (optional) is a JS object whose memory `work` reads (e.g. a Buffer): it stays
 // referenced until the promise settles.
@@ -40,9 +77,10 @@ Napi::Promise RunOnOwnThread(Napi::Env env, const char* resourceName, std::funct
   if (!keepAlive.IsEmpty() && keepAlive.IsObject()) state->keepAlive = Napi::Persistent(keepAlive);
   Napi::Promise promise = state->deferred.Promise();
 
+  OwnThreads& threads = OwnThreads::Get(env);  // before the thread-safe function: see OwnThreads::Get
   Napi::Function noop = Napi::Function::New(env, [](const Napi::CallbackInfo&) {});
   auto settle = Napi::ThreadSafeFunction::New(env, noop, resourceName, 0, 1);
-  std::thread([state, settle]() mutable {
+  threads.Start([state, settle]() mutable {
     try {
       state->result.emplace(state->work());
     } catch (...) {
@@ -63,10 +101,15 @@ Napi::Promise RunOnOwnThread(Napi::Env env, const char* resourceName, std::funct
         state->deferred.Reject(ToJsError(env, ToNativeError(std::current_exception())));
       }
     });
-    // The environment is shutting down: the reference must not be deleted from this thread.
-    if (status != napi_ok) state->keepAlive.SuppressDestruct();
+    if (status != napi_ok) {
+      // The environment is shutting down: the reference must not be deleted from this thread, and a
+      // closing thread-safe function already let go of this thread (napi_closing), so no Release.
+      state->keepAlive.SuppressDestruct();
+      if (status != napi_closing) settle.Release();
+      return;
+    }
     settle.Release();
-  }).detach();
+  });
   return promise;
 }
 
