@@ -1,11 +1,6 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-// The emulated tier's addon (npm run test:emulated builds it): the native stack on the emulated CUDA
-// device with the fake TensorRT. Emulation proves plumbing, lifetimes and protocol, never GPU
-// numerics or speed.
-const emulatedAddon = resolve(import.meta.dirname, 'build-emulated', 'Release', 'tensorrt_node.node');
-
 // Tiers (see ../shared/ARCHITECTURE.md): unit (pure TS), native (addon, no GPU), e2e (CLI and
 // packaging, against the compiled dist/). The gpu tier is not here: it uses node:test against dist/
 // so that scripts/gpu-check.mjs can run it on a GPU host that has nothing but Node.js (no devDeps).
@@ -26,10 +21,12 @@ export default defineConfig({
           name: 'emulated',
           include: ['test/emulated/**/*.test.ts'],
           env: { TENSORRT_NODE_ADDON: process.env.TENSORRT_NODE_ADDON ?? resolve('build-emulated/Release/tensorrt_node.node') },
+          // Child processes (worker termination, sticky errors) and fake TensorRT builds take seconds.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },
-      { extends: true, test: { name: 'emulated', include: ['test/emulated/**/*.test.ts'], env: { TENSORRT_NODE_ADDON: emulatedAddon }, testTimeout: 60_000, hookTimeout: 60_000 } },
     ],
     testTimeout: 30_000,
     pool: 'forks',

@@ -126,7 +126,14 @@ Napi::Buffer<char> MoveToBuffer(Napi::Env env, std::vector<char>&& bytes) {
 
 // What the build thread and the progress callback share.
 struct BuildState {
-  std::atomic<bool> cancelled{false};
+  std::atomic<bool> cancelled{false};  // cancel() (an AbortSignal), or onProgress threw
+  // Set when the environment (a worker being terminated) tears down: the build gives up at its next
+  // step, and its own thread is joined (napi/thread_promise.h).
+  std::shared_ptr<const std::atomic<bool>> teardown;
+  // The progress function answered napi_closing (environment teardown): it let go of this thread
+  // itself, so it must be neither called nor released again.
+  std::atomic<bool> progressClosed{false};
+  bool stopRequested() const noexcept { return cancelled.load() || (teardown && teardown->load()); }
   std::mutex mutex;
   std::string callbackFailure;  // what onProgress threw (JS thread), empty while it did not
 };
@@ -171,6 +178,9 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
     library.loadPlugins = OptionalPluginsFlag(options);
 
     auto state = std::make_shared<BuildState>();
+    // Before the progress function is created: the own threads' cleanup hook must run after the
+    // function's own (hooks run last registered first), see OwnThreads::Get.
+    state->teardown = OwnThreads::Get(env).stopFlag();
     std::shared_ptr<Napi::ThreadSafeFunction> progress;
     if (info[2].IsFunction()) {
       progress = std::make_shared<Napi::ThreadSafeFunction>(
@@ -186,6 +196,7 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
           std::function<void(const trt::BuildProgressEvent&)> onProgress;
           if (progress) {
             onProgress = [progress, state](const trt::BuildProgressEvent& event) {
+              if (state->progressClosed.load() || state->stopRequested()) return;
               auto* copy = new trt::BuildProgressEvent(event);
               // Non-blocking: when JavaScript is slow to drain events, steps are dropped rather
               // than TensorRT's build thread waiting for the event loop.
@@ -195,14 +206,16 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
                     DeliverProgress(env, callback, *state, *owned);
                   });
               if (status != napi_ok) delete copy;
+              if (status == napi_closing) state->progressClosed = true;
             };
           }
           struct ReleaseProgress {
             std::shared_ptr<Napi::ThreadSafeFunction> progress;
+            std::shared_ptr<BuildState> state;
             ~ReleaseProgress() {
-              if (progress) progress->Release();
+              if (progress && !state->progressClosed.load()) progress->Release();
             }
-          } release{progress};
+          } release{progress, state};
           auto tensorrt = trt::TensorRTLibrary::Get(library);
           auto stoppedByCallback = [&state]() -> std::optional<NativeError> {
             std::lock_guard<std::mutex> lock(state->mutex);
@@ -211,7 +224,8 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
                                                   state->callbackFailure);
           };
           try {
-            trt::BuildResult result = trt::BuildFromOnnx(*tensorrt, onnxPath, build, onProgress, state->cancelled);
+            trt::BuildResult result =
+                trt::BuildFromOnnx(*tensorrt, onnxPath, build, onProgress, [&state] { return state->stopRequested(); });
             if (auto stopped = stoppedByCallback()) throw *stopped;
             return result;
           } catch (const NativeError& error) {

@@ -162,8 +162,7 @@ class FakeTensorRT : public ::testing::Test {
   BuildResult Build(const models::ModelSpec& model, const BuildOptions& options = {},
                     std::function<void(const BuildProgressEvent&)> onProgress = nullptr) {
     models::WriteModel(model, modelPath_);
-    std::atomic<bool> cancelled{false};
-    return BuildFromOnnx(*FakeLibrary(), modelPath_, options, onProgress, cancelled);
+    return BuildFromOnnx(*FakeLibrary(), modelPath_, options, onProgress, [] { return false; });
   }
 
   static BuildOptions BatchProfiles(std::vector<std::pair<int64_t, int64_t>> ranges, const std::string& input = "x",
@@ -508,6 +507,24 @@ TEST_F(FakeTensorRT, BuildErrorsLoggedOnTensorRTsOwnThreadsReachErrBuild) {
     });
     EXPECT_TRUE(found) << "messages: " << ::testing::PrintToString(messages);
   }
+}
+
+// What cancel() (an AbortSignal) and the end of a worker's environment (issue 14, defect 4) rely on:
+// a stop asked for from any thread ends the build at its next progress step.
+TEST_F(FakeTensorRT, AStopRequestedAtAProgressStepEndsTheBuildWithErrAborted) {
+  models::WriteModel(models::AffineModel(), modelPath_);
+  std::atomic<int> steps{0};
+  auto onProgress = [&steps](const BuildProgressEvent& event) {
+    if (event.kind == BuildProgressEvent::Kind::kStep) ++steps;
+  };
+  try {
+    BuildFromOnnx(*FakeLibrary(), modelPath_, BatchProfiles({{1, 8}}), onProgress, [&steps] { return steps >= 1; });
+    ADD_FAILURE() << "the build ignored the stop";
+  } catch (const NativeError& error) {
+    EXPECT_EQ(error.code(), "ERR_ABORTED");
+  }
+  EXPECT_EQ(steps.load(), 1);
+  EXPECT_NE(Find(LogLines(), {"build.cancelled", "step=0"}), LogLines().size());
 }
 
 // Issue 14, defect 7: models using standard plugins could not build (or load) at all.

@@ -14,8 +14,9 @@ namespace {
 
 class ProgressMonitor final : public nvinfer1::IProgressMonitor {
  public:
-  ProgressMonitor(const std::function<void(const BuildProgressEvent&)>& onProgress, const std::atomic<bool>& cancelled)
-      : onProgress_(onProgress), cancelled_(cancelled) {}
+  ProgressMonitor(const std::function<void(const BuildProgressEvent&)>& onProgress,
+                  const std::function<bool()>& stopRequested)
+      : onProgress_(onProgress), stopRequested_(stopRequested) {}
 
   void phaseStart(char const* phaseName, char const* parentPhase, int32_t nbSteps) noexcept override {
     emit({BuildProgressEvent::Kind::kPhaseStart, phaseName != nullptr ? phaseName : "",
@@ -24,8 +25,9 @@ class ProgressMonitor final : public nvinfer1::IProgressMonitor {
 
   bool stepComplete(char const* phaseName, int32_t step) noexcept override {
     emit({BuildProgressEvent::Kind::kStep, phaseName != nullptr ? phaseName : "", "", step, 0});
-    // Returning false asks TensorRT to stop the build: how an AbortSignal reaches it.
-    return !cancelled_.load();
+    // Returning false asks TensorRT to stop the build: how an AbortSignal (or the end of a worker's
+    // environment) reaches it.
+    return !Stopped();
   }
 
   void phaseFinish(char const* phaseName) noexcept override {
@@ -41,8 +43,16 @@ class ProgressMonitor final : public nvinfer1::IProgressMonitor {
     }
   }
 
+  bool Stopped() const noexcept {
+    try {
+      return stopRequested_ && stopRequested_();
+    } catch (...) {
+      return true;
+    }
+  }
+
   const std::function<void(const BuildProgressEvent&)>& onProgress_;
-  const std::atomic<bool>& cancelled_;
+  const std::function<bool()>& stopRequested_;
 };
 
 nvinfer1::Dims ToDims(const std::vector<int64_t>& shape) {
@@ -118,7 +128,8 @@ std::string DescribeParserErrors(nvonnxparser::IParser& parser) {
 
 BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath, const BuildOptions& options,
                           const std::function<void(const BuildProgressEvent&)>& onProgress,
-                          const std::atomic<bool>& cancelled) {
+                          const std::function<bool()>& stopRequested) {
+  auto stopped = [&stopRequested] { return stopRequested && stopRequested(); };
   const cudaError_t status = cudaSetDevice(options.device);
   if (status != cudaSuccess) {
     cudaGetLastError();
@@ -136,7 +147,7 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
   // that point at them; the builder outlives the network, config and parser created from it.
   ErrorRecorder builderRecorder;
   ErrorRecorder networkRecorder;
-  ProgressMonitor monitor(onProgress, cancelled);
+  ProgressMonitor monitor(onProgress, stopRequested);
   Owned<nvinfer1::IBuilder> builder(library.createBuilder(Logger::Instance()));
   builder->setErrorRecorder(&builderRecorder);
 
@@ -156,7 +167,7 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
     error.withTensorRT(std::nullopt, capture.messages());
     throw error;
   }
-  if (cancelled.load()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
+  if (stopped()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
 
   Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
   if (!config)
@@ -242,7 +253,7 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
   }
 
   Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
-  if (cancelled.load()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
+  if (stopped()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
   if (!plan || plan->size() == 0) {
     throw TensorRTFailure("ERR_BUILD", "TensorRT could not build the engine", builderRecorder, capture.messages());
   }

@@ -61,8 +61,10 @@ struct BuildResult {
 // name, operator and description), ERR_BUILD (TensorRT could not build it; every recorded message,
 // including those TensorRT logged from its own threads), ERR_ABORTED (cancelled),
 // ERR_INVALID_ARGUMENT (options TensorRT refused, a shape-tensor input without values).
+// `stopRequested` (any thread, often TensorRT's own) says when to give up: asked at every progress
+// step and between the phases; the build then ends with ERR_ABORTED.
 BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath, const BuildOptions& options,
                           const std::function<void(const BuildProgressEvent&)>& onProgress,
-                          const std::atomic<bool>& cancelled);
+                          const std::function<bool()>& stopRequested);
 
 }  // namespace trt_node::trt
