@@ -11,6 +11,7 @@
 #include "core/monotonic_clock.h"
 #include "cuda/cuda_error.h"
 #include "cuda/device.h"
+#include "cuda/device_health.h"
 #include "trt/logger.h"
 
 // TensorRT 10.x compatibility: every IExecutionContext and ICudaEngine method called here exists in
@@ -62,6 +63,17 @@ NativeError TooSmall(const IoTensor& tensor, const std::vector<int64_t>& shape, 
                          " (" + tensor.dtype + " " + ShapeText(shape) + ") but received a tensor of " +
                          std::to_string(capacity) + " bytes",
                      ErrorKind::kRange);
+}
+
+// A failed enqueueV3 may be CUDA's doing: after a sticky error (an illegal address in earlier work on
+// the device, ...) every launch fails, and TensorRT only says that it could not enqueue. Report it as
+// the CUDA error it is (ERR_CUDA_STICKY, the device marked lost), not as a TensorRT failure. Other
+// CUDA errors belong to the work that raised them and reach its own completion.
+void ThrowIfDeviceLost(cudaStream_t stream, const char* operation) {
+  const cudaError_t status = cudaStreamQuery(stream);
+  if (status != cudaSuccess && status != cudaErrorNotReady && cuda::IsStickyCudaError(status)) {
+    throw cuda::CudaFailure(status, operation);
+  }
 }
 
 // TensorRT may not create two contexts of one engine at the same moment from two threads (each
@@ -529,6 +541,7 @@ void ExecutionContext::EnqueuePlain(TrtContext& target, const Bindings& bindings
   SetAddresses(target, bindings);
   target.warmedUp.reset();
   if (!target.context->enqueueV3(stream_->get())) {
+    ThrowIfDeviceLost(stream_->get(), "enqueueV3");
     for (size_t t : bindings.dynamicOutputs) {
       const DynamicOutput& allocator = *dynamicOutputs_[t];
       if (allocator.userBound() && allocator.requested() > allocator.userCapacity()) {
@@ -623,6 +636,7 @@ std::unique_ptr<ExecutionContext::GraphExec> ExecutionContext::CaptureGraph(TrtC
       reason = std::string("cudaStreamEndCapture failed: ") + cudaGetErrorName(status);
     }
     if (graph != nullptr) cudaGraphDestroy(graph);
+    ThrowIfDeviceLost(stream, "enqueueV3 (stream capture)");  // no retry can help then
     cudaGetLastError();
     recorder_->drain();  // the failed capture's errors belong to no run
     return nullptr;
@@ -796,6 +810,7 @@ std::vector<LayerTime> ExecutionContext::ProfileLayers(RunRequest& request, int 
   } detach{context};
   for (int i = 0; i < iterations; ++i) {
     if (!context.enqueueV3(stream)) {
+      ThrowIfDeviceLost(stream, "enqueueV3");
       throw TensorRTFailure("ERR_TENSORRT", "TensorRT could not enqueue the profiled inference", *recorder_,
                             capture.messages());
     }

@@ -91,14 +91,14 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(context.disposed).toBe(true);
   });
 
-  it('contexts go before their engine, the engine before its runtime; Engine.dispose() releases off the JS thread', async () => {
+  it('contexts go before their engine, the engine before its runtime, with balanced recorder references', async () => {
     const mark = log.mark();
     const engine = await Engine.load(slowPlan, { libraryPath: fakeTensorRTDir });
     const context = await engine.createContext();
     await context.run({ x: { data: sequence(4), shape: [1, 4] } });
     await context.dispose();
     engine.dispose();
-    await new Promise((resolve) => setTimeout(resolve, 100 * slowdown)); // the releaser thread
+    await expect.poll(() => findLine(log.since(mark), ['runtime#', ' destroy ']), { timeout: 5000 * slowdown }).toBeGreaterThanOrEqual(0);
     const lines = log.since(mark);
     const contextDestroyed = findLine(lines, ['context#', ' destroy ']);
     const engineDestroyed = findLine(lines, ['engine#', ' destroy ']);
@@ -106,10 +106,19 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(contextDestroyed).toBeGreaterThanOrEqual(0);
     expect(contextDestroyed).toBeLessThan(engineDestroyed);
     expect(engineDestroyed).toBeLessThan(runtimeDestroyed);
-    // Issue 14, defect 8: the engine was freed on the JS thread.
-    expect(lines[engineDestroyed]).toContain('thread=other');
     expect(lines.filter((line) => line.includes('recorder.incRefCount')).length).toBe(lines.filter((line) => line.includes('recorder.decRefCount')).length);
     expect(log.violations()).toEqual([]);
+  });
+
+  // Issue 14, defect 8: EngineWrap freed the engine (and its runtime, which frees device memory) on the JS thread.
+  it('Engine.dispose() of the last reference releases the engine off the JavaScript thread', async () => {
+    const engine = await Engine.load(slowPlan, { libraryPath: fakeTensorRTDir });
+    const mark = log.mark();
+    engine.dispose(); // no context: this handle holds the only reference
+    await expect.poll(() => findLine(log.since(mark), ['engine#', ' destroy ']), { timeout: 5000 * slowdown }).toBeGreaterThanOrEqual(0);
+    const lines = log.since(mark);
+    expect(lines[findLine(lines, ['engine#', ' destroy '])]).toContain('thread=other');
+    expect(lines[findLine(lines, ['runtime#', ' destroy '])]).toContain('thread=other');
   });
 });
 
