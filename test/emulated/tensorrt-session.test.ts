@@ -50,7 +50,7 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     const binding = await session.createBinding({ shapes: { x: [8, 4] } });
     try {
       const x = sequence(32, 2);
-      binding.inputs.x!.data.set(x);
+      (binding.inputs.x!.data as Float32Array).set(x);
       await binding.run();
       expect(binding.outputs.y!.data).toEqual(affine(x));
     } finally {
