@@ -7,7 +7,7 @@
 // exponent and top-10 mantissa pattern (the float16 candidates), each with the low mantissa bits
 // that decide rounding (0, 1, just under/at/just over the halfway point, all ones, and 8 pseudo-random
 // patterns): 2 x 256 x 1024 x 16 = 8,388,608 inputs, under a second. TRTNODE_EXHAUSTIVE_FLOAT16=1
-// checks all 2^32 (about a minute per core).
+// checks all 2^32: about 6 CPU-minutes of a Release build (run once for issue 14: 0 mismatches).
 #include <gtest/gtest.h>
 
 #include <cmath>
