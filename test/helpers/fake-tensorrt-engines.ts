@@ -16,8 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { ElementType, encodeModel } from './tiny-onnx.mjs';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const emulatedAddonPath = join(projectRoot, 'build-emulated', 'Release', 'tensorrt_node.node');
-export const fakeTensorRTDir = join(projectRoot, 'build-emulated', 'fake-tensorrt');
+/** The emulated addon under test (build-emulated/, or build-emulated-asan/ under npm run test:asan). */
+export const emulatedAddonPath = process.env.TENSORRT_NODE_ADDON ?? join(projectRoot, 'build-emulated', 'Release', 'tensorrt_node.node');
+/** The fake TensorRT of the same build (it shares that build's emulated CUDA runtime). */
+export const fakeTensorRTDir = join(dirname(dirname(emulatedAddonPath)), 'fake-tensorrt');
 
 /** Why the emulated tier cannot run here, or null when it can (the build exists). */
 export const emulatedSkipReason: string | null = !existsSync(emulatedAddonPath)
