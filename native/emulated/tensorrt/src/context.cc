@@ -68,12 +68,27 @@ struct UploadLaunch {
 // Host-function data. Work launched outside a capture runs once and frees its holder; captured
 // work belongs to a CUDA graph that may replay it any number of times, until a moment the fake
 // cannot see (cudaGraphExecDestroy), so its holder is kept for the life of the process (a few bytes
-// per capture).
+// per capture), in a list LeakSanitizer sees as reachable.
 template <typename T>
 struct Holder {
   std::shared_ptr<T> launch;
   bool captured = false;
 };
+
+template <typename T>
+Holder<T>* NewHolder(std::shared_ptr<T> launch, bool captured) {
+  auto holder = std::make_unique<Holder<T>>(Holder<T>{std::move(launch), captured});
+  Holder<T>* raw = holder.get();
+  if (captured) {
+    static std::mutex mutex;
+    static auto* kept = new std::vector<std::unique_ptr<Holder<T>>>();  // never destroyed: graphs may replay
+    std::lock_guard<std::mutex> lock(mutex);
+    kept->push_back(std::move(holder));
+  } else {
+    holder.release();  // the host function deletes it after running
+  }
+  return raw;
+}
 
 bool Fits(const std::map<std::string, Shape>& wanted, const std::map<std::string, Shape>& bound) {
   for (const auto& [name, shape] : wanted) {
@@ -598,7 +613,7 @@ class FakeContext final : public nvinfer1::IExecutionContext {
       upload->device = device_;
       upload->key = launch->shapesKey;
       upload->shapes = shapes;
-      auto* holder = new Holder<UploadLaunch>{upload, false};
+      auto* holder = NewHolder(std::move(upload), false);
       const cudaError_t status = cudaLaunchHostFunc(stream, RunUpload, holder);
       if (status != cudaSuccess) {
         delete holder;
@@ -606,14 +621,14 @@ class FakeContext final : public nvinfer1::IExecutionContext {
         return Fail(std::string("cudaLaunchHostFunc failed: ") + cudaGetErrorName(status), false);
       }
     }
-    auto* holder = new Holder<KernelLaunch>{launch, capturing};
+    auto* holder = NewHolder(launch, capturing);
     if (!capturing) ++device_->pending;
     const cudaError_t status = LaunchKernel(stream, holder);
     if (status != cudaSuccess) {
       if (!capturing) --device_->pending;
-      delete holder;
+      if (!capturing) delete holder;  // a captured one belongs to the kept list
       cudaGetLastError();
-      return Fail(std::string("cudaLaunchHostFunc failed: ") + cudaGetErrorName(status), false);
+      return Fail(std::string("the kernel launch failed: ") + cudaGetErrorName(status), false);
     }
     lastEnqueuedShapes_ = launch->shapesKey;
     lastWasPlain_ = !capturing;
