@@ -14,12 +14,6 @@ namespace {
 
 constexpr const char* kTimingCacheMagic = "trt-node-fake-timing-cache";
 
-Shape FromDims(const nvinfer1::Dims& dims) {
-  Shape shape;
-  for (int32_t i = 0; i < dims.nbDims && i < 8; ++i) shape.push_back(dims.d[i]);
-  return shape;
-}
-
 class FakeTimingCache final : public nvinfer1::ITimingCache {
  public:
   FakeTimingCache(std::string version, int64_t entries) : version_(std::move(version)), entries_(entries) {}

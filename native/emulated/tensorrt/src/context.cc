@@ -231,19 +231,6 @@ class ExclusiveUse {
   std::atomic<int>& users_;
 };
 
-nvinfer1::Dims ToDims(const Shape& shape) {
-  nvinfer1::Dims dims{};
-  dims.nbDims = static_cast<int32_t>(shape.size());
-  for (size_t i = 0; i < shape.size() && i < 8; ++i) dims.d[i] = shape[i];
-  return dims;
-}
-
-Shape FromDims(const nvinfer1::Dims& dims) {
-  Shape shape;
-  for (int32_t i = 0; i < dims.nbDims && i < 8; ++i) shape.push_back(dims.d[i]);
-  return shape;
-}
-
 }  // namespace
 
 class FakeContext final : public nvinfer1::IExecutionContext {

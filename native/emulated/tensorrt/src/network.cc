@@ -267,6 +267,19 @@ std::string ShapeText(const Shape& shape) {
   return text + "]";
 }
 
+nvinfer1::Dims ToDims(const Shape& shape) {
+  nvinfer1::Dims dims{};
+  dims.nbDims = static_cast<int32_t>(shape.size());
+  for (size_t i = 0; i < shape.size() && i < static_cast<size_t>(nvinfer1::Dims::MAX_DIMS); ++i) dims.d[i] = shape[i];
+  return dims;
+}
+
+Shape FromDims(const nvinfer1::Dims& dims) {
+  Shape shape;
+  for (int32_t i = 0; i < dims.nbDims && i < nvinfer1::Dims::MAX_DIMS; ++i) shape.push_back(dims.d[i]);
+  return shape;
+}
+
 int64_t ElementCount(const Shape& shape) {
   int64_t count = 1;
   for (int64_t dim : shape) {

@@ -86,6 +86,8 @@ Network DeserializePlan(const void* data, size_t size);
 // Shapes ------------------------------------------------------------------------------------------
 
 std::string ShapeText(const Shape& shape);
+nvinfer1::Dims ToDims(const Shape& shape);
+Shape FromDims(const nvinfer1::Dims& dims);
 int64_t ElementCount(const Shape& shape);  // -1 when any dimension is unknown
 size_t DataTypeSize(nvinfer1::DataType type);
 const char* FormatName(nvinfer1::TensorFormat format);

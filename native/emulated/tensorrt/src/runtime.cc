@@ -278,13 +278,6 @@ class FakeEngine final : public nvinfer1::ICudaEngine {
   }
   int32_t getNbAuxStreams() const noexcept override { return 0; }
 
-  static nvinfer1::Dims ToDims(const Shape& shape) {
-    nvinfer1::Dims dims{};
-    dims.nbDims = static_cast<int32_t>(shape.size());
-    for (size_t i = 0; i < shape.size() && i < 8; ++i) dims.d[i] = shape[i];
-    return dims;
-  }
-
  private:
   const TensorSpec* lookup(char const* tensorName, const char* what) const {
     const TensorSpec* tensor = network_().find(tensorName != nullptr ? tensorName : "");
