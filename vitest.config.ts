@@ -25,6 +25,9 @@ export default defineConfig({
           // npm run coverage:native: vitest stops its forks with SIGTERM, which skips the exit handlers where gcov
           // writes its counters; with a diagnostic flag in execArgv the forks exit through process.exit() instead.
           execArgv: process.env.TENSORRT_NODE_NATIVE_COVERAGE === '1' ? [`--diagnostic-dir=${tmpdir()}`] : [],
+          // Child processes (worker termination, sticky errors) and fake TensorRT builds take seconds.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000 } },

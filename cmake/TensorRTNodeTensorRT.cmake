@@ -9,6 +9,15 @@ set(TRT_NODE_TENSORRT_VERSION "")
 set(TRT_NODE_TENSORRT_MAJOR 0)
 set(TRT_NODE_TENSORRT_MISSING_REASON "")
 
+# Emulated device tier (tests only): native/trt compiles against the project's own declaration of
+# the TensorRT API subset it uses (native/emulated/tensorrt/include) and runs against the fake
+# TensorRT built from it (native/emulated/tensorrt). CI cannot obtain TensorRT's headers; real-header
+# compatibility is proven by `npm run check:tensorrt` against v10.3.0, v10.16 and v11.1.
+# On by default with the emulated device (TRT_NODE_EMULATED_DEVICE): that build is the CI tier.
+option(TRT_NODE_EMULATED_TENSORRT "Build against the fake TensorRT of the emulated device tier (tests only)"
+  ${TRT_NODE_EMULATED_DEVICE})
+set(TRT_NODE_EMULATED_TENSORRT_VERSION "10.16" CACHE STRING "TensorRT version the emulated declaration imitates (10.x or 11.x)")
+
 # Reads NV_TENSORRT_{MAJOR,MINOR,PATCH,BUILD} from NvInferVersion.h. TensorRT >= 10.x (late) defines
 # them through TRT_*_ENTERPRISE macros, earlier releases as plain numbers.
 function(trt_node_read_tensorrt_version include_dir out_version out_major)
@@ -54,6 +63,11 @@ endif()
 
 if(NOT TRT_NODE_HAS_CUDA)
   set(TRT_NODE_TENSORRT_MISSING_REASON "TensorRT needs the CUDA layer, which was not built")
+elseif(TRT_NODE_EMULATED_TENSORRT)
+  set(TENSORRT_INCLUDE_DIR "${CMAKE_CURRENT_SOURCE_DIR}/native/emulated/tensorrt/include")
+  string(REPLACE "." ";" emulated_parts "${TRT_NODE_EMULATED_TENSORRT_VERSION}")
+  list(GET emulated_parts 0 TRT_NODE_EMULATED_TENSORRT_MAJOR)
+  list(GET emulated_parts 1 TRT_NODE_EMULATED_TENSORRT_MINOR)
 elseif(TRT_NODE_TENSORRT STREQUAL "OFF")
   set(TRT_NODE_TENSORRT_MISSING_REASON "TensorRT was disabled with -DTRT_NODE_TENSORRT=OFF")
 elseif(trt_explicit)
@@ -86,7 +100,11 @@ else()
   endif()
 endif()
 
-if(TENSORRT_INCLUDE_DIR AND NOT TRT_NODE_TENSORRT_MISSING_REASON)
+if(TRT_NODE_EMULATED_TENSORRT AND TRT_NODE_HAS_CUDA)
+  set(TRT_NODE_TENSORRT_VERSION "${TRT_NODE_EMULATED_TENSORRT_MAJOR}.${TRT_NODE_EMULATED_TENSORRT_MINOR}.0.0")
+  set(TRT_NODE_TENSORRT_MAJOR ${TRT_NODE_EMULATED_TENSORRT_MAJOR})
+  set(TRT_NODE_HAS_TENSORRT ON)
+elseif(TENSORRT_INCLUDE_DIR AND NOT TRT_NODE_TENSORRT_MISSING_REASON)
   trt_node_read_tensorrt_version("${TENSORRT_INCLUDE_DIR}" TRT_NODE_TENSORRT_VERSION TRT_NODE_TENSORRT_MAJOR)
   if(TRT_NODE_TENSORRT_MAJOR LESS 10 OR TRT_NODE_TENSORRT_MAJOR GREATER 11)
     set(TRT_NODE_TENSORRT_MISSING_REASON "TensorRT ${TRT_NODE_TENSORRT_VERSION} headers in ${TENSORRT_INCLUDE_DIR} are not supported (need 10.x or 11.x)")
@@ -112,7 +130,9 @@ function(trt_node_print_summary)
   else()
     message(STATUS "  CUDA:     left out: ${TRT_NODE_CUDA_MISSING_REASON}")
   endif()
-  if(TRT_NODE_HAS_TENSORRT)
+  if(TRT_NODE_HAS_TENSORRT AND TRT_NODE_EMULATED_TENSORRT)
+    message(STATUS "  TensorRT: EMULATED (fake TensorRT ${TRT_NODE_TENSORRT_VERSION}, tests only; not a real TensorRT)")
+  elseif(TRT_NODE_HAS_TENSORRT)
     message(STATUS "  TensorRT: ${TRT_NODE_TENSORRT_VERSION} headers from ${TENSORRT_INCLUDE_DIR}")
   else()
     message(STATUS "  TensorRT: left out: ${TRT_NODE_TENSORRT_MISSING_REASON}")

@@ -2,6 +2,7 @@
  * capabilities(): what this machine and this install can do, and why not, with a fix for every
  * problem found. `tensorrt-node doctor` prints it; InferenceSession's `backend: 'auto'` reads it.
  */
+import { dirname } from 'node:path';
 import { tryLoadAddon, packageVersion, type CandidateOutcome } from './loader.js';
 import { type BuildInfo, type LibraryAttempt, type NativeDeviceSummary } from './types.js';
 import { onnxRuntimeInstallHint, onnxRuntimeVersion } from './system/onnxruntime-package.js';
@@ -66,6 +67,11 @@ export interface Capabilities {
     majorMatches: boolean | null;
     searched: LibraryAttempt[];
     dynamicLinkerFolders: string[];
+    /**
+     * TensorRT's standard plugins (libnvinfer_plugin.so.<major>, e.g. EfficientNMS_TRT), which
+     * Engine.load and buildEngine initialize unless `plugins: false`. Null until libnvinfer is found.
+     */
+    plugins?: { found: boolean; path: string | null; reason: string | null } | null;
   };
   devices: DeviceInfo[];
   backends: {
@@ -199,6 +205,12 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
       result.tensorrt.path = probe.loaded.path;
       result.tensorrt.version = probe.loaded.version;
       result.tensorrt.majorMatches = probe.expectedMajor === null ? null : probe.loaded.major === probe.expectedMajor;
+      // Next to libnvinfer first, as the runtime looks for it.
+      const folder = dirname(probe.loaded.path);
+      const plugins = await addon.tensorrtProbe({ library: 'libnvinfer_plugin', libraryPath: checked.tensorrtLibraryPath ? folder : undefined, extraDirs: checked.tensorrtLibraryPath ? [] : [folder, ...extraDirs] });
+      result.tensorrt.plugins = plugins.loaded
+        ? { found: true, path: plugins.loaded.path, reason: null }
+        : { found: false, path: null, reason: `libnvinfer_plugin.so.${probe.loaded.major} was not found next to libnvinfer or on the search path: engines and models using TensorRT's standard plugins (EfficientNMS_TRT, ...) will not load or build` };
     } else if (wrongMajor) {
       result.tensorrt.found = true;
       result.tensorrt.path = wrongMajor.path;

@@ -25,6 +25,11 @@ export interface ProfileBounds {
   min: readonly number[];
   opt: readonly number[];
   max: readonly number[];
+  /**
+   * For a shape-tensor input (its values decide other shapes, e.g. Reshape's target shape): the
+   * bounds of its values, which TensorRT needs in every profile.
+   */
+  values?: { readonly min: readonly number[]; readonly opt: readonly number[]; readonly max: readonly number[] };
 }
 
 /** One optimization profile of an engine. */
@@ -79,7 +84,8 @@ export interface BuildInfo {
   sanitizers: boolean;
   /** `emulated`: a test build on the emulated CUDA device (native/emulated/), which runs no GPU work. */
   cuda: { compiled: boolean; toolkitVersion: string | null; architectures: string | null; missingReason: string | null; emulated?: boolean };
-  tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null };
+  /** `emulated`: built against the fake TensorRT of the emulated tier (tests only), never a real TensorRT. */
+  tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null; emulated?: boolean };
 }
 
 /**
@@ -205,12 +211,14 @@ export interface NativeEngineLoadOptions {
   allowHostCode?: boolean;
   libraryPath?: string;
   extraDirs?: string[];
+  /** Load TensorRT's standard plugin library (default true). */
+  plugins?: boolean;
 }
 
 /** Options of the native builder; lib/build validates them first. */
 export interface NativeBuildOptions {
   device?: number;
-  profiles?: { input: string; min: number[]; opt: number[]; max: number[] }[][];
+  profiles?: { input: string; min: number[]; opt: number[]; max: number[]; values?: { min: number[]; opt: number[]; max: number[] } }[][];
   workspaceBytes?: number;
   optimizationLevel?: number;
   timingCache?: Uint8Array;
@@ -220,6 +228,8 @@ export interface NativeBuildOptions {
   maxAuxStreams?: number;
   libraryPath?: string;
   extraDirs?: string[];
+  /** Load TensorRT's standard plugin library (default true). */
+  plugins?: boolean;
 }
 
 export interface NativeBuildResult {

@@ -61,6 +61,8 @@ export interface BuildEngineOptions extends PrecisionOptions {
   timingCache?: string | false;
   /** Folder or file to load libnvinfer from, instead of searching. */
   libraryPath?: string;
+  /** Load TensorRT's standard plugins (libnvinfer_plugin) for models that use them (default true). */
+  plugins?: boolean;
   /** Stops the build with ERR_ABORTED (TensorRT stops at its next progress step). */
   signal?: AbortSignal;
   /** TensorRT's build progress: phase starts, steps and finishes. */
@@ -93,7 +95,7 @@ export interface BuildEngineResult extends EngineBuildReport {
 const optionNames = [
   'precision', 'calibration', 'calibrationTable', 'fp16', 'int8', 'onCalibrationProgress', 'profiles', 'workspace',
   'optimizationLevel', 'hardwareCompatibility', 'versionCompatible', 'excludeLeanRuntime', 'maxAuxStreams', 'device',
-  'cacheDir', 'timingCache', 'libraryPath', 'signal', 'onProgress',
+  'cacheDir', 'timingCache', 'libraryPath', 'plugins', 'signal', 'onProgress',
 ] as const;
 
 interface TensorRTHost {
@@ -126,11 +128,13 @@ async function resolveHost(device: number, libraryPath: string | undefined): Pro
 
 interface CheckedOptions {
   precision: Precision;
-  native: Omit<NativeBuildOptions, 'profiles' | 'timingCache' | 'libraryPath' | 'extraDirs' | 'device'>;
+  native: Omit<NativeBuildOptions, 'profiles' | 'timingCache' | 'libraryPath' | 'extraDirs' | 'device' | 'plugins'>;
   device: number;
   cacheDir: string | false | undefined;
   timingCache: string | false | undefined;
   libraryPath: string | undefined;
+  /** Not part of the cache key: a build either has the plugins its model needs, or fails. */
+  plugins: boolean;
   signal: AbortSignal | undefined;
   onProgress: ((event: BuildProgressEvent) => void) | undefined;
 }
@@ -153,6 +157,7 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
     cacheDir: opts.cacheDir === undefined || opts.cacheDir === false ? opts.cacheDir : expectString(opts.cacheDir, 'options.cacheDir'),
     timingCache: opts.timingCache === undefined || opts.timingCache === false ? opts.timingCache : expectString(opts.timingCache, 'options.timingCache'),
     libraryPath: opts.libraryPath === undefined ? undefined : expectString(opts.libraryPath, 'options.libraryPath'),
+    plugins: opts.plugins === undefined ? true : expectBoolean(opts.plugins, 'options.plugins'),
     signal: opts.signal,
     onProgress: opts.onProgress === undefined ? undefined : expectFunction<(event: BuildProgressEvent) => void>(opts.onProgress, 'options.onProgress'),
   };
@@ -233,7 +238,7 @@ async function buildOnce(
     const onnxPath = join(workDir, typeof source === 'string' ? basename(source) : 'model.onnx');
     await writeModel(prepared.model, onnxPath, { externalData: { threshold: 1 << 20 } });
     const timingBlob = timing ? await timing.read() : undefined;
-    const job = host.build(onnxPath, { ...checked.native, device: checked.device, profiles, timingCache: timingBlob, libraryPath: checked.libraryPath, extraDirs: checked.libraryPath ? [] : await pythonTensorRTDirsOnce() }, checked.onProgress);
+    const job = host.build(onnxPath, { ...checked.native, device: checked.device, profiles, timingCache: timingBlob, libraryPath: checked.libraryPath, plugins: checked.plugins, extraDirs: checked.libraryPath ? [] : await pythonTensorRTDirsOnce() }, checked.onProgress);
     const cancel = () => job.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     let result;
@@ -249,7 +254,7 @@ async function buildOnce(
     if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read'))) await timing.discard('TensorRT could not read it');
 
     // The built engine must really use the requested precision: never a silent FP32 engine.
-    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath });
+    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath, plugins: checked.plugins });
     try {
       const layers = checkPrecisionApplied(checked.precision, engine.layerInformation());
       return {

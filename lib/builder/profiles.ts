@@ -7,11 +7,11 @@
  */
 import { ArgumentRangeError, ErrorCode } from '../core/errors.js';
 import type { TensorSummary } from '../onnx/inspect.js';
-import type { ProfileBounds } from '../addon/types.js';
+import type { NativeBuildOptions, ProfileBounds } from '../addon/types.js';
 import { formatModelShape, isDynamicInput, validateProfileList } from '../tensorrt/profiles.js';
 
 /** What the native builder takes: per profile, one entry per bounded input. */
-export type NativeProfiles = { input: string; min: number[]; opt: number[]; max: number[] }[][];
+export type NativeProfiles = NonNullable<NativeBuildOptions['profiles']>;
 
 /** Validates `profiles` against the model's inputs and returns them in the native builder's form. */
 export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummary[], modelName: string): NativeProfiles {
@@ -25,7 +25,15 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
     );
   }
   const where = (index: number) => (Array.isArray(profiles) ? `options.profiles[${index}]` : 'options.profiles');
-  return validateProfileList(list, inputs, where).map((profile) => Object.entries(profile).map(([input, bounds]) => ({ input, min: [...bounds.min], opt: [...bounds.opt], max: [...bounds.max] })));
+  return validateProfileList(list, inputs, where).map((profile) =>
+    Object.entries(profile).map(([input, { min, opt, max, values }]) => ({
+      input,
+      min: [...min],
+      opt: [...opt],
+      max: [...max],
+      ...(values ? { values: { min: [...values.min], opt: [...values.opt], max: [...values.max] } } : {}),
+    })),
+  );
 }
 
 /**

@@ -118,7 +118,17 @@ let tensorrtProbe: Promise<BackendAvailability['tensorrt']> | null = null;
  */
 function probeTensorRT(): Promise<BackendAvailability['tensorrt']> {
   tensorrtProbe ??= import('../addon/capabilities.js').then(
-    async ({ capabilities }) => (await capabilities()).backends.tensorrt,
+    async ({ capabilities }) => {
+      const caps = await capabilities();
+      const build = caps.addon.build;
+      // A test build on the emulated device with the fake TensorRT (npm run test:emulated) runs the
+      // tensorrt backend for real, on the emulated device; capabilities() and doctor still report
+      // neither a GPU nor a usable TensorRT for it.
+      if (build?.cuda.emulated === true && build.tensorrt.emulated === true) {
+        return { available: true, reason: 'the emulated device tier: a test build over the fake TensorRT (no GPU)' };
+      }
+      return caps.backends.tensorrt;
+    },
     (error: unknown) => ({ available: false, reason: `capabilities could not be read: ${error instanceof Error ? error.message : String(error)}` }),
   );
   return tensorrtProbe;

@@ -28,9 +28,14 @@ export interface EngineLoadOptions {
   libraryPath?: string;
   /** Rejects with ERR_ABORTED; a deserialization already running finishes and is released. */
   signal?: AbortSignal;
+  /**
+   * Load TensorRT's standard plugins (libnvinfer_plugin, e.g. EfficientNMS_TRT) when the library is
+   * present (default true); false opts out. Plugins are process-wide once loaded.
+   */
+  plugins?: boolean;
 }
 
-const loadOptionNames = ['device', 'allowHostCode', 'libraryPath', 'signal'] as const;
+const loadOptionNames = ['device', 'allowHostCode', 'libraryPath', 'signal', 'plugins'] as const;
 
 async function checkSource(source: unknown): Promise<string | Uint8Array> {
   if (typeof source === 'string') {
@@ -117,6 +122,7 @@ export class Engine {
     const device = checked.device === undefined ? 0 : expectInteger(checked.device, 'options.device', { min: 0 });
     const allowHostCode = checked.allowHostCode === undefined ? false : expectBoolean(checked.allowHostCode, 'options.allowHostCode');
     const libraryPath = checked.libraryPath === undefined ? undefined : expectString(checked.libraryPath, 'options.libraryPath');
+    const plugins = checked.plugins === undefined ? true : expectBoolean(checked.plugins, 'options.plugins');
     const signal = checked.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', signal);
 
@@ -128,7 +134,7 @@ export class Engine {
       const extraDirs = libraryPath ? [] : await pythonTensorRTDirsOnce();
       let native: NativeEngineWrap;
       try {
-        native = await load(plan, { device, allowHostCode, libraryPath, extraDirs });
+        native = await load(plan, { device, allowHostCode, libraryPath, extraDirs, plugins });
       } catch (error) {
         throw translateLoadFailure(error, plan, device);
       }

@@ -49,9 +49,32 @@ function checkDims(value: unknown, name: string): number[] {
   return value as number[];
 }
 
+function checkIntegers(value: unknown, name: string): number[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'number' || !Number.isSafeInteger(item))) {
+    throw new ArgumentTypeError(`Expected an array of integers for ${name} but received ${describeValue(value)}`);
+  }
+  return value as number[];
+}
+
+/** The bounds of a shape-tensor input's values: integer lists of one length with min <= opt <= max. */
+function checkShapeValues(value: unknown, name: string): NonNullable<ProfileBounds['values']> {
+  if (typeof value !== 'object' || value === null) throw new ArgumentTypeError(`Expected { min, opt, max } for ${name} but received ${describeValue(value)}`);
+  const { min, opt, max } = value as Record<string, unknown>;
+  const bounds = { min: checkIntegers(min, `${name}.min`), opt: checkIntegers(opt, `${name}.opt`), max: checkIntegers(max, `${name}.max`) };
+  if (bounds.opt.length !== bounds.min.length || bounds.max.length !== bounds.min.length) {
+    throw new ArgumentRangeError(`Expected as many values in ${name}.min, .opt and .max but received ${bounds.min.length}, ${bounds.opt.length} and ${bounds.max.length}`, ErrorCode.SHAPE);
+  }
+  bounds.min.forEach((_, index) => {
+    if (!(bounds.min[index]! <= bounds.opt[index]! && bounds.opt[index]! <= bounds.max[index]!)) {
+      throw new ArgumentRangeError(`Expected min <= opt <= max for every value of ${name} but value ${index} has min ${bounds.min[index]}, opt ${bounds.opt[index]}, max ${bounds.max[index]}`, ErrorCode.SHAPE);
+    }
+  });
+  return Object.freeze({ min: Object.freeze([...bounds.min]), opt: Object.freeze([...bounds.opt]), max: Object.freeze([...bounds.max]) });
+}
+
 function checkBounds(bounds: unknown, input: ProfileInput, at: string): ProfileBounds {
   if (typeof bounds !== 'object' || bounds === null) throw new ArgumentTypeError(`Expected { min, opt, max } for ${at} but received ${describeValue(bounds)}`);
-  const { min, opt, max } = bounds as Record<string, unknown>;
+  const { min, opt, max, values } = bounds as Record<string, unknown>;
   const checked = { min: checkDims(min, `${at}.min`), opt: checkDims(opt, `${at}.opt`), max: checkDims(max, `${at}.max`) };
   const modelShape = input.shape;
   for (const key of ['min', 'opt', 'max'] as const) {
@@ -70,7 +93,8 @@ function checkBounds(bounds: unknown, input: ProfileInput, at: string): ProfileB
       throw new ArgumentRangeError(`Expected min <= opt <= max in every dimension of ${at} but dimension ${axis} has min ${checked.min[axis]}, opt ${checked.opt[axis]}, max ${checked.max[axis]}`, ErrorCode.SHAPE);
     }
   });
-  return Object.freeze({ min: Object.freeze([...checked.min]), opt: Object.freeze([...checked.opt]), max: Object.freeze([...checked.max]) });
+  const frozen = { min: Object.freeze([...checked.min]), opt: Object.freeze([...checked.opt]), max: Object.freeze([...checked.max]) };
+  return Object.freeze(values === undefined ? frozen : { ...frozen, values: checkShapeValues(values, `${at}.values`) });
 }
 
 /**

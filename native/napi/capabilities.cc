@@ -47,6 +47,12 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   tensorrt.Set("headersVersion", TRT_NODE_TENSORRT_HEADERS_VERSION);
   tensorrt.Set("headersMajor", TRT_NODE_TENSORRT_HEADERS_MAJOR);
   tensorrt.Set("missingReason", env.Null());
+#if TRT_NODE_EMULATED_TENSORRT
+  // Built against the fake TensorRT of the emulated device tier (tests only): never a real TensorRT.
+  tensorrt.Set("emulated", true);
+#else
+  tensorrt.Set("emulated", false);
+#endif
 #else
   tensorrt.Set("compiled", false);
   tensorrt.Set("headersVersion", env.Null());
@@ -104,6 +110,10 @@ Napi::Value TensorRTProbe(const Napi::CallbackInfo& info) {
     request.expectedMajor = TRT_NODE_TENSORRT_HEADERS_MAJOR;
     if (request.baseName == "libnvinfer") {
       request.requiredSymbols = {"getInferLibVersion", "createInferRuntime_INTERNAL"};
+    } else if (request.baseName == "libnvinfer_plugin") {
+      // TensorRT's standard plugins (what loadEngine/buildEngine initialize unless plugins: false).
+      request.requiredSymbols = {"initLibNvInferPlugins"};
+      request.versionSymbol.clear();
     } else {
       request.requiredSymbols.clear();
       request.versionSymbol.clear();

@@ -38,6 +38,9 @@ class OwnThreads {
  public:
   static OwnThreads& Get(Napi::Env env);   // created on first use, with the cleanup hook
   void Start(std::function<void()> body);  // throws std::system_error when no thread can be started
+  // The flag OwnThreadStopRequested() reads, for work that checks it from threads that are not own
+  // threads (TensorRT calls a build's progress monitor from threads of its own).
+  std::shared_ptr<const std::atomic<bool>> stopFlag() const { return stop_; }
 
   OwnThreads(const OwnThreads&) = delete;
   OwnThreads& operator=(const OwnThreads&) = delete;

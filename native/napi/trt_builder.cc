@@ -5,11 +5,15 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "napi/errors.h"
 #include "napi/thread_promise.h"
+#include "napi/trt_options.h"
 #include "trt/builder.h"
 
 namespace trt_node::napi {
@@ -82,6 +86,13 @@ trt::BuildOptions ParseBuildOptions(const Napi::Object& options) {
         bounds.min = RequireShape(input.Get("min"), where + ".min");
         bounds.opt = RequireShape(input.Get("opt"), where + ".opt");
         bounds.max = RequireShape(input.Get("max"), where + ".max");
+        Napi::Value values = input.Get("values");
+        if (!values.IsUndefined() && !values.IsNull()) {
+          Napi::Object object = RequireObject(values, (where + ".values").c_str());
+          bounds.values = trt::ShapeValues{RequireShape(object.Get("min"), where + ".values.min"),
+                                           RequireShape(object.Get("opt"), where + ".values.opt"),
+                                           RequireShape(object.Get("max"), where + ".values.max")};
+        }
         profile.push_back(std::move(bounds));
       }
       build.profiles.push_back(std::move(profile));
@@ -106,9 +117,53 @@ const char* ProgressKindName(trt::BuildProgressEvent::Kind kind) {
 
 Napi::Buffer<char> MoveToBuffer(Napi::Env env, std::vector<char>&& bytes) {
   auto* owned = new std::vector<char>(std::move(bytes));
-  // The plan's bytes are handed to JavaScript without a copy; the vector goes with the Buffer.
-  return Napi::Buffer<char>::New(
+  // The plan's bytes are handed to JavaScript without a copy where the runtime allows external
+  // buffers; where it does not (Electron's V8 sandbox), NewOrCopy copies them and frees the vector
+  // at once.
+  return Napi::Buffer<char>::NewOrCopy(
       env, owned->data(), owned->size(), [](Napi::Env, char*, std::vector<char>* vector) { delete vector; }, owned);
+}
+
+// What the build thread and the progress callback share.
+struct BuildState {
+  std::atomic<bool> cancelled{false};  // cancel() (an AbortSignal), or onProgress threw
+  // Set when the environment (a worker being terminated) tears down: the build gives up at its next
+  // step, and its own thread is joined (napi/thread_promise.h).
+  std::shared_ptr<const std::atomic<bool>> teardown;
+  // The progress function answered napi_closing (environment teardown): it let go of this thread
+  // itself, so it must be neither called nor released again.
+  std::atomic<bool> progressClosed{false};
+  bool stopRequested() const noexcept { return cancelled.load() || (teardown && teardown->load()); }
+  std::mutex mutex;
+  std::string callbackFailure;  // what onProgress threw (JS thread), empty while it did not
+};
+
+// JS thread: one progress event. A callback that throws must not reach TensorRT or the event loop
+// (an exception escaping a thread-safe-function callback ends the process): the build stops, and
+// its promise says why.
+void DeliverProgress(Napi::Env env, Napi::Function callback, BuildState& state, const trt::BuildProgressEvent& event) {
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    if (!state.callbackFailure.empty()) return;  // no more events after a failure
+  }
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("kind", ProgressKindName(event.kind));
+  object.Set("phase", event.phase);
+  object.Set("parentPhase", event.parentPhase);
+  object.Set("step", event.step);
+  object.Set("steps", event.steps);
+  std::string failure;
+  try {
+    callback.Call({object});
+    return;
+  } catch (const Napi::Error& error) {
+    failure = error.Message();
+  } catch (const std::exception& error) {
+    failure = error.what();
+  }
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.callbackFailure = failure.empty() ? "(no message)" : failure;
+  state.cancelled = true;
 }
 
 Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
@@ -120,8 +175,12 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
     trt::LibraryOptions library;
     library.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
     library.extraDirs = OptionalStringArray(options, "extraDirs", "options.extraDirs");
+    library.loadPlugins = OptionalPluginsFlag(options);
 
-    auto cancelled = std::make_shared<std::atomic<bool>>(false);
+    auto state = std::make_shared<BuildState>();
+    // Before the progress function is created: the own threads' cleanup hook must run after the
+    // function's own (hooks run last registered first), see OwnThreads::Get.
+    state->teardown = OwnThreads::Get(env).stopFlag();
     std::shared_ptr<Napi::ThreadSafeFunction> progress;
     if (info[2].IsFunction()) {
       progress = std::make_shared<Napi::ThreadSafeFunction>(
@@ -133,35 +192,46 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
 
     Napi::Promise promise = RunOnOwnThread<trt::BuildResult>(
         env, "Engine.build",
-        [onnxPath, build, library, cancelled, progress]() {
+        [onnxPath, build, library, state, progress]() {
           std::function<void(const trt::BuildProgressEvent&)> onProgress;
           if (progress) {
-            onProgress = [progress](const trt::BuildProgressEvent& event) {
+            onProgress = [progress, state](const trt::BuildProgressEvent& event) {
+              if (state->progressClosed.load() || state->stopRequested()) return;
               auto* copy = new trt::BuildProgressEvent(event);
               // Non-blocking: when JavaScript is slow to drain events, steps are dropped rather
               // than TensorRT's build thread waiting for the event loop.
               const napi_status status = progress->NonBlockingCall(
-                  copy, [](Napi::Env env, Napi::Function callback, trt::BuildProgressEvent* data) {
+                  copy, [state](Napi::Env env, Napi::Function callback, trt::BuildProgressEvent* data) {
                     std::unique_ptr<trt::BuildProgressEvent> owned(data);
-                    Napi::Object object = Napi::Object::New(env);
-                    object.Set("kind", ProgressKindName(owned->kind));
-                    object.Set("phase", owned->phase);
-                    object.Set("parentPhase", owned->parentPhase);
-                    object.Set("step", owned->step);
-                    object.Set("steps", owned->steps);
-                    callback.Call({object});
+                    DeliverProgress(env, callback, *state, *owned);
                   });
               if (status != napi_ok) delete copy;
+              if (status == napi_closing) state->progressClosed = true;
             };
           }
           struct ReleaseProgress {
             std::shared_ptr<Napi::ThreadSafeFunction> progress;
+            std::shared_ptr<BuildState> state;
             ~ReleaseProgress() {
-              if (progress) progress->Release();
+              if (progress && !state->progressClosed.load()) progress->Release();
             }
-          } release{progress};
+          } release{progress, state};
           auto tensorrt = trt::TensorRTLibrary::Get(library);
-          return trt::BuildFromOnnx(*tensorrt, onnxPath, build, onProgress, *cancelled);
+          auto stoppedByCallback = [&state]() -> std::optional<NativeError> {
+            std::lock_guard<std::mutex> lock(state->mutex);
+            if (state->callbackFailure.empty()) return std::nullopt;
+            return NativeError("ERR_ABORTED", "The engine build was stopped because options.onProgress threw: " +
+                                                  state->callbackFailure);
+          };
+          try {
+            trt::BuildResult result =
+                trt::BuildFromOnnx(*tensorrt, onnxPath, build, onProgress, [&state] { return state->stopRequested(); });
+            if (auto stopped = stoppedByCallback()) throw *stopped;
+            return result;
+          } catch (const NativeError& error) {
+            if (auto stopped = stoppedByCallback()) throw *stopped;
+            throw;
+          }
         },
         [](Napi::Env env, trt::BuildResult& result) -> Napi::Value {
           Napi::Object object = Napi::Object::New(env);
@@ -175,8 +245,8 @@ Napi::Value BuildEngine(const Napi::CallbackInfo& info) {
 
     Napi::Object job = Napi::Object::New(env);
     job.Set("promise", promise);
-    job.Set("cancel", Napi::Function::New(env, [cancelled](const Napi::CallbackInfo& info) {
-              cancelled->store(true);
+    job.Set("cancel", Napi::Function::New(env, [state](const Napi::CallbackInfo& info) {
+              state->cancelled.store(true);
               return info.Env().Undefined();
             }));
     return job;

@@ -299,13 +299,14 @@ Napi::Value CreateExecutionContext(const Napi::CallbackInfo& info) {
     state->device = engine->device();
     state->profile = contextOptions.profile;
     state->engine = engine;
-    state->tensors = trt::DescribeIoTensors(engine->get());
     state->staging = cuda::StagingPool::Create(release);
     return SubmitToStream(
         env, executor, "Engine.createContext",
         [state, contextOptions, stream = executor->sharedStream(), release](cudaStream_t) {
           trt::Logger::ScopedTarget target(state->logTarget);
           state->context = trt::ExecutionContext::Create(state->engine, contextOptions, stream, release);
+          // Read by the JS thread only once the wrap exists, after this job settled.
+          state->tensors = state->context->tensors();
         },
         [state, executor](Napi::Env env) -> Napi::Value { return ContextWrap::New(env, state, executor); }, {info[0]});
   });
@@ -341,12 +342,35 @@ Napi::Object ContextWrap::New(Napi::Env env, std::shared_ptr<ContextState> state
 ContextWrap::ContextWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ContextWrap>(info) {}
 
 // Finalizer fallback: runs not yet started are rejected, started ones finish, and the context is
-// released off the JS thread once the last of them completed.
-ContextWrap::~ContextWrap() { Retire(); }
+// released once the last of them completed.
+ContextWrap::~ContextWrap() { Retire(false); }
 
-void ContextWrap::Retire() {
+namespace {
+
+// The last job of a context: every run submitted before it has been enqueued (jobs are serial), so
+// once the stream is idle the GPU no longer uses the IExecutionContext, its graphs or its buffers,
+// and they can go. Runs on the context's own submit thread, which has nothing queued behind it.
+void ReleaseContext(ContextState& state, cudaStream_t stream) {
+  if (!state.context) return;
+  const cudaError_t status = cudaStreamSynchronize(stream);
+  if (status != cudaSuccess) cudaGetLastError();  // a failed stream runs nothing any more either
+  trt::Logger::ScopedTarget target(state.logTarget);
+  state.context.reset();
+}
+
+}  // namespace
+
+void ContextWrap::Retire(bool releaseSubmitted) {
   if (!executor_) return;
   state_->disposing = true;
+  if (!releaseSubmitted) {
+    try {
+      executor_->Submit([state = state_](cudaStream_t stream) { ReleaseContext(*state, stream); },
+                        [](std::exception_ptr) {});
+    } catch (const std::exception&) {
+      // Closed at environment teardown, which drains the stream itself; the state goes with its last owner.
+    }
+  }
   executor_->Close();
   executor_.reset();  // both deleters run on the releaser thread
   state_.reset();
@@ -452,7 +476,8 @@ Napi::Value ContextWrap::CudaGraphStatus(const Napi::CallbackInfo& info) {
 }
 
 // dispose() -> Promise: runs already on the GPU finish, runs still queued reject with ERR_DISPOSED,
-// and the promise resolves once the stream is empty. Idempotent.
+// and the promise resolves once the stream is empty and the IExecutionContext was destroyed (never
+// under running work: ReleaseContext). Idempotent.
 Napi::Value ContextWrap::Dispose(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
@@ -462,9 +487,10 @@ Napi::Value ContextWrap::Dispose(const Napi::CallbackInfo& info) {
       return done.Promise();
     }
     state_->disposing = true;
-    Napi::Promise drained =
-        SubmitToStream(env, executor_, "ExecutionContext.dispose", [](cudaStream_t) {}, nullptr, {info.This()});
-    Retire();
+    Napi::Promise drained = SubmitToStream(env, executor_, "ExecutionContext.dispose",
+                                           [state = state_](cudaStream_t stream) { ReleaseContext(*state, stream); },
+                                           nullptr, {info.This()});
+    Retire(true);
     return drained;
   });
 }

@@ -24,9 +24,9 @@ struct ContextState {
   int device = 0;
   int profile = 0;
   std::shared_ptr<trt::Engine> engine;             // kept alive for as long as the context lives
-  std::vector<trt::IoTensor> tensors;              // immutable after creation
+  std::vector<trt::IoTensor> tensors;              // set by the creation job, immutable after it
   std::shared_ptr<cuda::StagingPool> staging;      // pinned host memory of runs from and to JS arrays
-  std::unique_ptr<trt::ExecutionContext> context;  // created by the stream's first job
+  std::unique_ptr<trt::ExecutionContext> context;  // created by the stream's first job, destroyed by its last
   std::atomic<bool> disposing{false};              // queued runs that have not started are rejected
 };
 
@@ -51,7 +51,8 @@ class ContextWrap final : public Napi::ObjectWrap<ContextWrap> {
   Napi::Value GetDisposed(const Napi::CallbackInfo& info);
 
   std::shared_ptr<ContextState> Live() const;
-  void Retire();
+  // Stops intake; `releaseSubmitted`: dispose() already queued the job that destroys the context.
+  void Retire(bool releaseSubmitted);
 
   std::shared_ptr<ContextState> state_;             // null once disposed
   std::shared_ptr<cuda::StreamExecutor> executor_;  // null once disposed

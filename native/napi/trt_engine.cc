@@ -10,8 +10,10 @@
 
 #include "core/error.h"
 #include "napi/addon_data.h"
+#include "napi/completion.h"
 #include "napi/errors.h"
 #include "napi/thread_promise.h"
+#include "napi/trt_options.h"
 #include "trt/library.h"
 
 namespace trt_node::napi {
@@ -89,7 +91,7 @@ std::vector<char> ReadPlanFile(const std::string& path) {
   return bytes;
 }
 
-// loadEngine(planOrPath, { device, allowHostCode, libraryPath, extraDirs }) -> Promise<EngineWrap>
+// loadEngine(planOrPath, { device, allowHostCode, libraryPath, extraDirs, plugins }) -> Promise<EngineWrap>
 Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return Guard(env, [&]() -> Napi::Value {
@@ -106,6 +108,7 @@ Napi::Value LoadEngine(const Napi::CallbackInfo& info) {
     trt::LibraryOptions library;
     library.libraryPath = OptionalString(options, "libraryPath", "options.libraryPath");
     library.extraDirs = OptionalStringArray(options, "extraDirs", "options.extraDirs");
+    library.loadPlugins = OptionalPluginsFlag(options);
 
     std::string path;
     // The plan is copied on this thread: a reference keeps the JS array alive, but not its memory,
@@ -152,11 +155,22 @@ void EngineWrap::Register(Napi::Env env, Napi::Object exports) {
 
 Napi::Object EngineWrap::New(Napi::Env env, std::shared_ptr<trt::Engine> engine) {
   Napi::Object object = AddonData::Get(env).engineWrapConstructor.New({});
-  Unwrap(object)->engine_ = std::move(engine);
+  EngineWrap* wrap = Unwrap(object);
+  wrap->engine_ = std::move(engine);
+  wrap->releaser_ = CompletionEnvironment::Get(env).releaser();
   return object;
 }
 
 EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {}
+
+EngineWrap::~EngineWrap() { Release(); }
+
+void EngineWrap::Release() {
+  if (!engine_) return;
+  // Runs right here when the environment is already torn down (no releaser any more).
+  ReleaseOffThread(releaser_, [engine = std::move(engine_)]() mutable { engine.reset(); });
+  engine_.reset();
+}
 
 std::shared_ptr<trt::Engine> EngineWrap::engine(Napi::Env env) const {
   if (!engine_) throw NativeError("ERR_DISPOSED", "The engine was disposed and can no longer be used");
@@ -175,7 +189,7 @@ Napi::Value EngineWrap::LayerInformation(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::Dispose(const Napi::CallbackInfo& info) {
   // Contexts hold their own reference: the engine itself goes when the last of them does.
-  engine_.reset();
+  Release();
   return info.Env().Undefined();
 }
 

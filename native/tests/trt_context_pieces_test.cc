@@ -101,11 +101,21 @@ TEST(IoTensors, ElementSizesByTensorRTDataType) {
   vectorized.isInput = true;
   vectorized.dtype = "float16";
   vectorized.elementSize = 2;
+  vectorized.formatValue = static_cast<int32_t>(nvinfer1::TensorFormat::kHWC8);
   vectorized.vectorizedDim = 1;
   vectorized.format = "Channel major FP16 format where channel % 8 == 0";
   EXPECT_EQ(UnbindableReason(vectorized),
-            "input \"images\" uses a vectorized format (Channel major FP16 format where channel % 8 == 0); rebuild "
-            "the engine with linear I/O formats (the default)");
+            "input \"images\" uses the non-linear I/O format Channel major FP16 format where channel % 8 == 0; "
+            "rebuild the engine with linear I/O formats (the default)");
+  // kHWC has no vectorized dimension (-1) and is still not row-major NCHW.
+  IoTensor channelsLast = vectorized;
+  channelsLast.formatValue = static_cast<int32_t>(nvinfer1::TensorFormat::kHWC);
+  channelsLast.vectorizedDim = -1;
+  channelsLast.format = "Channel last FP16 format (kHWC)";
+  EXPECT_NE(UnbindableReason(channelsLast), "");
+  IoTensor linear = channelsLast;
+  linear.formatValue = static_cast<int32_t>(nvinfer1::TensorFormat::kLINEAR);
+  EXPECT_EQ(UnbindableReason(linear), "");
 }
 
 TEST(Logger, ScopedTargetTagsThisThreadsMessagesOnly) {

@@ -70,6 +70,33 @@ TEST(ErrorRecorder, OverflowIsReportedNotFatal) {
   EXPECT_FALSE(recorder.hasOverflowed());
 }
 
+// Issue 14, defect 8: getErrorDesc() handed out c_str() of a vector element; the next reports grew
+// the vector and moved the strings (short ones keep their characters inside the moved object), so
+// the pointer TensorRT's contract promises until clear() dangled.
+TEST(ErrorRecorder, ADescriptionStaysValidWhileOtherErrorsAreReported) {
+  ErrorRecorder recorder;
+  recorder.reportError(nvinfer1::ErrorCode::kINVALID_ARGUMENT, "short text");
+  const char* first = recorder.getErrorDesc(0);
+  for (int i = 0; i < 40; ++i) recorder.reportError(nvinfer1::ErrorCode::kINTERNAL_ERROR, "more");
+  EXPECT_EQ(recorder.getErrorDesc(0), first);
+  EXPECT_STREQ(first, "short text");
+}
+
+// Issue 14, defect 8: what TensorRT logs from threads of its own (the builder's workers) reaches a
+// capture that asks for it, and not one that does not.
+TEST(Logger, CapturesForUnattributedThreadsSeeTensorRTsOwnThreads) {
+  Logger& logger = Logger::Instance();
+  Logger::Capture plain;
+  Logger::Capture build(Severity::kWARNING, true);
+  std::thread([&logger] { logger.log(Severity::kERROR, "from a TensorRT worker"); }).join();
+  std::thread([&logger] {
+    Logger::Capture elsewhere;  // a thread with a capture of its own keeps its messages
+    logger.log(Severity::kERROR, "from another operation");
+  }).join();
+  EXPECT_EQ(build.messages(), (std::vector<std::string>{"from a TensorRT worker"}));
+  EXPECT_TRUE(plain.messages().empty());
+}
+
 }  // namespace
 }  // namespace trt_node::trt
 #endif

@@ -4,10 +4,21 @@
 // Never call TensorRT's inline factory helpers (createInferRuntime, createInferBuilder,
 // nvonnxparser::createParser, ...): they reference symbols of libraries we do not link. Everything
 // goes through the entry points library.h resolves with dlsym.
+//
+// Emulated builds (TRT_NODE_EMULATED_TENSORRT, the CI tier that runs this code on a CPU against the
+// fake TensorRT of native/emulated/tensorrt) include the project's own declaration of the subset of
+// TensorRT's API used here instead: CI machines cannot obtain TensorRT's headers, which must never
+// be committed. That declaration proves nothing about the real headers; `npm run check:tensorrt`
+// against v10.3.0, v10.16 and v11.1 does.
 #pragma once
 
+#if TRT_NODE_EMULATED_TENSORRT
+#include "emulated_onnx_parser.h"
+#include "emulated_tensorrt.h"
+#else
 #include <NvInfer.h>
 #include <NvOnnxParser.h>
+#endif
 
 #include <memory>
 

@@ -2,6 +2,9 @@
 
 #include <cuda_runtime_api.h>
 
+#include <algorithm>
+#include <climits>
+
 #include "core/error.h"
 #include "trt/error_recorder.h"
 #include "trt/logger.h"
@@ -11,8 +14,9 @@ namespace {
 
 class ProgressMonitor final : public nvinfer1::IProgressMonitor {
  public:
-  ProgressMonitor(const std::function<void(const BuildProgressEvent&)>& onProgress, const std::atomic<bool>& cancelled)
-      : onProgress_(onProgress), cancelled_(cancelled) {}
+  ProgressMonitor(const std::function<void(const BuildProgressEvent&)>& onProgress,
+                  const std::function<bool()>& stopRequested)
+      : onProgress_(onProgress), stopRequested_(stopRequested) {}
 
   void phaseStart(char const* phaseName, char const* parentPhase, int32_t nbSteps) noexcept override {
     emit({BuildProgressEvent::Kind::kPhaseStart, phaseName != nullptr ? phaseName : "",
@@ -21,8 +25,9 @@ class ProgressMonitor final : public nvinfer1::IProgressMonitor {
 
   bool stepComplete(char const* phaseName, int32_t step) noexcept override {
     emit({BuildProgressEvent::Kind::kStep, phaseName != nullptr ? phaseName : "", "", step, 0});
-    // Returning false asks TensorRT to stop the build: how an AbortSignal reaches it.
-    return !cancelled_.load();
+    // Returning false asks TensorRT to stop the build: how an AbortSignal (or the end of a worker's
+    // environment) reaches it.
+    return !Stopped();
   }
 
   void phaseFinish(char const* phaseName) noexcept override {
@@ -38,8 +43,16 @@ class ProgressMonitor final : public nvinfer1::IProgressMonitor {
     }
   }
 
+  bool Stopped() const noexcept {
+    try {
+      return stopRequested_ && stopRequested_();
+    } catch (...) {
+      return true;
+    }
+  }
+
   const std::function<void(const BuildProgressEvent&)>& onProgress_;
-  const std::atomic<bool>& cancelled_;
+  const std::function<bool()>& stopRequested_;
 };
 
 nvinfer1::Dims ToDims(const std::vector<int64_t>& shape) {
@@ -57,12 +70,41 @@ nvinfer1::Dims ToDims(const std::vector<int64_t>& shape) {
 nvinfer1::HardwareCompatibilityLevel ToHardwareCompatibility(const std::string& name) {
   if (name == "none") return nvinfer1::HardwareCompatibilityLevel::kNONE;
   if (name == "ampere+") return nvinfer1::HardwareCompatibilityLevel::kAMPERE_PLUS;
-#if NV_TENSORRT_MAJOR > 10 || NV_TENSORRT_MINOR >= 16
+#if NV_TENSORRT_MAJOR > 10 || NV_TENSORRT_MINOR >= 9  // added in TensorRT 10.9
   if (name == "same-compute-capability") return nvinfer1::HardwareCompatibilityLevel::kSAME_COMPUTE_CAPABILITY;
 #endif
   throw InvalidArgument("Hardware compatibility \"" + name + "\" is not supported by TensorRT " +
                             std::to_string(NV_TENSORRT_MAJOR) + "." + std::to_string(NV_TENSORRT_MINOR),
                         ErrorKind::kRange);
+}
+
+std::vector<int32_t> NarrowShapeValues(const std::vector<int64_t>& values, const std::string& input) {
+  std::vector<int32_t> narrow;
+  for (int64_t value : values) {
+    if (value < INT32_MIN || value > INT32_MAX) {
+      throw InvalidArgument("A value bound of shape-tensor input \"" + input + "\" does not fit in 32 bits (" +
+                                std::to_string(value) + "), which TensorRT 10's setShapeValues takes",
+                            ErrorKind::kRange);
+    }
+    narrow.push_back(static_cast<int32_t>(value));
+  }
+  return narrow;
+}
+
+bool SetShapeValues(nvinfer1::IOptimizationProfile& profile, const std::string& input,
+                    nvinfer1::OptProfileSelector select, const std::vector<int64_t>& values) {
+#if NV_TENSORRT_MAJOR > 10
+  return profile.setShapeValuesV2(input.c_str(), select, values.data(), static_cast<int32_t>(values.size()));
+#else
+  // The int32 overload on every 10.x: setShapeValuesV2 only exists from 10.11, and a binary built
+  // against newer 10.x headers must not call past the end of an older library's vtable (JetPack 6
+  // ships 10.3). Deprecated from 10.11, hence the pragma.
+  const std::vector<int32_t> narrow = NarrowShapeValues(values, input);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return profile.setShapeValues(input.c_str(), select, narrow.data(), static_cast<int32_t>(narrow.size()));
+#pragma GCC diagnostic pop
+#endif
 }
 
 std::string DescribeParserErrors(nvonnxparser::IParser& parser) {
@@ -86,7 +128,8 @@ std::string DescribeParserErrors(nvonnxparser::IParser& parser) {
 
 BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath, const BuildOptions& options,
                           const std::function<void(const BuildProgressEvent&)>& onProgress,
-                          const std::atomic<bool>& cancelled) {
+                          const std::function<bool()>& stopRequested) {
+  auto stopped = [&stopRequested] { return stopRequested && stopRequested(); };
   const cudaError_t status = cudaSetDevice(options.device);
   if (status != cudaSuccess) {
     cudaGetLastError();
@@ -97,12 +140,14 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
     throw error.withCudaError(static_cast<int>(status), cudaGetErrorName(status));
   }
 
-  Logger::Capture capture;
+  // Also what TensorRT logs from its own threads while this build runs: the builder's workers log the
+  // reason a build failed there, and ERR_BUILD must carry it.
+  Logger::Capture capture(Severity::kWARNING, true);
   // Declaration order is destruction order reversed: recorders and the monitor outlive the objects
   // that point at them; the builder outlives the network, config and parser created from it.
   ErrorRecorder builderRecorder;
   ErrorRecorder networkRecorder;
-  ProgressMonitor monitor(onProgress, cancelled);
+  ProgressMonitor monitor(onProgress, stopRequested);
   Owned<nvinfer1::IBuilder> builder(library.createBuilder(Logger::Instance()));
   builder->setErrorRecorder(&builderRecorder);
 
@@ -122,7 +167,7 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
     error.withTensorRT(std::nullopt, capture.messages());
     throw error;
   }
-  if (cancelled.load()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
+  if (stopped()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
 
   Owned<nvinfer1::IBuilderConfig> config(builder->createBuilderConfig());
   if (!config)
@@ -138,18 +183,46 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
   if (options.versionCompatible) config->setFlag(nvinfer1::BuilderFlag::kVERSION_COMPATIBLE);
   if (options.excludeLeanRuntime) config->setFlag(nvinfer1::BuilderFlag::kEXCLUDE_LEAN_RUNTIME);
 
-  for (const auto& profileSpec : options.profiles) {
+  // Shape-tensor inputs: every profile must bound their values too (setShapeValues).
+  std::vector<std::string> shapeInputs;
+  for (int32_t i = 0; i < network->getNbInputs(); ++i) {
+    const nvinfer1::ITensor* input = network->getInput(i);
+    if (input != nullptr && input->isShapeTensor()) shapeInputs.emplace_back(input->getName());
+  }
+  if (options.profiles.empty() && !shapeInputs.empty()) {
+    throw InvalidArgument("Input \"" + shapeInputs.front() +
+                              "\" is a shape tensor (its values decide other shapes): give options.profiles with "
+                              "its bounds and values, e.g. { min, opt, max, values: { min, opt, max } }",
+                          ErrorKind::kRange);
+  }
+  for (size_t p = 0; p < options.profiles.size(); ++p) {
+    const auto& profileSpec = options.profiles[p];
     nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();
     for (const auto& input : profileSpec) {
       const bool ok =
           profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kMIN, ToDims(input.min)) &&
           profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kOPT, ToDims(input.opt)) &&
-          profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kMAX, ToDims(input.max));
+          profile->setDimensions(input.input.c_str(), nvinfer1::OptProfileSelector::kMAX, ToDims(input.max)) &&
+          (!input.values ||
+           (SetShapeValues(*profile, input.input, nvinfer1::OptProfileSelector::kMIN, input.values->min) &&
+            SetShapeValues(*profile, input.input, nvinfer1::OptProfileSelector::kOPT, input.values->opt) &&
+            SetShapeValues(*profile, input.input, nvinfer1::OptProfileSelector::kMAX, input.values->max)));
       if (!ok) {
         NativeError error = TensorRTFailure(
             "ERR_INVALID_ARGUMENT", "TensorRT refused the optimization profile of input \"" + input.input + "\"",
             builderRecorder, capture.messages());
         throw error;
+      }
+    }
+    for (const auto& shapeInput : shapeInputs) {
+      const bool bounded = std::any_of(profileSpec.begin(), profileSpec.end(), [&](const InputProfile& input) {
+        return input.input == shapeInput && input.values.has_value();
+      });
+      if (!bounded) {
+        throw InvalidArgument("Input \"" + shapeInput + "\" is a shape tensor (its values decide other shapes): give " +
+                                  "options.profiles[" + std::to_string(p) + "]." + shapeInput +
+                                  ".values with the { min, opt, max } of its values",
+                              ErrorKind::kRange);
       }
     }
     if (config->addOptimizationProfile(profile) < 0) {
@@ -161,24 +234,33 @@ BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath,
   BuildResult result;
   Owned<nvinfer1::ITimingCache> timingCache(
       config->createTimingCache(options.timingCache.data(), options.timingCache.size()));
+  if (timingCache && !config->setTimingCache(*timingCache, false)) {
+    // TensorRT read it but refuses to use it (written by another TensorRT version or GPU).
+    timingCache.reset();
+  }
   if (!timingCache && !options.timingCache.empty()) {
-    // A corrupt or foreign timing cache costs build time, never the build: start a fresh one.
+    // A corrupt or foreign timing cache costs build time, never the build: start a fresh one. (The
+    // wording is what lib/build recognizes to replace the stored file.)
     result.warnings.push_back(
         "The timing cache could not be read (corrupt, or from another TensorRT version or GPU); a new one was started");
     builderRecorder.clear();
     timingCache.reset(config->createTimingCache(nullptr, 0));
+    if (timingCache && !config->setTimingCache(*timingCache, false)) timingCache.reset();
   }
-  if (timingCache) config->setTimingCache(*timingCache, false);
+  if (!timingCache) {
+    builderRecorder.clear();  // the build goes on without one; its errors are no build error
+    result.warnings.push_back("TensorRT refused a timing cache; this build runs without one and saves none");
+  }
 
   Owned<nvinfer1::IHostMemory> plan(builder->buildSerializedNetwork(*network, *config));
-  if (cancelled.load()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
+  if (stopped()) throw NativeError("ERR_ABORTED", "The engine build was aborted");
   if (!plan || plan->size() == 0) {
     throw TensorRTFailure("ERR_BUILD", "TensorRT could not build the engine", builderRecorder, capture.messages());
   }
   const char* planBytes = static_cast<const char*>(plan->data());
   result.plan.assign(planBytes, planBytes + plan->size());
 
-  if (const nvinfer1::ITimingCache* used = config->getTimingCache()) {
+  if (const nvinfer1::ITimingCache* used = timingCache ? config->getTimingCache() : nullptr) {
     Owned<nvinfer1::IHostMemory> serialized(used->serialize());
     if (serialized) {
       const char* bytes = static_cast<const char*>(serialized->data());

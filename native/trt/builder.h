@@ -18,9 +18,16 @@
 
 namespace trt_node::trt {
 
+struct ShapeValues {
+  std::vector<int64_t> min, opt, max;
+};
+
 struct InputProfile {
   std::string input;
   std::vector<int64_t> min, opt, max;
+  // For a shape-tensor input (its values decide other tensors' shapes, e.g. Reshape's target): the
+  // bounds of those values, which TensorRT needs in every profile.
+  std::optional<ShapeValues> values;
 };
 
 struct BuildOptions {
@@ -51,10 +58,13 @@ struct BuildResult {
 };
 
 // Throws NativeError: ERR_ONNX (the parser rejected the model; every parser error with node index,
-// name, operator and description), ERR_BUILD (TensorRT could not build it; every recorded message),
-// ERR_ABORTED (cancelled), ERR_INVALID_ARGUMENT (options TensorRT refused).
+// name, operator and description), ERR_BUILD (TensorRT could not build it; every recorded message,
+// including those TensorRT logged from its own threads), ERR_ABORTED (cancelled),
+// ERR_INVALID_ARGUMENT (options TensorRT refused, a shape-tensor input without values).
+// `stopRequested` (any thread, often TensorRT's own) says when to give up: asked at every progress
+// step and between the phases; the build then ends with ERR_ABORTED.
 BuildResult BuildFromOnnx(TensorRTLibrary& library, const std::string& onnxPath, const BuildOptions& options,
                           const std::function<void(const BuildProgressEvent&)>& onProgress,
-                          const std::atomic<bool>& cancelled);
+                          const std::function<bool()>& stopRequested);
 
 }  // namespace trt_node::trt

@@ -122,7 +122,9 @@ EngineMetadata Engine::metadata() const {
     tensor.isInput = engine.getTensorIOMode(name) == nvinfer1::TensorIOMode::kINPUT;
     tensor.dtype = DataTypeName(static_cast<int32_t>(engine.getTensorDataType(name)));
     tensor.shape = ToVector(engine.getTensorShape(name));
-    const char* format = engine.getTensorFormatDesc(name);
+    // Profile 0 explicitly: the profile-less overload warns on multi-profile engines. Contexts check
+    // the format of their own profile (io_tensors.h).
+    const char* format = engine.getTensorFormatDesc(name, 0);
     tensor.format = format != nullptr ? format : "";
     tensor.location = engine.getTensorLocation(name) == nvinfer1::TensorLocation::kHOST ? "host" : "device";
     tensor.isShapeTensor = engine.isShapeInferenceIO(name);

@@ -22,7 +22,7 @@ struct TensorMetadata {
   bool isInput = false;
   std::string dtype;           // tensorrt-node dtype name (float32, float16, ...), or "unknown(N)"
   std::vector<int64_t> shape;  // -1 for dynamic dimensions
-  std::string format;          // getTensorFormatDesc(), e.g. "Row major linear FP32 format (kLINEAR)"
+  std::string format;          // getTensorFormatDesc(name, 0), e.g. "Row major linear FP32 format (kLINEAR)"
   std::string location;        // "device" or "host" (shape tensors live on the host)
   bool isShapeTensor = false;
 };

@@ -56,7 +56,7 @@ std::vector<std::pair<int, std::string>> ErrorRecorder::drain() {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<std::pair<int, std::string>> drained;
   drained.reserve(errors_.size());
-  for (auto& [code, text] : errors_) drained.emplace_back(static_cast<int>(code), std::move(text));
+  for (const auto& [code, text] : errors_) drained.emplace_back(static_cast<int>(code), text);
   errors_.clear();
   overflowed_ = false;
   return drained;

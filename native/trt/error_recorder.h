@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -34,7 +35,10 @@ class ErrorRecorder final : public nvinfer1::IErrorRecorder {
  private:
   static constexpr size_t kLimit = 64;
   mutable std::mutex mutex_;
-  std::vector<std::pair<nvinfer1::ErrorCode, std::string>> errors_;
+  // A deque: appending never moves the stored strings, so a description getErrorDesc() returned stays
+  // valid while other threads keep reporting (until clear(), as TensorRT's contract says). A vector
+  // would move them when it grows, and short strings keep their characters inside the moved object.
+  std::deque<std::pair<nvinfer1::ErrorCode, std::string>> errors_;
   bool overflowed_ = false;
   std::atomic<RefCount> refCount_{0};
 };

@@ -11,6 +11,7 @@
 #include "core/monotonic_clock.h"
 #include "cuda/cuda_error.h"
 #include "cuda/device.h"
+#include "cuda/device_health.h"
 #include "trt/logger.h"
 
 // TensorRT 10.x compatibility: every IExecutionContext and ICudaEngine method called here exists in
@@ -62,6 +63,17 @@ NativeError TooSmall(const IoTensor& tensor, const std::vector<int64_t>& shape, 
                          " (" + tensor.dtype + " " + ShapeText(shape) + ") but received a tensor of " +
                          std::to_string(capacity) + " bytes",
                      ErrorKind::kRange);
+}
+
+// A failed enqueueV3 may be CUDA's doing: after a sticky error (an illegal address in earlier work on
+// the device, ...) every launch fails, and TensorRT only says that it could not enqueue. Report it as
+// the CUDA error it is (ERR_CUDA_STICKY, the device marked lost), not as a TensorRT failure. Other
+// CUDA errors belong to the work that raised them and reach its own completion.
+void ThrowIfDeviceLost(cudaStream_t stream, const char* operation) {
+  const cudaError_t status = cudaStreamQuery(stream);
+  if (status != cudaSuccess && status != cudaErrorNotReady && cuda::IsStickyCudaError(status)) {
+    throw cuda::CudaFailure(status, operation);
+  }
 }
 
 // TensorRT may not create two contexts of one engine at the same moment from two threads (each
@@ -205,12 +217,6 @@ std::unique_ptr<ExecutionContext> ExecutionContext::Create(std::shared_ptr<Engin
   context->engine_ = engine;
   context->stream_ = std::move(stream);
   context->release_ = std::move(release);
-  context->tensors_ = DescribeIoTensors(engine->get());
-  for (const IoTensor& tensor : context->tensors_) {
-    const std::string reason = UnbindableReason(tensor);
-    if (!reason.empty()) throw NativeError("ERR_NOT_SUPPORTED", "Cannot create an execution context: " + reason);
-    if (tensor.onHost) context->hasHostTensors_ = true;
-  }
 
   nvinfer1::ICudaEngine& trtEngine = engine->get();
   const int32_t profiles = trtEngine.getNbOptimizationProfiles();
@@ -219,6 +225,15 @@ std::unique_ptr<ExecutionContext> ExecutionContext::Create(std::shared_ptr<Engin
                       "Expected an optimization profile between 0 and " + std::to_string(std::max(profiles, 1) - 1) +
                           " for options.profile but received " + std::to_string(options.profile),
                       ErrorKind::kRange);
+  }
+  context->tensors_ = DescribeIoTensors(trtEngine, options.profile);
+  for (const IoTensor& tensor : context->tensors_) {
+    const std::string reason = UnbindableReason(tensor);
+    if (!reason.empty()) {
+      throw NativeError("ERR_NOT_SUPPORTED", "Cannot create an execution context (optimization profile " +
+                                                 std::to_string(options.profile) + "): " + reason);
+    }
+    if (tensor.onHost) context->hasHostTensors_ = true;
   }
 
   const size_t count = context->tensors_.size();
@@ -257,24 +272,12 @@ std::unique_ptr<ExecutionContext> ExecutionContext::Create(std::shared_ptr<Engin
     context->DisableGraphs(reason);
   }
 
-  Logger::Capture capture;
   context->recorder_ = std::make_unique<ErrorRecorder>();
-  {
-    std::lock_guard<std::mutex> lock(CreationMutex());
-    context->context_.reset(trtEngine.createExecutionContext(nvinfer1::ExecutionContextAllocationStrategy::kSTATIC));
-  }
-  if (!context->context_) {
-    throw TensorRTFailure("ERR_TENSORRT",
-                          "TensorRT could not create an execution context (it needs " +
-                              std::to_string(trtEngine.getDeviceMemorySizeV2()) + " bytes of device memory)",
-                          engine->recorder(), capture.messages());
-  }
-  context->context_->setErrorRecorder(context->recorder_.get());
-  if (!context->context_->setOptimizationProfileAsync(options.profile, context->stream_->get())) {
-    throw TensorRTFailure("ERR_TENSORRT",
-                          "TensorRT could not select optimization profile " + std::to_string(options.profile),
-                          *context->recorder_, capture.messages());
-  }
+  // One scratch block for every IExecutionContext of this context (see shapeContexts_).
+  context->scratchBytes_ = std::max<int64_t>(trtEngine.getDeviceMemorySizeForProfileV2(options.profile), 0);
+  context->scratch_ = std::make_shared<cuda::DeviceBuffer>(
+      static_cast<size_t>(std::max<int64_t>(context->scratchBytes_, 256)), context->device_, context->stream_);
+  context->primary_ = context->NewTrtContext();
   context->ReserveForLargestShapes(largestInputs);
   context->timingEvents_ = std::make_shared<TimingEventPool>(context->device_);
   context->timingClock_ = std::make_unique<TimingClock>(context->timingEvents_);
@@ -286,12 +289,37 @@ ExecutionContext::ExecutionContext() = default;
 ExecutionContext::~ExecutionContext() {
   cudaSetDevice(device_);  // TensorRT objects and graphs are released on their device
   graphs_.Clear();
-  context_.reset();
+  shapeContexts_.Clear();
+  primary_.reset();
   dynamicOutputs_.clear();
   recorder_.reset();
+  scratch_.reset();
   internal_.clear();
   hostOutputs_.clear();
   cudaGetLastError();
+}
+
+// An IExecutionContext of the engine at this context's profile, on the shared scratch memory.
+std::shared_ptr<ExecutionContext::TrtContext> ExecutionContext::NewTrtContext() {
+  Logger::Capture capture;
+  auto created = std::make_shared<TrtContext>();
+  {
+    std::lock_guard<std::mutex> lock(CreationMutex());
+    created->context.reset(
+        engine_->get().createExecutionContext(nvinfer1::ExecutionContextAllocationStrategy::kUSER_MANAGED));
+  }
+  if (!created->context) {
+    throw TensorRTFailure("ERR_TENSORRT", "TensorRT could not create an execution context", engine_->recorder(),
+                          capture.messages());
+  }
+  created->context->setErrorRecorder(recorder_.get());
+  created->context->setDeviceMemoryV2(scratch_->data(), scratchBytes_);
+  if (!created->context->setOptimizationProfileAsync(options_.profile, stream_->get())) {
+    throw TensorRTFailure("ERR_TENSORRT",
+                          "TensorRT could not select optimization profile " + std::to_string(options_.profile),
+                          *recorder_, capture.messages());
+  }
+  return created;
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -314,13 +342,13 @@ void ExecutionContext::ReserveForLargestShapes(const std::vector<std::optional<s
   bool applied = true;
   for (size_t t = 0; t < tensors_.size() && applied; ++t) {
     if (!tensors_[t].isInput) continue;
-    applied =
-        largestInputs[t].has_value() && context_->setInputShape(tensors_[t].name.c_str(), ToDims(*largestInputs[t]));
+    applied = largestInputs[t].has_value() &&
+              primary_->context->setInputShape(tensors_[t].name.c_str(), ToDims(*largestInputs[t]));
   }
   if (applied) {
     for (size_t t = 0; t < tensors_.size(); ++t) {
       if (tensors_[t].isInput) continue;
-      const std::vector<int64_t> shape = ToVector(context_->getTensorShape(tensors_[t].name.c_str()));
+      const std::vector<int64_t> shape = ToVector(primary_->context->getTensorShape(tensors_[t].name.c_str()));
       if (IsDataDependent(shape)) continue;
       try {
         reserve_[t] = ByteSize(shape, tensors_[t].elementSize, TensorLabel(tensors_[t]));
@@ -330,12 +358,13 @@ void ExecutionContext::ReserveForLargestShapes(const std::vector<std::optional<s
     }
   }
   recorder_->drain();  // a refused probe is no error of any run
-  appliedShapes_.reset();
+  primary_->appliedShapes.reset();
 }
 
 void ExecutionContext::DisableGraphs(const std::string& reason) {
   graphsDisabled_ = true;
   graphs_.Clear();
+  shapeContexts_.Clear();
   {
     std::lock_guard<std::mutex> lock(statusMutex_);
     status_.active = false;
@@ -391,10 +420,10 @@ ExecutionContext::Bindings ExecutionContext::Prepare(RunRequest& request) {
   }
   std::vector<std::vector<int64_t>>* outputShapes = shapeCache_.Find(bindings.shapeKey);
   if (outputShapes == nullptr) {
-    ApplyInputShapes(bindings);
+    ApplyInputShapes(*primary_, bindings);
     std::vector<std::vector<int64_t>> inferred;
     for (const OutputTarget& target : request.outputs) {
-      inferred.push_back(ToVector(context_->getTensorShape(tensors_[target.tensor].name.c_str())));
+      inferred.push_back(ToVector(primary_->context->getTensorShape(tensors_[target.tensor].name.c_str())));
     }
     shapeCache_.Insert(bindings.shapeKey, std::move(inferred));
     outputShapes = shapeCache_.Find(bindings.shapeKey);
@@ -455,57 +484,64 @@ ExecutionContext::Bindings ExecutionContext::Prepare(RunRequest& request) {
   return bindings;
 }
 
-void ExecutionContext::ApplyInputShapes(const Bindings& bindings) {
-  appliedShapes_.reset();  // a failure half-way leaves the context in no known state
+void ExecutionContext::ApplyInputShapes(TrtContext& target, const Bindings& bindings) {
+  target.appliedShapes.reset();  // a failure half-way leaves the context in no known state
+  nvinfer1::IExecutionContext& context = *target.context;
   Logger::Capture capture;
   for (const InputFeed& feed : bindings.request->inputs) {
     const IoTensor& tensor = tensors_[feed.tensor];
+    // A host shape tensor's address first: TensorRT reads its values to infer shapes.
     if (tensor.onHost &&
-        !context_->setTensorAddress(tensor.name.c_str(), const_cast<void*>(bindings.hostInputs[feed.tensor]))) {
+        !context.setTensorAddress(tensor.name.c_str(), const_cast<void*>(bindings.hostInputs[feed.tensor]))) {
       throw TensorRTFailure("ERR_TENSORRT", "TensorRT refused the values of shape tensor " + TensorLabel(tensor),
                             *recorder_, capture.messages());
     }
-    if (!context_->setInputShape(tensor.name.c_str(), ToDims(feed.shape))) {
+    if (!context.setInputShape(tensor.name.c_str(), ToDims(feed.shape))) {
       throw TensorRTFailure("ERR_SHAPE",
                             "TensorRT refused shape " + ShapeText(feed.shape) + " for " + TensorLabel(tensor) +
                                 " under optimization profile " + std::to_string(options_.profile),
                             *recorder_, capture.messages());
     }
   }
-  if (!context_->allInputDimensionsSpecified()) {
+  if (!context.allInputDimensionsSpecified()) {
     throw TensorRTFailure("ERR_SHAPE", "TensorRT could not infer the shapes of this run's tensors", *recorder_,
                           capture.messages());
   }
-  appliedShapes_ = bindings.shapeKey;
+  target.appliedShapes = bindings.shapeKey;
 }
 
-void ExecutionContext::SetAddresses(const Bindings& bindings) {
+void ExecutionContext::SetAddresses(TrtContext& target, const Bindings& bindings) {
   Logger::Capture capture;
-  if (!appliedShapes_ || !(*appliedShapes_ == bindings.shapeKey)) ApplyInputShapes(bindings);
+  if (!target.appliedShapes || !(*target.appliedShapes == bindings.shapeKey)) ApplyInputShapes(target, bindings);
+  nvinfer1::IExecutionContext& context = *target.context;
+  const bool primary = &target == primary_.get();
   for (size_t t = 0; t < tensors_.size(); ++t) {
     const IoTensor& tensor = tensors_[t];
     const bool dynamic =
         std::find(bindings.dynamicOutputs.begin(), bindings.dynamicOutputs.end(), t) != bindings.dynamicOutputs.end();
-    if (!tensor.isInput) {
+    // Output allocators live on the primary context only: data-dependent outputs turn graphs off.
+    if (!tensor.isInput && primary) {
       DynamicOutput* allocator = dynamic ? dynamicOutputs_[t].get() : nullptr;
       if (dynamic || dynamicOutputs_[t]) {
-        if (!context_->setOutputAllocator(tensor.name.c_str(), allocator)) {
+        if (!context.setOutputAllocator(tensor.name.c_str(), allocator)) {
           throw TensorRTFailure("ERR_TENSORRT", "TensorRT refused an output allocator for " + TensorLabel(tensor),
                                 *recorder_, capture.messages());
         }
       }
     }
-    if (!context_->setTensorAddress(tensor.name.c_str(), bindings.addresses[t])) {
+    if (!context.setTensorAddress(tensor.name.c_str(), bindings.addresses[t])) {
       throw TensorRTFailure("ERR_TENSORRT", "TensorRT refused the memory bound to " + TensorLabel(tensor), *recorder_,
                             capture.messages());
     }
   }
 }
 
-void ExecutionContext::EnqueuePlain(const Bindings& bindings) {
+void ExecutionContext::EnqueuePlain(TrtContext& target, const Bindings& bindings) {
   Logger::Capture capture;
-  SetAddresses(bindings);
-  if (!context_->enqueueV3(stream_->get())) {
+  SetAddresses(target, bindings);
+  target.warmedUp.reset();
+  if (!target.context->enqueueV3(stream_->get())) {
+    ThrowIfDeviceLost(stream_->get(), "enqueueV3");
     for (size_t t : bindings.dynamicOutputs) {
       const DynamicOutput& allocator = *dynamicOutputs_[t];
       if (allocator.userBound() && allocator.requested() > allocator.userCapacity()) {
@@ -521,9 +557,64 @@ void ExecutionContext::EnqueuePlain(const Bindings& bindings) {
   }
 }
 
-std::unique_ptr<ExecutionContext::GraphExec> ExecutionContext::CaptureGraph(const Bindings& bindings,
+std::shared_ptr<ExecutionContext::TrtContext> ExecutionContext::ContextForShapes(const Bindings& bindings) {
+  if (std::shared_ptr<TrtContext>* found = shapeContexts_.Find(bindings.shapeKey)) return *found;
+  std::shared_ptr<TrtContext> created = NewTrtContext();
+  ApplyInputShapes(*created, bindings);
+  // An evicted context goes here, on this thread, unless graphs captured on it still hold it.
+  shapeContexts_.Insert(bindings.shapeKey, created);
+  return created;
+}
+
+GraphUse ExecutionContext::EnqueueWithGraphs(const Bindings& bindings) {
+  cudaStream_t stream = stream_->get();
+  if (GraphEntry* entry = graphs_.Find(bindings.key)) {
+    cuda::CudaCheck(cudaGraphLaunch(entry->graph->exec, stream), "cudaGraphLaunch");
+    return GraphUse::kReplayed;
+  }
+  std::shared_ptr<TrtContext> target = ContextForShapes(bindings);
+  if (!target->warmedUp || !(*target->warmedUp == bindings.key)) {
+    // TensorRT needs a plain enqueue with these bindings right before a capture (after a shape
+    // change its first enqueue may do work a graph cannot hold); the next run, if its bindings are
+    // the same, is captured.
+    EnqueuePlain(*target, bindings);
+    target->warmedUp = bindings.key;
+    return GraphUse::kPlain;
+  }
+  target->warmedUp.reset();
+  std::string reason;
+  std::unique_ptr<GraphExec> captured = CaptureGraph(*target, bindings, reason);
+  if (captured) {
+    failedCaptures_ = 0;
+    cuda::CudaCheck(cudaGraphLaunch(captured->exec, stream), "cudaGraphLaunch");
+    // An evicted graph (and its context, if nothing else holds it) is destroyed here, on this thread.
+    graphs_.Insert(bindings.key, GraphEntry{std::move(target), std::move(captured)});
+    return GraphUse::kCaptured;
+  }
+  if (options_.graphMode == GraphMode::kRequired) {
+    throw NativeError("ERR_TENSORRT", "CUDA graph capture failed (cudaGraph: true): " + reason +
+                                          ". Use cudaGraph: 'auto' to fall back to plain enqueues");
+  }
+  if (++failedCaptures_ >= kCaptureAttempts) {
+    DisableGraphs(reason + " (" + std::to_string(failedCaptures_) + " captures in a row failed)");
+    EnqueuePlain(*primary_, bindings);
+    return GraphUse::kPlain;
+  }
+  // One failure is not a verdict (a capture can fail for a reason that goes away): this run is a
+  // plain enqueue, which also warms the context up for the next attempt.
+  const std::string message = "tensorrt-node: CUDA graph capture failed (attempt " + std::to_string(failedCaptures_) +
+                              " of " + std::to_string(kCaptureAttempts) + "): " + reason +
+                              "; this run is a plain enqueueV3 and the capture is retried";
+  Logger::Instance().log(Severity::kWARNING, message.c_str());
+  EnqueuePlain(*target, bindings);
+  target->warmedUp = bindings.key;
+  return GraphUse::kPlain;
+}
+
+std::unique_ptr<ExecutionContext::GraphExec> ExecutionContext::CaptureGraph(TrtContext& target,
+                                                                            const Bindings& bindings,
                                                                             std::string& reason) {
-  SetAddresses(bindings);  // outside the capture: TensorRT may copy shape data on the stream here
+  SetAddresses(target, bindings);  // outside the capture: TensorRT may copy shape data on the stream here
   cudaStream_t stream = stream_->get();
   Logger::Capture capture;
   // Thread-local mode: other threads' CUDA calls (other streams, allocations) cannot invalidate it.
@@ -533,7 +624,7 @@ std::unique_ptr<ExecutionContext::GraphExec> ExecutionContext::CaptureGraph(cons
     cudaGetLastError();
     return nullptr;
   }
-  const bool enqueued = context_->enqueueV3(stream);
+  const bool enqueued = target.context->enqueueV3(stream);
   cudaGraph_t graph = nullptr;
   status = cudaStreamEndCapture(stream, &graph);  // always ends the capture, whatever happened inside
   if (!enqueued || status != cudaSuccess || graph == nullptr) {
@@ -545,6 +636,7 @@ std::unique_ptr<ExecutionContext::GraphExec> ExecutionContext::CaptureGraph(cons
       reason = std::string("cudaStreamEndCapture failed: ") + cudaGetErrorName(status);
     }
     if (graph != nullptr) cudaGraphDestroy(graph);
+    ThrowIfDeviceLost(stream, "enqueueV3 (stream capture)");  // no retry can help then
     cudaGetLastError();
     recorder_->drain();  // the failed capture's errors belong to no run
     return nullptr;
@@ -664,32 +756,10 @@ void ExecutionContext::Enqueue(RunRequest& request, RunOutcome& outcome) {
     DisableGraphs(reason);
   }
   const bool graphs = options_.graphMode != GraphMode::kOff && !graphsDisabled_;
-  if (!graphs) {
-    EnqueuePlain(bindings);
-  } else if (std::unique_ptr<GraphExec>* graph = graphs_.Find(bindings.key)) {
-    cuda::CudaCheck(cudaGraphLaunch((*graph)->exec, stream), "cudaGraphLaunch");
-    use = GraphUse::kReplayed;
-  } else if (warmedUp_ && *warmedUp_ == bindings.key) {
-    warmedUp_.reset();
-    std::string reason;
-    std::unique_ptr<GraphExec> captured = CaptureGraph(bindings, reason);
-    if (captured) {
-      cuda::CudaCheck(cudaGraphLaunch(captured->exec, stream), "cudaGraphLaunch");
-      graphs_.Insert(bindings.key, std::move(captured));  // an evicted graph is destroyed here, on this thread
-      use = GraphUse::kCaptured;
-    } else if (options_.graphMode == GraphMode::kRequired) {
-      throw NativeError("ERR_TENSORRT", "CUDA graph capture failed (cudaGraph: true): " + reason +
-                                            ". Use cudaGraph: 'auto' to fall back to plain enqueues");
-    } else {
-      DisableGraphs(reason);
-      EnqueuePlain(bindings);
-    }
+  if (graphs) {
+    use = EnqueueWithGraphs(bindings);
   } else {
-    // TensorRT needs a plain enqueue with these shapes right before a capture (after a shape change
-    // its first enqueue may do work a graph cannot hold); the next run, if its bindings are the
-    // same, is captured.
-    EnqueuePlain(bindings);
-    warmedUp_ = bindings.key;
+    EnqueuePlain(*primary_, bindings);
   }
   if (timer) timer->Record(RunTimer::kComputeEnd, stream);
 
@@ -724,26 +794,28 @@ std::vector<LayerTime> ExecutionContext::ProfileLayers(RunRequest& request, int 
     cuda::CudaCheck(cudaMemcpyAsync(copy.dst, copy.src, copy.bytes, cudaMemcpyDefault, stream),
                     "cudaMemcpyAsync (host to device)");
   }
-  SetAddresses(bindings);
-  warmedUp_.reset();  // profiled enqueues are no warm-up for a capture
+  nvinfer1::IExecutionContext& context = *primary_->context;
+  SetAddresses(*primary_, bindings);
+  primary_->warmedUp.reset();  // profiled enqueues are no warm-up for a capture
 
   Logger::Capture capture;
   LayerProfiler profiler;
   // Reports are collected explicitly after each synchronized enqueue (reportToProfiler), as
   // trtexec --dumpProfile does, instead of TensorRT synchronizing inside every enqueue.
-  context_->setEnqueueEmitsProfile(false);
-  context_->setProfiler(&profiler);
+  context.setEnqueueEmitsProfile(false);
+  context.setProfiler(&profiler);
   struct Detach {
     nvinfer1::IExecutionContext& context;
     ~Detach() { context.setProfiler(nullptr); }  // a profiler slows down every later enqueue
-  } detach{*context_};
+  } detach{context};
   for (int i = 0; i < iterations; ++i) {
-    if (!context_->enqueueV3(stream)) {
+    if (!context.enqueueV3(stream)) {
+      ThrowIfDeviceLost(stream, "enqueueV3");
       throw TensorRTFailure("ERR_TENSORRT", "TensorRT could not enqueue the profiled inference", *recorder_,
                             capture.messages());
     }
     cuda::CudaCheck(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
-    if (!context_->reportToProfiler()) {
+    if (!context.reportToProfiler()) {
       throw TensorRTFailure("ERR_TENSORRT", "TensorRT could not report layer times", *recorder_, capture.messages());
     }
     profiler.EndIteration();

@@ -17,10 +17,11 @@
 //   5. D2H copies into the arena (fresh JS arrays are filled from it) or the user's pinned tensors;
 //   6. timing events between the phases when asked.
 //
-// Destruction order (documented because it matters): CUDA graphs, then the IExecutionContext, then
-// the output allocators it called, then its error recorder, then the device buffers, then the engine
-// (whose runtime and library go last); the logger is process-wide and never destroyed. The N-API
-// layer runs the destructor on its releaser thread, once no job uses the context any more.
+// Destruction order (documented because it matters): CUDA graphs, then the IExecutionContexts (the
+// per-shape ones, then the primary), then the output allocators they called, then their error
+// recorder, then the scratch memory and device buffers they used, then the engine (whose runtime and
+// library go last); the logger is process-wide and never destroyed. The N-API layer runs the
+// destructor only once the stream finished every run of the context (napi/trt_context.cc).
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -54,8 +55,12 @@ struct ContextOptions {
   GraphMode graphMode = GraphMode::kAuto;
 };
 
-// CUDA graphs kept per context, least recently used first out: one per input-shape key in practice.
+// CUDA graphs kept per context, least recently used first out: one per input-shape key in practice
+// (and as many IExecutionContexts of the engine, one per input-shape key).
 inline constexpr size_t kMaxGraphsPerContext = 16;
+// A capture that fails is retried on later runs; after this many failures in a row graphs go off for
+// the context (in 'auto' mode) and runs are plain enqueues.
+inline constexpr int kCaptureAttempts = 3;
 
 // One input as the JS thread resolved it.
 struct InputFeed {
@@ -146,14 +151,28 @@ class ExecutionContext {
     GraphExec& operator=(const GraphExec&) = delete;
     ~GraphExec();
   };
+  // One IExecutionContext and what was last set on it.
+  struct TrtContext {
+    Owned<nvinfer1::IExecutionContext> context;
+    std::optional<BindingKey> appliedShapes;  // the input-shape key set on it now
+    std::optional<BindingKey> warmedUp;       // the bindings of its last plain enqueue, if nothing ran on it since
+  };
+  // A graph and the context it was captured on (declared first: destroyed after the graph).
+  struct GraphEntry {
+    std::shared_ptr<TrtContext> owner;
+    std::unique_ptr<GraphExec> graph;
+  };
 
   ExecutionContext();  // defined where the nested types are complete
 
   Bindings Prepare(RunRequest& request);
-  void ApplyInputShapes(const Bindings& bindings);
-  void SetAddresses(const Bindings& bindings);
-  void EnqueuePlain(const Bindings& bindings);
-  std::unique_ptr<GraphExec> CaptureGraph(const Bindings& bindings, std::string& reason);
+  std::shared_ptr<TrtContext> NewTrtContext();
+  void ApplyInputShapes(TrtContext& target, const Bindings& bindings);
+  void SetAddresses(TrtContext& target, const Bindings& bindings);
+  void EnqueuePlain(TrtContext& target, const Bindings& bindings);
+  GraphUse EnqueueWithGraphs(const Bindings& bindings);
+  std::shared_ptr<TrtContext> ContextForShapes(const Bindings& bindings);
+  std::unique_ptr<GraphExec> CaptureGraph(TrtContext& target, const Bindings& bindings, std::string& reason);
   void ReserveForLargestShapes(const std::vector<std::optional<std::vector<int64_t>>>& largestInputs);
   void DisableGraphs(const std::string& reason);
   void* InternalBuffer(size_t tensor, uint64_t bytes);
@@ -173,13 +192,19 @@ class ExecutionContext {
   std::vector<std::unique_ptr<cuda::GrowablePinned>> hostOutputs_;  // per host output (shape tensors)
   std::vector<uint64_t> reserve_;  // bytes of each tensor at the profile's largest shapes (first allocation)
 
-  // Output shapes per input-shape key, and the key whose shapes are set on the context now.
+  // Output shapes per input-shape key (inferred on the primary context).
   LruCache<BindingKey, std::vector<std::vector<int64_t>>, BindingKeyHash> shapeCache_{64};
-  std::optional<BindingKey> appliedShapes_;
 
-  LruCache<BindingKey, std::unique_ptr<GraphExec>, BindingKeyHash> graphs_{kMaxGraphsPerContext};
-  std::optional<BindingKey> warmedUp_;  // the bindings of the last plain enqueue, if nothing ran since
+  // CUDA graphs. TensorRT documents a capture only right after a plain enqueue at the same shapes,
+  // and nothing about replaying a graph after the context ran at other shapes (the first enqueue
+  // after a shape change may update state on the device that a graph captured earlier then reads).
+  // So each input-shape key gets an IExecutionContext of its own whose shapes never change; its
+  // graphs replay only on it. All contexts share one scratch block (setDeviceMemoryV2): runs are
+  // serial on the one stream, which is what TensorRT requires of contexts sharing device memory.
+  LruCache<BindingKey, std::shared_ptr<TrtContext>, BindingKeyHash> shapeContexts_{kMaxGraphsPerContext};
+  LruCache<BindingKey, GraphEntry, BindingKeyHash> graphs_{kMaxGraphsPerContext};
   bool graphsDisabled_ = false;
+  int failedCaptures_ = 0;  // consecutive failed captures; graphs go off at kCaptureAttempts
 
   mutable std::mutex statusMutex_;
   GraphStatus status_;
@@ -187,7 +212,9 @@ class ExecutionContext {
   // The destructor releases these explicitly, in the documented order.
   std::unique_ptr<ErrorRecorder> recorder_;
   std::vector<std::unique_ptr<DynamicOutput>> dynamicOutputs_;  // per tensor, created on first need
-  Owned<nvinfer1::IExecutionContext> context_;
+  std::shared_ptr<cuda::DeviceBuffer> scratch_;                 // device memory of every context below
+  int64_t scratchBytes_ = 0;
+  std::shared_ptr<TrtContext> primary_;  // plain runs without graphs, shape inference, profiling
 };
 
 }  // namespace trt_node::trt

@@ -25,7 +25,7 @@ uint32_t ElementSize(int32_t dataType) noexcept {
   }
 }
 
-std::vector<IoTensor> DescribeIoTensors(const nvinfer1::ICudaEngine& engine) {
+std::vector<IoTensor> DescribeIoTensors(const nvinfer1::ICudaEngine& engine, int32_t profile) {
   std::vector<IoTensor> tensors;
   const int32_t count = engine.getNbIOTensors();
   for (int32_t index = 0; index < count; ++index) {
@@ -38,8 +38,9 @@ std::vector<IoTensor> DescribeIoTensors(const nvinfer1::ICudaEngine& engine) {
     tensor.elementSize = ElementSize(tensor.dataType);
     tensor.shape = ToVector(engine.getTensorShape(name));
     tensor.onHost = engine.getTensorLocation(name) == nvinfer1::TensorLocation::kHOST;
-    tensor.vectorizedDim = engine.getTensorVectorizedDim(name);
-    const char* format = engine.getTensorFormatDesc(name);
+    tensor.formatValue = static_cast<int32_t>(engine.getTensorFormat(name, profile));
+    tensor.vectorizedDim = engine.getTensorVectorizedDim(name, profile);
+    const char* format = engine.getTensorFormatDesc(name, profile);
     tensor.format = format != nullptr ? format : "";
     tensors.push_back(std::move(tensor));
   }
@@ -51,9 +52,12 @@ std::string UnbindableReason(const IoTensor& tensor) {
   if (tensor.elementSize == 0 || tensor.dtype == "e8m0") {
     return what + " has dtype " + tensor.dtype + ", which tensorrt-node cannot bind";
   }
-  if (tensor.vectorizedDim >= 0) {
-    return what + " uses a vectorized format (" + tensor.format +
-           "); rebuild the engine with linear I/O formats (the default)";
+  // Only row-major linear memory is what a TypedArray of shape x element size describes. A vectorized
+  // dimension is not the only way to differ: kHWC, kDHWC and kDLA_LINEAR report none (-1) and still
+  // order or pad elements differently.
+  if (tensor.formatValue != static_cast<int32_t>(nvinfer1::TensorFormat::kLINEAR)) {
+    return what + " uses the non-linear I/O format " + (tensor.format.empty() ? "(undescribed)" : tensor.format) +
+           "; rebuild the engine with linear I/O formats (the default)";
   }
   return {};
 }

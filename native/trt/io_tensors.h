@@ -19,11 +19,15 @@ struct IoTensor {
   uint32_t elementSize = 0;    // bytes per element; 0 for types tensorrt-node cannot bind (int4, fp4)
   std::vector<int64_t> shape;  // engine shape, -1 for dynamic dimensions
   bool onHost = false;         // TensorLocation::kHOST: shape tensors, read or written by the CPU
-  int32_t vectorizedDim = -1;  // -1 for linear formats; otherwise the byte size is not shape x element size
-  std::string format;
+  int32_t formatValue = 0;     // nvinfer1::TensorFormat under the context's profile; only kLINEAR is bindable
+  int32_t vectorizedDim = -1;  // -1 also for kHWC, kDHWC and kDLA_LINEAR, which are not row-major either
+  std::string format;          // TensorRT's description of that format
 };
 
-std::vector<IoTensor> DescribeIoTensors(const nvinfer1::ICudaEngine& engine);
+// The engine's I/O tensors as an execution context of optimization profile `profile` binds them.
+// Formats may differ per profile: they are asked with the (name, profile) overloads, never the
+// profile-less ones (which answer for profile 0, with a warning, on multi-profile engines).
+std::vector<IoTensor> DescribeIoTensors(const nvinfer1::ICudaEngine& engine, int32_t profile);
 
 // Bytes per element of a TensorRT DataType (by value, stable across 10.x and 11.x); 0 for sub-byte types.
 uint32_t ElementSize(int32_t dataType) noexcept;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "trt/logger.h"
 
 namespace trt_node::trt {
 namespace {
@@ -24,9 +25,14 @@ std::shared_ptr<TensorRTLibrary> TensorRTLibrary::Get(const LibraryOptions& opti
   static std::mutex mutex;
   // Process-wide on purpose (dlopen is process-wide); intentionally never destroyed.
   static auto* libraries = new std::map<std::string, std::shared_ptr<TensorRTLibrary>>();
-  std::lock_guard<std::mutex> lock(mutex);
+  std::unique_lock<std::mutex> lock(mutex);
   const std::string key = options.libraryPath;
-  if (auto found = libraries->find(key); found != libraries->end()) return found->second;
+  if (auto found = libraries->find(key); found != libraries->end()) {
+    std::shared_ptr<TensorRTLibrary> library = found->second;
+    lock.unlock();
+    if (options.loadPlugins) library->loadPlugins();
+    return library;
+  }
 
   LibraryRequest request;
   request.expectedMajor = kHeadersMajor;
@@ -36,7 +42,61 @@ std::shared_ptr<TensorRTLibrary> TensorRTLibrary::Get(const LibraryOptions& opti
   LoadedLibrary loaded = Load(request, SearchEnvironment::FromProcess());
   std::shared_ptr<TensorRTLibrary> library(new TensorRTLibrary(std::move(loaded), options));
   libraries->emplace(key, library);
+  lock.unlock();
+  if (options.loadPlugins) library->loadPlugins();
   return library;
+}
+
+// libnvonnxparser and libnvinfer_plugin of the same install as libnvinfer: its folder first (a
+// library from another TensorRT install would not match), then where libnvinfer was searched.
+LibraryRequest TensorRTLibrary::CompanionRequest(const std::string& baseName) const {
+  LibraryRequest request;
+  request.baseName = baseName;
+  request.expectedMajor = loaded_.version.major;
+  request.probeMajors = {loaded_.version.major};
+  request.versionSymbol.clear();  // their own version numbering differs from TensorRT's
+  const std::string folder = FolderOf(path());
+  request.libraryPath = options_.libraryPath.empty() ? std::string() : folder;
+  if (request.libraryPath.empty() && !folder.empty()) request.extraDirs.push_back(folder);
+  for (const auto& dir : options_.extraDirs) request.extraDirs.push_back(dir);
+  return request;
+}
+
+PluginStatus TensorRTLibrary::loadPlugins() {
+  std::lock_guard<std::mutex> lock(pluginMutex_);
+  if (plugins_.attempted) return plugins_;
+  plugins_.attempted = true;
+  LibraryRequest request = CompanionRequest("libnvinfer_plugin");
+  request.requiredSymbols = {"initLibNvInferPlugins"};
+  LoadOutcome outcome = TryLoad(request, SearchEnvironment::FromProcess());
+  if (!outcome.loaded) {
+    plugins_.reason = "libnvinfer_plugin.so." + std::to_string(loaded_.version.major) +
+                      " was not found or not usable:\n" + DescribeAttempts(outcome.attempts);
+  } else {
+    using InitFn = bool (*)(void* logger, const char* libNamespace);
+    auto init = reinterpret_cast<InitFn>(outcome.loaded->library->symbol("initLibNvInferPlugins"));
+    // The default namespace "": standard plugins as ONNX models and engines name them.
+    if (init != nullptr && init(&Logger::Instance(), "")) {
+      pluginLibrary_ = outcome.loaded->library;
+      plugins_.loaded = true;
+      plugins_.path = outcome.loaded->candidate.path;
+    } else {
+      plugins_.reason = "initLibNvInferPlugins failed in " + outcome.loaded->candidate.path;
+    }
+  }
+  if (!plugins_.loaded) {
+    const std::string message =
+        "tensorrt-node: TensorRT's standard plugins are unavailable (engines and models "
+        "that use them will not load or build): " +
+        plugins_.reason;
+    Logger::Instance().log(Severity::kWARNING, message.c_str());
+  }
+  return plugins_;
+}
+
+PluginStatus TensorRTLibrary::pluginStatus() const {
+  std::lock_guard<std::mutex> lock(pluginMutex_);
+  return plugins_;
 }
 
 nvinfer1::IRuntime* TensorRTLibrary::createRuntime(nvinfer1::ILogger& logger) const {
@@ -63,17 +123,8 @@ nvonnxparser::IParser* TensorRTLibrary::createOnnxParser(nvinfer1::INetworkDefin
   {
     std::lock_guard<std::mutex> lock(parserMutex_);
     if (createParser_ == nullptr) {
-      LibraryRequest request;
-      request.baseName = "libnvonnxparser";
-      request.expectedMajor = loaded_.version.major;
-      request.probeMajors = {loaded_.version.major};
-      request.versionSymbol.clear();  // the parser's own version numbering differs from TensorRT's
+      LibraryRequest request = CompanionRequest("libnvonnxparser");
       request.requiredSymbols = {"createNvOnnxParser_INTERNAL"};
-      // Next to libnvinfer first: a parser from another TensorRT install would not match.
-      const std::string folder = FolderOf(path());
-      request.libraryPath = options_.libraryPath.empty() ? std::string() : folder;
-      if (request.libraryPath.empty() && !folder.empty()) request.extraDirs.push_back(folder);
-      for (const auto& dir : options_.extraDirs) request.extraDirs.push_back(dir);
       LoadedLibrary parser = Load(request, SearchEnvironment::FromProcess());
       parserLibrary_ = parser.library;
       createParser_ = reinterpret_cast<CreateParserFn>(parserLibrary_->symbol("createNvOnnxParser_INTERNAL"));

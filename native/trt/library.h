@@ -16,6 +16,17 @@ namespace trt_node::trt {
 struct LibraryOptions {
   std::string libraryPath;             // explicit folder or file; empty = search
   std::vector<std::string> extraDirs;  // pip tensorrt_libs folders found by JavaScript
+  // Load libnvinfer_plugin.so.<major> when present and call initLibNvInferPlugins, so that engines
+  // and ONNX models using TensorRT's standard plugins (EfficientNMS_TRT, ...) load and build.
+  bool loadPlugins = true;
+};
+
+// What became of TensorRT's standard plugin library.
+struct PluginStatus {
+  bool attempted = false;
+  bool loaded = false;
+  std::string path;    // the library initialized, when loaded
+  std::string reason;  // why not, when attempted and not loaded
 };
 
 class TensorRTLibrary {
@@ -36,6 +47,12 @@ class TensorRTLibrary {
   // Loads libnvonnxparser.so.<major> on first use (from libnvinfer's folder first).
   nvonnxparser::IParser* createOnnxParser(nvinfer1::INetworkDefinition& network, nvinfer1::ILogger& logger);
 
+  // Loads libnvinfer_plugin.so.<major> (libnvinfer's folder first) and registers the standard
+  // plugins, once. Never throws: a missing plugin library only matters to engines that use plugins,
+  // and TensorRT names the plugin it cannot find when one does.
+  PluginStatus loadPlugins();
+  PluginStatus pluginStatus() const;
+
  private:
   explicit TensorRTLibrary(LoadedLibrary loaded, LibraryOptions options);
 
@@ -50,6 +67,11 @@ class TensorRTLibrary {
   std::mutex parserMutex_;
   std::shared_ptr<SharedLibrary> parserLibrary_;
   CreateParserFn createParser_ = nullptr;
+
+  LibraryRequest CompanionRequest(const std::string& baseName) const;
+  mutable std::mutex pluginMutex_;
+  std::shared_ptr<SharedLibrary> pluginLibrary_;
+  PluginStatus plugins_;
 };
 
 }  // namespace trt_node::trt

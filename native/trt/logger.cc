@@ -1,5 +1,7 @@
 #include "trt/logger.h"
 
+#include <algorithm>
+
 namespace trt_node::trt {
 namespace {
 
@@ -39,11 +41,10 @@ void Logger::setSink(std::function<void(Severity, const std::string&)> sink) {
 void Logger::log(Severity severity, nvinfer1::AsciiChar const* message) noexcept {
   try {
     const std::string text = message != nullptr ? message : "";
-    for (Capture* capture = currentCapture; capture != nullptr; capture = capture->outer_) {
-      if (static_cast<int>(severity) <= static_cast<int>(capture->threshold_)) {
-        std::lock_guard<std::mutex> lock(capture->mutex_);
-        capture->messages_.push_back(text);
-      }
+    for (Capture* capture = currentCapture; capture != nullptr; capture = capture->outer_) capture->add(severity, text);
+    if (currentCapture == nullptr) {
+      std::lock_guard<std::mutex> lock(unattributedMutex_);
+      for (Capture* capture : unattributedCaptures_) capture->add(severity, text);
     }
     if (static_cast<int>(severity) <= static_cast<int>(Severity::kERROR)) {
       std::lock_guard<std::mutex> lock(recentMutex_);
@@ -70,9 +71,31 @@ Logger::ScopedTarget::~ScopedTarget() { currentTarget = previous_; }
 
 uint64_t Logger::CurrentTarget() noexcept { return currentTarget; }
 
-Logger::Capture::Capture(Severity threshold) : threshold_(threshold), outer_(currentCapture) { currentCapture = this; }
+Logger::Capture::Capture(Severity threshold, bool unattributedThreads)
+    : threshold_(threshold), unattributedThreads_(unattributedThreads), outer_(currentCapture) {
+  currentCapture = this;
+  if (unattributedThreads_) {
+    Logger& logger = Instance();
+    std::lock_guard<std::mutex> lock(logger.unattributedMutex_);
+    logger.unattributedCaptures_.push_back(this);
+  }
+}
 
-Logger::Capture::~Capture() { currentCapture = outer_; }
+Logger::Capture::~Capture() {
+  currentCapture = outer_;
+  if (unattributedThreads_) {
+    Logger& logger = Instance();
+    std::lock_guard<std::mutex> lock(logger.unattributedMutex_);
+    auto& captures = logger.unattributedCaptures_;
+    captures.erase(std::remove(captures.begin(), captures.end(), this), captures.end());
+  }
+}
+
+void Logger::Capture::add(Severity severity, const std::string& text) {
+  if (static_cast<int>(severity) > static_cast<int>(threshold_)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  messages_.push_back(text);
+}
 
 std::vector<std::string> Logger::Capture::messages() const {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -41,10 +41,14 @@ class Logger final : public nvinfer1::ILogger {
   // The sink must not block; it is called on TensorRT's threads. An empty function removes it.
   void setSink(std::function<void(Severity, const std::string&)> sink);
 
-  // Collects messages (warnings and worse by default) logged on this thread while alive.
+  // Collects messages (warnings and worse by default) logged on this thread while alive. With
+  // `unattributedThreads`, also those logged meanwhile on threads that have no capture of their own:
+  // TensorRT's internal threads (the builder's workers log the reason a build failed from there).
+  // Two such captures alive at once (two concurrent builds) both receive those messages: TensorRT
+  // does not say which build a thread of its own works for.
   class Capture {
    public:
-    explicit Capture(Severity threshold = Severity::kWARNING);
+    explicit Capture(Severity threshold = Severity::kWARNING, bool unattributedThreads = false);
     ~Capture();
     Capture(const Capture&) = delete;
     Capture& operator=(const Capture&) = delete;
@@ -52,7 +56,9 @@ class Logger final : public nvinfer1::ILogger {
 
    private:
     friend class Logger;
+    void add(Severity severity, const std::string& text);
     Severity threshold_;
+    bool unattributedThreads_;
     Capture* outer_;
     mutable std::mutex mutex_;
     std::vector<std::string> messages_;
@@ -85,6 +91,8 @@ class Logger final : public nvinfer1::ILogger {
   std::function<void(Severity, const std::string&)> sink_;
   mutable std::mutex recentMutex_;
   std::deque<std::string> recentErrors_;
+  std::mutex unattributedMutex_;
+  std::vector<Capture*> unattributedCaptures_;
 };
 
 }  // namespace trt_node::trt

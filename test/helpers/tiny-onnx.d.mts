@@ -1,4 +1,4 @@
-export declare const ElementType: Readonly<{ FLOAT: 1; INT32: 6; INT64: 7 }>;
+export declare const ElementType: Readonly<{ FLOAT: 1; INT32: 6; INT64: 7; FLOAT16: 10 }>;
 
 export interface TinyValueInfo {
   name: string;
@@ -20,6 +20,8 @@ export declare function encodeModel(model: {
   outputs: TinyValueInfo[];
   initializers?: { name: string; elemType: number; dims: number[]; values: ArrayLike<number> }[];
   opset?: number;
+  /** metadata_props, e.g. the fake TensorRT's "fake-tensorrt:*" knobs. */
+  metadata?: Record<string, string>;
 }): Uint8Array;
 
 export declare function affineModel(seed?: number): {

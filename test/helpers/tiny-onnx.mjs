@@ -7,7 +7,7 @@
 const WIRE_VARINT = 0;
 const WIRE_LENGTH = 2;
 
-export const ElementType = Object.freeze({ FLOAT: 1, INT32: 6, INT64: 7 });
+export const ElementType = Object.freeze({ FLOAT: 1, INT32: 6, INT64: 7, FLOAT16: 10 });
 
 function varint(value) {
   const bytes = [];
@@ -57,10 +57,11 @@ function node({ opType, inputs, outputs, name }) {
 }
 
 /**
- * ModelProto { ir_version = 1, producer_name = 2, graph = 7, opset_import = 8 } with GraphProto
- * { node = 1, name = 2, initializer = 5, input = 11, output = 12 }.
+ * ModelProto { ir_version = 1, producer_name = 2, graph = 7, opset_import = 8, metadata_props = 14 }
+ * with GraphProto { node = 1, name = 2, initializer = 5, input = 11, output = 12 }. `metadata`: string
+ * key/value pairs (StringStringEntryProto { key = 1, value = 2 }).
  */
-export function encodeModel({ name = 'tiny', nodes, inputs, outputs, initializers = [], opset = 17 }) {
+export function encodeModel({ name = 'tiny', nodes, inputs, outputs, initializers = [], opset = 17, metadata = {} }) {
   const graph = [
     ...nodes.flatMap((item) => messageField(1, node(item))),
     ...stringField(2, name),
@@ -69,7 +70,8 @@ export function encodeModel({ name = 'tiny', nodes, inputs, outputs, initializer
     ...outputs.flatMap((item) => messageField(12, valueInfo(item))),
   ];
   const opsetImport = [...stringField(1, ''), ...varintField(2, opset)];
-  return Uint8Array.from([...varintField(1, 8), ...stringField(2, 'tensorrt-node tests'), ...messageField(7, graph), ...messageField(8, opsetImport)]);
+  const metadataProps = Object.entries(metadata).flatMap(([key, value]) => messageField(14, [...stringField(1, key), ...stringField(2, value)]));
+  return Uint8Array.from([...varintField(1, 8), ...stringField(2, 'tensorrt-node tests'), ...messageField(7, graph), ...messageField(8, opsetImport), ...metadataProps]);
 }
 
 /** A deterministic pseudo-random source, so failures reproduce. */

@@ -33,7 +33,8 @@ export function formatDoctorReport(caps: Capabilities): string {
     lines.push(ok(`loaded ${caps.addon.path} (${kind}, version ${caps.addon.version}, N-API ${build.napiVersion}, ${build.compiler}, ${build.buildType})`));
     if (loadedCandidate) lines.push(`        chosen because: ${loadedCandidate.reason}`);
     lines.push(build.cuda.compiled ? ok(`compiled with CUDA ${build.cuda.toolkitVersion} (architectures ${build.cuda.architectures})`) : bad(`compiled without CUDA: ${build.cuda.missingReason}`));
-    lines.push(build.tensorrt.compiled ? ok(`compiled with TensorRT ${build.tensorrt.headersVersion} headers`) : bad(`compiled without TensorRT: ${build.tensorrt.missingReason}`));
+    if (build.tensorrt.emulated) lines.push(bad('compiled against the fake TensorRT of the emulated tier (a test build): no real TensorRT'));
+    else lines.push(build.tensorrt.compiled ? ok(`compiled with TensorRT ${build.tensorrt.headersVersion} headers`) : bad(`compiled without TensorRT: ${build.tensorrt.missingReason}`));
   } else {
     lines.push(bad('not loaded'));
     if (caps.addon.candidates.length === 0) lines.push('        no source build and no prebuilt binary for this platform');
@@ -61,6 +62,7 @@ export function formatDoctorReport(caps: Capabilities): string {
 
   lines.push('', 'TensorRT');
   if (caps.tensorrt.found && caps.tensorrt.version) lines.push(ok(`libnvinfer ${caps.tensorrt.version} at ${caps.tensorrt.path}`));
+  if (caps.tensorrt.plugins) lines.push(caps.tensorrt.plugins.found ? ok(`standard plugins: ${caps.tensorrt.plugins.path}`) : bad(`standard plugins: ${caps.tensorrt.plugins.reason}`));
   else if (caps.tensorrt.found) lines.push(bad(`found ${caps.tensorrt.path}, but of another major version`));
   else if (caps.addon.loaded) {
     lines.push(bad(`libnvinfer not found; searched:`));
