@@ -48,7 +48,7 @@ export function resolveBackends(choices: readonly BackendChoice[], caps: Capabil
 
 export function sweepPoints(options: BenchOptions, caps: Capabilities, write: (text: string) => void): SweepPoint[] {
   const backends = resolveBackends(options.backends, caps, write);
-  const devices = backends.includes('tensorrt') ? resolveDevices(options.device, caps.devices.length, caps.cuda.error ? `${caps.cuda.error.name}: ${caps.cuda.error.message}` : null) : [];
+  const devices = backends.includes('tensorrt') ? resolveDevices(options.device, caps.devices.length, caps.cuda.diagnosis?.message ?? null) : [];
   return expandSweep({ backends, precisions: options.precisions, batches: options.batches, concurrencies: options.concurrencies, devices, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: options.batcher });
 }
 

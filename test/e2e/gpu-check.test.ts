@@ -48,9 +48,9 @@ describe('scripts/gpu-check.mjs', () => {
     expect(report.environment.gpu).toBeNull();
     expect(report.tests.skippedSuitesAndTests.length).toBeGreaterThanOrEqual(5);
     if (hasNoDriver) {
-      expect(report.reason).toBe('CUDA is unusable: cudaErrorInsufficientDriver (error 35): CUDA driver version is insufficient for CUDA runtime version');
+      expect(report.reason).toBe('No NVIDIA driver is installed (libcuda.so.1 is missing)');
       expect(report.environment.cuda.error).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver', message: 'CUDA driver version is insufficient for CUDA runtime version' });
-      for (const skipped of report.tests.skippedSuitesAndTests) expect(skipped.reason).toContain('cudaErrorInsufficientDriver, error 35');
+      for (const skipped of report.tests.skippedSuitesAndTests) expect(skipped.reason).toContain('(CUDA error 35): No NVIDIA driver is installed (libcuda.so.1 is missing)');
     }
     expect(run.stdout).toContain(`gpu-check: no GPU measurements: ${report.reason}`);
     // The TensorRT run benchmark (ours minus trtexec) says it did not run, and why.
