@@ -13,6 +13,7 @@ import { packageVersion } from '../addon/loader.js';
 import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';
 import { describeModelFile } from './model-info.js';
+import { checkBenchShapes } from './model-shapes.js';
 import { resolveDevices, type BenchOptions } from './options.js';
 import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, writeResultsFile, type BenchResultsFile, type BenchRunResult } from './results.js';
 import { formatRunSummary } from './summary.js';
@@ -59,6 +60,8 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
   let points: SweepPoint[] = [];
   let factory: BenchTargetFactory | null = null;
   if (options.model !== null) {
+    // A missing or wrong --shape is an argument error before anything is said or run.
+    if (!deps.factoryFor) await checkBenchShapes(options.model, options.batches, options.shapes ?? undefined);
     points = sweepPoints(options, deps.capabilities, write);
     factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined });
   }
