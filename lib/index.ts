@@ -16,6 +16,7 @@ export {
   CudaError,
   TensorRTError,
   OnnxError,
+  AbortError,
   NativeLoadError,
   ArgumentTypeError,
   ArgumentRangeError,

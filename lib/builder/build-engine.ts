@@ -21,7 +21,7 @@ import { cacheKey, hashFile, type ExternalDataFile } from '../cache/key.js';
 import { EngineCache, type TimingCacheFile } from '../cache/index.js';
 import { Engine } from '../tensorrt/engine.js';
 import type { EngineMetadata } from '../addon/types.js';
-import { abortError } from '../core/abort.js';
+import { abortError, asAbortOf } from '../core/abort.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import { type NativeBuildOptions } from '../addon/types.js';
@@ -245,6 +245,8 @@ async function buildOnce(
     let result;
     try {
       result = await job.promise;
+    } catch (error) {
+      throw asAbortOf(error, 'buildEngine', signal);
     } finally {
       signal?.removeEventListener('abort', cancel);
     }
