@@ -168,6 +168,7 @@ export {
   type PlainValues,
   type Results,
   type SessionRunOptions,
+  type TensorLike,
   type BackendFactory,
   type BackendRequest,
   type BackendChoice,
