@@ -1,12 +1,12 @@
 /**
- * Types that carry a model's dtypes from `InferenceSession.create<Signature>()` to `run()`:
+ * Types that carry a model's dtypes from `InferenceSession.create(model, { signature })` to `run()`:
  *
- *   const session = await InferenceSession.create<{ inputs: { x: 'float32' }; outputs: { y: 'float32' } }>('mlp.onnx');
+ *   const session = await InferenceSession.create('mlp.onnx', { signature: { inputs: { x: 'float32' }, outputs: { y: 'float32' } } });
  *   const { y } = await session.run({ x: { data: new Float32Array(16), shape: [1, 16] } }); // y.data: Float32Array
  *   await session.run({ x: { data: new Float64Array(16), shape: [1, 16] } });              // compile error
  *
- * The signature is a promise the caller makes about the model; run() still checks every feed at
- * run time (ERR_DTYPE, ERR_SHAPE), so a wrong promise fails loudly, never silently.
+ * The signature is a value, so create() checks it against the model (./signature.ts) and a wrong
+ * name or dtype fails there; run() still checks every feed at run time (ERR_DTYPE, ERR_SHAPE).
  */
 import type { DType, HostTensor, TypedArrayFor } from '../core/dtypes.js';
 import type { Tensor } from '../cuda/tensor.js';

@@ -24,7 +24,7 @@ describe('InferenceSession (cpu)', () => {
   beforeAll(async () => {
     folder = temporaryFolder('trtnode-session-');
     writeFileSync(join(folder, 'mlp.onnx'), serializeModel(mlpModel()));
-    mlp = await InferenceSession.create(join(folder, 'mlp.onnx'), { backend: 'cpu', cpu: { intraOpNumThreads: 1 } });
+    mlp = await InferenceSession.create(join(folder, 'mlp.onnx'), { backend: 'cpu', cpu: { intraOpNumThreads: 1 }, signature: { inputs: { x: 'float32' }, outputs: { y: 'float32' } } });
     chain = await InferenceSession.create(chainModel(), { backend: 'cpu', contexts: 2, cpu: { intraOpNumThreads: 1 } });
   });
   afterAll(async () => {
