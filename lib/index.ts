@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * tensorrt-node: NVIDIA TensorRT and CUDA for Node.js. This is the public API, listed name by name;
  * everything else in lib/ is an implementation detail. The toolkits have entries of their own:
