@@ -48,7 +48,7 @@ export {
 } from './core/index.js';
 
 // What this machine and build can do.
-export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo } from './addon/index.js';
+export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo, type CudaDiagnosis, type CudaProblemKind } from './addon/index.js';
 export type { BuildProgressEvent, EngineMetadata, EngineProfile, EngineTensorInfo, ProfileBounds } from './addon/index.js';
 
 /**

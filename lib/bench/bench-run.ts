@@ -36,6 +36,18 @@ export interface BenchOutcome {
   allSucceeded: boolean;
 }
 
+/**
+ * Why `--backend auto` picked the backend it did, by backend, for what the results record of each
+ * run (an 'auto' run was not "asked for by name"); empty when 'auto' was not asked for, or when the
+ * backend it picked was also named.
+ */
+export function autoBackendReasons(choices: readonly BackendChoice[], caps: Capabilities): Partial<Record<'cpu' | 'tensorrt', string>> {
+  if (!choices.includes('auto')) return {};
+  const picked = caps.backends.tensorrt.available ? 'tensorrt' : 'cpu';
+  if (choices.includes(picked)) return {};
+  return { [picked]: picked === 'tensorrt' ? 'chosen by --backend auto: TensorRT is usable here' : `chosen by --backend auto: TensorRT is not usable here (${caps.backends.tensorrt.reason ?? 'unknown reason'})` };
+}
+
 /** 'auto' becomes tensorrt where TensorRT is usable, else cpu, and says why. */
 export function resolveBackends(choices: readonly BackendChoice[], caps: Capabilities, write: (text: string) => void): BackendChoice[] {
   const resolved = choices.map((choice): BackendChoice => {
@@ -63,7 +75,7 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
     // A missing or wrong --shape is an argument error before anything is said or run.
     if (!deps.factoryFor) await checkBenchShapes(options.model, options.batches, options.shapes ?? undefined);
     points = sweepPoints(options, deps.capabilities, write);
-    factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined });
+    factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined, chosenBy: autoBackendReasons(options.backends, deps.capabilities) });
   }
   const results: BenchResultsFile = {
     schema: RESULTS_SCHEMA_ID,
