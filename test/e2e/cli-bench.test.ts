@@ -40,6 +40,7 @@ describe('tensorrt-node bench and report', () => {
     for (const batcher of [false, true]) {
       const result = runCli(['bench', model, '--backend', 'cpu', '--concurrency', '1,4', '--duration', '200ms', '--warmup', '50ms', ...(batcher ? ['--batcher'] : []), '--json', json]);
       expect(result.status).toBe(0);
+      expect(result.stdout).not.toMatch(/insufficient|ran synchronously/i);
       const written = JSON.parse(readFileSync(json, 'utf8')) as BenchResultsFile;
       expect(written.runs.map((run) => [run.status, run.point.concurrency, run.point.batcher, run.target?.backend])).toEqual([
         ['ok', 1, batcher, 'cpu'],

@@ -74,7 +74,7 @@ describe('bench options', () => {
     bad({ precision: 'fp8' }, ArgumentRangeError, 'Expected one of "fp32", "fp16", "int8" for --precision but received "fp8" of type string');
     bad({ precision: 'fp32,fp61' }, ArgumentRangeError, 'Expected one of "fp32", "fp16", "int8" for --precision but received "fp61" of type string (did you mean "fp16"?)');
     bad({ 'cuda-graph': 'yes' }, ArgumentRangeError, 'Expected one of "on", "off" for --cuda-graph but received "yes" of type string');
-    bad({ transfers: 'of' }, ArgumentRangeError, 'Expected one of "on", "off" for --transfers but received "of" of type string');
+    bad({ transfers: 'of' }, ArgumentRangeError, 'Expected one of "on", "off" for --transfers but received "of" of type string (did you mean "off"?)');
     bad({ device: 'gpu0' }, ArgumentRangeError, 'Expected "all" or device indices such as 0 or 0,1 for --device but received "gpu0" of type string');
     bad({ device: '-1' }, ArgumentRangeError, 'Expected "all" or device indices such as 0 or 0,1 for --device but received "-1" of type string');
   });
