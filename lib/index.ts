@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * tensorrt-node: NVIDIA TensorRT and CUDA for Node.js. This is the public API, listed name by name;
  * everything else in lib/ is an implementation detail. The toolkits have entries of their own:
@@ -16,6 +17,7 @@ export {
   CudaError,
   TensorRTError,
   OnnxError,
+  AbortError,
   NativeLoadError,
   ArgumentTypeError,
   ArgumentRangeError,
@@ -46,7 +48,7 @@ export {
 } from './core/index.js';
 
 // What this machine and build can do.
-export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo } from './addon/index.js';
+export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo, type CudaDiagnosis, type CudaProblemKind } from './addon/index.js';
 export type { BuildProgressEvent, EngineMetadata, EngineProfile, EngineTensorInfo, ProfileBounds } from './addon/index.js';
 
 /**
@@ -167,6 +169,7 @@ export {
   type PlainValues,
   type Results,
   type SessionRunOptions,
+  type TensorLike,
   type BackendFactory,
   type BackendRequest,
   type BackendChoice,

@@ -73,7 +73,7 @@ async function environment() {
     cpu: { model: os.cpus()[0]?.model ?? null, count: os.cpus().length },
     hostMemoryBytes: os.totalmem(),
     addon: { loaded: caps.addon.loaded, path: caps.addon.path, build: caps.addon.build, error: caps.addon.error?.message ?? null },
-    cuda: { compiled: caps.cuda.compiled, usable: caps.cuda.usable, runtimeVersion: caps.cuda.runtimeVersion, driverVersion: caps.cuda.driverVersion, deviceCount: caps.cuda.deviceCount, error: caps.cuda.error },
+    cuda: { compiled: caps.cuda.compiled, usable: caps.cuda.usable, runtimeVersion: caps.cuda.runtimeVersion, driverVersion: caps.cuda.driverVersion, deviceCount: caps.cuda.deviceCount, error: caps.cuda.error, diagnosis: caps.cuda.diagnosis },
     gpu: devices[0] ?? null,
     devices,
   };
@@ -82,6 +82,8 @@ async function environment() {
 function unavailableReason(env) {
   if (!env.addon.loaded) return `the native addon is not loaded: ${env.addon.error}`;
   if (!env.cuda.compiled) return `the addon was built without CUDA: ${env.addon.build?.cuda.missingReason}`;
+  // doctor's words (capabilities().cuda.diagnosis): CUDA's own error 35 text also means "no driver at all".
+  if (env.cuda.diagnosis) return env.cuda.diagnosis.message;
   if (env.cuda.error) return `CUDA is unusable: ${env.cuda.error.name} (error ${env.cuda.error.code}): ${env.cuda.error.message}`;
   if (env.cuda.deviceCount === 0) return 'no CUDA device is visible';
   return null;

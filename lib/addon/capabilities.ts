@@ -10,6 +10,8 @@ import { NativeLoadError } from '../core/errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
 import { glibcVersion } from './system/glibc.js';
 import { expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+import { diagnoseCudaError, formatCudaVersion, type CudaDiagnosis } from './cuda-diagnosis.js';
+import { readNvidiaDriver } from './system/nvidia-driver.js';
 
 /** Something this machine or install cannot do, and how to fix it. */
 export interface Problem {
@@ -55,7 +57,10 @@ export interface Capabilities {
     runtimeVersion: string | null;
     driverVersion: string | null;
     deviceCount: number;
+    /** CUDA's own report of what failed (its message can mislead: error 35 also means "no driver at all"). */
     error: { code: number; name: string; message: string } | null;
+    /** Why CUDA is unusable, in words true to the driver facts; null when it is usable. */
+    diagnosis: CudaDiagnosis | null;
   };
   tensorrt: {
     compiled: boolean;
@@ -87,24 +92,7 @@ export interface CapabilitiesOptions {
   tensorrtLibraryPath?: string;
 }
 
-/** CUDA packs versions as 1000 * major + 10 * minor: 13000 -> "13.0", 12040 -> "12.4". */
-export function formatCudaVersion(packed: number): string | null {
-  if (!packed) return null;
-  return `${Math.floor(packed / 1000)}.${Math.floor((packed % 1000) / 10)}`;
-}
-
-function cudaFix(error: { code: number; name: string }, driverVersion: number, runtimeVersion: string | null): string {
-  if (error.name === 'cudaErrorInsufficientDriver' && driverVersion === 0) {
-    return 'No NVIDIA driver is installed (libcuda.so.1 is missing). Install the NVIDIA driver for your GPU; `nvidia-smi` should then list it. In a container, run it with the NVIDIA Container Toolkit (`--gpus all`).';
-  }
-  if (error.name === 'cudaErrorInsufficientDriver') {
-    return `The NVIDIA driver supports CUDA ${formatCudaVersion(driverVersion)} but this addon uses CUDA ${runtimeVersion}: upgrade the driver, or use a build for an older CUDA major.`;
-  }
-  if (error.name === 'cudaErrorNoDevice') {
-    return 'The driver sees no CUDA device: check `nvidia-smi`, CUDA_VISIBLE_DEVICES, and that the container was started with GPUs.';
-  }
-  return `CUDA reported ${error.name}: check \`nvidia-smi\` and the driver installation.`;
-}
+export { formatCudaVersion };
 
 async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
   const version = onnxRuntimeVersion();
@@ -151,7 +139,7 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
       candidates: loaded instanceof NativeLoadError ? ((loaded.details?.candidates as CandidateOutcome[] | undefined) ?? []) : loaded.candidates,
       error: loaded instanceof NativeLoadError ? { message: loaded.message, attempts: loaded.attempts } : null,
     },
-    cuda: { compiled: build?.cuda.compiled ?? false, emulated: build?.cuda.emulated === true, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null },
+    cuda: { compiled: build?.cuda.compiled ?? false, emulated: build?.cuda.emulated === true, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null, diagnosis: null },
     tensorrt: {
       compiled: build?.tensorrt.compiled ?? false,
       headersVersion: build?.tensorrt.headersVersion ?? null,
@@ -190,7 +178,13 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
     result.cuda.usable = probe.error === null && probe.deviceCount > 0;
     result.devices = probe.devices;
     if (probe.error) {
-      problems.push({ area: 'cuda', message: `CUDA is unusable: ${probe.error.name} (error ${probe.error.code}): ${probe.error.message}.`, fix: cudaFix(probe.error, probe.driverVersion, result.cuda.runtimeVersion) });
+      const diagnosis = diagnoseCudaError(probe.error, { cudaDriverVersion: probe.driverVersion, runtimeVersion: probe.runtimeVersion, driver: readNvidiaDriver() });
+      result.cuda.diagnosis = diagnosis;
+      problems.push({ area: 'cuda', message: `${diagnosis.message}.`, fix: diagnosis.fix });
+    } else if (probe.deviceCount === 0) {
+      const diagnosis = diagnoseCudaError({ code: 100, name: 'cudaErrorNoDevice' }, { cudaDriverVersion: probe.driverVersion, runtimeVersion: probe.runtimeVersion, driver: readNvidiaDriver() });
+      result.cuda.diagnosis = diagnosis;
+      problems.push({ area: 'cuda', message: `${diagnosis.message}.`, fix: diagnosis.fix });
     }
   }
 
@@ -233,7 +227,8 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
   result.tensorrt.usable = result.tensorrt.compiled && result.tensorrt.found && result.tensorrt.majorMatches !== false && result.cuda.usable;
   result.backends.tensorrt = {
     available: result.tensorrt.usable,
-    reason: result.tensorrt.usable ? null : (problems.find((problem) => problem.area !== 'cpu')?.message ?? 'TensorRT is not usable'),
+    // A clause, not a sentence: callers quote it inside their own ("auto: TensorRT is not usable on this machine: <reason>; ...").
+    reason: result.tensorrt.usable ? null : (problems.find((problem) => problem.area !== 'cpu')?.message.replace(/\.$/, '') ?? 'TensorRT is not usable'),
   };
   if (!result.backends.cpu.available) {
     problems.push({ area: 'cpu', message: result.backends.cpu.reason ?? 'The cpu backend is unavailable.', fix: `Install onnxruntime-node without its CUDA download: \`${onnxRuntimeInstallHint}\` (its CPU build ships inside the npm package).` });

@@ -10,7 +10,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createError, NativeLoadError, type NativeLoadAttempt } from '../core/errors.js';
+import { createError, NativeLoadError, type CudaErrorInfo, type ErrorFields, type NativeLoadAttempt } from '../core/errors.js';
+import { diagnoseCudaError, isDriverError, translateCudaMessage, type CudaFacts } from './cuda-diagnosis.js';
 import { readNvidiaDriver } from './system/nvidia-driver.js';
 import { findTensorRTLibraries } from './system/tensorrt-libraries.js';
 import type { NativeAddon } from './types.js';
@@ -118,6 +119,31 @@ function asCandidate(entry: string | AddonCandidate): AddonCandidate {
 }
 
 /**
+ * How native errors become family errors. A driver error (CUDA's 35 "driver version is
+ * insufficient", which is also what CUDA says with no driver at all, or 100 "no device") is worded
+ * from the driver facts, as doctor words it (./cuda-diagnosis.ts); the facts are read once, on the
+ * first such error.
+ */
+export function nativeErrorFactory(addon: Pick<NativeAddon, 'cudaProbe'>, readFacts?: () => CudaFacts): (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error {
+  let facts: CudaFacts | undefined;
+  const factsOnce = () =>
+    (facts ??= readFacts?.() ??
+      (() => {
+        const probe = addon.cudaProbe?.();
+        return { cudaDriverVersion: probe?.driverVersion ?? 0, runtimeVersion: probe?.runtimeVersion ?? 0, driver: readNvidiaDriver() };
+      })());
+  return (code, message, kind, extras) => {
+    const fields = extras as ErrorFields & { cudaError?: CudaErrorInfo };
+    const cuda = fields.cudaError;
+    if (cuda && isDriverError(cuda.code)) {
+      const diagnosis = diagnoseCudaError(cuda, factsOnce());
+      return createError(code, translateCudaMessage(message, cuda, diagnosis), kind, { ...fields, details: { ...fields.details, cudaProblem: diagnosis.kind } });
+    }
+    return createError(code, message, kind, fields);
+  };
+}
+
+/**
  * Loads the first eligible candidate that loads and matches the package version. Throws
  * NativeLoadError listing every attempt (details.candidates has the full outcomes).
  */
@@ -151,7 +177,7 @@ export function loadAddonFrom(entries: readonly (string | AddonCandidate)[]): Lo
       outcomes.push({ ...candidate, status: 'failed', outcome: `built for tensorrt-node ${addon.addonVersion}, but the package is ${packageVersion}` });
       continue;
     }
-    addon.setErrorFactory((code, message, kind, extras) => createError(code, message, kind, extras));
+    addon.setErrorFactory(nativeErrorFactory(addon));
     loaded = { addon, path: candidate.path };
     outcomes.push({ ...candidate, status: 'loaded', outcome: candidate.reason });
   }

@@ -13,6 +13,7 @@ import { packageVersion } from '../addon/loader.js';
 import { environmentFrom } from './environment.js';
 import { createModelTargetFactory } from './model-targets.js';
 import { describeModelFile } from './model-info.js';
+import { checkBenchShapes } from './model-shapes.js';
 import { resolveDevices, type BenchOptions } from './options.js';
 import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, writeResultsFile, type BenchResultsFile, type BenchRunResult } from './results.js';
 import { formatRunSummary } from './summary.js';
@@ -35,6 +36,18 @@ export interface BenchOutcome {
   allSucceeded: boolean;
 }
 
+/**
+ * Why `--backend auto` picked the backend it did, by backend, for what the results record of each
+ * run (an 'auto' run was not "asked for by name"); empty when 'auto' was not asked for, or when the
+ * backend it picked was also named.
+ */
+export function autoBackendReasons(choices: readonly BackendChoice[], caps: Capabilities): Partial<Record<'cpu' | 'tensorrt', string>> {
+  if (!choices.includes('auto')) return {};
+  const picked = caps.backends.tensorrt.available ? 'tensorrt' : 'cpu';
+  if (choices.includes(picked)) return {};
+  return { [picked]: picked === 'tensorrt' ? 'chosen by --backend auto: TensorRT is usable here' : `chosen by --backend auto: TensorRT is not usable here (${caps.backends.tensorrt.reason ?? 'unknown reason'})` };
+}
+
 /** 'auto' becomes tensorrt where TensorRT is usable, else cpu, and says why. */
 export function resolveBackends(choices: readonly BackendChoice[], caps: Capabilities, write: (text: string) => void): BackendChoice[] {
   const resolved = choices.map((choice): BackendChoice => {
@@ -48,7 +61,7 @@ export function resolveBackends(choices: readonly BackendChoice[], caps: Capabil
 
 export function sweepPoints(options: BenchOptions, caps: Capabilities, write: (text: string) => void): SweepPoint[] {
   const backends = resolveBackends(options.backends, caps, write);
-  const devices = backends.includes('tensorrt') ? resolveDevices(options.device, caps.devices.length, caps.cuda.error ? `${caps.cuda.error.name}: ${caps.cuda.error.message}` : null) : [];
+  const devices = backends.includes('tensorrt') ? resolveDevices(options.device, caps.devices.length, caps.cuda.diagnosis?.message ?? null) : [];
   return expandSweep({ backends, precisions: options.precisions, batches: options.batches, concurrencies: options.concurrencies, devices, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: options.batcher });
 }
 
@@ -59,8 +72,10 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
   let points: SweepPoint[] = [];
   let factory: BenchTargetFactory | null = null;
   if (options.model !== null) {
+    // A missing or wrong --shape is an argument error before anything is said or run.
+    if (!deps.factoryFor) await checkBenchShapes(options.model, options.batches, options.shapes ?? undefined);
     points = sweepPoints(options, deps.capabilities, write);
-    factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined });
+    factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined, chosenBy: autoBackendReasons(options.backends, deps.capabilities) });
   }
   const results: BenchResultsFile = {
     schema: RESULTS_SCHEMA_ID,

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `tensorrt-node/bench`: the benchmark harness that reports like trtexec: measure a target
  * (latency, throughput, phases, event-loop delay), sweep backends x precisions x batch sizes x

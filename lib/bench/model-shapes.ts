@@ -6,7 +6,9 @@
 import { extname } from 'node:path';
 import type { InputShapes } from '../core/shape-spec.js';
 import type { ProfileSpec } from '../tensorrt/profiles.js';
-import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
+import { ArgumentRangeError, ErrorCode } from '../core/errors.js';
+import { shapeTemplate } from '../core/shape-spec.js';
+import { closestMatch } from '../core/validate.js';
 import type { SweepPoint } from './target.js';
 
 interface InputDescription {
@@ -22,24 +24,55 @@ interface InputDescription {
 export function benchShapes(inputs: readonly InputDescription[], batch: number, shapes: InputShapes | undefined, model: string): Record<string, number[]> {
   const unknown = Object.keys(shapes ?? {}).filter((name) => !inputs.some((input) => input.name === name));
   if (unknown.length > 0) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected --shape for inputs of ${model} (${inputs.map((input) => JSON.stringify(input.name)).join(', ')}) but received ${unknown.map((name) => JSON.stringify(name)).join(', ')}`);
+    const hint = closestMatch(unknown[0]!, inputs.map((input) => input.name));
+    throw new ArgumentRangeError(`Expected --shape for inputs of ${model} (${inputs.map((input) => JSON.stringify(input.name)).join(', ')}) but received ${unknown.map((name) => JSON.stringify(name)).join(', ')}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`, ErrorCode.INVALID_ARGUMENT, {
+      details: { flag: '--shape', inputs: inputs.map((input) => input.name), received: unknown },
+    });
   }
   const result: Record<string, number[]> = {};
   for (const input of inputs) {
     const given = shapes?.[input.name];
     if (given !== undefined && (given.length !== input.shape.length || given.some((dim, axis) => input.shape[axis]! >= 0 && dim !== input.shape[axis]))) {
-      throw new TensorRTNodeError(ErrorCode.SHAPE, `Expected --shape ${input.name}:... matching [${input.shape.join(', ')}] for ${model} but received [${given.join(', ')}]`);
+      throw new ArgumentRangeError(`Expected --shape ${shapeTemplate(input.name, input.shape)} (each N a size) for input ${JSON.stringify(input.name)} of ${model} [${input.shape.join(', ')}] but received ${input.name}:${given.join('x')}`, ErrorCode.SHAPE, {
+        details: { flag: '--shape', input: input.name, modelShape: [...input.shape], received: [...given] },
+      });
     }
     const shape = input.shape.map((dim, axis) => (axis === 0 && dim === -1 ? batch : dim >= 0 ? dim : (given?.[axis] ?? -1)));
     if (shape.some((dim) => dim < 0)) {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Cannot benchmark ${model}: input "${input.name}" [${input.shape.join(', ')}] has dynamic dims beyond the batch dim; give their size with --shape ${input.name}:${input.shape.map((dim) => (dim < 0 ? 'N' : dim)).join('x')}`);
+      throw new ArgumentRangeError(
+        `Expected --shape ${shapeTemplate(input.name, input.shape)} (each N a size; a dynamic leading dim follows --batch) for input ${JSON.stringify(input.name)} of ${model}, whose dims [${input.shape.join(', ')}] are dynamic beyond the batch dim, but received none`,
+        ErrorCode.INVALID_ARGUMENT,
+        { details: { flag: '--shape', input: input.name, modelShape: [...input.shape] } },
+      );
     }
     if (input.shape[0] !== -1 && batch !== 1) {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Cannot benchmark ${model} at batch ${batch}: input "${input.name}" has a fixed leading dim [${input.shape.join(', ')}]`);
+      throw new ArgumentRangeError(`Expected --batch 1 for ${model}, whose input ${JSON.stringify(input.name)} has a fixed leading dim [${input.shape.join(', ')}], but received ${batch}`, ErrorCode.INVALID_ARGUMENT, {
+        details: { flag: '--batch', input: input.name, modelShape: [...input.shape], received: batch },
+      });
     }
     result[input.name] = shape;
   }
   return result;
+}
+
+/** The inputs of an ONNX model as benchShapes reads them (-1 where dynamic); null for engines, whose inputs only TensorRT can read. */
+export async function modelInputShapes(model: string): Promise<InputDescription[] | null> {
+  if (extname(model).toLowerCase() !== '.onnx') return null;
+  const { readModel } = await import('../onnx/model.js');
+  const { inspect } = await import('../onnx/inspect.js');
+  const report = await inspect(await readModel(model));
+  return report.inputs.map((input) => ({ name: input.name, shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)) }));
+}
+
+/**
+ * Checks --shape and --batch against an ONNX model before anything runs, so that a missing --shape
+ * is an argument error (exit 2) naming the flag, not a sweep of failed runs.
+ */
+export async function checkBenchShapes(model: string, batches: readonly number[], shapes: InputShapes | undefined): Promise<void> {
+  // A model that cannot be read is each run's failure to report (with the loader's own error), not an argument error.
+  const inputs = await modelInputShapes(model).catch(() => null);
+  if (inputs === null) return;
+  for (const batch of batches) benchShapes(inputs, batch, shapes, model);
 }
 
 /**
@@ -48,10 +81,7 @@ export function benchShapes(inputs: readonly InputDescription[], batch: number, 
  */
 export async function tensorrtProfiles(model: string, point: SweepPoint, shapes: InputShapes | undefined): Promise<ProfileSpec[] | undefined> {
   if (extname(model).toLowerCase() !== '.onnx') return undefined; // an engine carries its own
-  const { readModel } = await import('../onnx/model.js');
-  const { inspect } = await import('../onnx/inspect.js');
-  const report = await inspect(await readModel(model));
-  const inputs = report.inputs.map((input) => ({ name: input.name, shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)) }));
+  const inputs = (await modelInputShapes(model))!;
   const dynamic = inputs.filter((input) => input.shape.some((dim) => dim < 0));
   if (dynamic.length === 0) return undefined;
   const opt = benchShapes(inputs, point.batch, shapes, model);

@@ -24,6 +24,11 @@ export interface ModelTargetOptions {
   cpuThreads?: number;
   /** Shapes of inputs with dynamic dims beyond the batch dim (`--shape`); their leading dim follows the point's batch. */
   shapes?: InputShapes;
+  /**
+   * Why a backend runs when the caller chose it (`--backend auto` resolved before the sweep), by
+   * backend; recorded in place of the session's own reason, which would say "asked for by name".
+   */
+  chosenBy?: Partial<Record<'cpu' | 'tensorrt', string>>;
 }
 
 /**
@@ -62,7 +67,7 @@ export function createModelTargetFactory(model: string, options: ModelTargetOpti
         versions: session.backend === 'cpu' ? { 'onnxruntime-node': onnxRuntimeVersion() ?? 'unknown' } : {},
         measuresPhases: false,
         notes: [
-          `InferenceSession: ${session.backendReason}; ${contexts} context(s)`,
+          `InferenceSession: ${options.chosenBy?.[session.backend] ?? session.backendReason}; ${contexts} context(s)`,
           batcher ? `dynamic batcher: maxBatchSize ${maxBatchSize}, maxDelayMs 0` : 'no batcher: one execution per request',
         ],
       };

@@ -63,3 +63,39 @@ export async function measureHarnessOverhead(target: BenchTarget, options: Overh
     bestRoundOverheadFraction: bestHarness / bestRaw - 1,
   };
 }
+
+/**
+ * The harness's overhead as a share of each measured request, with its noise band. A ratio of two
+ * noisy timings can come out negative ("-5.49%") when other processes slow the raw rounds; that is
+ * noise, not a harness that saves time. So each round's share (harness - raw) / harness is taken,
+ * and their mean with a 95% band (mean +- 2 standard errors over the rounds) is reported; when the
+ * band holds 0, the overhead is below what this run can measure, and is said so.
+ */
+export interface OverheadShare {
+  /** Mean over the rounds of (harness - raw) / harness: 0.01 is 1% of each measured request. */
+  share: number;
+  /** The 95% band of that mean. */
+  low: number;
+  high: number;
+  /** True when the band holds 0: no overhead measurable above the noise. */
+  withinNoise: boolean;
+  rounds: number;
+}
+
+export function overheadShare(overhead: Pick<HarnessOverhead, 'roundOverheadFractions' | 'overheadFraction'>): OverheadShare {
+  const fractions = overhead.roundOverheadFractions.length > 0 ? overhead.roundOverheadFractions : [overhead.overheadFraction];
+  // harness / raw - 1 = f, so (harness - raw) / harness = f / (1 + f).
+  const shares = fractions.map((fraction) => fraction / (1 + fraction));
+  const mean = shares.reduce((sum, value) => sum + value, 0) / shares.length;
+  const variance = shares.length > 1 ? shares.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (shares.length - 1) : 0;
+  const halfBand = 2 * Math.sqrt(variance / shares.length);
+  return { share: mean, low: mean - halfBand, high: mean + halfBand, withinNoise: mean - halfBand <= 0 && mean + halfBand >= 0, rounds: shares.length };
+}
+
+const percent = (value: number) => `${Number((value * 100).toPrecision(2)).toString()}%`;
+
+/** "1.2% of each request (95% band 0.4% to 2%, 10 rounds)", or "below the noise (...)". */
+export function formatOverheadShare(share: OverheadShare): string {
+  const band = `95% band ${percent(share.low)} to ${percent(share.high)} over ${share.rounds} rounds`;
+  return share.withinNoise ? `below the noise of this run (${band})` : `${percent(share.share)} of each request (${band})`;
+}

@@ -43,7 +43,7 @@ export function completeRun(base: Omit<BenchRunResult, 'throughput' | 'totalGpuC
     throughput: qps === null ? null : { qps, samplesPerSecond: batch === null ? null : qps * batch },
     totalGpuComputeTimeMs: metrics?.compute ? metrics.compute.mean * metrics.compute.count : null,
     warnings: metrics
-      ? detectWarnings({ ...metrics, concurrency: base.point.concurrency ?? 1, eventLoopDelay: base.eventLoopDelay })
+      ? detectWarnings({ ...metrics, concurrency: base.point.concurrency ?? 1, eventLoopDelay: base.eventLoopDelay, backend: base.target?.backend ?? base.point.backend })
       : [],
   };
 }

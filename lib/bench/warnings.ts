@@ -3,6 +3,11 @@
  * printEpilog), with the same thresholds, plus one trtexec has no need for: the JS event loop was
  * delayed during the run, so latencies seen from JS include waiting for it, and a service doing the
  * same would stall every other request meanwhile.
+ *
+ * What a warning says depends on what ran: the cpu and tensorrt backends both run inference off the
+ * event loop (worker threads, native threads), so a delayed loop there means the JS thread waited
+ * for something else (a core, garbage collection, copies), never "work ran on the JS thread"; only a
+ * target that does its work on the JS thread (the harness's own cpu-workload) gets that verdict.
  */
 import type { MetricSummary } from './statistics.js';
 
@@ -47,6 +52,8 @@ export interface WarningInputs {
   concurrency: number;
   /** Event-loop delay during the measurement, when it was monitored. */
   eventLoopDelay?: { p99Ms: number; maxMs: number } | null;
+  /** The backend that ran the requests (TargetDescription.backend: 'tensorrt', 'cpu', 'cpu-workload', ...), when known. */
+  backend?: string | null;
 }
 
 function formatNumber(value: number): string {
@@ -91,10 +98,26 @@ export function detectWarnings(inputs: WarningInputs): BenchWarning[] {
   }
   const delay = inputs.eventLoopDelay;
   if (delay && delay.p99Ms > EVENT_LOOP_DELAY_P99_MS) {
-    warnings.push({
-      code: 'event-loop-delay',
-      message: `* The event loop was delayed (p99 ${formatNumber(delay.p99Ms)} ms, max ${formatNumber(delay.maxMs)} ms): work ran synchronously on the JS thread, so latencies seen from JS include waiting for it and a service would stall meanwhile.\n  A backend that runs requests off the event loop (tensorrt) avoids this.`,
-    });
+    warnings.push({ code: 'event-loop-delay', message: eventLoopDelayMessage(delay, inputs.backend ?? null) });
   }
   return warnings;
+}
+
+/** The event-loop warning in terms of what ran: a backend that works off the loop did not block it. */
+function eventLoopDelayMessage(delay: { p99Ms: number; maxMs: number }, backend: string | null): string {
+  const finding = `* The event loop was delayed (p99 ${formatNumber(delay.p99Ms)} ms, max ${formatNumber(delay.maxMs)} ms)`;
+  const stall = 'latencies seen from JS include that wait, and a service on this host would stall as long';
+  if (backend === 'cpu') {
+    return (
+      `${finding} although the cpu backend runs inference on worker threads: the JS thread waited for a core (onnxruntime's threads compete with it), for garbage collection or for copies of inputs and outputs; ${stall}.\n` +
+      "  Fewer onnxruntime threads, threads that sleep between operators or run at a lower priority (the cpu backend's intraOpNumThreads, spinWait and niceness options) leave the event loop a core; so does a quieter host."
+    );
+  }
+  if (backend === 'tensorrt') {
+    return (
+      `${finding} although the tensorrt backend runs requests off the event loop: something else in this process held the JS thread (garbage collection, copies of large inputs and outputs, other work); ${stall}.\n` +
+      '  Bindings (session.createBinding) keep inputs and outputs in place and avoid per-request copies on the JS thread.'
+    );
+  }
+  return `${finding}: work ran synchronously on the JS thread, so ${stall}.\n  The tensorrt and cpu backends run requests off the event loop.`;
 }

@@ -10,6 +10,8 @@
  *      with progress and cancellation, reuse and refresh the timing cache, then confirm the engine
  *      really uses the requested precision (./precision-check.ts).
  */
+import { diagnoseCudaError } from '../addon/cuda-diagnosis.js';
+import { readNvidiaDriver } from '../addon/system/nvidia-driver.js';
 import { precisions } from '../core/precision.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import { cacheKey, hashFile, type ExternalDataFile } from '../cache/key.js';
 import { EngineCache, type TimingCacheFile } from '../cache/index.js';
 import { Engine } from '../tensorrt/engine.js';
 import type { EngineMetadata } from '../addon/types.js';
-import { abortError } from '../core/abort.js';
+import { abortError, asAbortOf } from '../core/abort.js';
 import { ErrorCode, TensorRTError, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import { type NativeBuildOptions } from '../addon/types.js';
@@ -119,7 +121,11 @@ async function resolveHost(device: number, libraryPath: string | undefined): Pro
   }
   const cuda = addon.cudaProbe!();
   if (cuda.error) {
-    throw new TensorRTNodeError(cuda.error.name === 'cudaErrorNoDevice' ? ErrorCode.NO_CUDA_DEVICE : ErrorCode.CUDA_DRIVER, `Cannot build an engine: CUDA is unusable (${cuda.error.name}, error ${cuda.error.code}: ${cuda.error.message}). Run \`npx tensorrt-node doctor\` for the fix.`, { cudaError: { code: cuda.error.code, name: cuda.error.name } });
+    const diagnosis = diagnoseCudaError(cuda.error, { cudaDriverVersion: cuda.driverVersion, runtimeVersion: cuda.runtimeVersion, driver: readNvidiaDriver() });
+    throw new TensorRTNodeError(cuda.error.name === 'cudaErrorNoDevice' ? ErrorCode.NO_CUDA_DEVICE : ErrorCode.CUDA_DRIVER, `Cannot build an engine: ${diagnosis.message} (CUDA error ${cuda.error.code}). Run \`npx tensorrt-node doctor\` for the fix.`, {
+      cudaError: { code: cuda.error.code, name: cuda.error.name },
+      details: { cudaProblem: diagnosis.kind },
+    });
   }
   const gpu = cuda.devices[device];
   if (!gpu) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a CUDA device index below ${cuda.deviceCount} for options.device but received ${device}`);
@@ -244,6 +250,8 @@ async function buildOnce(
     let result;
     try {
       result = await job.promise;
+    } catch (error) {
+      throw asAbortOf(error, 'buildEngine', signal);
     } finally {
       signal?.removeEventListener('abort', cancel);
     }

@@ -6,6 +6,7 @@
  * Accepted forms: one profile `{ images: { min, opt, max } }`, or several `[{ ... }, { ... }]`.
  */
 import { ArgumentRangeError, ErrorCode } from '../core/errors.js';
+import { parseShapeFlags as parseShapeBounds } from '../core/shape-spec.js';
 import type { TensorSummary } from '../onnx/inspect.js';
 import type { NativeBuildOptions, ProfileBounds } from '../addon/types.js';
 import { formatModelShape, isDynamicInput, validateProfileList } from '../tensorrt/profiles.js';
@@ -22,6 +23,8 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
     throw new ArgumentRangeError(
       `${modelName} has dynamic input${dynamicInputs.length > 1 ? 's' : ''} ${dynamicInputs.map((input) => `${JSON.stringify(input.name)} ${formatModelShape(input.shape ?? [])}`).join(', ')}: give options.profiles with min/opt/max shapes, e.g. { ${JSON.stringify(dynamicInputs[0]!.name)}: { min: [...], opt: [...], max: [...] } }`,
       ErrorCode.SHAPE,
+      // For callers that name the option otherwise (the CLI's --shape NAME:MIN/OPT/MAX).
+      { details: { option: 'profiles', problem: 'missing', model: modelName, inputs: dynamicInputs.map((input) => ({ name: input.name, shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)), dims: formatModelShape(input.shape ?? []) })) } },
     );
   }
   const where = (index: number) => (Array.isArray(profiles) ? `options.profiles[${index}]` : 'options.profiles');
@@ -37,18 +40,9 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
 }
 
 /**
- * Parses the CLI form `input:min/opt/max` where each shape is `1x3x640x640`, e.g.
- * `images:1x3x640x640/8x3x640x640/32x3x640x640`. Several --shapes flags make one profile.
+ * `--shape` values (the one grammar, core/shape-spec.ts) as one profile: `images:1x3x640x640/8x3x640x640/32x3x640x640`
+ * gives min/opt/max, a concrete shape `images:1x3x640x640` a profile of that one shape.
  */
 export function parseShapeFlags(flags: readonly string[]): Record<string, ProfileBounds> {
-  const profile: Record<string, ProfileBounds> = {};
-  for (const flag of flags) {
-    const match = /^(.+):(\d+(?:x\d+)*)\/(\d+(?:x\d+)*)\/(\d+(?:x\d+)*)$/.exec(flag);
-    if (!match) {
-      throw new ArgumentRangeError(`Expected input:min/opt/max with shapes like 1x3x640x640 for --shapes but received ${JSON.stringify(flag)}`);
-    }
-    const shape = (text: string) => text.split('x').map(Number);
-    profile[match[1]!] = { min: shape(match[2]!), opt: shape(match[3]!), max: shape(match[4]!) };
-  }
-  return profile;
+  return parseShapeBounds(flags)?.bounds ?? {};
 }

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
-import { closestMatch } from '../core/validate.js';
+import { didYouMean, suggestFlag } from './flag-hints.js';
 import type { Command } from './command.js';
 
 export interface ParsedCommandLine {
@@ -19,11 +19,11 @@ export function parseCommandLine(command: Command, argv: string[]): ParsedComman
     if (!arg.startsWith('--')) continue;
     const name = arg.slice(2).split('=')[0]!;
     if (known.includes(name) || (name.startsWith('no-') && known.includes(name.slice(3)))) continue;
-    const hint = closestMatch(name, known);
+    const hint = suggestFlag(name, known);
     throw new ArgumentRangeError(
-      `Unknown option --${name} for \`tensorrt-node ${command.name}\`${hint ? ` (did you mean --${hint}?)` : ''}. Usage: tensorrt-node ${command.usage}`,
+      `Unknown option --${name} for \`tensorrt-node ${command.name}\`${didYouMean(hint)}. Usage: tensorrt-node ${command.usage}`,
       ErrorCode.UNKNOWN_OPTION,
-      { details: { option: name, suggestion: hint ?? null } },
+      { details: { option: name, suggestion: hint?.usage ?? null } },
     );
   }
   try {

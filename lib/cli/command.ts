@@ -15,6 +15,11 @@ export interface Command<Values = Record<string, unknown>> {
   /** Extra help text: option descriptions, examples. */
   help?: string;
   options: OptionSpec;
+  /**
+   * The library options this command's flags set (`{ workspace: '--workspace', profiles: '--shape' }`),
+   * so that a library error naming `options.workspace` is printed naming `--workspace`.
+   */
+  optionFlags?: Readonly<Record<string, string>>;
   /** Whether positional arguments are accepted. */
   positionals?: boolean;
   /** Returns the process exit code. */

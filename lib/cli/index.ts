@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { isTensorRTNodeError } from '../core/errors.js';
 import { packageVersion } from '../addon/loader.js';
 import { parseCommandLine } from './args.js';
+import { inCliTerms } from './cli-terms.js';
 import type { Command, CommandContext } from './command.js';
 import { commandEntries as commands, type CommandEntry } from './commands/index.js';
 import { closestMatch } from '../core/validate.js';
@@ -55,7 +56,7 @@ export async function main(argv: string[], context: CommandContext = { stdout: p
     return await command.run(values as never, positionals, context);
   } catch (error) {
     if (isTensorRTNodeError(error)) {
-      context.stderr.write(`tensorrt-node ${command.name}: ${error.message} [${error.code}]\n`);
+      context.stderr.write(`tensorrt-node ${command.name}: ${inCliTerms(error, command.optionFlags).message} [${error.code}]\n`);
       return 2;
     }
     throw error;

@@ -5,6 +5,10 @@
 import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
 import type { RandomCalibration } from '../precision/calibration-data.js';
 
+/** Said whenever `--calibration random:N` is used: the scales it gives fit noise, not the model's inputs. */
+export const RANDOM_CALIBRATION_WARNING =
+  '--calibration random:N calibrates on random data, whose value ranges are not those of real inputs, so the INT8 scales (and the accuracy) will be poor; use a folder of real samples for a model you deploy';
+
 /** `random:N` to a generated-data source, anything else is a folder path. */
 export function parseCalibration(value: string, seed: number, range: [number, number]): string | RandomCalibration {
   const match = /^random:(\d+)$/.exec(value);

@@ -121,6 +121,18 @@ export class TensorRTNodeError extends Error implements FamilyMember {
 /** A CUDA runtime or driver failure; `cudaError` names the exact CUDA error. */
 export class CudaError extends TensorRTNodeError {}
 
+/**
+ * An aborted operation (ERR_ABORTED): a run, a cache wait, an engine load or build, a calibration.
+ * Its `name` is `'AbortError'`, as for every abort in Node and the web platform, so
+ * `err.name === 'AbortError'` finds it; `cause` is the signal's reason; and it stays a member of
+ * the family (`instanceof TensorRTNodeError`, `code` ERR_ABORTED).
+ */
+export class AbortError extends TensorRTNodeError {
+  constructor(message: string, fields: ErrorFields = {}) {
+    super(ErrorCode.ABORTED, message, fields);
+  }
+}
+
 /** A TensorRT failure: library loading, deserialization, building or running. */
 export class TensorRTError extends TensorRTNodeError {}
 
@@ -177,6 +189,7 @@ export function createError(
   const known = (knownCodes.has(code) ? code : ErrorCode.INTERNAL) as ErrorCode;
   if (kind === 'type') return new ArgumentTypeError(message, known, fields);
   if (kind === 'range') return new ArgumentRangeError(message, known, fields);
+  if (known === ErrorCode.ABORTED) return new AbortError(message, fields);
   if (known.startsWith('ERR_CUDA') || known === ErrorCode.NO_CUDA_DEVICE || fields.cudaError) {
     return new CudaError(known, message, fields);
   }

@@ -9,6 +9,7 @@ export {
   CudaError,
   TensorRTError,
   OnnxError,
+  AbortError,
   NativeLoadError,
   ArgumentTypeError,
   ArgumentRangeError,

@@ -160,8 +160,20 @@ export function closestMatch(word: string, known: readonly string[]): string | u
       tied = true;
     }
   }
-  // Short words get one edit ("fp8" is not a typo of "fp32"); longer ones a third of their length, at least two ("imgs" -> "images").
-  const tolerance = word.length <= 3 ? 1 : Math.max(2, Math.floor(word.length / 3));
+  // Words of up to four letters get one edit ("fp8" is not a typo of "fp32", nor "port" of "out",
+  // two edits apart); longer ones a third of their length, at least two ("timout" -> "timeoutMs").
+  const tolerance = word.length <= 4 ? 1 : Math.max(2, Math.floor(word.length / 3));
   // Two equally close candidates ("fp64": fp32 or fp16?) make a guess, not a suggestion.
-  return bestDistance <= tolerance && !tied ? best : undefined;
+  if (bestDistance <= tolerance && !tied) return best;
+  // A short word may still abbreviate a known one by dropping letters ("imgs" -> "images").
+  const abbreviated = known.filter((candidate) => isAbbreviation(word.toLowerCase(), candidate.toLowerCase()));
+  return abbreviated.length === 1 ? abbreviated[0] : undefined;
+}
+
+/** `word` keeps the first letter of `candidate` and its other letters in order, dropping at most half ("imgs" of "images"). */
+function isAbbreviation(word: string, candidate: string): boolean {
+  if (word.length < 2 || word[0] !== candidate[0] || word.length >= candidate.length || word.length * 2 < candidate.length) return false;
+  let at = 0;
+  for (const letter of candidate) if (letter === word[at]) at++;
+  return at === word.length;
 }

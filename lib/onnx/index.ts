@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `tensorrt-node/onnx`: ONNX graph tooling that never runs a model: read and write models (with
  * external data), inspect them for TensorRT, convert them to float16, plan INT8 quantization and

@@ -6,8 +6,8 @@ import type { TensorInfo, TensorMap } from '../core/tensors.js';
 import type { InputShapes } from '../core/shape-spec.js';
 import { validateFeeds } from '../core/feeds.js';
 import { allocateTypedArray, float32ToFloat16Bits, type HostTensor } from '../core/dtypes.js';
-import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
-import { describeValue, expectInteger, expectNumber, expectOptions, rejectUnknownOptions } from '../core/validate.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
+import { closestMatch, describeValue, expectInteger, expectNumber, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 import { readSamplesFolder } from '../onnx/feeds-folder.js';
 import { createRandom } from '../onnx/random.js';
 
@@ -23,26 +23,52 @@ export interface RandomCalibration {
 export type CalibrationSource = Iterable<TensorMap> | AsyncIterable<TensorMap> | string | RandomCalibration;
 
 
+/**
+ * What a shapes error is about, for callers that name the option otherwise (the CLI's `--shape`):
+ * `option` is always 'shapes'; `problem` is missing, mismatch or not-positive-integers.
+ */
+function shapeDetails(problem: 'missing' | 'mismatch' | 'not-positive-integers', input: TensorInfo, received: unknown): Record<string, unknown> {
+  return { option: 'shapes', problem, input: input.name, modelShape: [...input.shape], ...(received === undefined ? {} : { received }) };
+}
+
+/** Checks that every name in `shapes` is an input of the model (a misspelt name would otherwise be ignored). */
+export function checkShapeNames(inputs: readonly TensorInfo[], shapes: InputShapes | undefined, where: string): void {
+  for (const name of Object.keys(shapes ?? {})) {
+    if (inputs.some((input) => input.name === name)) continue;
+    const error = new ArgumentRangeError(`Expected only input names of the model (${inputs.map((input) => JSON.stringify(input.name)).join(', ')}) in ${where} but received ${JSON.stringify(name)}`, ErrorCode.INVALID_ARGUMENT, {
+      details: { option: 'shapes', problem: 'unknown-input', input: name, inputs: inputs.map((input) => input.name) },
+    });
+    const hint = closestMatch(name, inputs.map((input) => input.name));
+    if (hint) error.message += ` (did you mean ${JSON.stringify(hint)}?)`;
+    throw error;
+  }
+}
+
 /** The shape of `input` with dynamic dims taken from `shapes` (required when any dim is dynamic). */
 export function concreteShape(input: TensorInfo, shapes: InputShapes | undefined, context: string): number[] {
   const given = shapes?.[input.name];
   if (given !== undefined) {
     if (!Array.isArray(given) || given.some((dim) => !Number.isSafeInteger(dim) || dim < 1)) {
-      throw new ArgumentTypeError(`Expected an array of positive integers for shapes["${input.name}"] but received ${describeValue(given)}`);
+      throw new ArgumentTypeError(`Expected an array of positive integers for shapes["${input.name}"] but received ${describeValue(given)}`, ErrorCode.INVALID_ARGUMENT, {
+        details: shapeDetails('not-positive-integers', input, given),
+      });
     }
     if (given.length !== input.shape.length || given.some((dim, axis) => input.shape[axis]! >= 0 && input.shape[axis] !== dim)) {
-      throw new ArgumentRangeError(`Expected a shape matching [${input.shape.join(', ')}] for shapes["${input.name}"] but received [${given.join(', ')}]`);
+      throw new ArgumentRangeError(`Expected a shape matching [${input.shape.join(', ')}] for shapes["${input.name}"] but received [${given.join(', ')}]`, ErrorCode.SHAPE, { details: shapeDetails('mismatch', input, given) });
     }
     return [...given];
   }
   if (input.shape.some((dim) => dim < 0)) {
-    throw new ArgumentRangeError(`Expected a concrete shape for input "${input.name}" in ${context} (its dims are [${input.shape.join(', ')}]) but received none; pass shapes: { "${input.name}": [...] }`);
+    throw new ArgumentRangeError(`Expected a concrete shape for input "${input.name}" in ${context} (its dims are [${input.shape.join(', ')}]) but received none; pass ${context}: { "${input.name}": [...] }`, ErrorCode.INVALID_ARGUMENT, {
+      details: shapeDetails('missing', input, undefined),
+    });
   }
   return [...input.shape];
 }
 
 /** Seeded feeds for `inputs`. */
 export function* generateFeeds(inputs: readonly TensorInfo[], options: RandomCalibration, shapes?: InputShapes): Generator<TensorMap> {
+  checkShapeNames(inputs, shapes, 'options.shapes');
   const random = createRandom(options.seed ?? 1);
   const low = options.low ?? -1;
   const high = options.high ?? 1;

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * `tensorrt-node/precision`: the precision steps that run the model (on the cpu backend, the FP32
  * reference): calibration, INT8 quantization with Q/DQ nodes, accuracy-targeted mixed precision

@@ -8,7 +8,9 @@
  *   host memory first (the cpu backend cannot read GPU memory);
  * - plain arrays where the dtype makes them unambiguous (numbers for float32/float64/int8/uint8/
  *   int32, numbers or bigints for int64, booleans for bool), copied into the TypedArray;
- * - a bare TypedArray or plain array when the model's shape for that input is fully static.
+ * - a bare TypedArray or plain array when the model's shape for that input is fully static;
+ * - an onnxruntime-node `Tensor`, or anything with its `type`, `data` and `dims`: its data used in
+ *   place (never copied), its `type` checked as a dtype.
  */
 import { allocateTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
@@ -66,6 +68,23 @@ function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: str
   );
 }
 
+const quoted = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : describeValue(value));
+
+/** onnxruntime's name for a tensor's shape is `dims` and for its dtype `type`: `{ type, data, dims }`. */
+function isOrtTensorLike(value: object): value is { type: unknown; dims: unknown; data?: unknown; location?: unknown } {
+  return 'dims' in value && 'type' in value && !('shape' in value);
+}
+
+/** An onnxruntime Tensor (or its look-alike) as a HostTensor over the same data. */
+function fromOrtTensor(info: TensorInfo, value: { type: unknown; dims: unknown; location?: unknown }, label: string): unknown {
+  // onnxruntime keeps GPU tensors' data out of reach (reading `data` throws): say so in our terms.
+  if (value.location !== undefined && value.location !== 'cpu' && value.location !== 'cpu-pinned') {
+    throw new ArgumentTypeError(`Expected a tensor in CPU memory for ${label} but received an onnxruntime Tensor at location ${quoted(value.location)}; read it to the CPU first (await tensor.getData())`, ErrorCode.INVALID_ARGUMENT);
+  }
+  checkDType(info, value.type, label, `a tensor of type ${quoted(value.type)}`);
+  return { dtype: info.dtype, shape: value.dims, data: (value as { data?: unknown }).data };
+}
+
 /** One feed as a HostTensor (not yet validated), or a promise of one for device tensors. */
 function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTensor | Promise<HostTensor> | unknown {
   if (value instanceof Tensor) {
@@ -75,6 +94,7 @@ function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTens
   }
   if (ArrayBuffer.isView(value)) return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: value };
   if (Array.isArray(value)) return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: fromPlainArray(info, value, label) };
+  if (typeof value === 'object' && value !== null && isOrtTensorLike(value)) return fromOrtTensor(info, value, label);
   if (typeof value === 'object' && value !== null && 'data' in value) {
     const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
     if (dtype !== undefined) checkDType(info, dtype, label);

@@ -29,6 +29,7 @@ import { SessionMetrics, formatPrometheus, type SessionMetricsSnapshot } from '.
 import { classifyModel, defaultSessionName, validateSessionOptions, type ModelInput, type SessionOptions } from './options.js';
 import { checkProfiles, validateProfiles } from './profiles.js';
 import { Scheduler } from './scheduler.js';
+import { checkSignature } from './signature.js';
 import type { AnySignature, Feeds, ModelSignature, OutputName, Results, SessionRunOptions } from './types.js';
 
 registerBackendFactory('cpu', cpuBackendFactory);
@@ -56,9 +57,10 @@ export interface DisposeOptions {
  *
  * @example
  * ```ts
- * type Scorer = { inputs: { x: 'float32' }; outputs: { y: 'float32' } };
- * await using session = await InferenceSession.create<Scorer>('scorer.onnx', { contexts: 2, timeoutMs: 100 });
- * const { y } = await session.run({ x: { data: features, shape: [1, 256] } });
+ * // The signature types feeds and results, and is checked against the model at create.
+ * const signature = { inputs: { x: 'float32' }, outputs: { y: 'float32' } } as const;
+ * await using session = await InferenceSession.create('scorer.onnx', { signature, contexts: 2, timeoutMs: 100 });
+ * const { y } = await session.run({ x: { data: features, shape: [1, 256] } }); // y.data: Float32Array
  * ```
  */
 export class InferenceSession<S extends ModelSignature = AnySignature> implements AsyncDisposable {
@@ -114,10 +116,21 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
 
   /**
    * Loads `model` (an .onnx path, ONNX bytes or an OnnxModel; a TensorRT engine path or bytes for
-   * the tensorrt backend) on the backend `options.backend` picks. The type parameter declares the
-   * model's dtypes, so feeds and results are typed (see {@link ModelSignature}).
+   * the tensorrt backend) on the backend `options.backend` picks. `options.signature` declares the
+   * model's input and output dtypes: feeds and results are typed from it (the session's type is
+   * inferred), and it is checked against the model here, so a wrong name or dtype fails at create
+   * with the model's real inputs and outputs (see {@link ModelSignature}).
+   *
+   * @example
+   * ```ts
+   * const session = await InferenceSession.create('scorer.onnx', { signature: { inputs: { x: 'float32' }, outputs: { y: 'float32' } } });
+   * const { y } = await session.run({ x: { data: features, shape: [1, 256] } }); // y.data: Float32Array
+   * ```
    */
-  static async create<S extends ModelSignature = AnySignature>(model: ModelInput, options?: SessionOptions): Promise<InferenceSession<S>> {
+  static create<const S extends ModelSignature>(model: ModelInput, options: SessionOptions & { signature: S }): Promise<InferenceSession<S>>;
+  /** Loads `model` without a declared signature: any input name and dtype type-check, and run() checks them. */
+  static create(model: ModelInput, options?: SessionOptions): Promise<InferenceSession>;
+  static async create(model: ModelInput, options?: SessionOptions): Promise<InferenceSession<ModelSignature>> {
     return withCallerStack(async () => {
       const opts = validateSessionOptions(options);
       const sessionModel = classifyModel(model, opts.modelFormat);
@@ -144,8 +157,9 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
       }
       const backend = await factory.create(request);
       try {
+        if (opts.signature) checkSignature(opts.signature, backend.inputs, backend.outputs, sessionModel.label);
         const profiles = validateProfiles(opts.profiles, backend.inputs);
-        return new InferenceSession<S>(backend, reason, opts.name ?? defaultSessionName(sessionModel), opts.precision, profiles, opts.maxQueue, opts.timeoutMs);
+        return new InferenceSession(backend, reason, opts.name ?? defaultSessionName(sessionModel), opts.precision, profiles, opts.maxQueue, opts.timeoutMs);
       } catch (error) {
         await backend.dispose();
         throw error;

@@ -8,6 +8,8 @@ import type { TensorRTBackendOptions } from './factories/tensorrt.js';
 import type { CalibrationSource } from '../precision/calibration-data.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { ArgumentTypeError } from '../core/errors.js';
+import { validateSignature } from './signature.js';
+import type { ModelSignature } from './types.js';
 import { describeValue, expectAutoOrBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
 
 /** Options of {@link InferenceSession.create}. Unknown options are refused with a "did you mean". */
@@ -43,9 +45,16 @@ export interface SessionOptions {
   cpu?: CpuBackendOptions;
   /** Options of the tensorrt backend: builder settings, libnvinfer location, host code, logging. */
   tensorrt?: TensorRTBackendOptions;
+  /**
+   * The model's input and output dtypes by name, `{ inputs: { x: 'float32' }, outputs: { y: 'float32' } }`:
+   * types feeds and results (create() infers the session's type from it) and is checked against
+   * the model at create, listing the model's real inputs and outputs when it does not match. It
+   * names every input; outputs it leaves out are still computed, just not typed.
+   */
+  signature?: ModelSignature;
 }
 
-export const sessionOptionNames = ['backend', 'precision', 'calibration', 'profiles', 'cacheDir', 'device', 'contexts', 'cudaGraph', 'maxQueue', 'timeoutMs', 'name', 'modelFormat', 'cpu', 'tensorrt'] as const;
+export const sessionOptionNames = ['backend', 'precision', 'calibration', 'profiles', 'cacheDir', 'device', 'contexts', 'cudaGraph', 'maxQueue', 'timeoutMs', 'name', 'modelFormat', 'cpu', 'tensorrt', 'signature'] as const;
 
 export const DEFAULT_MAX_QUEUE = 1024;
 
@@ -67,6 +76,7 @@ export interface CheckedSessionOptions {
   modelFormat: 'onnx' | 'engine' | undefined;
   cpu: Record<string, unknown> | undefined;
   tensorrt: Record<string, unknown> | undefined;
+  signature: ModelSignature | undefined;
 }
 
 export function expectTimeout(value: unknown, name: string): number | undefined {
@@ -92,6 +102,7 @@ export function validateSessionOptions(options: unknown): CheckedSessionOptions 
     modelFormat: opts.modelFormat === undefined ? undefined : expectOneOf(opts.modelFormat, 'options.modelFormat', ['onnx', 'engine'] as const),
     cpu: opts.cpu === undefined ? undefined : (expectOptions(opts.cpu, 'options.cpu') as Record<string, unknown>),
     tensorrt: opts.tensorrt === undefined ? undefined : (expectOptions(opts.tensorrt, 'options.tensorrt') as Record<string, unknown>),
+    signature: validateSignature(opts.signature),
   };
 }
 

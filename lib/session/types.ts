@@ -1,12 +1,12 @@
 /**
- * Types that carry a model's dtypes from `InferenceSession.create<Signature>()` to `run()`:
+ * Types that carry a model's dtypes from `InferenceSession.create(model, { signature })` to `run()`:
  *
- *   const session = await InferenceSession.create<{ inputs: { x: 'float32' }; outputs: { y: 'float32' } }>('mlp.onnx');
+ *   const session = await InferenceSession.create('mlp.onnx', { signature: { inputs: { x: 'float32' }, outputs: { y: 'float32' } } });
  *   const { y } = await session.run({ x: { data: new Float32Array(16), shape: [1, 16] } }); // y.data: Float32Array
  *   await session.run({ x: { data: new Float64Array(16), shape: [1, 16] } });              // compile error
  *
- * The signature is a promise the caller makes about the model; run() still checks every feed at
- * run time (ERR_DTYPE, ERR_SHAPE), so a wrong promise fails loudly, never silently.
+ * The signature is a value, so create() checks it against the model (./signature.ts) and a wrong
+ * name or dtype fails there; run() still checks every feed at run time (ERR_DTYPE, ERR_SHAPE).
  */
 import type { DType, HostTensor, TypedArrayFor } from '../core/dtypes.js';
 import type { Tensor } from '../cuda/tensor.js';
@@ -33,13 +33,26 @@ export type PlainNumberDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32
 export type PlainValues<D extends DType> = D extends PlainNumberDType ? readonly number[] : D extends 'int64' ? readonly (bigint | number)[] : D extends 'bool' ? readonly boolean[] : never;
 
 /**
+ * A tensor of onnxruntime-node (`new ort.Tensor('float32', data, [1, 3])`), or anything with its
+ * fields: `type` (the dtype), `data` (a TypedArray in CPU memory) and `dims` (the shape). Its data
+ * is used in place, never copied; `type` is checked against the model at run time, as ort's `type`
+ * is a union wider than one dtype.
+ */
+export interface TensorLike {
+  readonly type: string;
+  readonly data: unknown;
+  readonly dims: readonly number[];
+}
+
+/**
  * One input value: a HostTensor, a Tensor of any location, `{ data, shape }` with the dtype's
- * TypedArray (or plain values where unambiguous), or a bare TypedArray / plain array when the
- * model's shape for it is fully static.
+ * TypedArray (or plain values where unambiguous), an onnxruntime-node Tensor ({@link TensorLike}),
+ * or a bare TypedArray / plain array when the model's shape for it is fully static.
  */
 export type FeedValue<D extends DType> =
   | HostTensor<D>
   | Tensor<D>
+  | TensorLike
   | { data: TypedArrayFor<D>; shape: readonly number[]; dtype?: D }
   | TypedArrayFor<D>
   | ([PlainValues<D>] extends [never] ? never : { data: PlainValues<D>; shape: readonly number[]; dtype?: D } | PlainValues<D>);

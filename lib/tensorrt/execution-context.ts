@@ -24,7 +24,7 @@ import { disposedError } from '../core/dispose.js';
 import { dtypes, viewTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import type { EngineMetadata } from '../addon/types.js';
 import { unbindableTensors } from './validation.js';
-import { abortError } from '../core/abort.js';
+import { abortError, asAbortOf } from '../core/abort.js';
 import { ErrorCode, TensorRTError, withCallerStack } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import type { NativeContextWrap, NativeEngineWrap, NativeGraphStatus, NativeLayerTime, NativeRunResult } from '../addon/types.js';
@@ -245,6 +245,8 @@ export class ExecutionContext {
         signal.addEventListener('abort', cancel, { once: true });
         try {
           result = await job.promise;
+        } catch (error) {
+          throw asAbortOf(error, 'ExecutionContext.run', signal, 'before it started');
         } finally {
           signal.removeEventListener('abort', cancel);
         }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import type { BenchResultsFile } from '../../lib/bench/results.js';
 import { packageRoot } from '../../lib/addon/loader.js';
 import { runCli } from '../helpers/cli.js';
 import { serializeModel } from '../../lib/onnx/model.js';
-import { mlpModel } from '../helpers/onnx-fixtures.js';
+import { DataType } from '../../lib/onnx/proto.js';
+import { GraphBuilder, buildModel, mlpModel } from '../helpers/onnx-fixtures.js';
 
 const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');
 
@@ -27,7 +28,9 @@ describe('tensorrt-node bench and report', () => {
     const report = runCli(['report', results, '--html', join(folder, 'report.html'), '--md', join(folder, 'report.md')]);
     expect(report.status).toBe(0);
     expect(report.stdout).toBe(`HTML report written to ${join(folder, 'report.html')}\nMarkdown report written to ${join(folder, 'report.md')}\n`);
-    expect(readFileSync(join(folder, 'report.html'), 'utf8')).toContain('<svg ');
+    // Two trtexec runs, each one point: no one-point charts, and the report says why there are none.
+    expect(readFileSync(join(folder, 'report.html'), 'utf8')).not.toContain('<svg ');
+    expect(readFileSync(join(folder, 'report.html'), 'utf8')).toContain('No charts: every series was measured at one batch size and one concurrency');
     expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain('## Runs compared');
     expect(runCli(['report', results]).stdout).toMatch(/^# tensorrt-node benchmark report\n/);
   });
@@ -39,6 +42,7 @@ describe('tensorrt-node bench and report', () => {
     for (const batcher of [false, true]) {
       const result = runCli(['bench', model, '--backend', 'cpu', '--concurrency', '1,4', '--duration', '200ms', '--warmup', '50ms', ...(batcher ? ['--batcher'] : []), '--json', json]);
       expect(result.status).toBe(0);
+      expect(result.stdout).not.toMatch(/insufficient|ran synchronously/i);
       const written = JSON.parse(readFileSync(json, 'utf8')) as BenchResultsFile;
       expect(written.runs.map((run) => [run.status, run.point.concurrency, run.point.batcher, run.target?.backend])).toEqual([
         ['ok', 1, batcher, 'cpu'],
@@ -67,6 +71,25 @@ describe('tensorrt-node bench and report', () => {
     expect(percentile.stderr).toBe('tensorrt-node bench: Expected percentiles between 0 and 100 (comma-separated) for --percentile but received "100.5" of type string [ERR_INVALID_ARGUMENT]\n');
     const unknown = runCli(['bench', '--concurency', '4']);
     expect(unknown.stderr).toMatch(/^tensorrt-node bench: Unknown option --concurency for `tensorrt-node bench` \(did you mean --concurrency\?\)/);
+  });
+
+  it('BAD CALL - a model that needs --shape: an argument error (exit 2) naming the flag before anything runs or is written', () => {
+    const model = join(folder, 'detector.onnx');
+    // An image model whose height and width are dynamic, as detectors are: x [N, 3, H, W] -> Relu.
+    const graph = new GraphBuilder('detector');
+    graph.input('x', DataType.FLOAT, ['batch', 3, 'height', 'width']);
+    graph.node('Relu', ['x'], [], 1, 'relu');
+    graph.output('relu_out', DataType.FLOAT, ['batch', 3, 'height', 'width']);
+    writeFileSync(model, serializeModel(buildModel(graph.build())));
+    const json = join(folder, 'never.json');
+    const result = runCli(['bench', model, '--backend', 'cpu', '--duration', '100ms', '--json', json]);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe(''); // no timing trace, no summary
+    expect(result.stderr).toMatch(/^tensorrt-node bench: Expected --shape x:Nx3xNxN \(each N a size; a dynamic leading dim follows --batch\) for input "x" of .*detector\.onnx, whose dims \[-1, 3, -1, -1\] are dynamic beyond the batch dim, but received none \[ERR_INVALID_ARGUMENT\]\n$/);
+    expect(existsSync(json)).toBe(false);
+    const wrong = runCli(['bench', model, '--backend', 'cpu', '--shape', 'images:1x3x8x8']);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain('Expected --shape for inputs of');
   });
 
   it('BAD CALL - report refuses corrupted results and other schema versions, naming the file', () => {

@@ -17,7 +17,7 @@ describe('tensorrt-node doctor', () => {
   });
 
   it.runIf(cudaCompiled && hasNoDriver)('on a machine without a driver it names CUDA error 35 and the searched TensorRT paths', () => {
-    expect(caps.cuda).toMatchObject({ compiled: true, usable: false, driverVersion: null, deviceCount: 0, error: { code: 35, name: 'cudaErrorInsufficientDriver' } });
+    expect(caps.cuda).toMatchObject({ compiled: true, usable: false, driverVersion: null, deviceCount: 0, error: { code: 35, name: 'cudaErrorInsufficientDriver' }, diagnosis: { kind: 'no-driver' } });
     expect(caps.tensorrt.found).toBe(false);
     expect(caps.tensorrt.searched.length).toBeGreaterThan(5);
     expect(caps.tensorrt.searched.every((attempt) => attempt.status === 'missing')).toBe(true);
@@ -29,9 +29,12 @@ describe('tensorrt-node doctor', () => {
   it.runIf(cudaCompiled && hasNoDriver)('the human report says what is wrong and how to fix each problem', () => {
     const human = runCli(['doctor']);
     expect(human.status).toBe(0);
-    expect(human.stdout).toContain('cudaErrorInsufficientDriver (error 35)');
+    // doctor's words for CUDA's error 35 without a driver: never "driver version is insufficient".
+    expect(human.stdout).toContain('  no    No NVIDIA driver is installed (libcuda.so.1 is missing) (CUDA error 35)');
+    expect(human.stdout).toContain('  no    tensorrt: No NVIDIA driver is installed (libcuda.so.1 is missing)\n');
+    expect(human.stdout).not.toMatch(/insufficient/i);
     expect(human.stdout).toContain('libnvinfer not found; searched:');
-    expect(human.stdout).toContain('fix: No NVIDIA driver is installed (libcuda.so.1 is missing).');
+    expect(human.stdout).toContain('  - No NVIDIA driver is installed (libcuda.so.1 is missing).\n    fix: Install the NVIDIA driver for your GPU');
     expect(human.stdout).toContain('fix: Install TensorRT 10.x or 11.x');
   });
 

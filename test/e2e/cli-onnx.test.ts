@@ -46,7 +46,16 @@ describe('tensorrt-node ONNX commands', () => {
     const table = join(folder, 'table.json');
     const first = runCli(['quantize', conv, '-o', out, '--calibration', 'random:4', '--save-table', table]);
     expect(first.status).toBe(0);
-    expect(first.stderr.split('\n').filter(Boolean)).toEqual(['calibrate: 0/4', 'calibrate: 1/4', 'calibrate: 2/4', 'calibrate: 3/4', 'calibrate: 4/4', 'calibrate: 4 samples, method percentile']);
+    // Random calibration data works, and says in one line what it costs.
+    expect(first.stderr.split('\n').filter(Boolean)).toEqual([
+      'calibrate: 0/4',
+      'calibrate: 1/4',
+      'calibrate: 2/4',
+      'calibrate: 3/4',
+      'calibrate: 4/4',
+      'calibrate: 4 samples, method percentile',
+      'warning: --calibration random:N calibrates on random data, whose value ranges are not those of real inputs, so the INT8 scales (and the accuracy) will be poor; use a folder of real samples for a model you deploy',
+    ]);
     expect(first.stdout).toMatch(/conv8\.onnx: INT8 Q\/DQ on 2 Conv, 1 ConvTranspose, 1 Gemm; 4 activation Q\/DQ pairs, 4 INT8 weights \(per channel\), opset 13 -> 13/);
     expect(JSON.parse(readFileSync(table, 'utf8')).samples).toBe(4);
     const again = join(folder, 'conv8-again.onnx');
@@ -78,8 +87,15 @@ describe('tensorrt-node ONNX commands', () => {
     const empty = runCli(['quantize', conv, '-o', join(folder, 'never.onnx'), '--calibration', join(folder, 'empty')]);
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain(`Expected at least one calibration sample but received an empty set (no .npy/.json samples in ${join(folder, 'empty')}) [ERR_INVALID_ARGUMENT]`);
+    // The library's "options.shapes" error, said with the flag that sets it.
     const dynamic = runCli(['quantize', mlp, '-o', join(folder, 'never.onnx'), '--calibration', 'random:2']);
-    expect(dynamic.stderr).toContain('Expected a concrete shape for input "x" in options.shapes (its dims are [-1, 16]) but received none');
+    expect(dynamic.status).toBe(2);
+    expect(dynamic.stderr).toBe('tensorrt-node quantize: Expected --shape x:Nx16 (each N a size) for input "x", whose dims [-1, 16] are dynamic, but received none [ERR_INVALID_ARGUMENT]\n');
+    expect(dynamic.stderr).not.toContain('options.shapes');
+    const misspelt = runCli(['run', mlp, '--shape', 'xx:1x16']);
+    expect(misspelt.stderr).toBe('tensorrt-node run: Expected --shape for inputs of the model ("x") but received "xx" (did you mean "x"?) [ERR_INVALID_ARGUMENT]\n');
+    const bounds = runCli(['run', mlp, '--shape', 'x:1x16/2x16/4x16']);
+    expect(bounds.stderr).toBe('tensorrt-node run: Expected NAME:DIMxDIM... (e.g. x:1x3x320x320) for --shape but received "x:1x16/2x16/4x16"; MIN/OPT/MAX bounds are for `tensorrt-node build`, this command runs one shape [ERR_INVALID_ARGUMENT]\n');
     expect(existsSync(join(folder, 'never.onnx'))).toBe(false);
     expect(readdirSync(folder).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../lib/cli/args.js';
 import { loadCommands } from '../../lib/cli/commands/index.js';
 import { main } from '../../lib/cli/index.js';
+import { inCliTerms } from '../../lib/cli/cli-terms.js';
 import { expectError } from '../helpers/expect-error.js';
 import { tables } from './cases/index.js';
 import { MatrixContext, type Expectation } from './matrix.js';
@@ -41,7 +42,12 @@ async function runCommand(argv: string[]): Promise<number> {
   const command = commands.find((candidate) => candidate.name === argv[0]);
   if (!command) throw new Error(`no command ${argv[0]}`);
   const { values, positionals } = parseCommandLine(command, argv.slice(1));
-  return command.run(values as never, positionals, { stdout: new TextSink(), stderr: new TextSink() });
+  try {
+    return await command.run(values as never, positionals, { stdout: new TextSink(), stderr: new TextSink() });
+  } catch (error) {
+    // As main() does: library errors about options are said with the command's flags.
+    throw inCliTerms(error as Error, command.optionFlags);
+  }
 }
 
 for (const table of tables) {

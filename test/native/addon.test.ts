@@ -32,8 +32,8 @@ describe.skipIf(addon === null)('native addon', () => {
   });
 
   it('turns a native exception into the family error with class, code and CUDA details', () => {
-    const error = expectErrorSync(() => addon!.throwForTest('ERR_CUDA_DRIVER', 'no driver here', 35, 'cudaErrorInsufficientDriver'), CudaError, 'ERR_CUDA_DRIVER', 'no driver here');
-    expect((error as CudaError).cudaError).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver' });
+    const error = expectErrorSync(() => addon!.throwForTest('ERR_CUDA', 'cudaFree failed: an illegal memory access was encountered (cudaErrorIllegalAddress, error 700)', 700, 'cudaErrorIllegalAddress'), CudaError, 'ERR_CUDA', 'cudaFree failed: an illegal memory access was encountered (cudaErrorIllegalAddress, error 700)');
+    expect((error as CudaError).cudaError).toEqual({ code: 700, name: 'cudaErrorIllegalAddress' });
     expectErrorSync(() => addon!.throwForTest('ERR_TENSORRT_NOT_FOUND', 'gone'), TensorRTError, 'ERR_TENSORRT_NOT_FOUND', 'gone');
   });
 

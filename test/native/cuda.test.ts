@@ -1,5 +1,5 @@
 // The CUDA layer on a machine without a GPU: every entry point fails with the exact CUDA reason
-// (error 35 without a driver), bad input is rejected before and after reaching native code, and the
+// (error 35 without a driver, worded as doctor words it), bad input is rejected before and after reaching native code, and the
 // process stays healthy throughout. Real GPU behaviour is covered by test/gpu.
 import { describe, expect, it } from 'vitest';
 import * as cuda from '../../lib/cuda/index.js';
@@ -8,8 +8,9 @@ import { copy, Tensor } from '../../lib/cuda/tensor.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 import { addon, cudaCompiled, hasNoDriver } from '../helpers/machine.js';
 
-const driverMissing = (operation: string) =>
-  `${operation} failed: CUDA driver version is insufficient for CUDA runtime version (cudaErrorInsufficientDriver, error 35); run \`npx tensorrt-node doctor\` for the fix`;
+// CUDA's own text for error 35 ("driver version is insufficient") is what it says with no driver
+// at all; the error bridge words it from the driver facts, as doctor does (addon/cuda-diagnosis.ts).
+const driverMissing = (operation: string) => `${operation} failed (CUDA error 35): No NVIDIA driver is installed (libcuda.so.1 is missing); run \`npx tensorrt-node doctor\` for the fix`;
 
 function expectDriverError(error: Error): void {
   expect((error as CudaError).cudaError).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver' });

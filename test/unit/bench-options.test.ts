@@ -74,7 +74,7 @@ describe('bench options', () => {
     bad({ precision: 'fp8' }, ArgumentRangeError, 'Expected one of "fp32", "fp16", "int8" for --precision but received "fp8" of type string');
     bad({ precision: 'fp32,fp61' }, ArgumentRangeError, 'Expected one of "fp32", "fp16", "int8" for --precision but received "fp61" of type string (did you mean "fp16"?)');
     bad({ 'cuda-graph': 'yes' }, ArgumentRangeError, 'Expected one of "on", "off" for --cuda-graph but received "yes" of type string');
-    bad({ transfers: 'of' }, ArgumentRangeError, 'Expected one of "on", "off" for --transfers but received "of" of type string');
+    bad({ transfers: 'of' }, ArgumentRangeError, 'Expected one of "on", "off" for --transfers but received "of" of type string (did you mean "off"?)');
     bad({ device: 'gpu0' }, ArgumentRangeError, 'Expected "all" or device indices such as 0 or 0,1 for --device but received "gpu0" of type string');
     bad({ device: '-1' }, ArgumentRangeError, 'Expected "all" or device indices such as 0 or 0,1 for --device but received "-1" of type string');
   });
@@ -97,7 +97,7 @@ describe('bench devices and backends against the machine', () => {
     const said: string[] = [];
     expect(sweepPoints(parse({}), capabilitiesWithTwoGpus(), (text) => said.push(text)).map((point) => point.backend)).toEqual(['tensorrt']);
     expect(sweepPoints(parse({}), capabilitiesWithoutGpu(), (text) => said.push(text)).map((point) => `${point.backend}/${point.device}`)).toEqual(['cpu/null']);
-    expect(said).toEqual(['--backend auto: using cpu, because TensorRT is not usable here: CUDA is unusable: cudaErrorInsufficientDriver (error 35)\n']);
+    expect(said).toEqual(['--backend auto: using cpu, because TensorRT is not usable here: No NVIDIA driver is installed (libcuda.so.1 is missing)\n']);
   });
 
   it('BAD CALL - a device index that does not exist', () => {
@@ -106,6 +106,6 @@ describe('bench devices and backends against the machine', () => {
   });
 
   it('BAD CALL - asking tensorrt for a device on a machine without one', () => {
-    expectErrorSync(() => sweepPoints(parse({ backend: 'tensorrt' }), capabilitiesWithoutGpu(), () => {}), CudaError, ErrorCode.NO_CUDA_DEVICE, '--device 0 needs a CUDA device, but this machine has none (cudaErrorInsufficientDriver: CUDA driver version is insufficient for CUDA runtime version); use --backend cpu, or run on a GPU host');
+    expectErrorSync(() => sweepPoints(parse({ backend: 'tensorrt' }), capabilitiesWithoutGpu(), () => {}), CudaError, ErrorCode.NO_CUDA_DEVICE, '--device 0 needs a CUDA device, but this machine has none (No NVIDIA driver is installed (libcuda.so.1 is missing)); use --backend cpu, or run on a GPU host');
   });
 });

@@ -6,6 +6,9 @@ import { ArgumentRangeError, ErrorCode } from '../../lib/core/errors.js';
 import { environmentFrom } from '../../lib/bench/environment.js';
 import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, serializeResults, type BenchResultsFile, type BenchRunResult } from '../../lib/bench/results.js';
 import { buildReport } from '../../lib/bench/report/index.js';
+import { reportHeadline, whyNoGpu } from '../../lib/bench/report/headline.js';
+import { NO_CURVES } from '../../lib/bench/report/html.js';
+import { formatOverheadShare, overheadShare } from '../../lib/bench/overhead.js';
 import { buildReportModel } from '../../lib/bench/report/model.js';
 import { runSweep } from '../../lib/bench/sweep.js';
 import { importTrtexecFile } from '../../lib/bench/trtexec-import.js';
@@ -66,9 +69,10 @@ describe('bench report', () => {
     expect(html).toContain('<table class="report-table">');
     expect(html).toContain('<section id="latency-vs-batch">');
     expect(html).toContain('<section id="throughput-vs-concurrency">');
-    // one latency chart per device/backend/precision (trtexec on the A100, cpu-workload), one throughput chart per batch
-    expect(html!.match(/<figure class="chart"/g)).toHaveLength(4);
-    expect(html!.match(/<svg /g)).toHaveLength(4);
+    // Charts only where there is a curve: latency vs batch for cpu-workload (batches 1 and 4; the
+    // trtexec run is one point at batch 8, so no chart), throughput vs concurrency for batches 1 and 4.
+    expect(html!.match(/<figure class="chart"/g)).toHaveLength(3);
+    expect(html!.match(/<svg /g)).toHaveLength(3);
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|url\((?!#)/i);
     expect(html!.replace(/http:\/\/www\.w3\.org\/[^"]*/g, '')).not.toMatch(/https?:\/\//);
     expect(markdown).toContain('## Runs compared');
@@ -82,5 +86,51 @@ describe('bench report', () => {
     const results = resultsFile(await workloadRuns(500));
     expectErrorSync(() => buildReportModel([{ file: 'a.json', results }], 'backend=tensorrt'), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, /^Expected a --baseline that matches at least one run but received "backend=tensorrt" of type string \(backends: cpu-workload; precisions: fp32; devices: .+; hosts: bench-host\)$/);
     expectErrorSync(() => buildReportModel([{ file: 'a.json', results }], 'gpu'), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, 'Expected key=value conditions with keys host, device, backend, precision, source, file, model for --baseline but received "gpu" of type string');
+  });
+});
+
+describe('report headline, labels, charts and overhead (what the numbers mean)', () => {
+  const startCpu = join(packageRoot, 'benchmarks', 'results', 'start-cpu', 'results.json');
+
+  it('says where it ran, how the backend was chosen and why there was no GPU, and what fp16 on the cpu backend means', async () => {
+    const { markdown, html, model } = await buildReport([startCpu], { html: true, markdown: true });
+    const headline = reportHeadline(model);
+    expect(headline).toEqual([
+      'Ran on the cpu backend (chosen by --backend auto) on AMD EPYC (2 cores); no GPU: no NVIDIA driver is installed (libcuda.so.1 is missing).',
+      'fp16 on the cpu backend reproduces fp16 numerics (the graph converted as for TensorRT) to check accuracy; it is not faster than fp32 there, and its speed says nothing of fp16 on a GPU.',
+    ]);
+    expect(markdown!.split('\n').slice(0, 5)).toEqual(['# tensorrt-node benchmark report', '', headline[0], '', headline[1]]);
+    expect(html).toContain(`<p class="headline">${headline[0]}</p>`);
+    // --backend auto runs are not "asked for by name" (files written before bench said so included).
+    expect(markdown).not.toContain('asked for by name');
+    expect(markdown).toContain('- #1 cpu: InferenceSession: chosen by --backend auto; 1 context(s)');
+  });
+
+  it('the harness overhead is a share of a request with its noise band; a negative ratio is noise, never "-1.9%"', async () => {
+    const { markdown } = await buildReport([startCpu], { markdown: true });
+    const row = markdown!.split('\n').find((line) => line.startsWith(`| ${startCpu} | cpu (`))!;
+    expect(row.endsWith('| below the noise of this run (95% band -5.5% to 1.2% over 10 rounds) |')).toBe(true);
+    const measurable = overheadShare({ overheadFraction: 0.02, roundOverheadFractions: [0.02, 0.021, 0.019, 0.02, 0.022, 0.018] });
+    expect(measurable.withinNoise).toBe(false);
+    expect(measurable.share).toBeCloseTo(0.02 / 1.02, 4);
+    expect(formatOverheadShare(measurable)).toBe('2% of each request (95% band 1.8% to 2.1% over 6 rounds)');
+  });
+
+  it('draws no one-point charts, and says why there are none', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'bench-report-'));
+    const file = join(folder, 'one-point.json');
+    const point = { backend: 'cpu' as const, precision: 'fp32' as const, batch: 1, concurrency: 1, device: null, cudaGraph: true, transfers: true, batcher: false };
+    writeFileSync(file, serializeResults(resultsFile(await runSweep(workloadFactory(500), [point], { warmupMs: 0, durationMs: 0, minIterations: 10, percentiles: [99] }))));
+    const { html } = await buildReport([file], { html: true });
+    expect(html).not.toContain('<svg ');
+    expect(html).toContain(NO_CURVES);
+  });
+
+  it('why no GPU, from a results file\'s environment: no driver, a kernel driver without libcuda, a driver too old, no device', () => {
+    const environment = environmentFrom(capabilitiesWithoutGpu());
+    expect(whyNoGpu(environment)).toBe('no NVIDIA driver is installed (libcuda.so.1 is missing)');
+    expect(whyNoGpu({ ...environment, driver: { version: '580.65.06' } })).toBe('the NVIDIA kernel driver 580.65.06 is loaded but its CUDA library (libcuda.so.1) is missing');
+    expect(whyNoGpu({ ...environment, driver: { version: '550.54.15' }, cuda: { runtimeVersion: '13.0', driverVersion: '12.4' } })).toBe('the NVIDIA driver 550.54.15 supports CUDA up to 12.4, older than the CUDA 13.0 of tensorrt-node');
+    expect(whyNoGpu({ ...environment, driver: { version: '580.65.06' }, cuda: { runtimeVersion: '13.0', driverVersion: '13.0' } })).toBe('the NVIDIA driver sees no GPU');
   });
 });

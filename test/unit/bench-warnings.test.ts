@@ -45,3 +45,32 @@ describe('bench warnings (trtexec printEpilog thresholds)', () => {
     expect(warnings[0]!.message).toMatch(/^\* The event loop was delayed \(p99 14\.1 ms, max 15\.25 ms\)/);
   });
 });
+
+describe('bench warnings depend on what ran', () => {
+  const delayed = { latency: steady(1), concurrency: 1, eventLoopDelay: { p99Ms: 37.7, maxMs: 47.2 } };
+
+  it('cpu backend: inference runs on worker threads, so the loop waited for a core, GC or copies; tensorrt is not recommended', () => {
+    const [warning] = detectWarnings({ ...delayed, backend: 'cpu' });
+    expect(warning).toEqual({
+      code: 'event-loop-delay',
+      message:
+        "* The event loop was delayed (p99 37.7 ms, max 47.2 ms) although the cpu backend runs inference on worker threads: the JS thread waited for a core (onnxruntime's threads compete with it), for garbage collection or for copies of inputs and outputs; latencies seen from JS include that wait, and a service on this host would stall as long.\n" +
+        "  Fewer onnxruntime threads, threads that sleep between operators or run at a lower priority (the cpu backend's intraOpNumThreads, spinWait and niceness options) leave the event loop a core; so does a quieter host.",
+    });
+    expect(warning!.message).not.toMatch(/ran synchronously|\(tensorrt\)/);
+  });
+
+  it('tensorrt backend: off the loop too; the hint is about copies', () => {
+    const [warning] = detectWarnings({ ...delayed, backend: 'tensorrt' });
+    expect(warning!.message).toMatch(/^\* The event loop was delayed \(p99 37\.7 ms, max 47\.2 ms\) although the tensorrt backend runs requests off the event loop: /);
+    expect(warning!.message).toContain('session.createBinding');
+    expect(warning!.message).not.toMatch(/ran synchronously/);
+  });
+
+  it('a target that works on the JS thread (the harness\'s cpu-workload) is told so', () => {
+    const [warning] = detectWarnings({ ...delayed, backend: 'cpu-workload' });
+    expect(warning!.message).toBe(
+      '* The event loop was delayed (p99 37.7 ms, max 47.2 ms): work ran synchronously on the JS thread, so latencies seen from JS include that wait, and a service on this host would stall as long.\n  The tensorrt and cpu backends run requests off the event loop.',
+    );
+  });
+});

@@ -37,8 +37,9 @@ describe('build profiles', () => {
     expectErrorSync(() => resolveProfiles([42], detector, 'det.onnx'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping input names to { min, opt, max } for options.profiles[0] but received 42 of type number');
   });
 
-  it('parses the CLI form input:min/opt/max', () => {
+  it('parses the CLI form input:min/opt/max (the one --shape grammar), or one shape as a profile of that shape', () => {
     expect(parseShapeFlags(['images:1x3x320x320/4x3x640x640/8x3x960x960'])).toEqual({ images: bounds });
-    expectErrorSync(() => parseShapeFlags(['images:1x3/4x3']), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected input:min/opt/max with shapes like 1x3x640x640 for --shapes but received "images:1x3/4x3"');
+    expect(parseShapeFlags(['images:1x3x320x320'])).toEqual({ images: { min: [1, 3, 320, 320], opt: [1, 3, 320, 320], max: [1, 3, 320, 320] } });
+    expectErrorSync(() => parseShapeFlags(['images:1x3/4x3']), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected NAME:DIMxDIM... or NAME:MIN/OPT/MAX (e.g. x:1x3x320x320, or x:1x3x320x320/4x3x640x640/8x3x960x960) for --shape but received "images:1x3/4x3"');
   });
 });

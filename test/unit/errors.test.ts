@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AbortError,
   ArgumentRangeError,
   ArgumentTypeError,
   CudaError,
@@ -12,7 +13,7 @@ import {
   isTensorRTNodeError,
   withCallerStack,
 } from '../../lib/core/errors.js';
-import { abortError } from '../../lib/core/abort.js';
+import { abortError, asAbortOf } from '../../lib/core/abort.js';
 
 describe('error family', () => {
   it('every member is an instance of TensorRTNodeError, whatever its built-in base', () => {
@@ -90,6 +91,25 @@ describe('abortError: the one ERR_ABORTED', () => {
     expect(error).toMatchObject({ code: 'ERR_ABORTED', message: 'The run was aborted (client went away)', cause: why });
     expect(abortError('Engine.load', AbortSignal.abort('shutting down')).message).toBe('Engine.load was aborted (shutting down)');
     expect(abortError('ExecutionContext.run', AbortSignal.abort(), 'before it started').message).toBe('ExecutionContext.run was aborted before it started');
+  });
+
+  it("is an AbortError (err.name === 'AbortError', as Node's own aborts) that stays in the family with code ERR_ABORTED", () => {
+    const why = new Error('client went away');
+    const error = abortError('The run', AbortSignal.abort(why));
+    expect(error.name).toBe('AbortError');
+    expect(error).toBeInstanceOf(AbortError);
+    expect(error).toBeInstanceOf(TensorRTNodeError);
+    expect(error.code).toBe('ERR_ABORTED');
+    expect(error.cause).toBe(why);
+    // Native code raises ERR_ABORTED through createError: the same class and name.
+    const native = createError('ERR_ABORTED', 'The engine build was aborted');
+    expect(native).toBeInstanceOf(AbortError);
+    expect(native.name).toBe('AbortError');
+    // ...and the layer that holds the signal gives it the reason.
+    const given = asAbortOf(native, 'buildEngine', AbortSignal.abort('shutting down')) as AbortError;
+    expect(given).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED', message: 'buildEngine was aborted (shutting down)', cause: 'shutting down' });
+    const other = new TensorRTNodeError(ErrorCode.TIMEOUT, 'late');
+    expect(asAbortOf(other, 'buildEngine', AbortSignal.abort())).toBe(other);
   });
 
   it("leaves out the default reason, which says nothing more than 'was aborted', but keeps it as cause", () => {

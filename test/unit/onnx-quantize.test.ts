@@ -170,7 +170,7 @@ describe('INT8 quantization', () => {
     await expectError(() => calibrate(convNetModel(), empty), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', `Expected at least one calibration sample but received an empty set (no .npy/.json samples in ${empty})`);
     await expectError(() => quantizeInt8(convNetModel(), { calibration: { random: 0 } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected at least one calibration sample for options.calibration.random but received 0');
     await expectError(() => quantizeInt8(convNetModel()), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither');
-    await expectError(() => quantizeInt8(mlpModel(), { calibration: { random: 2 } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a concrete shape for input "x" in options.shapes (its dims are [-1, 16]) but received none; pass shapes: { "x": [...] }');
+    await expectError(() => quantizeInt8(mlpModel(), { calibration: { random: 2 } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a concrete shape for input "x" in options.shapes (its dims are [-1, 16]) but received none; pass options.shapes: { "x": [...] }');
     await expectError(() => quantizeInt8(convNetModel(), { calibration: 42 as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a folder path, an (async) iterable of feeds or { random: N } for options.calibration but received 42 of type number');
   });
 

@@ -1,11 +1,12 @@
 /**
  * Compile-time checks (tsc runs over test/ in `npm run lint`): a signature given to
- * InferenceSession.create<...>() types run()'s feeds and results. The `@ts-expect-error` lines are
+ * InferenceSession.create() (options.signature) types run()'s feeds and results. The `@ts-expect-error` lines are
  * the point: each must be a type error, or tsc fails on the unused directive.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import type { HostTensor } from '../../lib/core/dtypes.js';
-import type { Batcher, Binding, InferenceSession } from '../../lib/session/index.js';
+import { InferenceSession } from '../../lib/session/index.js';
+import type { Batcher, Binding, ModelSignature } from '../../lib/session/index.js';
 import type { Tensor } from '../../lib/cuda/tensor.js';
 
 type Mlp = { inputs: { x: 'float32'; ids: 'int64' }; outputs: { y: 'float32'; labels: 'int32' } };
@@ -44,6 +45,25 @@ describe('InferenceSession types', () => {
       expectTypeOf(binding.outputs.labels.data).toEqualTypeOf<Int32Array>();
       // @ts-expect-error plain numbers are ambiguous for float16 and refused at compile time too
       await (batcher as unknown as Batcher<{ inputs: { h: 'float16' }; outputs: { y: 'float32' } }>).run({ h: { data: [1, 2], shape: [2] } });
+    };
+    expectTypeOf(typed).toBeFunction();
+  });
+
+  it('options.signature types the session: create() infers it from the value it also checks against the model', () => {
+    const typed = async () => {
+      const session = await InferenceSession.create('mlp.onnx', { signature: { inputs: { x: 'float32', ids: 'int64' }, outputs: { y: 'float32' } } });
+      const { y } = await session.run({ x: new Float32Array(16), ids: [1n] });
+      expectTypeOf(y.data).toEqualTypeOf<Float32Array>();
+      // A signature declared once, as a value, serves create() and the functions that take the session.
+      const scorer = { inputs: { x: 'float32' }, outputs: { y: 'float32' } } as const satisfies ModelSignature;
+      const take = (s: InferenceSession<typeof scorer>) => s;
+      take(await InferenceSession.create('scorer.onnx', { signature: scorer, backend: 'cpu' }));
+      // @ts-expect-error an unknown output name, as with an explicit type
+      await session.run({ x: new Float32Array(16), ids: [1n] }, { outputs: ['z'] });
+      // @ts-expect-error a dtype that does not exist
+      await InferenceSession.create('mlp.onnx', { signature: { inputs: { x: 'float23' }, outputs: {} } });
+      // @ts-expect-error a type argument alone cannot be checked against the model: give the signature as a value
+      await InferenceSession.create<Mlp>('mlp.onnx');
     };
     expectTypeOf(typed).toBeFunction();
   });

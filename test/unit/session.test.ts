@@ -6,7 +6,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
+import { AbortError, ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { decideBackend, registerBackendFactory, type BackendAvailability } from '../../lib/session/registry.js';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
@@ -24,7 +24,7 @@ describe('InferenceSession (cpu)', () => {
   beforeAll(async () => {
     folder = temporaryFolder('trtnode-session-');
     writeFileSync(join(folder, 'mlp.onnx'), serializeModel(mlpModel()));
-    mlp = await InferenceSession.create(join(folder, 'mlp.onnx'), { backend: 'cpu', cpu: { intraOpNumThreads: 1 } });
+    mlp = await InferenceSession.create(join(folder, 'mlp.onnx'), { backend: 'cpu', cpu: { intraOpNumThreads: 1 }, signature: { inputs: { x: 'float32' }, outputs: { y: 'float32' } } });
     chain = await InferenceSession.create(chainModel(), { backend: 'cpu', contexts: 2, cpu: { intraOpNumThreads: 1 } });
   });
   afterAll(async () => {
@@ -115,8 +115,13 @@ describe('InferenceSession (cpu)', () => {
     const controller = new AbortController();
     const abortedQueued = session.run({ x: big }, { signal: controller.signal });
     await expectError(() => session.run({ x: big }), TensorRTNodeError, 'ERR_QUEUE_FULL', 'The run queue is full (options.maxQueue: 1 runs waiting); retry later or raise maxQueue');
-    controller.abort(new Error('user gave up'));
-    await expectError(() => abortedQueued, TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (user gave up)');
+    const why = new Error('user gave up');
+    controller.abort(why);
+    const aborted = await expectError(() => abortedQueued, TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (user gave up)');
+    // An abort looks like every abort in Node: name AbortError, the signal's reason as cause.
+    expect(aborted.name).toBe('AbortError');
+    expect(aborted).toBeInstanceOf(AbortError);
+    expect(aborted.cause).toBe(why);
     await running;
     await expectError(() => session.run({ x: big }, { timeoutMs: 2 }), TensorRTNodeError, 'ERR_TIMEOUT', 'The run timed out after 2 ms (options.timeoutMs) while executing');
     await expectError(() => session.run({ x: big }, { signal: AbortSignal.abort('before') }), TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (before)');

@@ -71,3 +71,21 @@ describe('suggestions', () => {
     expect(closestMatch('fp61', ['fp32', 'fp16', 'int8'])).toBe('fp16');
   });
 });
+
+describe('suggestion scoring', () => {
+  it('does not suggest a word two edits away from a short one: --port is not --out', () => {
+    expect(closestMatch('port', ['out', 'duration'])).toBeUndefined();
+    expect(closestMatch('fp8', ['fp32', 'fp16'])).toBeUndefined();
+  });
+
+  it('still suggests typos, swaps and abbreviations', () => {
+    expect(closestMatch('imgs', ['images'])).toBe('images');
+    expect(closestMatch('outp', ['output', 'json'])).toBe('output');
+    expect(closestMatch('jsno', ['json', 'html'])).toBe('json');
+    expect(closestMatch('duraton', ['duration', 'out'])).toBe('duration');
+    expect(closestMatch('timout', ['timeoutMs', 'signal'])).toBe('timeoutMs');
+    expect(closestMatch('gpu', ['auto', 'tensorrt', 'cpu'])).toBe('cpu');
+    // Ambiguous abbreviations suggest nothing.
+    expect(closestMatch('ot', ['output', 'out-dir'])).toBeUndefined();
+  });
+});

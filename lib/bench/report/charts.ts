@@ -53,7 +53,8 @@ const numericSort = (values: number[]) => [...new Set(values)].sort((a, b) => a 
 
 /**
  * Latency percentiles against batch size, one chart per host/device/backend/precision, at the
- * lowest concurrency measured (where latency means most).
+ * lowest concurrency measured (where latency means most). Only where there is a curve: a series
+ * measured at one batch size is one point, which the tables already show.
  */
 export function latencyVsBatchCharts(model: ReportModel): Chart[] {
   const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
@@ -64,6 +65,7 @@ export function latencyVsBatchCharts(model: ReportModel): Chart[] {
     const lowest = Math.min(...rows.map((row) => row.concurrency ?? 1));
     const atLowest = rows.filter((row) => (row.concurrency ?? 1) === lowest);
     const batches = numericSort(atLowest.map((row) => row.batch!)).map(String);
+    if (batches.length < 2) continue;
     const byBatch = (batch: string) => atLowest.find((row) => String(row.batch) === batch);
     const series: Series[] = [{ name: 'median', points: batches.map((batch) => [batch, byBatch(batch)!.medianMs!]) }];
     for (const percentile of model.percentiles) {
@@ -79,17 +81,23 @@ export function latencyVsBatchCharts(model: ReportModel): Chart[] {
   return charts;
 }
 
-/** Throughput against concurrency, one chart per batch size, one line per host/device/backend/precision. */
+/**
+ * Throughput against concurrency, one chart per batch size, one line per host/device/backend/precision;
+ * only lines of two points or more, and only charts with such a line.
+ */
 export function throughputVsConcurrencyCharts(model: ReportModel): Chart[] {
   const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
   const measured = model.rows.filter((row) => row.qps !== null && row.concurrency !== null && row.run.source === 'tensorrt-node');
   const charts: Chart[] = [];
   for (const [batchKey, rows] of groupBy(measured, (row) => String(row.batch ?? '?'))) {
     const concurrencies = numericSort(rows.map((row) => row.concurrency!)).map(String);
-    const series: Series[] = [...groupBy(rows, (row) => seriesLabel(row, multipleHosts))].map(([name, group]) => ({
-      name,
-      points: group.map((row: ReportRow): [string, number] => [String(row.concurrency), row.samplesPerSecond ?? row.qps!]),
-    }));
+    const series: Series[] = [...groupBy(rows, (row) => seriesLabel(row, multipleHosts))]
+      .map(([name, group]) => ({
+        name,
+        points: group.map((row: ReportRow): [string, number] => [String(row.concurrency), row.samplesPerSecond ?? row.qps!]),
+      }))
+      .filter((entry) => new Set(entry.points.map(([x]) => x)).size >= 2);
+    if (series.length === 0) continue;
     const title = `Throughput vs concurrency (batch ${batchKey})`;
     charts.push({ title, svg: renderLineChart(title, 'requests in flight', 'samples / s', concurrencies, series) });
   }

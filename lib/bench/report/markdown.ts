@@ -1,4 +1,5 @@
 /** The report as Markdown: the same tables as the HTML report, without the charts. */
+import { reportHeadline } from './headline.js';
 import type { ReportModel } from './model.js';
 import { comparisonTable, environmentTable, loadTable, overheadTable, runNotes, trtexecTable, type Table } from './tables.js';
 
@@ -18,7 +19,7 @@ export function markdownTable(table: Table): string {
 }
 
 export function renderMarkdownReport(model: ReportModel, title: string): string {
-  const parts = [`# ${title}`, '', `${model.rows.length} runs from ${model.inputs.length} results file${model.inputs.length === 1 ? '' : 's'}. Times in milliseconds; percentiles by nearest rank, as trtexec computes them.`, ''];
+  const parts = [`# ${title}`, '', ...reportHeadline(model).flatMap((line) => [line, '']), `${model.rows.length} runs from ${model.inputs.length} results file${model.inputs.length === 1 ? '' : 's'}. Times in milliseconds; percentiles by nearest rank, as trtexec computes them.`, ''];
   parts.push(markdownTable(comparisonTable(model)));
   const load = loadTable(model);
   if (load) parts.push(markdownTable(load));

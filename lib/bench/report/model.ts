@@ -54,6 +54,12 @@ export interface ReportModel {
   unpairedTrtexec: ReportRow[];
 }
 
+/** The --backend values a results file's bench was asked for ('auto', 'cpu', ...); [] when it does not say. */
+export function askedBackends(results: BenchResultsFile): string[] {
+  const backends = results.options.backends;
+  return Array.isArray(backends) ? backends.filter((backend): backend is string => typeof backend === 'string') : [];
+}
+
 export const BASELINE_KEYS = ['host', 'device', 'backend', 'precision', 'source', 'file', 'model'] as const;
 type BaselineKey = (typeof BASELINE_KEYS)[number];
 

@@ -1,6 +1,7 @@
 /** The report's tables as plain cells, rendered by markdown.ts and html.ts alike. */
+import { formatOverheadShare, overheadShare } from '../overhead.js';
 import { formatMs } from '../summary.js';
-import { latencyPercentile, type ReportModel, type ReportRow } from './model.js';
+import { askedBackends, latencyPercentile, type ReportModel, type ReportRow } from './model.js';
 
 export interface Table {
   title: string;
@@ -98,13 +99,24 @@ export function overheadTable(model: ReportModel): Table | null {
   if (measured.length === 0) return null;
   return {
     title: 'Harness overhead',
-    caption: 'The same target driven by a bare loop and by the harness, alternating, in one process: what the harness\'s per-request bookkeeping adds.',
-    headers: ['File', 'Target', 'Concurrency', 'Requests', 'Raw loop (ms/request)', 'Harness (ms/request)', 'Overhead'],
+    caption:
+      "The same target driven by a bare loop and by the harness, alternating, in one process: what the harness's per-request bookkeeping adds, as a share of each measured request with its 95% noise band over the rounds (below the noise when the band holds 0).",
+    headers: ['File', 'Target', 'Concurrency', 'Requests', 'Raw loop (ms/request)', 'Harness (ms/request)', 'Overhead (share of a request)'],
     rows: measured.map(({ file, results }) => {
       const overhead = results.overhead!;
-      return [file, `${overhead.target.backend} (${overhead.target.notes.join('; ')})`, String(overhead.concurrency), `${overhead.rounds} x ${overhead.iterationsPerRound}`, ms(overhead.rawMsPerIteration), ms(overhead.harnessMsPerIteration), `${number(overhead.overheadFraction * 100, 3)}%`];
+      const notes = honestNotes(overhead.target.notes, askedBackends(results), overhead.target.backend);
+      return [file, `${overhead.target.backend} (${notes.join('; ')})`, String(overhead.concurrency), `${overhead.rounds} x ${overhead.iterationsPerRound}`, ms(overhead.rawMsPerIteration), ms(overhead.harnessMsPerIteration), formatOverheadShare(overheadShare(overhead))];
     }),
   };
+}
+
+/**
+ * A run's notes as recorded, except that files written before bench said so record a backend that
+ * `--backend auto` chose as "asked for by name" (the session was created with the resolved name).
+ */
+export function honestNotes(notes: readonly string[], askedBackends: readonly string[], backend: string): string[] {
+  const byAuto = askedBackends.includes('auto') && !askedBackends.includes(backend);
+  return notes.map((note) => (byAuto ? note.replace('InferenceSession: asked for by name', 'InferenceSession: chosen by --backend auto') : note));
 }
 
 /** Every warning and failure, one line each, for the notes section. */
@@ -113,7 +125,8 @@ export function runNotes(model: ReportModel): string[] {
   for (const row of model.rows) {
     if (row.run.error) notes.push(`#${row.index + 1} ${row.backend} ${row.precision} batch ${row.batch ?? dash}: failed after ${row.run.measurement.iterations} iterations: ${row.run.error.message}${row.run.error.code ? ` [${row.run.error.code}]` : ''}`);
     for (const warning of row.run.warnings) notes.push(`#${row.index + 1} ${row.backend} ${row.precision} batch ${row.batch ?? dash}: ${warning.message.replace(/\n\s*/g, ' ')}`);
-    for (const note of row.run.target?.notes ?? []) notes.push(`#${row.index + 1} ${row.backend}: ${note}`);
+    const input = model.inputs.find((candidate) => candidate.file === row.file);
+    for (const note of honestNotes(row.run.target?.notes ?? [], input ? askedBackends(input.results) : [], row.backend)) notes.push(`#${row.index + 1} ${row.backend}: ${note}`);
   }
   for (const row of model.unpairedTrtexec) notes.push(`#${row.index + 1} trtexec: no tensorrt-node run on the tensorrt backend of the same engine${row.batch !== null ? ` at batch ${row.batch}` : ''} to compare with`);
   return notes;

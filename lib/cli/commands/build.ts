@@ -1,6 +1,5 @@
 import { buildEngine, type BuildEngineOptions } from '../../builder/build-engine.js';
 import { precisions } from '../../core/precision.js';
-import { parseShapeFlags } from '../../builder/profiles.js';
 import { createProgressRenderer } from '../build-progress.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
 import { ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../../core/errors.js';
@@ -8,8 +7,8 @@ import { formatBytes, formatDuration } from '../../core/units.js';
 import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
-import { parseCalibration, parseCount, parseRange } from '../tensor-args.js';
-import { parseShapes } from '../../core/shape-spec.js';
+import { RANDOM_CALIBRATION_WARNING, parseCalibration, parseCount, parseRange } from '../tensor-args.js';
+import { parseShapeFlags } from '../../core/shape-spec.js';
 
 interface BuildValues {
   output?: string;
@@ -18,7 +17,6 @@ interface BuildValues {
   table?: string;
   method?: string;
   shape?: string[];
-  shapes?: string[];
   workspace?: string;
   'opt-level'?: string;
   'timing-cache'?: string;
@@ -30,7 +28,7 @@ interface BuildValues {
   json?: boolean;
 }
 
-const usage = 'build <model.onnx> -o <engine.plan> [--precision fp16|int8] [--calibration <dir|random:N>] [--shapes input:min/opt/max ...] [--workspace 2GiB] [--opt-level N] [--timing-cache file] [--json]';
+const usage = 'build <model.onnx> -o <engine.plan> [--precision fp16|int8] [--calibration <dir|random:N>] [--shape input:min/opt/max ...] [--workspace 2GiB] [--opt-level N] [--timing-cache file] [--json]';
 
 /** `tensorrt-node build`: an ONNX model to a TensorRT engine, through the engine cache. */
 export const buildCommand: Command<BuildValues> = {
@@ -42,8 +40,9 @@ export const buildCommand: Command<BuildValues> = {
     '  --calibration <dir|random:N>  INT8 calibration samples (a folder of .npy/.json, or N generated ones)',
     '  --table <t.json>            INT8: a saved calibration table instead of calibrating',
     '  --method <m>                INT8 calibration: max | percentile | entropy | mse (default percentile)',
-    '  --shape <name:AxBxC>        INT8 with random:N: concrete shape of a dynamic input (repeatable)',
-    '  --shapes <in:min/opt/max>   optimization profile bounds, e.g. images:1x3x640x640/8x3x640x640/32x3x640x640 (repeatable)',
+    '  --shape <in:min/opt/max>    optimization profile bounds of a dynamic input, e.g. images:1x3x640x640/8x3x640x640/32x3x640x640,',
+    '                              or one shape (images:1x3x640x640) for a profile of that shape (repeatable, one per input);',
+    '                              INT8 with random:N calibrates at the opt shape',
     '  --workspace <size>          workspace memory limit, e.g. 2GiB',
     '  --opt-level <0-5>           builder optimization level (TensorRT default 3)',
     '  --hardware-compatibility <l>  none | ampere+ | same-compute-capability',
@@ -60,7 +59,6 @@ export const buildCommand: Command<BuildValues> = {
     table: { type: 'string' },
     method: { type: 'string' },
     shape: { type: 'string', multiple: true },
-    shapes: { type: 'string', multiple: true },
     workspace: { type: 'string' },
     'opt-level': { type: 'string' },
     'hardware-compatibility': { type: 'string' },
@@ -71,6 +69,20 @@ export const buildCommand: Command<BuildValues> = {
     device: { type: 'string' },
     json: { type: 'boolean' },
   },
+  optionFlags: {
+    precision: '--precision',
+    calibration: '--calibration',
+    calibrationTable: '--table',
+    profiles: '--shape',
+    shapes: '--shape',
+    workspace: '--workspace',
+    optimizationLevel: '--opt-level',
+    hardwareCompatibility: '--hardware-compatibility',
+    versionCompatible: '--version-compatible',
+    timingCache: '--timing-cache',
+    cacheDir: '--cache-dir',
+    device: '--device',
+  },
   positionals: true,
   async run(values, positionals, { stdout, stderr }) {
     if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one ONNX model for \`tensorrt-node build\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
@@ -79,8 +91,10 @@ export const buildCommand: Command<BuildValues> = {
     const options: BuildEngineOptions = { precision };
     if (values.calibration) options.calibration = parseCalibration(values.calibration, 1, parseRange(undefined, [-1, 1]));
     if (values.table) options.calibrationTable = values.table;
-    if (precision === 'int8') options.int8 = { method: expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const), shapes: parseShapes(values.shape) };
-    if (values.shapes?.length) options.profiles = parseShapeFlags(values.shapes);
+    // One --shape grammar for every command: bounds (or one shape) per input make the profile; INT8 calibrates at the opt shapes.
+    const shapes = parseShapeFlags(values.shape);
+    if (precision === 'int8') options.int8 = { method: expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const), shapes: shapes?.shapes };
+    if (shapes) options.profiles = shapes.bounds;
     if (values.workspace) options.workspace = values.workspace;
     if (values['opt-level'] !== undefined) options.optimizationLevel = parseCount(values['opt-level'], 'opt-level');
     if (values['hardware-compatibility']) options.hardwareCompatibility = values['hardware-compatibility'] as BuildEngineOptions['hardwareCompatibility'];
@@ -105,6 +119,7 @@ export const buildCommand: Command<BuildValues> = {
       renderer.stop();
       if (calibrated > 0) calibrationProgress.finish(`${calibrated} samples`);
     }
+    if (calibrated > 0 && typeof options.calibration === 'object') stderr.write(`warning: ${RANDOM_CALIBRATION_WARNING}\n`);
     try {
       await writeFileAtomic(values.output, result.plan, { description: 'the engine' });
     } catch (error) {

@@ -51,7 +51,9 @@ export function formatDoctorReport(caps: Capabilities): string {
     lines.push(bad('emulated device (a test build): no GPU'));
   } else if (caps.cuda.compiled) {
     lines.push(`        runtime ${caps.cuda.runtimeVersion ?? 'unknown'}, driver ${caps.cuda.driverVersion ?? 'none'}`);
-    if (caps.cuda.error) lines.push(bad(`${caps.cuda.error.name} (error ${caps.cuda.error.code}): ${caps.cuda.error.message}`));
+    // The diagnosis, not CUDA's text: error 35 says "driver version is insufficient" even with no driver at all.
+    if (caps.cuda.diagnosis) lines.push(bad(`${caps.cuda.diagnosis.message}${caps.cuda.error ? ` (CUDA error ${caps.cuda.error.code})` : ''}`));
+    else if (caps.cuda.error) lines.push(bad(`${caps.cuda.error.name} (error ${caps.cuda.error.code}): ${caps.cuda.error.message}`));
     else lines.push(ok(`${caps.cuda.deviceCount} device(s)`));
     for (const device of caps.devices) {
       lines.push(`        [${device.index}] ${device.name}, compute ${device.computeCapability}, ${gib(device.totalMemoryBytes)}, ${device.multiProcessorCount} SMs, PCI ${device.pciBusId}, ${device.uuid}`);

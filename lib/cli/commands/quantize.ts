@@ -5,7 +5,7 @@ import { quantizeInt8 } from '../../precision/quantize.js';
 import { expectOneOf } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
-import { parseCalibration, parseCount, parseList, parseNumber, parseRange } from '../tensor-args.js';
+import { RANDOM_CALIBRATION_WARNING, parseCalibration, parseCount, parseList, parseNumber, parseRange } from '../tensor-args.js';
 import { parseShapes } from '../../core/shape-spec.js';
 import { accuracyHelp, describeSearch, parseAccuracySamples, parseMaxTime, parseTarget, searchProgressWriter } from '../accuracy-args.js';
 
@@ -114,6 +114,7 @@ export const quantizeCommand: Command<QuantizeValues> = {
       },
     });
     if (!values.table) progress.finish(`${table.samples} samples, method ${table.method}`);
+    if (typeof calibration === 'object') stderr.write(`warning: ${RANDOM_CALIBRATION_WARNING}\n`);
     await writeModel(quantized, values.output, { externalData: values['external-data'] === true });
     if (values['save-table']) await saveCalibrationTable(table, values['save-table']);
     const seconds = (performance.now() - started) / 1000;

@@ -9,10 +9,10 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { capabilities } from '../../addon/capabilities.js';
-import { runBench } from '../../bench/bench-run.js';
+import { autoBackendReasons, runBench } from '../../bench/bench-run.js';
 import { createModelTargetFactory } from '../../bench/model-targets.js';
 import { parseBenchOptions } from '../../bench/options.js';
-import { measureHarnessOverhead } from '../../bench/overhead.js';
+import { formatOverheadShare, measureHarnessOverhead, overheadShare } from '../../bench/overhead.js';
 import { writeResultsFile } from '../../bench/results.js';
 import type { SweepPoint } from '../../bench/target.js';
 import { writeFileAtomic } from '../../core/atomic-write.js';
@@ -78,7 +78,7 @@ export const startCommand: Command<StartValues> = {
     const first = outcome.results.runs.find((run) => run.status === 'ok');
     if (first?.point.backend) {
       const point: SweepPoint = { backend: first.point.backend as SweepPoint['backend'], precision: 'fp32', batch: 1, concurrency: 1, device: first.point.device, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: false };
-      const target = await createModelTargetFactory(model, { shapes: options.shapes ?? undefined })(point);
+      const target = await createModelTargetFactory(model, { shapes: options.shapes ?? undefined, chosenBy: autoBackendReasons(options.backends, caps) })(point);
       try {
         outcome.results.overhead = await measureHarnessOverhead(target, OVERHEAD);
       } finally {
@@ -87,8 +87,8 @@ export const startCommand: Command<StartValues> = {
       await writeResultsFile(json, outcome.results);
       const overhead = outcome.results.overhead;
       write(
-        `Harness overhead: ${(overhead.bestRoundOverheadFraction! * 100).toFixed(2)}% over a raw loop on the same ${point.backend} session, fastest rounds compared ` +
-          `(${(overhead.overheadFraction * 100).toFixed(2)}% from all rounds: ${overhead.rawMsPerIteration.toFixed(3)} ms raw, ${overhead.harnessMsPerIteration.toFixed(3)} ms measured per request; ${OVERHEAD.rounds} alternating rounds of ${OVERHEAD.iterationsPerRound})\n`,
+        `Harness overhead on the same ${point.backend} session: ${formatOverheadShare(overheadShare(overhead))} ` +
+          `(${overhead.rawMsPerIteration.toFixed(3)} ms raw, ${overhead.harnessMsPerIteration.toFixed(3)} ms measured per request; ${OVERHEAD.rounds} alternating rounds of ${OVERHEAD.iterationsPerRound})\n`,
       );
     }
 
