@@ -24,7 +24,7 @@ describe.skipIf(addon === null)('Engine.load', () => {
   });
 
   it('BAD CALL - bad options', async () => {
-    await expectError(() => Engine.load(garbagePlan, { devise: 0 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "devise" in options (did you mean "device"?); known options: device, allowHostCode, libraryPath, signal');
+    await expectError(() => Engine.load(garbagePlan, { devise: 0 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "devise" in options (did you mean "device"?); known options: device, allowHostCode, libraryPath, signal, plugins');
     await expectError(() => Engine.load(garbagePlan, { device: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an integer >= 0 for options.device but received -1 of type number');
     await expectError(() => Engine.load(garbagePlan, { allowHostCode: 'yes' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a boolean for options.allowHostCode but received "yes" of type string');
     await expectError(() => Engine.load(garbagePlan, { signal: {} as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an AbortSignal for options.signal but received an object');

@@ -46,7 +46,7 @@ export const engineTable: MatrixTable = {
     row('an empty file', (context) => Engine.load(enginePath(context, 'empty')), [R, 'ERR_INVALID_ARGUMENT', /^Expected a non-empty engine file for the engine but received "\/.*" of type string$/]),
     row('a FIFO', (context) => Engine.load(enginePath(context, 'fifo')), [TensorRTNodeError, 'ERR_IO', /^Cannot read the engine file \/.*\/fifo\.engine: it is not a regular file$/]),
     row('a number for options', () => Engine.load(plan, never(1)), [T, 'ERR_INVALID_ARGUMENT', "Expected an object for options but received 1 of type number"]),
-    row('a misspelled option', () => Engine.load(plan, never({ allowHostcode: true })), [R, 'ERR_UNKNOWN_OPTION', 'Unknown option "allowHostcode" in options (did you mean "allowHostCode"?); known options: device, allowHostCode, libraryPath, signal']),
+    row('a misspelled option', () => Engine.load(plan, never({ allowHostcode: true })), [R, 'ERR_UNKNOWN_OPTION', 'Unknown option "allowHostcode" in options (did you mean "allowHostCode"?); known options: device, allowHostCode, libraryPath, signal, plugins']),
     row('a negative device', () => Engine.load(plan, { device: -1 }), [R, 'ERR_INVALID_ARGUMENT', 'Expected an integer >= 0 for options.device but received -1 of type number']),
     row('a fractional device', () => Engine.load(plan, { device: 0.5 }), [R, 'ERR_INVALID_ARGUMENT', "Expected an integer >= 0 for options.device but received 0.5 of type number"]),
     row('a NaN device', () => Engine.load(plan, { device: NaN }), [R, 'ERR_INVALID_ARGUMENT', "Expected an integer >= 0 for options.device but received NaN of type number"]),
