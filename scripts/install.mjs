@@ -109,9 +109,9 @@ function findNvcc() {
 }
 
 /**
- * What a source build will take, said before it starts: measured on a 2-core VM (benchmarks/results/
- * install-size.json has the run), where the CUDA kernels for every supported GPU generation are
- * most of it.
+ * What a source build will take, said before it starts. Measured on a 2-core VM shared with other
+ * jobs (load average 14): CPU-only 64 s, CUDA for all 7 GPU generations 4 min 44 s (75 s of CPU
+ * time); an idle machine is quicker.
  */
 function expectedDuration(nvcc) {
   const cpuOnly = 'a CPU-only addon (the cpu backend and host tensors): usually 1-2 minutes';
@@ -119,8 +119,8 @@ function expectedDuration(nvcc) {
   if (nvcc === null) return `no CUDA toolkit found, so ${cpuOnly}`;
   const narrowed = process.env.TENSORRT_NODE_CUDA_ARCHITECTURES;
   return narrowed
-    ? `with CUDA (${nvcc}) for GPU architectures ${narrowed}: usually 2-4 minutes`
-    : `with CUDA (${nvcc}) for every supported GPU generation: usually 5-15 minutes (TENSORRT_NODE_CUDA_ARCHITECTURES=89-real, for example, builds for one and is much quicker)`;
+    ? `with CUDA (${nvcc}) for GPU architectures ${narrowed}: usually 1-3 minutes`
+    : `with CUDA (${nvcc}) for every supported GPU generation: usually 2-5 minutes (TENSORRT_NODE_CUDA_ARCHITECTURES=89-real, for example, builds for one)`;
 }
 
 /** Runs cmake-js, saying every 30 s that it is still at work (its own output goes to npm's log). */
