@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm "install" hook. Never fails the install and never downloads anything:
 //   1. a prebuilt binary that the loader picks for this host, and that loads, wins;
-//   2. else build from source with cmake-js (CUDA and TensorRT headers used when found);
+//   2. else build from source with cmake (CUDA and TensorRT headers used when found);
 //   3. else install without the addon and say why: the cpu backend still works, and
 //      `npx tensorrt-node doctor` explains what is missing and how to fix it.
 // TENSORRT_NODE_SKIP_BUILD=1 skips steps 1-2 (e.g. for images that only use the cpu backend);
@@ -15,7 +15,8 @@
 // about a source build (why, how long, progress) therefore also go to the terminal itself
 // (/dev/tty) when there is one; a prebuilt binary that fits says nothing there (stdout only).
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -123,19 +124,69 @@ function expectedDuration(nvcc) {
     : `with CUDA (${nvcc}) for every supported GPU generation: usually 2-5 minutes (TENSORRT_NODE_CUDA_ARCHITECTURES=89-real, for example, builds for one)`;
 }
 
-/** Runs cmake-js, saying every 30 s that it is still at work (its own output goes to npm's log). */
-function compile(cmakeJs) {
-  return new Promise((resolveBuild) => {
-    const started = Date.now();
-    const child = spawn(process.execPath, [cmakeJs, 'compile', '--out', 'build'], { cwd: root, stdio: 'inherit' });
-    const heartbeat = setInterval(() => tell(`still building the addon (${minutes(Date.now() - started)} so far)`), 30_000);
-    const done = (status, error) => {
-      clearInterval(heartbeat);
-      resolveBuild({ status, error, ms: Date.now() - started });
-    };
-    child.on('error', (error) => done(null, error));
-    child.on('exit', (code) => done(code, null));
-  });
+/** An executable on PATH, or null. */
+function onPath(name) {
+  for (const folder of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    const path = join(folder, name);
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * cmake's configure and build commands, as cmake-js (the developers' build, `npm run build:native`)
+ * runs them on Linux: the same CMAKE_JS_* variables that CMakeLists.txt reads, Node's headers from
+ * node-api-headers (N-API 8: no download, one build for every Node line). cmake is called directly
+ * so that an app's install does not carry cmake-js and its 20 dependencies (~5 MB) for this one step.
+ */
+function cmakeCommands(cmake) {
+  const build = join(root, 'build');
+  const nodeApiHeaders = require('node-api-headers').include_dir;
+  const nodeAddonApi = require('node-addon-api').include_dir;
+  const generator = onPath('ninja') ? 'Ninja' : 'Unix Makefiles';
+  const configure = [
+    '-S', root, '-B', build, '-G', generator, '--no-warn-unused-cli',
+    `-DCMAKE_JS_VERSION=${process.env.npm_package_version ?? 'install.mjs'}`,
+    '-DCMAKE_BUILD_TYPE=Release',
+    `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${join(build, 'Release')}`,
+    `-DCMAKE_JS_INC=${[nodeApiHeaders, nodeAddonApi].join(';')}`,
+    '-DCMAKE_JS_SRC=',
+    '-DCMAKE_JS_LIB=',
+    '-DNODE_RUNTIME=node',
+    `-DNODE_RUNTIMEVERSION=${process.versions.node}`,
+    `-DNODE_ARCH=${process.arch}`,
+    '-DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION',
+  ];
+  return [
+    [cmake, configure],
+    [cmake, ['--build', build, '--config', 'Release', '--parallel', String(availableParallelism())]],
+  ];
+}
+
+/** Runs the build, saying every 30 s that it is still at work (cmake's own output goes to npm's log). */
+function compile(commands) {
+  const started = Date.now();
+  const heartbeat = setInterval(() => tell(`still building the addon (${minutes(Date.now() - started)} so far)`), 30_000);
+  const runOne = ([command, args]) =>
+    new Promise((resolveStep) => {
+      const child = spawn(command, args, { cwd: root, stdio: 'inherit' });
+      child.on('error', (error) => resolveStep({ status: null, error }));
+      child.on('exit', (code) => resolveStep({ status: code, error: null }));
+    });
+  return (async () => {
+    let outcome = { status: 0, error: null };
+    for (const step of commands) {
+      outcome = await runOne(step);
+      if (outcome.status !== 0) break;
+    }
+    clearInterval(heartbeat);
+    return { ...outcome, ms: Date.now() - started };
+  })();
 }
 
 function folderBytes(path) {
@@ -187,16 +238,14 @@ async function main() {
     tell(`this package has no prebuilt binary for ${platform} (release packages carry them for linux-x64 and linux-arm64; a development tarball or git checkout does not)`);
   }
 
-  let cmakeJs;
-  try {
-    cmakeJs = require.resolve('cmake-js/bin/cmake-js');
-  } catch {
-    tell('cmake-js is not installed, so the addon cannot be built from source.');
+  const cmake = onPath('cmake');
+  if (!cmake) {
+    tell('cmake is not on PATH, so the addon cannot be built from source.');
     return explainMissingAddon();
   }
-  tell(`building the addon from source with cmake-js: ${expectedDuration(findNvcc())}.`);
+  tell(`building the addon from source with cmake: ${expectedDuration(findNvcc())}.`);
   tell('(compiler output: npm install --foreground-scripts; to skip the build and use only the cpu backend: TENSORRT_NODE_SKIP_BUILD=1)');
-  const build = await compile(cmakeJs);
+  const build = await compile(cmakeCommands(cmake));
   if (build.status === 0) {
     tell(`native addon built in ${minutes(build.ms)} (run \`npx tensorrt-node doctor\` to see what it can use)`);
     pruneBuild();
