@@ -40,7 +40,8 @@ class NeedsCheck extends Error {}
 /** Nested messages deeper than this are left to the full check (a hostile model could nest without end). */
 const MAX_DEPTH = 64;
 
-type Visit = (field: number, start: number, end: number, depth: number) => void;
+/** Visits one nested message (a length-delimited field of a wanted number) of `bytes`. */
+type Visit = (bytes: Uint8Array, field: number, start: number, end: number, depth: number) => void;
 
 function readVarint(bytes: Uint8Array, position: { at: number }, end: number): number {
   let value = 0;
@@ -57,7 +58,8 @@ function readVarint(bytes: Uint8Array, position: { at: number }, end: number): n
 
 /**
  * Walks the fields of one message in bytes[start, end): length-delimited fields whose number is in
- * `nested` go to `visit`; every other field is skipped. `onVarint` sees varint fields.
+ * `nested` go to `visit`; every other field is skipped. `onVarint` sees varint fields. (The sets and
+ * visitors are module constants: a model has thousands of messages, and none allocates here.)
  */
 function walk(bytes: Uint8Array, start: number, end: number, depth: number, nested: ReadonlySet<number>, visit: Visit, onVarint?: (field: number, value: number) => void): void {
   if (depth > MAX_DEPTH) throw new NeedsCheck();
@@ -74,7 +76,7 @@ function walk(bytes: Uint8Array, start: number, end: number, depth: number, nest
       const length = readVarint(bytes, position, end);
       const fieldEnd = position.at + length;
       if (fieldEnd > end) throw new NeedsCheck();
-      if (nested.has(field)) visit(field, position.at, fieldEnd, depth + 1);
+      if (nested.has(field)) visit(bytes, field, position.at, fieldEnd, depth + 1);
       position.at = fieldEnd;
     } else if (wire === WIRE_FIXED64) {
       position.at += 8;
@@ -87,56 +89,50 @@ function walk(bytes: Uint8Array, start: number, end: number, depth: number, nest
   if (position.at !== end) throw new NeedsCheck();
 }
 
-function tensor(bytes: Uint8Array, start: number, end: number, depth: number): void {
-  walk(
-    bytes,
-    start,
-    end,
-    depth,
-    new Set([TENSOR.externalData]),
-    () => {
-      throw new NeedsCheck(); // an external_data entry
-    },
-    (field, value) => {
-      if (field === TENSOR.dataLocation && value === EXTERNAL) throw new NeedsCheck();
-    },
-  );
-}
+const TENSOR_NESTED = new Set<number>([TENSOR.externalData]);
+const SPARSE_TENSOR_NESTED = new Set<number>(Object.values(SPARSE_TENSOR));
+const ATTRIBUTE_NESTED = new Set<number>(Object.values(ATTRIBUTE));
+const NODE_NESTED = new Set<number>([NODE.attribute]);
+const GRAPH_NESTED = new Set<number>(Object.values(GRAPH));
+const MODEL_NESTED = new Set<number>(Object.values(MODEL));
+const TRAINING_INFO_NESTED = new Set<number>(Object.values(TRAINING_INFO));
+const FUNCTION_NESTED = new Set<number>(Object.values(FUNCTION));
 
-function sparseTensor(bytes: Uint8Array, start: number, end: number, depth: number): void {
-  walk(bytes, start, end, depth, new Set([SPARSE_TENSOR.values, SPARSE_TENSOR.indices]), (_field, from, to, inner) => tensor(bytes, from, to, inner));
-}
-
-function attribute(bytes: Uint8Array, start: number, end: number, depth: number): void {
-  walk(bytes, start, end, depth, new Set(Object.values(ATTRIBUTE)), (field, from, to, inner) => {
-    if (field === ATTRIBUTE.t || field === ATTRIBUTE.tensors) tensor(bytes, from, to, inner);
-    else if (field === ATTRIBUTE.g || field === ATTRIBUTE.graphs) graph(bytes, from, to, inner);
-    else sparseTensor(bytes, from, to, inner);
-  });
-}
-
-function node(bytes: Uint8Array, start: number, end: number, depth: number): void {
-  walk(bytes, start, end, depth, new Set([NODE.attribute]), (_field, from, to, inner) => attribute(bytes, from, to, inner));
-}
-
-function graph(bytes: Uint8Array, start: number, end: number, depth: number): void {
-  walk(bytes, start, end, depth, new Set(Object.values(GRAPH)), (field, from, to, inner) => {
-    if (field === GRAPH.node) node(bytes, from, to, inner);
-    else if (field === GRAPH.initializer) tensor(bytes, from, to, inner);
-    else sparseTensor(bytes, from, to, inner);
-  });
-}
+const externalEntry: Visit = () => {
+  throw new NeedsCheck(); // an external_data entry
+};
+const externalLocation = (field: number, value: number): void => {
+  if (field === TENSOR.dataLocation && value === EXTERNAL) throw new NeedsCheck();
+};
+const tensor: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, TENSOR_NESTED, externalEntry, externalLocation);
+const sparseTensor: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, SPARSE_TENSOR_NESTED, tensor);
+const attributeField: Visit = (bytes, field, start, end, depth) => {
+  if (field === ATTRIBUTE.t || field === ATTRIBUTE.tensors) tensor(bytes, field, start, end, depth);
+  else if (field === ATTRIBUTE.g || field === ATTRIBUTE.graphs) graph(bytes, field, start, end, depth);
+  else sparseTensor(bytes, field, start, end, depth);
+};
+const attribute: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, ATTRIBUTE_NESTED, attributeField);
+const node: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, NODE_NESTED, attribute);
+const graphField: Visit = (bytes, field, start, end, depth) => {
+  if (field === GRAPH.node) node(bytes, field, start, end, depth);
+  else if (field === GRAPH.initializer) tensor(bytes, field, start, end, depth);
+  else sparseTensor(bytes, field, start, end, depth);
+};
+const graph: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, GRAPH_NESTED, graphField);
+const trainingInfo: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, TRAINING_INFO_NESTED, graph);
+const functionField: Visit = (bytes, field, start, end, depth) => (field === FUNCTION.node ? node : attribute)(bytes, field, start, end, depth);
+const functionProto: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, FUNCTION_NESTED, functionField);
 
 function model(bytes: Uint8Array): void {
   let graphs = 0;
-  walk(bytes, 0, bytes.length, 0, new Set(Object.values(MODEL)), (field, from, to, depth) => {
+  walk(bytes, 0, bytes.length, 0, MODEL_NESTED, (_bytes, field, start, end, depth) => {
     if (field === MODEL.graph) {
       graphs++;
-      graph(bytes, from, to, depth);
+      graph(bytes, field, start, end, depth);
     } else if (field === MODEL.trainingInfo) {
-      walk(bytes, from, to, depth, new Set(Object.values(TRAINING_INFO)), (_inner, start, end, innerDepth) => graph(bytes, start, end, innerDepth));
+      trainingInfo(bytes, field, start, end, depth);
     } else {
-      walk(bytes, from, to, depth, new Set(Object.values(FUNCTION)), (inner, start, end, innerDepth) => (inner === FUNCTION.node ? node(bytes, start, end, innerDepth) : attribute(bytes, start, end, innerDepth)));
+      functionProto(bytes, field, start, end, depth);
     }
   });
   // No graph at all: not a model onnxruntime can load, and the full check says so in our words.
