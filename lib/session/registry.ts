@@ -138,6 +138,9 @@ function probeTensorRT(): Promise<BackendAvailability['tensorrt']> {
 export async function backendAvailability(choice: BackendChoice): Promise<BackendAvailability> {
   const { onnxRuntimeVersion, onnxRuntimeInstallHint } = await import('../addon/system/onnxruntime-package.js');
   const cpuInstalled = onnxRuntimeVersion() !== null;
+  // The first TensorRT probe takes a while (the addon, the driver, a library search): a cpu worker
+  // thread boots meanwhile, ready if 'auto' falls back to cpu, as it does on every host without a GPU.
+  if (choice === 'auto' && cpuInstalled && tensorrtProbe === null && factories.has('cpu')) (await import('../backends/cpu/worker-pool.js')).prestartCpuWorker();
   return {
     tensorrt: choice === 'cpu' ? { available: false, reason: 'not probed (backend "cpu" was asked for)' } : await probeTensorRT(),
     tensorrtFactory: factories.has('tensorrt'),

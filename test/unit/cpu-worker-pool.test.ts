@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '../../lib/backends/cpu/backend.js';
-import { IDLE_TIMEOUT_MS, MAX_IDLE, closeIdleCpuWorkers, idleCpuWorkers } from '../../lib/backends/cpu/worker-pool.js';
+import { IDLE_TIMEOUT_MS, MAX_IDLE, closeIdleCpuWorkers, idleCpuWorkers, prestartCpuWorker } from '../../lib/backends/cpu/worker-pool.js';
 import { OnnxError } from '../../lib/core/errors.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
@@ -84,5 +84,44 @@ describe.runIf(process.platform === 'linux')('cpu worker pool', () => {
     expect(idleCpuWorkers()).toBe(0);
     vi.useRealTimers();
     await vi.waitFor(() => expect(threads()).toBe(baseline), { timeout: 5000 });
+  });
+
+  it('a prestarted worker waits idle and serves the next backend; prestarting again while one waits starts nothing', async () => {
+    await closeIdleCpuWorkers();
+    const baseline = threads();
+    // The threads of one backend on a worker of its own, for comparison.
+    const alone = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
+    const oneBackend = threads() - baseline;
+    await alone.dispose();
+    await closeIdleCpuWorkers();
+    await vi.waitFor(() => expect(threads()).toBe(baseline), { timeout: 5000 });
+
+    prestartCpuWorker();
+    prestartCpuWorker();
+    expect(idleCpuWorkers()).toBe(1);
+    await using backend = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
+    expect(idleCpuWorkers()).toBe(0);
+    expect(threads() - baseline).toBe(oneBackend); // one worker: the prestarted one
+    expect((await backend.run({ x: randomTensor([1, 16], 4) })).y!.shape).toEqual([1, 8]);
+  });
+
+  it('a session with backend "auto" boots a cpu worker while it first probes for TensorRT, and runs on it when it falls back to cpu', async () => {
+    // Fresh modules: the probe runs once per process, and only the first one prestarts a worker.
+    vi.resetModules();
+    const pool = await import('../../lib/backends/cpu/worker-pool.js');
+    const { InferenceSession: FreshSession } = await import('../../lib/session/inference-session.js');
+    const { backendAvailability } = await import('../../lib/session/registry.js');
+    try {
+      const availability = await backendAvailability('auto');
+      expect(pool.idleCpuWorkers()).toBe(1);
+      if (availability.tensorrt.available) return; // a GPU host: auto picks tensorrt, the worker just waits
+      await using session = await FreshSession.create(mlpModel(), { cpu: { intraOpNumThreads: 1 } });
+      expect(session.backend).toBe('cpu');
+      expect(pool.idleCpuWorkers()).toBe(0);
+      await backendAvailability('auto');
+      expect(pool.idleCpuWorkers()).toBe(0); // probed already: nothing more is started
+    } finally {
+      await pool.closeIdleCpuWorkers();
+    }
   });
 });

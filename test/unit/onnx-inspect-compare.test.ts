@@ -116,8 +116,9 @@ describe('tensor files', () => {
   it('BAD CALL - a file that is not .npy, Fortran order, a dtype it cannot hold, JSON without data', () => {
     expectErrorSync(() => parseNpy(new TextEncoder().encode('hello'), 'a.npy'), OnnxError, 'ERR_IO', 'Expected a NumPy .npy tensor for a.npy but received a file without the \\x93NUMPY magic');
     const fortran = encodeNpy(tensor([1, 2]));
-    const text = new TextDecoder('latin1').decode(fortran).replace("'fortran_order': False", "'fortran_order': True ");
-    expectErrorSync(() => parseNpy(Uint8Array.from(text, (char) => char.charCodeAt(0)), 'f.npy'), OnnxError, 'ERR_IO', 'Expected a NumPy .npy tensor for f.npy but received Fortran-ordered data (save it with np.ascontiguousarray)');
+    // Buffer's latin1 maps every byte to itself; TextDecoder('latin1') is windows-1252 (0x93 becomes U+201C) on Node 22+.
+    const text = Buffer.from(fortran).toString('latin1').replace("'fortran_order': False", "'fortran_order': True ");
+    expectErrorSync(() => parseNpy(new Uint8Array(Buffer.from(text, 'latin1')), 'f.npy'), OnnxError, 'ERR_IO', 'Expected a NumPy .npy tensor for f.npy but received Fortran-ordered data (save it with np.ascontiguousarray)');
     expectErrorSync(() => tensorFromJson({ dtype: 'float32', shape: [2] }, 'x.json'), OnnxError, 'ERR_IO', 'Expected a JSON tensor { "dtype", "shape", "data" } for x.json but received data undefined');
     expectErrorSync(() => tensorFromJson({ dtype: 'float32', shape: [3], data: [1, 2] }, 'x.json'), OnnxError, 'ERR_IO', 'Expected a JSON tensor { "dtype", "shape", "data" } for x.json but received data of length 2 where shape [3] needs 3');
   });

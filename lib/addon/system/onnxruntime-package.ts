@@ -7,7 +7,9 @@
 import { createRequire } from 'node:module';
 import { ErrorCode, TensorRTNodeError } from '../../core/errors.js';
 
-export const onnxRuntimeInstallHint = 'npm install onnxruntime-node --onnxruntime-node-install=skip';
+// The environment variable, read by onnxruntime-node's install script itself: npm 11 warns about
+// every unknown `--onnxruntime-node-install` flag or .npmrc key (and will drop them in its next major).
+export const onnxRuntimeInstallHint = 'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node';
 
 /** The installed onnxruntime-node version, or null when it is not installed. */
 export function onnxRuntimeVersion(): string | null {

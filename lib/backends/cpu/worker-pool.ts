@@ -27,6 +27,8 @@ interface IdleWorker {
   worker: Worker;
   timer: NodeJS.Timeout;
   onExit: () => void;
+  /** A worker that fails while idle (one still starting: onnxruntime-node would not load) just leaves the pool. */
+  onError: () => void;
 }
 
 const idle: IdleWorker[] = [];
@@ -52,6 +54,7 @@ function removeIdle(entry: IdleWorker): void {
   if (index >= 0) idle.splice(index, 1);
   clearTimeout(entry.timer);
   entry.worker.off('exit', entry.onExit);
+  entry.worker.off('error', entry.onError);
 }
 
 /** A worker with no session loaded: an idle one (most recently used first), else a new one. Referenced until released. */
@@ -81,9 +84,26 @@ export async function releaseCpuWorker(worker: Worker, reusable: boolean): Promi
       void worker.terminate();
     }, IDLE_TIMEOUT_MS).unref(),
     onExit: () => removeIdle(entry),
+    onError: () => {
+      removeIdle(entry);
+      void worker.terminate();
+    },
   };
   worker.once('exit', entry.onExit);
+  worker.once('error', entry.onError);
   idle.push(entry);
+}
+
+/**
+ * Starts a worker thread now and parks it, so that the next cpu backend finds one that has booted
+ * and loaded onnxruntime-node (~0.3 s of a cold create, on a 2-core VM). For a caller that will
+ * probably create a cpu backend but first has other work to do: a session with backend 'auto'
+ * starts one while it probes for TensorRT. Does nothing when a worker is idle already. Costs a
+ * thread that exits after IDLE_TIMEOUT_MS when no backend comes.
+ */
+export function prestartCpuWorker(): void {
+  if (idle.length > 0) return;
+  void releaseCpuWorker(spawnWorker(), true);
 }
 
 /** Idle workers waiting now (tests, diagnostics). */

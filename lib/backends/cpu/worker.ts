@@ -4,14 +4,14 @@
  * the application's event loop. Requests arrive one at a time (the main thread queues them). After
  * `close` it holds no session and may serve the next backend (./cpu-worker-pool.ts).
  */
+import { readFileSync, statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../../core/errors.js';
-import { checkExternalData, externalDataReference, externalTensors } from '../../onnx/external-data.js';
-import { parseModel, readModel } from '../../onnx/model.js';
 import type { TensorInfo } from '../../core/tensors.js';
+import { scanModelBytes } from './model-scan.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
 
 const port = parentPort;
@@ -50,8 +50,14 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[], role:
   });
 }
 
-/** Checks the model with the toolkit's reader first: clear errors, and external data confined to its folder. */
-async function validate(model: ModelSource): Promise<void> {
+/**
+ * The toolkit's full check of a model: clear errors for what is not a model, and external data
+ * confined to the model's folder. Its modules (protobuf-es, the generated onnx.proto code) are
+ * imported only when it runs: they cost a cold worker ~0.3-0.5 s, and most models never need them
+ * (see quickCheck).
+ */
+async function fullCheck(model: ModelSource): Promise<void> {
+  const [{ checkExternalData, externalDataReference, externalTensors }, { parseModel, readModel }] = await Promise.all([import('../../onnx/external-data.js'), import('../../onnx/model.js')]);
   if (model.kind === 'path') {
     const parsed = await readModel(model.path, { loadExternalData: false });
     await checkExternalData(parsed.proto, parsed.baseDir, parsed.source);
@@ -69,10 +75,37 @@ async function validate(model: ModelSource): Promise<void> {
   }
 }
 
+/** Models over this size are left to the full check, which refuses them with the reason. */
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+/**
+ * What must be true before onnxruntime opens a model: no external data outside its folder. A scan of
+ * the wire format (model-scan.ts) settles that for models without external data; anything else, or
+ * a file that cannot be read as expected, gets the full check. onnxruntime checks the rest of the
+ * model itself as it loads; when it refuses one, the full check runs then, so that the error is the
+ * toolkit's clear one wherever it has one.
+ */
+async function quickCheck(model: ModelSource): Promise<void> {
+  let bytes: Uint8Array;
+  if (model.kind === 'path') {
+    // Synchronous: this thread has nothing else to do meanwhile, and the thread pool's two hops cost more.
+    try {
+      const info = statSync(model.path);
+      if (!info.isFile() || info.size > PROTOBUF_LIMIT) return fullCheck(model);
+      bytes = readFileSync(model.path);
+    } catch {
+      return fullCheck(model); // says what is wrong with the path
+    }
+  } else {
+    bytes = model.bytes;
+  }
+  if (scanModelBytes(bytes) === 'check') return fullCheck(model);
+}
+
 async function load(model: ModelSource, settings: CpuSessionSettings): Promise<void> {
   label = model.label;
   try {
-    await validate(model);
+    await quickCheck(model);
     // Linux keeps nice values per thread: this lowers the priority of this thread and of the
     // onnxruntime pool threads it creates next, never the event loop's.
     if (settings.niceness) setPriority(0, settings.niceness);
@@ -84,7 +117,12 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
     if (settings.executionMode !== undefined) options.executionMode = settings.executionMode;
     if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
     if (settings.spinWait !== undefined) options.extra = { session: { intra_op: { allow_spinning: settings.spinWait ? '1' : '0' }, inter_op: { allow_spinning: settings.spinWait ? '1' : '0' } } };
-    session = model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
+    try {
+      session = model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
+    } catch (error) {
+      await fullCheck(model); // throws the toolkit's error when it finds the fault
+      throw error;
+    }
     post({ type: 'loaded', inputs: describe(session.inputMetadata, 'input'), outputs: describe(session.outputMetadata, 'output') });
   } catch (error) {
     post({ type: 'load-failed', error: toWireError(error, `onnxruntime could not load ${label}`) });

@@ -1,16 +1,9 @@
 /**
- * Charts as SVG strings, drawn by Apache ECharts' server-side renderer (no DOM, no browser, no
- * scripts in the output): `init(null, null, { renderer: 'svg', ssr: true })` + renderToSVGString().
- * Only the parts used are registered, so loading stays quick; the module is imported lazily by the
- * report so that nothing else pays for it.
+ * The report's charts as SVG strings (./svg-line-chart.ts draws them: no DOM, no browser, no scripts
+ * in the output). Imported lazily by the report, so that nothing else pays for it.
  */
-import * as echarts from 'echarts/core';
-import { LineChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, TitleComponent } from 'echarts/components';
-import { SVGRenderer } from 'echarts/renderers';
+import { renderLineChart as drawLineChart, type LineSeries } from './svg-line-chart.js';
 import { latencyPercentile, seriesLabel, type ReportModel, type ReportRow } from './model.js';
-
-echarts.use([LineChart, GridComponent, LegendComponent, TitleComponent, SVGRenderer]);
 
 export interface Chart {
   title: string;
@@ -20,27 +13,10 @@ export interface Chart {
 const WIDTH = 760;
 const HEIGHT = 380;
 
-interface Series {
-  name: string;
-  points: [string, number][];
-}
+type Series = LineSeries & { points: [string, number][] };
 
 function renderLineChart(title: string, xName: string, yName: string, categories: string[], series: Series[]): string {
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: WIDTH, height: HEIGHT });
-  try {
-    chart.setOption({
-      animation: false,
-      title: { text: title, left: 'center', textStyle: { fontSize: 14 } },
-      legend: { type: 'plain', bottom: 0, textStyle: { fontSize: 11 } },
-      grid: { left: 70, right: 30, top: 50, bottom: 40 + 18 * Math.ceil(series.length / 3) },
-      xAxis: { type: 'category', name: xName, nameLocation: 'middle', nameGap: 28, data: categories },
-      yAxis: { type: 'value', name: yName, nameLocation: 'middle', nameGap: 52, scale: false },
-      series: series.map((entry) => ({ name: entry.name, type: 'line', symbolSize: 7, data: categories.map((category) => entry.points.find(([x]) => x === category)?.[1] ?? null), connectNulls: true })),
-    });
-    return chart.renderToSVGString();
-  } finally {
-    chart.dispose();
-  }
+  return drawLineChart({ title, xName, yName, categories, series, width: WIDTH, height: HEIGHT });
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

@@ -41,7 +41,7 @@ function htmlTable(table: Table, id: string): string {
 
 function chartSection(title: string, id: string, charts: Chart[]): string {
   if (charts.length === 0) return '';
-  // The SVG comes from ECharts' renderer, which escapes the texts it draws.
+  // The SVG comes from ./svg-line-chart.ts, which escapes the texts it draws.
   return [`<section id="${id}">`, `<h2>${escapeHtml(title)}</h2>`, ...charts.map((chart) => `<figure class="chart" aria-label="${escapeHtml(chart.title)}">${chart.svg}</figure>`), '</section>'].join('\n');
 }
 

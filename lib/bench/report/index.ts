@@ -29,7 +29,7 @@ export async function buildReport(files: string[], options: { baseline?: string 
   const title = options.title ?? DEFAULT_REPORT_TITLE;
   const outputs: ReportOutputs = { model };
   if (options.html) {
-    // ECharts is loaded only when charts are drawn.
+    // The chart code is loaded only when charts are drawn.
     const { latencyVsBatchCharts, offeredLoadCharts, throughputVsConcurrencyCharts } = await import('./charts.js');
     outputs.html = renderHtmlReport(model, title, { latencyVsBatch: latencyVsBatchCharts(model), throughputVsConcurrency: throughputVsConcurrencyCharts(model), offeredLoad: offeredLoadCharts(model) });
   }

@@ -1,6 +1,6 @@
 /**
  * Every CLI command, in the order `--help` lists them. Only the name and summary live here: a
- * command's module (and the libraries it needs: protobuf, ajv, echarts, onnxruntime...) is imported
+ * command's module (and the libraries it needs: protobuf, ajv, onnxruntime...) is imported
  * when that command runs, so `--help`, `--version` and every command start without loading the others.
  */
 import type { Command } from '../command.js';
