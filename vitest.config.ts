@@ -1,6 +1,17 @@
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { coverageConfigDefaults, defineConfig } from 'vitest/config';
+
+// Coverage (issue 14; scripts/coverage-summary.mjs reads and merges it). `vitest run --coverage` (npm test) measures
+// lib/ with V8 in the test processes, and sets NODE_V8_COVERAGE for the processes they start: the forks get it in their
+// environment but end by a signal, which writes nothing, so only what tests start writes raw coverage there (the CLI
+// from dist/ in the e2e tier, tsx scripts, and worker threads: the cpu backend's, the server's body parser).
+const coverageRun = process.argv.includes('--coverage');
+const libCoverageDir = resolve('coverage/lib');
+// TENSORRT_NODE_NATIVE_COVERAGE=1 (.ci/run sets it; scripts/test-emulated.mjs builds it): the emulated tier runs the
+// gcov-instrumented addon of build-emulated-coverage/ instead of build-emulated/.
+const nativeCoverage = process.env.TENSORRT_NODE_NATIVE_COVERAGE === '1';
+const emulatedBuild = nativeCoverage ? 'build-emulated-coverage' : 'build-emulated';
 
 // Tiers (see ../shared/ARCHITECTURE.md): unit (pure TS), native (addon, no GPU), e2e (CLI and
 // packaging, against the compiled dist/). The gpu tier is not here: it uses node:test against dist/
@@ -21,10 +32,10 @@ export default defineConfig({
         test: {
           name: 'emulated',
           include: ['test/emulated/**/*.test.ts'],
-          env: { TENSORRT_NODE_ADDON: process.env.TENSORRT_NODE_ADDON ?? resolve('build-emulated/Release/tensorrt_node.node') },
-          // npm run coverage:native: vitest stops its forks with SIGTERM, which skips the exit handlers where gcov
-          // writes its counters; with a diagnostic flag in execArgv the forks exit through process.exit() instead.
-          execArgv: process.env.TENSORRT_NODE_NATIVE_COVERAGE === '1' ? [`--diagnostic-dir=${tmpdir()}`] : [],
+          env: { TENSORRT_NODE_ADDON: process.env.TENSORRT_NODE_ADDON ?? resolve(emulatedBuild, 'Release/tensorrt_node.node') },
+          // gcov writes its counters in exit handlers, which vitest's SIGTERM to its forks skips; with a diagnostic
+          // flag in execArgv the forks exit through process.exit() instead.
+          execArgv: nativeCoverage ? [`--diagnostic-dir=${tmpdir()}`] : [],
           // Child processes (worker termination, sticky errors) and fake TensorRT builds take seconds.
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -34,5 +45,17 @@ export default defineConfig({
     ],
     testTimeout: 30_000,
     pool: 'forks',
+    env: coverageRun ? { NODE_V8_COVERAGE: resolve(libCoverageDir, 'v8-children') } : {},
+    coverage: {
+      provider: 'v8',
+      include: ['lib/**/*.ts'],
+      // include matches anywhere in a path: scripts/lib/ is not the package.
+      exclude: [...coverageConfigDefaults.exclude, 'scripts/**'],
+      // vitest empties this folder (v8-children/ included) before each run.
+      reportsDirectory: libCoverageDir,
+      reporter: ['json', 'json-summary'],
+      // A failing test still leaves a report: the summary says what ran, the test output what failed.
+      reportOnFailure: true,
+    },
   },
 });
