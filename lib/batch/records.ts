@@ -17,7 +17,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import { setEntry, type TensorInfo, type TensorMap } from '../core/tensors.js';
 import { toBfloat16Array, toFloat16Array, type HostTensor } from '../core/dtypes.js';
 import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { readSample, samplePaths } from '../onnx/feeds-folder.js';
@@ -120,11 +120,11 @@ export function parseJsonRecord(line: string, index: number, lineNumber: number,
   for (const [name, value] of Object.entries(values)) {
     const info = inputs.find((candidate) => candidate.name === name);
     if (!info) {
-      feeds[name] = value; // normalizeFeeds names the unknown input, with a suggestion
+      setEntry(feeds, name, value); // normalizeFeeds names the unknown input, with a suggestion
       continue;
     }
     try {
-      feeds[name] = jsonFeed(info, value, `input "${name}"`);
+      setEntry(feeds, name, jsonFeed(info, value, `input "${name}"`));
     } catch (error) {
       throw isTensorRTNodeError(error) ? error : recordError(where, (error as Error).message);
     }
@@ -165,7 +165,7 @@ async function* folderRecords(paths: readonly string[], inputs: readonly TensorI
     const feeds: Record<string, HostTensor> = {};
     for (const [name, tensor] of Object.entries(sample)) {
       const info = inputs.find((candidate) => candidate.name === name);
-      feeds[name] = info && tensor.shape.length === info.shape.length - 1 ? { ...tensor, shape: [1, ...tensor.shape] } : tensor;
+      setEntry(feeds, name, info && tensor.shape.length === info.shape.length - 1 ? { ...tensor, shape: [1, ...tensor.shape] } : tensor);
     }
     yield { index, feeds: checkRecordFeeds(inputs, feeds, where) };
   }

@@ -10,7 +10,8 @@ import ort from 'onnxruntime-node';
 import { isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../../core/errors.js';
 import { checkExternalData, externalDataReference, externalTensors } from '../../onnx/external-data.js';
-import { parseModel, readModel } from '../../onnx/model.js';
+import { parseModel, readModel, serializeModel, type OnnxModel } from '../../onnx/model.js';
+import { NameAllocator, renameUses } from '../../onnx/graph.js';
 import type { TensorInfo } from '../../core/tensors.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
 
@@ -19,6 +20,39 @@ if (!port) throw new Error('cpu-worker must run in a worker thread');
 
 let session: ort.InferenceSession | null = null;
 let label = '<model>';
+
+/**
+ * onnxruntime-node's JavaScript keeps feeds, fetches and results in plain objects, where the name
+ * "__proto__" changes the prototype instead of adding an entry: an input or output so named could
+ * never be fed or returned. Such tensors are renamed in the model onnxruntime loads, and their names
+ * translated here, in the only place that talks to onnxruntime; the rest of tensorrt-node sees the
+ * model's own names.
+ */
+const namesOnnxRuntimeCannotCarry = new Set(['__proto__']);
+/** The model's name -> the name onnxruntime knows it by, for the renamed tensors only. */
+let toOnnxRuntime = new Map<string, string>();
+/** The reverse of toOnnxRuntime. */
+let fromOnnxRuntime = new Map<string, string>();
+const ortName = (name: string) => toOnnxRuntime.get(name) ?? name;
+const modelName = (name: string) => fromOnnxRuntime.get(name) ?? name;
+
+/** Renames the graph inputs and outputs onnxruntime cannot carry (see above); the model bytes to load instead, or null. */
+function renameForOnnxRuntime(model: OnnxModel): Uint8Array | null {
+  const graph = model.proto.graph!;
+  const hazards = [...new Set([...graph.input, ...graph.output].map((info) => info.name).filter((name) => namesOnnxRuntimeCannotCarry.has(name)))];
+  if (hazards.length === 0) return null;
+  const allocator = new NameAllocator(model.proto);
+  for (const name of hazards) {
+    const renamed = allocator.next(`${name}tensorrt_node`);
+    toOnnxRuntime.set(name, renamed);
+    fromOnnxRuntime.set(renamed, name);
+    for (const info of [...graph.input, ...graph.output, ...graph.valueInfo]) if (info.name === name) info.name = renamed;
+    for (const tensor of graph.initializer) if (tensor.name === name) tensor.name = renamed;
+    for (const node of graph.node) node.output = node.output.map((output) => (output === name ? renamed : output));
+    renameUses(graph, name, renamed);
+  }
+  return serializeModel(model);
+}
 
 function post(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   try {
@@ -45,16 +79,23 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[], role:
     const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
     const named = value.shape.some((dim) => typeof dim === 'string');
     return named
-      ? { name: value.name, dtype, shape, dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)) }
-      : { name: value.name, dtype, shape };
+      ? { name: modelName(value.name), dtype, shape, dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)) }
+      : { name: modelName(value.name), dtype, shape };
   });
 }
 
-/** Checks the model with the toolkit's reader first: clear errors, and external data confined to its folder. */
-async function validate(model: ModelSource): Promise<void> {
+/**
+ * Checks the model with the toolkit's reader first: clear errors, and external data confined to its
+ * folder. Returns the bytes onnxruntime must load instead of `model` when names had to be renamed.
+ */
+async function validate(model: ModelSource): Promise<Uint8Array | null> {
   if (model.kind === 'path') {
     const parsed = await readModel(model.path, { loadExternalData: false });
     await checkExternalData(parsed.proto, parsed.baseDir, parsed.source);
+    const graph = parsed.proto.graph!;
+    if (![...graph.input, ...graph.output].some((info) => namesOnnxRuntimeCannotCarry.has(info.name))) return null;
+    // Renaming means loading from bytes: the external data (confined, checked above) goes into them.
+    return renameForOnnxRuntime(await readModel(model.path));
   } else {
     // onnxruntime resolves the external data of a model given as bytes against the process's working
     // directory, outside any folder we could confine it to: such a model must be given by path.
@@ -66,13 +107,16 @@ async function validate(model: ModelSource): Promise<void> {
         `Expected a model with all its weights in its bytes for ${model.label} but received tensor "${external.name}" in external data (${JSON.stringify(externalDataReference(external).location)}); give the model's path instead, so that its external data is read from inside its folder`,
       );
     }
+    return renameForOnnxRuntime(parsed);
   }
 }
 
 async function load(model: ModelSource, settings: CpuSessionSettings): Promise<void> {
   label = model.label;
   try {
-    await validate(model);
+    toOnnxRuntime = new Map();
+    fromOnnxRuntime = new Map();
+    const renamed = await validate(model);
     // Linux keeps nice values per thread: this lowers the priority of this thread and of the
     // onnxruntime pool threads it creates next, never the event loop's.
     if (settings.niceness) setPriority(0, settings.niceness);
@@ -84,7 +128,7 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
     if (settings.executionMode !== undefined) options.executionMode = settings.executionMode;
     if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
     if (settings.spinWait !== undefined) options.extra = { session: { intra_op: { allow_spinning: settings.spinWait ? '1' : '0' }, inter_op: { allow_spinning: settings.spinWait ? '1' : '0' } } };
-    session = model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
+    session = renamed ? await ort.InferenceSession.create(renamed, options) : model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
     post({ type: 'loaded', inputs: describe(session.inputMetadata, 'input'), outputs: describe(session.outputMetadata, 'output') });
   } catch (error) {
     post({ type: 'load-failed', error: toWireError(error, `onnxruntime could not load ${label}`) });
@@ -124,7 +168,7 @@ function boundOutput(target: WireTensor): ort.Tensor {
 
 async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[]): Promise<void> {
   const fetches: Record<string, ort.Tensor> = {};
-  for (const target of into) fetches[target.name] = boundOutput(target);
+  for (const target of into) fetches[ortName(target.name)] = boundOutput(target);
   try {
     await session!.run(ortFeeds, fetches);
   } catch (error) {
@@ -143,17 +187,17 @@ async function run(id: number, feeds: WireTensor[], outputs: readonly string[], 
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
+    for (const feed of feeds) ortFeeds[ortName(feed.name)] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
     if (into) {
       await runInto(ortFeeds, into);
       post({ type: 'result', id, outputs: [], recycled }, recycled);
       return;
     }
-    const results = await session.run(ortFeeds, outputs);
+    const results = await session.run(ortFeeds, outputs.map(ortName));
     const wire: WireTensor[] = [];
     const transfer = new Set<ArrayBuffer>(recycled);
     for (const name of outputs) {
-      const tensor = results[name]!;
+      const tensor = results[ortName(name)]!;
       const data = tensor.data as AnyTypedArray;
       wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
       if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
@@ -181,6 +225,8 @@ port.on('message', (request: WorkerRequest) => {
         );
         session = null;
         label = '<model>';
+        toOnnxRuntime = new Map();
+        fromOnnxRuntime = new Map();
         sharedCopies.clear();
         boundOutputs.clear();
         post({ type: 'closed', released });
