@@ -19,7 +19,7 @@ import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, setA
 import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { DataType, StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { createTensor, setTensorValues, tensorDims, tensorFloat32Values } from './tensor-data.js';
-import { inferElemTypes, outputElemTypes, type ElemTypes } from './types.js';
+import { inferElemTypes, outputElemTypes, ScopedElemTypes, type ElemTypes } from './types.js';
 import { create } from '@bufbuild/protobuf';
 
 /**
@@ -228,7 +228,7 @@ class Fp16Converter {
     };
 
     // A tensor "changed" when conversion turned it from float32 into float16 (in this scope or an outer one).
-    const types: ElemTypes = new Map(outerFinal);
+    const types: ElemTypes = new ScopedElemTypes(outerFinal);
     const changed = { has: (name: string) => types.get(name) === DataType.FLOAT16 && original.get(name) === DataType.FLOAT };
     // Weights used only in float16 are converted where they are; others get a copy on demand.
     for (const tensor of graph.initializer) {
