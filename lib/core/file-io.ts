@@ -57,6 +57,7 @@ export const fileIo = {
   link: fs.link,
   readlink: fs.readlink,
   unlink: fs.unlink,
+  rm: fs.rm,
   utimes: fs.utimes,
   /** Writes `chunk` at `position` in full (FileHandle.write may write less than asked). */
   async writeChunk(handle: FileHandle, chunk: Uint8Array, position: number): Promise<void> {
