@@ -111,15 +111,15 @@ export const fileIo = {
 
 /**
  * Opens `path` for reading only if it is a regular file, without following a symlink at its last
- * component (ELOOP) and without blocking on a FIFO (O_NONBLOCK, which regular files ignore): a FIFO
- * or a device named like a file tensorrt-node reads must never hang a command or feed it endless
- * bytes. Anything else rejects with NotRegularFileError (code 'ENOTREGULAR'); a missing file with
- * ENOENT as usual.
+ * component (ELOOP; `follow` allows one, for paths a user names: a model may well be a link) and
+ * without blocking on a FIFO (O_NONBLOCK, which regular files ignore): a FIFO or a device named like
+ * a file tensorrt-node reads must never hang a command or feed it endless bytes. Anything else
+ * rejects with NotRegularFileError (code 'ENOTREGULAR'); a missing file with ENOENT as usual.
  */
-export async function openRegularFile(path: string): Promise<FileHandle> {
+export async function openRegularFile(path: string, { follow = false }: { follow?: boolean } = {}): Promise<FileHandle> {
   let handle: FileHandle;
   try {
-    handle = await fileIo.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    handle = await fileIo.open(path, constants.O_RDONLY | (follow ? 0 : constants.O_NOFOLLOW) | constants.O_NONBLOCK);
   } catch (error) {
     const code = errnoCode(error);
     // ELOOP: a symlink (O_NOFOLLOW); ENXIO: a socket; EISDIR on some systems for a folder.
