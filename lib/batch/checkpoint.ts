@@ -15,7 +15,9 @@
  * line count, digest). Any mismatch refuses to resume with a message saying what differs, so an
  * edited or foreign checkpoint can never make the job write wrong output. The one difference that is
  * repaired is a file shorter than recorded: a machine crash can lose page-cache data the checkpoint
- * already counted (see ./output-files.ts, which keeps the verified lines and goes on after them).
+ * already counted. For that the checkpoint keeps `anchors`, earlier states of both files (spaced
+ * ever wider into the past, at most MAX_ANCHORS): the job goes back to the newest anchor both files
+ * still match, digest and line count, and computes the rest again (see ./output-files.ts).
  */
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
@@ -45,15 +47,46 @@ export interface FileState {
   sha256: string;
 }
 
-export interface Checkpoint {
-  format: typeof CHECKPOINT_FORMAT;
-  version: typeof CHECKPOINT_VERSION;
-  job: JobIdentity;
-  /** Records of this shard done: written to the output or to the rejects file. */
+/** The state of both files at one point of the job. */
+export interface Anchor {
+  /** Records of this shard done at that point: output lines plus rejected. */
   recordsDone: number;
   output: FileState;
   rejects: FileState;
+}
+
+export interface Checkpoint extends Anchor {
+  format: typeof CHECKPOINT_FORMAT;
+  version: typeof CHECKPOINT_VERSION;
+  job: JobIdentity;
   complete: boolean;
+  /** Earlier states to recover to after a crash, oldest first; the first is where the job started. */
+  anchors: Anchor[];
+}
+
+/** Anchors kept: enough to span from the job's start to its last batch with ever wider gaps. */
+export const MAX_ANCHORS = 24;
+
+/**
+ * Adds `current` to `anchors` and thins them to MAX_ANCHORS: the first (the job's start) and the
+ * newest stay; of the others, the one whose neighbours are closest together relative to its age goes
+ * first. Recent batches keep close anchors, old ones sparse: a crash loses recent page-cache data.
+ */
+export function withAnchor(anchors: readonly Anchor[], current: Anchor): Anchor[] {
+  const kept = [...anchors.filter((anchor) => anchor.recordsDone < current.recordsDone), current];
+  while (kept.length > MAX_ANCHORS) {
+    let drop = 1;
+    let best = Infinity;
+    for (let index = 1; index < kept.length - 1; index++) {
+      const score = (kept[index + 1]!.recordsDone - kept[index - 1]!.recordsDone) / (current.recordsDone - kept[index - 1]!.recordsDone + 1);
+      if (score < best) {
+        best = score;
+        drop = index;
+      }
+    }
+    kept.splice(drop, 1);
+  }
+  return kept;
 }
 
 /** sha256 of no bytes: the state of a file nothing was written to. */
@@ -84,10 +117,23 @@ function checkFileState(value: unknown, name: string, path: string): FileState {
   return state as FileState;
 }
 
+function checkAnchor(value: unknown, name: string, path: string): Anchor {
+  const anchor = value as Partial<Anchor> | null;
+  if (typeof anchor !== 'object' || anchor === null) throw refuse(path, `its "${name}" is not an object`);
+  if (!isCount(anchor.recordsDone)) throw refuse(path, `its "${name}.recordsDone" is ${JSON.stringify(anchor.recordsDone)}, not a count`);
+  const output = checkFileState(anchor.output, `${name}.output`, path);
+  const rejects = checkFileState(anchor.rejects, `${name}.rejects`, path);
+  if (output.records + rejects.records !== anchor.recordsDone) {
+    throw refuse(path, `its "${name}" counts ${anchor.recordsDone} records done but ${output.records} output lines and ${rejects.records} rejected`);
+  }
+  return anchor as Anchor;
+}
+
 /**
  * Reads and checks the checkpoint at `path` (null when there is none): its format, version, every
  * count, and that they add up (output lines + rejected = records done, at most `shardTotal`, all of
- * them when it says complete). Anything else is ERR_IO saying what is wrong.
+ * them when it says complete; anchors in order, none past the checkpoint). Anything else is ERR_IO
+ * saying what is wrong.
  */
 export async function loadCheckpoint(path: string, shardTotal: number): Promise<Checkpoint | null> {
   let text: string | undefined;
@@ -116,6 +162,18 @@ export async function loadCheckpoint(path: string, shardTotal: number): Promise<
   const rejects = checkFileState(parsed.rejects, 'rejects', path);
   if (output.records + rejects.records !== parsed.recordsDone) {
     throw refuse(path, `it counts ${parsed.recordsDone} records done but ${output.records} output lines and ${rejects.records} rejected`);
+  }
+  if (!Array.isArray(parsed.anchors) || parsed.anchors.length === 0 || parsed.anchors.length > MAX_ANCHORS) throw refuse(path, `its "anchors" is not a list of 1 to ${MAX_ANCHORS} states`);
+  let previous: Anchor | undefined;
+  for (const [index, value] of parsed.anchors.entries()) {
+    const anchor = checkAnchor(value, `anchors[${index}]`, path);
+    const last: Anchor = { recordsDone: parsed.recordsDone, output, rejects };
+    const after = (earlier: Anchor, later: Anchor) =>
+      later.recordsDone >= earlier.recordsDone && later.output.bytes >= earlier.output.bytes && later.rejects.bytes >= earlier.rejects.bytes && later.output.records >= earlier.output.records && later.rejects.records >= earlier.rejects.records;
+    if ((previous && (anchor.recordsDone <= previous.recordsDone || !after(previous, anchor))) || !after(anchor, last)) {
+      throw refuse(path, `its "anchors[${index}]" is out of order with the states before or after it`);
+    }
+    previous = anchor;
   }
   if (parsed.recordsDone > shardTotal) throw refuse(path, `it counts ${parsed.recordsDone} records done, more than the ${shardTotal} of this shard`);
   if (parsed.complete && parsed.recordsDone !== shardTotal) throw refuse(path, `it says the job is complete but counts ${parsed.recordsDone} of the shard's ${shardTotal} records`);

@@ -25,9 +25,9 @@ import { FileLock } from '../cache/lock.js';
 import { InferenceSession } from '../session/inference-session.js';
 import type { SessionOptions } from '../session/options.js';
 import { splitOutputs, stackFeeds } from '../session/stacking.js';
-import { checkpointPathFor, emptyFileState, jobDifferences, loadCheckpoint, saveCheckpoint, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type FileState, type JobIdentity } from './checkpoint.js';
+import { checkpointPathFor, emptyFileState, jobDifferences, loadCheckpoint, saveCheckpoint, withAnchor, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type FileState, type JobIdentity } from './checkpoint.js';
 import { DEFAULT_MAX_LINE_BYTES } from './lines.js';
-import { AppendedFile, freshHash, recoverFiles, regularFileSize, truncateRegular, verifyPrefix } from './output-files.js';
+import { AppendedFile, freshHash, recoverToAnchor, regularFileSize, truncateRegular, verifyPrefix } from './output-files.js';
 import { formatRecord } from './output.js';
 import { openRecordSource, type BatchRecord, type RejectedRecord, type Shard, type SourceItem } from './records.js';
 
@@ -108,16 +108,18 @@ interface StartingPoint {
 }
 
 /** Checks the checkpoint against the files (see ./checkpoint.ts) and cuts what came after it. */
-async function resumeFrom(checkpoint: Checkpoint, output: string, rejects: string, checkpointPath: string, shard: Shard): Promise<StartingPoint> {
+async function resumeFrom(checkpoint: Checkpoint, output: string, rejects: string, checkpointPath: string): Promise<StartingPoint> {
   const sizes = { output: (await regularFileSize(output, 'output')) ?? 0, rejects: (await regularFileSize(rejects, 'rejects file')) ?? 0 };
   if (sizes.output < checkpoint.output.bytes || sizes.rejects < checkpoint.rejects.bytes) {
-    const kept = await recoverFiles(output, rejects, shard);
-    return {
-      checkpoint: { ...checkpoint, recordsDone: kept.recordsDone, output: kept.output.state, rejects: kept.rejects.state, complete: false },
-      outputHash: kept.output.hash,
-      rejectsHash: kept.rejects.hash,
-      recovered: true,
-    };
+    // A machine crash lost data the checkpoint counted: back to the newest earlier state the files still hold.
+    const kept = await recoverToAnchor(output, rejects, checkpoint.anchors);
+    if (!kept) {
+      throw new TensorRTNodeError(ErrorCode.IO, `Cannot resume from the checkpoint ${checkpointPath}: the output ${output} (${sizes.output} bytes) and the rejects file (${sizes.rejects} bytes) are shorter than it recorded and match none of its earlier states; pass --restart to start over`, {
+        details: { checkpoint: checkpointPath, file: output },
+      });
+    }
+    const anchors = checkpoint.anchors.filter((anchor) => anchor.recordsDone <= kept.anchor.recordsDone);
+    return { checkpoint: { ...checkpoint, ...kept.anchor, anchors, complete: false }, outputHash: kept.outputHash, rejectsHash: kept.rejectsHash, recovered: true };
   }
   const hashes: Hash[] = [];
   for (const [path, state, what] of [[output, checkpoint.output, 'output'], [rejects, checkpoint.rejects, 'rejects file']] as const) {
@@ -211,7 +213,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
       if (differences.length > 0) {
         throw new TensorRTNodeError(ErrorCode.IO, `${checkpointPath} belongs to another job (${differences.join(', ')} differ): pass --restart to start over, or choose another --output`);
       }
-      start = await resumeFrom(saved, options.output, rejectsPath, checkpointPath, shard);
+      start = await resumeFrom(saved, options.output, rejectsPath, checkpointPath);
       if (start.checkpoint.complete) {
         const rejected = start.checkpoint.rejects.records;
         return { total, resumedFrom: start.checkpoint.recordsDone, processed: 0, rejected, rejectedThisRun: 0, rejectsPath: rejected > 0 ? rejectsPath : null, alreadyComplete: true, interrupted: false, recovered: false, backend: 'none', seconds: (performance.now() - started) / 1000 };
@@ -224,7 +226,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
         }
       }
       start = {
-        checkpoint: { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, job: identity, recordsDone: 0, output: emptyFileState(), rejects: emptyFileState(), complete: false },
+        checkpoint: { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, job: identity, recordsDone: 0, output: emptyFileState(), rejects: emptyFileState(), complete: false, anchors: [{ recordsDone: 0, output: emptyFileState(), rejects: emptyFileState() }] },
         outputHash: freshHash(),
         rejectsHash: freshHash(),
         recovered: false,
@@ -238,7 +240,11 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
     // The rejects file exists only once something is rejected; its state is kept either way.
     const rejectsFile: { current: AppendedFile | null } = { current: null };
     const rejectsState = (): FileState => rejectsFile.current?.state ?? state.rejects;
-    const checkpointNow = (complete: boolean): Checkpoint => ({ ...state, output: { ...output.state }, rejects: { ...rejectsState() }, complete });
+    const checkpointNow = (complete: boolean): Checkpoint => {
+      const current = { recordsDone: state.recordsDone, output: { ...output.state }, rejects: { ...rejectsState() } };
+      state.anchors = withAnchor(state.anchors, current);
+      return { ...state, ...current, complete };
+    };
     await saveCheckpoint(checkpointPath, checkpointNow(false));
 
     session = await InferenceSession.create(options.model, { ...options.session, maxQueue: Number.MAX_SAFE_INTEGER });

@@ -4,9 +4,9 @@
  * string) crashed the process with an uncaught RangeError. Here a line longer than `maxLineBytes` is
  * never held: its bytes are counted and dropped up to its newline, and it is reported as too long.
  *
- * Two readers share the splitting: `readLines` for the job's input (the text of each line within the
- * bound), and `scanLines` for checking an output after a crash (a few facts per line, never its text,
- * whatever its length). Both stream in chunks, so files of any size are read in bounded memory.
+ * `readLines` gives the job's input line by line (the text of each line within the bound) and
+ * `countRecords` counts records without keeping any line; both stream in chunks, so files of any
+ * size are read in bounded memory.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { fileIo, openRegularFile } from '../core/file-io.js';
@@ -108,55 +108,4 @@ export async function countRecords(path: string): Promise<number> {
   let count = 0;
   for await (const line of splitLines(path, 0, false)) if (!line.blank) count++;
   return count;
-}
-
-/** What `scanLines` tells about one complete line of an output, without its text. */
-export interface ScannedLine {
-  /** Byte offset of the line's first byte. */
-  start: number;
-  /** Byte offset just past its newline. */
-  end: number;
-  /** Its first bytes (up to 64). */
-  head: Buffer;
-  /** The byte before its newline (0 for an empty line). */
-  last: number;
-  /** Whether it holds a NUL byte (what a machine crash leaves in pages it lost). */
-  hasNul: boolean;
-}
-
-/**
- * Every complete line (ending in a newline) of `path`, in order; bytes after the last newline are
- * not a line. For checking outputs after a crash: nothing of a line but these facts is kept.
- */
-export async function* scanLines(path: string): AsyncGenerator<ScannedLine> {
-  let start = 0;
-  let position = 0;
-  let head: Buffer[] = [];
-  let headLength = 0;
-  let last = 0;
-  let hasNul = false;
-  for await (const chunk of chunksOf(path)) {
-    let from = 0;
-    while (from < chunk.byteLength) {
-      const newline = chunk.indexOf(0x0a, from);
-      const piece = chunk.subarray(from, newline === -1 ? chunk.byteLength : newline);
-      if (headLength < 64 && piece.byteLength > 0) {
-        const kept = piece.subarray(0, 64 - headLength);
-        head.push(kept);
-        headLength += kept.byteLength;
-      }
-      if (piece.byteLength > 0) last = piece[piece.byteLength - 1]!;
-      if (!hasNul && piece.includes(0)) hasNul = true;
-      if (newline === -1) break;
-      const end = position + newline + 1;
-      yield { start, end, head: Buffer.concat(head, headLength), last, hasNul };
-      start = end;
-      head = [];
-      headLength = 0;
-      last = 0;
-      hasNul = false;
-      from = newline + 1;
-    }
-    position += chunk.byteLength;
-  }
 }

@@ -12,9 +12,7 @@ import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { describeFileKind, errnoCode, fileIo, openRegularFile, unlessMissing } from '../core/file-io.js';
-import type { FileState } from './checkpoint.js';
-import { scanLines } from './lines.js';
-import type { Shard } from './records.js';
+import type { Anchor, FileState } from './checkpoint.js';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
 
@@ -141,59 +139,67 @@ export async function verifyPrefix(path: string, state: FileState): Promise<{ ha
   return { hash: prefix.hash };
 }
 
-/** The record index a line of the output or rejects names, when the line looks whole; else undefined. */
-function recordOf(line: { head: Buffer; last: number; hasNul: boolean }): number | undefined {
-  if (line.hasNul || line.last !== 0x7d /* } */) return undefined;
-  const match = /^\{"record":(\d+)[,}]/.exec(line.head.toString('latin1'));
-  return match ? Number(match[1]) : undefined;
-}
-
-/** Whole, well-formed lines at the start of `path` with the record each names, in order, until the first that is not. */
-async function wholeLines(path: string): Promise<{ record: number; end: number }[]> {
-  const lines: { record: number; end: number }[] = [];
-  if ((await unlessMissing(() => fileIo.lstat(path))) === undefined) return lines;
-  for await (const line of scanLines(path)) {
-    const record = recordOf(line);
-    if (record === undefined) break;
-    lines.push({ record, end: line.end });
+/**
+ * Which of `states` (each a length, line count and digest of a prefix) the file at `path` still
+ * begins with, in one streamed pass: the digest and the newlines counted at each length are compared.
+ * A missing file matches only empty states.
+ */
+async function matchingStates(path: string, states: readonly FileState[]): Promise<boolean[]> {
+  const matches = states.map((state) => state.bytes === 0 && state.records === 0 && state.sha256 === createHash('sha256').digest('hex'));
+  const order = states.map((state, index) => ({ state, index })).filter(({ state }) => state.bytes > 0).sort((a, b) => a.state.bytes - b.state.bytes);
+  if (order.length === 0 || (await unlessMissing(() => fileIo.lstat(path))) === undefined) return matches;
+  const hash = createHash('sha256');
+  let newlines = 0;
+  let position = 0;
+  let next = 0;
+  const handle = await openRegularFile(path);
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    while (next < order.length) {
+      const limit = Math.min(buffer.byteLength, order[next]!.state.bytes - position);
+      const filled = await fileIo.readInto(handle, buffer.subarray(0, limit), position);
+      if (filled === 0) break;
+      const chunk = buffer.subarray(0, filled);
+      hash.update(chunk);
+      for (let at = chunk.indexOf(0x0a); at !== -1; at = chunk.indexOf(0x0a, at + 1)) newlines++;
+      position += filled;
+      while (next < order.length && order[next]!.state.bytes === position) {
+        const { state, index } = order[next]!;
+        matches[index] = newlines === state.records && hash.copy().digest('hex') === state.sha256;
+        next++;
+      }
+    }
+  } finally {
+    await handle.close();
   }
-  return lines;
+  return matches;
 }
 
-/** What a recovery kept: records done, and each file's verified state and digest. */
+/** What a recovery kept: the anchor gone back to, and each file's digest to continue from. */
 export interface Recovered {
-  recordsDone: number;
-  output: { state: FileState; hash: Hash };
-  rejects: { state: FileState; hash: Hash };
+  anchor: Anchor;
+  outputHash: Hash;
+  rejectsHash: Hash;
 }
 
 /**
- * After a machine crash (a file shorter than its checkpoint says): keeps the longest run of whole
- * lines, across the output and the rejects file together, that accounts for the shard's records in
- * order with none missing; cuts both files there and computes their states anew. Lines after a gap,
- * a damaged line (a NUL from a lost page, no closing brace) or a record out of order are dropped and
- * computed again.
+ * After a machine crash (a file shorter than its checkpoint says): goes back to the newest anchor
+ * that both files still begin with (length, line count and digest, so no damaged or foreign line is
+ * ever kept), cuts both files there, and returns it. Undefined when none matches.
  */
-export async function recoverFiles(outputPath: string, rejectsPath: string, shard: Shard): Promise<Recovered> {
-  const output = await wholeLines(outputPath);
-  const rejects = await wholeLines(rejectsPath);
-  let fromOutput = 0;
-  let fromRejects = 0;
-  let position = 0;
-  while (true) {
-    const expected = shard.index + position * shard.count;
-    if (output[fromOutput]?.record === expected) fromOutput++;
-    else if (rejects[fromRejects]?.record === expected) fromRejects++;
-    else break;
-    position++;
+export async function recoverToAnchor(outputPath: string, rejectsPath: string, anchors: readonly Anchor[]): Promise<Recovered | undefined> {
+  const outputMatches = await matchingStates(outputPath, anchors.map((anchor) => anchor.output));
+  const rejectsMatches = await matchingStates(rejectsPath, anchors.map((anchor) => anchor.rejects));
+  for (let index = anchors.length - 1; index >= 0; index--) {
+    if (!outputMatches[index] || !rejectsMatches[index]) continue;
+    const anchor = anchors[index]!;
+    const cut = async (path: string, state: FileState) => {
+      if ((await unlessMissing(() => fileIo.lstat(path))) !== undefined) await truncateRegular(path, state.bytes);
+      return (await readPrefix(path, state.bytes)).hash;
+    };
+    return { anchor, outputHash: await cut(outputPath, anchor.output), rejectsHash: await cut(rejectsPath, anchor.rejects) };
   }
-  const cut = async (path: string, lines: { end: number }[], kept: number) => {
-    const bytes = kept === 0 ? 0 : lines[kept - 1]!.end;
-    if ((await unlessMissing(() => fileIo.lstat(path))) !== undefined) await truncateRegular(path, bytes);
-    const prefix = await readPrefix(path, bytes);
-    return { state: { records: kept, bytes, sha256: prefix.sha256 }, hash: prefix.hash };
-  };
-  return { recordsDone: position, output: await cut(outputPath, output, fromOutput), rejects: await cut(rejectsPath, rejects, fromRejects) };
+  return undefined;
 }
 
 /** Truncates a regular file (never through a link: opened O_NOFOLLOW) to `bytes`. */

@@ -4,7 +4,7 @@
  * faults (ENOSPC in the middle of a write, EACCES on the lock) and stop a writer at an exact step
  * before SIGKILLing it. Production code never replaces these functions.
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -138,6 +138,34 @@ export async function openRegularFile(path: string, { follow = false }: { follow
     throw new NotRegularFileError(path, describeFileKind(stats));
   }
   return handle;
+}
+
+/**
+ * Reads a file a user named (a model's table, a sample, a results file): links are followed, but
+ * only a regular file is read; a FIFO or a device rejects with NotRegularFileError instead of
+ * blocking forever or reading without end.
+ */
+export async function readUserFile(path: string): Promise<Buffer> {
+  const handle = await openRegularFile(path, { follow: true });
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    return bytes.subarray(0, await fileIo.readInto(handle, bytes, 0));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** readUserFile for the synchronous readers (report, trtexec import); errors as fs.readFileSync's. */
+export function readUserFileSync(path: string, encoding: 'utf8'): string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new NotRegularFileError(path, describeFileKind(stats));
+    return readFileSync(fd, encoding);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

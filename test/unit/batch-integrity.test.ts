@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileS
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob, type BatchJobOptions } from '../../lib/batch/job.js';
+import { MAX_ANCHORS, withAnchor } from '../../lib/batch/checkpoint.js';
 import { ArgumentRangeError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { serializeModel } from '../../lib/onnx/model.js';
 import { createRandom } from '../../lib/onnx/random.js';
@@ -76,14 +77,16 @@ describe('the checkpoint is checked against the output', () => {
     expect(readFileSync(output).equals(readFileSync(reference))).toBe(true);
   });
 
-  type Checkpoint = { recordsDone: number; complete: boolean; version: number; output: { records: number; bytes: number; sha256: string } };
+  type Checkpoint = { recordsDone: number; complete: boolean; version: number; output: { records: number; bytes: number; sha256: string }; anchors: unknown[] };
   const edits: [string, (checkpoint: Checkpoint, output: string) => void, RegExp][] = [
     ['recordsDone 1e9', (c) => void (c.recordsDone = 1e9), /: it counts 1000000000 records done but \d+ output lines and 0 rejected; pass --restart to start over$/],
     ['recordsDone -5', (c) => void (c.recordsDone = -5), /: its "recordsDone" is -5, not a count; pass --restart to start over$/],
     ['recordsDone +160', (c) => void (c.recordsDone += 160), /: it counts \d+ records done but \d+ output lines and 0 rejected; pass --restart to start over$/],
     ['recordsDone and output.records +160', (c) => void ((c.recordsDone += 160), (c.output.records += 160)), /: the output .* does not hold what it recorded \(its first \d+ bytes hold \d+ lines, not the \d+ recorded\); pass --restart to start over$/],
     ['output.bytes -37', (c) => void (c.output.bytes = -37), /: its "output\.bytes" is -37, not a count; pass --restart to start over$/],
-    ['output.bytes 37 less', (c) => void (c.output.bytes -= 37), /: the output .* does not hold what it recorded \(its byte \d+ recorded as the end of a line is not a newline\); pass --restart to start over$/],
+    ['output.bytes 37 less', (c) => void (c.output.bytes -= 37), /: its "anchors\[\d+\]" is out of order with the states before or after it; pass --restart to start over$/],
+    ['output.bytes 37 less, anchors dropped', (c) => void ((c.output.bytes -= 37), (c.anchors = c.anchors.slice(0, 1))), /: the output .* does not hold what it recorded \(its byte \d+ recorded as the end of a line is not a newline\); pass --restart to start over$/],
+    ['anchors emptied', (c) => void (c.anchors = []), /: its "anchors" is not a list of 1 to 24 states; pass --restart to start over$/],
     ['complete: true midway', (c) => void (c.complete = true), /: it says the job is complete but counts \d+ of the shard's 200 records; pass --restart to start over$/],
     ['another digest', (c) => void (c.output.sha256 = '0'.repeat(64)), /: the output .* does not hold what it recorded \(its first \d+ bytes differ from what was written \(sha256 [0-9a-f]{12}\.\.\., recorded 000000000000\.\.\.\)\); pass --restart to start over$/],
     ['version 1 (an earlier tensorrt-node)', (c) => void (c.version = 1), /: it has version 1; this tensorrt-node resumes version 2 only; pass --restart to start over$/],
@@ -110,16 +113,47 @@ describe('the checkpoint is checked against the output', () => {
     });
   }
 
-  it('an output shorter than its checkpoint (a machine crash): its whole lines are kept, streamed, and the job goes on after them', async () => {
+  it('an output shorter than its checkpoint (a machine crash): back to the newest earlier state it still holds (digest checked), then on', async () => {
     const output = fresh('crashed.jsonl');
     await interrupted(output, 40);
     const text = readFileSync(output, 'utf8');
     const cut = text.indexOf('\n', text.length >> 1) + 20; // in the middle of a line
     truncateSync(output, cut);
-    const kept = text.slice(0, cut).split('\n').length - 1;
+    const anchors = (JSON.parse(readFileSync(`${output}.checkpoint.json`, 'utf8')) as { anchors: { recordsDone: number; output: { bytes: number } }[] }).anchors;
+    const back = Math.max(...anchors.filter((anchor) => anchor.output.bytes <= cut).map((anchor) => anchor.recordsDone));
+    expect(back).toBeGreaterThan(0);
     const resumed = await job(output);
-    expect(resumed).toMatchObject({ recovered: true, resumedFrom: kept });
+    expect(resumed).toMatchObject({ recovered: true, resumedFrom: back });
     expect(readFileSync(output).equals(readFileSync(reference))).toBe(true);
+  });
+
+  it('a shorter output whose kept lines were changed too: the damaged states are passed over, never resumed from', async () => {
+    const output = fresh('crashed-damaged.jsonl');
+    await interrupted(output, 40);
+    const bytes = readFileSync(output);
+    const anchors = (JSON.parse(readFileSync(`${output}.checkpoint.json`, 'utf8')) as { anchors: { recordsDone: number; output: { bytes: number } }[] }).anchors;
+    const second = anchors.find((anchor) => anchor.recordsDone === 16)!;
+    // A digit changed inside record 12, then the file cut after record 20: the states at 16 and 24 no longer match.
+    const at = bytes.indexOf('"record":12') + 40;
+    bytes[at] = bytes[at] === 0x31 ? 0x32 : 0x31;
+    writeFileSync(output, bytes.subarray(0, anchors.find((anchor) => anchor.recordsDone === 24)!.output.bytes - 5));
+    const resumed = await job(output);
+    expect(resumed).toMatchObject({ recovered: true, resumedFrom: 8 });
+    expect(second.output.bytes).toBeGreaterThan(at);
+    expect(readFileSync(output).equals(readFileSync(reference))).toBe(true);
+  });
+});
+
+describe('checkpoint anchors', () => {
+  it('stay at most 24 over any number of batches: the job\'s start, the newest, and ever wider gaps between', () => {
+    const state = (records: number) => ({ recordsDone: records, output: { records, bytes: records * 100, sha256: 'a'.repeat(64) }, rejects: { records: 0, bytes: 0, sha256: 'b'.repeat(64) } });
+    let anchors = [state(0)];
+    for (let records = 32; records <= 320_000; records += 32) anchors = withAnchor(anchors, state(records));
+    expect(anchors).toHaveLength(MAX_ANCHORS);
+    expect(anchors[0]!.recordsDone).toBe(0);
+    expect(anchors.at(-1)!.recordsDone).toBe(320_000);
+    const gaps = anchors.slice(1).map((anchor, index) => anchor.recordsDone - anchors[index]!.recordsDone);
+    expect(gaps.at(-1)).toBeLessThan(gaps[1]!); // recent batches close together, old ones far apart
   });
 });
 
