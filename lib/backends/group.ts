@@ -37,7 +37,14 @@ export class BackendGroup implements Backend {
   #disposing: Promise<void> | null = null;
 
   constructor(members: readonly Backend[]) {
+    if (!Array.isArray(members)) throw new ArgumentTypeError(`Expected an array of backends for a BackendGroup but received ${describeValue(members)}`);
     if (members.length === 0) throw new ArgumentTypeError('Expected at least one backend for a BackendGroup but received none');
+    members.forEach((member: unknown, index) => {
+      const candidate = member as Partial<Backend> | null;
+      if (typeof candidate !== 'object' || candidate === null || typeof candidate.run !== 'function' || typeof candidate.dispose !== 'function' || !Array.isArray(candidate.inputs) || !Array.isArray(candidate.outputs)) {
+        throw new ArgumentTypeError(`Expected a Backend (from createCpuBackend() or createTensorRTBackend()) for members[${index}] of a BackendGroup but received ${describeValue(member)}`);
+      }
+    });
     const first = members[0]!;
     this.kind = first.kind;
     this.inputs = first.inputs;

@@ -10,7 +10,7 @@
  */
 import type { HostTensor } from '../core/dtypes.js';
 import { bfloat16BitsToFloat32, float16BitsToFloat32 } from '../core/dtypes.js';
-import type { TensorMap } from '../core/tensors.js';
+import { setEntry, type TensorMap } from '../core/tensors.js';
 
 function values(tensor: HostTensor): unknown[] {
   const data = tensor.data;
@@ -41,6 +41,6 @@ function values(tensor: HostTensor): unknown[] {
 /** One output line (with its newline) for a record's outputs (batch dim 1). */
 export function formatRecord(index: number, id: unknown, outputs: TensorMap): string {
   const formatted: Record<string, { shape: number[]; data: unknown[] }> = {};
-  for (const [name, tensor] of Object.entries(outputs)) formatted[name] = { shape: tensor.shape.slice(1), data: values(tensor) };
+  for (const [name, tensor] of Object.entries(outputs)) setEntry(formatted, name, { shape: tensor.shape.slice(1), data: values(tensor) });
   return `${JSON.stringify(id === undefined ? { record: index, outputs: formatted } : { record: index, id, outputs: formatted })}\n`;
 }

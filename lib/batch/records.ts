@@ -11,17 +11,22 @@
  *
  * `--shard i/n` keeps the records whose index modulo n is i: deterministic, balanced, and computable
  * while streaming (no count needed first). Records of other shards are skipped without parsing.
+ *
+ * A record that cannot be read (malformed JSON, wrong shapes, a line over the length bound) is not
+ * thrown: it comes as a RejectedRecord, so that the job decides (--on-error fail stops there, skip
+ * writes it to the rejects file and goes on). Lines are read as bytes with a bound (./lines.ts): a
+ * line of hundreds of MB is counted and refused, never held.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import { setEntry, type TensorInfo, type TensorMap } from '../core/tensors.js';
 import { toBfloat16Array, toFloat16Array, type HostTensor } from '../core/dtypes.js';
 import { ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
+import { describeFileKind } from '../core/file-io.js';
 import { readSample, samplePaths } from '../onnx/feeds-folder.js';
 import { normalizeFeeds } from '../session/feeds.js';
+import { countRecords, readLines } from './lines.js';
 
 export interface Shard {
   index: number;
@@ -37,6 +42,25 @@ export interface BatchRecord {
 }
 
 export class RecordError extends TensorRTNodeError {}
+
+/** A record that could not be read into feeds, with why (the job fails on it or writes it to the rejects file). */
+export interface RejectedRecord {
+  index: number;
+  /** 1-based line of a .jsonl input. */
+  lineNumber?: number;
+  error: TensorRTNodeError;
+  feeds?: undefined;
+}
+
+/** What a record source yields: a record ready to run, or one refused. */
+export type SourceItem = BatchRecord | RejectedRecord;
+
+/** Why a record was refused, as a typed error that names it. */
+function rejection(error: unknown, where: string): TensorRTNodeError {
+  if (error instanceof RecordError) return error;
+  if (isTensorRTNodeError(error)) return new RecordError(error.code, `${where}: ${error.message}`, { cause: error });
+  return recordError(where, error instanceof Error ? error.message : String(error));
+}
 
 function recordError(where: string, message: string): RecordError {
   return new RecordError(ErrorCode.INVALID_ARGUMENT, `${where}: ${message}`);
@@ -120,11 +144,11 @@ export function parseJsonRecord(line: string, index: number, lineNumber: number,
   for (const [name, value] of Object.entries(values)) {
     const info = inputs.find((candidate) => candidate.name === name);
     if (!info) {
-      feeds[name] = value; // normalizeFeeds names the unknown input, with a suggestion
+      setEntry(feeds, name, value); // normalizeFeeds names the unknown input, with a suggestion
       continue;
     }
     try {
-      feeds[name] = jsonFeed(info, value, `input "${name}"`);
+      setEntry(feeds, name, jsonFeed(info, value, `input "${name}"`));
     } catch (error) {
       throw isTensorRTNodeError(error) ? error : recordError(where, (error as Error).message);
     }
@@ -135,39 +159,46 @@ export function parseJsonRecord(line: string, index: number, lineNumber: number,
 }
 
 /** Records of a .jsonl file for `shard`, from shard position `skip` on (records already done). */
-async function* jsonlRecords(path: string, inputs: readonly TensorInfo[], shard: Shard, skip: number): AsyncGenerator<BatchRecord> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+async function* jsonlRecords(path: string, inputs: readonly TensorInfo[], shard: Shard, skip: number, maxLineBytes: number): AsyncGenerator<SourceItem> {
   let index = 0;
-  let lineNumber = 0;
   let position = 0; // within the shard
-  for await (const line of lines) {
-    lineNumber++;
-    if (line.trim() === '') continue;
+  for await (const line of readLines(path, maxLineBytes)) {
     const current = index++;
     if (current % shard.count !== shard.index) continue;
     if (position++ < skip) continue;
-    yield parseJsonRecord(line, current, lineNumber, inputs, path);
+    const where = `record ${current} (line ${line.lineNumber} of ${path})`;
+    if (line.tooLong !== undefined) {
+      const error = new RecordError(ErrorCode.INVALID_ARGUMENT, `${where}: the line is ${line.tooLong} bytes long, over the limit of ${maxLineBytes} bytes (--max-line-bytes)`, {
+        details: { record: current, line: line.lineNumber, bytes: line.tooLong, maxLineBytes },
+      });
+      yield { index: current, lineNumber: line.lineNumber, error };
+      continue;
+    }
+    try {
+      yield parseJsonRecord(line.text, current, line.lineNumber, inputs, path);
+    } catch (error) {
+      yield { index: current, lineNumber: line.lineNumber, error: rejection(error, where) };
+    }
   }
 }
 
-async function* folderRecords(paths: readonly string[], inputs: readonly TensorInfo[], shard: Shard, skip: number): AsyncGenerator<BatchRecord> {
+async function* folderRecords(paths: readonly string[], inputs: readonly TensorInfo[], shard: Shard, skip: number): AsyncGenerator<SourceItem> {
   let position = 0;
   for (let index = shard.index; index < paths.length; index += shard.count) {
     if (position++ < skip) continue;
     const path = paths[index]!;
     const where = `record ${index} (${path})`;
-    let sample: TensorMap;
     try {
-      sample = await readSample(path, inputs);
+      const sample = await readSample(path, inputs);
+      const feeds: Record<string, HostTensor> = {};
+      for (const [name, tensor] of Object.entries(sample)) {
+        const info = inputs.find((candidate) => candidate.name === name);
+        setEntry(feeds, name, info && tensor.shape.length === info.shape.length - 1 ? { ...tensor, shape: [1, ...tensor.shape] } : tensor);
+      }
+      yield { index, feeds: checkRecordFeeds(inputs, feeds, where) };
     } catch (error) {
-      throw recordError(where, error instanceof Error ? error.message : String(error));
+      yield { index, error: rejection(error, where) };
     }
-    const feeds: Record<string, HostTensor> = {};
-    for (const [name, tensor] of Object.entries(sample)) {
-      const info = inputs.find((candidate) => candidate.name === name);
-      feeds[name] = info && tensor.shape.length === info.shape.length - 1 ? { ...tensor, shape: [1, ...tensor.shape] } : tensor;
-    }
-    yield { index, feeds: checkRecordFeeds(inputs, feeds, where) };
   }
 }
 
@@ -179,14 +210,8 @@ export interface RecordSource {
   shardTotal(shard: Shard): number;
   /** Identity of the input for checkpoints: a changed input is never resumed. */
   identity: Record<string, unknown>;
-  read(inputs: readonly TensorInfo[], shard: Shard, skip: number): AsyncGenerator<BatchRecord>;
-}
-
-async function countJsonlRecords(path: string): Promise<number> {
-  let count = 0;
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim() !== '') count++;
-  return count;
+  /** Records of `shard` from shard position `skip` on; a .jsonl line longer than `maxLineBytes` is rejected. */
+  read(inputs: readonly TensorInfo[], shard: Shard, skip: number, maxLineBytes: number): AsyncGenerator<SourceItem>;
 }
 
 /** Opens `path` (a .jsonl file or a folder of samples) as a record source. */
@@ -196,6 +221,10 @@ export async function openRecordSource(path: string): Promise<RecordSource> {
     info = await stat(path);
   } catch {
     throw new TensorRTNodeError(ErrorCode.IO, `Expected a .jsonl file or a folder of samples for --input but received ${path}, which does not exist`);
+  }
+  // A FIFO or a device would be read twice (counted, then read) and never end: regular files and folders only.
+  if (!info.isDirectory() && !info.isFile()) {
+    throw new TensorRTNodeError(ErrorCode.IO, `Expected a .jsonl file or a folder of samples for --input but received ${path}, which is ${describeFileKind(info)}`);
   }
   const shardTotal = (total: number) => (shard: Shard) => Math.max(0, Math.ceil((total - shard.index) / shard.count));
   if (info.isDirectory()) {
@@ -208,12 +237,12 @@ export async function openRecordSource(path: string): Promise<RecordSource> {
       read: (inputs, shard, skip) => folderRecords(paths, inputs, shard, skip),
     };
   }
-  const total = await countJsonlRecords(path);
+  const total = await countRecords(path);
   return {
     kind: 'jsonl',
     total,
     shardTotal: shardTotal(total),
     identity: { kind: 'jsonl', path: resolve(path), bytes: info.size, mtimeMs: Math.round(info.mtimeMs) },
-    read: (inputs, shard, skip) => jsonlRecords(path, inputs, shard, skip),
+    read: (inputs, shard, skip, maxLineBytes) => jsonlRecords(path, inputs, shard, skip, maxLineBytes),
   };
 }

@@ -4,6 +4,7 @@
  * either read correctly or refused with a clear error, never misread.
  */
 import { readFileSync } from 'node:fs';
+import { readUserFileSync } from '../core/file-io.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
@@ -236,7 +237,7 @@ export function checkResults(document: unknown, file: string): BenchResultsFile 
 export function loadResultsFile(file: string): BenchResultsFile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUserFileSync(file, 'utf8'); // a FIFO is refused, not waited on
   } catch (error) {
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot read results file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }

@@ -9,7 +9,7 @@
  *   has N queries over X s"), the device, the TensorRT version, the inference options and the
  *   warnings. Summaries come as printed (6 significant digits).
  */
-import { readFileSync } from 'node:fs';
+import { readUserFileSync } from '../core/file-io.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { RunMetrics, RunPoint, BenchRunResult } from './results.js';
 import { completeRun, metricsFromSeries, runId } from './run-result.js';
@@ -206,7 +206,7 @@ export function importTrtexecLog(text: string, file: string): BenchRunResult {
 export function importTrtexecFile(file: string, percentiles: readonly number[] = DEFAULT_PERCENTILES): BenchRunResult {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readUserFileSync(file, 'utf8'); // a FIFO is refused, not waited on
   } catch (error) {
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot read trtexec results ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
   }

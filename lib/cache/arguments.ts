@@ -1,6 +1,7 @@
 /** Argument checks shared by the engine cache's methods (same template and error classes as lib/validate.ts). */
 import { ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { describeValue, invalidType, invalidValue } from '../core/validate.js';
+import { expectDurationMs } from '../core/units.js';
 import { isCacheKeyId, type CacheKey } from './key.js';
 import { describeFailure } from './warnings.js';
 
@@ -11,10 +12,9 @@ export function expectLimit(value: unknown, name: string): number {
   return value;
 }
 
+/** A lock wait or staleness limit: the one duration check (core/units.ts), above 0, Infinity for none. */
 export function expectPositiveMs(value: unknown, name: string): number {
-  if (typeof value !== 'number') throw invalidType('a positive number of milliseconds or Infinity', name, value);
-  if (Number.isNaN(value) || value <= 0) throw invalidValue('a positive number of milliseconds or Infinity', name, value);
-  return value;
+  return expectDurationMs(value, name, { positive: true, allowInfinity: true });
 }
 
 export function expectSignal(value: unknown, name: string): AbortSignal | undefined {

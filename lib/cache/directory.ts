@@ -15,7 +15,7 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
-import { fileIo, errnoCode, unlessMissing } from '../core/file-io.js';
+import { describeFileKind, fileIo, errnoCode, readRegularFile, unlessMissing } from '../core/file-io.js';
 
 export const CACHEDIR_TAG_NAME = 'CACHEDIR.TAG';
 const cacheDirTag = [
@@ -59,7 +59,8 @@ async function isOursToTighten(root: string): Promise<boolean> {
   const names = await fileIo.readdir(root);
   if (names.length === 0) return true;
   if (!names.includes(CACHEDIR_TAG_NAME)) return false;
-  const tag = await fileIo.readFile(join(root, CACHEDIR_TAG_NAME), 'utf8').catch(() => '');
+  // A regular file only: a FIFO named CACHEDIR.TAG would block the read forever.
+  const tag = await readRegularFile(join(root, CACHEDIR_TAG_NAME), 4096, 'utf8').catch(() => '');
   return tag.startsWith(cacheDirTag.split('\n')[0]!) && tag.includes('tensorrt-node');
 }
 
@@ -107,7 +108,10 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'EEXIST') {
-        const folderStats = await fileIo.stat(folder);
+        const folderStats = await fileIo.lstat(folder);
+        if (!folderStats.isDirectory()) {
+          throw unusable(root, `Expected a folder at ${folder} (part of the engine cache) but received ${describeFileKind(folderStats)}; remove it, or set TENSORRT_NODE_CACHE_DIR to another folder`);
+        }
         if ((folderStats.mode & 0o077) !== 0) await fileIo.chmod(folder, 0o700).catch(() => undefined);
       } else if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') {
         throw unusable(root, `Cannot create ${folder} (${code ?? String(error)})`, error);

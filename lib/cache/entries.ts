@@ -9,18 +9,57 @@
  *                                when two writers ever raced on one key.
  *
  * Callers hold the key's lock (locks/<id>.lock) for every write and removal; reads take no lock.
+ *
+ * Only regular files are opened (core/file-io.ts openRegularFile): a FIFO named like an entry would
+ * block a read forever, a folder fail it with EISDIR. What is not a file where an entry's file should
+ * be is reported as the entry's problem; removals take out links, FIFOs and sockets, and folders only
+ * when asked to repair (`cache clear`), since an unexpected folder may hold something of value.
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { sha256Hex } from './canonical.js';
 import type { CacheLayout } from './directory.js';
-import { fileIo, removeFile, unlessMissing } from '../core/file-io.js';
+import { describeFileKind, fileIo, NotRegularFileError, readRegularFile, removeFile, unlessMissing } from '../core/file-io.js';
 import { keyIdOf, type CacheKey, type CanonicalKeyParts } from './key.js';
 import { FileLock, type LockTiming } from './lock.js';
 
 const recordFormat = 1;
 export const planNamePattern = /^([0-9a-f]{64})\.([0-9a-f]{16})\.plan$/;
 export const metadataNamePattern = /^([0-9a-f]{64})\.json$/;
+
+/** Metadata is small JSON; a bigger file at its path is not ours and is not read into memory. */
+const MAX_METADATA_BYTES = 16 * 1024 * 1024;
+
+/** The `text` of a corrupt read whose metadata path is not a file at all (nothing to compare). */
+const NOT_A_FILE = '\u0000not a regular file';
+
+/**
+ * ERR_CACHE for a folder where a cache file should be: left alone except by `cache clear`, which
+ * repairs the folder. `details.path` is the folder.
+ */
+export function strayFolderError(path: string): TensorRTNodeError {
+  return new TensorRTNodeError(ErrorCode.CACHE, `${path} is a folder where the engine cache keeps a file; it was left alone: run \`tensorrt-node cache clear --yes\` to repair the cache folder`, {
+    details: { reason: 'stray-folder', path },
+  });
+}
+
+/**
+ * Removes what is at `path` (a cache file's path): a file, link, FIFO or socket is unlinked; a
+ * folder is removed with everything in it only when `repair`, else ERR_CACHE (strayFolderError).
+ * True when something was removed.
+ */
+export async function removeCachePath(path: string, { repair = false } = {}): Promise<boolean> {
+  const stats = await unlessMissing(() => fileIo.lstat(path));
+  if (!stats) return false;
+  if (stats.isDirectory()) {
+    if (!repair) throw strayFolderError(path);
+    await fileIo.rm(path, { recursive: true, force: true });
+    return true;
+  }
+  await removeFile(path);
+  return true;
+}
 
 /** What one metadata file holds. */
 export interface EntryRecord {
@@ -104,6 +143,24 @@ export class EntryFiles {
     return join(this.layout.locks, `${id}.lock`);
   }
 
+  /**
+   * The metadata of `id` as text, undefined when missing; NotRegularFileError when something else
+   * than a file is at its path (then `metadataTextForComparison` gives a stable stand-in).
+   */
+  async metadataText(id: string): Promise<string | undefined> {
+    return unlessMissing(() => readRegularFile(this.metadataPath(id), MAX_METADATA_BYTES, 'utf8'));
+  }
+
+  /** As metadataText, with what is not a file read as the same stand-in a corrupt read() reported. */
+  async metadataTextForComparison(id: string): Promise<string | undefined> {
+    try {
+      return await this.metadataText(id);
+    } catch (error) {
+      if (error instanceof NotRegularFileError) return NOT_A_FILE;
+      throw error;
+    }
+  }
+
   /** Reads and verifies an entry: metadata, then the plan it names, then size and sha256. */
   async read(id: string): Promise<EntryRead> {
     const metadataPath = this.metadataPath(id);
@@ -113,17 +170,27 @@ export class EntryFiles {
       let plan: Buffer | undefined;
       let record: EntryRecord | string;
       try {
-        text = await unlessMissing(() => fileIo.readFile(metadataPath, 'utf8'));
+        try {
+          text = await this.metadataText(id);
+        } catch (error) {
+          if (error instanceof NotRegularFileError) return { status: 'corrupt', why: `its metadata is ${error.kind}, not a file`, text: NOT_A_FILE };
+          throw error;
+        }
         if (text === undefined) return { status: 'missing' };
         record = parseRecord(text, id);
         if (typeof record === 'string') return { status: 'corrupt', why: record, text };
         const planFile = record.plan.file;
-        plan = await unlessMissing(() => fileIo.readWholeFile(join(this.layout.engines, planFile)));
+        try {
+          plan = await unlessMissing(() => fileIo.readWholeFile(join(this.layout.engines, planFile)));
+        } catch (error) {
+          if (error instanceof NotRegularFileError) return { status: 'corrupt', why: `its plan is ${error.kind}, not a file`, text };
+          throw error;
+        }
       } catch (error) {
         return { status: 'unreadable', error };
       }
       if (!plan) {
-        const now = await unlessMissing(() => fileIo.readFile(metadataPath, 'utf8')).catch(() => undefined);
+        const now = await this.metadataText(id).catch(() => undefined);
         if (now === undefined) return { status: 'missing' }; // evicted or cleared while we read it
         if (now !== text) continue; // replaced while we read it
         return { status: 'corrupt', why: 'its plan file is missing', text };
@@ -178,15 +245,18 @@ export class EntryFiles {
     }
   }
 
-  /** Deletes an entry (caller holds the lock): metadata first, so readers see no entry, then its plans. */
-  async remove(id: string): Promise<void> {
-    await removeFile(this.metadataPath(id));
-    for (const name of await this.planFilesOf(id)) await removeFile(join(this.layout.engines, name));
+  /**
+   * Deletes an entry (caller holds the lock): metadata first, so readers see no entry, then its
+   * plans. A folder at one of its paths is removed only with `repair` (else ERR_CACHE, see removeCachePath).
+   */
+  async remove(id: string, { repair = false } = {}): Promise<void> {
+    await removeCachePath(this.metadataPath(id), { repair });
+    for (const name of await this.planFilesOf(id)) await removeCachePath(join(this.layout.engines, name), { repair });
   }
 
   /** Removes under its lock; false when another process holds it. */
-  async removeIfFree(id: string): Promise<boolean> {
-    return (await this.withLockIfFree(id, () => this.remove(id))) !== 'busy';
+  async removeIfFree(id: string, { repair = false } = {}): Promise<boolean> {
+    return (await this.withLockIfFree(id, () => this.remove(id, { repair }))) !== 'busy';
   }
 
   async names(): Promise<string[]> {
@@ -199,7 +269,7 @@ export class EntryFiles {
 
   /** The plan file an entry's metadata names, if its metadata can be read at all. */
   async referencedPlan(id: string): Promise<string | undefined> {
-    const text = await unlessMissing(() => fileIo.readFile(this.metadataPath(id), 'utf8')).catch(() => undefined);
+    const text = await this.metadataText(id).catch(() => undefined);
     try {
       const file = text === undefined ? undefined : (JSON.parse(text) as Partial<EntryRecord>).plan?.file;
       return typeof file === 'string' ? file : undefined;
@@ -209,13 +279,12 @@ export class EntryFiles {
   }
 
   /** Removes plans of `id` its metadata does not name: old versions, interrupted writes (caller holds the lock). */
-  async removeUnreferencedPlans(id: string): Promise<number> {
+  async removeUnreferencedPlans(id: string, { repair = false } = {}): Promise<number> {
     const keep = await this.referencedPlan(id);
     let removed = 0;
     for (const name of await this.planFilesOf(id)) {
       if (name === keep) continue;
-      await removeFile(join(this.layout.engines, name));
-      removed++;
+      if (await removeCachePath(join(this.layout.engines, name), { repair })) removed++;
     }
     return removed;
   }
@@ -223,15 +292,24 @@ export class EntryFiles {
   /** Describes an entry from its metadata and the plan's size (no checksum: `ls` must stay fast). */
   async describe(id: string): Promise<CacheEntryInfo | undefined> {
     const metadataPath = this.metadataPath(id);
-    const stats = await unlessMissing(() => fileIo.stat(metadataPath));
-    const text = stats && (await unlessMissing(() => fileIo.readFile(metadataPath, 'utf8')));
-    if (!stats || text === undefined) return undefined;
-    const base: CacheEntryInfo = { key: id, label: null, bytes: stats.size, planBytes: 0, sha256: null, createdAt: null, lastUsedAt: stats.mtime.toISOString(), parts: null, problem: null };
+    const stats = await unlessMissing(() => fileIo.lstat(metadataPath));
+    if (!stats) return undefined;
+    const base: CacheEntryInfo = { key: id, label: null, bytes: stats.isFile() ? stats.size : 0, planBytes: 0, sha256: null, createdAt: null, lastUsedAt: stats.mtime.toISOString(), parts: null, problem: null };
+    if (!stats.isFile()) return { ...base, problem: `its metadata is ${describeFileKind(stats)}, not a file` };
+    let text: string | undefined;
+    try {
+      text = await this.metadataText(id);
+    } catch (error) {
+      if (error instanceof NotRegularFileError) return { ...base, problem: `its metadata is ${error.kind}, not a file` };
+      return { ...base, problem: `its metadata cannot be read (${(error as Error).message})` };
+    }
+    if (text === undefined) return undefined;
     const record = parseRecord(text, id);
     if (typeof record === 'string') return { ...base, problem: record };
-    const planStats = await unlessMissing(() => fileIo.stat(join(this.layout.engines, record.plan.file)));
+    const planStats = await unlessMissing(() => fileIo.lstat(join(this.layout.engines, record.plan.file)));
     const info: CacheEntryInfo = { ...base, label: record.label, planBytes: record.plan.bytes, sha256: record.plan.sha256, createdAt: record.createdAt, parts: record.parts };
     if (!planStats) return { ...info, problem: 'its plan file is missing' };
+    if (!planStats.isFile()) return { ...info, problem: `its plan is ${describeFileKind(planStats)}, not a file` };
     info.bytes += planStats.size;
     if (planStats.size !== record.plan.bytes) return { ...info, problem: `its plan holds ${planStats.size} bytes but its metadata says ${record.plan.bytes}` };
     return info;

@@ -18,7 +18,7 @@ export {
   type ClearResult,
 } from './store.js';
 export type { CacheEntryInfo } from './entries.js';
-export type { RemovedEntry } from './maintenance.js';
+export type { RemovedEntry, StrayPath } from './maintenance.js';
 export {
   cacheKey,
   hashFile,

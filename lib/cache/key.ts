@@ -5,11 +5,11 @@
  * refused, so adding a build option without deciding whether it changes the engine fails loudly
  * instead of silently serving a stale engine.
  */
-import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { describeValue, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
 import { canonicalize, sha256Hex, stableStringify, type CanonicalValue } from './canonical.js';
+import { fileIo, NotRegularFileError, openRegularFile } from '../core/file-io.js';
 
 /**
  * buildEngine options that change the engine and therefore the key. The builder owns this list:
@@ -232,10 +232,21 @@ export async function hashFile(path: string): Promise<string> {
   expectString(path, 'path');
   const hash = createHash('sha256');
   try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+    // A regular file only (links followed): a FIFO would never end, a device never stop.
+    const handle = await openRegularFile(path, { follow: true });
+    try {
+      const buffer = Buffer.allocUnsafe(1024 * 1024);
+      for (let position = 0, filled = 1; filled > 0; position += filled) {
+        filled = await fileIo.readInto(handle, buffer, position);
+        hash.update(buffer.subarray(0, filled));
+      }
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : `${code ?? String(error)}`;
+    const why =
+      error instanceof NotRegularFileError ? (error.kind === 'a folder' ? 'it is a directory' : `it is ${error.kind}, not a regular file`) : code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : `${code ?? String(error)}`;
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot hash ${path}: ${why}`, { cause: error, details: { path } });
   }
   return hash.digest('hex');

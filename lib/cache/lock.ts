@@ -20,7 +20,7 @@ import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { formatDuration } from '../core/units.js';
 import { abortError } from '../core/abort.js';
 import { temporaryPathFor } from '../core/atomic-write.js';
-import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
+import { fileIo, errnoCode, NotRegularFileError, readRegularFile, removeFile, unlessMissing } from '../core/file-io.js';
 import { currentProcess, processState } from '../core/process-identity.js';
 
 /** What a lock file says about its holder. */
@@ -66,10 +66,31 @@ function isLockHolder(value: unknown): value is LockHolder {
   );
 }
 
+/** A lock file holds one small JSON object; anything bigger is not one of ours. */
+const MAX_LOCK_FILE_BYTES = 64 * 1024;
+
+/**
+ * ERR_CACHE for a lock path that holds something other than a lock file (a folder, a FIFO, a link):
+ * it can never be taken, and waiting for it would wait forever. `cache clear` removes it.
+ */
+export function unusableLockError(path: string, kind: string): TensorRTNodeError {
+  return new TensorRTNodeError(ErrorCode.CACHE, `The engine cache lock ${path} is ${kind}, not a lock file; run \`tensorrt-node cache clear --yes\` to repair the cache folder`, {
+    details: { reason: 'unusable-lock', lockPath: path, kind },
+  });
+}
+
 async function readLockFile(path: string): Promise<LockState | undefined> {
   return unlessMissing(async () => {
-    const stats = await fileIo.stat(path);
-    const text = await fileIo.readFile(path, 'utf8');
+    let text: string;
+    try {
+      // A regular file only: a FIFO there would block the read forever, a folder fail with EISDIR.
+      text = await readRegularFile(path, MAX_LOCK_FILE_BYTES, 'utf8');
+    } catch (error) {
+      if (error instanceof NotRegularFileError) throw unusableLockError(path, error.kind);
+      if (errnoCode(error) === 'EFBIG') throw unusableLockError(path, 'a file too large to be a lock');
+      throw error;
+    }
+    const stats = await fileIo.lstat(path);
     let holder: LockHolder | null;
     try {
       const parsed: unknown = JSON.parse(text);

@@ -23,10 +23,11 @@ import { formatBytes } from '../core/units.js';
 import { expectCacheKey, expectJsonSerializable, expectLimit, expectPlan, expectPositiveMs, expectSignal, toBuffer } from './arguments.js';
 import { defaultCacheDirectory, layoutOf, prepareCacheDirectory } from './directory.js';
 import { EntryFiles, type CacheEntryInfo } from './entries.js';
-import { fileIo, errnoCode, removeFile, unlessMissing } from '../core/file-io.js';
+import { describeFileKind, fileIo, errnoCode, unlessMissing } from '../core/file-io.js';
 import { keyIdFrom, type CacheKey } from './key.js';
 import { FileLock, type LockState, type LockTiming } from './lock.js';
-import { evictBeyond, removeEntries, removeLeftovers, type RemovedEntry } from './maintenance.js';
+import { evictBeyond, removeEntries, removeLeftovers, type RemovedEntry, type StrayPath } from './maintenance.js';
+import { removeCachePath } from './entries.js';
 import { timingCacheFile, type TimingCacheFile } from './timing-cache.js';
 import { CacheWarning, describeFailure, emitProcessWarning, type CacheWarningHandler } from './warnings.js';
 
@@ -112,6 +113,11 @@ export interface PruneResult {
   skippedBusy: string[];
   /** Leftovers of interrupted writers (temporary files, plans without metadata, stale locks). */
   leftoversRemoved: number;
+  /**
+   * What is not what its name says (a folder or FIFO at an entry's or lock's path): reported and left
+   * alone; `clear` removes it.
+   */
+  strays: StrayPath[];
 }
 
 /**
@@ -124,12 +130,21 @@ export interface ClearResult {
   skippedBusy: string[];
   timingCachesRemoved: number;
   leftoversRemoved: number;
+  /** What was not what its name says (a folder or FIFO at an entry's, lock's or timing cache's path), removed to repair the folder. */
+  strays: StrayPath[];
 }
 
 const writeErrorsMeaningUnwritable = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 function writeFailureReason(error: unknown): 'unwritable' | 'write-failed' {
   return writeErrorsMeaningUnwritable.has(errnoCode(error) ?? '') ? 'unwritable' : 'write-failed';
+}
+
+/** One report per path (a stray can stand in the way of several passes). */
+function uniqueStrays(strays: StrayPath[]): StrayPath[] {
+  const byPath = new Map<string, StrayPath>();
+  for (const stray of strays) if (!byPath.has(stray.path)) byPath.set(stray.path, stray);
+  return [...byPath.values()];
 }
 
 function totalBytes(entries: Array<{ bytes: number }>): number {
@@ -223,7 +238,7 @@ export class EngineCache {
     let outcome = 'it was removed';
     try {
       const result = await this.#files.withLockIfFree(id, async () => {
-        const current = await unlessMissing(() => fileIo.readFile(this.#files.metadataPath(id), 'utf8'));
+        const current = await this.#files.metadataTextForComparison(id);
         if (current !== undefined && current !== judgedText) return 'replaced';
         await this.#files.remove(id);
         return 'removed';
@@ -360,7 +375,7 @@ export class EngineCache {
     rejectUnknownOptions(checked, ['maxBytes', 'olderThanMs']);
     const maxBytes = checked.maxBytes === undefined ? this.maxBytes : expectLimit(checked.maxBytes, 'options.maxBytes');
     const olderThanMs = checked.olderThanMs === undefined ? undefined : expectLimit(checked.olderThanMs, 'options.olderThanMs');
-    const result: PruneResult = { removed: [], freedBytes: 0, remainingEntries: 0, remainingBytes: 0, skippedBusy: [], leftoversRemoved: 0 };
+    const result: PruneResult = { removed: [], freedBytes: 0, remainingEntries: 0, remainingBytes: 0, skippedBusy: [], leftoversRemoved: 0, strays: [] };
     if (this.disabledReason !== null) return result;
     const entries = await this.#files.list();
     const cutoff = olderThanMs === undefined ? undefined : new Date(Date.now() - olderThanMs).toISOString();
@@ -372,8 +387,11 @@ export class EngineCache {
     for (const removal of removals) {
       result.removed.push(...removal.removed);
       result.skippedBusy.push(...removal.skippedBusy);
+      result.strays.push(...removal.strays);
     }
-    result.leftoversRemoved = await removeLeftovers(this.#files);
+    const leftovers = await removeLeftovers(this.#files);
+    result.leftoversRemoved = leftovers.removed;
+    result.strays = uniqueStrays([...result.strays, ...leftovers.strays]);
     const remaining = await this.#files.list();
     result.freedBytes = totalBytes(result.removed);
     result.remainingEntries = remaining.length;
@@ -381,20 +399,30 @@ export class EngineCache {
     return result;
   }
 
-  /** Removes every entry and timing cache (entries another process is using are skipped and listed). */
+  /**
+   * Removes every entry and timing cache (entries another process is using are skipped and listed),
+   * and repairs the folder: folders and special files at an entry's, lock's or timing cache's path
+   * are removed too (listed in `strays`).
+   */
   async clear(): Promise<ClearResult> {
-    const result: ClearResult = { removed: [], freedBytes: 0, skippedBusy: [], timingCachesRemoved: 0, leftoversRemoved: 0 };
+    const result: ClearResult = { removed: [], freedBytes: 0, skippedBusy: [], timingCachesRemoved: 0, leftoversRemoved: 0, strays: [] };
     if (this.disabledReason !== null) return result;
-    const removal = await removeEntries(this.#files, await this.#files.list(), 'cleared');
+    // Leftovers first: a lock path holding a folder would keep its entry from being removed.
+    const leftovers = await removeLeftovers(this.#files, { repair: true });
+    const removal = await removeEntries(this.#files, await this.#files.list(), 'cleared', { repair: true });
     result.removed = removal.removed;
     result.skippedBusy = removal.skippedBusy;
+    result.strays = [...leftovers.strays, ...removal.strays.map((stray) => ({ ...stray, removed: false }))];
     const timingFolder = this.#files.layout.timing;
     for (const name of (await unlessMissing(() => fileIo.readdir(timingFolder))) ?? []) {
       if (!name.endsWith('.timing')) continue;
-      await removeFile(join(timingFolder, name));
-      result.timingCachesRemoved++;
+      const path = join(timingFolder, name);
+      const stats = await unlessMissing(() => fileIo.lstat(path));
+      if (!stats) continue;
+      if (!stats.isFile()) result.strays.push({ path, problem: `${describeFileKind(stats)} where the engine cache keeps a timing cache`, removed: true });
+      if (await removeCachePath(path, { repair: true })) result.timingCachesRemoved += stats.isFile() ? 1 : 0;
     }
-    result.leftoversRemoved = await removeLeftovers(this.#files);
+    result.leftoversRemoved = leftovers.removed + (await removeLeftovers(this.#files, { repair: true })).removed;
     result.freedBytes = totalBytes(result.removed);
     return result;
   }

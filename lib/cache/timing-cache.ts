@@ -63,7 +63,8 @@ export function timingCacheFile(
     async read() {
       let file: Buffer | undefined;
       try {
-        file = await unlessMissing(() => fileIo.readFile(path));
+        // Only a regular file is read: a FIFO or a folder at the path is reported, never waited on.
+        file = await unlessMissing(() => fileIo.readWholeFile(path));
       } catch (error) {
         warn(new CacheWarning('unreadable', `Timing cache ${path} cannot be read (${describeFailure(error)}); building without it`, { path }, error));
         return undefined;

@@ -5,25 +5,53 @@
  * directory so the rename itself survives a power cut. A reader sees the old file or the new one,
  * never half of one, and a failure leaves no temporary file and the previous target untouched.
  *
+ * What is at the target decides how it is written (`classifyTarget`, the one place that looks):
+ * - nothing, or a regular file: replaced as above; a replaced file keeps its mode (a 0600 model
+ *   converted in place stays 0600);
+ * - a character device (/dev/null, a terminal) or the process's own standard streams named as
+ *   /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N: written through, appended, never
+ *   replaced (naming one is a clear intent to write to it; only root can create a device node);
+ * - anything else is refused with ERR_IO before a byte is written: a folder, a FIFO, a socket, a
+ *   block device, and a symbolic link, which is neither followed nor replaced (the message names
+ *   where it points, so the user can name that file instead).
+ *
  * Temporary names carry the writer's host, pid and process start time, so a later sweep can remove
- * the leftovers of a killed writer without ever touching a file that a live process is still writing.
- * Every file-system call goes through `fileIo` (file-io.ts), the seam tests inject faults into.
+ * the leftovers of a killed writer without ever touching a file that a live process is still writing;
+ * the first write to a target in a process sweeps that target's leftovers (`cache prune` sweeps the
+ * cache's folders). Every file-system call goes through `fileIo` (file-io.ts), the seam tests inject
+ * faults into.
  *
  * Failures are ERR_IO errors naming the target (not the temporary file) and the reason in words;
  * the operating system's error is their `cause` and `details.errno` (see `systemErrorOf`).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constants, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ErrorCode, TensorRTNodeError } from './errors.js';
-import { fileIo, errnoCode, removeFile, WRITE_CHUNK_BYTES } from './file-io.js';
+import { fileIo, errnoCode, removeFile, describeFileKind, WRITE_CHUNK_BYTES } from './file-io.js';
 import { currentProcess, processState } from './process-identity.js';
 
 const tempNamePattern = /^\.(.+)\.([0-9a-f]{8})\.(\d+)\.(\d+|x)\.([0-9a-f]{8})\.tmp$/;
 
+/** Longest target name kept whole in a temporary name: the rest (~45 bytes) must fit NAME_MAX (255). */
+const MAX_STEM_BYTES = 200;
+
+/**
+ * The target's part of its temporary names: its file name, or for a name too long to leave room
+ * for the writer's identity, a prefix of it plus a hash of the whole name (still unique per target).
+ */
+export function temporaryStem(targetName: string): string {
+  if (Buffer.byteLength(targetName) <= MAX_STEM_BYTES) return targetName;
+  let prefix = targetName.slice(0, 160);
+  while (Buffer.byteLength(prefix) > 160) prefix = prefix.slice(0, -1);
+  return `${prefix}~${createHash('sha256').update(targetName).digest('hex').slice(0, 16)}`;
+}
+
 /** `.<target>.<hostTag>.<pid>.<startTicks>.<random>.tmp`, in the target's directory. */
 export function temporaryPathFor(targetPath: string): string {
   const self = currentProcess();
-  const name = `.${basename(targetPath)}.${self.hostTag}.${self.pid}.${self.startTicks ?? 'x'}.${randomBytes(4).toString('hex')}.tmp`;
+  const name = `.${temporaryStem(basename(targetPath))}.${self.hostTag}.${self.pid}.${self.startTicks ?? 'x'}.${randomBytes(4).toString('hex')}.tmp`;
   return join(dirname(targetPath), name);
 }
 
@@ -77,6 +105,7 @@ const reasons: Record<string, string> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'the disk quota is exceeded',
   EISDIR: 'it is a folder',
+  ENAMETOOLONG: 'the file name is too long',
 };
 
 /** A failed write as ERR_IO naming the target and why (not the temporary file's name). */
@@ -96,22 +125,92 @@ function piecesOf(content: FileContent): Iterable<Uint8Array> {
   return content;
 }
 
+/** How a target is written, from what is at its path now (see the module comment). */
+type TargetPlan = { kind: 'replace'; mode: number; exact: boolean } | { kind: 'write-through'; follow: boolean };
+
 /**
- * The mode to create the replacement with, from what is at `target` now. This is the one place that
- * looks at the target before writing: refusing targets that are not regular files (a symlink, a
- * device) belongs here. A symlink is replaced by a regular file today, so its own mode is not used.
+ * The process's own standard streams and file descriptors, by the names shells and users give them.
+ * These are links by nature (to a pipe, a terminal, a file), followed on purpose.
  */
-async function modeFor(target: string, requested: number | undefined): Promise<{ mode: number; exact: boolean }> {
-  if (requested !== undefined) return { mode: requested, exact: false };
-  const existing = await fileIo.lstat(target).catch(() => undefined);
-  return existing?.isFile() ? { mode: existing.mode & 0o7777, exact: true } : { mode: 0o644, exact: false };
+const standardStreamPattern = /^\/(?:dev\/(?:stdout|stderr|fd\/\d+)|proc\/self\/fd\/\d+)$/;
+
+function refusal(target: string, why: string, options: AtomicWriteOptions, errno: string): TensorRTNodeError {
+  const what = options.description ? `${options.description} ` : '';
+  const ErrorClass = options.errorClass ?? TensorRTNodeError;
+  return new ErrorClass(ErrorCode.IO, `Cannot write ${what}${target}: ${why}`, { details: { file: target, errno } });
+}
+
+/** ERR_IO for a target that is not written at all (a FIFO, a link, ...), before anything is written. */
+function refuseKind(target: string, stats: Stats, options: AtomicWriteOptions): TensorRTNodeError {
+  if (stats.isDirectory()) return refusal(target, 'it is a folder', options, 'EISDIR');
+  return refusal(
+    target,
+    `it is ${describeFileKind(stats)}; only regular files are replaced (character devices such as /dev/null, and /dev/stdout and /dev/stderr, are written through)`,
+    options,
+    'ENOTREGULAR',
+  );
+}
+
+/**
+ * Decides how `target` is written from what is at its path now; the one place that looks at the
+ * target before writing. Refusals are ERR_IO errors, thrown before anything is written.
+ */
+async function classifyTarget(target: string, options: AtomicWriteOptions): Promise<TargetPlan> {
+  if (standardStreamPattern.test(target)) {
+    const stats = await fileIo.stat(target).catch((error: unknown) => {
+      throw writeError(target, error, options);
+    });
+    if (stats.isDirectory()) throw refuseKind(target, stats, options);
+    return { kind: 'write-through', follow: true };
+  }
+  let stats: Stats;
+  try {
+    stats = await fileIo.lstat(target);
+  } catch (error) {
+    // Missing: a new file. ENOTDIR/EACCES and the like surface from the temporary file's creation.
+    return { kind: 'replace', mode: options.mode ?? 0o644, exact: false };
+  }
+  if (stats.isFile()) return options.mode === undefined ? { kind: 'replace', mode: stats.mode & 0o7777, exact: true } : { kind: 'replace', mode: options.mode, exact: false };
+  if (stats.isCharacterDevice()) return { kind: 'write-through', follow: false };
+  if (stats.isSymbolicLink()) {
+    const destination = await fileIo.readlink(target).catch(() => '?');
+    throw refusal(target, `it is a symbolic link (to ${destination}); links are neither followed nor replaced: name the file itself, or remove the link`, options, 'ELOOP');
+  }
+  throw refuseKind(target, stats, options);
+}
+
+/**
+ * Writes `content` through to a character device or a standard stream: opened without creating or
+ * truncating anything, appended (a log that stdout was redirected to with >> is never overwritten),
+ * without fsync (pipes and terminals have none). Checks after opening that it is still what was
+ * classified, so a target swapped in between is refused rather than written.
+ */
+async function writeThrough(target: string, content: FileContent, follow: boolean, options: AtomicWriteOptions): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await fileIo.open(target, constants.O_WRONLY | constants.O_APPEND | (follow ? 0 : constants.O_NOFOLLOW));
+  } catch (error) {
+    throw writeError(target, error, options);
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory() || (!follow && !stats.isCharacterDevice())) throw refuseKind(target, stats, options);
+    for (const piece of piecesOf(content)) {
+      for (let offset = 0; offset < piece.byteLength; offset += WRITE_CHUNK_BYTES) {
+        await fileIo.appendChunk(handle, piece.subarray(offset, Math.min(offset + WRITE_CHUNK_BYTES, piece.byteLength)));
+      }
+    }
+  } catch (error) {
+    throw error instanceof TensorRTNodeError ? error : writeError(target, error, options);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Writes `content` into a new temporary file next to `target` and returns its path (not yet renamed). */
-async function writeTemporary(target: string, content: FileContent, options: AtomicWriteOptions): Promise<string> {
+async function writeTemporary(target: string, content: FileContent, { mode, exact }: { mode: number; exact: boolean }, options: AtomicWriteOptions): Promise<string> {
   const temporaryPath = temporaryPathFor(target);
   try {
-    const { mode, exact } = await modeFor(target, options.mode);
     const handle = await fileIo.open(temporaryPath, 'wx', mode);
     try {
       // The umask narrowed the mode of a new file; a replaced file keeps exactly the mode it had.
@@ -141,39 +240,49 @@ export async function writeFileAtomic(targetPath: string, content: FileContent, 
 }
 
 /**
- * Replaces several files that belong together (a model and its external data): every temporary file
- * is written first, so a full disk or a read-only folder changes none of the targets; then they are
- * renamed in the order given. Callers order them so that a file is renamed only after everything it
- * refers to is in place (external data before the model).
+ * Replaces several files that belong together (a model and its external data): every target is
+ * classified first and every temporary file written next, so a refused target, a full disk or a
+ * read-only folder changes none of the targets; then they are renamed (or written through) in the
+ * order given. Callers order them so that a file is renamed only after everything it refers to is in
+ * place (external data before the model).
  */
 export async function writeFilesAtomic(files: readonly AtomicFile[], options: Omit<AtomicWriteOptions, 'mode' | 'description'> = {}): Promise<void> {
-  const written: { temporaryPath: string; file: AtomicFile }[] = [];
+  const plans: TargetPlan[] = [];
+  for (const file of files) plans.push(await classifyTarget(file.path, { ...options, mode: file.mode, description: file.description }));
+  const written: { temporaryPath: string | null; file: AtomicFile; plan: TargetPlan }[] = [];
   try {
-    for (const file of files) {
-      const temporaryPath = await writeTemporary(file.path, file.content, { ...options, mode: file.mode, description: file.description });
-      written.push({ temporaryPath, file });
+    for (const [index, file] of files.entries()) {
+      const plan = plans[index]!;
+      const fileOptions = { ...options, mode: file.mode, description: file.description };
+      written.push({ temporaryPath: plan.kind === 'replace' ? await writeTemporary(file.path, file.content, plan, fileOptions) : null, file, plan });
     }
     const directories = new Set<string>();
-    for (const { temporaryPath, file } of written) {
+    for (const { temporaryPath, file, plan } of written) {
+      if (plan.kind === 'write-through') {
+        await writeThrough(file.path, file.content, plan.follow, { ...options, description: file.description });
+        continue;
+      }
       try {
-        await fileIo.rename(temporaryPath, file.path);
+        await fileIo.rename(temporaryPath!, file.path);
       } catch (error) {
         throw writeError(file.path, error, { ...options, description: file.description });
       }
       directories.add(dirname(file.path));
     }
-    if (options.durable === false) return;
-    for (const directory of directories) {
-      try {
-        await syncDirectory(directory);
-      } catch (error) {
-        throw writeError(files.find((file) => dirname(file.path) === directory)!.path, error, options);
+    if (options.durable !== false) {
+      for (const directory of directories) {
+        try {
+          await syncDirectory(directory);
+        } catch (error) {
+          throw writeError(files.find((file) => dirname(file.path) === directory)!.path, error, options);
+        }
       }
     }
   } finally {
     // After a failure, the temporaries not renamed yet; after success there are none (ENOENT is fine).
-    await Promise.all(written.map(({ temporaryPath }) => removeFile(temporaryPath).catch(() => undefined)));
+    await Promise.all(written.map(({ temporaryPath }) => (temporaryPath === null ? undefined : removeFile(temporaryPath).catch(() => undefined))));
   }
+  for (const [index, file] of files.entries()) if (plans[index]!.kind === 'replace') await sweepOnce(file.path);
 }
 
 /** Makes the renames done in `directory` durable. */
@@ -192,13 +301,19 @@ async function syncDirectory(directory: string): Promise<void> {
 export interface SweepOptions {
   /** Leftovers older than this are removed even when their writer cannot be checked (another host). */
   maxAgeMs: number;
+  /** Only the temporary files of this target name (a file name in `directory`); default: all. */
+  target?: string;
 }
+
+/** Temporary files of writers on other hosts (whose liveness cannot be checked) are removed after this. */
+export const FOREIGN_TEMPORARY_MAX_AGE_MS = 24 * 60 * 60_000;
 
 /**
  * Removes the temporary files in `directory` whose writer is dead (same host), or that are older than
- * `maxAgeMs` (other hosts, where liveness cannot be checked). Returns how many were removed.
+ * `maxAgeMs` (other hosts, where liveness cannot be checked). Only files and links named like this
+ * module's temporary files are removed (a folder so named is left alone). Returns how many were removed.
  */
-export async function sweepTemporaryFiles(directory: string, { maxAgeMs }: SweepOptions): Promise<number> {
+export async function sweepTemporaryFiles(directory: string, { maxAgeMs, target }: SweepOptions): Promise<number> {
   let names: string[];
   try {
     names = await fileIo.readdir(directory);
@@ -206,17 +321,17 @@ export async function sweepTemporaryFiles(directory: string, { maxAgeMs }: Sweep
     if (errnoCode(error) === 'ENOENT') return 0;
     throw error;
   }
+  const stem = target === undefined ? undefined : temporaryStem(target);
   let removed = 0;
   for (const name of names) {
     const owner = parseTemporaryName(name);
-    if (!owner) continue;
+    if (!owner || (stem !== undefined && owner.target !== stem)) continue;
     const path = join(directory, name);
     const state = processState(owner);
     if (state === 'alive') continue;
-    if (state === 'unknown') {
-      const stats = await fileIo.stat(path).catch(() => undefined);
-      if (!stats || Date.now() - stats.mtimeMs < maxAgeMs) continue;
-    }
+    const stats = await fileIo.lstat(path).catch(() => undefined);
+    if (!stats || !(stats.isFile() || stats.isSymbolicLink())) continue;
+    if (state === 'unknown' && Date.now() - stats.mtimeMs < maxAgeMs) continue;
     try {
       await fileIo.unlink(path);
       removed++;
@@ -225,4 +340,18 @@ export async function sweepTemporaryFiles(directory: string, { maxAgeMs }: Sweep
     }
   }
   return removed;
+}
+
+/** Targets this process already swept; bounded, since a process may write millions of distinct files. */
+const sweptTargets = new Set<string>();
+
+/**
+ * After the first successful write to `target` in this process, removes what killed writers of the
+ * same target left next to it. Best effort: a sweep never fails the write it follows.
+ */
+async function sweepOnce(target: string): Promise<void> {
+  if (sweptTargets.has(target)) return;
+  if (sweptTargets.size >= 10_000) sweptTargets.clear();
+  sweptTargets.add(target);
+  await sweepTemporaryFiles(dirname(target), { maxAgeMs: FOREIGN_TEMPORARY_MAX_AGE_MS, target: basename(target) }).catch(() => undefined);
 }

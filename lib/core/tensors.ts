@@ -16,3 +16,13 @@ export interface TensorInfo {
 
 /** Feeds or results: tensor name to tensor. */
 export type TensorMap = Record<string, HostTensor>;
+
+/**
+ * `map[name] = value` as an own, enumerable property, also for the name "__proto__", which plain
+ * assignment would turn into a change of the object's prototype (the tensor silently lost). A model
+ * may name its inputs and outputs anything, so every map keyed by tensor names is filled with this.
+ */
+export function setEntry<T>(map: Record<string, T>, name: string, value: T): void {
+  if (name === '__proto__') Object.defineProperty(map, name, { value, enumerable: true, writable: true, configurable: true });
+  else map[name] = value;
+}

@@ -2,9 +2,38 @@
  * Byte sizes and durations as people write them on a command line ("2GiB", "30d", "1h30m"), parsed
  * strictly: anything ambiguous or malformed is an ArgumentRangeError with the usual message template,
  * never a silent guess. The one grammar of each for every command (`cache prune --max-size
- * --older-than`, `build --workspace`, `bench --warmup --duration`).
+ * --older-than`, `build --workspace`, `bench --warmup --duration`), and the one check of every
+ * duration option given in milliseconds (`expectDurationMs`).
  */
 import { invalidType, invalidValue } from './validate.js';
+
+/**
+ * The longest delay a Node.js timer can wait, 2^31-1 ms (about 24.8 days). setTimeout and
+ * setInterval treat anything longer (or NaN) as 1 ms, with a TimeoutOverflowWarning: a deadline of
+ * 2^32 ms would fire at once. Every duration option is checked against it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export interface DurationCheck {
+  /** Refuse 0 (lock timeouts: waiting 0 ms is no wait at all). Default false: 0 is accepted. */
+  positive?: boolean;
+  /** Accept Infinity, meaning "no limit" (no timer at all). Default false. */
+  allowInfinity?: boolean;
+}
+
+/**
+ * The one check of a duration option given in milliseconds (`timeoutMs`, `maxDelayMs`,
+ * `lockTimeoutMs`, ...): a number from 0 (or above 0 with `positive`) to MAX_TIMER_MS, or Infinity
+ * where that means "no limit". A TypeError for a non-number, a RangeError for NaN, negative or
+ * out-of-range values, with the range in the message.
+ */
+export function expectDurationMs(value: unknown, name: string, { positive = false, allowInfinity = false }: DurationCheck = {}): number {
+  const expected = `${positive ? 'a positive' : 'a'} number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer can wait)${allowInfinity ? ' or Infinity for no limit' : ''}`;
+  if (typeof value !== 'number') throw invalidType(expected, name, value);
+  if (value === Infinity && allowInfinity) return value;
+  if (Number.isNaN(value) || value < 0 || (positive && value === 0) || value > MAX_TIMER_MS) throw invalidValue(expected, name, value);
+  return value;
+}
 
 const byteUnits: Record<string, number> = {
   b: 1,
@@ -61,11 +90,16 @@ export interface DurationRange {
  * Parses "250ms", "3s", "1.5m", "12h", "30d", "2w" and sums like "1h30m" into milliseconds (units:
  * ms, s, m, h, d, w; case and surrounding spaces ignored). A bare number is refused: "30" could be
  * milliseconds, seconds or days, and guessing wrong deletes the wrong cache entries or runs a
- * benchmark for hours. Out of `range`, the message names the bounds.
+ * benchmark for hours. Zero is the exception ("0" is 0 in every unit: `bench --duration 0`). Out of
+ * `range`, the message names the bounds.
  */
 export function parseDuration(text: unknown, name: string, { minMs = 0, maxMs }: DurationRange = {}): number {
   if (typeof text !== 'string') throw invalidType(`${durationExpected} (a string)`, name, text);
   const compact = text.trim().toLowerCase();
+  if (/^0+(?:\.0+)?$/.test(compact)) {
+    if (minMs > 0) throw invalidValue(maxMs === undefined ? `a duration of at least ${formatDuration(minMs)}` : `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`, name, text);
+    return 0;
+  }
   const partPattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
   let total = 0;
   let consumed = 0;

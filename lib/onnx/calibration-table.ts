@@ -9,7 +9,7 @@
  *   "tensors": { "conv1_input": { "amax": 2.51, "max": 3.9 }, ... }
  * }
  */
-import { readFile } from 'node:fs/promises';
+import { NotRegularFileError, readUserFile } from '../core/file-io.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
@@ -75,10 +75,11 @@ export async function saveCalibrationTable(table: CalibrationTable, path: string
 export async function loadCalibrationTable(path: string): Promise<CalibrationTable> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readUserFile(path)).toString('utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new OnnxError(ErrorCode.IO, `Expected a readable calibration table at ${path} but received ${code === 'ENOENT' ? 'a path that does not exist' : String(code)}`);
+    const received = error instanceof NotRegularFileError ? error.kind : code === 'ENOENT' ? 'a path that does not exist' : String(code);
+    throw new OnnxError(ErrorCode.IO, `Expected a readable calibration table at ${path} but received ${received}`);
   }
   let parsed: unknown;
   try {

@@ -3,10 +3,17 @@
  * protobuf's 2 GiB limit must use it). A model is untrusted input, so every location is resolved
  * inside the model's folder: absolute paths, `..` escapes and symlinks that lead out are refused,
  * and so are offsets and lengths outside the file.
+ *
+ * Tensors of LLM-sized models pass 2 GiB: they are read in pieces (fileIo.readInto; Node 20 aborts
+ * the process on a single read of 2 GiB or more) into one buffer, which this Node.js may cap
+ * (buffer.constants.MAX_LENGTH, 4 GiB on Node 20): a longer tensor is ERR_NOT_SUPPORTED before
+ * anything is allocated, and an allocation the machine cannot make is ERR_OUT_OF_MEMORY.
  */
-import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
+import { realpath, stat, type FileHandle } from 'node:fs/promises';
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
 import { ErrorCode, OnnxError } from '../core/errors.js';
+import { fileIo } from '../core/file-io.js';
 import { DataLocation, type ModelProto, type TensorProto } from './proto.js';
 import { forEachStoredTensor } from './graph.js';
 import { tensorByteLength } from './tensor-data.js';
@@ -118,19 +125,26 @@ class ExternalReader {
   readonly #handles = new Map<string, Promise<FileHandle>>();
 
   async read(location: LocatedData, tensorName: string): Promise<Uint8Array<ArrayBuffer>> {
+    if (location.length > bufferConstants.MAX_LENGTH) {
+      throw new OnnxError(
+        ErrorCode.NOT_SUPPORTED,
+        `Expected external data of at most ${bufferConstants.MAX_LENGTH} bytes (the largest buffer of this Node.js) for tensor "${tensorName}" but received ${location.length} bytes; read the model with loadExternalData: false, or give its path to a runtime that reads the data itself`,
+      );
+    }
     let opened = this.#handles.get(location.path);
     if (!opened) {
-      opened = open(location.path, 'r');
+      opened = fileIo.open(location.path, 'r');
       this.#handles.set(location.path, opened);
     }
     const handle = await opened;
-    const bytes = new Uint8Array(location.length);
-    let done = 0;
-    while (done < location.length) {
-      const { bytesRead } = await handle.read(bytes, done, location.length - done, location.offset + done);
-      if (bytesRead === 0) throw invalid(`External data file ${location.path} ended early while reading tensor "${tensorName}"`);
-      done += bytesRead;
+    let bytes: Uint8Array<ArrayBuffer>;
+    try {
+      bytes = new Uint8Array(location.length);
+    } catch (error) {
+      throw new OnnxError(ErrorCode.OUT_OF_MEMORY, `Cannot allocate ${location.length} bytes for the external data of tensor "${tensorName}": ${(error as Error).message}`, { cause: error });
     }
+    const filled = await fileIo.readInto(handle, bytes, location.offset);
+    if (filled < location.length) throw invalid(`External data file ${location.path} ended early while reading tensor "${tensorName}"`);
     return bytes;
   }
 

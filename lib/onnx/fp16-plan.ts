@@ -29,7 +29,7 @@ import {
 import { forEachGraph, getAttribute, subgraphsOf } from './graph.js';
 import { DataType, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { tensorFloat32Values } from './tensor-data.js';
-import { containerValues, inferElemTypes, outputElemTypes, type ElemTypes } from './types.js';
+import { containerValues, inferElemTypes, outputElemTypes, ScopedElemTypes, type ElemTypes } from './types.js';
 
 export type Decision = { kind: 'convert' } | { kind: 'keep'; reason: string } | { kind: 'follow' } | { kind: 'container' } | { kind: 'passive' };
 
@@ -292,8 +292,10 @@ class Planner {
    */
   islands(): { nodes: NodeProto[]; casts: number; weight: number; touchesIo: boolean }[] {
     const { constants, inputs } = this.float16Values();
-    const types = new Map(this.original);
-    for (const [name, type] of this.options.outerFinal) types.set(name, type);
+    // The outer graphs' final types win over this graph's original ones, as if copied over them; a
+    // layered view instead of a copy keeps the pass linear in names x subgraphs.
+    const { outerFinal } = this.options;
+    const types = new ScopedElemTypes({ get: (name) => (outerFinal.has(name) ? outerFinal.get(name) : this.original.get(name)), has: (name) => outerFinal.has(name) || this.original.has(name) });
     for (const name of [...constants, ...inputs]) types.set(name, DataType.FLOAT16);
     const isTop = this.options.isTop;
     const changed = (name: string) => types.get(name) === DataType.FLOAT16 && this.original.get(name) === DataType.FLOAT;

@@ -30,7 +30,7 @@ import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, rena
 import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { DataType, StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { createTensor, setTensorValues, tensorDims, tensorFloat32Values } from './tensor-data.js';
-import { outputElemTypes } from './types.js';
+import { outputElemTypes, ScopedElemTypes, type ElemTypes } from './types.js';
 
 export { DEFAULT_FP16_BLOCKED_OPS };
 
@@ -144,7 +144,8 @@ class Fp16Converter {
 
 /** Applies a GraphPlan to one graph: casts, tensor conversions, attribute rewrites, recursion into subgraphs. */
 class GraphRewriter {
-  readonly types = new Map<string, number>();
+  /** Element types here, layered over the enclosing graph's (a copy per subgraph would cost names x subgraphs). */
+  readonly types: ElemTypes;
   readonly #casts = new Map<string, string>();
   readonly #rewritten: NodeProto[] = [];
   readonly #initializers: Map<string, TensorProto>;
@@ -158,7 +159,7 @@ class GraphRewriter {
     readonly plan: GraphPlan,
     readonly scope: Scope | null,
   ) {
-    if (scope) for (const [name, type] of scope.types) this.types.set(name, type);
+    this.types = new ScopedElemTypes(scope?.types ?? new Map());
     this.#initializers = new Map(graph.initializer.map((tensor) => [tensor.name, tensor]));
     this.#graphInputs = new Set(graph.input.map((input) => input.name));
     for (const name of [...this.#graphInputs, ...this.#initializers.keys()]) this.#defined.add(name);

@@ -178,8 +178,11 @@ export async function inspect(source: OnnxModel | string | Uint8Array): Promise<
     findings.push({ severity: 'error', message: `Operators TensorRT's ONNX parser does not support: ${[...unsupported].map(([op, count]) => `${op} (${count})`).join(', ')}` });
   }
   if (customDomains.size > 0) findings.push({ severity: 'warning', message: `Operators of custom domains ${[...customDomains].join(', ')} need TensorRT plugins` });
+  // One lookup table, not a search per tensor: a model may declare hundreds of thousands of inputs.
+  const declared = new Map<string, ValueInfoProto>();
+  for (const candidate of [...graph.input, ...graph.output]) if (!declared.has(candidate.name)) declared.set(candidate.name, candidate);
   for (const tensor of [...report.inputs, ...report.outputs]) {
-    const info = [...graph.input, ...graph.output].find((candidate) => candidate.name === tensor.name)!;
+    const info = declared.get(tensor.name)!;
     const elemType = valueInfoElemType(info);
     if (elemType === undefined) findings.push({ severity: 'error', message: `"${tensor.name}" is not a tensor (${tensor.dtype}); TensorRT networks take tensors only` });
     else if (!TENSORRT_IO_TYPES.has(elemType)) findings.push({ severity: 'error', message: `"${tensor.name}" is ${tensor.dtype}; TensorRT has no ${tensor.dtype} inputs or outputs` });

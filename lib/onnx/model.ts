@@ -9,7 +9,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { writeFileAtomic, writeFilesAtomic } from '../core/atomic-write.js';
 import { ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
 import { describeValue, expectBoolean, expectInteger, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
-import { checkModel } from './check.js';
+import { checkModel, checkSubgraphDepth } from './check.js';
 import { externalTensors, loadExternalData } from './external-data.js';
 import { forEachStoredTensor } from './graph.js';
 import { DataLocation, ModelProtoSchema, StringStringEntryProtoSchema, type ModelProto, type TensorProto } from './proto.js';
@@ -41,7 +41,10 @@ const PROTOBUF_LIMIT = 2 ** 31 - 1;
 
 function describeDecodeError(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
-  return message === 'premature EOF' ? 'premature end of data: the file is truncated' : message;
+  if (message === 'premature EOF') return 'premature end of data: the file is truncated';
+  // Three messages per level of subgraphs (graph, node, attribute): the decoder's limit of 100 is about 31 levels.
+  if (message.includes('maximum recursion depth')) return `${message}; subgraphs can nest about 31 deep in a file`;
+  return message;
 }
 
 /** Decodes and checks a model from bytes (synchronous; no external data is read). */
@@ -100,6 +103,8 @@ export function expectOnnxModel(value: unknown, name = 'model'): OnnxModel {
   if (typeof value !== 'object' || value === null || !isModelProto(proto) || !proto.graph) {
     throw new ArgumentTypeError(`Expected an OnnxModel (from readModel or parseModel) for ${name} but received ${describeValue(value)}`);
   }
+  // A model built in memory was never decoded: hold it to the nesting a file can have.
+  checkSubgraphDepth(proto.graph, (value as OnnxModel).source);
   return value as OnnxModel;
 }
 

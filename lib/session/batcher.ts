@@ -21,8 +21,9 @@ import { disposedError } from '../core/dispose.js';
 import { abortError } from '../core/abort.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, isTensorRTNodeError } from '../core/errors.js';
 import { describeValue, expectInteger, expectOptions, expectPositiveInteger, rejectUnknownOptions } from '../core/validate.js';
+import { expectDurationMs } from '../core/units.js';
 import { validateOutputNames } from '../core/feeds.js';
-import { checkRunOptions, type CheckedRunOptions, type SessionCore } from './core.js';
+import { checkRunOptions, expectSessionCore, type CheckedRunOptions, type SessionCore } from './core.js';
 import { normalizeFeeds } from './feeds.js';
 import { expectTimeout } from './options.js';
 import { checkProfiles, profileMaxBatch } from './profiles.js';
@@ -34,7 +35,7 @@ import type { AnySignature, Feeds, ModelSignature, OutputName, Results, SessionR
 export interface BatcherOptions {
   /** Most rows in one execution (default 32). A request with more rows is refused (ERR_SHAPE). */
   maxBatchSize?: number;
-  /** Longest time the oldest request waits for others once a context is free (default 0). */
+  /** Longest time the oldest request waits for others once a context is free (default 0; at most 2^31-1 ms, the timer range). */
   maxDelayMs?: number;
   /** Batch sizes to aim for (e.g. the sizes an engine was tuned for); each <= maxBatchSize. */
   preferredBatchSizes?: number[];
@@ -128,6 +129,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
 
   /** @internal Created by session.batcher(). */
   constructor(core: SessionCore, options: unknown, onDisposed: (batcher: Batcher<S>) => void) {
+    expectSessionCore(core);
     const opts = expectOptions<BatcherOptions>(options);
     rejectUnknownOptions(opts, batcherOptionNames);
     const notBatchable = [...core.inputs.map((info) => ['input', info] as const), ...core.outputs.map((info) => ['output', info] as const)].find(([, info]) => info.shape.length === 0 || info.shape[0] !== -1);
@@ -143,7 +145,7 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     if (this.maxBatchSize > profileMax) {
       throw new ArgumentRangeError(`Expected at most ${profileMax} (the largest dim 0 of options.profiles) for options.maxBatchSize but received ${this.maxBatchSize} of type number`);
     }
-    this.maxDelayMs = expectTimeout(opts.maxDelayMs, 'options.maxDelayMs') ?? 0;
+    this.maxDelayMs = opts.maxDelayMs === undefined ? 0 : expectDurationMs(opts.maxDelayMs, 'options.maxDelayMs');
     if (opts.preferredBatchSizes !== undefined && !Array.isArray(opts.preferredBatchSizes)) {
       throw new ArgumentTypeError(`Expected an array of batch sizes for options.preferredBatchSizes but received ${describeValue(opts.preferredBatchSizes)}`);
     }

@@ -23,6 +23,22 @@ export interface SessionCore {
   checkOpen(): void;
 }
 
+/** Cores made by InferenceSession: a Batcher is only ever made over one (session.batcher()). */
+const sessionCores = new WeakSet<object>();
+
+/** Marks `core` as a session's own (InferenceSession's constructor calls this). */
+export function registerSessionCore<T extends SessionCore>(core: T): T {
+  sessionCores.add(core);
+  return core;
+}
+
+/** Throws a TypeError for anything but a session's core (`new Batcher({}, {})` from user code). */
+export function expectSessionCore(value: unknown): asserts value is SessionCore {
+  if (typeof value !== 'object' || value === null || !sessionCores.has(value)) {
+    throw new ArgumentTypeError(`Expected a session's internals for new Batcher() but received ${describeValue(value)}; create a Batcher with session.batcher(options)`);
+  }
+}
+
 export interface CheckedRunOptions {
   signal: AbortSignal | undefined;
   timeoutMs: number | undefined;

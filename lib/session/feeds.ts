@@ -15,7 +15,7 @@
 import { allocateTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { checkDType, checkFeedNames, inputLabel, staticShapeFor, tensorOfDType, validateInputs } from '../core/feeds.js';
-import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import { setEntry, type TensorInfo, type TensorMap } from '../core/tensors.js';
 import { Tensor } from '../cuda/tensor.js';
 import { describeValue } from '../core/validate.js';
 
@@ -115,8 +115,8 @@ export function normalizeFeeds(inputs: readonly TensorInfo[], feeds: unknown, co
   for (const info of inputs) {
     // checkFeedNames has refused missing inputs: every value is defined.
     const tensor = toHostTensor(info, feeds[info.name], inputLabel(info, context));
-    if (tensor instanceof Promise) (pending ??= []).push(tensor.then((host) => void (normalized[info.name] = host)));
-    else normalized[info.name] = tensor;
+    if (tensor instanceof Promise) (pending ??= []).push(tensor.then((host) => setEntry(normalized, info.name, host)));
+    else setEntry(normalized, info.name, tensor);
   }
   if (pending === undefined) return validateInputs(inputs, normalized, context);
   return Promise.all(pending).then(() => validateInputs(inputs, normalized, context));

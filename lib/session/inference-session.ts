@@ -23,7 +23,7 @@ import { withCallerStack } from '../core/errors.js';
 import { expectBoolean, expectOptions, rejectUnknownOptions } from '../core/validate.js';
 import { Batcher, type BatcherOptions } from './batcher.js';
 import { Binding, type BindingOptions } from './binding.js';
-import { batchRows, checkRunOptions, type SessionCore } from './core.js';
+import { batchRows, checkRunOptions, registerSessionCore, type SessionCore } from './core.js';
 import { normalizeFeeds } from './feeds.js';
 import { SessionMetrics, formatPrometheus, type SessionMetricsSnapshot } from './metrics.js';
 import { classifyModel, defaultSessionName, validateSessionOptions, type ModelInput, type SessionOptions } from './options.js';
@@ -98,7 +98,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
     this.outputs = backend.outputs;
     this.profiles = profiles;
     const scheduler = new Scheduler(this.contexts, maxQueue);
-    this.#core = {
+    this.#core = registerSessionCore({
       name,
       backend,
       inputs: backend.inputs,
@@ -111,7 +111,7 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
       checkOpen: () => {
         if (this.#state !== 'open') throw disposedError('The InferenceSession');
       },
-    };
+    });
   }
 
   /**

@@ -5,6 +5,8 @@
  * histograms of the time requests waited in the queue, of the time executions computed and of the
  * time requests took end to end. Exposed as a plain object (snapshot()) and as Prometheus text.
  */
+import { ArgumentTypeError } from '../core/errors.js';
+import { describeValue } from '../core/validate.js';
 
 /** Upper bounds of the duration buckets, in seconds: 50 us to 10 s, roughly x2.5 apart. */
 export const DURATION_BUCKETS_SECONDS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -119,6 +121,21 @@ export class SessionMetrics {
   }
 }
 
+function isHistogram(value: unknown): boolean {
+  const histogram = value as Partial<HistogramSnapshot> | null;
+  return typeof histogram === 'object' && histogram !== null && Array.isArray(histogram.buckets) && typeof histogram.count === 'number' && typeof histogram.sumSeconds === 'number';
+}
+
+/** What formatPrometheus reads of a snapshot, so a wrong object is a TypeError naming it, not a crash inside. */
+function isSnapshot(value: unknown): value is SessionMetricsSnapshot {
+  const snapshot = value as Partial<SessionMetricsSnapshot> | null;
+  return (
+    typeof snapshot === 'object' && snapshot !== null && typeof snapshot.model === 'string' && typeof snapshot.backend === 'string' &&
+    typeof snapshot.requestFailureByCode === 'object' && snapshot.requestFailureByCode !== null &&
+    isHistogram(snapshot.queueDuration) && isHistogram(snapshot.computeDuration) && isHistogram(snapshot.requestDuration)
+  );
+}
+
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
@@ -134,6 +151,10 @@ function labels(pairs: Record<string, string>): string {
  * model: serve it at /metrics with content type `text/plain; version=0.0.4`.
  */
 export function formatPrometheus(snapshots: readonly SessionMetricsSnapshot[]): string {
+  if (!Array.isArray(snapshots)) throw new ArgumentTypeError(`Expected an array of session.metrics() snapshots for snapshots but received ${describeValue(snapshots)}`);
+  snapshots.forEach((snapshot: unknown, index) => {
+    if (!isSnapshot(snapshot)) throw new ArgumentTypeError(`Expected a snapshot from session.metrics() for snapshots[${index}] but received ${describeValue(snapshot)}`);
+  });
   const lines: string[] = [];
   const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string, body: (snapshot: SessionMetricsSnapshot, base: Record<string, string>) => string[]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);

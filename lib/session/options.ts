@@ -10,7 +10,8 @@ import type { OnnxModel } from '../onnx/model.js';
 import { ArgumentTypeError } from '../core/errors.js';
 import { validateSignature } from './signature.js';
 import type { ModelSignature } from './types.js';
-import { describeValue, expectAutoOrBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+import { describeValue, expectAutoOrBoolean, expectInteger, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+import { expectDurationMs } from '../core/units.js';
 
 /** Options of {@link InferenceSession.create}. Unknown options are refused with a "did you mean". */
 export interface SessionOptions {
@@ -35,7 +36,7 @@ export interface SessionOptions {
   cudaGraph?: 'auto' | boolean;
   /** Most requests waiting for a context before ERR_QUEUE_FULL (default 1024; 0 refuses whenever all contexts are busy). */
   maxQueue?: number;
-  /** Default deadline of every request in ms, queue time included (ERR_TIMEOUT); default none. */
+  /** Default deadline of every request in ms, queue time included (ERR_TIMEOUT), up to 2^31-1 (about 24.8 days); Infinity or none: no deadline. */
   timeoutMs?: number;
   /** Name of the model in metrics and services (default: the file name without extension, else "model"). */
   name?: string;
@@ -79,9 +80,11 @@ export interface CheckedSessionOptions {
   signature: ModelSignature | undefined;
 }
 
+/** A deadline option: milliseconds within the timer range (core/units.ts), Infinity or undefined for none. */
 export function expectTimeout(value: unknown, name: string): number | undefined {
   if (value === undefined) return undefined;
-  return expectNumber(value, name, { min: 0 });
+  const milliseconds = expectDurationMs(value, name, { allowInfinity: true });
+  return milliseconds === Infinity ? undefined : milliseconds;
 }
 
 export function validateSessionOptions(options: unknown): CheckedSessionOptions {

@@ -1,5 +1,5 @@
 /** Stacking requests along dim 0 into one batch, and splitting a batch's outputs back. */
-import type { TensorInfo, TensorMap } from '../core/tensors.js';
+import { setEntry, type TensorInfo, type TensorMap } from '../core/tensors.js';
 import { allocateTypedArray, type AnyTypedArray, type HostTensor } from '../core/dtypes.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 
@@ -19,7 +19,7 @@ export function stackFeeds(inputs: readonly TensorInfo[], requests: readonly { f
       (data as Float32Array).set(source as Float32Array, offset);
       offset += source.length;
     }
-    stacked[info.name] = { dtype: info.dtype, shape: [rows, ...rowShape], data } as HostTensor;
+    setEntry(stacked, info.name, { dtype: info.dtype, shape: [rows, ...rowShape], data } as HostTensor);
   }
   return stacked;
 }
@@ -48,7 +48,7 @@ export function splitOutputs(results: TensorMap, outputs: readonly string[], req
     let offset = 0;
     requestRows.forEach((rows, index) => {
       const data = (tensor.data as Float32Array).slice(offset * rowSize, (offset + rows) * rowSize);
-      split[index]![name] = { dtype: tensor.dtype, shape: [rows, ...rowShape], data } as HostTensor;
+      setEntry(split[index]!, name, { dtype: tensor.dtype, shape: [rows, ...rowShape], data } as HostTensor);
       offset += rows;
     });
   }

@@ -21,6 +21,7 @@
  *   handle first is fine.
  */
 import { disposedError } from '../core/dispose.js';
+import { setEntry } from '../core/tensors.js';
 import { dtypes, viewTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import type { EngineMetadata } from '../addon/types.js';
 import { unbindableTensors } from './validation.js';
@@ -306,12 +307,12 @@ export class ExecutionContext {
       const info = this.metadata.tensors[output.tensor]!;
       const binding = bound.get(output.tensor);
       if (binding) {
-        boundOutputs[info.name] = { tensor: binding.tensor, shape: output.shape };
+        setEntry(boundOutputs, info.name, { tensor: binding.tensor, shape: output.shape });
         continue;
       }
       const dtype = info.dtype as DType;
       const count = output.shape.reduce((product, dim) => product * dim, 1);
-      outputs[info.name] = { dtype, shape: output.shape, data: viewTypedArray(dtype, output.buffer!, 0, count) };
+      setEntry(outputs, info.name, { dtype, shape: output.shape, data: viewTypedArray(dtype, output.buffer!, 0, count) });
     }
     return { outputs, bound: boundOutputs, cudaGraph: result.graph, timing: result.timing ? toRunTiming(result.timing) : null };
   }

@@ -18,6 +18,8 @@ export interface FuzzProperty {
   fixedRuns?: number;
   /** The property; `numRuns` cases of it run. Properties that run elsewhere (a child process) implement `runExternally` instead. */
   property?: () => fc.IAsyncPropertyWithHooks<unknown[]> | fc.IPropertyWithHooks<unknown[]>;
+  /** What the run saw, for the summary (outcome counts and the like); read after the cases ran. */
+  details?: () => Record<string, unknown>;
   /** For properties checked outside this process: runs `numRuns` cases with `seed`, returns the cases run and any failure. */
   runExternally?: (numRuns: number, seed: number) => Promise<{ runs: number; failure: string | null; details?: Record<string, unknown> }>;
 }
@@ -59,7 +61,8 @@ export async function runProperty(property: FuzzProperty, numRuns: number, seed:
   const details = await fc.check(property.property!() as fc.IAsyncPropertyWithHooks<unknown[]>, { numRuns, seed, endOnFailure: true });
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   const failure = details.failed ? `${fc.defaultReportMessage(details) ?? 'failed'}\nGot: ${cause}` : null;
-  return { name: property.name, runs: details.numRuns, failures: details.failed ? 1 : 0, durationMs: performance.now() - started, failure };
+  const seen = property.details?.();
+  return { name: property.name, runs: details.numRuns, failures: details.failed ? 1 : 0, durationMs: performance.now() - started, failure, ...(seen ? { details: seen } : {}) };
 }
 
 /** The invariant every reader of untrusted input keeps: it returns, or throws an error of the family. */

@@ -207,3 +207,34 @@ export function chainModel({ width = 256, layers = 16, seed = 4 } = {}): OnnxMod
   graph.output('y', DataType.FLOAT, ['batch', width]);
   return buildModel(graph.build());
 }
+
+/**
+ * A model that is cheap to store but costs a graph pass names x subgraphs when each subgraph copies
+ * its outer scope (issue 19): `names` scalar initializers and `subgraphs` If nodes, each with two
+ * one-node branches that read an initializer of the outer scope. Nested `depth` levels deep when
+ * asked (each level an If inside the then-branch of the one above).
+ */
+export function subgraphHeavyModel({ names = 1000, subgraphs = 10, depth = 1 } = {}): OnnxModel {
+  const graph = new GraphBuilder('subgraph_heavy');
+  graph.input('flag', DataType.BOOL, []);
+  for (let index = 0; index < names; index++) graph.initializer(`w${index}`, [], Float32Array.of(index));
+  const branch = (name: string, output: string, level: number): GraphProto => {
+    const body = new GraphBuilder(name);
+    if (level < depth) {
+      // A chain, not a tree: the then-branch nests further, the else-branch is a leaf.
+      body.nodes.push(makeNode('If', ['flag'], [output], `${name}_if`, [graphAttribute('then_branch', branch(`${name}_t`, `${output}_t`, level + 1)), graphAttribute('else_branch', branch(`${name}_e`, `${output}_e`, depth))]));
+    } else {
+      body.nodes.push(makeNode('Identity', [`w${level % Math.max(names, 1)}`], [output], `${name}_identity`));
+    }
+    body.output(output, DataType.FLOAT, []);
+    return body.build();
+  };
+  const outputs: string[] = [];
+  for (let index = 0; index < subgraphs; index++) {
+    const output = `y${index}`;
+    graph.nodes.push(makeNode('If', ['flag'], [output], `if${index}`, [graphAttribute('then_branch', branch(`then${index}`, `t${index}`, 1)), graphAttribute('else_branch', branch(`else${index}`, `e${index}`, 1))]));
+    outputs.push(output);
+  }
+  for (const output of outputs.slice(0, 1)) graph.output(output, DataType.FLOAT, []);
+  return buildModel(graph.build());
+}

@@ -4,11 +4,14 @@
  * Real-mount faults (read-only, full) are in test/matrix/file-faults.test.ts; kills at every step in
  * cache-processes.test.ts.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { parseTemporaryName, temporaryPathFor, writeFileAtomic, writeFilesAtomic } from '../../lib/core/atomic-write.js';
+import { parseTemporaryName, sweepTemporaryFiles, temporaryPathFor, writeFileAtomic, writeFilesAtomic } from '../../lib/core/atomic-write.js';
+import { currentProcess } from '../../lib/core/process-identity.js';
 import { OnnxError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { errnoCode, fileIo, systemErrorOf, WRITE_CHUNK_BYTES } from '../../lib/core/file-io.js';
 import { expectError } from '../helpers/expect-error.js';
@@ -71,15 +74,107 @@ describe('writeFileAtomic', () => {
     }
   });
 
-  it('replaces a symlink with a regular file of the default mode (never follows it)', async () => {
+  it('keeps the mode of a 0600 file it replaces, whatever the umask (a private model converted in place stays private)', async () => {
+    const folder = freshFolder();
+    const previousUmask = process.umask(0o022);
+    try {
+      writeFileSync(join(folder, 'private.onnx'), 'old');
+      chmodSync(join(folder, 'private.onnx'), 0o600);
+      await writeFileAtomic(join(folder, 'private.onnx'), 'new');
+      expect(modeOf(join(folder, 'private.onnx'))).toBe(0o600);
+    } finally {
+      process.umask(previousUmask);
+    }
+  });
+
+  it('BAD CALL - a symlink at the target: ERR_IO naming where it points; neither the link nor its target changes', async () => {
     const folder = freshFolder();
     writeFileSync(join(folder, 'real.txt'), 'kept');
-    chmodSync(join(folder, 'real.txt'), 0o600);
     symlinkSync(join(folder, 'real.txt'), join(folder, 'link.txt'));
-    await writeFileAtomic(join(folder, 'link.txt'), 'replaced');
+    const target = join(folder, 'link.txt');
+    const error = await expectError(
+      () => writeFileAtomic(target, 'replaced', { description: 'report' }),
+      TensorRTNodeError,
+      'ERR_IO',
+      `Cannot write report ${target}: it is a symbolic link (to ${join(folder, 'real.txt')}); links are neither followed nor replaced: name the file itself, or remove the link`,
+    );
+    expect((error as TensorRTNodeError).details).toEqual({ file: target, errno: 'ELOOP' });
+    expect(lstatSync(target).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(folder, 'real.txt'), 'utf8')).toBe('kept');
-    expect(readFileSync(join(folder, 'link.txt'), 'utf8')).toBe('replaced');
-    expect(modeOf(join(folder, 'link.txt')) & 0o600).toBe(0o600);
+    expect(readdirSync(folder).sort()).toEqual(['link.txt', 'real.txt']);
+  });
+
+  it('BAD CALL - a dangling symlink at the target: refused too (a write would create a file wherever it points)', async () => {
+    const folder = freshFolder();
+    symlinkSync(join(folder, 'elsewhere.txt'), join(folder, 'link.txt'));
+    await expectError(() => writeFileAtomic(join(folder, 'link.txt'), 'x'), TensorRTNodeError, 'ERR_IO', /^Cannot write .*link\.txt: it is a symbolic link \(to .*elsewhere\.txt\)/);
+    expect(readdirSync(folder)).toEqual(['link.txt']);
+  });
+
+  it('BAD CALL - a FIFO at the target: ERR_IO at once (no hang), the FIFO left as it was', async () => {
+    const folder = freshFolder();
+    const target = join(folder, 'out.json');
+    execFileSync('mkfifo', [target]);
+    const error = await expectError(
+      () => writeFileAtomic(target, '{}', { description: 'results file' }),
+      TensorRTNodeError,
+      'ERR_IO',
+      `Cannot write results file ${target}: it is a FIFO (named pipe); only regular files are replaced (character devices such as /dev/null, and /dev/stdout and /dev/stderr, are written through)`,
+    );
+    expect((error as TensorRTNodeError).details).toEqual({ file: target, errno: 'ENOTREGULAR' });
+    expect(lstatSync(target).isFIFO()).toBe(true);
+    expect(readdirSync(folder)).toEqual(['out.json']);
+  });
+
+  it('BAD CALL - a socket at the target: ERR_IO, the socket left as it was', async () => {
+    const folder = freshFolder();
+    const target = join(folder, 'engine.plan');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(target, resolve));
+    try {
+      await expectError(() => writeFileAtomic(target, Uint8Array.of(1)), TensorRTNodeError, 'ERR_IO', /^Cannot write .*engine\.plan: it is a socket; only regular files are replaced/);
+      expect(lstatSync(target).isSocket()).toBe(true);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('BAD CALL - a folder at the target: ERR_IO "it is a folder", nothing written', async () => {
+    const folder = freshFolder();
+    mkdirSync(join(folder, 'model.onnx'));
+    await expectError(() => writeFileAtomic(join(folder, 'model.onnx'), 'x'), TensorRTNodeError, 'ERR_IO', `Cannot write ${join(folder, 'model.onnx')}: it is a folder`);
+    expect(statSync(join(folder, 'model.onnx')).isDirectory()).toBe(true);
+    expect(readdirSync(folder)).toEqual(['model.onnx']);
+  });
+
+  it('writes through a character device (as /dev/null is), never replacing it', async () => {
+    const folder = freshFolder();
+    // A device node of our own (root may create one) keeps the real /dev/null out of reach of a
+    // regression; without root, /dev/null itself cannot be replaced and is what we write to.
+    const device = join(folder, 'null');
+    const made = spawnSync('mknod', [device, 'c', '1', '3']).status === 0;
+    const target = made ? device : '/dev/null';
+    await writeFileAtomic(target, 'discarded');
+    await writeFilesAtomic([{ path: target, content: [Uint8Array.of(1, 2)] }]);
+    expect(lstatSync(target).isCharacterDevice()).toBe(true);
+    if (made) expect(readdirSync(folder)).toEqual(['null']);
+  });
+
+  it('writes through /dev/fd/N and /proc/self/fd/N (the process\'s own streams), appending, without replacing the file behind them', async () => {
+    const folder = freshFolder();
+    const file = join(folder, 'stdout.log');
+    writeFileSync(file, 'earlier line\n');
+    const inode = statSync(file).ino;
+    const fd = openSync(file, 'a');
+    try {
+      await writeFileAtomic(`/dev/fd/${fd}`, 'first\n');
+      await writeFileAtomic(`/proc/self/fd/${fd}`, 'second\n');
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('earlier line\nfirst\nsecond\n');
+    expect(statSync(file).ino).toBe(inode);
+    expect(readdirSync(folder)).toEqual(['stdout.log']);
   });
 
   it('fsyncs the file and its directory unless durable is false', async () => {
@@ -168,10 +263,48 @@ describe('writeFilesAtomic', () => {
   });
 });
 
+/** A pid that is certainly dead: a child that ran and exited. */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}
+
+/** A temporary name as a writer with `pid` would have made it for `target`. */
+function leftoverName(target: string, pid: number, startTicks: number | null = 1): string {
+  return `.${target}.${currentProcess().hostTag}.${pid}.${startTicks ?? 'x'}.deadbeef.tmp`;
+}
+
 describe('temporary names', () => {
   it('name their writer, so a sweep can tell a dead writer from a live one', () => {
     const name = temporaryPathFor('/cache/engines/abc.plan').split('/').pop()!;
     expect(parseTemporaryName(name)).toMatchObject({ target: 'abc.plan', pid: process.pid });
     expect(parseTemporaryName('.abc.plan.123.tmp')).toBeUndefined();
+  });
+
+  it('fit in a file name (255 bytes) even for a target name of 250 bytes', async () => {
+    const folder = freshFolder();
+    const target = join(folder, `${'é'.repeat(123)}.onnx`);
+    await writeFileAtomic(target, 'x');
+    expect(readFileSync(target, 'utf8')).toBe('x');
+    expect(Buffer.byteLength(temporaryPathFor(target).split('/').pop()!)).toBeLessThanOrEqual(255);
+  });
+
+  it('the next write to a target removes what killed writers of that target left, and nothing else', async () => {
+    const folder = freshFolder();
+    const dead = deadPid();
+    const ours = leftoverName('model.onnx', dead);
+    const otherTarget = leftoverName('other.onnx', dead);
+    const live = leftoverName('model.onnx', process.pid, currentProcess().startTicks);
+    for (const name of [ours, otherTarget, live]) writeFileSync(join(folder, name), 'half a model');
+    mkdirSync(join(folder, leftoverName('model.onnx', dead).replace('deadbeef', 'feedface')));
+    await writeFileAtomic(join(folder, 'model.onnx'), 'whole model');
+    expect(readdirSync(folder).sort()).toEqual([otherTarget, live, leftoverName('model.onnx', dead).replace('deadbeef', 'feedface'), 'model.onnx'].sort());
+  });
+
+  it('a sweep never removes a folder named like a temporary file', async () => {
+    const folder = freshFolder();
+    const name = leftoverName('a.plan', deadPid());
+    mkdirSync(join(folder, name));
+    expect(await sweepTemporaryFiles(folder, { maxAgeMs: 0 })).toBe(0);
+    expect(readdirSync(folder)).toEqual([name]);
   });
 });

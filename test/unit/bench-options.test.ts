@@ -37,6 +37,9 @@ describe('bench options', () => {
   it('--iterations alone bounds the run by count; with --duration both bounds apply', () => {
     expect(parse({ iterations: '50' })).toMatchObject({ minIterations: 50, durationMs: 0 });
     expect(parse({ iterations: '50', duration: '1s' })).toMatchObject({ minIterations: 50, durationMs: 1000 });
+    // As --help says: "0 with --iterations bounds by count" (a bare 0 needs no unit).
+    expect(parse({ iterations: '50', duration: '0' })).toMatchObject({ minIterations: 50, durationMs: 0 });
+    expect(parse({ warmup: '0', duration: '0' })).toMatchObject({ warmupMs: 0, durationMs: 0, minIterations: 10 });
   });
 
   it('needs no model when only importing trtexec runs', () => {

@@ -580,7 +580,7 @@ describe('EngineCache: bad calls', () => {
     await expectError(() => EngineCache.open(newDir(), { maxBytes: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a non-negative integer or Infinity for options.maxBytes but received -1 of type number');
     await expectError(() => EngineCache.open(newDir(), { maxBytes: '2GiB' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a non-negative integer or Infinity for options.maxBytes but received "2GiB" of type string');
     await expectError(() => EngineCache.open(newDir(), { onWarning: 'log' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a function for options.onWarning but received "log" of type string');
-    await expectError(() => EngineCache.open(newDir(), { lockTimeoutMs: 0 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a positive number of milliseconds or Infinity for options.lockTimeoutMs but received 0 of type number');
+    await expectError(() => EngineCache.open(newDir(), { lockTimeoutMs: 0 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.lockTimeoutMs but received 0 of type number');
   });
 
   it('BAD CALL - get, put and getOrBuild with wrong arguments', async () => {
@@ -597,7 +597,7 @@ describe('EngineCache: bad calls', () => {
     await expectError(() => cache.getOrBuild(key, 'build' as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a function for build but received "build" of type string');
     await expectError(() => cache.getOrBuild(key, async () => ({ plan: 'x', metadata: {} }) as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Uint8Array for the plan returned by build but received "x" of type string');
     await expectError(() => cache.getOrBuild(key, async () => undefined as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object { plan, metadata } for the result of build but received undefined');
-    await expectError(() => cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: -5 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a positive number of milliseconds or Infinity for options.timeoutMs but received -5 of type number');
+    await expectError(() => cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: -5 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.timeoutMs but received -5 of type number');
     expect(await cache.get(key)).toBeUndefined();
   });
 

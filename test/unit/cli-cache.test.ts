@@ -106,7 +106,7 @@ describe('tensorrt-node cache prune and clear', () => {
   });
 
   it('formats a prune that skipped busy entries and cleaned leftovers', () => {
-    expect(formatPruneReport('/c', { removed: [{ key: 'k', bytes: 2048, reason: 'broken' }, { key: 'l', bytes: 1024, reason: 'size-limit' }], freedBytes: 3072, remainingEntries: 1, remainingBytes: 10, skippedBusy: ['m'], leftoversRemoved: 2 })).toBe(
+    expect(formatPruneReport('/c', { removed: [{ key: 'k', bytes: 2048, reason: 'broken' }, { key: 'l', bytes: 1024, reason: 'size-limit' }], freedBytes: 3072, remainingEntries: 1, remainingBytes: 10, skippedBusy: ['m'], leftoversRemoved: 2, strays: [] })).toBe(
       'Removed 2 entries (3.0 KiB) from /c: 1 broken, 1 beyond the size limit.\n1 entry (10 B) remain.\nSkipped 1 entry in use by another process.\nCleaned 2 leftover file(s) of interrupted writers.\n',
     );
   });

@@ -73,7 +73,7 @@ describe('the cpu worker\'s model scan', () => {
     }
     const deep = mlpModel();
     deep.proto.graph = graph;
-    expect(scanModelBytes(serializeModel(deep))).toBe('check');
+    expect(scanModelBytes(serializeModel(deep.proto))).toBe('check'); // the proto itself: the toolkit's own serializer refuses nesting past 32
   });
 
   it('never says clean about a damaged model the toolkit would find external data in (500 bit-flipped models)', () => {

@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { decideBackend, registerBackendFactory, type BackendAvailability } from '../../lib/session/registry.js';
-import { serializeModel } from '../../lib/onnx/model.js';
+import { serializeModel, writeModel } from '../../lib/onnx/model.js';
+import { makeNode } from '../../lib/onnx/graph.js';
+import { DataType } from '../../lib/onnx/proto.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
 import { Tensor } from '../../lib/cuda/tensor.js';
 import { expectError } from '../helpers/expect-error.js';
-import { chainModel, convNetModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
+import { buildModel, chainModel, convNetModel, GraphBuilder, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
 
 const threads = (): number => readdirSync('/proc/self/task').length;
 
@@ -213,6 +215,33 @@ describe('InferenceSession (cpu)', () => {
     });
   });
 
+  it('runs models whose input or output is named __proto__ (session.run, the batcher, a path with external data)', async () => {
+    const identity = (input: string, output: string) => {
+      const graph = new GraphBuilder('proto');
+      graph.input(input, DataType.FLOAT, ['batch', 2]);
+      const weight = graph.initializer('w', [2], Float32Array.of(2, 3));
+      graph.nodes.push(makeNode('Mul', [input, weight], [output], 'scale'));
+      graph.output(output, DataType.FLOAT, ['batch', 2]);
+      return buildModel(graph.build());
+    };
+    const feeds = (name: string, data: number[]) => Object.fromEntries([[name, { data: Float32Array.from(data), shape: [data.length / 2, 2] }]]);
+    {
+      await using session = await InferenceSession.create(identity('__proto__', 'y'), { backend: 'cpu' });
+      expect(session.inputs.map((info) => info.name)).toEqual(['__proto__']);
+      expect([...(await session.run(feeds('__proto__', [1, 1]))).y!.data]).toEqual([2, 3]);
+      const batcher = session.batcher({ maxDelayMs: 5 });
+      const results = await Promise.all([batcher.run(feeds('__proto__', [1, 2])), batcher.run(feeds('__proto__', [3, 4]))]);
+      expect(results.map((result) => [...result.y!.data])).toEqual([[2, 6], [6, 12]]);
+    }
+    const path = join(folder, 'proto-out.onnx');
+    await writeModel(identity('x', '__proto__'), path, { externalData: { threshold: 0 } });
+    await using session = await InferenceSession.create(path, { backend: 'cpu' });
+    const result = await session.run({ x: { data: Float32Array.of(1, 1), shape: [1, 2] } });
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.keys(result)).toEqual(['__proto__']);
+    expect([...Object.getOwnPropertyDescriptor(result, '__proto__')!.value.data]).toEqual([2, 3]);
+  });
+
   it('precision fp16 and int8 run the transformed graphs on cpu (close to fp32, not equal)', async () => {
     const x = randomTensor([4, 16], 9);
     const reference = (await mlp.run({ x })).y.data;
@@ -285,7 +314,7 @@ describe('InferenceSession (cpu)', () => {
     });
     it('bad options', async () => {
       await expectError(() => mlp.run({ x: randomTensor([1, 16], 1) }, { timeout: 5 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "timeout" in options \(did you mean "timeoutMs"\?\)/);
-      await expectError(() => mlp.run({ x: randomTensor([1, 16], 1) }, { timeoutMs: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a number >= 0 for options.timeoutMs but received -1 of type number');
+      await expectError(() => mlp.run({ x: randomTensor([1, 16], 1) }, { timeoutMs: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.timeoutMs but received -1 of type number');
       await expectError(() => mlp.run({ x: randomTensor([1, 16], 1) }, { signal: {} as AbortSignal }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an AbortSignal for options.signal but received an object');
       await expectError(() => mlp.run({ x: randomTensor([1, 16], 1) }, { outputs: ['z'] as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only output names of the model ("y") in options.outputs but received "z" (did you mean "y"?)');
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
-import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../lib/core/units.js';
+import { expectDurationMs, formatBytes, formatDuration, MAX_TIMER_MS, parseByteSize, parseDuration } from '../../lib/core/units.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 describe('parseByteSize', () => {
@@ -72,6 +72,34 @@ describe('parseDuration', () => {
   it('BAD CALL - refuses a number', () => {
     expectErrorSync(() => parseDuration(30, '--older-than'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT',
       'Expected a duration such as 250ms, 3s, 1.5m or 1h30m (a string) for --older-than but received 30 of type number');
+  });
+
+  it('reads a bare 0 as 0 ms (zero in every unit: `bench --duration 0 --iterations N`)', () => {
+    expect(parseDuration('0', '--duration', { maxMs: 3_600_000 })).toBe(0);
+    expect(parseDuration(' 0.0 ', '--duration')).toBe(0);
+    expectErrorSync(() => parseDuration('0', '--interval', { minMs: 1000 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a duration of at least 1s for --interval but received "0" of type string');
+  });
+});
+
+describe('expectDurationMs (every duration option in milliseconds)', () => {
+  const range = 'a number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait)';
+
+  it('accepts 0 to 2^31-1 ms, the range of a Node.js timer', () => {
+    expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
+    expect(expectDurationMs(0, 'options.maxDelayMs')).toBe(0);
+    expect(expectDurationMs(2.5, 'options.maxDelayMs')).toBe(2.5);
+    expect(expectDurationMs(MAX_TIMER_MS, 'options.maxDelayMs')).toBe(MAX_TIMER_MS);
+    expect(expectDurationMs(Infinity, 'options.timeoutMs', { allowInfinity: true })).toBe(Infinity);
+  });
+
+  it.each([[2 ** 31], [2 ** 40], [-1], [NaN], [Infinity], [-Infinity]])('BAD CALL - refuses %d', (value) => {
+    expectErrorSync(() => expectDurationMs(value, 'options.maxDelayMs'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', `Expected ${range} for options.maxDelayMs but received ${value} of type number`);
+  });
+
+  it('BAD CALL - refuses 0 where it must be positive, and a string', () => {
+    expectErrorSync(() => expectDurationMs(0, 'options.lockTimeoutMs', { positive: true, allowInfinity: true }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
+      `Expected a positive ${range.slice(2)} or Infinity for no limit for options.lockTimeoutMs but received 0 of type number`);
+    expectErrorSync(() => expectDurationMs('1s', 'options.timeoutMs'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', `Expected ${range} for options.timeoutMs but received "1s" of type string`);
   });
 });
 

@@ -14,16 +14,17 @@
  * (each with a few intra-op threads) for concurrency. See ./backend.ts for the contract.
  */
 import type { Worker } from 'node:worker_threads';
+import { constants as bufferConstants } from 'node:buffer';
 import { resolve } from 'node:path';
 import { viewTypedArray, type AnyTypedArray } from '../../core/dtypes.js';
-import { ArgumentTypeError, ErrorCode, OnnxError, createError, withCallerStack, type TensorRTNodeError } from '../../core/errors.js';
+import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError, createError, withCallerStack, type TensorRTNodeError } from '../../core/errors.js';
 import { externalTensors } from '../../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../../onnx/model.js';
 import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../../core/validate.js';
 import { abortError } from '../../core/abort.js';
 import { acquireCpuWorker, releaseCpuWorker } from './worker-pool.js';
 import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
-import type { TensorInfo, TensorMap } from '../../core/tensors.js';
+import { setEntry, type TensorInfo, type TensorMap } from '../../core/tensors.js';
 import { Tensor } from '../../cuda/tensor.js';
 import { requireOnnxRuntime } from '../../addon/system/onnxruntime-package.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
@@ -142,7 +143,11 @@ function wireFeeds(inputs: readonly TensorInfo[], feeds: TensorMap, staging: Map
     const tensor = feeds[info.name]!;
     let data = tensor.data as AnyTypedArray;
     if (!(data.buffer instanceof SharedArrayBuffer)) {
-      const buffer = staging.get(data.byteLength)?.pop() ?? new ArrayBuffer(data.byteLength);
+      // The copy is made through byte views, which this Node.js caps at its Buffer limit (4 GiB on Node 20).
+      if (data.byteLength > bufferConstants.MAX_LENGTH) {
+        throw new ArgumentRangeError(`Expected at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer of this Node.js) for input ${JSON.stringify(info.name)} on the cpu backend but received ${data.byteLength} bytes`, ErrorCode.SHAPE);
+      }
+      const buffer = staging.get(data.byteLength)?.pop() ?? allocateStaging(data.byteLength, info.name);
       new Uint8Array(buffer).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       data = viewTypedArray(info.dtype, buffer, 0, data.length);
       transfer.push(buffer);
@@ -150,6 +155,15 @@ function wireFeeds(inputs: readonly TensorInfo[], feeds: TensorMap, staging: Map
     wire.push({ name: info.name, dtype: info.dtype, shape: [...tensor.shape], data });
   }
   return { wire, transfer };
+}
+
+/** A staging buffer; a failed allocation (memory short) is ERR_OUT_OF_MEMORY, not a bare RangeError. */
+function allocateStaging(byteLength: number, name: string): ArrayBuffer {
+  try {
+    return new ArrayBuffer(byteLength);
+  } catch (error) {
+    throw createError(ErrorCode.OUT_OF_MEMORY, `Cannot allocate ${byteLength} bytes to pass input ${JSON.stringify(name)} to the cpu backend's worker: ${(error as Error).message}`, 'range', { cause: error });
+  }
 }
 
 /** A binding's tensor as plain host data, checked: host memory of the right dtype. */
@@ -285,7 +299,7 @@ export class CpuBackend implements Backend {
       if (this.#disposed) throw disposedError();
       if (this.#fatal) throw this.#fatal;
       const feeds: TensorMap = {};
-      for (const info of this.inputs) feeds[info.name] = boundHostTensor(bound.inputs, info, 'input') as TensorMap[string];
+      for (const info of this.inputs) setEntry(feeds, info.name, boundHostTensor(bound.inputs, info, 'input') as TensorMap[string]);
       validateFeeds(this.inputs, feeds, 'binding ');
       const targets = this.outputs.map((info) => {
         const target = boundHostTensor(bound.outputs, info, 'output');
@@ -350,7 +364,7 @@ export class CpuBackend implements Backend {
     this.#running = null;
     if (reply.type === 'result') {
       const outputs: TensorMap = {};
-      for (const tensor of reply.outputs) outputs[tensor.name] = { dtype: tensor.dtype, shape: tensor.shape, data: tensor.data } as TensorMap[string];
+      for (const tensor of reply.outputs) setEntry(outputs, tensor.name, { dtype: tensor.dtype, shape: tensor.shape, data: tensor.data } as TensorMap[string]);
       this.#settle(pending, outputs);
     } else {
       this.#settle(pending, fromWire(reply.error));

@@ -10,6 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 import { isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../../core/errors.js';
+import type { OnnxModel } from '../../onnx/model.js';
 import type { TensorInfo } from '../../core/tensors.js';
 import { scanModelBytes } from './model-scan.js';
 import type { CpuSessionSettings, ModelSource, WireError, WireTensor, WorkerReply, WorkerRequest } from './protocol.js';
@@ -19,6 +20,50 @@ if (!port) throw new Error('cpu-worker must run in a worker thread');
 
 let session: ort.InferenceSession | null = null;
 let label = '<model>';
+
+/**
+ * onnxruntime-node's JavaScript keeps feeds, fetches and results in plain objects, where the name
+ * "__proto__" changes the prototype instead of adding an entry: an input or output so named could
+ * never be fed or returned. Such tensors are renamed in the model onnxruntime loads, and their names
+ * translated here, in the only place that talks to onnxruntime; the rest of tensorrt-node sees the
+ * model's own names.
+ */
+const namesOnnxRuntimeCannotCarry = new Set(['__proto__']);
+/** The model's name -> the name onnxruntime knows it by, for the renamed tensors only. */
+let toOnnxRuntime = new Map<string, string>();
+/** The reverse of toOnnxRuntime. */
+let fromOnnxRuntime = new Map<string, string>();
+const ortName = (name: string) => toOnnxRuntime.get(name) ?? name;
+const modelName = (name: string) => fromOnnxRuntime.get(name) ?? name;
+
+/**
+ * The toolkit's modules a full check needs (protobuf-es, the generated onnx.proto code): imported
+ * only when one runs, since they cost a cold worker ~0.3-0.5 s and most models never need them
+ * (see quickCheck).
+ */
+async function toolkit() {
+  const [externalData, modelModule, graphModule] = await Promise.all([import('../../onnx/external-data.js'), import('../../onnx/model.js'), import('../../onnx/graph.js')]);
+  return { ...externalData, ...modelModule, ...graphModule };
+}
+
+/** Renames the graph inputs and outputs onnxruntime cannot carry (see above); the model bytes to load instead, or null. */
+async function renameForOnnxRuntime(model: OnnxModel): Promise<Uint8Array | null> {
+  const { NameAllocator, renameUses, serializeModel } = await toolkit();
+  const graph = model.proto.graph!;
+  const hazards = [...new Set([...graph.input, ...graph.output].map((info) => info.name).filter((name) => namesOnnxRuntimeCannotCarry.has(name)))];
+  if (hazards.length === 0) return null;
+  const allocator = new NameAllocator(model.proto);
+  for (const name of hazards) {
+    const renamed = allocator.next(`${name}tensorrt_node`);
+    toOnnxRuntime.set(name, renamed);
+    fromOnnxRuntime.set(renamed, name);
+    for (const info of [...graph.input, ...graph.output, ...graph.valueInfo]) if (info.name === name) info.name = renamed;
+    for (const tensor of graph.initializer) if (tensor.name === name) tensor.name = renamed;
+    for (const node of graph.node) node.output = node.output.map((output) => (output === name ? renamed : output));
+    renameUses(graph, name, renamed);
+  }
+  return serializeModel(model);
+}
 
 function post(message: WorkerReply, transfer: ArrayBuffer[] = []): void {
   try {
@@ -45,22 +90,25 @@ function describe(metadata: readonly ort.InferenceSession.ValueMetadata[], role:
     const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
     const named = value.shape.some((dim) => typeof dim === 'string');
     return named
-      ? { name: value.name, dtype, shape, dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)) }
-      : { name: value.name, dtype, shape };
+      ? { name: modelName(value.name), dtype, shape, dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)) }
+      : { name: modelName(value.name), dtype, shape };
   });
 }
 
 /**
  * The toolkit's full check of a model: clear errors for what is not a model, and external data
- * confined to the model's folder. Its modules (protobuf-es, the generated onnx.proto code) are
- * imported only when it runs: they cost a cold worker ~0.3-0.5 s, and most models never need them
- * (see quickCheck).
+ * confined to the model's folder. Returns the bytes onnxruntime must load instead of `model` when
+ * names had to be renamed, or null.
  */
-async function fullCheck(model: ModelSource): Promise<void> {
-  const [{ checkExternalData, externalDataReference, externalTensors }, { parseModel, readModel }] = await Promise.all([import('../../onnx/external-data.js'), import('../../onnx/model.js')]);
+async function fullCheck(model: ModelSource): Promise<Uint8Array | null> {
+  const { checkExternalData, externalDataReference, externalTensors, parseModel, readModel } = await toolkit();
   if (model.kind === 'path') {
     const parsed = await readModel(model.path, { loadExternalData: false });
     await checkExternalData(parsed.proto, parsed.baseDir, parsed.source);
+    const graph = parsed.proto.graph!;
+    if (![...graph.input, ...graph.output].some((info) => namesOnnxRuntimeCannotCarry.has(info.name))) return null;
+    // Renaming means loading from bytes: the external data (confined, checked above) goes into them.
+    return renameForOnnxRuntime(await readModel(model.path));
   } else {
     // onnxruntime resolves the external data of a model given as bytes against the process's working
     // directory, outside any folder we could confine it to: such a model must be given by path.
@@ -72,20 +120,23 @@ async function fullCheck(model: ModelSource): Promise<void> {
         `Expected a model with all its weights in its bytes for ${model.label} but received tensor "${external.name}" in external data (${JSON.stringify(externalDataReference(external).location)}); give the model's path instead, so that its external data is read from inside its folder`,
       );
     }
+    return renameForOnnxRuntime(parsed);
   }
 }
 
 /** Models over this size are left to the full check, which refuses them with the reason. */
 const PROTOBUF_LIMIT = 2 ** 31 - 1;
+/** Any name onnxruntime cannot carry appears in the bytes as is: a model without one needs no renaming. */
+const hazardousNameBytes = [...namesOnnxRuntimeCannotCarry].map((name) => Buffer.from(name));
 
 /**
- * What must be true before onnxruntime opens a model: no external data outside its folder. A scan of
- * the wire format (model-scan.ts) settles that for models without external data; anything else, or
- * a file that cannot be read as expected, gets the full check. onnxruntime checks the rest of the
- * model itself as it loads; when it refuses one, the full check runs then, so that the error is the
- * toolkit's clear one wherever it has one.
+ * What must be true before onnxruntime opens a model: no external data outside its folder, and no
+ * input or output name it cannot carry. A scan of the wire format (model-scan.ts) settles that for
+ * models without external data or such names; anything else, or a file that cannot be read as
+ * expected, gets the full check. onnxruntime checks the rest of the model itself as it loads; when it
+ * refuses one, the full check runs then, so that the error is the toolkit's clear one wherever it has one.
  */
-async function quickCheck(model: ModelSource): Promise<void> {
+async function quickCheck(model: ModelSource): Promise<Uint8Array | null> {
   let bytes: Uint8Array;
   if (model.kind === 'path') {
     // Synchronous: this thread has nothing else to do meanwhile, and the thread pool's two hops cost more.
@@ -99,13 +150,17 @@ async function quickCheck(model: ModelSource): Promise<void> {
   } else {
     bytes = model.bytes;
   }
-  if (scanModelBytes(bytes) === 'check') return fullCheck(model);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (scanModelBytes(bytes) === 'check' || hazardousNameBytes.some((name) => view.includes(name))) return fullCheck(model);
+  return null;
 }
 
 async function load(model: ModelSource, settings: CpuSessionSettings): Promise<void> {
   label = model.label;
   try {
-    await quickCheck(model);
+    toOnnxRuntime = new Map();
+    fromOnnxRuntime = new Map();
+    const renamed = await quickCheck(model);
     // Linux keeps nice values per thread: this lowers the priority of this thread and of the
     // onnxruntime pool threads it creates next, never the event loop's.
     if (settings.niceness) setPriority(0, settings.niceness);
@@ -118,7 +173,7 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
     if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
     if (settings.spinWait !== undefined) options.extra = { session: { intra_op: { allow_spinning: settings.spinWait ? '1' : '0' }, inter_op: { allow_spinning: settings.spinWait ? '1' : '0' } } };
     try {
-      session = model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
+      session = renamed ? await ort.InferenceSession.create(renamed, options) : model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
     } catch (error) {
       await fullCheck(model); // throws the toolkit's error when it finds the fault
       throw error;
@@ -162,7 +217,7 @@ function boundOutput(target: WireTensor): ort.Tensor {
 
 async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[]): Promise<void> {
   const fetches: Record<string, ort.Tensor> = {};
-  for (const target of into) fetches[target.name] = boundOutput(target);
+  for (const target of into) fetches[ortName(target.name)] = boundOutput(target);
   try {
     await session!.run(ortFeeds, fetches);
   } catch (error) {
@@ -181,17 +236,17 @@ async function run(id: number, feeds: WireTensor[], outputs: readonly string[], 
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const feed of feeds) ortFeeds[feed.name] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
+    for (const feed of feeds) ortFeeds[ortName(feed.name)] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
     if (into) {
       await runInto(ortFeeds, into);
       post({ type: 'result', id, outputs: [], recycled }, recycled);
       return;
     }
-    const results = await session.run(ortFeeds, outputs);
+    const results = await session.run(ortFeeds, outputs.map(ortName));
     const wire: WireTensor[] = [];
     const transfer = new Set<ArrayBuffer>(recycled);
     for (const name of outputs) {
-      const tensor = results[name]!;
+      const tensor = results[ortName(name)]!;
       const data = tensor.data as AnyTypedArray;
       wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
       if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
@@ -219,6 +274,8 @@ port.on('message', (request: WorkerRequest) => {
         );
         session = null;
         label = '<model>';
+        toOnnxRuntime = new Map();
+        fromOnnxRuntime = new Map();
         sharedCopies.clear();
         boundOutputs.clear();
         post({ type: 'closed', released });

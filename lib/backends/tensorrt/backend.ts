@@ -14,16 +14,17 @@
  */
 import type { DType } from '../../core/dtypes.js';
 import { dtypes } from '../../core/dtypes.js';
-import type { Engine } from '../../tensorrt/engine.js';
+import { Engine } from '../../tensorrt/engine.js';
 import type { EngineMetadata, EngineTensorInfo } from '../../addon/types.js';
 import { unbindableTensors } from '../../tensorrt/validation.js';
 import { ErrorCode, TensorRTNodeError, createError, withCallerStack } from '../../core/errors.js';
+import { expectPositiveInteger, invalidType } from '../../core/validate.js';
 import type { ContextOptions, ExecutionContext } from '../../tensorrt/execution-context.js';
 import { disposedError } from '../../core/dispose.js';
 import { profileHolds } from '../../tensorrt/profiles.js';
 import { abortError } from '../../core/abort.js';
 import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
-import type { TensorInfo, TensorMap } from '../../core/tensors.js';
+import { setEntry, type TensorInfo, type TensorMap } from '../../core/tensors.js';
 import { checkRunCall } from '../run-call.js';
 import { BackendGroup } from '../group.js';
 
@@ -96,7 +97,7 @@ class ContextSlot implements Backend {
     const running = context.run(feeds, signal ? { signal } : undefined);
     const result = await (signal ? settleOrAbort(running, signal) : running);
     const outputs: TensorMap = {};
-    for (const name of wanted) outputs[name] = result.outputs[name]!;
+    for (const name of wanted) setEntry(outputs, name, result.outputs[name]!);
     return outputs;
   }
 
@@ -165,6 +166,9 @@ class TensorRTBackend extends BackendGroup {
  * an engine that cannot run (no memory, unbindable I/O) fails now rather than on the first request.
  */
 export async function createTensorRTBackend(engine: Engine, contexts: number, options: SlotContextOptions): Promise<Backend> {
+  // Checked before anything else: the clean-up below disposes `engine`, which must be one.
+  if (!(engine instanceof Engine)) throw invalidType('an Engine (from Engine.load())', 'engine', engine);
+  expectPositiveInteger(contexts, 'contexts', 64);
   return withCallerStack(async () => {
     const slots: ContextSlot[] = [];
     try {

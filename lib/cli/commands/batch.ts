@@ -1,8 +1,10 @@
 /** `tensorrt-node batch`: offline inference over a .jsonl file or a folder of samples, resumable and shardable. */
 import { runBatchJob, type BatchJobResult } from '../../batch/job.js';
+import { DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_LIMIT } from '../../batch/lines.js';
 import type { Shard } from '../../batch/records.js';
 import { ArgumentRangeError, ArgumentTypeError } from '../../core/errors.js';
-import { expectOneOf } from '../../core/validate.js';
+import { formatBytes, parseByteSize } from '../../core/units.js';
+import { expectOneOf, invalidValue } from '../../core/validate.js';
 import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
 import { parseCount } from '../tensor-args.js';
@@ -16,10 +18,20 @@ interface BatchValues {
   contexts?: string;
   threads?: string;
   restart?: boolean;
+  'on-error'?: string;
+  'max-line-bytes'?: string;
   json?: boolean;
 }
 
-const usage = 'batch <model> --input <file.jsonl | folder> --output <file.jsonl> [--batch-size N] [--shard i/n] [--backend auto|tensorrt|cpu] [--contexts N] [--restart]';
+const usage = 'batch <model> --input <file.jsonl | folder> --output <file.jsonl> [--batch-size N] [--shard i/n] [--backend auto|tensorrt|cpu] [--contexts N] [--on-error fail|skip] [--max-line-bytes 64MiB] [--restart]';
+
+/** --max-line-bytes: a byte size from 1 byte to the longest string V8 holds (~512 MiB). */
+export function parseMaxLineBytes(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_LINE_BYTES;
+  const bytes = parseByteSize(value, '--max-line-bytes');
+  if (bytes < 1 || bytes > MAX_LINE_BYTES_LIMIT) throw invalidValue(`a size between 1 byte and ${formatBytes(MAX_LINE_BYTES_LIMIT)} (the longest string Node.js can parse)`, '--max-line-bytes', value);
+  return bytes;
+}
 
 /** `i/n` with 0 <= i < n. */
 export function parseShard(value: string | undefined): Shard {
@@ -33,11 +45,13 @@ export function parseShard(value: string | undefined): Shard {
 }
 
 function summary(result: BatchJobResult, output: string): string {
-  if (result.alreadyComplete) return `already complete: ${result.total} records in ${output} (nothing to do)`;
+  const rejected = result.rejected > 0 ? `; ${result.rejected} rejected, in ${result.rejectsPath}` : '';
+  if (result.alreadyComplete) return `already complete: ${result.total} records in ${output} (nothing to do${rejected})`;
   const rate = result.processed / Math.max(result.seconds, 1e-9);
   const resumed = result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}${result.recovered ? ' (recovered from the output: it was shorter than its checkpoint)' : ''}` : '';
-  if (result.interrupted) return `interrupted after ${result.resumedFrom + result.processed}/${result.total} records; rerun the same command to resume`;
-  return `${result.total} records in ${output} (${result.processed} this run${resumed}) in ${result.seconds.toFixed(1)} s, ${rate.toFixed(0)} records/s on ${result.backend}`;
+  if (result.interrupted) return `interrupted after ${result.resumedFrom + result.processed + result.rejectedThisRun}/${result.total} records${rejected}; rerun the same command to resume`;
+  const rejectedNow = result.rejected > 0 ? `; ${result.rejected} rejected (${result.rejectedThisRun} this run), in ${result.rejectsPath}` : '';
+  return `${result.total} records in ${output} (${result.processed} this run${resumed}${rejectedNow}) in ${result.seconds.toFixed(1)} s, ${rate.toFixed(0)} records/s on ${result.backend}`;
 }
 
 export const batchCommand: Command<BatchValues> = {
@@ -52,11 +66,16 @@ export const batchCommand: Command<BatchValues> = {
     '  --backend <name>      auto (default), tensorrt or cpu',
     '  --contexts <n>        concurrent executions (default 1)',
     '  --threads <n>         cpu backend: onnxruntime intra-op threads per context',
-    '  --restart             discard an existing output and checkpoint and start over',
+    '  --on-error <mode>     fail (default): stop at the first record that cannot be read or run;',
+    '                        skip: write it with its error to <output>.rejects.jsonl and go on',
+    '  --max-line-bytes <n>  longest input line (default 64MiB, at most 512MiB); a longer line is such a record',
+    '  --restart             discard an existing output, rejects file and checkpoint and start over',
     '  --json                print the result as JSON',
     '',
     'Progress goes to stderr. <output>.checkpoint.json records progress after every batch: rerun the same',
-    'command after an interruption (even SIGKILL) to resume; no record is lost or written twice.',
+    'command after an interruption (even SIGKILL) to resume; no record is lost or written twice. A resume',
+    'checks the checkpoint against the output (records, bytes, sha256) and refuses on any difference.',
+    'One job per --output at a time (<output>.lock).',
   ].join('\n'),
   options: {
     input: { type: 'string' },
@@ -67,6 +86,8 @@ export const batchCommand: Command<BatchValues> = {
     contexts: { type: 'string' },
     threads: { type: 'string' },
     restart: { type: 'boolean' },
+    'on-error': { type: 'string' },
+    'max-line-bytes': { type: 'string' },
     json: { type: 'boolean' },
   },
   positionals: true,
@@ -77,6 +98,8 @@ export const batchCommand: Command<BatchValues> = {
     const shard = parseShard(values.shard);
     const backend = values.backend === undefined ? 'auto' : expectOneOf(values.backend, '--backend', ['auto', 'tensorrt', 'cpu'] as const);
     const threads = parseCount(values.threads, 'threads');
+    const onError = values['on-error'] === undefined ? 'fail' : expectOneOf(values['on-error'], '--on-error', ['fail', 'skip'] as const);
+    const maxLineBytes = parseMaxLineBytes(values['max-line-bytes']);
     const progress = progressLine(stderr, `batch ${shard.index}/${shard.count}`);
     // SIGINT/SIGTERM: finish the batches in flight, checkpoint, and stop (a second signal kills).
     const controller = new AbortController();
@@ -92,6 +115,8 @@ export const batchCommand: Command<BatchValues> = {
         batchSize: parseCount(values['batch-size'], 'batch-size') ?? 32,
         shard,
         restart: values.restart === true,
+        onError,
+        maxLineBytes,
         session: { backend, contexts: parseCount(values.contexts, 'contexts') ?? 1, ...(threads !== undefined && backend === 'cpu' ? { cpu: { intraOpNumThreads: threads } } : {}) },
         signal: controller.signal,
         onProgress: ({ done, total }) => {

@@ -1,6 +1,6 @@
 /** `tensorrt-node cache ls | prune | clear`: look at and trim the engine cache. */
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../../core/errors.js';
-import { EngineCache, type CacheEntryInfo, type PruneResult, type RemovedEntry } from '../../cache/index.js';
+import { EngineCache, type CacheEntryInfo, type ClearResult, type PruneResult, type RemovedEntry } from '../../cache/index.js';
 import { expectOneOf } from '../../core/validate.js';
 import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../core/units.js';
 import type { Command } from '../command.js';
@@ -72,6 +72,22 @@ export function formatPruneReport(dir: string, result: PruneResult): string {
   ];
   if (result.skippedBusy.length > 0) lines.push(`Skipped ${entries(result.skippedBusy.length)} in use by another process.`);
   if (result.leftoversRemoved > 0) lines.push(`Cleaned ${result.leftoversRemoved} leftover file(s) of interrupted writers.`);
+  lines.push(...strayLines(result.strays, 'Left'));
+  return `${lines.join('\n')}\n`;
+}
+
+/** One line per stray path: what was found there, and whether it was removed. */
+function strayLines(strays: PruneResult['strays'], verb: 'Left' | 'Removed'): string[] {
+  if (strays.length === 0) return [];
+  const hint = verb === 'Left' ? ' (`tensorrt-node cache clear --yes` removes them)' : '';
+  return [`${verb} ${strays.length} path(s) that do not hold what the cache keeps there${hint}:`, ...strays.map((stray) => `  ${stray.path}: ${stray.problem}`)];
+}
+
+export function formatClearReport(dir: string, result: ClearResult): string {
+  const busy = result.skippedBusy.length > 0 ? ` Skipped ${entries(result.skippedBusy.length)} in use by another process.` : '';
+  const lines = [`Removed ${entries(result.removed.length)} (${formatBytes(result.freedBytes)}) and ${result.timingCachesRemoved} timing cache(s) from ${dir}.${busy}`];
+  lines.push(...strayLines(result.strays.filter((stray) => stray.removed), 'Removed'));
+  lines.push(...strayLines(result.strays.filter((stray) => !stray.removed), 'Left'));
   return `${lines.join('\n')}\n`;
 }
 
@@ -129,11 +145,7 @@ export const cacheCommand: Command<CacheValues> = {
       );
     }
     const result = await cache.clear();
-    const busy = result.skippedBusy.length > 0 ? ` Skipped ${entries(result.skippedBusy.length)} in use by another process.` : '';
-    print(
-      { dir: cache.dir, ...result },
-      `Removed ${entries(result.removed.length)} (${formatBytes(result.freedBytes)}) and ${result.timingCachesRemoved} timing cache(s) from ${cache.dir}.${busy}\n`,
-    );
+    print({ dir: cache.dir, ...result }, formatClearReport(cache.dir, result));
     return 0;
   },
 };

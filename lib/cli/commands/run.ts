@@ -1,4 +1,5 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { NotRegularFileError, readUserFile } from '../../core/file-io.js';
 import { join } from 'node:path';
 import { createCpuBackend } from '../../backends/cpu/backend.js';
 import type { TensorMap } from '../../core/tensors.js';
@@ -61,9 +62,10 @@ async function readInputs(specs: readonly string[], inputs: Parameters<typeof re
   for (const spec of named) {
     const [name, path] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
     if (path.endsWith('.npy')) {
-      const bytes = await readFile(path).catch((error: unknown) => {
+      const bytes = await readUserFile(path).catch((error: unknown) => {
         const code = (error as NodeJS.ErrnoException).code;
-        throw new OnnxError(ErrorCode.IO, `Expected a readable .npy file for input ${JSON.stringify(name)} but received ${path} (${code === 'ENOENT' ? 'it does not exist' : (code ?? String(error))})`, { cause: error });
+        const why = error instanceof NotRegularFileError ? `it is ${error.kind}` : code === 'ENOENT' ? 'it does not exist' : (code ?? String(error));
+        throw new OnnxError(ErrorCode.IO, `Expected a readable .npy file for input ${JSON.stringify(name)} but received ${path} (${why})`, { cause: error });
       });
       feeds[name] = parseNpy(bytes, path);
     }

@@ -3,8 +3,10 @@
  * and run options of InferenceSession.run(), batcher limits, binding shapes against profiles.
  */
 import type { FuzzProperty } from '../harness.js';
+import { cliProperties } from './cli.js';
 import { coreProperties } from './core.js';
+import { filesProperties } from './files.js';
 import { nativeProperties } from './native.js';
 import { onnxProperties } from './onnx.js';
 
-export const properties: FuzzProperty[] = [...coreProperties, ...onnxProperties, ...nativeProperties];
+export const properties: FuzzProperty[] = [...coreProperties, ...onnxProperties, ...filesProperties, ...cliProperties, ...nativeProperties];

@@ -11,7 +11,9 @@ import { cliTable } from './cli.js';
 import { dtypeTable, helpersTable } from './core.js';
 import { cpuBackendTable } from './cpu-backend.js';
 import { buildTable, engineTable } from './engine.js';
+import { filesTable } from './files.js';
 import { onnxTable, transformTable } from './onnx.js';
+import { sessionTable } from './session.js';
 import { cudaObjectsTable, cudaTable, tensorOperationsTable, tensorTable } from './tensor.js';
 
-export const tables: MatrixTable[] = [dtypeTable, helpersTable, tensorTable, tensorOperationsTable, cudaTable, cudaObjectsTable, engineTable, buildTable, onnxTable, transformTable, cpuBackendTable, cacheTable, cliTable];
+export const tables: MatrixTable[] = [dtypeTable, helpersTable, tensorTable, tensorOperationsTable, cudaTable, cudaObjectsTable, engineTable, buildTable, onnxTable, transformTable, cpuBackendTable, sessionTable, cacheTable, cliTable, filesTable];
