@@ -78,6 +78,8 @@ nvinfer1::HardwareCompatibilityLevel ToHardwareCompatibility(const std::string& 
                         ErrorKind::kRange);
 }
 
+#if NV_TENSORRT_MAJOR <= 10
+// TensorRT 10 takes shape-tensor value bounds as int32 (see SetShapeValues).
 std::vector<int32_t> NarrowShapeValues(const std::vector<int64_t>& values, const std::string& input) {
   std::vector<int32_t> narrow;
   for (int64_t value : values) {
@@ -90,6 +92,7 @@ std::vector<int32_t> NarrowShapeValues(const std::vector<int64_t>& values, const
   }
   return narrow;
 }
+#endif
 
 bool SetShapeValues(nvinfer1::IOptimizationProfile& profile, const std::string& input,
                     nvinfer1::OptProfileSelector select, const std::vector<int64_t>& values) {
