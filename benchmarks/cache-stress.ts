@@ -23,7 +23,14 @@ import { cpus, release, totalmem, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { packageRoot } from '../lib/addon/loader.js';
-import { distRuntime, killDuringWrite, killPoints, raceBuilders, sourceRuntime, timeUndisturbedWrite } from '../test/helpers/cache-scenarios.js';
+import {
+  distRuntime,
+  killDuringWrite,
+  killPoints,
+  raceBuilders,
+  sourceRuntime,
+  timeUndisturbedWrite,
+} from '../test/helpers/cache-scenarios.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,9 +43,11 @@ const { values } = parseArgs({
 });
 const iterations = Number(values.iterations);
 const racers = Number(values.racers);
-if (!Number.isSafeInteger(iterations) || iterations < 1) throw new Error(`--iterations must be a positive integer, got ${values.iterations}`);
+if (!Number.isSafeInteger(iterations) || iterations < 1)
+  throw new Error(`--iterations must be a positive integer, got ${values.iterations}`);
 if (!Number.isSafeInteger(racers) || racers < 2) throw new Error(`--racers must be an integer >= 2, got ${values.racers}`);
-if (values.runtime !== 'dist' && values.runtime !== 'source') throw new Error(`--runtime must be dist or source, got ${values.runtime}`);
+if (values.runtime !== 'dist' && values.runtime !== 'source')
+  throw new Error(`--runtime must be dist or source, got ${values.runtime}`);
 const runtime = values.runtime === 'dist' ? distRuntime : sourceRuntime;
 
 const base = mkdtempSync(join(values.dir, 'tensorrt-node-cache-stress-'));
@@ -57,7 +66,8 @@ const byKillPoint: Record<string, { runs: number; passed: number; entrySurvived:
 const race = { runs: 0, passed: 0, builds: 0, hits: 0 };
 // Random kills are aimed over the whole write: from its start to a little past its usual end.
 const writeTimes: number[] = [];
-for (let run = 0; run < 3; run++) writeTimes.push(await timeUndisturbedWrite({ runtime, dir: join(base, `calibrate-${run}`), seed: -1 - run }));
+for (let run = 0; run < 3; run++)
+  writeTimes.push(await timeUndisturbedWrite({ runtime, dir: join(base, `calibrate-${run}`), seed: -1 - run }));
 // The fastest of three: noise (cold caches, other processes) only ever slows a write down, and a
 // window aimed too late mostly kills writers that already finished.
 const randomKillWindowMs = Math.ceil(Math.min(...writeTimes) * 1.1);
@@ -104,7 +114,9 @@ for (let iteration = 0; iteration < iterations; iteration++) {
   longestRun = Math.max(longestRun, passedInARow);
   rmSync(join(base, `kill-${iteration}`), { recursive: true, force: true });
   rmSync(join(base, `race-${iteration}`), { recursive: true, force: true });
-  process.stdout.write(`${iteration + 1}/${iterations} kill at ${kind}: ${stats.runs === stats.passed ? 'ok' : 'FAILED'}; ${racers} racers: ${race.runs === race.passed ? 'ok' : 'FAILED'}\n`);
+  process.stdout.write(
+    `${iteration + 1}/${iterations} kill at ${kind}: ${stats.runs === stats.passed ? 'ok' : 'FAILED'}; ${racers} racers: ${race.runs === race.passed ? 'ok' : 'FAILED'}\n`,
+  );
 }
 rmSync(base, { recursive: true, force: true });
 
@@ -121,7 +133,8 @@ const summary = {
     passed: Object.values(byKillPoint).reduce((sum, point) => sum + point.passed, 0),
     randomKillWindowMs,
     undisturbedWriteMs: writeTimes.map((time) => Math.round(time)),
-    checks: 'after the SIGKILL: get() never returns a corrupt or foreign plan and never reports a corrupt entry; getOrBuild rebuilds (or serves the complete entry); no temporary file, orphaned plan or lock survives the next write (or prune)',
+    checks:
+      'after the SIGKILL: get() never returns a corrupt or foreign plan and never reports a corrupt entry; getOrBuild rebuilds (or serves the complete entry); no temporary file, orphaned plan or lock survives the next write (or prune)',
     byKillPoint,
   },
   concurrentBuilders: {
@@ -131,7 +144,13 @@ const summary = {
   },
   failures,
   environment: {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), cacheFileSystem: fileSystem },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      cacheFileSystem: fileSystem,
+    },
     node: process.version,
     package: packageJson.version,
     workerRuntime: values.runtime,
@@ -139,5 +158,7 @@ const summary = {
 };
 mkdirSync(dirname(values.out), { recursive: true });
 writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);
-process.stdout.write(`${summary.passed ? 'PASSED' : 'FAILED'}: ${iterations} iterations, longest passing run ${longestRun}, ${summary.durationSeconds} s; summary in ${values.out}\n`);
+process.stdout.write(
+  `${summary.passed ? 'PASSED' : 'FAILED'}: ${iterations} iterations, longest passing run ${longestRun}, ${summary.durationSeconds} s; summary in ${values.out}\n`,
+);
 if (!summary.passed) process.exitCode = 1;

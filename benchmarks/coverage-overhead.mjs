@@ -28,13 +28,26 @@ function timed(name, args, env) {
   const timeFile = join(tmpdir(), `coverage-overhead-${process.pid}.time`);
   console.error(`\n== ${name}\n$ ${args.join(' ')}`);
   const load = loadavg()[0];
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', timeFile, ...args], { cwd: projectRoot, env, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %U %S', '-o', timeFile, ...args], {
+    cwd: projectRoot,
+    env,
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   const output = stripVTControlCharacters(`${result.stdout}${result.stderr}`);
   process.stderr.write(output.split('\n').slice(-12).join('\n'));
   const [wall, user, system] = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
   rmSync(timeFile, { force: true });
   const tests = /Tests\s+(.*)\n/.exec(output)?.[1]?.trim() ?? null;
-  return { name, command: args.join(' '), exitCode: result.status, wallSeconds: wall, cpuSeconds: Math.round((user + system) * 10) / 10, loadAverageAtStart: Math.round(load * 10) / 10, tests };
+  return {
+    name,
+    command: args.join(' '),
+    exitCode: result.status,
+    wallSeconds: wall,
+    cpuSeconds: Math.round((user + system) * 10) / 10,
+    loadAverageAtStart: Math.round(load * 10) / 10,
+    tests,
+  };
 }
 
 const steps = [];
@@ -49,10 +62,29 @@ if (!process.argv.includes('--skip-builds') && !onlyCoverage) {
   }
 }
 // The instrumented build's counters start from zero for the coverage run.
-steps.push(timed('emulated tier: GoogleTest on the instrumented build (counters reset)', [process.execPath, join(projectRoot, 'scripts', 'test-emulated.mjs'), '--no-vitest', '--no-build'], coverageEnv));
-steps.push(timed('vitest run --coverage (every project, instrumented emulated build)', [process.execPath, vitest, 'run', '--coverage'], coverageEnv));
-steps.push(timed('coverage summary (V8 children traced, gcov read)', [process.execPath, join(projectRoot, 'scripts', 'coverage-summary.mjs'), '--save'], coverageEnv));
-if (!onlyCoverage) steps.push(timed('vitest run (every project, Release emulated build)', [process.execPath, vitest, 'run'], plainEnv));
+steps.push(
+  timed(
+    'emulated tier: GoogleTest on the instrumented build (counters reset)',
+    [process.execPath, join(projectRoot, 'scripts', 'test-emulated.mjs'), '--no-vitest', '--no-build'],
+    coverageEnv,
+  ),
+);
+steps.push(
+  timed(
+    'vitest run --coverage (every project, instrumented emulated build)',
+    [process.execPath, vitest, 'run', '--coverage'],
+    coverageEnv,
+  ),
+);
+steps.push(
+  timed(
+    'coverage summary (V8 children traced, gcov read)',
+    [process.execPath, join(projectRoot, 'scripts', 'coverage-summary.mjs'), '--save'],
+    coverageEnv,
+  ),
+);
+if (!onlyCoverage)
+  steps.push(timed('vitest run (every project, Release emulated build)', [process.execPath, vitest, 'run'], plainEnv));
 
 const find = (prefix) => steps.find((step) => step.name.startsWith(prefix));
 const ratio = (a, b) => (a && b ? Math.round((100 * a) / b) / 100 : null);
@@ -63,8 +95,17 @@ const builds = { plain: find('emulated tier: fresh Release'), instrumented: find
 const result = {
   createdAt: new Date().toISOString(),
   command: `node benchmarks/coverage-overhead.mjs ${process.argv.slice(2).join(' ')}`.trim(),
-  machine: { os: `${process.platform} ${release()}`, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), note: 'shared with other users: wall times vary with their load, CPU seconds less' },
-  versions: { node: process.version, vitest: JSON.parse(readFileSync(join(projectRoot, 'node_modules', 'vitest', 'package.json'), 'utf8')).version },
+  machine: {
+    os: `${process.platform} ${release()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    note: 'shared with other users: wall times vary with their load, CPU seconds less',
+  },
+  versions: {
+    node: process.version,
+    vitest: JSON.parse(readFileSync(join(projectRoot, 'node_modules', 'vitest', 'package.json'), 'utf8')).version,
+  },
   steps,
   ratios: {
     vitestCpu: ratio(withCoverage?.cpuSeconds + (summaryStep?.cpuSeconds ?? 0), plain?.cpuSeconds),
@@ -75,7 +116,9 @@ const result = {
 };
 mkdirSync(outDir, { recursive: true });
 writeFileSync(join(outDir, 'overhead.json'), `${JSON.stringify(result, null, 2)}\n`);
-const rows = steps.map((step) => `| ${step.name} | ${step.wallSeconds} | ${step.cpuSeconds} | ${step.loadAverageAtStart} | ${step.exitCode} |`);
+const rows = steps.map(
+  (step) => `| ${step.name} | ${step.wallSeconds} | ${step.cpuSeconds} | ${step.loadAverageAtStart} | ${step.exitCode} |`,
+);
 appendFileSync(
   join(outDir, 'README.md'),
   [

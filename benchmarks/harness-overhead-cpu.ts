@@ -24,10 +24,31 @@ import type { BenchTarget, SweepPoint } from '../lib/bench/target.js';
 import { defaultModelPath } from '../lib/cli/commands/start.js';
 import { packageRoot, packageVersion } from '../lib/addon/loader.js';
 
-const point: SweepPoint = { backend: 'cpu', precision: 'fp32', batch: 1, concurrency: 1, device: null, cudaGraph: false, transfers: true, batcher: false };
+const point: SweepPoint = {
+  backend: 'cpu',
+  precision: 'fp32',
+  batch: 1,
+  concurrency: 1,
+  device: null,
+  cudaGraph: false,
+  transfers: true,
+  batcher: false,
+};
 const models = [
-  { name: 'PP-OCRv4 detector, 1x3x320x320', path: defaultModelPath(), shapes: { x: [1, 3, 320, 320] }, rounds: 30, iterationsPerRound: 30 },
-  { name: 'conv net fixture (test/fixtures/models/convnet.onnx)', path: join(packageRoot, 'test', 'fixtures', 'models', 'convnet.onnx'), shapes: undefined, rounds: 30, iterationsPerRound: 1000 },
+  {
+    name: 'PP-OCRv4 detector, 1x3x320x320',
+    path: defaultModelPath(),
+    shapes: { x: [1, 3, 320, 320] },
+    rounds: 30,
+    iterationsPerRound: 30,
+  },
+  {
+    name: 'conv net fixture (test/fixtures/models/convnet.onnx)',
+    path: join(packageRoot, 'test', 'fixtures', 'models', 'convnet.onnx'),
+    shapes: undefined,
+    rounds: 30,
+    iterationsPerRound: 1000,
+  },
 ];
 
 /**
@@ -36,7 +57,19 @@ const models = [
  * drowned by other processes, and relative to a model's request time it is what the harness adds.
  */
 async function bookkeepingMicroseconds(): Promise<{ rawUs: number; harnessUs: number; perRequestUs: number }> {
-  const noop: BenchTarget = { describe: () => ({ backend: 'noop', precision: 'fp32', batch: 1, device: null, versions: {}, measuresPhases: false, notes: [] }), run: async () => undefined, dispose: async () => {} };
+  const noop: BenchTarget = {
+    describe: () => ({
+      backend: 'noop',
+      precision: 'fp32',
+      batch: 1,
+      device: null,
+      versions: {},
+      measuresPhases: false,
+      notes: [],
+    }),
+    run: async () => undefined,
+    dispose: async () => {},
+  };
   const n = 200_000;
   let raw = Infinity;
   let harness = Infinity;
@@ -52,13 +85,19 @@ async function bookkeepingMicroseconds(): Promise<{ rawUs: number; harnessUs: nu
 }
 
 const bookkeeping = await bookkeepingMicroseconds();
-process.stdout.write(`Bookkeeping: ${bookkeeping.perRequestUs.toFixed(3)} µs of CPU per request (no-op target: ${bookkeeping.rawUs.toFixed(3)} µs raw, ${bookkeeping.harnessUs.toFixed(3)} µs through the harness)\n`);
+process.stdout.write(
+  `Bookkeeping: ${bookkeeping.perRequestUs.toFixed(3)} µs of CPU per request (no-op target: ${bookkeeping.rawUs.toFixed(3)} µs raw, ${bookkeeping.harnessUs.toFixed(3)} µs through the harness)\n`,
+);
 
 const measurements = [];
 for (const model of models) {
   const target = await createModelTargetFactory(model.path, { shapes: model.shapes })(point);
   try {
-    const overhead = await measureHarnessOverhead(target, { rounds: model.rounds, iterationsPerRound: model.iterationsPerRound, concurrency: 1 });
+    const overhead = await measureHarnessOverhead(target, {
+      rounds: model.rounds,
+      iterationsPerRound: model.iterationsPerRound,
+      concurrency: 1,
+    });
     const medianRound = median(overhead.roundOverheadFractions);
     process.stdout.write(
       `${model.name}: ${overhead.rawMsPerIteration.toFixed(4)} ms raw, ${overhead.harnessMsPerIteration.toFixed(4)} ms through the harness per request; ` +
@@ -66,12 +105,21 @@ for (const model of models) {
     );
     const bookkeepingFraction = bookkeeping.perRequestUs / 1000 / overhead.rawMsPerIteration;
     process.stdout.write(`  bookkeeping share of this request: ${(bookkeepingFraction * 100).toFixed(4)}%\n`);
-    measurements.push({ model: model.name, overhead, medianRoundOverheadFraction: medianRound, bookkeepingFraction, goalMet: bookkeepingFraction <= 0.01 });
+    measurements.push({
+      model: model.name,
+      overhead,
+      medianRoundOverheadFraction: medianRound,
+      bookkeepingFraction,
+      goalMet: bookkeepingFraction <= 0.01,
+    });
   } finally {
     await target.dispose();
   }
 }
 const file = join(packageRoot, 'benchmarks', 'results', 'harness-overhead-cpu.json');
 const environment = environmentFrom(await capabilities());
-writeFileSync(file, `${JSON.stringify({ createdAt: new Date().toISOString(), tool: { name: 'tensorrt-node', version: packageVersion, command: ['npm', 'run', 'bench:overhead'] }, goal: 'harness overhead <= 1% over a raw loop on the same cpu session', bookkeeping, environment, measurements }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ createdAt: new Date().toISOString(), tool: { name: 'tensorrt-node', version: packageVersion, command: ['npm', 'run', 'bench:overhead'] }, goal: 'harness overhead <= 1% over a raw loop on the same cpu session', bookkeeping, environment, measurements }, null, 2)}\n`,
+);
 process.stdout.write(`Wrote ${file}\n`);

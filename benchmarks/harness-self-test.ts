@@ -37,13 +37,28 @@ const options = {
 
 const folder = join(packageRoot, 'benchmarks', 'results');
 mkdirSync(folder, { recursive: true });
-const points = expandSweep({ backends: ['cpu'], precisions: ['fp32'], batches: options.batches, concurrencies: options.concurrencies, devices: [], cudaGraph: false, transfers: false, batcher: false });
-const runs = await runSweep(async (point) => createCpuWorkloadTarget({ stepsPerSample: STEPS_PER_SAMPLE, batch: point.batch }), points, {
-  ...options,
-  onRun: ({ result }, index, total) => void process.stdout.write(`[${index + 1}/${total}] ${formatRunSummary(result)}\n`),
+const points = expandSweep({
+  backends: ['cpu'],
+  precisions: ['fp32'],
+  batches: options.batches,
+  concurrencies: options.concurrencies,
+  devices: [],
+  cudaGraph: false,
+  transfers: false,
+  batcher: false,
 });
+const runs = await runSweep(
+  async (point) => createCpuWorkloadTarget({ stepsPerSample: STEPS_PER_SAMPLE, batch: point.batch }),
+  points,
+  {
+    ...options,
+    onRun: ({ result }, index, total) => void process.stdout.write(`[${index + 1}/${total}] ${formatRunSummary(result)}\n`),
+  },
+);
 const overhead = await measureHarnessOverhead(createCpuWorkloadTarget({ stepsPerSample: STEPS_PER_SAMPLE }), options.overhead);
-process.stdout.write(`Harness overhead over a raw loop: ${(overhead.overheadFraction * 100).toFixed(2)}% (${overhead.rawMsPerIteration.toFixed(5)} -> ${overhead.harnessMsPerIteration.toFixed(5)} ms per request)\n`);
+process.stdout.write(
+  `Harness overhead over a raw loop: ${(overhead.overheadFraction * 100).toFixed(2)}% (${overhead.rawMsPerIteration.toFixed(5)} -> ${overhead.harnessMsPerIteration.toFixed(5)} ms per request)\n`,
+);
 
 const results: BenchResultsFile = {
   schema: RESULTS_SCHEMA_ID,
@@ -58,7 +73,11 @@ const results: BenchResultsFile = {
 };
 const file = join(folder, 'harness-self-test.json');
 await writeResultsFile(file, results);
-const report = await buildReport([file], { html: true, markdown: true, title: 'Harness self-test: cpu-workload, a calibration workload (not a model)' });
+const report = await buildReport([file], {
+  html: true,
+  markdown: true,
+  title: 'Harness self-test: cpu-workload, a calibration workload (not a model)',
+});
 writeFileSync(join(folder, 'harness-self-test.html'), report.html!);
 writeFileSync(join(folder, 'harness-self-test.md'), report.markdown!);
 process.stdout.write(`Wrote ${file} and its .html and .md reports\n`);

@@ -20,15 +20,23 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const GOAL_BYTES = 25 * 1000 ** 2;
-const { values: args } = parseArgs({ options: { baseline: { type: 'string' }, 'source-build': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: { baseline: { type: 'string' }, 'source-build': { type: 'boolean', default: false } },
+});
 
 const work = mkdtempSync(join(tmpdir(), 'install-size-'));
-const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+const env: NodeJS.ProcessEnv = {
+  ...process.env,
+  npm_config_audit: 'false',
+  npm_config_fund: 'false',
+  npm_config_update_notifier: 'false',
+};
 for (const name of Object.keys(env)) if (name.startsWith('TENSORRT_NODE_')) delete env[name];
 
 function run(command: string, argv: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): string {
   const result = spawnSync(command, argv, { cwd, encoding: 'utf8', env: { ...env, ...extraEnv }, maxBuffer: 256 * 2 ** 20 });
-  if (result.status !== 0) throw new Error(`${command} ${argv.join(' ')} failed in ${cwd} (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${argv.join(' ')} failed in ${cwd} (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   return result.stdout;
 }
 
@@ -39,7 +47,12 @@ function checkout(ref: string | null, folder: string): void {
     execFileSync('bash', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(folder)}`], { cwd: root });
     return;
   }
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' }).split('\0').filter(Boolean);
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .filter(Boolean);
   for (const file of files) {
     try {
       mkdirSync(dirname(join(folder, file)), { recursive: true });
@@ -57,7 +70,12 @@ function pack(label: string, ref: string | null): { tarball: string; bytes: numb
   symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'));
   run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], source);
   const out = run('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], source);
-  const [info] = JSON.parse(out.slice(out.indexOf('['))) as { filename: string; size: number; unpackedSize: number; entryCount: number }[];
+  const [info] = JSON.parse(out.slice(out.indexOf('['))) as {
+    filename: string;
+    size: number;
+    unpackedSize: number;
+    entryCount: number;
+  }[];
   const tarball = join(work, `${label}.tgz`);
   cpSync(join(work, info!.filename), tarball);
   rmSync(join(work, info!.filename));
@@ -88,12 +106,17 @@ interface Measured {
 }
 
 function measure(label: string, ref: string | null): Measured {
-  const revision = ref ? run('git', ['rev-parse', ref], root).trim() : `${run('git', ['rev-parse', 'HEAD'], root).trim()} + working tree`;
+  const revision = ref
+    ? run('git', ['rev-parse', ref], root).trim()
+    : `${run('git', ['rev-parse', 'HEAD'], root).trim()} + working tree`;
   console.log(`${label}: packing ${revision}`);
   const packed = pack(label, ref);
   const app = join(work, `app-${label}`);
   mkdirSync(app);
-  writeFileSync(join(app, 'package.json'), `${JSON.stringify({ name: `app-${label}`, version: '1.0.0', private: true }, null, 2)}\n`);
+  writeFileSync(
+    join(app, 'package.json'),
+    `${JSON.stringify({ name: `app-${label}`, version: '1.0.0', private: true }, null, 2)}\n`,
+  );
   console.log(`${label}: installing ${packed.tarball}`);
   run('npm', ['install', packed.tarball, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], app);
   const nodeModules = join(app, 'node_modules');
@@ -101,14 +124,22 @@ function measure(label: string, ref: string | null): Measured {
   const measured: Measured = {
     revision,
     tarball: { bytes: packed.bytes, unpackedBytes: packed.unpackedBytes, files: packed.files },
-    install: { packages: Object.keys(lock.packages).filter((key) => key !== '').length, ...du(nodeModules), byPackage: packageSizes(nodeModules) },
+    install: {
+      packages: Object.keys(lock.packages).filter((key) => key !== '').length,
+      ...du(nodeModules),
+      byPackage: packageSizes(nodeModules),
+    },
   };
   if (args['source-build']) {
     console.log(`${label}: running the install script (a source build)`);
     const started = performance.now();
     run('npm', ['rebuild', 'tensorrt-node', '--foreground-scripts'], app, { TENSORRT_NODE_CUDA_ARCHITECTURES: '80-real' });
     const seconds = (performance.now() - started) / 1000;
-    measured.sourceBuild = { seconds: Math.round(seconds), ...du(nodeModules), buildFolderBytes: du(join(nodeModules, 'tensorrt-node', 'build')).diskBytes };
+    measured.sourceBuild = {
+      seconds: Math.round(seconds),
+      ...du(nodeModules),
+      buildFolderBytes: du(join(nodeModules, 'tensorrt-node', 'build')).diskBytes,
+    };
   }
   return measured;
 }
@@ -141,19 +172,37 @@ try {
       loadAverageBefore,
       loadAverageAfter: loadavg().map((value) => Math.round(value * 100) / 100),
     },
-    method: 'npm pack (no prebuilt binaries), npm install <tarball> --ignore-scripts into a fresh app (onnxruntime-node not installed), du -sk / du -sb of its node_modules; sourceBuild: npm rebuild tensorrt-node (the install script, CUDA for sm_80 only) in the same app, measured again',
+    method:
+      'npm pack (no prebuilt binaries), npm install <tarball> --ignore-scripts into a fresh app (onnxruntime-node not installed), du -sk / du -sb of its node_modules; sourceBuild: npm rebuild tensorrt-node (the install script, CUDA for sm_80 only) in the same app, measured again',
     goal: { maxInstallBytes: GOAL_BYTES, withoutOnnxRuntime: true },
     before,
     after,
-    ratio: before ? { installDisk: Math.round((after.install.diskBytes / before.install.diskBytes) * 1000) / 1000, ...(before.sourceBuild && after.sourceBuild ? { withSourceBuildDisk: Math.round((after.sourceBuild.diskBytes / before.sourceBuild.diskBytes) * 1000) / 1000 } : {}) } : null,
+    ratio: before
+      ? {
+          installDisk: Math.round((after.install.diskBytes / before.install.diskBytes) * 1000) / 1000,
+          ...(before.sourceBuild && after.sourceBuild
+            ? { withSourceBuildDisk: Math.round((after.sourceBuild.diskBytes / before.sourceBuild.diskBytes) * 1000) / 1000 }
+            : {}),
+        }
+      : null,
     meetsGoal: after.install.diskBytes <= GOAL_BYTES && (after.sourceBuild ? after.sourceBuild.diskBytes <= GOAL_BYTES : true),
   };
   const out = join(root, 'benchmarks', 'results', 'install-size.json');
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-  for (const [label, measured] of [['before', before], ['after', after]] as const) {
+  for (const [label, measured] of [
+    ['before', before],
+    ['after', after],
+  ] as const) {
     if (!measured) continue;
-    console.log(`${label}: tarball ${mb(measured.tarball.bytes)}, installed ${mb(measured.install.diskBytes)} in ${measured.install.packages} packages${measured.sourceBuild ? `, ${mb(measured.sourceBuild.diskBytes)} after a ${measured.sourceBuild.seconds} s source build` : ''}`);
-    console.log(`  largest: ${Object.entries(measured.install.byPackage).slice(0, 6).map(([name, bytes]) => `${name} ${mb(bytes)}`).join(', ')}`);
+    console.log(
+      `${label}: tarball ${mb(measured.tarball.bytes)}, installed ${mb(measured.install.diskBytes)} in ${measured.install.packages} packages${measured.sourceBuild ? `, ${mb(measured.sourceBuild.diskBytes)} after a ${measured.sourceBuild.seconds} s source build` : ''}`,
+    );
+    console.log(
+      `  largest: ${Object.entries(measured.install.byPackage)
+        .slice(0, 6)
+        .map(([name, bytes]) => `${name} ${mb(bytes)}`)
+        .join(', ')}`,
+    );
   }
   console.log(`goal <= ${mb(GOAL_BYTES)}: ${result.meetsGoal ? 'met' : 'NOT met'}; written to ${out}`);
 } finally {

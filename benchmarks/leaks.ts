@@ -39,9 +39,13 @@ import { packageRoot } from '../lib/addon/loader.js';
 // The compiled package, as users load it.
 const api = (await import(join(packageRoot, 'dist', 'index.js'))) as typeof Api;
 const { createCpuBackend, InferenceSession, Tensor, EngineCache, cacheKey, Engine, cuda } = api;
-const { parseModel, serializeModel, convertToFp16 } = (await import(join(packageRoot, 'dist', 'onnx', 'index.js'))) as typeof OnnxApi;
+const { parseModel, serializeModel, convertToFp16 } = (await import(
+  join(packageRoot, 'dist', 'onnx', 'index.js')
+)) as typeof OnnxApi;
 // The same module instance as the package's cpu backend uses (one URL): idle worker threads are let go before each measurement.
-const { closeIdleCpuWorkers } = (await import(join(packageRoot, 'dist', 'backends', 'cpu', 'worker-pool.js'))) as typeof WorkerPool;
+const { closeIdleCpuWorkers } = (await import(
+  join(packageRoot, 'dist', 'backends', 'cpu', 'worker-pool.js')
+)) as typeof WorkerPool;
 const ort = createRequire(join(packageRoot, 'package.json'))('onnxruntime-node') as typeof Ort;
 
 const { values } = parseArgs({
@@ -78,7 +82,14 @@ const mlpBytes = new Uint8Array(readFileSync(join(packageRoot, 'test', 'fixtures
 const feeds = { x: { dtype: 'float32' as const, shape: [1, 16], data: new Float32Array(16).fill(0.5) } };
 const noGpu = () => (cuda.isAvailable() ? null : 'needs a CUDA device (none here)');
 let cache: Api.EngineCache | undefined;
-const leakKey = (index: number) => cacheKey({ model: { sha256: index.toString(16).padStart(64, '0') }, transforms: [], build: {}, tensorrtVersion: '10.16.0', gpu: { uuid: 'GPU-leaks', computeCapability: '8.9' } });
+const leakKey = (index: number) =>
+  cacheKey({
+    model: { sha256: index.toString(16).padStart(64, '0') },
+    transforms: [],
+    build: {},
+    tensorrtVersion: '10.16.0',
+    gpu: { uuid: 'GPU-leaks', computeCapability: '8.9' },
+  });
 
 const workloads: Workload[] = [
   {
@@ -131,7 +142,8 @@ const workloads: Workload[] = [
       try {
         Tensor.allocate('float32', [1024], { location: 'pinned' }).dispose();
       } catch (error) {
-        if ((error as { code?: string }).code !== 'ERR_CUDA_DRIVER' && (error as { code?: string }).code !== 'ERR_NOT_SUPPORTED') throw error;
+        if ((error as { code?: string }).code !== 'ERR_CUDA_DRIVER' && (error as { code?: string }).code !== 'ERR_NOT_SUPPORTED')
+          throw error;
       }
     },
   },
@@ -164,7 +176,12 @@ const workloads: Workload[] = [
       try {
         (await Engine.load(mlpBytes)).dispose();
       } catch (error) {
-        if (!['ERR_TENSORRT_NOT_FOUND', 'ERR_NOT_SUPPORTED', 'ERR_TENSORRT', 'ERR_ENGINE_INCOMPATIBLE'].includes((error as { code?: string }).code ?? '')) throw error;
+        if (
+          !['ERR_TENSORRT_NOT_FOUND', 'ERR_NOT_SUPPORTED', 'ERR_TENSORRT', 'ERR_ENGINE_INCOMPATIBLE'].includes(
+            (error as { code?: string }).code ?? '',
+          )
+        )
+          throw error;
       }
     },
   },
@@ -232,9 +249,14 @@ async function atRest(): Promise<NodeJS.MemoryUsage> {
   return usage;
 }
 
-async function runCycles(workload: Workload, count: number, offset: number, onProgress?: (done: number) => Promise<void>): Promise<void> {
+async function runCycles(
+  workload: Workload,
+  count: number,
+  offset: number,
+  onProgress?: (done: number) => Promise<void>,
+): Promise<void> {
   const parallel = workload.parallel ?? 1;
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const batch = Math.min(parallel, count - done);
     await Promise.all(Array.from({ length: batch }, (_, index) => workload.cycle(offset + done + index)));
     done += batch;
@@ -242,7 +264,11 @@ async function runCycles(workload: Workload, count: number, offset: number, onPr
   }
 }
 
-const figures = (usage: NodeJS.MemoryUsage) => ({ rssMiB: mib(usage.rss), externalMiB: mib(usage.external), heapUsedMiB: mib(usage.heapUsed) });
+const figures = (usage: NodeJS.MemoryUsage) => ({
+  rssMiB: mib(usage.rss),
+  externalMiB: mib(usage.external),
+  heapUsedMiB: mib(usage.heapUsed),
+});
 
 interface Round {
   durationSeconds: number;
@@ -269,7 +295,9 @@ async function measureRound(workload: Workload, offset: number, label: string): 
   const final = await atRest();
   const half = samples.slice(Math.floor(samples.length / 2));
   const rssGrowthPercent = Math.round(((final.rss - baseline.rss) / baseline.rss) * 10000) / 100;
-  process.stderr.write(`\r${label}: ${cycles} cycles in ${durationSeconds.toFixed(1)} s, RSS ${mib(baseline.rss)} -> ${mib(final.rss)} MiB (${rssGrowthPercent}%)\n`);
+  process.stderr.write(
+    `\r${label}: ${cycles} cycles in ${durationSeconds.toFixed(1)} s, RSS ${mib(baseline.rss)} -> ${mib(final.rss)} MiB (${rssGrowthPercent}%)\n`,
+  );
   return {
     durationSeconds: Math.round(durationSeconds * 10) / 10,
     baseline: figures(baseline),
@@ -294,7 +322,8 @@ for (const workload of workloads.filter((candidate) => !values.only || candidate
   const warmup = Math.max(100, Math.floor(cycles / 20));
   await runCycles(workload, warmup, 0);
   const measured: Round[] = [];
-  for (let round = 0; round < rounds; round++) measured.push(await measureRound(workload, warmup + round * cycles, `${workload.name} (round ${round + 1}/${rounds})`));
+  for (let round = 0; round < rounds; round++)
+    measured.push(await measureRound(workload, warmup + round * cycles, `${workload.name} (round ${round + 1}/${rounds})`));
   await workload.teardown?.();
   const rssGrowthPercent = median(measured.map((round) => round.rssGrowthPercent));
   const externalGrowthMiB = median(measured.map((round) => round.externalGrowthMiB));
@@ -313,11 +342,14 @@ for (const workload of workloads.filter((candidate) => !values.only || candidate
     pass,
     measurements: measured,
   });
-  process.stderr.write(`${workload.name}: RSS growth per round ${measured.map((round) => `${round.rssGrowthPercent}%`).join(', ')} (median ${rssGrowthPercent}%), external ${externalGrowthMiB} MiB: ${pass ? 'ok' : 'LEAK?'}\n`);
+  process.stderr.write(
+    `${workload.name}: RSS growth per round ${measured.map((round) => `${round.rssGrowthPercent}%`).join(', ')} (median ${rssGrowthPercent}%), external ${externalGrowthMiB} MiB: ${pass ? 'ok' : 'LEAK?'}\n`,
+  );
 }
 rmSync(scratch, { recursive: true, force: true });
 
-const packageVersion = (name: string) => (JSON.parse(readFileSync(join(packageRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const packageVersion = (name: string) =>
+  (JSON.parse(readFileSync(join(packageRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const capabilities = await api.capabilities();
 const summary = {
   benchmark: 'leaks',
@@ -333,10 +365,16 @@ const summary = {
     onnxruntime: packageVersion('onnxruntime-node'),
     package: api.version,
     gpu: capabilities.devices.map((device) => device.name),
-    cuda: capabilities.cuda.usable ? capabilities.cuda.runtimeVersion : `unusable: ${capabilities.cuda.error?.name ?? 'not compiled'}`,
+    cuda: capabilities.cuda.usable
+      ? capabilities.cuda.runtimeVersion
+      : `unusable: ${capabilities.cuda.error?.name ?? 'not compiled'}`,
     tensorrt: capabilities.tensorrt.usable ? capabilities.tensorrt.version : 'not found',
     // glibc's allocator settings, when the run set any (they change how much freed memory RSS keeps).
-    allocator: Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES' || name === 'LD_PRELOAD')),
+    allocator: Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) => name.startsWith('MALLOC_') || name === 'GLIBC_TUNABLES' || name === 'LD_PRELOAD',
+      ),
+    ),
   },
   workloads: results,
 };

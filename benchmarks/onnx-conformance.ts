@@ -16,7 +16,14 @@ import { cpus, loadavg, platform, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
-import { CORPUS_FOLDERS, DEFAULT_CORPUS_ROOT, corpusPresent, corpusVersion, listCases, type CorpusCase } from './conformance/corpus.js';
+import {
+  CORPUS_FOLDERS,
+  DEFAULT_CORPUS_ROOT,
+  corpusPresent,
+  corpusVersion,
+  listCases,
+  type CorpusCase,
+} from './conformance/corpus.js';
 import { LINE_PREFIX } from './conformance/protocol.js';
 import { THRESHOLDS, type CaseRecord } from './conformance/run-case.js';
 import { markdown, summarize } from './conformance/summary.js';
@@ -88,15 +95,26 @@ async function runShard(cases: CorpusCase[], timeoutSeconds: number, onRecord: (
       stderr = (stderr + text).slice(-2000);
     });
     child.stdin.end(JSON.stringify(remaining));
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('exit', (code, signal) => done({ code, signal })),
+    );
     clearTimeout(timer);
     const crashed = current as { id: string; phase: string } | null;
     if (crashed) {
-      const how = timedOut ? `no progress for ${timeoutSeconds} s` : `the process ended (${exit.signal ?? `exit code ${exit.code}`}): ${stderr.trim().split('\n').slice(-3).join(' ')}`;
+      const how = timedOut
+        ? `no progress for ${timeoutSeconds} s`
+        : `the process ended (${exit.signal ?? `exit code ${exit.code}`}): ${stderr.trim().split('\n').slice(-3).join(' ')}`;
       const record: CaseRecord =
         crashed.phase === 'baseline'
           ? { id: crashed.id, status: 'skipped', reason: `onnxruntime could not run the original: ${how}` }
-          : { id: crashed.id, status: 'run', [crashed.phase === 'int8' ? 'int8' : crashed.phase === 'fp16' ? 'fp16' : 'inspect']: { class: 'broken', reason: `${crashed.phase}: ${how}` } };
+          : {
+              id: crashed.id,
+              status: 'run',
+              [crashed.phase === 'int8' ? 'int8' : crashed.phase === 'fp16' ? 'fp16' : 'inspect']: {
+                class: 'broken',
+                reason: `${crashed.phase}: ${how}`,
+              },
+            };
       finished.add(crashed.id);
       onRecord(record);
     } else if (exit.code !== 0 && finished.size < remaining.length) {
@@ -137,7 +155,9 @@ async function main(): Promise<number> {
   }
   const env = environment();
   const filters = values.filter ?? [];
-  const cases = listCases(root).filter((testCase) => filters.length === 0 || filters.some((filter) => testCase.id.includes(filter)));
+  const cases = listCases(root).filter(
+    (testCase) => filters.length === 0 || filters.some((filter) => testCase.id.includes(filter)),
+  );
   const jobs = Math.max(1, Number(values.jobs ?? 1));
   const timeoutSeconds = Number(values['case-timeout'] ?? 300);
   const records: CaseRecord[] = [];
@@ -149,20 +169,29 @@ async function main(): Promise<number> {
         records.push(record);
         if (filters.length > 0) process.stdout.write(`${JSON.stringify(record)}\n`);
         if (records.length % 50 === 0 || records.length === cases.length) {
-          process.stderr.write(`conformance: ${records.length}/${cases.length} cases, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+          process.stderr.write(
+            `conformance: ${records.length}/${cases.length} cases, ${((performance.now() - started) / 1000).toFixed(0)} s\n`,
+          );
         }
       }),
     ),
   );
   records.sort((a, b) => a.id.localeCompare(b.id));
   const summary = summarize(records);
-  const meta = { corpus: { repository: 'github.com/onnx/onnx', version: corpusVersion(root), folders: CORPUS_FOLDERS }, thresholds: THRESHOLDS, environment: { ...env, seconds: Math.round((performance.now() - started) / 1000) } };
+  const meta = {
+    corpus: { repository: 'github.com/onnx/onnx', version: corpusVersion(root), folders: CORPUS_FOLDERS },
+    thresholds: THRESHOLDS,
+    environment: { ...env, seconds: Math.round((performance.now() - started) / 1000) },
+  };
   const out = values.out ?? (filters.length === 0 ? 'benchmarks/results' : undefined);
   if (out) {
     mkdirSync(out, { recursive: true });
     // One case per line: small enough to commit, and a rerun's diff shows which cases changed.
     const head = JSON.stringify({ ...meta, summary }, null, 1).slice(0, -2);
-    writeFileSync(join(out, 'onnx-conformance.json'), `${head},\n "cases": [\n${records.map((record) => `  ${JSON.stringify(compactRecord(record))}`).join(',\n')}\n ]\n}\n`);
+    writeFileSync(
+      join(out, 'onnx-conformance.json'),
+      `${head},\n "cases": [\n${records.map((record) => `  ${JSON.stringify(compactRecord(record))}`).join(',\n')}\n ]\n}\n`,
+    );
     writeFileSync(join(out, 'onnx-conformance.md'), markdown(summary, records, meta));
   }
   const { fp16, int8 } = summary;

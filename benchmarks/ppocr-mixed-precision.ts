@@ -23,7 +23,9 @@ import type { SearchProgress } from '../lib/precision/search.js';
 import { ppocr, randomTensor } from '../test/helpers/onnx-fixtures.js';
 import { documentImage } from '../test/helpers/synthetic-document.js';
 
-const { values } = parseArgs({ options: { models: { type: 'string' }, out: { type: 'string' }, 'max-time': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { models: { type: 'string' }, out: { type: 'string' }, 'max-time': { type: 'string' } },
+});
 const maxTimeMs = Number(values['max-time'] ?? 600) * 1000;
 const cpu = { intraOpNumThreads: 2 };
 
@@ -35,7 +37,8 @@ interface Case {
   int8Targets: { minCosine?: number; maxAbs?: number }[];
 }
 
-const random = (shape: number[]) => (count: number, firstSeed: number) => Array.from({ length: count }, (_, index) => ({ x: randomTensor(shape, firstSeed + index, -1, 1) }));
+const random = (shape: number[]) => (count: number, firstSeed: number) =>
+  Array.from({ length: count }, (_, index) => ({ x: randomTensor(shape, firstSeed + index, -1, 1) }));
 const cases: Case[] = [
   {
     model: 'det',
@@ -44,8 +47,20 @@ const cases: Case[] = [
     fp16Targets: [{ minCosine: 0.9995 }, { maxAbs: 0.03 }],
     int8Targets: [{ minCosine: 0.99 }],
   },
-  { model: 'rec', shape: [1, 3, 48, 320], samples: random([1, 3, 48, 320]), fp16Targets: [{ minCosine: 0.9995 }, { maxAbs: 0.008 }], int8Targets: [{ minCosine: 0.999 }] },
-  { model: 'cls', shape: [1, 3, 48, 192], samples: random([1, 3, 48, 192]), fp16Targets: [{ minCosine: 0.9995 }, { maxAbs: 8e-4 }], int8Targets: [{ minCosine: 0.999 }] },
+  {
+    model: 'rec',
+    shape: [1, 3, 48, 320],
+    samples: random([1, 3, 48, 320]),
+    fp16Targets: [{ minCosine: 0.9995 }, { maxAbs: 0.008 }],
+    int8Targets: [{ minCosine: 0.999 }],
+  },
+  {
+    model: 'cls',
+    shape: [1, 3, 48, 192],
+    samples: random([1, 3, 48, 192]),
+    fp16Targets: [{ minCosine: 0.9995 }, { maxAbs: 8e-4 }],
+    int8Targets: [{ minCosine: 0.999 }],
+  },
 ];
 
 function log(text: string): void {
@@ -54,7 +69,10 @@ function log(text: string): void {
 
 function progress(label: string): (search: SearchProgress) => void {
   return (search) => {
-    if (search.phase === 'search' || search.phase === 'prune' || search.phase === 'full') log(`${label} ${search.phase} ${search.done}: ${search.kept ?? 0} kept, ${search.measure ? describeMeasure(search.measure) : ''} ${search.met ? 'met' : ''}`);
+    if (search.phase === 'search' || search.phase === 'prune' || search.phase === 'full')
+      log(
+        `${label} ${search.phase} ${search.done}: ${search.kept ?? 0} kept, ${search.measure ? describeMeasure(search.measure) : ''} ${search.met ? 'met' : ''}`,
+      );
     else if (search.phase === 'sensitivity') log(`${label} sensitivity ${search.done}/${search.total}`);
   };
 }
@@ -91,16 +109,33 @@ for (const entry of cases.filter((item) => !wanted || wanted.includes(item.model
     model: entry.model,
     file: ppocr[entry.model].split('/').pop(),
     shape: entry.shape,
-    fp16Casts: { nodesConverted: plain.report.nodesConverted, nodesKept: plain.report.nodesKept.length, castsInserted: plain.report.castsInserted, castsAtIo: plain.report.castsAtIo, castsPerConvertedNode: plain.report.castsPerConvertedNode },
+    fp16Casts: {
+      nodesConverted: plain.report.nodesConverted,
+      nodesKept: plain.report.nodesKept.length,
+      castsInserted: plain.report.castsInserted,
+      castsAtIo: plain.report.castsAtIo,
+      castsPerConvertedNode: plain.report.castsPerConvertedNode,
+    },
     fp16: [] as unknown[],
     int8: [] as unknown[],
   };
   for (const target of entry.fp16Targets) {
     const label = `${entry.model} fp16 ${JSON.stringify(target)}`;
     log(`${label}: start`);
-    const { accuracy, report } = await convertToFp16WithAccuracy(model, { accuracy: { ...target, samples: entry.samples(2, 1), maxTimeMs }, cpu, onProgress: progress(label) });
-    log(`${label}: ${accuracy.met ? 'met' : 'NOT met'} with ${accuracy.kept.length} kept, ${describeMeasure(accuracy.achieved)}, ${accuracy.seconds} s`);
-    (row.fp16 as unknown[]).push({ target, ...summary(accuracy), nodesConverted: report.nodesConverted, castsPerConvertedNode: report.castsPerConvertedNode });
+    const { accuracy, report } = await convertToFp16WithAccuracy(model, {
+      accuracy: { ...target, samples: entry.samples(2, 1), maxTimeMs },
+      cpu,
+      onProgress: progress(label),
+    });
+    log(
+      `${label}: ${accuracy.met ? 'met' : 'NOT met'} with ${accuracy.kept.length} kept, ${describeMeasure(accuracy.achieved)}, ${accuracy.seconds} s`,
+    );
+    (row.fp16 as unknown[]).push({
+      target,
+      ...summary(accuracy),
+      nodesConverted: report.nodesConverted,
+      castsPerConvertedNode: report.castsPerConvertedNode,
+    });
   }
   for (const target of entry.int8Targets) {
     const label = `${entry.model} int8 ${JSON.stringify(target)}`;
@@ -112,8 +147,15 @@ for (const entry of cases.filter((item) => !wanted || wanted.includes(item.model
       accuracy: { ...target, samples: entry.samples(2, 1), maxTimeMs },
       onProgress: ({ search }) => search && progress(label)(search),
     });
-    log(`${label}: ${accuracy!.met ? 'met' : 'NOT met'} with ${accuracy!.kept.length} kept, ${describeMeasure(accuracy!.achieved)}, ${accuracy!.seconds} s`);
-    (row.int8 as unknown[]).push({ target, calibrationSamples: calibration.length, ...summary(accuracy!), quantized: report.quantized });
+    log(
+      `${label}: ${accuracy!.met ? 'met' : 'NOT met'} with ${accuracy!.kept.length} kept, ${describeMeasure(accuracy!.achieved)}, ${accuracy!.seconds} s`,
+    );
+    (row.int8 as unknown[]).push({
+      target,
+      calibrationSamples: calibration.length,
+      ...summary(accuracy!),
+      quantized: report.quantized,
+    });
   }
   results.push(row);
 }
@@ -145,17 +187,43 @@ const lines = [
 for (const row of results) {
   for (const precision of ['fp16', 'int8'] as const) {
     for (const item of row[precision] as ReturnType<typeof summary>[] & { target: { minCosine?: number; maxAbs?: number } }[]) {
-      const target = [item.target.minCosine === undefined ? '' : `cos>=${item.target.minCosine}`, item.target.maxAbs === undefined ? '' : `abs<=${item.target.maxAbs}`].filter(Boolean).join(', ');
+      const target = [
+        item.target.minCosine === undefined ? '' : `cos>=${item.target.minCosine}`,
+        item.target.maxAbs === undefined ? '' : `abs<=${item.target.maxAbs}`,
+      ]
+        .filter(Boolean)
+        .join(', ');
       lines.push(
-        `| ${row.model} | ${precision.toUpperCase()} | ${target} | ${item.met ? 'yes' : 'no'}${item.timedOut ? ' (time limit)' : ''} | ${item.kept.length} of ${item.candidates}${item.kept.length ? `: ${item.kept.slice(0, 6).map((node) => `${node.name} (${node.opType})`).join(', ')}${item.kept.length > 6 ? `, and ${item.kept.length - 6} more (in the JSON)` : ''}` : ''} | ${item.achieved.cosine.toFixed(6)} | ${item.achieved.maxAbs.toExponential(2)} | ${item.nothingKept.cosine.toFixed(6)} / ${item.nothingKept.maxAbs.toExponential(2)} | ${item.probes} | ${item.seconds} |`,
+        `| ${row.model} | ${precision.toUpperCase()} | ${target} | ${item.met ? 'yes' : 'no'}${item.timedOut ? ' (time limit)' : ''} | ${item.kept.length} of ${item.candidates}${
+          item.kept.length
+            ? `: ${item.kept
+                .slice(0, 6)
+                .map((node) => `${node.name} (${node.opType})`)
+                .join(', ')}${item.kept.length > 6 ? `, and ${item.kept.length - 6} more (in the JSON)` : ''}`
+            : ''
+        } | ${item.achieved.cosine.toFixed(6)} | ${item.achieved.maxAbs.toExponential(2)} | ${item.nothingKept.cosine.toFixed(6)} / ${item.nothingKept.maxAbs.toExponential(2)} | ${item.probes} | ${item.seconds} |`,
       );
     }
   }
 }
-lines.push('', '## FP16 casts per converted node (default conversion)', '', '| model | nodes converted | kept | casts | at the model inputs/outputs | casts per converted node |', '| --- | ---: | ---: | ---: | ---: | ---: |');
+lines.push(
+  '',
+  '## FP16 casts per converted node (default conversion)',
+  '',
+  '| model | nodes converted | kept | casts | at the model inputs/outputs | casts per converted node |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+);
 for (const row of results) {
-  const casts = row.fp16Casts as { nodesConverted: number; nodesKept: number; castsInserted: number; castsAtIo: number; castsPerConvertedNode: number };
-  lines.push(`| ${row.model} | ${casts.nodesConverted} | ${casts.nodesKept} | ${casts.castsInserted} | ${casts.castsAtIo} | ${casts.castsPerConvertedNode} |`);
+  const casts = row.fp16Casts as {
+    nodesConverted: number;
+    nodesKept: number;
+    castsInserted: number;
+    castsAtIo: number;
+    castsPerConvertedNode: number;
+  };
+  lines.push(
+    `| ${row.model} | ${casts.nodesConverted} | ${casts.nodesKept} | ${casts.castsInserted} | ${casts.castsAtIo} | ${casts.castsPerConvertedNode} |`,
+  );
 }
 writeFileSync(`${out}/ppocr-mixed-precision.md`, `${lines.join('\n')}\n`);
 log(`written to ${out}/ppocr-mixed-precision.{json,md}`);

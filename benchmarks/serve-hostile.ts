@@ -21,10 +21,20 @@ const WAVES = Number(process.env.BENCH_WAVES ?? 3);
 function send(url: string, body: Buffer): Promise<number> {
   const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: target.hostname, port: target.port, method: 'POST', path: '/v2/models/mlp/infer', agent: false, headers: { 'content-type': 'application/json', 'content-length': body.byteLength } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: 'POST',
+        path: '/v2/models/mlp/infer',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': body.byteLength },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -41,8 +51,15 @@ const body = (data: string) => Buffer.from(`{"inputs":[{"name":"x","shape":[1,16
 const emptyArrays = body(`[${'[],'.repeat(size / 3 - 40)}[]]`);
 const numbers = body(`[${'[0.125],'.repeat(size / 8 - 40)}[0.125]]`);
 
-const server = await startServe(repositoryWith('mlp', serializeModel(mlpModel()), { backend: 'cpu' }), ['--backend', 'cpu', '--max-body', '16MiB']);
-const prober = fork(join(root, 'benchmarks', 'serve-probe.mjs'), [server.urls.http], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const server = await startServe(repositoryWith('mlp', serializeModel(mlpModel()), { backend: 'cpu' }), [
+  '--backend',
+  'cpu',
+  '--max-body',
+  '16MiB',
+]);
+const prober = fork(join(root, 'benchmarks', 'serve-probe.mjs'), [server.urls.http], {
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 const windows: { phase: string; from: number; to: number }[] = [];
 const waves: { statuses: number[]; ms: number }[] = [];
 try {
@@ -52,7 +69,9 @@ try {
   for (let wave = 0; wave < WAVES; wave++) {
     from = Date.now();
     const start = performance.now();
-    const statuses = await Promise.all(Array.from({ length: 10 }, (_, index) => send(server.urls.http, index % 2 === 0 ? emptyArrays : numbers)));
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => send(server.urls.http, index % 2 === 0 ? emptyArrays : numbers)),
+    );
     waves.push({ statuses, ms: performance.now() - start });
     windows.push({ phase: 'hostile', from, to: Date.now() });
     console.log(`wave ${wave + 1}: ${statuses.join(',')} in ${(performance.now() - start).toFixed(0)} ms`);
@@ -62,9 +81,11 @@ try {
 }
 const [samples] = (await once(prober, 'message')) as [[number, number, number][]];
 const exitCode = await server.stop();
-const inPhase = (phase: string) => samples.filter(([at]) => windows.some((window) => window.phase === phase && at >= window.from && at <= window.to));
+const inPhase = (phase: string) =>
+  samples.filter(([at]) => windows.some((window) => window.phase === phase && at >= window.from && at <= window.to));
 const result = {
-  benchmark: 'serve-hostile: /v2/health/live latency (new connection per probe, every 20 ms, separate process) while ten concurrent 8 MiB hostile JSON bodies arrive',
+  benchmark:
+    'serve-hostile: /v2/health/live latency (new connection per probe, every 20 ms, separate process) while ten concurrent 8 MiB hostile JSON bodies arrive',
   goal: 'health p99 < 100 ms while the hostile bodies are in flight',
   createdAt: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadAverage: loadavg(), node: process.version },

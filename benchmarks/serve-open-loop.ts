@@ -28,11 +28,29 @@ const server = await startServe(repository, ['--backend', 'cpu']);
 try {
   const json = join(out, 'results.json');
   const options = parseRemoteBenchOptions(
-    { url: server.urls.http, model: 'detector', binary: true, 'request-rate': RATES, arrival: 'poisson', duration: DURATION, warmup: '3s', shape: ['x:1x3x320x320'], json },
+    {
+      url: server.urls.http,
+      model: 'detector',
+      binary: true,
+      'request-rate': RATES,
+      arrival: 'poisson',
+      duration: DURATION,
+      warmup: '3s',
+      shape: ['x:1x3x320x320'],
+      json,
+    },
     [],
   );
-  await runRemoteBench(options, { capabilities: await capabilities(), write: (text) => process.stdout.write(text), command: ['bench', '--url', '<serve>', '--model', 'detector', '--binary', '--request-rate', RATES, '--duration', DURATION] });
-  const report = await buildReport([json], { html: true, markdown: true, title: 'tensorrt-node serve, open loop: PP-OCRv4 detector on the cpu backend' });
+  await runRemoteBench(options, {
+    capabilities: await capabilities(),
+    write: (text) => process.stdout.write(text),
+    command: ['bench', '--url', '<serve>', '--model', 'detector', '--binary', '--request-rate', RATES, '--duration', DURATION],
+  });
+  const report = await buildReport([json], {
+    html: true,
+    markdown: true,
+    title: 'tensorrt-node serve, open loop: PP-OCRv4 detector on the cpu backend',
+  });
   writeFileSync(join(out, 'report.html'), report.html!);
   writeFileSync(join(out, 'report.md'), report.markdown!);
   console.log(`Report: ${join(out, 'report.html')}`);

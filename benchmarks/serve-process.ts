@@ -19,7 +19,11 @@ export interface ServeProcess {
 }
 
 export async function startServe(repository: string, args: string[] = []): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [join(root, 'dist/cli/index.js'), 'serve', repository, '--port', '0', '--grpc-port', '0', '--metrics-port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'dist/cli/index.js'), 'serve', repository, '--port', '0', '--grpc-port', '0', '--metrics-port', '0', ...args],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const urls = await new Promise<ServeProcess['urls']>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const event = JSON.parse(line) as { event: string };

@@ -33,7 +33,12 @@ function channelMeanModel() {
   return buildModel(graph.build());
 }
 
-const repository = repositoryWith('channel_mean', serializeModel(channelMeanModel()), { backend: 'cpu', batcher: false, contexts: 2, cpu: { intraOpNumThreads: 1 } });
+const repository = repositoryWith('channel_mean', serializeModel(channelMeanModel()), {
+  backend: 'cpu',
+  batcher: false,
+  contexts: 2,
+  cpu: { intraOpNumThreads: 1 },
+});
 const server = await startServe(repository, ['--backend', 'cpu', '--max-body', '64MiB']);
 const transports: [string, RemoteBenchValues][] = [
   ['rest-binary', { url: server.urls.http, binary: true }],
@@ -46,12 +51,31 @@ const throughput: Record<string, number[]> = {};
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, values] of transports) {
-      const options = parseRemoteBenchOptions({ ...values, model: 'channel_mean', concurrency: '4', duration: DURATION, warmup: '1s' }, []);
-      const { results } = await runRemoteBench(options, { capabilities: caps, write: () => undefined, command: ['bench', '--url', '<serve>', '--model', 'channel_mean', '--concurrency', '4', ...(values.binary ? ['--binary'] : []), ...(values.protocol ? ['--protocol', values.protocol] : [])] });
+      const options = parseRemoteBenchOptions(
+        { ...values, model: 'channel_mean', concurrency: '4', duration: DURATION, warmup: '1s' },
+        [],
+      );
+      const { results } = await runRemoteBench(options, {
+        capabilities: caps,
+        write: () => undefined,
+        command: [
+          'bench',
+          '--url',
+          '<serve>',
+          '--model',
+          'channel_mean',
+          '--concurrency',
+          '4',
+          ...(values.binary ? ['--binary'] : []),
+          ...(values.protocol ? ['--protocol', values.protocol] : []),
+        ],
+      });
       const run = results.runs[0]!;
       run.id = `${run.id}-round${round + 1}`;
       (throughput[name] ??= []).push(run.throughput?.qps ?? 0);
-      console.log(`round ${round + 1} ${name}: ${run.throughput?.qps.toFixed(1)} req/s, median ${run.metrics?.latency.median.toFixed(2)} ms, failed ${run.load?.failed}`);
+      console.log(
+        `round ${round + 1} ${name}: ${run.throughput?.qps.toFixed(1)} req/s, median ${run.metrics?.latency.median.toFixed(2)} ms, failed ${run.load?.failed}`,
+      );
       if (combined) combined.runs.push(run);
       else combined = results;
     }
@@ -68,13 +92,21 @@ const summary = {
   durationPerRun: DURATION,
   throughputPerRound: throughput,
   medianThroughput: medians,
-  ratios: { 'rest-binary / rest-json': medians['rest-binary']! / medians['rest-json']!, 'grpc / rest-json': medians.grpc! / medians['rest-json']!, 'rest-binary / grpc': medians['rest-binary']! / medians.grpc! },
+  ratios: {
+    'rest-binary / rest-json': medians['rest-binary']! / medians['rest-json']!,
+    'grpc / rest-json': medians.grpc! / medians['rest-json']!,
+    'rest-binary / grpc': medians['rest-binary']! / medians.grpc!,
+  },
 };
 console.log(JSON.stringify(summary, null, 2));
 combined!.options = { ...combined!.options, summary };
 const json = join(out, 'results.json');
 writeResultsFile(json, combined!);
 writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-const report = await buildReport([json], { html: true, markdown: true, title: 'tensorrt-node serve: REST binary vs REST JSON vs gRPC, 1x3x320x320 float32' });
+const report = await buildReport([json], {
+  html: true,
+  markdown: true,
+  title: 'tensorrt-node serve: REST binary vs REST JSON vs gRPC, 1x3x320x320 float32',
+});
 writeFileSync(join(out, 'report.html'), report.html!);
 writeFileSync(join(out, 'report.md'), report.markdown!);

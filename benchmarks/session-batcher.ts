@@ -41,8 +41,16 @@ function scorerModel(): OnnxModel {
   const widths = [256, 512, 512, 16];
   for (let layer = 0; layer < 3; layer++) {
     const [inputs, outputs] = [widths[layer]!, widths[layer + 1]!];
-    const weight = graph.initializer(`fc${layer}.weight`, [outputs, inputs], Float32Array.from({ length: outputs * inputs }, () => random.normal() / Math.sqrt(inputs)));
-    const bias = graph.initializer(`fc${layer}.bias`, [outputs], Float32Array.from({ length: outputs }, () => random.normal() * 0.1));
+    const weight = graph.initializer(
+      `fc${layer}.weight`,
+      [outputs, inputs],
+      Float32Array.from({ length: outputs * inputs }, () => random.normal() / Math.sqrt(inputs)),
+    );
+    const bias = graph.initializer(
+      `fc${layer}.bias`,
+      [outputs],
+      Float32Array.from({ length: outputs }, () => random.normal() * 0.1),
+    );
     const name = layer === 2 ? 'score' : `fc${layer}_out`;
     graph.nodes.push(makeNode('Gemm', [current, weight, bias], [name], `fc${layer}`, [intAttribute('transB', 1)]));
     current = layer === 2 ? name : graph.node('Relu', [name], [], 1, `relu${layer}`)[0]!;
@@ -66,10 +74,22 @@ interface Measured {
 /** A target over one session, like lib/bench/model-targets.ts, that also reports the batch sizes reached. */
 async function target(path: string, point: SweepPoint, onMetrics: (averageBatch: number) => void): Promise<BenchTarget> {
   const session = await InferenceSession.create(path, { backend: 'cpu', maxQueue: 4096 });
-  const feeds = generateFeeds(session.inputs, { random: 1, seed: 1 }, { [session.inputs[0]!.name]: [1, session.inputs[0]!.shape[1]!] }).next().value!;
+  const feeds = generateFeeds(
+    session.inputs,
+    { random: 1, seed: 1 },
+    { [session.inputs[0]!.name]: [1, session.inputs[0]!.shape[1]!] },
+  ).next().value!;
   const batcher = point.batcher ? session.batcher({ maxBatchSize: point.concurrency, maxDelayMs: 0 }) : null;
   return {
-    describe: () => ({ backend: 'cpu', precision: 'fp32', batch: 1, device: null, versions: {}, measuresPhases: false, notes: [] }),
+    describe: () => ({
+      backend: 'cpu',
+      precision: 'fp32',
+      batch: 1,
+      device: null,
+      versions: {},
+      measuresPhases: false,
+      notes: [],
+    }),
     run: async () => {
       await (batcher ?? session).run(feeds);
       return undefined;
@@ -94,10 +114,25 @@ async function main(): Promise<void> {
       for (const concurrency of CONCURRENCIES) {
         const order = round % 2 === 0 ? [false, true] : [true, false];
         for (const batcher of order) {
-          const point: SweepPoint = { backend: 'cpu', precision: 'fp32', batch: 1, concurrency, device: null, cudaGraph: false, transfers: false, batcher };
+          const point: SweepPoint = {
+            backend: 'cpu',
+            precision: 'fp32',
+            batch: 1,
+            concurrency,
+            device: null,
+            cudaGraph: false,
+            transfers: false,
+            batcher,
+          };
           let averageBatch = 1;
-          const { result } = await runPoint((sweepPoint) => target(path, sweepPoint, (value) => (averageBatch = value)), point, { warmupMs: 300, durationMs: DURATION_MS, minIterations: 50, percentiles: [50, 99] });
-          if (result.status !== 'ok' || !result.metrics || !result.throughput) throw new Error(`${name} c${concurrency} batcher=${batcher}: ${result.error?.message ?? 'no metrics'}`);
+          const { result } = await runPoint((sweepPoint) => target(path, sweepPoint, (value) => (averageBatch = value)), point, {
+            warmupMs: 300,
+            durationMs: DURATION_MS,
+            minIterations: 50,
+            percentiles: [50, 99],
+          });
+          if (result.status !== 'ok' || !result.metrics || !result.throughput)
+            throw new Error(`${name} c${concurrency} batcher=${batcher}: ${result.error?.message ?? 'no metrics'}`);
           const measured: Measured = {
             model: name,
             concurrency,
@@ -110,13 +145,17 @@ async function main(): Promise<void> {
             eventLoopMaxMs: result.eventLoopDelay?.maxMs ?? null,
           };
           runs.push(measured);
-          console.log(`${name} c=${concurrency} ${batcher ? 'batcher' : 'direct '} round ${round}: ${measured.qps.toFixed(0)} qps, p50 ${measured.p50Ms.toFixed(3)} ms, p99 ${measured.p99Ms.toFixed(3)} ms, average batch ${averageBatch.toFixed(1)}`);
+          console.log(
+            `${name} c=${concurrency} ${batcher ? 'batcher' : 'direct '} round ${round}: ${measured.qps.toFixed(0)} qps, p50 ${measured.p50Ms.toFixed(3)} ms, p99 ${measured.p99Ms.toFixed(3)} ms, average batch ${averageBatch.toFixed(1)}`,
+          );
         }
       }
     }
   }
   const medianRun = (model: string, concurrency: number, batcher: boolean): Measured => {
-    const matching = runs.filter((run) => run.model === model && run.concurrency === concurrency && run.batcher === batcher).sort((a, b) => a.qps - b.qps);
+    const matching = runs
+      .filter((run) => run.model === model && run.concurrency === concurrency && run.batcher === batcher)
+      .sort((a, b) => a.qps - b.qps);
     return matching[Math.floor(matching.length / 2)]!;
   };
   const summary = Object.keys(models).flatMap((model) =>
@@ -132,8 +171,11 @@ async function main(): Promise<void> {
       };
     }),
   );
-  for (const row of summary) console.log(`${row.model} c=${row.concurrency}: batcher/direct throughput ${row.throughputRatio.toFixed(2)}x`);
-  const goal = summary.filter((row) => row.concurrency === 32).map((row) => ({ model: row.model, ratio: row.throughputRatio, met: row.throughputRatio >= 1.8 }));
+  for (const row of summary)
+    console.log(`${row.model} c=${row.concurrency}: batcher/direct throughput ${row.throughputRatio.toFixed(2)}x`);
+  const goal = summary
+    .filter((row) => row.concurrency === 32)
+    .map((row) => ({ model: row.model, ratio: row.throughputRatio, met: row.throughputRatio >= 1.8 }));
   const file = join(here, 'results', 'session-batcher.json');
   writeFileSync(
     file,
@@ -142,7 +184,16 @@ async function main(): Promise<void> {
         benchmark: 'session-batcher',
         createdAt: new Date().toISOString(),
         goal: { description: 'batcher throughput >= 1.8x direct runs at concurrency 32 (issue 7)', results: goal },
-        settings: { backend: 'cpu', contexts: 1, batch: 1, rounds: ROUNDS, durationMs: DURATION_MS, warmupMs: 300, batcher: { maxBatchSize: 'the concurrency', maxDelayMs: 0 }, reported: 'median round per configuration' },
+        settings: {
+          backend: 'cpu',
+          contexts: 1,
+          batch: 1,
+          rounds: ROUNDS,
+          durationMs: DURATION_MS,
+          warmupMs: 300,
+          batcher: { maxBatchSize: 'the concurrency', maxDelayMs: 0 },
+          reported: 'median round per configuration',
+        },
         environment: await collectEnvironment(),
         summary,
         runs,

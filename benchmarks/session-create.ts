@@ -56,7 +56,12 @@ const median = (values: number[]) => {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 };
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-const summary = (values: number[]) => ({ medianMs: round(median(values)), minMs: round(Math.min(...values)), maxMs: round(Math.max(...values)), samples: values.map((value) => round(value)) });
+const summary = (values: number[]) => ({
+  medianMs: round(median(values)),
+  minMs: round(Math.min(...values)),
+  maxMs: round(Math.max(...values)),
+  samples: values.map((value) => round(value)),
+});
 
 async function timed(action: () => Promise<{ dispose?(): Promise<void>; release?(): Promise<void> }>): Promise<number> {
   const start = performance.now();
@@ -67,7 +72,11 @@ async function timed(action: () => Promise<{ dispose?(): Promise<void>; release?
 }
 
 async function warm(model: string) {
-  const ortOptions: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], logSeverityLevel: 3, intraOpNumThreads: THREADS };
+  const ortOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: ['cpu'],
+    logSeverityLevel: 3,
+    intraOpNumThreads: THREADS,
+  };
   const runners = {
     onnxruntime: () => ort.InferenceSession.create(model, ortOptions),
     createCpuBackend: () => api.createCpuBackend(model, { intraOpNumThreads: THREADS }),
@@ -85,7 +94,10 @@ async function warm(model: string) {
   return {
     onnxruntime: summary(times.onnxruntime),
     createCpuBackend: { ...summary(times.createCpuBackend), ratio: round(median(times.createCpuBackend) / ortMedian, 3) },
-    'InferenceSession.create': { ...summary(times['InferenceSession.create']), ratio: round(median(times['InferenceSession.create']) / ortMedian, 3) },
+    'InferenceSession.create': {
+      ...summary(times['InferenceSession.create']),
+      ratio: round(median(times['InferenceSession.create']) / ortMedian, 3),
+    },
   };
 }
 
@@ -123,10 +135,16 @@ const childScripts = {
 };
 
 function cold(model: string) {
-  const times = Object.fromEntries(Object.keys(childScripts).map((name) => [name, { createMs: [] as number[], importMs: [] as number[] }]));
+  const times = Object.fromEntries(
+    Object.keys(childScripts).map((name) => [name, { createMs: [] as number[], importMs: [] as number[] }]),
+  );
   for (let index = 0; index < COLD_PROCESSES; index++) {
     for (const [name, script] of Object.entries(childScripts)) {
-      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, model], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, model], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
       if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr}`);
       const line = JSON.parse(child.stdout.trim().split('\n').pop()!) as { createMs: number; importMs?: number };
       times[name]!.createMs.push(line.createMs);
@@ -137,7 +155,11 @@ function cold(model: string) {
   return Object.fromEntries(
     Object.entries(times).map(([name, { createMs, importMs }]) => [
       name,
-      { create: summary(createMs), ...(importMs.length > 0 ? { importMedianMs: round(median(importMs)) } : {}), ratioToOnnxruntimeCreate: round(median(createMs) / ortMedian, 3) },
+      {
+        create: summary(createMs),
+        ...(importMs.length > 0 ? { importMedianMs: round(median(importMs)) } : {}),
+        ratioToOnnxruntimeCreate: round(median(createMs) / ortMedian, 3),
+      },
     ]),
   );
 }
@@ -162,7 +184,11 @@ try {
     console.log(
       `  warm: onnxruntime ${warmResult.onnxruntime.medianMs} ms, InferenceSession.create ${warmResult['InferenceSession.create'].medianMs} ms (${warmResult['InferenceSession.create'].ratio}x), createCpuBackend ${warmResult.createCpuBackend.medianMs} ms (${warmResult.createCpuBackend.ratio}x)`,
     );
-    console.log(`  cold: ${Object.entries(coldResult).map(([runner, value]) => `${runner} ${value.create.medianMs} ms`).join(', ')}`);
+    console.log(
+      `  cold: ${Object.entries(coldResult)
+        .map(([runner, value]) => `${runner} ${value.create.medianMs} ms`)
+        .join(', ')}`,
+    );
   }
   const result = {
     benchmark: 'session-create',

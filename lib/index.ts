@@ -7,7 +7,17 @@
  *
  * @module tensorrt-node
  */
-import { allocationStats, createEvent, createStream, defaultStream, deviceCount, devices, isAvailable, memoryInfo, streamPriorityRange } from './cuda/index.js';
+import {
+  allocationStats,
+  createEvent,
+  createStream,
+  defaultStream,
+  deviceCount,
+  devices,
+  isAvailable,
+  memoryInfo,
+  streamPriorityRange,
+} from './cuda/index.js';
 import { convertFloat, memset, preprocessImage } from './cuda/index.js';
 
 // Errors and plain data.
@@ -48,7 +58,17 @@ export {
 } from './core/index.js';
 
 // What this machine and build can do.
-export { capabilities, packageVersion as version, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem, type BuildInfo, type CudaDiagnosis, type CudaProblemKind } from './addon/index.js';
+export {
+  capabilities,
+  packageVersion as version,
+  type Capabilities,
+  type CapabilitiesOptions,
+  type DeviceInfo,
+  type Problem,
+  type BuildInfo,
+  type CudaDiagnosis,
+  type CudaProblemKind,
+} from './addon/index.js';
 export type { BuildProgressEvent, EngineMetadata, EngineProfile, EngineTensorInfo, ProfileBounds } from './addon/index.js';
 
 /**
@@ -79,7 +99,7 @@ export const cuda = Object.freeze({
   /** float32 to float16 or back (round to nearest even) between tensors: on the GPU, or the CPU for host tensors. */
   convertFloat,
   /** Sets every byte of a tensor to a value (0-255), ordered on a stream for pinned and device tensors. */
-  memset
+  memset,
 });
 export {
   CudaStream,
@@ -127,7 +147,15 @@ export {
 } from './tensorrt/index.js';
 
 // Building engines, and the engine cache.
-export { buildEngine, checkPrecisionApplied, countLayerPrecisions, type BuildEngineOptions, type BuildEngineResult, type EngineBuildReport, type LayerPrecisionCounts } from './builder/index.js';
+export {
+  buildEngine,
+  checkPrecisionApplied,
+  countLayerPrecisions,
+  type BuildEngineOptions,
+  type BuildEngineResult,
+  type EngineBuildReport,
+  type LayerPrecisionCounts,
+} from './builder/index.js';
 export {
   EngineCache,
   cacheKey,
@@ -147,7 +175,18 @@ export {
 } from './cache/index.js';
 
 // Backends, and sessions over them.
-export { BackendGroup, CpuBackend, createCpuBackend, createTensorRTBackend, type Backend, type BackendKind, type BackendRunOptions, type BoundTensors, type Runner, type CpuBackendOptions } from './backends/index.js';
+export {
+  BackendGroup,
+  CpuBackend,
+  createCpuBackend,
+  createTensorRTBackend,
+  type Backend,
+  type BackendKind,
+  type BackendRunOptions,
+  type BoundTensors,
+  type Runner,
+  type CpuBackendOptions,
+} from './backends/index.js';
 export {
   InferenceSession,
   Batcher,

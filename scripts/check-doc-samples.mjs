@@ -37,7 +37,14 @@ declare function retryLater(): void;
 
 function markdownFiles() {
   const docs = join(root, 'docs');
-  return [join(root, 'README.md'), ...(existsSync(docs) ? readdirSync(docs).filter((name) => name.endsWith('.md')).map((name) => join(docs, name)) : [])];
+  return [
+    join(root, 'README.md'),
+    ...(existsSync(docs)
+      ? readdirSync(docs)
+          .filter((name) => name.endsWith('.md'))
+          .map((name) => join(docs, name))
+      : []),
+  ];
 }
 
 function libFiles(folder = join(root, 'lib')) {
@@ -71,13 +78,24 @@ function samplesOf(file) {
 
 /** One import line per entry point with every public name (the first entry to export a name wins). */
 function publicImports() {
-  const entries = { 'tensorrt-node': 'index.d.ts', 'tensorrt-node/onnx': 'onnx/index.d.ts', 'tensorrt-node/precision': 'precision/index.d.ts', 'tensorrt-node/bench': 'bench/index.d.ts' };
-  const program = ts.createProgram(Object.values(entries).map((file) => join(root, 'dist', file)), { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true });
+  const entries = {
+    'tensorrt-node': 'index.d.ts',
+    'tensorrt-node/onnx': 'onnx/index.d.ts',
+    'tensorrt-node/precision': 'precision/index.d.ts',
+    'tensorrt-node/bench': 'bench/index.d.ts',
+  };
+  const program = ts.createProgram(
+    Object.values(entries).map((file) => join(root, 'dist', file)),
+    { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true },
+  );
   const checker = program.getTypeChecker();
   const seen = new Set();
   return Object.entries(entries).map(([specifier, file]) => {
     const source = program.getSourceFile(join(root, 'dist', file));
-    const names = checker.getExportsOfModule(checker.getSymbolAtLocation(source)).map((symbol) => symbol.name).filter((name) => !seen.has(name));
+    const names = checker
+      .getExportsOfModule(checker.getSymbolAtLocation(source))
+      .map((symbol) => symbol.name)
+      .filter((name) => !seen.has(name));
     for (const name of names) seen.add(name);
     return `import { ${names.join(', ')} } from '${specifier}';`;
   });
@@ -136,5 +154,7 @@ for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
 }
 // The generated modules are only a means: messages point at the markdown, and `eslint .` must not meet them.
 rmSync(outDir, { recursive: true, force: true });
-console.log(`check-doc-samples: ${checked.size} samples in ${new Set([...checked.values()].map((sample) => sample.file)).size} files, ${failures} problem(s)`);
+console.log(
+  `check-doc-samples: ${checked.size} samples in ${new Set([...checked.values()].map((sample) => sample.file)).size} files, ${failures} problem(s)`,
+);
 process.exitCode = failures === 0 ? 0 : 1;

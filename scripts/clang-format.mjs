@@ -31,4 +31,6 @@ if (result.status !== 0) {
   console.error(`clang-format: ${fix ? 'formatting failed' : 'native sources need formatting: run `npm run format`'}`);
   process.exit(result.status ?? 1);
 }
-console.log(`clang-format: ${files.length} native sources ${fix ? 'formatted' : 'are formatted'} (${relative(projectRoot, join(projectRoot, 'native'))}/)`);
+console.log(
+  `clang-format: ${files.length} native sources ${fix ? 'formatted' : 'are formatted'} (${relative(projectRoot, join(projectRoot, 'native'))}/)`,
+);

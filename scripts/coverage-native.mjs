@@ -15,8 +15,16 @@ import { projectRoot } from './lib/process.mjs';
 const env = { ...process.env, TENSORRT_NODE_NATIVE_COVERAGE: '1' };
 let status = 0;
 if (!process.argv.includes('--no-run')) {
-  const tier = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'test-emulated.mjs'), ...(process.argv.includes('--no-build') ? ['--no-build'] : [])], { stdio: 'inherit', cwd: projectRoot, env });
+  const tier = spawnSync(
+    process.execPath,
+    [join(projectRoot, 'scripts', 'test-emulated.mjs'), ...(process.argv.includes('--no-build') ? ['--no-build'] : [])],
+    { stdio: 'inherit', cwd: projectRoot, env },
+  );
   status = tier.status ?? 1;
 }
-const summary = spawnSync(process.execPath, [join(projectRoot, 'scripts', 'coverage-summary.mjs'), '--native-only', ...(process.argv.includes('--save') ? ['--save'] : [])], { stdio: 'inherit', cwd: projectRoot, env });
+const summary = spawnSync(
+  process.execPath,
+  [join(projectRoot, 'scripts', 'coverage-summary.mjs'), '--native-only', ...(process.argv.includes('--save') ? ['--save'] : [])],
+  { stdio: 'inherit', cwd: projectRoot, env },
+);
 process.exit(status || (summary.status ?? 1));

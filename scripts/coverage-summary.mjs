@@ -35,7 +35,11 @@ const nativeBuild = join(projectRoot, 'build-emulated-coverage');
 const nativeOnly = process.argv.includes('--native-only'); // scripts/coverage-native.mjs
 const nativeMeasured = nativeOnly || process.env.TENSORRT_NODE_NATIVE_COVERAGE === '1' || process.argv.includes('--native');
 
-const sum = (parts) => parts.reduce((total, part) => ({ lines: total.lines + part.lines, covered: total.covered + part.covered }), { lines: 0, covered: 0 });
+const sum = (parts) =>
+  parts.reduce((total, part) => ({ lines: total.lines + part.lines, covered: total.covered + part.covered }), {
+    lines: 0,
+    covered: 0,
+  });
 const withPercent = (part) => ({ ...part, percent: percent(part) });
 
 /** Folder of lib/ that a file belongs to ("lib/index.ts" for the entry). */
@@ -96,14 +100,28 @@ const summary = {
   createdAt: new Date().toISOString(),
   what: 'line coverage: lib/ by V8 (vitest projects, their child processes and worker threads), native/ by gcov under the emulated device tier (emulation, not a GPU)',
   goals: { libPercent: GOALS.lib, nativePercent: GOALS.native },
-  machine: { os: `${process.platform} ${release()}`, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-  versions: { node: process.version, vitest: vitestVersion, gcc: version('gcc', ['--version']), cmake: version('cmake', ['--version']) },
+  machine: {
+    os: `${process.platform} ${release()}`,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+  },
+  versions: {
+    node: process.version,
+    vitest: vitestVersion,
+    gcc: version('gcc', ['--version']),
+    cmake: version('cmake', ['--version']),
+  },
   lib,
   native: native && { build: relative(projectRoot, nativeBuild), ...native },
 };
 
 function table(rows) {
-  return ['| part | lines | covered | % |', '| --- | ---: | ---: | ---: |', ...rows.map(([name, part]) => `| ${name} | ${part.lines} | ${part.covered} | ${part.percent} |`)].join('\n');
+  return [
+    '| part | lines | covered | % |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows.map(([name, part]) => `| ${name} | ${part.lines} | ${part.covered} | ${part.percent} |`),
+  ].join('\n');
 }
 const verdict = (value, goal) => (value >= goal ? `meets the ${goal}% goal` : `below the ${goal}% goal`);
 const paragraphs = [
@@ -121,7 +139,10 @@ if (native) {
     `**native/** (gcov, emulated device tier: emulation, not a GPU): ${native.product.percent}% of ${native.product.lines} product lines (${verdict(native.product.percent, GOALS.native)}); the emulated device and fake TensorRT themselves ${native.emulatedDevice?.percent ?? 0}%, not counted.`,
     table(Object.entries(native.folders)),
   );
-} else paragraphs.push('**native/**: not measured in this run (TENSORRT_NODE_NATIVE_COVERAGE=1 measures it, and .ci/run sets it; `npm run coverage:native` measures it alone).');
+} else
+  paragraphs.push(
+    '**native/**: not measured in this run (TENSORRT_NODE_NATIVE_COVERAGE=1 measures it, and .ci/run sets it; `npm run coverage:native` measures it alone).',
+  );
 const markdown = `${paragraphs.join('\n\n')}\n`;
 
 const outDir = join(projectRoot, 'coverage');

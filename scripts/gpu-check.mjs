@@ -72,8 +72,21 @@ async function environment() {
     glibc: caps.host.glibc,
     cpu: { model: os.cpus()[0]?.model ?? null, count: os.cpus().length },
     hostMemoryBytes: os.totalmem(),
-    addon: { loaded: caps.addon.loaded, path: caps.addon.path, build: caps.addon.build, error: caps.addon.error?.message ?? null },
-    cuda: { compiled: caps.cuda.compiled, usable: caps.cuda.usable, runtimeVersion: caps.cuda.runtimeVersion, driverVersion: caps.cuda.driverVersion, deviceCount: caps.cuda.deviceCount, error: caps.cuda.error, diagnosis: caps.cuda.diagnosis },
+    addon: {
+      loaded: caps.addon.loaded,
+      path: caps.addon.path,
+      build: caps.addon.build,
+      error: caps.addon.error?.message ?? null,
+    },
+    cuda: {
+      compiled: caps.cuda.compiled,
+      usable: caps.cuda.usable,
+      runtimeVersion: caps.cuda.runtimeVersion,
+      driverVersion: caps.cuda.driverVersion,
+      deviceCount: caps.cuda.deviceCount,
+      error: caps.cuda.error,
+      diagnosis: caps.cuda.diagnosis,
+    },
     gpu: devices[0] ?? null,
     devices,
   };
@@ -99,7 +112,12 @@ function runGpuTests() {
   const command = [process.execPath, '--test', '--test-reporter=tap', 'test/gpu/'];
   log(`running ${command.slice(1).join(' ')} (budget ${GPU_TIER_BUDGET_S} s)`);
   const started = performance.now();
-  const run = spawnSync(command[0], command.slice(1), { cwd: root, encoding: 'utf8', timeout: GPU_TIER_BUDGET_S * 1000, maxBuffer: 64 * MiB });
+  const run = spawnSync(command[0], command.slice(1), {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: GPU_TIER_BUDGET_S * 1000,
+    maxBuffer: 64 * MiB,
+  });
   const output = `${run.stdout ?? ''}${run.stderr ?? ''}`;
   const count = (name) => Number(output.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? NaN);
   const skips = [...output.matchAll(/^\s*ok \d+ - (.*?) # SKIP ?(.*)$/gm)].map((match) => ({ name: match[1], reason: match[2] }));
@@ -107,7 +125,11 @@ function runGpuTests() {
   return {
     command: 'node --test test/gpu/',
     exitCode: run.status,
-    error: run.error ? (run.error.code === 'ETIMEDOUT' ? `stopped after the ${GPU_TIER_BUDGET_S} s budget` : run.error.message) : null,
+    error: run.error
+      ? run.error.code === 'ETIMEDOUT'
+        ? `stopped after the ${GPU_TIER_BUDGET_S} s budget`
+        : run.error.message
+      : null,
     budgetSeconds: GPU_TIER_BUDGET_S,
     durationSeconds: (performance.now() - started) / 1000,
     tests: count('tests'),
@@ -127,7 +149,15 @@ function runGpuTests() {
 /** count, min, p50, p90, p99, max, mean; percentiles by nearest rank as the bench harness and trtexec take them. */
 function summarize(samples) {
   const summary = summarizeLikeTrtexec(samples, [50, 90, 99]);
-  return { count: summary.count, min: summary.min, p50: percentileValue(summary, 50), p90: percentileValue(summary, 90), p99: percentileValue(summary, 99), max: summary.max, mean: summary.mean };
+  return {
+    count: summary.count,
+    min: summary.min,
+    p50: percentileValue(summary, 50),
+    p90: percentileValue(summary, 90),
+    p99: percentileValue(summary, 99),
+    max: summary.max,
+    mean: summary.mean,
+  };
 }
 
 const round = (value, digits = 3) => Number(value.toFixed(digits));
@@ -144,7 +174,12 @@ async function copyBandwidth(dst, src, iterations, stream) {
 
 /** The reference: plain synchronous cudaMemcpy calls of the same size, in bytes/s. */
 async function memcpyBandwidth(dst, src, iterations, stream) {
-  const seconds = await nativeStream(stream, 'stream').benchmarkMemcpy(nativeMemoryOf(dst, 'dst'), nativeMemoryOf(src, 'src'), dst.byteLength, iterations);
+  const seconds = await nativeStream(stream, 'stream').benchmarkMemcpy(
+    nativeMemoryOf(dst, 'dst'),
+    nativeMemoryOf(src, 'src'),
+    dst.byteLength,
+    iterations,
+  );
   return (dst.byteLength * iterations) / seconds;
 }
 
@@ -160,18 +195,35 @@ async function transferBenchmarks() {
     pinned.data.fill(1);
     host.data.fill(2);
     const row = { bytes, iterations };
-    for (const [direction, dst, src] of [['h2d', device, pinned], ['d2h', pinned, device]]) {
+    for (const [direction, dst, src] of [
+      ['h2d', device, pinned],
+      ['d2h', pinned, device],
+    ]) {
       const ours = await copyBandwidth(dst, src, iterations, stream);
       const reference = await memcpyBandwidth(dst, src, iterations, stream);
-      row[`pinned_${direction}`] = { copyGBps: round(ours / 1e9), cudaMemcpyGBps: round(reference / 1e9), ratio: round(ours / reference) };
+      row[`pinned_${direction}`] = {
+        copyGBps: round(ours / 1e9),
+        cudaMemcpyGBps: round(reference / 1e9),
+        ratio: round(ours / reference),
+      };
     }
-    for (const [direction, dst, src] of [['h2d', device, host], ['d2h', host, device]]) {
+    for (const [direction, dst, src] of [
+      ['h2d', device, host],
+      ['d2h', host, device],
+    ]) {
       const ours = await copyBandwidth(dst, src, iterations, stream);
       const reference = await memcpyBandwidth(dst, src, iterations, stream);
       const pinnedGBps = row[`pinned_${direction}`].copyGBps;
-      row[`pageable_${direction}`] = { copyGBps: round(ours / 1e9), cudaMemcpyGBps: round(reference / 1e9), ratioToCudaMemcpy: round(ours / reference), pinnedSpeedup: round(pinnedGBps / (ours / 1e9)) };
+      row[`pageable_${direction}`] = {
+        copyGBps: round(ours / 1e9),
+        cudaMemcpyGBps: round(reference / 1e9),
+        ratioToCudaMemcpy: round(ours / reference),
+        pinnedSpeedup: round(pinnedGBps / (ours / 1e9)),
+      };
     }
-    log(`transfers ${bytes / MiB} MiB: pinned H2D ${row.pinned_h2d.copyGBps} GB/s (x${row.pinned_h2d.ratio} of cudaMemcpy), D2H ${row.pinned_d2h.copyGBps} GB/s (x${row.pinned_d2h.ratio}); pageable H2D ${row.pageable_h2d.copyGBps} GB/s`);
+    log(
+      `transfers ${bytes / MiB} MiB: pinned H2D ${row.pinned_h2d.copyGBps} GB/s (x${row.pinned_h2d.ratio} of cudaMemcpy), D2H ${row.pinned_d2h.copyGBps} GB/s (x${row.pinned_d2h.ratio}); pageable H2D ${row.pageable_h2d.copyGBps} GB/s`,
+    );
     rows.push(row);
     pinned.dispose();
     host.dispose();
@@ -194,7 +246,12 @@ async function roundTripBenchmark() {
       samples.push(Number(process.hrtime.bigint() - started) / 1000);
     }
     const summary = summarize(samples);
-    return Object.fromEntries(Object.entries(summary).map(([key, value]) => [key === 'count' ? key : `${key}Us`, key === 'count' ? value : round(value, 2)]));
+    return Object.fromEntries(
+      Object.entries(summary).map(([key, value]) => [
+        key === 'count' ? key : `${key}Us`,
+        key === 'count' ? value : round(value, 2),
+      ]),
+    );
   };
   const publicApi = await measure(() => stream.synchronize());
   const nativeStreamOnly = await measure(() => native.synchronize());
@@ -205,7 +262,8 @@ async function roundTripBenchmark() {
   stream.dispose();
   log(`empty async round trip: p50 ${publicApi.p50Us} us, p99 ${publicApi.p99Us} us (stream.synchronize())`);
   return {
-    description: 'submit an empty job to a stream, await its promise (submit thread -> CUDA event -> completion thread -> thread-safe function -> promise)',
+    description:
+      'submit an empty job to a stream, await its promise (submit thread -> CUDA event -> completion thread -> thread-safe function -> promise)',
     streamSynchronize: publicApi,
     nativeSynchronizeWithoutCallerStack: nativeStreamOnly,
     hostFenceQueueWithoutCuda: hostFence,
@@ -240,18 +298,36 @@ async function kernelBenchmarks(gpu) {
     const options = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], stream };
     const milliseconds = await timeOnGpu(stream, iterations, () => preprocessImage(dst, src, options));
     const bytes = src.byteLength + dst.byteLength;
-    results.push({ kernel: `preprocessImage uint8 NHWC [${batch}, ${height}, ${width}, 3] -> ${dtype} NCHW`, gpuMilliseconds: round(milliseconds, 4), bytesMoved: bytes, achievedGBps: round(bytes / (milliseconds / 1000) / 1e9), fractionOfTheoreticalBandwidth: round(bytes / (milliseconds / 1000) / theoretical) });
+    results.push({
+      kernel: `preprocessImage uint8 NHWC [${batch}, ${height}, ${width}, 3] -> ${dtype} NCHW`,
+      gpuMilliseconds: round(milliseconds, 4),
+      bytesMoved: bytes,
+      achievedGBps: round(bytes / (milliseconds / 1000) / 1e9),
+      fractionOfTheoreticalBandwidth: round(bytes / (milliseconds / 1000) / theoretical),
+    });
     dst.dispose();
   }
   const elements = 64 * MiB;
   const float32 = Tensor.allocate('float32', [elements], { location: 'device', stream });
   const float16 = Tensor.allocate('float16', [elements], { location: 'device', stream });
-  for (const [name, dst, source] of [['float32 -> float16', float16, float32], ['float16 -> float32', float32, float16]]) {
+  for (const [name, dst, source] of [
+    ['float32 -> float16', float16, float32],
+    ['float16 -> float32', float32, float16],
+  ]) {
     const milliseconds = await timeOnGpu(stream, iterations, () => convertFloat(dst, source, { stream }));
     const bytes = float32.byteLength + float16.byteLength;
-    results.push({ kernel: `convertFloat ${name} x ${elements}`, gpuMilliseconds: round(milliseconds, 4), bytesMoved: bytes, achievedGBps: round(bytes / (milliseconds / 1000) / 1e9), fractionOfTheoreticalBandwidth: round(bytes / (milliseconds / 1000) / theoretical) });
+    results.push({
+      kernel: `convertFloat ${name} x ${elements}`,
+      gpuMilliseconds: round(milliseconds, 4),
+      bytesMoved: bytes,
+      achievedGBps: round(bytes / (milliseconds / 1000) / 1e9),
+      fractionOfTheoreticalBandwidth: round(bytes / (milliseconds / 1000) / theoretical),
+    });
   }
-  for (const result of results) log(`${result.kernel}: ${result.achievedGBps} GB/s (${Math.round(result.fractionOfTheoreticalBandwidth * 100)}% of theoretical)`);
+  for (const result of results)
+    log(
+      `${result.kernel}: ${result.achievedGBps} GB/s (${Math.round(result.fractionOfTheoreticalBandwidth * 100)}% of theoretical)`,
+    );
   src.dispose();
   float32.dispose();
   float16.dispose();
@@ -267,7 +343,13 @@ async function eventLoopBenchmark() {
     const result = await during();
     histogram.disable();
     const ms = (value) => round(value / 1e6, 3);
-    return { ...result, p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), maxMs: ms(histogram.max), meanMs: ms(histogram.mean) };
+    return {
+      ...result,
+      p50Ms: ms(histogram.percentile(50)),
+      p99Ms: ms(histogram.percentile(99)),
+      maxMs: ms(histogram.max),
+      meanMs: ms(histogram.mean),
+    };
   };
   const idle = await histogramOf(() => new Promise((done) => setTimeout(() => done({}), seconds * 1000)));
   const stream = cuda.createStream();
@@ -310,7 +392,14 @@ function findOnPath(program) {
 
 function microseconds(summary) {
   const us = (ms) => round(ms * 1000, 2);
-  return { count: summary.count, p50Us: us(summary.median), p99Us: us(percentileValue(summary, 99)), meanUs: us(summary.mean), minUs: us(summary.min), maxUs: us(summary.max) };
+  return {
+    count: summary.count,
+    p50Us: us(summary.median),
+    p99Us: us(percentileValue(summary, 99)),
+    meanUs: us(summary.mean),
+    minUs: us(summary.min),
+    maxUs: us(summary.max),
+  };
 }
 
 /**
@@ -344,7 +433,12 @@ async function ourRuns(iterations, location) {
     }
     const graphs = context.cudaGraphs;
     for (const tensor of [x, y, z]) tensor.dispose();
-    return { latency: summarizeLikeTrtexec(latencies, [50, 99]), compute: summarizeLikeTrtexec(compute, [50, 99]), enqueue: summarizeLikeTrtexec(enqueue, [50, 99]), graphs };
+    return {
+      latency: summarizeLikeTrtexec(latencies, [50, 99]),
+      compute: summarizeLikeTrtexec(compute, [50, 99]),
+      enqueue: summarizeLikeTrtexec(enqueue, [50, 99]),
+      graphs,
+    };
   } finally {
     await context.dispose();
     engine.dispose();
@@ -353,7 +447,15 @@ async function ourRuns(iterations, location) {
 
 function trtexecRuns(trtexec, planFile, iterations, folder, transfers) {
   const exportTimes = join(folder, `times-${transfers ? 'transfers' : 'no-transfers'}.json`);
-  const base = [`--loadEngine=${planFile}`, '--shapes=x:1x4', ...(transfers ? [] : ['--noDataTransfers']), '--warmUp=200', '--duration=0', `--iterations=${iterations}`, `--exportTimes=${exportTimes}`];
+  const base = [
+    `--loadEngine=${planFile}`,
+    '--shapes=x:1x4',
+    ...(transfers ? [] : ['--noDataTransfers']),
+    '--warmUp=200',
+    '--duration=0',
+    `--iterations=${iterations}`,
+    `--exportTimes=${exportTimes}`,
+  ];
   // TensorRT 11's trtexec uses CUDA graphs by default; 10.x needs --useCudaGraph.
   const attempts = [[...base, '--useCudaGraph'], base];
   let last = null;
@@ -362,10 +464,22 @@ function trtexecRuns(trtexec, planFile, iterations, folder, transfers) {
     if (last.status === 0 && existsSync(exportTimes)) {
       const imported = importTrtexecFile(exportTimes, [50, 99]);
       const usedGraphs = args.includes('--useCudaGraph') || !/cuda ?graph.*(disabled|false)/i.test(last.stdout);
-      return { status: 'ok', command: `trtexec ${args.join(' ')}`, cudaGraph: usedGraphs, latency: imported.metrics.latency, compute: imported.metrics.compute, enqueue: imported.metrics.enqueue };
+      return {
+        status: 'ok',
+        command: `trtexec ${args.join(' ')}`,
+        cudaGraph: usedGraphs,
+        latency: imported.metrics.latency,
+        compute: imported.metrics.compute,
+        enqueue: imported.metrics.enqueue,
+      };
     }
   }
-  return { status: 'failed', command: `trtexec ${attempts.at(-1).join(' ')}`, exitCode: last?.status ?? null, output: `${last?.stdout ?? ''}${last?.stderr ?? ''}`.split('\n').slice(-20).join('\n') };
+  return {
+    status: 'failed',
+    command: `trtexec ${attempts.at(-1).join(' ')}`,
+    exitCode: last?.status ?? null,
+    output: `${last?.stdout ?? ''}${last?.stderr ?? ''}`.split('\n').slice(-20).join('\n'),
+  };
 }
 
 async function tensorrtRunBenchmark() {
@@ -377,7 +491,13 @@ async function tensorrtRunBenchmark() {
     writeFileSync(planFile, await affinePlan());
     const transfersOff = await ourRuns(iterations, 'device');
     const transfersOn = await ourRuns(iterations, 'pinned');
-    const ours = (runs, description) => ({ description, latency: microseconds(runs.latency), gpuCompute: microseconds(runs.compute), enqueue: microseconds(runs.enqueue), cudaGraphs: runs.graphs });
+    const ours = (runs, description) => ({
+      description,
+      latency: microseconds(runs.latency),
+      gpuCompute: microseconds(runs.compute),
+      enqueue: microseconds(runs.enqueue),
+      cudaGraphs: runs.graphs,
+    });
     const result = {
       status: 'ok',
       engine: 'tiny affine model (MatMul + Add + Relu, Mul), x [1, 4] float32, built here',
@@ -385,8 +505,14 @@ async function tensorrtRunBenchmark() {
       batch: 1,
       iterations,
       ours: {
-        transfersOff: ours(transfersOff, 'await context.run() seen from JavaScript: device tensors bound (no H2D/D2H), CUDA graph replayed, sequential runs'),
-        transfersOn: ours(transfersOn, 'await context.run() seen from JavaScript: pinned tensors in and out (H2D + inference + D2H), CUDA graph replayed, sequential runs'),
+        transfersOff: ours(
+          transfersOff,
+          'await context.run() seen from JavaScript: device tensors bound (no H2D/D2H), CUDA graph replayed, sequential runs',
+        ),
+        transfersOn: ours(
+          transfersOn,
+          'await context.run() seen from JavaScript: pinned tensors in and out (H2D + inference + D2H), CUDA graph replayed, sequential runs',
+        ),
       },
       trtexec: null,
       // Like with like, each as ours minus theirs (p50/p99, microseconds): our transfers-off latency
@@ -403,22 +529,57 @@ async function tensorrtRunBenchmark() {
       const off = trtexecRuns(trtexec, planFile, iterations, folder, false);
       const on = trtexecRuns(trtexec, planFile, iterations, folder, true);
       const describe = (run) =>
-        run.status === 'ok' ? { status: 'ok', command: run.command, cudaGraph: run.cudaGraph, latency: microseconds(run.latency), gpuCompute: microseconds(run.compute), enqueue: microseconds(run.enqueue) } : run;
+        run.status === 'ok'
+          ? {
+              status: 'ok',
+              command: run.command,
+              cudaGraph: run.cudaGraph,
+              latency: microseconds(run.latency),
+              gpuCompute: microseconds(run.compute),
+              enqueue: microseconds(run.enqueue),
+            }
+          : run;
       result.trtexec = { noDataTransfers: describe(off), withTransfers: describe(on) };
       const minus = (mine, theirs) => ({ p50: round(mine.p50Us - theirs.p50Us, 2), p99: round(mine.p99Us - theirs.p99Us, 2) });
       result.comparisons = {
-        transfersOff: off.status === 'ok' ? { ours: 'latency (transfers off)', theirs: 'trtexec --noDataTransfers GPU compute time', oursMinusTheirsUs: minus(result.ours.transfersOff.latency, result.trtexec.noDataTransfers.gpuCompute) } : { status: 'trtexec failed' },
-        transfersOn: on.status === 'ok' ? { ours: 'latency (transfers on, pinned)', theirs: 'trtexec end-to-end latency with transfers', oursMinusTheirsUs: minus(result.ours.transfersOn.latency, result.trtexec.withTransfers.latency) } : { status: 'trtexec failed' },
+        transfersOff:
+          off.status === 'ok'
+            ? {
+                ours: 'latency (transfers off)',
+                theirs: 'trtexec --noDataTransfers GPU compute time',
+                oursMinusTheirsUs: minus(result.ours.transfersOff.latency, result.trtexec.noDataTransfers.gpuCompute),
+              }
+            : { status: 'trtexec failed' },
+        transfersOn:
+          on.status === 'ok'
+            ? {
+                ours: 'latency (transfers on, pinned)',
+                theirs: 'trtexec end-to-end latency with transfers',
+                oursMinusTheirsUs: minus(result.ours.transfersOn.latency, result.trtexec.withTransfers.latency),
+              }
+            : { status: 'trtexec failed' },
       };
       if (off.status === 'ok') {
         result.addedUs = result.comparisons.transfersOff.oursMinusTheirsUs;
-        result.goal = { goal: `p50 latency added over trtexec's GPU compute time at batch 1 with CUDA graphs, transfers off < ${RUN_GOAL_US} us`, value: result.addedUs.p50, target: RUN_GOAL_US, met: result.addedUs.p50 < RUN_GOAL_US };
+        result.goal = {
+          goal: `p50 latency added over trtexec's GPU compute time at batch 1 with CUDA graphs, transfers off < ${RUN_GOAL_US} us`,
+          value: result.addedUs.p50,
+          target: RUN_GOAL_US,
+          met: result.addedUs.p50 < RUN_GOAL_US,
+        };
       }
     }
     const compared = result.comparisons
-      ? Object.entries(result.comparisons).map(([name, comparison]) => `${name}: ours - trtexec ${comparison.oursMinusTheirsUs ? `p50 ${comparison.oursMinusTheirsUs.p50} us, p99 ${comparison.oursMinusTheirsUs.p99} us` : comparison.status}`).join('; ')
+      ? Object.entries(result.comparisons)
+          .map(
+            ([name, comparison]) =>
+              `${name}: ours - trtexec ${comparison.oursMinusTheirsUs ? `p50 ${comparison.oursMinusTheirsUs.p50} us, p99 ${comparison.oursMinusTheirsUs.p99} us` : comparison.status}`,
+          )
+          .join('; ')
       : `trtexec ${result.trtexec.status}`;
-    log(`TensorRT run (batch 1, CUDA graphs) from JS: transfers off p50 ${result.ours.transfersOff.latency.p50Us} us, transfers on p50 ${result.ours.transfersOn.latency.p50Us} us; ${compared}`);
+    log(
+      `TensorRT run (batch 1, CUDA graphs) from JS: transfers off p50 ${result.ours.transfersOff.latency.p50Us} us, transfers on p50 ${result.ours.transfersOn.latency.p50Us} us; ${compared}`,
+    );
     return result;
   } catch (error) {
     return { status: 'failed', error: { message: error.message, code: error.code ?? null, stack: error.stack } };
@@ -433,20 +594,45 @@ function goalsOf(results) {
   if (!results) return [];
   const at64 = results.transfers.find((row) => row.bytes === 64 * MiB);
   return [
-    { goal: 'pinned H2D copy() >= 90% of plain cudaMemcpy (64 MiB)', value: at64.pinned_h2d.ratio, target: 0.9, met: at64.pinned_h2d.ratio >= 0.9 },
-    { goal: 'pinned D2H copy() >= 90% of plain cudaMemcpy (64 MiB)', value: at64.pinned_d2h.ratio, target: 0.9, met: at64.pinned_d2h.ratio >= 0.9 },
-    { goal: 'empty async round trip p50 < 50 us', value: results.roundTrip.streamSynchronize.p50Us, target: 50, met: results.roundTrip.streamSynchronize.p50Us < 50 },
+    {
+      goal: 'pinned H2D copy() >= 90% of plain cudaMemcpy (64 MiB)',
+      value: at64.pinned_h2d.ratio,
+      target: 0.9,
+      met: at64.pinned_h2d.ratio >= 0.9,
+    },
+    {
+      goal: 'pinned D2H copy() >= 90% of plain cudaMemcpy (64 MiB)',
+      value: at64.pinned_d2h.ratio,
+      target: 0.9,
+      met: at64.pinned_d2h.ratio >= 0.9,
+    },
+    {
+      goal: 'empty async round trip p50 < 50 us',
+      value: results.roundTrip.streamSynchronize.p50Us,
+      target: 50,
+      met: results.roundTrip.streamSynchronize.p50Us < 50,
+    },
     ...(results.tensorrtRun?.goal ? [results.tensorrtRun.goal] : []),
   ];
 }
 
 function tierGoal(tests) {
   if (!tests) return [];
-  return [{ goal: `the whole GPU tier (node --test test/gpu/) in under ${GPU_TIER_BUDGET_S} s`, value: round(tests.durationSeconds, 1), target: GPU_TIER_BUDGET_S, met: tests.durationSeconds < GPU_TIER_BUDGET_S && tests.error === null }];
+  return [
+    {
+      goal: `the whole GPU tier (node --test test/gpu/) in under ${GPU_TIER_BUDGET_S} s`,
+      value: round(tests.durationSeconds, 1),
+      target: GPU_TIER_BUDGET_S,
+      met: tests.durationSeconds < GPU_TIER_BUDGET_S && tests.error === null,
+    },
+  ];
 }
 
 function slug(text) {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 async function main() {
@@ -486,7 +672,10 @@ async function main() {
   }
   report.durationSeconds = (Date.now() - started.getTime()) / 1000;
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, `gpu-check-${env.gpu ? slug(env.gpu.name) : 'no-gpu'}-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  const file = join(
+    outDir,
+    `gpu-check-${env.gpu ? slug(env.gpu.name) : 'no-gpu'}-${started.toISOString().replace(/[:.]/g, '-')}.json`,
+  );
   writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   log(`wrote ${file}`);
   for (const goal of report.goals) log(`${goal.met ? 'met' : 'NOT met'}: ${goal.goal} (${goal.value})`);

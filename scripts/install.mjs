@@ -86,13 +86,19 @@ function choosePrebuilt() {
   }
   const env = { ...process.env };
   delete env.TENSORRT_NODE_ADDON;
-  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', childScript, pathToFileURL(loader).href, root], { encoding: 'utf8', env, timeout: 60_000 });
+  const probe = spawnSync(process.execPath, ['--input-type=module', '-e', childScript, pathToFileURL(loader).href, root], {
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
   const line = probe.stdout?.trim().split('\n').pop();
   let answer;
   try {
     answer = JSON.parse(line ?? '');
   } catch {
-    tell(`checking the prebuilt binaries crashed (${probe.error?.message ?? `exit code ${probe.status}, signal ${probe.signal}`})`);
+    tell(
+      `checking the prebuilt binaries crashed (${probe.error?.message ?? `exit code ${probe.status}, signal ${probe.signal}`})`,
+    );
     return null;
   }
   if (answer.error) {
@@ -105,7 +111,14 @@ function choosePrebuilt() {
 
 /** The CUDA compiler cmake would find (CUDACXX, PATH, /usr/local/cuda), or null: it decides how long a build takes. */
 function findNvcc() {
-  const candidates = [process.env.CUDACXX, ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((folder) => join(folder, 'nvcc')), '/usr/local/cuda/bin/nvcc'];
+  const candidates = [
+    process.env.CUDACXX,
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((folder) => join(folder, 'nvcc')),
+    '/usr/local/cuda/bin/nvcc',
+  ];
   return candidates.find((path) => path && existsSync(path)) ?? null;
 }
 
@@ -150,7 +163,13 @@ function cmakeCommands(cmake) {
   const nodeAddonApi = require('node-addon-api').include_dir;
   const generator = onPath('ninja') ? 'Ninja' : 'Unix Makefiles';
   const configure = [
-    '-S', root, '-B', build, '-G', generator, '--no-warn-unused-cli',
+    '-S',
+    root,
+    '-B',
+    build,
+    '-G',
+    generator,
+    '--no-warn-unused-cli',
     `-DCMAKE_JS_VERSION=${process.env.npm_package_version ?? 'install.mjs'}`,
     '-DCMAKE_BUILD_TYPE=Release',
     `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${join(build, 'Release')}`,
@@ -235,7 +254,9 @@ async function main() {
       return;
     }
   } else {
-    tell(`this package has no prebuilt binary for ${platform} (release packages carry them for linux-x64 and linux-arm64; a development tarball or git checkout does not)`);
+    tell(
+      `this package has no prebuilt binary for ${platform} (release packages carry them for linux-x64 and linux-arm64; a development tarball or git checkout does not)`,
+    );
   }
 
   const cmake = onPath('cmake');
@@ -244,14 +265,18 @@ async function main() {
     return explainMissingAddon();
   }
   tell(`building the addon from source with cmake: ${expectedDuration(findNvcc())}.`);
-  tell('(compiler output: npm install --foreground-scripts; to skip the build and use only the cpu backend: TENSORRT_NODE_SKIP_BUILD=1)');
+  tell(
+    '(compiler output: npm install --foreground-scripts; to skip the build and use only the cpu backend: TENSORRT_NODE_SKIP_BUILD=1)',
+  );
   const build = await compile(cmakeCommands(cmake));
   if (build.status === 0) {
     tell(`native addon built in ${minutes(build.ms)} (run \`npx tensorrt-node doctor\` to see what it can use)`);
     pruneBuild();
     return;
   }
-  tell(`building the addon from source failed after ${minutes(build.ms)} (${build.error ? build.error.message : `exit code ${build.status}`}).`);
+  tell(
+    `building the addon from source failed after ${minutes(build.ms)} (${build.error ? build.error.message : `exit code ${build.status}`}).`,
+  );
   explainMissingAddon();
 }
 

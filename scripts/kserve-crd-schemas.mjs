@@ -21,7 +21,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 
-const { values, positionals } = parseArgs({ options: { source: { type: 'string' }, out: { type: 'string', default: 'deploy/validation/kserve' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { source: { type: 'string' }, out: { type: 'string', default: 'deploy/validation/kserve' } },
+  allowPositionals: true,
+});
 if (!values.source || positionals.length === 0) {
   console.error('Usage: node scripts/kserve-crd-schemas.mjs --source kserve/kserve@<commit> [--out dir] <crd.yaml>...');
   process.exit(2);
@@ -32,11 +35,17 @@ function strip(node) {
   if (node === null || typeof node !== 'object') return node;
   const out = {};
   for (const [key, value] of Object.entries(node)) if (key !== 'description') out[key] = strip(value);
-  if (out.properties && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true) out.additionalProperties = false;
+  if (out.properties && out.additionalProperties === undefined && out['x-kubernetes-preserve-unknown-fields'] !== true)
+    out.additionalProperties = false;
   return out;
 }
 
-const canonical = (node) => JSON.stringify(node, (_key, value) => (value && typeof value === 'object' && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b))) : value));
+const canonical = (node) =>
+  JSON.stringify(node, (_key, value) =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b)))
+      : value,
+  );
 
 /** Keywords whose value is a schema, a list of schemas, or a map of name -> schema; anything else is data. */
 const SCHEMA_KEYWORDS = new Set(['items', 'additionalProperties', 'not']);
@@ -54,7 +63,8 @@ function mapSchema(schema, visit) {
   for (const [keyword, value] of Object.entries(schema)) {
     if (SCHEMA_KEYWORDS.has(keyword) && typeof value === 'object') out[keyword] = child(value);
     else if (SCHEMA_LIST_KEYWORDS.has(keyword)) out[keyword] = value.map(child);
-    else if (SCHEMA_MAP_KEYWORDS.has(keyword)) out[keyword] = Object.fromEntries(Object.entries(value).map(([name, item]) => [name, child(item)]));
+    else if (SCHEMA_MAP_KEYWORDS.has(keyword))
+      out[keyword] = Object.fromEntries(Object.entries(value).map(([name, item]) => [name, child(item)]));
     else out[keyword] = value;
   }
   return out;
@@ -93,6 +103,8 @@ for (const file of positionals) {
     };
     const target = join(values.out, `${crd.spec.names.plural}.${version.name}.schema.json`);
     writeFileSync(target, `${JSON.stringify(output)}\n`);
-    console.log(`${target}: ${Object.keys(schema.definitions).length} shared definitions, ${JSON.stringify(output).length} bytes`);
+    console.log(
+      `${target}: ${Object.keys(schema.definitions).length} shared definitions, ${JSON.stringify(output).length} bytes`,
+    );
   }
 }

@@ -30,26 +30,38 @@ function fail(message) {
 }
 
 const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
-if (!existsSync(join(packageDir, manifest.main ?? 'dist/index.js'))) fail(`${manifest.main} is missing: run \`npm run build:ts\` first`);
+if (!existsSync(join(packageDir, manifest.main ?? 'dist/index.js')))
+  fail(`${manifest.main} is missing: run \`npm run build:ts\` first`);
 
 const packDir = mkdtempSync(join(tmpdir(), 'tensorrt-node-lint-package-'));
 try {
   // --ignore-scripts: `prepare` would rebuild dist/ (half a minute); this checks the one that is there.
-  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: packageDir, encoding: 'utf8' });
+  const pack = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+    cwd: packageDir,
+    encoding: 'utf8',
+  });
   if (pack.status !== 0) fail(`npm pack failed:\n${pack.stderr}`);
   const [{ filename }] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')));
   const tarball = join(packDir, filename);
 
   // strict: warnings fail too; suggestions are printed and fail as well, so that none accumulate.
   const tarballBytes = readFileSync(tarball);
-  const { messages, pkg } = await publint({ pack: { tarball: tarballBytes.buffer.slice(tarballBytes.byteOffset, tarballBytes.byteOffset + tarballBytes.byteLength) }, level: 'suggestion', strict: true });
+  const { messages, pkg } = await publint({
+    pack: { tarball: tarballBytes.buffer.slice(tarballBytes.byteOffset, tarballBytes.byteOffset + tarballBytes.byteLength) },
+    level: 'suggestion',
+    strict: true,
+  });
   for (const message of messages) console.error(`publint ${message.type}: ${formatMessage(message, pkg)}`);
 
   const attwCli = join(require.resolve('@arethetypeswrong/cli/package.json'), '..', 'dist', 'index.js');
-  const attw = spawnSync(process.execPath, [attwCli, tarball, ...attwRules, '--format', 'table-flipped'], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  const attw = spawnSync(process.execPath, [attwCli, tarball, ...attwRules, '--format', 'table-flipped'], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   if (attw.status !== 0) console.error(`${attw.stdout}${attw.stderr}`);
 
-  if (messages.length > 0 || attw.status !== 0) fail(`${messages.length} publint message(s); attw ${attw.status === 0 ? 'clean' : 'found problems (table above)'}`);
+  if (messages.length > 0 || attw.status !== 0)
+    fail(`${messages.length} publint message(s); attw ${attw.status === 0 ? 'clean' : 'found problems (table above)'}`);
   const entries = Object.keys(manifest.exports ?? { '.': manifest.main }).filter((entry) => entry !== './package.json');
   console.log(`lint:package: publint and attw (${attwRules.join(' ')}) clean for ${entries.join(', ')}`);
 } finally {

@@ -19,14 +19,21 @@ if (!/^\d+$/.test(major ?? '')) {
   process.exit(2);
 }
 const pkg = `node-${process.platform}-${process.arch}`;
-const cache = process.env.TENSORRT_NODE_CI_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tensorrt-node-ci');
+const cache =
+  process.env.TENSORRT_NODE_CI_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tensorrt-node-ci');
 mkdirSync(cache, { recursive: true });
 const folderOf = (version) => join(cache, `node-v${version}-${process.platform}-${process.arch}`);
 const log = (line) => console.error(`node-line: ${line}`);
 
 function newestOnRegistry() {
   try {
-    const answer = JSON.parse(execFileSync('npm', ['view', `${pkg}@${major}`, 'version', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }));
+    const answer = JSON.parse(
+      execFileSync('npm', ['view', `${pkg}@${major}`, 'version', '--json'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
+      }),
+    );
     const versions = Array.isArray(answer) ? answer : [answer];
     return versions.sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0] ?? null;
   } catch (error) {
@@ -38,7 +45,9 @@ function newestOnRegistry() {
 function newestCached() {
   const prefix = `node-v${major}.`;
   const cached = readdirSync(cache).filter((name) => name.startsWith(prefix) && existsSync(join(cache, name, 'bin', 'node')));
-  const version = cached.map((name) => name.slice('node-v'.length).split('-')[0]).sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0];
+  const version = cached
+    .map((name) => name.slice('node-v'.length).split('-')[0])
+    .sort((a, b) => b.localeCompare(a, undefined, { numeric: true }))[0];
   return version ?? null;
 }
 
@@ -52,7 +61,13 @@ if (!existsSync(join(folder, 'bin', 'node'))) {
   const scratch = mkdtempSync(join(tmpdir(), 'node-line-'));
   try {
     log(`fetching ${pkg}@${version} from the npm registry into ${cache}`);
-    const packed = JSON.parse(execFileSync('npm', ['pack', `${pkg}@${version}`, '--json', '--pack-destination', scratch], { cwd: scratch, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', `${pkg}@${version}`, '--json', '--pack-destination', scratch], {
+        cwd: scratch,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     execFileSync('tar', ['-xzf', join(scratch, packed[0].filename), '-C', scratch]);
     rmSync(folder, { recursive: true, force: true });
     renameSync(join(scratch, 'package'), folder);

@@ -27,12 +27,23 @@ let debug = false;
 for (const flag of flags) {
   const [name, value] = flag.split('=');
   if (name === '--debug') debug = true;
-  else if (name === '--arch' && value !== process.arch) fail(`cross-compiling for ${value} on ${process.arch} is not supported; build on a ${value} host`);
-  else if (!['--release', '--target', '--devdir', '--arch', '--build_v8_with_gn'].includes(name)) fail(`unexpected flag from prebuildify: ${flag}`);
+  else if (name === '--arch' && value !== process.arch)
+    fail(`cross-compiling for ${value} on ${process.arch} is not supported; build on a ${value} host`);
+  else if (!['--release', '--target', '--devdir', '--arch', '--build_v8_with_gn'].includes(name))
+    fail(`unexpected flag from prebuildify: ${flag}`);
 }
 
 const require = createRequire(join(sourceDir, 'package.json'));
-const args = [require.resolve('cmake-js/bin/cmake-js'), 'rebuild', '--directory', sourceDir, '--out', join(process.cwd(), 'build'), ...(debug ? ['--debug'] : []), ...extraArgs];
+const args = [
+  require.resolve('cmake-js/bin/cmake-js'),
+  'rebuild',
+  '--directory',
+  sourceDir,
+  '--out',
+  join(process.cwd(), 'build'),
+  ...(debug ? ['--debug'] : []),
+  ...extraArgs,
+];
 console.log(`prebuild-node-gyp: cmake-js ${args.slice(1).join(' ')}`);
 const build = spawnSync(process.execPath, args, { stdio: 'inherit' });
 if (build.error) fail(build.error.message);

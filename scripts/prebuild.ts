@@ -69,16 +69,40 @@ const output = join(outRoot, 'prebuilds', `${process.platform}-${process.arch}`,
 rmSync(stage, { recursive: true, force: true });
 mkdirSync(stage, { recursive: true });
 writeFileSync(join(stage, 'package.json'), `${JSON.stringify({ name: 'tensorrt-node', private: true })}\n`);
-const cmakeArgs = ['--CDTRT_NODE_CUDA=ON', tensorrtInclude ? '--CDTRT_NODE_TENSORRT=ON' : '--CDTRT_NODE_TENSORRT=OFF', ...(tensorrtInclude ? [`--CDTENSORRT_INCLUDE_DIR=${tensorrtInclude}`] : [])];
+const cmakeArgs = [
+  '--CDTRT_NODE_CUDA=ON',
+  tensorrtInclude ? '--CDTRT_NODE_TENSORRT=ON' : '--CDTRT_NODE_TENSORRT=OFF',
+  ...(tensorrtInclude ? [`--CDTENSORRT_INCLUDE_DIR=${tensorrtInclude}`] : []),
+];
 const prebuildName = fileName.replace(/\.glibc\.node$/, '');
 
 console.log(`prebuild: building variant ${id} -> ${relative(process.cwd(), output)}`);
 const build = spawnSync(
   process.execPath,
-  [require.resolve('prebuildify/bin.js'), '--napi', '--strip', '--tag-libc', '--name', prebuildName, '--target', `node@${process.versions.node}`, '--node-gyp', join(projectRoot, 'scripts', 'prebuild-node-gyp.mjs'), '--cwd', stage, '--out', outRoot],
+  [
+    require.resolve('prebuildify/bin.js'),
+    '--napi',
+    '--strip',
+    '--tag-libc',
+    '--name',
+    prebuildName,
+    '--target',
+    `node@${process.versions.node}`,
+    '--node-gyp',
+    join(projectRoot, 'scripts', 'prebuild-node-gyp.mjs'),
+    '--cwd',
+    stage,
+    '--out',
+    outRoot,
+  ],
   {
     stdio: 'inherit',
-    env: { ...process.env, TENSORRT_NODE_PREBUILD_SOURCE_DIR: projectRoot, TENSORRT_NODE_PREBUILD_CMAKE_ARGS: JSON.stringify(cmakeArgs), ...(tensorrtInclude ? { TENSORRT_INCLUDE_DIR: tensorrtInclude } : {}) },
+    env: {
+      ...process.env,
+      TENSORRT_NODE_PREBUILD_SOURCE_DIR: projectRoot,
+      TENSORRT_NODE_PREBUILD_CMAKE_ARGS: JSON.stringify(cmakeArgs),
+      ...(tensorrtInclude ? { TENSORRT_INCLUDE_DIR: tensorrtInclude } : {}),
+    },
   },
 );
 if (build.status !== 0) fail(`prebuildify failed (${build.error?.message ?? `exit code ${build.status}`})`);
@@ -86,26 +110,41 @@ if (!existsSync(output)) fail(`prebuildify finished but ${output} is missing`);
 
 // The name must tell the truth: ask the binary what it was compiled with (in a child process, so a
 // binary that cannot load here fails this script instead of crashing it).
-const probe = spawnSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(output)}).buildInfo()))`], { encoding: 'utf8' });
+const probe = spawnSync(
+  process.execPath,
+  ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(output)}).buildInfo()))`],
+  { encoding: 'utf8' },
+);
 if (probe.status !== 0) fail(`the prebuilt binary does not load: ${probe.stderr}`);
-const info = JSON.parse(probe.stdout) as { cuda: { compiled: boolean; toolkitVersion: string | null }; tensorrt: { compiled: boolean; headersMajor: number | null } };
+const info = JSON.parse(probe.stdout) as {
+  cuda: { compiled: boolean; toolkitVersion: string | null };
+  tensorrt: { compiled: boolean; headersMajor: number | null };
+};
 const builtCudaMajor = info.cuda.compiled ? Number(info.cuda.toolkitVersion?.split('.')[0]) : null;
 const builtTensorrtMajor = info.tensorrt.compiled ? info.tensorrt.headersMajor : null;
 if (builtCudaMajor !== cudaMajor || builtTensorrtMajor !== tensorrtMajor) {
   rmSync(output);
-  fail(`the binary was built with CUDA ${builtCudaMajor} and TensorRT ${builtTensorrtMajor}, not the ${id} its name would claim; removed it`);
+  fail(
+    `the binary was built with CUDA ${builtCudaMajor} and TensorRT ${builtTensorrtMajor}, not the ${id} its name would claim; removed it`,
+  );
 }
 
 const requirements = elfRequirements(output);
 const linked = requirements.needed.filter((library) => /nvinfer|nvonnxparser|cudart|libcuda\./.test(library));
 if (linked.length > 0) {
   rmSync(output);
-  fail(`the binary links ${linked.join(', ')} dynamically (TensorRT is opened with dlopen and the CUDA runtime is static); removed it`);
+  fail(
+    `the binary links ${linked.join(', ')} dynamically (TensorRT is opened with dlopen and the CUDA runtime is static); removed it`,
+  );
 }
 const maxGlibc = options['max-glibc'];
 if (maxGlibc && requirements.glibc && compareVersions(requirements.glibc, maxGlibc) > 0) {
   rmSync(output);
-  fail(`the binary needs glibc ${requirements.glibc}, above the allowed ${maxGlibc} (build it in an older-glibc image); removed it`);
+  fail(
+    `the binary needs glibc ${requirements.glibc}, above the allowed ${maxGlibc} (build it in an older-glibc image); removed it`,
+  );
 }
 const megabytes = (statSync(output).size / 2 ** 20).toFixed(2);
-console.log(`prebuild: ${relative(process.cwd(), output)}: variant ${id}, ${megabytes} MiB, needs glibc >= ${requirements.glibc ?? '?'} and libstdc++ GLIBCXX_${requirements.glibcxx ?? '?'}`);
+console.log(
+  `prebuild: ${relative(process.cwd(), output)}: variant ${id}, ${megabytes} MiB, needs glibc >= ${requirements.glibc ?? '?'} and libstdc++ GLIBCXX_${requirements.glibcxx ?? '?'}`,
+);

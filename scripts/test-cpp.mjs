@@ -10,7 +10,12 @@ import { projectRoot, run } from './lib/process.mjs';
 const sanitize = process.argv.includes('--sanitize') ? 'ON' : 'OFF';
 // Sanitized objects cannot be mixed with plain ones: each flavour keeps its own build folder.
 const buildDir = join(projectRoot, sanitize === 'ON' ? 'build-tests-asan' : 'build-tests');
-const gtestInstalled = ['/usr/lib/x86_64-linux-gnu/cmake/GTest', '/usr/lib/aarch64-linux-gnu/cmake/GTest', '/usr/lib/cmake/GTest', '/usr/local/lib/cmake/GTest'].some(existsSync);
+const gtestInstalled = [
+  '/usr/lib/x86_64-linux-gnu/cmake/GTest',
+  '/usr/lib/aarch64-linux-gnu/cmake/GTest',
+  '/usr/lib/cmake/GTest',
+  '/usr/local/lib/cmake/GTest',
+].some(existsSync);
 if (!gtestInstalled) {
   const message = 'GoogleTest is not installed (Debian/Ubuntu: apt-get install libgtest-dev); native core tests skipped';
   if (/^(1|true)$/i.test(process.env.TENSORRT_NODE_REQUIRE_GTEST ?? '')) {
@@ -21,7 +26,17 @@ if (!gtestInstalled) {
   process.exit(0);
 }
 
-run('cmake', ['-S', projectRoot, '-B', buildDir, '-DTRT_NODE_BUILD_TESTS=ON', `-DTRT_NODE_SANITIZE=${sanitize}`, '-DCMAKE_BUILD_TYPE=Debug', '-Wno-dev', '--log-level=WARNING']);
+run('cmake', [
+  '-S',
+  projectRoot,
+  '-B',
+  buildDir,
+  '-DTRT_NODE_BUILD_TESTS=ON',
+  `-DTRT_NODE_SANITIZE=${sanitize}`,
+  '-DCMAKE_BUILD_TYPE=Debug',
+  '-Wno-dev',
+  '--log-level=WARNING',
+]);
 run('cmake', ['--build', buildDir, '--parallel', '2', '--target', 'tensorrt_node_tests']);
 const ctest = spawnSync('ctest', ['--test-dir', buildDir, '--output-on-failure'], { stdio: 'inherit' });
 process.exit(ctest.status ?? 1);

@@ -13,7 +13,9 @@ async function main(): Promise<void> {
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const cases = JSON.parse(Buffer.concat(chunks).toString('utf8')) as CorpusCase[];
   for (const testCase of cases) {
-    const record = await runCase(testCase, (phase) => process.stdout.write(`${LINE_PREFIX}${JSON.stringify({ phase, id: testCase.id })}\n`));
+    const record = await runCase(testCase, (phase) =>
+      process.stdout.write(`${LINE_PREFIX}${JSON.stringify({ phase, id: testCase.id })}\n`),
+    );
     process.stdout.write(`${LINE_PREFIX}${JSON.stringify({ record })}\n`);
   }
 }

@@ -102,9 +102,27 @@ export const ORT_TYPES: Partial<Record<number, string>> = {
   [DataType.STRING]: 'string',
 };
 
-type Values = Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | string[];
+type Values =
+  | Float32Array
+  | Float64Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array
+  | string[];
 
-const arrays: Record<string, { new (buffer: ArrayBuffer, offset: number, length: number): Exclude<Values, string[]>; BYTES_PER_ELEMENT: number; from(values: ArrayLike<never>): Exclude<Values, string[]> }> = {
+const arrays: Record<
+  string,
+  {
+    new (buffer: ArrayBuffer, offset: number, length: number): Exclude<Values, string[]>;
+    BYTES_PER_ELEMENT: number;
+    from(values: ArrayLike<never>): Exclude<Values, string[]>;
+  }
+> = {
   float32: Float32Array as never,
   float64: Float64Array as never,
   float16: Uint16Array as never,
@@ -133,11 +151,20 @@ export function protoToTensorParts(tensor: TensorProto): { type: string; data: V
     return { type, data: new Array_(copy.buffer, 0, count), dims };
   }
   const source: ArrayLike<number | bigint> =
-    type === 'float32' ? tensor.floatData : type === 'float64' ? tensor.doubleData : type === 'int64' ? tensor.int64Data : type === 'uint32' || type === 'uint64' ? tensor.uint64Data : tensor.int32Data;
+    type === 'float32'
+      ? tensor.floatData
+      : type === 'float64'
+        ? tensor.doubleData
+        : type === 'int64'
+          ? tensor.int64Data
+          : type === 'uint32' || type === 'uint64'
+            ? tensor.uint64Data
+            : tensor.int32Data;
   const data = new Array_(new ArrayBuffer(count * Array_.BYTES_PER_ELEMENT), 0, count);
   for (let index = 0; index < count; index++) {
     const value = source[index]!;
-    (data as unknown as (number | bigint)[])[index] = data instanceof BigInt64Array || data instanceof BigUint64Array ? BigInt(value) : Number(value);
+    (data as unknown as (number | bigint)[])[index] =
+      data instanceof BigInt64Array || data instanceof BigUint64Array ? BigInt(value) : Number(value);
   }
   return { type, data, dims };
 }

@@ -91,7 +91,12 @@ export interface CaseRecord {
 type Session = ort.InferenceSession;
 type Parts = NonNullable<ReturnType<typeof protoToTensorParts>>;
 
-const sessionOptions: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3, graphOptimizationLevel: 'basic' };
+const sessionOptions: ort.InferenceSession.SessionOptions = {
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  logSeverityLevel: 3,
+  graphOptimizationLevel: 'basic',
+};
 
 function message(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -116,7 +121,13 @@ async function runAll(session: Session, sets: DataSet[]): Promise<Parts[][]> {
   const results: Parts[][] = [];
   for (const set of sets) {
     const outputs = await session.run(feedsOf(session, set));
-    results.push(session.outputNames.map((name) => ({ type: outputs[name]!.type, data: outputs[name]!.data as Parts['data'], dims: [...outputs[name]!.dims] })));
+    results.push(
+      session.outputNames.map((name) => ({
+        type: outputs[name]!.type,
+        data: outputs[name]!.data as Parts['data'],
+        dims: [...outputs[name]!.dims],
+      })),
+    );
   }
   return results;
 }
@@ -212,7 +223,9 @@ function judge(names: string[], expected: Parts[][], actual: Parts[][], mode: 'f
     if (item.cosine !== null && item.cosine < THRESHOLDS.fp16.minCosine) return true;
     return item.mismatches > 0;
   });
-  const worst = [...(failing.length ? failing : metrics)].sort((a, b) => (a.cosine ?? 2) - (b.cosine ?? 2) || b.mismatches - a.mismatches)[0];
+  const worst = [...(failing.length ? failing : metrics)].sort(
+    (a, b) => (a.cosine ?? 2) - (b.cosine ?? 2) || b.mismatches - a.mismatches,
+  )[0];
   if (failing.length === 0) return { class: 'ok', worst };
   const item = failing[0]!;
   const reason = `output ${JSON.stringify(item.name)} (${item.dtype}): ${item.cosine === null ? '' : `cosine ${item.cosine.toFixed(5)}, `}max abs error ${item.maxAbsError.toPrecision(3)}, ${item.mismatches} of ${item.elements} elements outside tolerance`;
@@ -225,7 +238,12 @@ function failure(error: unknown, step: string): StepResult {
   return { class: 'broken', reason: `${step} threw ${isTensorRTNodeError(error) ? `${error.code} ` : ''}${message(error)}` };
 }
 
-async function loadAndRun(model: OnnxModel, sets: DataSet[], step: string, options: ort.InferenceSession.SessionOptions = sessionOptions): Promise<{ outputs: Parts[][] } | StepResult> {
+async function loadAndRun(
+  model: OnnxModel,
+  sets: DataSet[],
+  step: string,
+  options: ort.InferenceSession.SessionOptions = sessionOptions,
+): Promise<{ outputs: Parts[][] } | StepResult> {
   let session: Session;
   try {
     session = await ort.InferenceSession.create(serializeModel(model), options);
@@ -290,7 +308,8 @@ function calibrationFeeds(model: OnnxModel, sets: DataSet[]): TensorMap[] | stri
       const type = valueInfoElemType(input);
       if (!parts || type === undefined) return `input ${JSON.stringify(input.name)} is not a tensor the cpu backend takes`;
       const dtype = parts.type === 'float64' ? 'float64' : parts.type;
-      if (!['float32', 'float64', 'float16', 'int8', 'uint8', 'int32', 'int64', 'bool'].includes(dtype)) return `input ${JSON.stringify(input.name)} has type ${dtype}, which the cpu backend does not take`;
+      if (!['float32', 'float64', 'float16', 'int8', 'uint8', 'int32', 'int64', 'bool'].includes(dtype))
+        return `input ${JSON.stringify(input.name)} has type ${dtype}, which the cpu backend does not take`;
       let data = parts.data;
       if (dtype === 'float32' || dtype === 'float64') {
         const values = dtype === 'float32' ? new Float32Array(parts.data.length) : new Float64Array(parts.data.length);
@@ -310,13 +329,15 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
   const record: CaseRecord = { id: testCase.id, status: 'run' };
   const done = () => ({ ...record, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
   const missing = missingFiles(testCase);
-  if (missing.length > 0) return { id: testCase.id, status: 'unavailable', reason: `missing from the snapshot: ${missing.join(', ')}` };
+  if (missing.length > 0)
+    return { id: testCase.id, status: 'unavailable', reason: `missing from the snapshot: ${missing.join(', ')}` };
 
   // 1. The original in onnxruntime: only cases it can run count.
   onPhase('baseline');
   const bytes = readFileSync(join(testCase.dir, 'model.onnx'));
   const nonTensor = nonTensorIo(bytes);
-  if (nonTensor) return { id: testCase.id, status: 'skipped', reason: `onnxruntime-node takes and returns tensors only; ${nonTensor}` };
+  if (nonTensor)
+    return { id: testCase.id, status: 'skipped', reason: `onnxruntime-node takes and returns tensors only; ${nonTensor}` };
   let sets: DataSet[];
   let session: Session;
   try {
@@ -328,12 +349,24 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
   let baseline: Parts[][];
   let outputNames: string[];
   try {
-    if (sets.some((set) => set.inputs.length !== session.inputNames.length || set.outputs.length !== session.outputNames.length)) {
-      return { id: testCase.id, status: 'skipped', reason: 'the data sets do not match the model inputs/outputs (optional inputs left out)' };
+    if (
+      sets.some((set) => set.inputs.length !== session.inputNames.length || set.outputs.length !== session.outputNames.length)
+    ) {
+      return {
+        id: testCase.id,
+        status: 'skipped',
+        reason: 'the data sets do not match the model inputs/outputs (optional inputs left out)',
+      };
     }
-    for (const set of sets) for (const tensor of [...set.inputs, ...set.outputs]) if (!protoToTensorParts(tensor)) {
-      return { id: testCase.id, status: 'skipped', reason: `a data file holds a value onnxruntime-node cannot take (element type ${tensor.dataType}, or a sequence/optional)` };
-    }
+    for (const set of sets)
+      for (const tensor of [...set.inputs, ...set.outputs])
+        if (!protoToTensorParts(tensor)) {
+          return {
+            id: testCase.id,
+            status: 'skipped',
+            reason: `a data file holds a value onnxruntime-node cannot take (element type ${tensor.dataType}, or a sequence/optional)`,
+          };
+        }
     baseline = await runAll(session, sets);
     outputNames = [...session.outputNames];
   } catch (error) {
@@ -353,7 +386,9 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
   try {
     model = parseModel(bytes, { source: testCase.id });
     record.nodes = countNodes(model);
-    record.opset = Number(model.proto.opsetImport.find((entry) => entry.domain === '' || entry.domain === 'ai.onnx')?.version ?? 0);
+    record.opset = Number(
+      model.proto.opsetImport.find((entry) => entry.domain === '' || entry.domain === 'ai.onnx')?.version ?? 0,
+    );
     await inspect(model);
     record.inspect = { class: 'ok' };
   } catch (error) {
@@ -371,8 +406,18 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
   }
   if (fp16) {
     const { report } = fp16;
-    const counts = { nodesConverted: report.nodesConverted, nodesKept: report.nodesKept.length, casts: report.castsInserted, castsAtIo: report.castsAtIo };
-    if (report.nodesConverted === 0 && report.nodesKept.length === 0 && report.castsInserted === 0 && report.tensorsConverted === 0) {
+    const counts = {
+      nodesConverted: report.nodesConverted,
+      nodesKept: report.nodesKept.length,
+      casts: report.castsInserted,
+      castsAtIo: report.castsAtIo,
+    };
+    if (
+      report.nodesConverted === 0 &&
+      report.nodesKept.length === 0 &&
+      report.castsInserted === 0 &&
+      report.tensorsConverted === 0
+    ) {
       record.fp16 = { class: 'not-applicable', reason: 'no float32 computation', ...counts };
     } else {
       // The converted model itself must load and run; its accuracy is judged with float16 activations
@@ -380,8 +425,14 @@ export async function runCase(testCase: CorpusCase, onPhase: (phase: string) => 
       const run = await loadAndRun(fp16.model, sets, 'FP16');
       if (!('outputs' in run)) record.fp16 = { ...run, ...counts };
       else {
-        const emulated = await loadAndRun(emulateFloat16Storage(fp16.model), sets, 'FP16 (float16 storage emulated)', { ...sessionOptions, graphOptimizationLevel: 'disabled' });
-        record.fp16 = { ...('outputs' in emulated ? judge(outputNames, expected, emulated.outputs, 'fp16') : emulated), ...counts };
+        const emulated = await loadAndRun(emulateFloat16Storage(fp16.model), sets, 'FP16 (float16 storage emulated)', {
+          ...sessionOptions,
+          graphOptimizationLevel: 'disabled',
+        });
+        record.fp16 = {
+          ...('outputs' in emulated ? judge(outputNames, expected, emulated.outputs, 'fp16') : emulated),
+          ...counts,
+        };
       }
     }
   }

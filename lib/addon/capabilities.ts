@@ -96,12 +96,17 @@ export { formatCudaVersion };
 
 async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
   const version = onnxRuntimeVersion();
-  if (version === null) return { available: false, reason: 'onnxruntime-node (an optional peer dependency) is not installed', version: null };
+  if (version === null)
+    return { available: false, reason: 'onnxruntime-node (an optional peer dependency) is not installed', version: null };
   try {
     await import('onnxruntime-node');
     return { available: true, reason: null, version };
   } catch (error) {
-    return { available: false, reason: `onnxruntime-node cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`, version: null };
+    return {
+      available: false,
+      reason: `onnxruntime-node cannot be loaded: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      version: null,
+    };
   }
 }
 
@@ -128,18 +133,39 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
 
   const result: Capabilities = {
     package: { name: 'tensorrt-node', version: packageVersion },
-    host: { node: process.version, napiVersion: Number(process.versions.napi), platform: process.platform, arch: process.arch, glibc: glibcVersion() },
+    host: {
+      node: process.version,
+      napiVersion: Number(process.versions.napi),
+      platform: process.platform,
+      arch: process.arch,
+      glibc: glibcVersion(),
+    },
     addon: {
       loaded: addon !== null,
       path: loaded instanceof NativeLoadError ? null : loaded.path,
-      variant: loaded instanceof NativeLoadError ? null : (loaded.candidates.find((candidate) => candidate.status === 'loaded')?.variant ?? null),
+      variant:
+        loaded instanceof NativeLoadError
+          ? null
+          : (loaded.candidates.find((candidate) => candidate.status === 'loaded')?.variant ?? null),
       version: addon?.addonVersion ?? null,
       napiVersion: build?.napiVersion ?? null,
       build,
-      candidates: loaded instanceof NativeLoadError ? ((loaded.details?.candidates as CandidateOutcome[] | undefined) ?? []) : loaded.candidates,
+      candidates:
+        loaded instanceof NativeLoadError
+          ? ((loaded.details?.candidates as CandidateOutcome[] | undefined) ?? [])
+          : loaded.candidates,
       error: loaded instanceof NativeLoadError ? { message: loaded.message, attempts: loaded.attempts } : null,
     },
-    cuda: { compiled: build?.cuda.compiled ?? false, emulated: build?.cuda.emulated === true, usable: false, runtimeVersion: null, driverVersion: null, deviceCount: 0, error: null, diagnosis: null },
+    cuda: {
+      compiled: build?.cuda.compiled ?? false,
+      emulated: build?.cuda.emulated === true,
+      usable: false,
+      runtimeVersion: null,
+      driverVersion: null,
+      deviceCount: 0,
+      error: null,
+      diagnosis: null,
+    },
     tensorrt: {
       compiled: build?.tensorrt.compiled ?? false,
       headersVersion: build?.tensorrt.headersVersion ?? null,
@@ -163,12 +189,21 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
       fix: 'Build it from source: npm >= 11.19 skips dependency install scripts unless approved, so run `npm install-scripts approve tensorrt-node` (or add "allowScripts": {"tensorrt-node": true} to package.json), then `npm rebuild tensorrt-node` (needs cmake >= 3.24, a C++20 compiler and the CUDA toolkit). Every binary tried is listed under addon.candidates.',
     });
   } else if (!build?.cuda.compiled) {
-    problems.push({ area: 'cuda', message: `The addon was built without CUDA: ${build?.cuda.missingReason ?? 'unknown reason'}.`, fix: 'Install the CUDA toolkit 12.x or 13.x (nvcc on PATH), unset TENSORRT_NODE_DISABLE_CUDA, then run `npm rebuild tensorrt-node`.' });
+    problems.push({
+      area: 'cuda',
+      message: `The addon was built without CUDA: ${build?.cuda.missingReason ?? 'unknown reason'}.`,
+      fix: 'Install the CUDA toolkit 12.x or 13.x (nvcc on PATH), unset TENSORRT_NODE_DISABLE_CUDA, then run `npm rebuild tensorrt-node`.',
+    });
   }
 
   if (result.cuda.emulated) {
     // Honesty first: the emulated device proves plumbing in tests; it is no GPU and never reported as one.
-    problems.push({ area: 'cuda', message: 'This addon is a test build on the emulated CUDA device (no GPU): it runs no GPU work, and its device is not listed.', fix: 'Use a build for a GPU: unset TENSORRT_NODE_ADDON, or rebuild without TRT_NODE_EMULATED_DEVICE (`npm rebuild tensorrt-node`).' });
+    problems.push({
+      area: 'cuda',
+      message:
+        'This addon is a test build on the emulated CUDA device (no GPU): it runs no GPU work, and its device is not listed.',
+      fix: 'Use a build for a GPU: unset TENSORRT_NODE_ADDON, or rebuild without TRT_NODE_EMULATED_DEVICE (`npm rebuild tensorrt-node`).',
+    });
   } else if (addon?.cudaProbe) {
     const probe = addon.cudaProbe();
     result.cuda.runtimeVersion = formatCudaVersion(probe.runtimeVersion);
@@ -178,11 +213,18 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
     result.cuda.usable = probe.error === null && probe.deviceCount > 0;
     result.devices = probe.devices;
     if (probe.error) {
-      const diagnosis = diagnoseCudaError(probe.error, { cudaDriverVersion: probe.driverVersion, runtimeVersion: probe.runtimeVersion, driver: readNvidiaDriver() });
+      const diagnosis = diagnoseCudaError(probe.error, {
+        cudaDriverVersion: probe.driverVersion,
+        runtimeVersion: probe.runtimeVersion,
+        driver: readNvidiaDriver(),
+      });
       result.cuda.diagnosis = diagnosis;
       problems.push({ area: 'cuda', message: `${diagnosis.message}.`, fix: diagnosis.fix });
     } else if (probe.deviceCount === 0) {
-      const diagnosis = diagnoseCudaError({ code: 100, name: 'cudaErrorNoDevice' }, { cudaDriverVersion: probe.driverVersion, runtimeVersion: probe.runtimeVersion, driver: readNvidiaDriver() });
+      const diagnosis = diagnoseCudaError(
+        { code: 100, name: 'cudaErrorNoDevice' },
+        { cudaDriverVersion: probe.driverVersion, runtimeVersion: probe.runtimeVersion, driver: readNvidiaDriver() },
+      );
       result.cuda.diagnosis = diagnosis;
       problems.push({ area: 'cuda', message: `${diagnosis.message}.`, fix: diagnosis.fix });
     }
@@ -201,10 +243,18 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
       result.tensorrt.majorMatches = probe.expectedMajor === null ? null : probe.loaded.major === probe.expectedMajor;
       // Next to libnvinfer first, as the runtime looks for it.
       const folder = dirname(probe.loaded.path);
-      const plugins = await addon.tensorrtProbe({ library: 'libnvinfer_plugin', libraryPath: checked.tensorrtLibraryPath ? folder : undefined, extraDirs: checked.tensorrtLibraryPath ? [] : [folder, ...extraDirs] });
+      const plugins = await addon.tensorrtProbe({
+        library: 'libnvinfer_plugin',
+        libraryPath: checked.tensorrtLibraryPath ? folder : undefined,
+        extraDirs: checked.tensorrtLibraryPath ? [] : [folder, ...extraDirs],
+      });
       result.tensorrt.plugins = plugins.loaded
         ? { found: true, path: plugins.loaded.path, reason: null }
-        : { found: false, path: null, reason: `libnvinfer_plugin.so.${probe.loaded.major} was not found next to libnvinfer or on the search path: engines and models using TensorRT's standard plugins (EfficientNMS_TRT, ...) will not load or build` };
+        : {
+            found: false,
+            path: null,
+            reason: `libnvinfer_plugin.so.${probe.loaded.major} was not found next to libnvinfer or on the search path: engines and models using TensorRT's standard plugins (EfficientNMS_TRT, ...) will not load or build`,
+          };
     } else if (wrongMajor) {
       result.tensorrt.found = true;
       result.tensorrt.path = wrongMajor.path;
@@ -214,24 +264,39 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
       problems.push({
         area: 'tensorrt',
         message: `libnvinfer (TensorRT) was not found; searched ${probe.attempts.length} places (listed under tensorrt.searched).`,
-        fix: 'Install TensorRT 10.x or 11.x (Debian/Ubuntu: the libnvinfer packages from NVIDIA\'s CUDA repository; or `pip install tensorrt`), or set TENSORRT_LIB_DIR to the folder holding libnvinfer.so.<major>.',
+        fix: "Install TensorRT 10.x or 11.x (Debian/Ubuntu: the libnvinfer packages from NVIDIA's CUDA repository; or `pip install tensorrt`), or set TENSORRT_LIB_DIR to the folder holding libnvinfer.so.<major>.",
       });
     } else if (wrongMajor && !probe.loaded) {
-      problems.push({ area: 'tensorrt', message: `Found ${wrongMajor.path}: ${wrongMajor.outcome}.`, fix: `Install TensorRT ${probe.expectedMajor}.x, or rebuild the addon against the headers of the installed TensorRT (TENSORRT_INCLUDE_DIR=... npm rebuild tensorrt-node).` });
+      problems.push({
+        area: 'tensorrt',
+        message: `Found ${wrongMajor.path}: ${wrongMajor.outcome}.`,
+        fix: `Install TensorRT ${probe.expectedMajor}.x, or rebuild the addon against the headers of the installed TensorRT (TENSORRT_INCLUDE_DIR=... npm rebuild tensorrt-node).`,
+      });
     }
     if (!build?.tensorrt.compiled) {
-      problems.push({ area: 'tensorrt', message: `The addon was built without TensorRT headers: ${build?.tensorrt.missingReason ?? 'unknown reason'}.`, fix: 'Point TENSORRT_INCLUDE_DIR (or TENSORRT_ROOT) at the TensorRT include folder and run `npm rebuild tensorrt-node`.' });
+      problems.push({
+        area: 'tensorrt',
+        message: `The addon was built without TensorRT headers: ${build?.tensorrt.missingReason ?? 'unknown reason'}.`,
+        fix: 'Point TENSORRT_INCLUDE_DIR (or TENSORRT_ROOT) at the TensorRT include folder and run `npm rebuild tensorrt-node`.',
+      });
     }
   }
 
-  result.tensorrt.usable = result.tensorrt.compiled && result.tensorrt.found && result.tensorrt.majorMatches !== false && result.cuda.usable;
+  result.tensorrt.usable =
+    result.tensorrt.compiled && result.tensorrt.found && result.tensorrt.majorMatches !== false && result.cuda.usable;
   result.backends.tensorrt = {
     available: result.tensorrt.usable,
     // A clause, not a sentence: callers quote it inside their own ("auto: TensorRT is not usable on this machine: <reason>; ...").
-    reason: result.tensorrt.usable ? null : (problems.find((problem) => problem.area !== 'cpu')?.message.replace(/\.$/, '') ?? 'TensorRT is not usable'),
+    reason: result.tensorrt.usable
+      ? null
+      : (problems.find((problem) => problem.area !== 'cpu')?.message.replace(/\.$/, '') ?? 'TensorRT is not usable'),
   };
   if (!result.backends.cpu.available) {
-    problems.push({ area: 'cpu', message: result.backends.cpu.reason ?? 'The cpu backend is unavailable.', fix: `Install onnxruntime-node without its CUDA download: \`${onnxRuntimeInstallHint}\` (its CPU build ships inside the npm package).` });
+    problems.push({
+      area: 'cpu',
+      message: result.backends.cpu.reason ?? 'The cpu backend is unavailable.',
+      fix: `Install onnxruntime-node without its CUDA download: \`${onnxRuntimeInstallHint}\` (its CPU build ships inside the npm package).`,
+    });
   }
   return result;
 }

@@ -6,4 +6,12 @@
 export { capabilities, type Capabilities, type CapabilitiesOptions, type DeviceInfo, type Problem } from './capabilities.js';
 export type { CudaDiagnosis, CudaProblemKind } from './cuda-diagnosis.js';
 export { packageVersion } from './loader.js';
-export type { BuildInfo, BuildProgressEvent, EngineMetadata, EngineProfile, EngineTensorInfo, PhaseTimings, ProfileBounds } from './types.js';
+export type {
+  BuildInfo,
+  BuildProgressEvent,
+  EngineMetadata,
+  EngineProfile,
+  EngineTensorInfo,
+  PhaseTimings,
+  ProfileBounds,
+} from './types.js';

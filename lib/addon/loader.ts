@@ -83,20 +83,53 @@ export function prebuiltVariants(root: string = packageRoot): AddonVariant[] {
  *      with the reason and never loaded. TENSORRT_NODE_VARIANT=<id> picks one variant (and skips
  *      source builds).
  */
-export function addonCandidates(root: string = packageRoot, env: NodeJS.ProcessEnv = process.env, host: () => HostLibraries = () => hostLibraries(env)): AddonCandidate[] {
-  if (env.TENSORRT_NODE_ADDON) return [{ path: env.TENSORRT_NODE_ADDON, source: 'TENSORRT_NODE_ADDON', variant: null, eligible: true, reason: 'named by TENSORRT_NODE_ADDON' }];
+export function addonCandidates(
+  root: string = packageRoot,
+  env: NodeJS.ProcessEnv = process.env,
+  host: () => HostLibraries = () => hostLibraries(env),
+): AddonCandidate[] {
+  if (env.TENSORRT_NODE_ADDON)
+    return [
+      {
+        path: env.TENSORRT_NODE_ADDON,
+        source: 'TENSORRT_NODE_ADDON',
+        variant: null,
+        eligible: true,
+        reason: 'named by TENSORRT_NODE_ADDON',
+      },
+    ];
   const requested = env.TENSORRT_NODE_VARIANT || undefined;
   const candidates: AddonCandidate[] = [];
   for (const config of ['Release', 'Debug']) {
     const path = join(root, 'build', config, 'tensorrt_node.node');
     if (config === 'Debug' && !existsSync(path)) continue; // only developers make Debug builds: no noise otherwise
-    if (requested) candidates.push({ path, source: 'source build', variant: null, eligible: false, reason: `TENSORRT_NODE_VARIANT=${requested} asks for a prebuilt variant` });
-    else candidates.push({ path, source: 'source build', variant: null, eligible: true, reason: 'a source build of this install comes before prebuilt binaries' });
+    if (requested)
+      candidates.push({
+        path,
+        source: 'source build',
+        variant: null,
+        eligible: false,
+        reason: `TENSORRT_NODE_VARIANT=${requested} asks for a prebuilt variant`,
+      });
+    else
+      candidates.push({
+        path,
+        source: 'source build',
+        variant: null,
+        eligible: true,
+        reason: 'a source build of this install comes before prebuilt binaries',
+      });
   }
   const variants = prebuiltVariants(root);
   if (variants.length > 0) {
     for (const choice of rankVariants(variants, host(), requested)) {
-      candidates.push({ path: choice.variant.file, source: 'prebuild', variant: choice.variant.id, eligible: choice.eligible, reason: choice.reason });
+      candidates.push({
+        path: choice.variant.file,
+        source: 'prebuild',
+        variant: choice.variant.id,
+        eligible: choice.eligible,
+        reason: choice.reason,
+      });
     }
   }
   return candidates;
@@ -110,12 +143,15 @@ const fixes = [
 ];
 
 function explainLoadError(message: string): string {
-  if (/GLIBC_|GLIBCXX_/.test(message)) return `${message} (this binary needs a newer glibc/libstdc++ than the system has; build from source)`;
+  if (/GLIBC_|GLIBCXX_/.test(message))
+    return `${message} (this binary needs a newer glibc/libstdc++ than the system has; build from source)`;
   return message;
 }
 
 function asCandidate(entry: string | AddonCandidate): AddonCandidate {
-  return typeof entry === 'string' ? { path: entry, source: 'TENSORRT_NODE_ADDON', variant: null, eligible: true, reason: 'given explicitly' } : entry;
+  return typeof entry === 'string'
+    ? { path: entry, source: 'TENSORRT_NODE_ADDON', variant: null, eligible: true, reason: 'given explicitly' }
+    : entry;
 }
 
 /**
@@ -124,20 +160,31 @@ function asCandidate(entry: string | AddonCandidate): AddonCandidate {
  * from the driver facts, as doctor words it (./cuda-diagnosis.ts); the facts are read once, on the
  * first such error.
  */
-export function nativeErrorFactory(addon: Pick<NativeAddon, 'cudaProbe'>, readFacts?: () => CudaFacts): (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error {
+export function nativeErrorFactory(
+  addon: Pick<NativeAddon, 'cudaProbe'>,
+  readFacts?: () => CudaFacts,
+): (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error {
   let facts: CudaFacts | undefined;
   const factsOnce = () =>
-    (facts ??= readFacts?.() ??
+    (facts ??=
+      readFacts?.() ??
       (() => {
         const probe = addon.cudaProbe?.();
-        return { cudaDriverVersion: probe?.driverVersion ?? 0, runtimeVersion: probe?.runtimeVersion ?? 0, driver: readNvidiaDriver() };
+        return {
+          cudaDriverVersion: probe?.driverVersion ?? 0,
+          runtimeVersion: probe?.runtimeVersion ?? 0,
+          driver: readNvidiaDriver(),
+        };
       })());
   return (code, message, kind, extras) => {
     const fields = extras as ErrorFields & { cudaError?: CudaErrorInfo };
     const cuda = fields.cudaError;
     if (cuda && isDriverError(cuda.code)) {
       const diagnosis = diagnoseCudaError(cuda, factsOnce());
-      return createError(code, translateCudaMessage(message, cuda, diagnosis), kind, { ...fields, details: { ...fields.details, cudaProblem: diagnosis.kind } });
+      return createError(code, translateCudaMessage(message, cuda, diagnosis), kind, {
+        ...fields,
+        details: { ...fields.details, cudaProblem: diagnosis.kind },
+      });
     }
     return createError(code, message, kind, fields);
   };
@@ -170,11 +217,19 @@ export function loadAddonFrom(entries: readonly (string | AddonCandidate)[]): Lo
     try {
       addon = require(candidate.path) as NativeAddon;
     } catch (error) {
-      outcomes.push({ ...candidate, status: 'failed', outcome: explainLoadError(error instanceof Error ? error.message : String(error)) });
+      outcomes.push({
+        ...candidate,
+        status: 'failed',
+        outcome: explainLoadError(error instanceof Error ? error.message : String(error)),
+      });
       continue;
     }
     if (addon.addonVersion !== packageVersion) {
-      outcomes.push({ ...candidate, status: 'failed', outcome: `built for tensorrt-node ${addon.addonVersion}, but the package is ${packageVersion}` });
+      outcomes.push({
+        ...candidate,
+        status: 'failed',
+        outcome: `built for tensorrt-node ${addon.addonVersion}, but the package is ${packageVersion}`,
+      });
       continue;
     }
     addon.setErrorFactory(nativeErrorFactory(addon));
@@ -183,7 +238,10 @@ export function loadAddonFrom(entries: readonly (string | AddonCandidate)[]): Lo
   }
   if (loaded) return { ...loaded, candidates: outcomes };
 
-  const attempts: NativeLoadAttempt[] = outcomes.map((entry) => ({ path: entry.path, error: entry.status === 'skipped' ? `skipped: ${entry.outcome}` : entry.outcome }));
+  const attempts: NativeLoadAttempt[] = outcomes.map((entry) => ({
+    path: entry.path,
+    error: entry.status === 'skipped' ? `skipped: ${entry.outcome}` : entry.outcome,
+  }));
   const tried = attempts.map((attempt) => `  - ${attempt.path}: ${attempt.error}`).join('\n');
   const none = attempts.length === 0 ? '  (no source build and no prebuilt binary for this platform)\n' : '';
   throw new NativeLoadError(

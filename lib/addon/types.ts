@@ -83,9 +83,21 @@ export interface BuildInfo {
   buildType: string;
   sanitizers: boolean;
   /** `emulated`: a test build on the emulated CUDA device (native/emulated/), which runs no GPU work. */
-  cuda: { compiled: boolean; toolkitVersion: string | null; architectures: string | null; missingReason: string | null; emulated?: boolean };
+  cuda: {
+    compiled: boolean;
+    toolkitVersion: string | null;
+    architectures: string | null;
+    missingReason: string | null;
+    emulated?: boolean;
+  };
   /** `emulated`: built against the fake TensorRT of the emulated tier (tests only), never a real TensorRT. */
-  tensorrt: { compiled: boolean; headersVersion: string | null; headersMajor: number | null; missingReason: string | null; emulated?: boolean };
+  tensorrt: {
+    compiled: boolean;
+    headersVersion: string | null;
+    headersMajor: number | null;
+    missingReason: string | null;
+    emulated?: boolean;
+  };
 }
 
 /**
@@ -148,7 +160,6 @@ export interface NativeRunOutput {
   memory: ArrayBufferView | NativePinnedBuffer | NativeDeviceBuffer;
 }
 
-
 export interface NativeRunResult {
   /** Every output in engine order; `buffer` holds the bytes of outputs that were not bound. */
   outputs: { tensor: number; shape: number[]; buffer?: ArrayBuffer }[];
@@ -189,7 +200,12 @@ export interface NativeContextWrap {
   readonly inFlight: number;
   readonly disposed: boolean;
   run(inputs: NativeRunInput[], outputs: NativeRunOutput[], timing: boolean, cancellable: false): Promise<NativeRunResult>;
-  run(inputs: NativeRunInput[], outputs: NativeRunOutput[], timing: boolean, cancellable: true): { promise: Promise<NativeRunResult>; cancel(): void };
+  run(
+    inputs: NativeRunInput[],
+    outputs: NativeRunOutput[],
+    timing: boolean,
+    cancellable: true,
+  ): { promise: Promise<NativeRunResult>; cancel(): void };
   profileLayers(inputs: NativeRunInput[], iterations: number): Promise<NativeLayerTime[]>;
   cudaGraphStatus(): NativeGraphStatus;
   /** Queued runs reject with ERR_DISPOSED, started ones finish; resolves once the stream is empty. Idempotent. */
@@ -218,7 +234,13 @@ export interface NativeEngineLoadOptions {
 /** Options of the native builder; lib/build validates them first. */
 export interface NativeBuildOptions {
   device?: number;
-  profiles?: { input: string; min: number[]; opt: number[]; max: number[]; values?: { min: number[]; opt: number[]; max: number[] } }[][];
+  profiles?: {
+    input: string;
+    min: number[];
+    opt: number[];
+    max: number[];
+    values?: { min: number[]; opt: number[]; max: number[] };
+  }[][];
   workspaceBytes?: number;
   optimizationLevel?: number;
   timingCache?: Uint8Array;
@@ -335,7 +357,12 @@ export interface NativeStream {
   recordEvent(event: NativeEvent): void;
   waitEvent(event: NativeEvent): void;
   preprocessImage(dst: NativeGpuMemory, src: NativeGpuMemory, params: NativeImagePreprocessParams): Promise<void>;
-  convertFloat(dst: NativeGpuMemory, src: NativeGpuMemory, count: number, direction: 'float32-to-float16' | 'float16-to-float32'): Promise<void>;
+  convertFloat(
+    dst: NativeGpuMemory,
+    src: NativeGpuMemory,
+    count: number,
+    direction: 'float32-to-float16' | 'float16-to-float32',
+  ): Promise<void>;
   /** Benchmark reference: seconds taken by `iterations` plain synchronous cudaMemcpy calls, run on this stream's submit thread. */
   benchmarkMemcpy(dst: NativeMemory, src: NativeMemory, byteLength: number, iterations: number): Promise<number>;
   /** Stops intake; accepted work still completes (off the JS thread). Idempotent. */
@@ -357,7 +384,11 @@ export interface NativeAllocationStats {
 export interface NativeCompletionQueueForTest {
   readonly inFlight: number;
   readonly pendingPromises: number;
-  submit(delayMs: number, failAt?: 'enqueue' | 'done', message?: string): Promise<{ order: number; submitThread: string; completionThread: string }>;
+  submit(
+    delayMs: number,
+    failAt?: 'enqueue' | 'done',
+    message?: string,
+  ): Promise<{ order: number; submitThread: string; completionThread: string }>;
   close(): void;
 }
 
@@ -375,9 +406,15 @@ export interface NativeAddon {
   /** Present when the addon was built with TensorRT headers. Deserializes on a thread of its own. */
   loadEngine?(planOrPath: Uint8Array | string, options?: NativeEngineLoadOptions): Promise<NativeEngineWrap>;
   /** Present when the addon was built with TensorRT headers. Creates the context on its own new stream. */
-  createExecutionContext?(engine: NativeEngineWrap, options: { profile: number; cudaGraph: 'auto' | 'on' | 'off' }): Promise<NativeContextWrap>;
+  createExecutionContext?(
+    engine: NativeEngineWrap,
+    options: { profile: number; cudaGraph: 'auto' | 'on' | 'off' },
+  ): Promise<NativeContextWrap>;
   /** Present when the addon was built with TensorRT headers: TensorRT's log messages for this environment, or null to stop. */
-  setTensorRTLogSink?(sink: ((severity: NativeLogSeverity, message: string, target: number, droppedBefore: number) => void) | null, severity?: NativeLogSeverity): void;
+  setTensorRTLogSink?(
+    sink: ((severity: NativeLogSeverity, message: string, target: number, droppedBefore: number) => void) | null,
+    severity?: NativeLogSeverity,
+  ): void;
   setTensorRTLogSeverity?(severity: NativeLogSeverity): void;
   /** Test hook: logs through the real TensorRT logger from another thread, tagged with `target`. */
   tensorrtLogForTest?(severity: NativeLogSeverity, message: string, target: number): void;

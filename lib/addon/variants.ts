@@ -46,7 +46,9 @@ export interface VariantChoice {
 
 export function variantId(cudaMajor: number | null, tensorrtMajor: number | null, tegra: boolean): string {
   if (cudaMajor === null) return 'cpu';
-  return [`cuda${cudaMajor}`, tensorrtMajor === null ? '' : `trt${tensorrtMajor}`, tegra ? 'tegra' : ''].filter(Boolean).join('-');
+  return [`cuda${cudaMajor}`, tensorrtMajor === null ? '' : `trt${tensorrtMajor}`, tegra ? 'tegra' : '']
+    .filter(Boolean)
+    .join('-');
 }
 
 /** The file name prebuildify writes for a variant (`--name` carries the variant tags). */
@@ -108,11 +110,20 @@ function tensorrtFit(variant: AddonVariant, host: HostLibraries): { score: numbe
       ? { score: 0, reason: 'no TensorRT on this host, and this build has no TensorRT runtime' }
       : { score: 1, reason: `no TensorRT found on this host; built for TensorRT ${variant.tensorrtMajor} once it is installed` };
   }
-  if (variant.tensorrtMajor === preferred.major) return { score: 3, reason: `built for TensorRT ${variant.tensorrtMajor}, as found: ${describeTensorRT(preferred)}` };
+  if (variant.tensorrtMajor === preferred.major)
+    return { score: 3, reason: `built for TensorRT ${variant.tensorrtMajor}, as found: ${describeTensorRT(preferred)}` };
   const other = host.tensorrt.find((found) => found.major === variant.tensorrtMajor);
-  if (other) return { score: 2, reason: `built for TensorRT ${variant.tensorrtMajor}, also found (${describeTensorRT(other)}), but ${describeTensorRT(preferred)} comes first in the search order` };
-  if (variant.tensorrtMajor === null) return { score: 1, reason: `built without TensorRT, but this host has ${describeTensorRT(preferred)}` };
-  return { score: 0, reason: `built for TensorRT ${variant.tensorrtMajor}, but this host has TensorRT ${preferred.major} (${describeTensorRT(preferred)}); its CUDA layer still works` };
+  if (other)
+    return {
+      score: 2,
+      reason: `built for TensorRT ${variant.tensorrtMajor}, also found (${describeTensorRT(other)}), but ${describeTensorRT(preferred)} comes first in the search order`,
+    };
+  if (variant.tensorrtMajor === null)
+    return { score: 1, reason: `built without TensorRT, but this host has ${describeTensorRT(preferred)}` };
+  return {
+    score: 0,
+    reason: `built for TensorRT ${variant.tensorrtMajor}, but this host has TensorRT ${preferred.major} (${describeTensorRT(preferred)}); its CUDA layer still works`,
+  };
 }
 
 /**
@@ -127,9 +138,19 @@ export function rankVariants(variants: readonly AddonVariant[], host: HostLibrar
     if (problem) return { variant, eligible: false, reason: problem, score: -1 };
     if (requested) return { variant, eligible: true, reason: `named by TENSORRT_NODE_VARIANT=${requested}`, score: 3 };
     const fit = tensorrtFit(variant, host);
-    const cuda = variant.cudaMajor === null ? 'built without CUDA' : host.driver.maxCudaMajor === null ? `CUDA ${variant.cudaMajor} (no NVIDIA driver found to check against)` : `CUDA ${variant.cudaMajor} (the driver supports up to ${host.driver.maxCudaMajor})`;
+    const cuda =
+      variant.cudaMajor === null
+        ? 'built without CUDA'
+        : host.driver.maxCudaMajor === null
+          ? `CUDA ${variant.cudaMajor} (no NVIDIA driver found to check against)`
+          : `CUDA ${variant.cudaMajor} (the driver supports up to ${host.driver.maxCudaMajor})`;
     return { variant, eligible: true, reason: `${fit.reason}; ${cuda}`, score: fit.score };
   });
-  scored.sort((a, b) => b.score - a.score || (b.variant.cudaMajor ?? -1) - (a.variant.cudaMajor ?? -1) || basename(a.variant.file).localeCompare(basename(b.variant.file)));
+  scored.sort(
+    (a, b) =>
+      b.score - a.score ||
+      (b.variant.cudaMajor ?? -1) - (a.variant.cudaMajor ?? -1) ||
+      basename(a.variant.file).localeCompare(basename(b.variant.file)),
+  );
   return scored.map(({ variant, eligible, reason }) => ({ variant, eligible, reason }));
 }

@@ -19,7 +19,6 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
-
 /**
  * Several backends of one model behind one {@link Backend} that runs as many calls at once as its
  * members together (N cpu backends: N runs at once). Runs go to an idle member, else wait here in
@@ -37,12 +36,22 @@ export class BackendGroup implements Backend {
   #disposing: Promise<void> | null = null;
 
   constructor(members: readonly Backend[]) {
-    if (!Array.isArray(members)) throw new ArgumentTypeError(`Expected an array of backends for a BackendGroup but received ${describeValue(members)}`);
+    if (!Array.isArray(members))
+      throw new ArgumentTypeError(`Expected an array of backends for a BackendGroup but received ${describeValue(members)}`);
     if (members.length === 0) throw new ArgumentTypeError('Expected at least one backend for a BackendGroup but received none');
     members.forEach((member: unknown, index) => {
       const candidate = member as Partial<Backend> | null;
-      if (typeof candidate !== 'object' || candidate === null || typeof candidate.run !== 'function' || typeof candidate.dispose !== 'function' || !Array.isArray(candidate.inputs) || !Array.isArray(candidate.outputs)) {
-        throw new ArgumentTypeError(`Expected a Backend (from createCpuBackend() or createTensorRTBackend()) for members[${index}] of a BackendGroup but received ${describeValue(member)}`);
+      if (
+        typeof candidate !== 'object' ||
+        candidate === null ||
+        typeof candidate.run !== 'function' ||
+        typeof candidate.dispose !== 'function' ||
+        !Array.isArray(candidate.inputs) ||
+        !Array.isArray(candidate.outputs)
+      ) {
+        throw new ArgumentTypeError(
+          `Expected a Backend (from createCpuBackend() or createTensorRTBackend()) for members[${index}] of a BackendGroup but received ${describeValue(member)}`,
+        );
       }
     });
     const first = members[0]!;
@@ -95,7 +104,8 @@ export class BackendGroup implements Backend {
 
   async run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
     const signal = expectOptions<BackendRunOptions>(options).signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
     const member = await this.#acquire(signal);
     const running = member.run(feeds, options);
     // The member is free again when its own run settles, whatever the caller sees.

@@ -15,11 +15,16 @@ export interface CheckedRunCall {
   outputs: readonly string[];
 }
 
-export function checkRunCall(model: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] }, feeds: Readonly<TensorMap>, options: BackendRunOptions | undefined): CheckedRunCall {
+export function checkRunCall(
+  model: { inputs: readonly TensorInfo[]; outputs: readonly TensorInfo[] },
+  feeds: Readonly<TensorMap>,
+  options: BackendRunOptions | undefined,
+): CheckedRunCall {
   const opts = expectOptions<BackendRunOptions>(options);
   rejectUnknownOptions(opts, ['signal', 'outputs']);
   const signal = opts.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
   const outputs = validateOutputNames(model.outputs, opts.outputs);
   validateFeeds(model.inputs, feeds);
   if (signal?.aborted) throw abortError('The run', signal);

@@ -78,7 +78,8 @@ export function withAnchor(anchors: readonly Anchor[], current: Anchor): Anchor[
     let drop = 1;
     let best = Infinity;
     for (let index = 1; index < kept.length - 1; index++) {
-      const score = (kept[index + 1]!.recordsDone - kept[index - 1]!.recordsDone) / (current.recordsDone - kept[index - 1]!.recordsDone + 1);
+      const score =
+        (kept[index + 1]!.recordsDone - kept[index - 1]!.recordsDone) / (current.recordsDone - kept[index - 1]!.recordsDone + 1);
       if (score < best) {
         best = score;
         drop = index;
@@ -101,7 +102,9 @@ export function checkpointPathFor(output: string): string {
 }
 
 function refuse(path: string, why: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.IO, `Cannot resume from the checkpoint ${path}: ${why}; pass --restart to start over`, { details: { checkpoint: path } });
+  return new TensorRTNodeError(ErrorCode.IO, `Cannot resume from the checkpoint ${path}: ${why}; pass --restart to start over`, {
+    details: { checkpoint: path },
+  });
 }
 
 const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -112,7 +115,8 @@ function checkFileState(value: unknown, name: string, path: string): FileState {
   for (const key of ['records', 'bytes'] as const) {
     if (!isCount(state[key])) throw refuse(path, `its "${name}.${key}" is ${JSON.stringify(state[key])}, not a count`);
   }
-  if (typeof state.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(state.sha256)) throw refuse(path, `its "${name}.sha256" is not a sha256 digest`);
+  if (typeof state.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(state.sha256))
+    throw refuse(path, `its "${name}.sha256" is not a sha256 digest`);
   if (state.records! > state.bytes!) throw refuse(path, `its "${name}" counts ${state.records} lines in ${state.bytes} bytes`);
   return state as FileState;
 }
@@ -120,11 +124,15 @@ function checkFileState(value: unknown, name: string, path: string): FileState {
 function checkAnchor(value: unknown, name: string, path: string): Anchor {
   const anchor = value as Partial<Anchor> | null;
   if (typeof anchor !== 'object' || anchor === null) throw refuse(path, `its "${name}" is not an object`);
-  if (!isCount(anchor.recordsDone)) throw refuse(path, `its "${name}.recordsDone" is ${JSON.stringify(anchor.recordsDone)}, not a count`);
+  if (!isCount(anchor.recordsDone))
+    throw refuse(path, `its "${name}.recordsDone" is ${JSON.stringify(anchor.recordsDone)}, not a count`);
   const output = checkFileState(anchor.output, `${name}.output`, path);
   const rejects = checkFileState(anchor.rejects, `${name}.rejects`, path);
   if (output.records + rejects.records !== anchor.recordsDone) {
-    throw refuse(path, `its "${name}" counts ${anchor.recordsDone} records done but ${output.records} output lines and ${rejects.records} rejected`);
+    throw refuse(
+      path,
+      `its "${name}" counts ${anchor.recordsDone} records done but ${output.records} output lines and ${rejects.records} rejected`,
+    );
   }
   return anchor as Anchor;
 }
@@ -141,7 +149,9 @@ export async function loadCheckpoint(path: string, shardTotal: number): Promise<
     text = await unlessMissing(() => readRegularFile(path, MAX_CHECKPOINT_BYTES, 'utf8'));
   } catch (error) {
     if (error instanceof NotRegularFileError) throw refuse(path, `it is ${error.kind}, not a file`);
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the checkpoint ${path}: ${(error as Error).message}`, { cause: error });
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the checkpoint ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (text === undefined) return null;
   let parsed: Partial<Checkpoint> & { version?: unknown };
@@ -150,33 +160,57 @@ export async function loadCheckpoint(path: string, shardTotal: number): Promise<
   } catch {
     throw refuse(path, 'it is not valid JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || parsed.format !== CHECKPOINT_FORMAT) throw refuse(path, `it is not a tensorrt-node batch checkpoint (format ${CHECKPOINT_FORMAT})`);
-  if (parsed.version !== CHECKPOINT_VERSION) throw refuse(path, `it has version ${JSON.stringify(parsed.version)}; this tensorrt-node resumes version ${CHECKPOINT_VERSION} only`);
+  if (typeof parsed !== 'object' || parsed === null || parsed.format !== CHECKPOINT_FORMAT)
+    throw refuse(path, `it is not a tensorrt-node batch checkpoint (format ${CHECKPOINT_FORMAT})`);
+  if (parsed.version !== CHECKPOINT_VERSION)
+    throw refuse(
+      path,
+      `it has version ${JSON.stringify(parsed.version)}; this tensorrt-node resumes version ${CHECKPOINT_VERSION} only`,
+    );
   const job = parsed.job as Partial<JobIdentity> | undefined;
-  if (typeof job !== 'object' || job === null || typeof job.model !== 'string' || typeof job.shard !== 'string' || !isCount(job.batchSize) || typeof job.input !== 'object' || job.input === null) {
+  if (
+    typeof job !== 'object' ||
+    job === null ||
+    typeof job.model !== 'string' ||
+    typeof job.shard !== 'string' ||
+    !isCount(job.batchSize) ||
+    typeof job.input !== 'object' ||
+    job.input === null
+  ) {
     throw refuse(path, 'its "job" does not describe a job');
   }
   if (!isCount(parsed.recordsDone)) throw refuse(path, `its "recordsDone" is ${JSON.stringify(parsed.recordsDone)}, not a count`);
-  if (typeof parsed.complete !== 'boolean') throw refuse(path, `its "complete" is ${JSON.stringify(parsed.complete)}, not true or false`);
+  if (typeof parsed.complete !== 'boolean')
+    throw refuse(path, `its "complete" is ${JSON.stringify(parsed.complete)}, not true or false`);
   const output = checkFileState(parsed.output, 'output', path);
   const rejects = checkFileState(parsed.rejects, 'rejects', path);
   if (output.records + rejects.records !== parsed.recordsDone) {
-    throw refuse(path, `it counts ${parsed.recordsDone} records done but ${output.records} output lines and ${rejects.records} rejected`);
+    throw refuse(
+      path,
+      `it counts ${parsed.recordsDone} records done but ${output.records} output lines and ${rejects.records} rejected`,
+    );
   }
-  if (!Array.isArray(parsed.anchors) || parsed.anchors.length === 0 || parsed.anchors.length > MAX_ANCHORS) throw refuse(path, `its "anchors" is not a list of 1 to ${MAX_ANCHORS} states`);
+  if (!Array.isArray(parsed.anchors) || parsed.anchors.length === 0 || parsed.anchors.length > MAX_ANCHORS)
+    throw refuse(path, `its "anchors" is not a list of 1 to ${MAX_ANCHORS} states`);
   let previous: Anchor | undefined;
   for (const [index, value] of parsed.anchors.entries()) {
     const anchor = checkAnchor(value, `anchors[${index}]`, path);
     const last: Anchor = { recordsDone: parsed.recordsDone, output, rejects };
     const after = (earlier: Anchor, later: Anchor) =>
-      later.recordsDone >= earlier.recordsDone && later.output.bytes >= earlier.output.bytes && later.rejects.bytes >= earlier.rejects.bytes && later.output.records >= earlier.output.records && later.rejects.records >= earlier.rejects.records;
+      later.recordsDone >= earlier.recordsDone &&
+      later.output.bytes >= earlier.output.bytes &&
+      later.rejects.bytes >= earlier.rejects.bytes &&
+      later.output.records >= earlier.output.records &&
+      later.rejects.records >= earlier.rejects.records;
     if ((previous && (anchor.recordsDone <= previous.recordsDone || !after(previous, anchor))) || !after(anchor, last)) {
       throw refuse(path, `its "anchors[${index}]" is out of order with the states before or after it`);
     }
     previous = anchor;
   }
-  if (parsed.recordsDone > shardTotal) throw refuse(path, `it counts ${parsed.recordsDone} records done, more than the ${shardTotal} of this shard`);
-  if (parsed.complete && parsed.recordsDone !== shardTotal) throw refuse(path, `it says the job is complete but counts ${parsed.recordsDone} of the shard's ${shardTotal} records`);
+  if (parsed.recordsDone > shardTotal)
+    throw refuse(path, `it counts ${parsed.recordsDone} records done, more than the ${shardTotal} of this shard`);
+  if (parsed.complete && parsed.recordsDone !== shardTotal)
+    throw refuse(path, `it says the job is complete but counts ${parsed.recordsDone} of the shard's ${shardTotal} records`);
   return parsed as Checkpoint;
 }
 
@@ -195,6 +229,7 @@ export function jobDifferences(saved: JobIdentity, current: JobIdentity): string
   if (saved.model !== current.model) differences.push('the model');
   if (JSON.stringify(saved.input) !== JSON.stringify(current.input)) differences.push('the input');
   if (saved.shard !== current.shard) differences.push(`the shard (${saved.shard} then, ${current.shard} now)`);
-  if (saved.batchSize !== current.batchSize) differences.push(`the batch size (${saved.batchSize} then, ${current.batchSize} now)`);
+  if (saved.batchSize !== current.batchSize)
+    differences.push(`the batch size (${saved.batchSize} then, ${current.batchSize} now)`);
   return differences;
 }

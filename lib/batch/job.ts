@@ -25,7 +25,19 @@ import { FileLock } from '../cache/lock.js';
 import { InferenceSession } from '../session/inference-session.js';
 import type { SessionOptions } from '../session/options.js';
 import { splitOutputs, stackFeeds } from '../session/stacking.js';
-import { checkpointPathFor, emptyFileState, jobDifferences, loadCheckpoint, saveCheckpoint, withAnchor, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type Checkpoint, type FileState, type JobIdentity } from './checkpoint.js';
+import {
+  checkpointPathFor,
+  emptyFileState,
+  jobDifferences,
+  loadCheckpoint,
+  saveCheckpoint,
+  withAnchor,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type Checkpoint,
+  type FileState,
+  type JobIdentity,
+} from './checkpoint.js';
 import { DEFAULT_MAX_LINE_BYTES } from './lines.js';
 import { AppendedFile, freshHash, recoverToAnchor, regularFileSize, truncateRegular, verifyPrefix } from './output-files.js';
 import { formatRecord } from './output.js';
@@ -89,14 +101,22 @@ async function lockOutput(output: string): Promise<FileLock> {
   const path = lockPathFor(output);
   await regularFileSize(path, 'lock of the output');
   const attempt = await FileLock.tryAcquire(path, { staleAfterMs: STALE_LOCK_MS }).catch((error: unknown) => {
-    throw isTensorRTNodeError(error) && error.code === ErrorCode.CACHE ? new TensorRTNodeError(ErrorCode.IO, `Cannot lock ${output}: ${path} is not a lock file; remove it`, { cause: error }) : error;
+    throw isTensorRTNodeError(error) && error.code === ErrorCode.CACHE
+      ? new TensorRTNodeError(ErrorCode.IO, `Cannot lock ${output}: ${path} is not a lock file; remove it`, { cause: error })
+      : error;
   });
   if (attempt.lock) return attempt.lock;
   const holder = attempt.busy.holder;
-  const who = holder ? `pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}` : 'a process that left no readable identity';
-  throw new TensorRTNodeError(ErrorCode.IO, `Another batch job is writing ${output} (${who}; lock ${path}): wait for it to finish, or choose another --output`, {
-    details: { lockPath: path, holder },
-  });
+  const who = holder
+    ? `pid ${holder.pid} on ${holder.hostname}, since ${holder.acquiredAt}`
+    : 'a process that left no readable identity';
+  throw new TensorRTNodeError(
+    ErrorCode.IO,
+    `Another batch job is writing ${output} (${who}; lock ${path}): wait for it to finish, or choose another --output`,
+    {
+      details: { lockPath: path, holder },
+    },
+  );
 }
 
 /** Where the files stand when this run starts: verified against the checkpoint, or fresh. */
@@ -108,26 +128,50 @@ interface StartingPoint {
 }
 
 /** Checks the checkpoint against the files (see ./checkpoint.ts) and cuts what came after it. */
-async function resumeFrom(checkpoint: Checkpoint, output: string, rejects: string, checkpointPath: string): Promise<StartingPoint> {
-  const sizes = { output: (await regularFileSize(output, 'output')) ?? 0, rejects: (await regularFileSize(rejects, 'rejects file')) ?? 0 };
+async function resumeFrom(
+  checkpoint: Checkpoint,
+  output: string,
+  rejects: string,
+  checkpointPath: string,
+): Promise<StartingPoint> {
+  const sizes = {
+    output: (await regularFileSize(output, 'output')) ?? 0,
+    rejects: (await regularFileSize(rejects, 'rejects file')) ?? 0,
+  };
   if (sizes.output < checkpoint.output.bytes || sizes.rejects < checkpoint.rejects.bytes) {
     // A machine crash lost data the checkpoint counted: back to the newest earlier state the files still hold.
     const kept = await recoverToAnchor(output, rejects, checkpoint.anchors);
     if (!kept) {
-      throw new TensorRTNodeError(ErrorCode.IO, `Cannot resume from the checkpoint ${checkpointPath}: the output ${output} (${sizes.output} bytes) and the rejects file (${sizes.rejects} bytes) are shorter than it recorded and match none of its earlier states; pass --restart to start over`, {
-        details: { checkpoint: checkpointPath, file: output },
-      });
+      throw new TensorRTNodeError(
+        ErrorCode.IO,
+        `Cannot resume from the checkpoint ${checkpointPath}: the output ${output} (${sizes.output} bytes) and the rejects file (${sizes.rejects} bytes) are shorter than it recorded and match none of its earlier states; pass --restart to start over`,
+        {
+          details: { checkpoint: checkpointPath, file: output },
+        },
+      );
     }
     const anchors = checkpoint.anchors.filter((anchor) => anchor.recordsDone <= kept.anchor.recordsDone);
-    return { checkpoint: { ...checkpoint, ...kept.anchor, anchors, complete: false }, outputHash: kept.outputHash, rejectsHash: kept.rejectsHash, recovered: true };
+    return {
+      checkpoint: { ...checkpoint, ...kept.anchor, anchors, complete: false },
+      outputHash: kept.outputHash,
+      rejectsHash: kept.rejectsHash,
+      recovered: true,
+    };
   }
   const hashes: Hash[] = [];
-  for (const [path, state, what] of [[output, checkpoint.output, 'output'], [rejects, checkpoint.rejects, 'rejects file']] as const) {
+  for (const [path, state, what] of [
+    [output, checkpoint.output, 'output'],
+    [rejects, checkpoint.rejects, 'rejects file'],
+  ] as const) {
     const verified = await verifyPrefix(path, state);
     if (verified.mismatch !== undefined) {
-      throw new TensorRTNodeError(ErrorCode.IO, `Cannot resume from the checkpoint ${checkpointPath}: the ${what} ${path} does not hold what it recorded (${verified.mismatch}); pass --restart to start over`, {
-        details: { checkpoint: checkpointPath, file: path },
-      });
+      throw new TensorRTNodeError(
+        ErrorCode.IO,
+        `Cannot resume from the checkpoint ${checkpointPath}: the ${what} ${path} does not hold what it recorded (${verified.mismatch}); pass --restart to start over`,
+        {
+          details: { checkpoint: checkpointPath, file: path },
+        },
+      );
     }
     hashes.push(verified.hash);
   }
@@ -147,7 +191,13 @@ function rejectLine(rejected: { index: number; lineNumber?: number; id?: unknown
 }
 
 /** Failures of the machinery rather than of a record: a job never skips past these. */
-const fatalCodes = new Set<string>([ErrorCode.ABORTED, ErrorCode.DISPOSED, ErrorCode.INTERNAL, ErrorCode.OUT_OF_MEMORY, ErrorCode.IO]);
+const fatalCodes = new Set<string>([
+  ErrorCode.ABORTED,
+  ErrorCode.DISPOSED,
+  ErrorCode.INTERNAL,
+  ErrorCode.OUT_OF_MEMORY,
+  ErrorCode.IO,
+]);
 
 type BatchItem = BatchRecord | RejectedRecord;
 
@@ -192,7 +242,12 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const source = await openRecordSource(options.input);
   const total = source.shardTotal(shard);
-  const identity: JobIdentity = { model: await hashFile(options.model), input: source.identity, shard: `${shard.index}/${shard.count}`, batchSize: requestedBatch };
+  const identity: JobIdentity = {
+    model: await hashFile(options.model),
+    input: source.identity,
+    shard: `${shard.index}/${shard.count}`,
+    batchSize: requestedBatch,
+  };
   const checkpointPath = checkpointPathFor(options.output);
   const rejectsPath = rejectsPathFor(options.output);
 
@@ -201,7 +256,11 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
   const files: AppendedFile[] = [];
   try {
     if (options.restart) {
-      for (const [path, what] of [[options.output, 'output'], [rejectsPath, 'rejects file'], [checkpointPath, 'checkpoint']] as const) {
+      for (const [path, what] of [
+        [options.output, 'output'],
+        [rejectsPath, 'rejects file'],
+        [checkpointPath, 'checkpoint'],
+      ] as const) {
         await regularFileSize(path, what);
         await removeFile(path);
       }
@@ -211,22 +270,52 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
     if (saved) {
       const differences = jobDifferences(saved.job, identity);
       if (differences.length > 0) {
-        throw new TensorRTNodeError(ErrorCode.IO, `${checkpointPath} belongs to another job (${differences.join(', ')} differ): pass --restart to start over, or choose another --output`);
+        throw new TensorRTNodeError(
+          ErrorCode.IO,
+          `${checkpointPath} belongs to another job (${differences.join(', ')} differ): pass --restart to start over, or choose another --output`,
+        );
       }
       start = await resumeFrom(saved, options.output, rejectsPath, checkpointPath);
       if (start.checkpoint.complete) {
         const rejected = start.checkpoint.rejects.records;
-        return { total, resumedFrom: start.checkpoint.recordsDone, processed: 0, rejected, rejectedThisRun: 0, rejectsPath: rejected > 0 ? rejectsPath : null, alreadyComplete: true, interrupted: false, recovered: false, backend: 'none', seconds: (performance.now() - started) / 1000 };
+        return {
+          total,
+          resumedFrom: start.checkpoint.recordsDone,
+          processed: 0,
+          rejected,
+          rejectedThisRun: 0,
+          rejectsPath: rejected > 0 ? rejectsPath : null,
+          alreadyComplete: true,
+          interrupted: false,
+          recovered: false,
+          backend: 'none',
+          seconds: (performance.now() - started) / 1000,
+        };
       }
     } else {
-      for (const [path, what] of [[options.output, 'output'], [rejectsPath, 'rejects file']] as const) {
+      for (const [path, what] of [
+        [options.output, 'output'],
+        [rejectsPath, 'rejects file'],
+      ] as const) {
         const size = await regularFileSize(path, what);
         if (size !== null && size > 0) {
-          throw new TensorRTNodeError(ErrorCode.IO, `${path} exists and no checkpoint of this job is next to it: pass --restart to overwrite it, or choose another --output`);
+          throw new TensorRTNodeError(
+            ErrorCode.IO,
+            `${path} exists and no checkpoint of this job is next to it: pass --restart to overwrite it, or choose another --output`,
+          );
         }
       }
       start = {
-        checkpoint: { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, job: identity, recordsDone: 0, output: emptyFileState(), rejects: emptyFileState(), complete: false, anchors: [{ recordsDone: 0, output: emptyFileState(), rejects: emptyFileState() }] },
+        checkpoint: {
+          format: CHECKPOINT_FORMAT,
+          version: CHECKPOINT_VERSION,
+          job: identity,
+          recordsDone: 0,
+          output: emptyFileState(),
+          rejects: emptyFileState(),
+          complete: false,
+          anchors: [{ recordsDone: 0, output: emptyFileState(), rejects: emptyFileState() }],
+        },
         outputHash: freshHash(),
         rejectsHash: freshHash(),
         recovered: false,
@@ -258,8 +347,17 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
     const compute = async (records: BatchRecord[]): Promise<Map<BatchRecord, string | TensorRTNodeError>> => {
       const lines = new Map<BatchRecord, string | TensorRTNodeError>();
       const runAll = async (group: BatchRecord[]) => {
-        const results = (await live.run(stackFeeds(live.inputs, group.map((record) => ({ feeds: record.feeds, rows: 1 }))) as never)) as TensorMap;
-        const split = splitOutputs(results, Object.keys(results), group.map(() => 1));
+        const results = (await live.run(
+          stackFeeds(
+            live.inputs,
+            group.map((record) => ({ feeds: record.feeds, rows: 1 })),
+          ) as never,
+        )) as TensorMap;
+        const split = splitOutputs(
+          results,
+          Object.keys(results),
+          group.map(() => 1),
+        );
         group.forEach((record, position) => lines.set(record, formatRecord(record.index, record.id, split[position]!)));
       };
       if (records.length === 0) return lines;
@@ -305,7 +403,12 @@ export async function runBatchJob(options: BatchJobOptions): Promise<BatchJobRes
               text.output += result;
               text.outputLines++;
             } else {
-              text.rejects += rejectLine({ index: item.index, lineNumber: item.feeds === undefined ? item.lineNumber : undefined, id: item.feeds === undefined ? undefined : item.id, error: result });
+              text.rejects += rejectLine({
+                index: item.index,
+                lineNumber: item.feeds === undefined ? item.lineNumber : undefined,
+                id: item.feeds === undefined ? undefined : item.id,
+                error: result,
+              });
               text.rejectLines++;
             }
           }

@@ -20,7 +20,8 @@ export const MAX_LINE_BYTES_LIMIT = Math.min(512 * 1024 * 1024, bufferConstants.
 const CHUNK_BYTES = 1024 * 1024;
 
 /** One line of the input: its 1-based number and its text, or its length when over the bound. */
-export type InputLine = { lineNumber: number; text: string; tooLong?: undefined } | { lineNumber: number; text?: undefined; tooLong: number };
+export type InputLine =
+  { lineNumber: number; text: string; tooLong?: undefined } | { lineNumber: number; text?: undefined; tooLong: number };
 
 /** Whether `bytes` hold only ASCII whitespace (a blank line, skipped: it is no record). */
 function isBlank(bytes: Uint8Array): boolean {
@@ -76,7 +77,8 @@ async function* splitLines(path: string, maxLineBytes: number, keep: boolean): A
     length += piece.byteLength;
     if (blank && !isBlank(piece)) blank = false;
     if (!keep) return;
-    if (length > maxLineBytes) pieces = []; // over the bound: only counted from now on
+    if (length > maxLineBytes)
+      pieces = []; // over the bound: only counted from now on
     else pieces.push(piece);
   };
   for await (const chunk of chunksOf(path)) {
@@ -99,7 +101,9 @@ async function* splitLines(path: string, maxLineBytes: number, keep: boolean): A
 export async function* readLines(path: string, maxLineBytes: number): AsyncGenerator<InputLine> {
   for await (const line of splitLines(path, maxLineBytes, true)) {
     if (line.blank) continue;
-    yield line.bytes === undefined ? { lineNumber: line.lineNumber, tooLong: line.length } : { lineNumber: line.lineNumber, text: line.bytes.toString('utf8') };
+    yield line.bytes === undefined
+      ? { lineNumber: line.lineNumber, tooLong: line.length }
+      : { lineNumber: line.lineNumber, text: line.bytes.toString('utf8') };
   }
 }
 

@@ -29,8 +29,12 @@ export async function regularFileSize(path: string, description: string): Promis
   const stats = await unlessMissing(() => fileIo.lstat(path));
   if (!stats) return null;
   if (!stats.isFile()) {
-    const link = stats.isSymbolicLink() ? ` (to ${await fileIo.readlink(path).catch(() => '?')}); links are neither followed nor replaced` : '';
-    throw ioError(`Cannot use ${path} as the ${description}: it is ${describeFileKind(stats)}${link}; a batch job writes regular files only`);
+    const link = stats.isSymbolicLink()
+      ? ` (to ${await fileIo.readlink(path).catch(() => '?')}); links are neither followed nor replaced`
+      : '';
+    throw ioError(
+      `Cannot use ${path} as the ${description}: it is ${describeFileKind(stats)}${link}; a batch job writes regular files only`,
+    );
   }
   return stats.size;
 }
@@ -64,7 +68,9 @@ export class AppendedFile {
     const stats = await handle.stat();
     if (!stats.isFile()) {
       await handle.close();
-      throw ioError(`Cannot use ${path} as the ${description}: it is ${describeFileKind(stats)}; a batch job writes regular files only`);
+      throw ioError(
+        `Cannot use ${path} as the ${description}: it is ${describeFileKind(stats)}; a batch job writes regular files only`,
+      );
     }
     return new AppendedFile(path, handle, hash, state);
   }
@@ -130,12 +136,19 @@ async function readPrefix(path: string, bytes: number): Promise<Prefix> {
  * Checks that `path` begins with exactly what `state` records (its length, line count and digest);
  * returns the digest to continue from, or why it does not (for the refusal's message).
  */
-export async function verifyPrefix(path: string, state: FileState): Promise<{ hash: Hash; mismatch?: undefined } | { hash?: undefined; mismatch: string }> {
+export async function verifyPrefix(
+  path: string,
+  state: FileState,
+): Promise<{ hash: Hash; mismatch?: undefined } | { hash?: undefined; mismatch: string }> {
   const prefix = await readPrefix(path, state.bytes);
   if (prefix.bytes < state.bytes) return { mismatch: `it holds ${prefix.bytes} bytes, fewer than the ${state.bytes} recorded` };
   if (!prefix.endsWithNewline) return { mismatch: `its byte ${state.bytes} recorded as the end of a line is not a newline` };
-  if (prefix.records !== state.records) return { mismatch: `its first ${state.bytes} bytes hold ${prefix.records} lines, not the ${state.records} recorded` };
-  if (prefix.sha256 !== state.sha256) return { mismatch: `its first ${state.bytes} bytes differ from what was written (sha256 ${prefix.sha256.slice(0, 12)}..., recorded ${state.sha256.slice(0, 12)}...)` };
+  if (prefix.records !== state.records)
+    return { mismatch: `its first ${state.bytes} bytes hold ${prefix.records} lines, not the ${state.records} recorded` };
+  if (prefix.sha256 !== state.sha256)
+    return {
+      mismatch: `its first ${state.bytes} bytes differ from what was written (sha256 ${prefix.sha256.slice(0, 12)}..., recorded ${state.sha256.slice(0, 12)}...)`,
+    };
   return { hash: prefix.hash };
 }
 
@@ -145,8 +158,13 @@ export async function verifyPrefix(path: string, state: FileState): Promise<{ ha
  * A missing file matches only empty states.
  */
 async function matchingStates(path: string, states: readonly FileState[]): Promise<boolean[]> {
-  const matches = states.map((state) => state.bytes === 0 && state.records === 0 && state.sha256 === createHash('sha256').digest('hex'));
-  const order = states.map((state, index) => ({ state, index })).filter(({ state }) => state.bytes > 0).sort((a, b) => a.state.bytes - b.state.bytes);
+  const matches = states.map(
+    (state) => state.bytes === 0 && state.records === 0 && state.sha256 === createHash('sha256').digest('hex'),
+  );
+  const order = states
+    .map((state, index) => ({ state, index }))
+    .filter(({ state }) => state.bytes > 0)
+    .sort((a, b) => a.state.bytes - b.state.bytes);
   if (order.length === 0 || (await unlessMissing(() => fileIo.lstat(path))) === undefined) return matches;
   const hash = createHash('sha256');
   let newlines = 0;
@@ -187,9 +205,19 @@ export interface Recovered {
  * that both files still begin with (length, line count and digest, so no damaged or foreign line is
  * ever kept), cuts both files there, and returns it. Undefined when none matches.
  */
-export async function recoverToAnchor(outputPath: string, rejectsPath: string, anchors: readonly Anchor[]): Promise<Recovered | undefined> {
-  const outputMatches = await matchingStates(outputPath, anchors.map((anchor) => anchor.output));
-  const rejectsMatches = await matchingStates(rejectsPath, anchors.map((anchor) => anchor.rejects));
+export async function recoverToAnchor(
+  outputPath: string,
+  rejectsPath: string,
+  anchors: readonly Anchor[],
+): Promise<Recovered | undefined> {
+  const outputMatches = await matchingStates(
+    outputPath,
+    anchors.map((anchor) => anchor.output),
+  );
+  const rejectsMatches = await matchingStates(
+    rejectsPath,
+    anchors.map((anchor) => anchor.rejects),
+  );
   for (let index = anchors.length - 1; index >= 0; index--) {
     if (!outputMatches[index] || !rejectsMatches[index]) continue;
     const anchor = anchors[index]!;

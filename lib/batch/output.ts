@@ -30,7 +30,9 @@ function values(tensor: HostTensor): unknown[] {
         return Number.isFinite(value) ? Number(value.toPrecision(4)) : String(value);
       });
     case 'int64':
-      return Array.from(data as BigInt64Array, (value) => (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()));
+      return Array.from(data as BigInt64Array, (value) =>
+        value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString(),
+      );
     case 'bool':
       return Array.from(data as Uint8Array, (value) => value !== 0);
     default:
@@ -41,6 +43,7 @@ function values(tensor: HostTensor): unknown[] {
 /** One output line (with its newline) for a record's outputs (batch dim 1). */
 export function formatRecord(index: number, id: unknown, outputs: TensorMap): string {
   const formatted: Record<string, { shape: number[]; data: unknown[] }> = {};
-  for (const [name, tensor] of Object.entries(outputs)) setEntry(formatted, name, { shape: tensor.shape.slice(1), data: values(tensor) });
+  for (const [name, tensor] of Object.entries(outputs))
+    setEntry(formatted, name, { shape: tensor.shape.slice(1), data: values(tensor) });
   return `${JSON.stringify(id === undefined ? { record: index, outputs: formatted } : { record: index, id, outputs: formatted })}\n`;
 }

@@ -79,7 +79,8 @@ function nestedShape(value: unknown[], label: string): number[] {
       if (Array.isArray(item)) throw new Error(`${label} is not rectangular`);
       return;
     }
-    if (!Array.isArray(item) || item.length !== shape[depth]) throw new Error(`${label} is not rectangular (expected ${shape[depth]} items at depth ${depth})`);
+    if (!Array.isArray(item) || item.length !== shape[depth])
+      throw new Error(`${label} is not rectangular (expected ${shape[depth]} items at depth ${depth})`);
     for (const child of item) check(child, depth + 1);
   };
   check(value, 0);
@@ -103,13 +104,17 @@ function jsonFeed(info: TensorInfo, value: unknown, label: string): unknown {
     const given = (value as { shape?: unknown }).shape;
     if (!Array.isArray(given)) throw new Error(`${label} has data but no shape array`);
     shape = given.length === info.shape.length - 1 ? [1, ...(given as number[])] : (given as number[]);
-    values = ((value as { data: unknown[] }).data).flat(Infinity);
+    values = (value as { data: unknown[] }).data.flat(Infinity);
   } else {
     throw new Error(`${label} must be an array (flat or nested) or { "shape", "data" }`);
   }
   if (info.dtype === 'float16' || info.dtype === 'bfloat16') {
     if (!values.every((item) => typeof item === 'number')) throw new Error(`${label} must hold numbers`);
-    return { dtype: info.dtype, shape, data: info.dtype === 'float16' ? toFloat16Array(values as number[]) : toBfloat16Array(values as number[]) };
+    return {
+      dtype: info.dtype,
+      shape,
+      data: info.dtype === 'float16' ? toFloat16Array(values as number[]) : toBfloat16Array(values as number[]),
+    };
   }
   return { data: values, shape };
 }
@@ -128,7 +133,13 @@ function checkRecordFeeds(inputs: readonly TensorInfo[], feeds: unknown, where: 
   }
 }
 
-export function parseJsonRecord(line: string, index: number, lineNumber: number, inputs: readonly TensorInfo[], source: string): BatchRecord {
+export function parseJsonRecord(
+  line: string,
+  index: number,
+  lineNumber: number,
+  inputs: readonly TensorInfo[],
+  source: string,
+): BatchRecord {
   const where = `record ${index} (line ${lineNumber} of ${source})`;
   let parsed: unknown;
   try {
@@ -136,7 +147,8 @@ export function parseJsonRecord(line: string, index: number, lineNumber: number,
   } catch (error) {
     throw recordError(where, `not valid JSON (${(error as Error).message})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw recordError(where, 'expected a JSON object mapping input names to values');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw recordError(where, 'expected a JSON object mapping input names to values');
   const { id, ...rest } = parsed as Record<string, unknown>;
   const hasIdInput = inputs.some((info) => info.name === 'id');
   const values = hasIdInput ? (parsed as Record<string, unknown>) : rest;
@@ -159,7 +171,13 @@ export function parseJsonRecord(line: string, index: number, lineNumber: number,
 }
 
 /** Records of a .jsonl file for `shard`, from shard position `skip` on (records already done). */
-async function* jsonlRecords(path: string, inputs: readonly TensorInfo[], shard: Shard, skip: number, maxLineBytes: number): AsyncGenerator<SourceItem> {
+async function* jsonlRecords(
+  path: string,
+  inputs: readonly TensorInfo[],
+  shard: Shard,
+  skip: number,
+  maxLineBytes: number,
+): AsyncGenerator<SourceItem> {
   let index = 0;
   let position = 0; // within the shard
   for await (const line of readLines(path, maxLineBytes)) {
@@ -168,9 +186,13 @@ async function* jsonlRecords(path: string, inputs: readonly TensorInfo[], shard:
     if (position++ < skip) continue;
     const where = `record ${current} (line ${line.lineNumber} of ${path})`;
     if (line.tooLong !== undefined) {
-      const error = new RecordError(ErrorCode.INVALID_ARGUMENT, `${where}: the line is ${line.tooLong} bytes long, over the limit of ${maxLineBytes} bytes (--max-line-bytes)`, {
-        details: { record: current, line: line.lineNumber, bytes: line.tooLong, maxLineBytes },
-      });
+      const error = new RecordError(
+        ErrorCode.INVALID_ARGUMENT,
+        `${where}: the line is ${line.tooLong} bytes long, over the limit of ${maxLineBytes} bytes (--max-line-bytes)`,
+        {
+          details: { record: current, line: line.lineNumber, bytes: line.tooLong, maxLineBytes },
+        },
+      );
       yield { index: current, lineNumber: line.lineNumber, error };
       continue;
     }
@@ -182,7 +204,12 @@ async function* jsonlRecords(path: string, inputs: readonly TensorInfo[], shard:
   }
 }
 
-async function* folderRecords(paths: readonly string[], inputs: readonly TensorInfo[], shard: Shard, skip: number): AsyncGenerator<SourceItem> {
+async function* folderRecords(
+  paths: readonly string[],
+  inputs: readonly TensorInfo[],
+  shard: Shard,
+  skip: number,
+): AsyncGenerator<SourceItem> {
   let position = 0;
   for (let index = shard.index; index < paths.length; index += shard.count) {
     if (position++ < skip) continue;
@@ -193,7 +220,11 @@ async function* folderRecords(paths: readonly string[], inputs: readonly TensorI
       const feeds: Record<string, HostTensor> = {};
       for (const [name, tensor] of Object.entries(sample)) {
         const info = inputs.find((candidate) => candidate.name === name);
-        setEntry(feeds, name, info && tensor.shape.length === info.shape.length - 1 ? { ...tensor, shape: [1, ...tensor.shape] } : tensor);
+        setEntry(
+          feeds,
+          name,
+          info && tensor.shape.length === info.shape.length - 1 ? { ...tensor, shape: [1, ...tensor.shape] } : tensor,
+        );
       }
       yield { index, feeds: checkRecordFeeds(inputs, feeds, where) };
     } catch (error) {
@@ -220,11 +251,17 @@ export async function openRecordSource(path: string): Promise<RecordSource> {
   try {
     info = await stat(path);
   } catch {
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a .jsonl file or a folder of samples for --input but received ${path}, which does not exist`);
+    throw new TensorRTNodeError(
+      ErrorCode.IO,
+      `Expected a .jsonl file or a folder of samples for --input but received ${path}, which does not exist`,
+    );
   }
   // A FIFO or a device would be read twice (counted, then read) and never end: regular files and folders only.
   if (!info.isDirectory() && !info.isFile()) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Expected a .jsonl file or a folder of samples for --input but received ${path}, which is ${describeFileKind(info)}`);
+    throw new TensorRTNodeError(
+      ErrorCode.IO,
+      `Expected a .jsonl file or a folder of samples for --input but received ${path}, which is ${describeFileKind(info)}`,
+    );
   }
   const shardTotal = (total: number) => (shard: Shard) => Math.max(0, Math.ceil((total - shard.index) / shard.count));
   if (info.isDirectory()) {
@@ -233,7 +270,14 @@ export async function openRecordSource(path: string): Promise<RecordSource> {
       kind: 'folder',
       total: paths.length,
       shardTotal: shardTotal(paths.length),
-      identity: { kind: 'folder', path: resolve(path), entries: paths.length, names: createHash('sha256').update(paths.map((entry) => basename(entry)).join('\n')).digest('hex') },
+      identity: {
+        kind: 'folder',
+        path: resolve(path),
+        entries: paths.length,
+        names: createHash('sha256')
+          .update(paths.map((entry) => basename(entry)).join('\n'))
+          .digest('hex'),
+      },
       read: (inputs, shard, skip) => folderRecords(paths, inputs, shard, skip),
     };
   }

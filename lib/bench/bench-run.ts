@@ -15,7 +15,13 @@ import { createModelTargetFactory } from './model-targets.js';
 import { describeModelFile } from './model-info.js';
 import { checkBenchShapes } from './model-shapes.js';
 import { resolveDevices, type BenchOptions } from './options.js';
-import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, writeResultsFile, type BenchResultsFile, type BenchRunResult } from './results.js';
+import {
+  RESULTS_SCHEMA_ID,
+  RESULTS_SCHEMA_VERSION,
+  writeResultsFile,
+  type BenchResultsFile,
+  type BenchRunResult,
+} from './results.js';
 import { formatRunSummary } from './summary.js';
 import { expandSweep, runSweep } from './sweep.js';
 import type { BackendChoice, BenchTargetFactory, SweepPoint } from './target.js';
@@ -41,19 +47,33 @@ export interface BenchOutcome {
  * run (an 'auto' run was not "asked for by name"); empty when 'auto' was not asked for, or when the
  * backend it picked was also named.
  */
-export function autoBackendReasons(choices: readonly BackendChoice[], caps: Capabilities): Partial<Record<'cpu' | 'tensorrt', string>> {
+export function autoBackendReasons(
+  choices: readonly BackendChoice[],
+  caps: Capabilities,
+): Partial<Record<'cpu' | 'tensorrt', string>> {
   if (!choices.includes('auto')) return {};
   const picked = caps.backends.tensorrt.available ? 'tensorrt' : 'cpu';
   if (choices.includes(picked)) return {};
-  return { [picked]: picked === 'tensorrt' ? 'chosen by --backend auto: TensorRT is usable here' : `chosen by --backend auto: TensorRT is not usable here (${caps.backends.tensorrt.reason ?? 'unknown reason'})` };
+  return {
+    [picked]:
+      picked === 'tensorrt'
+        ? 'chosen by --backend auto: TensorRT is usable here'
+        : `chosen by --backend auto: TensorRT is not usable here (${caps.backends.tensorrt.reason ?? 'unknown reason'})`,
+  };
 }
 
 /** 'auto' becomes tensorrt where TensorRT is usable, else cpu, and says why. */
-export function resolveBackends(choices: readonly BackendChoice[], caps: Capabilities, write: (text: string) => void): BackendChoice[] {
+export function resolveBackends(
+  choices: readonly BackendChoice[],
+  caps: Capabilities,
+  write: (text: string) => void,
+): BackendChoice[] {
   const resolved = choices.map((choice): BackendChoice => {
     if (choice !== 'auto') return choice;
     if (caps.backends.tensorrt.available) return 'tensorrt';
-    write(`--backend auto: using cpu, because TensorRT is not usable here: ${caps.backends.tensorrt.reason ?? 'unknown reason'}\n`);
+    write(
+      `--backend auto: using cpu, because TensorRT is not usable here: ${caps.backends.tensorrt.reason ?? 'unknown reason'}\n`,
+    );
     return 'cpu';
   });
   return [...new Set(resolved)];
@@ -61,8 +81,19 @@ export function resolveBackends(choices: readonly BackendChoice[], caps: Capabil
 
 export function sweepPoints(options: BenchOptions, caps: Capabilities, write: (text: string) => void): SweepPoint[] {
   const backends = resolveBackends(options.backends, caps, write);
-  const devices = backends.includes('tensorrt') ? resolveDevices(options.device, caps.devices.length, caps.cuda.diagnosis?.message ?? null) : [];
-  return expandSweep({ backends, precisions: options.precisions, batches: options.batches, concurrencies: options.concurrencies, devices, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: options.batcher });
+  const devices = backends.includes('tensorrt')
+    ? resolveDevices(options.device, caps.devices.length, caps.cuda.diagnosis?.message ?? null)
+    : [];
+  return expandSweep({
+    backends,
+    precisions: options.precisions,
+    batches: options.batches,
+    concurrencies: options.concurrencies,
+    devices,
+    cudaGraph: options.cudaGraph,
+    transfers: options.transfers,
+    batcher: options.batcher,
+  });
 }
 
 export async function runBench(options: BenchOptions, deps: BenchDependencies): Promise<BenchOutcome> {
@@ -75,7 +106,12 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
     // A missing or wrong --shape is an argument error before anything is said or run.
     if (!deps.factoryFor) await checkBenchShapes(options.model, options.batches, options.shapes ?? undefined);
     points = sweepPoints(options, deps.capabilities, write);
-    factory = deps.factoryFor ? deps.factoryFor(options.model) : createModelTargetFactory(options.model, { shapes: options.shapes ?? undefined, chosenBy: autoBackendReasons(options.backends, deps.capabilities) });
+    factory = deps.factoryFor
+      ? deps.factoryFor(options.model)
+      : createModelTargetFactory(options.model, {
+          shapes: options.shapes ?? undefined,
+          chosenBy: autoBackendReasons(options.backends, deps.capabilities),
+        });
   }
   const results: BenchResultsFile = {
     schema: RESULTS_SCHEMA_ID,
@@ -98,7 +134,11 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
       try {
         mkdirSync(options.exportTimes, { recursive: true });
       } catch (error) {
-        throw new TensorRTNodeError(ErrorCode.IO, `Cannot create the --export-times folder ${options.exportTimes}: ${(error as Error).message}`, { cause: error, details: { folder: options.exportTimes } });
+        throw new TensorRTNodeError(
+          ErrorCode.IO,
+          `Cannot create the --export-times folder ${options.exportTimes}: ${(error as Error).message}`,
+          { cause: error, details: { folder: options.exportTimes } },
+        );
       }
     }
     await runSweep(factory, points, {
@@ -111,7 +151,11 @@ export async function runBench(options: BenchOptions, deps: BenchDependencies): 
         write(`[${index + 1}/${total}] ${formatRunSummary(result)}\n`);
         await save();
         if (options.exportTimes && recorder) {
-          await writeFileAtomic(join(options.exportTimes, `${result.id}.json`), `${JSON.stringify(recorder.records(), null, 1)}\n`, { description: 'iteration times' });
+          await writeFileAtomic(
+            join(options.exportTimes, `${result.id}.json`),
+            `${JSON.stringify(recorder.records(), null, 1)}\n`,
+            { description: 'iteration times' },
+          );
         }
       },
     });

@@ -80,7 +80,10 @@ async function drive(target: BenchTarget, concurrency: number, shouldStart: Cont
  * The histogram records the time between two ticks of its timer, so an idle loop shows the
  * resolution itself (10 ms); the delay is what exceeds it.
  */
-function summarizeEventLoop(histogram: ReturnType<typeof monitorEventLoopDelay>, resolutionMs: number): EventLoopDelaySummary | null {
+function summarizeEventLoop(
+  histogram: ReturnType<typeof monitorEventLoopDelay>,
+  resolutionMs: number,
+): EventLoopDelaySummary | null {
   if (histogram.count === 0) return null;
   const ms = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - resolutionMs);
   return {
@@ -106,12 +109,25 @@ export async function measure(target: BenchTarget, options: MeasureOptions): Pro
   if (options.warmupMs > 0) {
     const warmupStart = performance.now();
     try {
-      await drive(target, options.concurrency, () => performance.now() - warmupStart < options.warmupMs, () => {
-        warmup.iterations++;
-      });
+      await drive(
+        target,
+        options.concurrency,
+        () => performance.now() - warmupStart < options.warmupMs,
+        () => {
+          warmup.iterations++;
+        },
+      );
     } catch (failure) {
       warmup.durationMs = performance.now() - warmupStart;
-      return { recorder: new IterationRecorder(options.withPhases, performance.now(), 16), warmup, eventLoopDelay: null, hostCpu: null, elapsedMs: 0, failure, failedDuring: 'warmup' };
+      return {
+        recorder: new IterationRecorder(options.withPhases, performance.now(), 16),
+        warmup,
+        eventLoopDelay: null,
+        hostCpu: null,
+        elapsedMs: 0,
+        failure,
+        failedDuring: 'warmup',
+      };
     }
     warmup.durationMs = performance.now() - warmupStart;
   }
@@ -142,7 +158,13 @@ export async function measure(target: BenchTarget, options: MeasureOptions): Pro
     systemMs: cpu.system / 1000,
     percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
   };
-  const measurement: Measurement = { recorder, warmup, eventLoopDelay: summarizeEventLoop(histogram, resolutionMs), hostCpu, elapsedMs };
+  const measurement: Measurement = {
+    recorder,
+    warmup,
+    eventLoopDelay: summarizeEventLoop(histogram, resolutionMs),
+    hostCpu,
+    elapsedMs,
+  };
   if (failed) {
     measurement.failure = failure;
     measurement.failedDuring = 'measurement';

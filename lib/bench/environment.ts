@@ -59,7 +59,6 @@ function readDriverVersion(): string | null {
   }
 }
 
-
 /** Builds the environment from capabilities() (see lib/capabilities.ts) and the host. */
 export function environmentFrom(caps: Capabilities): BenchEnvironment {
   const cpuList = cpus();

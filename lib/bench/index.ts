@@ -28,5 +28,12 @@ export {
 export { importTrtexecFile } from './trtexec-import.js';
 export { buildReport, DEFAULT_REPORT_TITLE, type ReportOutputs } from './report/index.js';
 export { formatRunSummary } from './summary.js';
-export { runRemoteBench, parseRemoteBenchOptions, runOpenLoop, runClosedLoop, type RemoteBenchOptions, type LoadMeasurement } from './load/index.js';
+export {
+  runRemoteBench,
+  parseRemoteBenchOptions,
+  runOpenLoop,
+  runClosedLoop,
+  type RemoteBenchOptions,
+  type LoadMeasurement,
+} from './load/index.js';
 export type { LoadRunInfo } from './results.js';

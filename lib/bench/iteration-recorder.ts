@@ -40,7 +40,16 @@ export interface IterationSeries {
   d2h?: Float64Array;
 }
 
-const PHASE_KEYS = ['enqueueStartMs', 'enqueueEndMs', 'h2dStartMs', 'h2dEndMs', 'computeStartMs', 'computeEndMs', 'd2hStartMs', 'd2hEndMs'] as const;
+const PHASE_KEYS = [
+  'enqueueStartMs',
+  'enqueueEndMs',
+  'h2dStartMs',
+  'h2dEndMs',
+  'computeStartMs',
+  'computeEndMs',
+  'd2hStartMs',
+  'd2hEndMs',
+] as const;
 
 class GrowableColumn {
   values: Float64Array;
@@ -89,7 +98,8 @@ export class IterationRecorder {
     this.#hostStart.values[index] = hostStartMs - this.originMs;
     this.#hostEnd.values[index] = hostEndMs - this.originMs;
     if (this.withPhases) {
-      if (phases === undefined) throw new TypeError('run() resolved without PhaseTimings although describe() said measuresPhases');
+      if (phases === undefined)
+        throw new TypeError('run() resolved without PhaseTimings although describe() said measuresPhases');
       for (let k = 0; k < PHASE_KEYS.length; k++) this.#phases[k]!.values[index] = phases[PHASE_KEYS[k]!] - this.originMs;
     } else if (phases !== undefined) {
       throw new TypeError('run() resolved with PhaseTimings although describe() said it does not measure phases');

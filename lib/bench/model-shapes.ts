@@ -21,21 +21,40 @@ interface InputDescription {
  * The shape every input has at `batch`: the model's fixed dims, --shape for the dynamic ones, and
  * `batch` for a dynamic leading dim. A model with other dynamic dims needs --shape.
  */
-export function benchShapes(inputs: readonly InputDescription[], batch: number, shapes: InputShapes | undefined, model: string): Record<string, number[]> {
+export function benchShapes(
+  inputs: readonly InputDescription[],
+  batch: number,
+  shapes: InputShapes | undefined,
+  model: string,
+): Record<string, number[]> {
   const unknown = Object.keys(shapes ?? {}).filter((name) => !inputs.some((input) => input.name === name));
   if (unknown.length > 0) {
-    const hint = closestMatch(unknown[0]!, inputs.map((input) => input.name));
-    throw new ArgumentRangeError(`Expected --shape for inputs of ${model} (${inputs.map((input) => JSON.stringify(input.name)).join(', ')}) but received ${unknown.map((name) => JSON.stringify(name)).join(', ')}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`, ErrorCode.INVALID_ARGUMENT, {
-      details: { flag: '--shape', inputs: inputs.map((input) => input.name), received: unknown },
-    });
+    const hint = closestMatch(
+      unknown[0]!,
+      inputs.map((input) => input.name),
+    );
+    throw new ArgumentRangeError(
+      `Expected --shape for inputs of ${model} (${inputs.map((input) => JSON.stringify(input.name)).join(', ')}) but received ${unknown.map((name) => JSON.stringify(name)).join(', ')}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
+      ErrorCode.INVALID_ARGUMENT,
+      {
+        details: { flag: '--shape', inputs: inputs.map((input) => input.name), received: unknown },
+      },
+    );
   }
   const result: Record<string, number[]> = {};
   for (const input of inputs) {
     const given = shapes?.[input.name];
-    if (given !== undefined && (given.length !== input.shape.length || given.some((dim, axis) => input.shape[axis]! >= 0 && dim !== input.shape[axis]))) {
-      throw new ArgumentRangeError(`Expected --shape ${shapeTemplate(input.name, input.shape)} (each N a size) for input ${JSON.stringify(input.name)} of ${model} [${input.shape.join(', ')}] but received ${input.name}:${given.join('x')}`, ErrorCode.SHAPE, {
-        details: { flag: '--shape', input: input.name, modelShape: [...input.shape], received: [...given] },
-      });
+    if (
+      given !== undefined &&
+      (given.length !== input.shape.length || given.some((dim, axis) => input.shape[axis]! >= 0 && dim !== input.shape[axis]))
+    ) {
+      throw new ArgumentRangeError(
+        `Expected --shape ${shapeTemplate(input.name, input.shape)} (each N a size) for input ${JSON.stringify(input.name)} of ${model} [${input.shape.join(', ')}] but received ${input.name}:${given.join('x')}`,
+        ErrorCode.SHAPE,
+        {
+          details: { flag: '--shape', input: input.name, modelShape: [...input.shape], received: [...given] },
+        },
+      );
     }
     const shape = input.shape.map((dim, axis) => (axis === 0 && dim === -1 ? batch : dim >= 0 ? dim : (given?.[axis] ?? -1)));
     if (shape.some((dim) => dim < 0)) {
@@ -46,9 +65,13 @@ export function benchShapes(inputs: readonly InputDescription[], batch: number, 
       );
     }
     if (input.shape[0] !== -1 && batch !== 1) {
-      throw new ArgumentRangeError(`Expected --batch 1 for ${model}, whose input ${JSON.stringify(input.name)} has a fixed leading dim [${input.shape.join(', ')}], but received ${batch}`, ErrorCode.INVALID_ARGUMENT, {
-        details: { flag: '--batch', input: input.name, modelShape: [...input.shape], received: batch },
-      });
+      throw new ArgumentRangeError(
+        `Expected --batch 1 for ${model}, whose input ${JSON.stringify(input.name)} has a fixed leading dim [${input.shape.join(', ')}], but received ${batch}`,
+        ErrorCode.INVALID_ARGUMENT,
+        {
+          details: { flag: '--batch', input: input.name, modelShape: [...input.shape], received: batch },
+        },
+      );
     }
     result[input.name] = shape;
   }
@@ -61,14 +84,21 @@ export async function modelInputShapes(model: string): Promise<InputDescription[
   const { readModel } = await import('../onnx/model.js');
   const { inspect } = await import('../onnx/inspect.js');
   const report = await inspect(await readModel(model));
-  return report.inputs.map((input) => ({ name: input.name, shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)) }));
+  return report.inputs.map((input) => ({
+    name: input.name,
+    shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)),
+  }));
 }
 
 /**
  * Checks --shape and --batch against an ONNX model before anything runs, so that a missing --shape
  * is an argument error (exit 2) naming the flag, not a sweep of failed runs.
  */
-export async function checkBenchShapes(model: string, batches: readonly number[], shapes: InputShapes | undefined): Promise<void> {
+export async function checkBenchShapes(
+  model: string,
+  batches: readonly number[],
+  shapes: InputShapes | undefined,
+): Promise<void> {
   // A model that cannot be read is each run's failure to report (with the loader's own error), not an argument error.
   const inputs = await modelInputShapes(model).catch(() => null);
   if (inputs === null) return;
@@ -79,7 +109,11 @@ export async function checkBenchShapes(model: string, batches: readonly number[]
  * TensorRT needs optimization profiles for dynamic inputs: the point's shapes as opt, with a leading
  * dim from 1 to the largest batch the point sends (the batcher stacks up to batch x concurrency).
  */
-export async function tensorrtProfiles(model: string, point: SweepPoint, shapes: InputShapes | undefined): Promise<ProfileSpec[] | undefined> {
+export async function tensorrtProfiles(
+  model: string,
+  point: SweepPoint,
+  shapes: InputShapes | undefined,
+): Promise<ProfileSpec[] | undefined> {
   if (extname(model).toLowerCase() !== '.onnx') return undefined; // an engine carries its own
   const inputs = (await modelInputShapes(model))!;
   const dynamic = inputs.filter((input) => input.shape.some((dim) => dim < 0));
@@ -90,7 +124,11 @@ export async function tensorrtProfiles(model: string, point: SweepPoint, shapes:
   for (const input of dynamic) {
     const shape = opt[input.name]!;
     const leadingDynamic = input.shape[0] === -1;
-    profile[input.name] = { min: leadingDynamic ? [1, ...shape.slice(1)] : shape, opt: shape, max: leadingDynamic ? [largest, ...shape.slice(1)] : shape };
+    profile[input.name] = {
+      min: leadingDynamic ? [1, ...shape.slice(1)] : shape,
+      opt: shape,
+      max: leadingDynamic ? [largest, ...shape.slice(1)] : shape,
+    };
   }
   return [profile];
 }

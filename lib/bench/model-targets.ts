@@ -41,7 +41,10 @@ export function createModelTargetFactory(model: string, options: ModelTargetOpti
   return async (point: SweepPoint): Promise<BenchTarget> => {
     if (point.backend === 'tensorrt' && !point.batcher) {
       const { createTensorRTEngineTarget } = await import('./targets/tensorrt-engine.js');
-      return createTensorRTEngineTarget(model, point, { ...(options.shapes ? { shapes: options.shapes } : {}), ...(options.contexts ? { contexts: options.contexts } : {}) });
+      return createTensorRTEngineTarget(model, point, {
+        ...(options.shapes ? { shapes: options.shapes } : {}),
+        ...(options.contexts ? { contexts: options.contexts } : {}),
+      });
     }
     const { InferenceSession } = await import('../session/inference-session.js');
     const contexts = options.contexts ?? 1;
@@ -52,13 +55,23 @@ export function createModelTargetFactory(model: string, options: ModelTargetOpti
       precision: point.precision,
       contexts,
       maxQueue: Math.max(1024, point.concurrency),
-      ...(point.backend === 'cpu' ? (options.cpuThreads ? { cpu: { intraOpNumThreads: options.cpuThreads } } : {}) : { cudaGraph: point.cudaGraph, ...(point.device === null ? {} : { device: point.device }) }),
+      ...(point.backend === 'cpu'
+        ? options.cpuThreads
+          ? { cpu: { intraOpNumThreads: options.cpuThreads } }
+          : {}
+        : { cudaGraph: point.cudaGraph, ...(point.device === null ? {} : { device: point.device }) }),
       ...(point.precision === 'int8' ? { calibration: { random: 8, seed: 1 } } : {}),
     });
     try {
-      const feeds = generateFeeds(session.inputs, { random: 1, seed: 1 }, benchShapes(session.inputs, point.batch, options.shapes, model)).next().value!;
+      const feeds = generateFeeds(
+        session.inputs,
+        { random: 1, seed: 1 },
+        benchShapes(session.inputs, point.batch, options.shapes, model),
+      ).next().value!;
       const maxBatchSize = point.batch * point.concurrency;
-      const batcher = point.batcher ? session.batcher({ maxBatchSize, maxDelayMs: 0, maxQueue: Math.max(1024, point.concurrency) }) : null;
+      const batcher = point.batcher
+        ? session.batcher({ maxBatchSize, maxDelayMs: 0, maxQueue: Math.max(1024, point.concurrency) })
+        : null;
       const description: TargetDescription = {
         backend: session.backend,
         precision: point.precision,

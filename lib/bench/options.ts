@@ -76,14 +76,16 @@ export function parseIntegerList(text: string, name: string, max: number): numbe
   const what = `positive integers <= ${max}`;
   return splitList(text, name, what).map((item) => {
     const value = Number(item);
-    if (!/^\d+$/.test(item) || !Number.isSafeInteger(value) || value < 1 || value > max) throw invalidValue(`${what} (comma-separated)`, name, item);
+    if (!/^\d+$/.test(item) || !Number.isSafeInteger(value) || value < 1 || value > max)
+      throw invalidValue(`${what} (comma-separated)`, name, item);
     return value;
   });
 }
 
 export function parsePositiveInteger(text: string, name: string, max: number): number {
   const value = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1 || value > max) throw invalidValue(`a positive integer <= ${max}`, name, text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < 1 || value > max)
+    throw invalidValue(`a positive integer <= ${max}`, name, text);
   return value;
 }
 
@@ -115,26 +117,40 @@ export function parseDeviceSpec(text: string | undefined): 'all' | number[] {
  */
 export function resolveDevices(spec: 'all' | number[], deviceCount: number, whyNoDevice: string | null = null): number[] {
   if (deviceCount === 0) {
-    throw new CudaError(ErrorCode.NO_CUDA_DEVICE, `--device ${spec === 'all' ? 'all' : spec.join(',')} needs a CUDA device, but this machine has none${whyNoDevice ? ` (${whyNoDevice})` : ''}; use --backend cpu, or run on a GPU host`);
+    throw new CudaError(
+      ErrorCode.NO_CUDA_DEVICE,
+      `--device ${spec === 'all' ? 'all' : spec.join(',')} needs a CUDA device, but this machine has none${whyNoDevice ? ` (${whyNoDevice})` : ''}; use --backend cpu, or run on a GPU host`,
+    );
   }
   if (spec === 'all') return Array.from({ length: deviceCount }, (_, index) => index);
   for (const index of spec) {
     if (index >= deviceCount) {
-      throw new ArgumentRangeError(`Expected a CUDA device index below ${deviceCount} for --device but received ${index} of type number (this machine has ${deviceCount} CUDA device${deviceCount === 1 ? '' : 's'})`);
+      throw new ArgumentRangeError(
+        `Expected a CUDA device index below ${deviceCount} for --device but received ${index} of type number (this machine has ${deviceCount} CUDA device${deviceCount === 1 ? '' : 's'})`,
+      );
     }
   }
   return spec;
 }
 
 export function parseModelPath(positionals: readonly string[], hasTrtexec: boolean): string | null {
-  if (positionals.length > 1) throw new ArgumentRangeError(`Expected one model for model but received ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(', ')}); run one model per invocation`);
+  if (positionals.length > 1)
+    throw new ArgumentRangeError(
+      `Expected one model for model but received ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(', ')}); run one model per invocation`,
+    );
   const model = positionals[0];
   if (model === undefined) {
     if (hasTrtexec) return null;
-    throw new ArgumentTypeError('Expected a model (an .onnx model or a serialized engine), or --trtexec <file>, for model but received undefined');
+    throw new ArgumentTypeError(
+      'Expected a model (an .onnx model or a serialized engine), or --trtexec <file>, for model but received undefined',
+    );
   }
   if (!MODEL_EXTENSIONS.includes(extname(model).toLowerCase())) {
-    throw invalidValue(`an .onnx model or a serialized engine (${MODEL_EXTENSIONS.filter((ext) => ext !== '.onnx').join(', ')})`, 'model', model);
+    throw invalidValue(
+      `an .onnx model or a serialized engine (${MODEL_EXTENSIONS.filter((ext) => ext !== '.onnx').join(', ')})`,
+      'model',
+      model,
+    );
   }
   if (!existsSync(model) || !statSync(model).isFile()) throw invalidValue('the path of an existing model file', 'model', model);
   return model;
@@ -145,15 +161,30 @@ export function parseBenchOptions(values: BenchOptionValues, positionals: readon
   const durationGiven = values.duration !== undefined;
   return {
     model: parseModelPath(positionals, trtexec.length > 0),
-    backends: values.backend === undefined ? ['auto'] : splitList(values.backend, '--backend', 'backends').map((item) => expectOneOf(item, '--backend', BACKEND_CHOICES)),
-    precisions: values.precision === undefined ? ['fp32'] : splitList(values.precision, '--precision', 'precisions').map((item) => expectOneOf(item, '--precision', PRECISIONS)),
+    backends:
+      values.backend === undefined
+        ? ['auto']
+        : splitList(values.backend, '--backend', 'backends').map((item) => expectOneOf(item, '--backend', BACKEND_CHOICES)),
+    precisions:
+      values.precision === undefined
+        ? ['fp32']
+        : splitList(values.precision, '--precision', 'precisions').map((item) => expectOneOf(item, '--precision', PRECISIONS)),
     batches: values.batch === undefined ? [1] : parseIntegerList(values.batch, '--batch', MAX_BATCH),
-    concurrencies: values.concurrency === undefined ? [1] : parseIntegerList(values.concurrency, '--concurrency', MAX_CONCURRENCY),
+    concurrencies:
+      values.concurrency === undefined ? [1] : parseIntegerList(values.concurrency, '--concurrency', MAX_CONCURRENCY),
     device: parseDeviceSpec(values.device),
-    warmupMs: values.warmup === undefined ? DEFAULT_WARMUP_MS : parseDuration(values.warmup, '--warmup', { maxMs: MAX_WARMUP_MS }),
+    warmupMs:
+      values.warmup === undefined ? DEFAULT_WARMUP_MS : parseDuration(values.warmup, '--warmup', { maxMs: MAX_WARMUP_MS }),
     // --iterations alone bounds the run by count, as asked; with --duration too, both must be met (trtexec).
-    durationMs: durationGiven ? parseDuration(values.duration!, '--duration', { maxMs: MAX_DURATION_MS }) : values.iterations !== undefined ? 0 : DEFAULT_DURATION_MS,
-    minIterations: values.iterations === undefined ? DEFAULT_MIN_ITERATIONS : parsePositiveInteger(values.iterations, '--iterations', MAX_ITERATIONS),
+    durationMs: durationGiven
+      ? parseDuration(values.duration!, '--duration', { maxMs: MAX_DURATION_MS })
+      : values.iterations !== undefined
+        ? 0
+        : DEFAULT_DURATION_MS,
+    minIterations:
+      values.iterations === undefined
+        ? DEFAULT_MIN_ITERATIONS
+        : parsePositiveInteger(values.iterations, '--iterations', MAX_ITERATIONS),
     percentiles: values.percentile === undefined ? [...DEFAULT_PERCENTILES] : parsePercentiles(values.percentile),
     cudaGraph: parseOnOff(values['cuda-graph'], '--cuda-graph', true),
     transfers: parseOnOff(values.transfers, '--transfers', true),

@@ -20,7 +20,13 @@ export async function measureHarnessOverhead(target: BenchTarget, options: Overh
   const { iterationsPerRound, rounds, concurrency } = options;
   const harnessRound = async (): Promise<number> => {
     const start = performance.now();
-    const measurement = await measure(target, { warmupMs: 0, durationMs: 0, minIterations: iterationsPerRound, concurrency, withPhases: description.measuresPhases });
+    const measurement = await measure(target, {
+      warmupMs: 0,
+      durationMs: 0,
+      minIterations: iterationsPerRound,
+      concurrency,
+      withPhases: description.measuresPhases,
+    });
     const elapsed = performance.now() - start;
     if (measurement.failure !== undefined) throw measurement.failure;
     return elapsed;
@@ -89,7 +95,13 @@ export function overheadShare(overhead: Pick<HarnessOverhead, 'roundOverheadFrac
   const mean = shares.reduce((sum, value) => sum + value, 0) / shares.length;
   const variance = shares.length > 1 ? shares.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (shares.length - 1) : 0;
   const halfBand = 2 * Math.sqrt(variance / shares.length);
-  return { share: mean, low: mean - halfBand, high: mean + halfBand, withinNoise: mean - halfBand <= 0 && mean + halfBand >= 0, rounds: shares.length };
+  return {
+    share: mean,
+    low: mean - halfBand,
+    high: mean + halfBand,
+    withinNoise: mean - halfBand <= 0 && mean + halfBand >= 0,
+    rounds: shares.length,
+  };
 }
 
 const percent = (value: number) => `${Number((value * 100).toPrecision(2)).toString()}%`;

@@ -208,7 +208,8 @@ function validate(): ValidateFunction {
 
 /** The errors that say what is wrong: not the "or else it may be null" branches of nullable fields. */
 function describeSchemaErrors(allErrors: ErrorObject[]): string {
-  const nullBranch = (error: ErrorObject) => error.keyword === 'anyOf' || (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null');
+  const nullBranch = (error: ErrorObject) =>
+    error.keyword === 'anyOf' || (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null');
   const errors = allErrors.some((error) => !nullBranch(error)) ? allErrors.filter((error) => !nullBranch(error)) : allErrors;
   const shown = errors.slice(0, 3).map((error) => `${error.instancePath || '/'} ${error.message ?? 'is invalid'}`);
   return `${shown.join('; ')}${errors.length > 3 ? ` (and ${errors.length - 3} more)` : ''}`;
@@ -220,16 +221,27 @@ function schemaError(file: string, problem: string): TensorRTNodeError {
 
 /** Checks a parsed document against the schema; throws ERR_RESULTS_SCHEMA naming `file`. */
 export function checkResults(document: unknown, file: string): BenchResultsFile {
-  if (typeof document !== 'object' || document === null || Array.isArray(document)) throw schemaError(file, 'it is not a JSON object');
+  if (typeof document !== 'object' || document === null || Array.isArray(document))
+    throw schemaError(file, 'it is not a JSON object');
   const header = document as { schema?: unknown; schemaVersion?: unknown };
   if (header.schema !== RESULTS_SCHEMA_ID) {
-    throw schemaError(file, `expected "schema": "${RESULTS_SCHEMA_ID}" but found ${JSON.stringify(header.schema) ?? 'none'} (is it a tensorrt-node bench results file?)`);
+    throw schemaError(
+      file,
+      `expected "schema": "${RESULTS_SCHEMA_ID}" but found ${JSON.stringify(header.schema) ?? 'none'} (is it a tensorrt-node bench results file?)`,
+    );
   }
   if (header.schemaVersion !== RESULTS_SCHEMA_VERSION) {
-    throw schemaError(file, `it has results schema version ${JSON.stringify(header.schemaVersion)}, but this tensorrt-node reads version ${RESULTS_SCHEMA_VERSION}; re-run the benchmark, or report it with the tensorrt-node version that wrote it`);
+    throw schemaError(
+      file,
+      `it has results schema version ${JSON.stringify(header.schemaVersion)}, but this tensorrt-node reads version ${RESULTS_SCHEMA_VERSION}; re-run the benchmark, or report it with the tensorrt-node version that wrote it`,
+    );
   }
   const check = validate();
-  if (!check(document)) throw schemaError(file, `it does not match results schema version ${RESULTS_SCHEMA_VERSION}: ${describeSchemaErrors(check.errors ?? [])}`);
+  if (!check(document))
+    throw schemaError(
+      file,
+      `it does not match results schema version ${RESULTS_SCHEMA_VERSION}: ${describeSchemaErrors(check.errors ?? [])}`,
+    );
   return document as BenchResultsFile;
 }
 
@@ -239,7 +251,10 @@ export function loadResultsFile(file: string): BenchResultsFile {
   try {
     text = readUserFileSync(file, 'utf8'); // a FIFO is refused, not waited on
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read results file ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read results file ${file}: ${(error as Error).message}`, {
+      cause: error,
+      details: { file },
+    });
   }
   let document: unknown;
   try {

@@ -17,7 +17,12 @@ export function errorRecord(error: unknown): ErrorRecord {
 }
 
 export function runId(point: RunPoint): string {
-  const parts = [point.backend ?? 'unknown', point.precision ?? 'unknown', `b${point.batch ?? '?'}`, `c${point.concurrency ?? '?'}`];
+  const parts = [
+    point.backend ?? 'unknown',
+    point.precision ?? 'unknown',
+    `b${point.batch ?? '?'}`,
+    `c${point.concurrency ?? '?'}`,
+  ];
   if (point.device !== null) parts.push(`gpu${point.device}`);
   return parts.join('-');
 }
@@ -35,7 +40,10 @@ export function metricsFromSeries(series: IterationSeries, percentiles: readonly
 }
 
 /** Fills throughput, Total GPU Compute Time and warnings from measured metrics. */
-export function completeRun(base: Omit<BenchRunResult, 'throughput' | 'totalGpuComputeTimeMs' | 'warnings'>, batch: number | null): BenchRunResult {
+export function completeRun(
+  base: Omit<BenchRunResult, 'throughput' | 'totalGpuComputeTimeMs' | 'warnings'>,
+  batch: number | null,
+): BenchRunResult {
   const { metrics, measurement } = base;
   const qps = measurement.walltimeMs > 0 ? (measurement.iterations / measurement.walltimeMs) * 1000 : null;
   return {
@@ -43,7 +51,12 @@ export function completeRun(base: Omit<BenchRunResult, 'throughput' | 'totalGpuC
     throughput: qps === null ? null : { qps, samplesPerSecond: batch === null ? null : qps * batch },
     totalGpuComputeTimeMs: metrics?.compute ? metrics.compute.mean * metrics.compute.count : null,
     warnings: metrics
-      ? detectWarnings({ ...metrics, concurrency: base.point.concurrency ?? 1, eventLoopDelay: base.eventLoopDelay, backend: base.target?.backend ?? base.point.backend })
+      ? detectWarnings({
+          ...metrics,
+          concurrency: base.point.concurrency ?? 1,
+          eventLoopDelay: base.eventLoopDelay,
+          backend: base.target?.backend ?? base.point.backend,
+        })
       : [],
   };
 }
@@ -74,7 +87,12 @@ export function buildRunResult(outcome: RunOutcome): BenchRunResult {
       point: { ...point },
       target,
       warmup: measurement ? measurement.warmup : null,
-      measurement: { iterations: recorder?.count ?? 0, walltimeMs: recorder?.walltimeMs() ?? 0, minIterations: outcome.minIterations, durationMs: outcome.durationMs },
+      measurement: {
+        iterations: recorder?.count ?? 0,
+        walltimeMs: recorder?.walltimeMs() ?? 0,
+        minIterations: outcome.minIterations,
+        durationMs: outcome.durationMs,
+      },
       metrics,
       eventLoopDelay: measurement?.eventLoopDelay ?? null,
       hostCpu: measurement?.hostCpu ?? null,

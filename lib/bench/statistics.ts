@@ -72,7 +72,10 @@ export function coefficientOfVariation(values: ArrayLike<number>, mean: number):
 }
 
 /** Summarizes `values` (any order; not modified). Returns undefined for no values. */
-export function summarize(values: ArrayLike<number>, percentiles: readonly number[] = DEFAULT_PERCENTILES): MetricSummary | undefined {
+export function summarize(
+  values: ArrayLike<number>,
+  percentiles: readonly number[] = DEFAULT_PERCENTILES,
+): MetricSummary | undefined {
   if (values.length === 0) return undefined;
   const sorted = Float64Array.from(values).sort();
   let sum = 0;

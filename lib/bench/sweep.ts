@@ -32,7 +32,16 @@ export function expandSweep(axes: SweepAxes): SweepPoint[] {
       for (const precision of axes.precisions) {
         for (const batch of axes.batches) {
           for (const concurrency of axes.concurrencies) {
-            points.push({ backend, precision, batch, concurrency, device, cudaGraph: axes.cudaGraph, transfers: axes.transfers, batcher: axes.batcher });
+            points.push({
+              backend,
+              precision,
+              batch,
+              concurrency,
+              device,
+              cudaGraph: axes.cudaGraph,
+              transfers: axes.transfers,
+              batcher: axes.batcher,
+            });
           }
         }
       }
@@ -72,7 +81,11 @@ export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, o
   let recorder: IterationRecorder | null = null;
   try {
     description = target.describe();
-    const measurement = await measure(target, { ...options, concurrency: point.concurrency, withPhases: description.measuresPhases });
+    const measurement = await measure(target, {
+      ...options,
+      concurrency: point.concurrency,
+      withPhases: description.measuresPhases,
+    });
     recorder = measurement.recorder.count > 0 ? measurement.recorder : null;
     result = buildRunResult({ ...base, target: description, measurement });
   } catch (error) {
@@ -91,7 +104,11 @@ export async function runPoint(factory: BenchTargetFactory, point: SweepPoint, o
  * Never throws for a failing point: its result has `status: 'failed'` and the error, and the sweep
  * goes on.
  */
-export async function runSweep(factory: BenchTargetFactory, points: readonly SweepPoint[], options: SweepRunOptions): Promise<BenchRunResult[]> {
+export async function runSweep(
+  factory: BenchTargetFactory,
+  points: readonly SweepPoint[],
+  options: SweepRunOptions,
+): Promise<BenchRunResult[]> {
   const results: BenchRunResult[] = [];
   for (const [index, point] of points.entries()) {
     const outcome = await runPoint(factory, point, options);

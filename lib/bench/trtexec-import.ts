@@ -18,13 +18,37 @@ import type { TargetDescription } from './target.js';
 import type { BenchWarning, BenchWarningCode } from './warnings.js';
 
 function importError(file: string, problem: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Cannot import trtexec results from ${file}: ${problem}`, { details: { file } });
+  return new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Cannot import trtexec results from ${file}: ${problem}`, {
+    details: { file },
+  });
 }
 
-const EXPORT_FIELDS = ['startEnqMs', 'endEnqMs', 'startH2dMs', 'endH2dMs', 'startComputeMs', 'endComputeMs', 'startD2hMs', 'endD2hMs', 'h2dMs', 'computeMs', 'd2hMs', 'latencyMs'] as const;
+const EXPORT_FIELDS = [
+  'startEnqMs',
+  'endEnqMs',
+  'startH2dMs',
+  'endH2dMs',
+  'startComputeMs',
+  'endComputeMs',
+  'startD2hMs',
+  'endD2hMs',
+  'h2dMs',
+  'computeMs',
+  'd2hMs',
+  'latencyMs',
+] as const;
 
 function emptyPoint(): RunPoint {
-  return { backend: 'tensorrt', precision: null, batch: null, concurrency: null, device: null, cudaGraph: null, transfers: null, batcher: false };
+  return {
+    backend: 'tensorrt',
+    precision: null,
+    batch: null,
+    concurrency: null,
+    device: null,
+    cudaGraph: null,
+    transfers: null,
+    batcher: false,
+  };
 }
 
 function trtexecTarget(notes: string[]): TargetDescription {
@@ -32,7 +56,11 @@ function trtexecTarget(notes: string[]): TargetDescription {
 }
 
 /** Summarizes `trtexec --exportTimes` records. */
-export function importExportTimes(document: unknown, file: string, percentiles: readonly number[] = DEFAULT_PERCENTILES): BenchRunResult {
+export function importExportTimes(
+  document: unknown,
+  file: string,
+  percentiles: readonly number[] = DEFAULT_PERCENTILES,
+): BenchRunResult {
   if (!Array.isArray(document)) throw importError(file, 'expected the JSON array that trtexec --exportTimes writes');
   if (document.length === 0) throw importError(file, 'the --exportTimes array has no iterations');
   const n = document.length;
@@ -51,7 +79,10 @@ export function importExportTimes(document: unknown, file: string, percentiles: 
     const fields = record as Record<string, unknown>;
     for (const key of EXPORT_FIELDS) {
       if (typeof fields[key] !== 'number' || !Number.isFinite(fields[key])) {
-        throw importError(file, `iteration ${index} has no numeric "${key}" (found ${JSON.stringify(fields[key]) ?? 'nothing'}); is this a trtexec --exportTimes file?`);
+        throw importError(
+          file,
+          `iteration ${index} has no numeric "${key}" (found ${JSON.stringify(fields[key]) ?? 'nothing'}); is this a trtexec --exportTimes file?`,
+        );
       }
     }
     const value = (key: (typeof EXPORT_FIELDS)[number]) => fields[key] as number;
@@ -89,7 +120,7 @@ export function importExportTimes(document: unknown, file: string, percentiles: 
 const LOG_PREFIX = /^\s*(?:\[\d{2}\/\d{2}\/\d{4}-\d{2}:\d{2}:\d{2}\]\s*)?(?:\[([IWEVF])\]\s?)?/;
 const NUMBER = '([-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?|inf|nan)';
 const METRIC_LINES: Record<string, keyof RunMetrics> = {
-  'Latency': 'latency',
+  Latency: 'latency',
   'End-to-End Host Latency': 'endToEnd',
   'Enqueue Time': 'enqueue',
   'H2D Latency': 'h2d',
@@ -100,8 +131,19 @@ const METRIC_LINES: Record<string, keyof RunMetrics> = {
 function parseMetric(text: string, count: number): MetricSummary | undefined {
   const head = new RegExp(`^min = ${NUMBER} ms, max = ${NUMBER} ms, mean = ${NUMBER} ms, median = ${NUMBER} ms`).exec(text);
   if (!head) return undefined;
-  const percentiles = [...text.matchAll(new RegExp(`percentile\\(${NUMBER}%\\) = ${NUMBER} ms`, 'g'))].map((match) => ({ percentile: Number(match[1]), value: Number(match[2]) }));
-  return { count, min: Number(head[1]), max: Number(head[2]), mean: Number(head[3]), median: Number(head[4]), percentiles, coefficientOfVariation: null };
+  const percentiles = [...text.matchAll(new RegExp(`percentile\\(${NUMBER}%\\) = ${NUMBER} ms`, 'g'))].map((match) => ({
+    percentile: Number(match[1]),
+    value: Number(match[2]),
+  }));
+  return {
+    count,
+    min: Number(head[1]),
+    max: Number(head[2]),
+    mean: Number(head[3]),
+    median: Number(head[4]),
+    percentiles,
+    coefficientOfVariation: null,
+  };
 }
 
 const WARNING_CODES: [RegExp, BenchWarningCode][] = [
@@ -119,7 +161,11 @@ export function importTrtexecLog(text: string, file: string): BenchRunResult {
     return { severity: prefix[1] ?? null, text: line.slice(prefix[0].length).trimEnd() };
   });
   const summaryAt = lines.findIndex((line) => line.text === '=== Performance summary ===');
-  if (summaryAt < 0) throw importError(file, 'no "=== Performance summary ===" block found; pass the complete trtexec output (or its --exportTimes JSON)');
+  if (summaryAt < 0)
+    throw importError(
+      file,
+      'no "=== Performance summary ===" block found; pass the complete trtexec output (or its --exportTimes JSON)',
+    );
   const value = (pattern: RegExp, from = 0): RegExpExecArray | null => {
     for (let i = from; i < lines.length; i++) {
       const match = pattern.exec(lines[i]!.text);
@@ -164,7 +210,9 @@ export function importTrtexecLog(text: string, file: string): BenchRunResult {
   const transfers = option('Data transfers');
   if (transfers) point.transfers = transfers === 'Enabled';
   const batchOption = option('Batch');
-  const shapes = lines.map((line) => /^Input inference shape\s*(?:\([^)]*\))?\s*: [^=]+=(\d+)x/.exec(line.text)?.[1]).filter((first): first is string => first !== undefined);
+  const shapes = lines
+    .map((line) => /^Input inference shape\s*(?:\([^)]*\))?\s*: [^=]+=(\d+)x/.exec(line.text)?.[1])
+    .filter((first): first is string => first !== undefined);
   if (batchOption && /^\d+$/.test(batchOption)) point.batch = Number(batchOption);
   else if (shapes.length > 0 && shapes.every((first) => first === shapes[0])) point.batch = Number(shapes[0]);
 
@@ -175,7 +223,12 @@ export function importTrtexecLog(text: string, file: string): BenchRunResult {
   if (deviceName) {
     const deviceId = option('Selected Device ID');
     point.device = deviceId && /^\d+$/.test(deviceId) ? Number(deviceId) : null;
-    target.device = { index: point.device ?? 0, name: deviceName, uuid: option('Selected Device UUID') ?? 'unknown', computeCapability: option('Compute Capability') ?? 'unknown' };
+    target.device = {
+      index: point.device ?? 0,
+      name: deviceName,
+      uuid: option('Selected Device UUID') ?? 'unknown',
+      computeCapability: option('Compute Capability') ?? 'unknown',
+    };
   }
   target.batch = point.batch ?? 0;
 
@@ -197,7 +250,11 @@ export function importTrtexecLog(text: string, file: string): BenchRunResult {
     point.batch,
   );
   // trtexec printed its own throughput and warnings: keep them as printed rather than recomputed.
-  if (throughput) completed.throughput = { qps: Number(throughput[1]), samplesPerSecond: point.batch === null ? null : Number(throughput[1]) * point.batch };
+  if (throughput)
+    completed.throughput = {
+      qps: Number(throughput[1]),
+      samplesPerSecond: point.batch === null ? null : Number(throughput[1]) * point.batch,
+    };
   completed.warnings = warnings;
   return completed;
 }
@@ -208,7 +265,10 @@ export function importTrtexecFile(file: string, percentiles: readonly number[] =
   try {
     text = readUserFileSync(file, 'utf8'); // a FIFO is refused, not waited on
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read trtexec results ${file}: ${(error as Error).message}`, { cause: error, details: { file } });
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read trtexec results ${file}: ${(error as Error).message}`, {
+      cause: error,
+      details: { file },
+    });
   }
   if (text.trimStart().startsWith('[') && !LOG_PREFIX.exec(text.trimStart())?.[0].trim()) {
     let document: unknown;

@@ -18,7 +18,8 @@ import type { MetricSummary } from './statistics.js';
  * `event-loop-delay` (event-loop p99 delay > 10 ms: work ran on the JS thread), `client-behind` (an
  * open-loop load generator could not send at the offered rate: its latencies understate queueing).
  */
-export type BenchWarningCode = 'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay' | 'client-behind';
+export type BenchWarningCode =
+  'enqueue-bound' | 'h2d-bound' | 'd2h-bound' | 'unstable' | 'multiple-streams' | 'event-loop-delay' | 'client-behind';
 
 /** A finding that qualifies a run's numbers. */
 export interface BenchWarning {
@@ -67,19 +68,22 @@ export function detectWarnings(inputs: WarningInputs): BenchWarning[] {
   if (enqueue && compute && enqueue.median > ENQUEUE_BOUND_RATIO * compute.median) {
     warnings.push({
       code: 'enqueue-bound',
-      message: '* Throughput may be bound by Enqueue Time rather than GPU Compute and the GPU may be under-utilized.\n  If CUDA graphs are off (--cuda-graph off), turning them on may increase throughput.',
+      message:
+        '* Throughput may be bound by Enqueue Time rather than GPU Compute and the GPU may be under-utilized.\n  If CUDA graphs are off (--cuda-graph off), turning them on may increase throughput.',
     });
   }
   if (h2d && compute && h2d.median >= compute.median) {
     warnings.push({
       code: 'h2d-bound',
-      message: '* Throughput may be bound by host-to-device transfers for the inputs rather than GPU Compute and the GPU may be under-utilized.\n  Keeping inputs on the GPU, or --transfers off to measure without them, may increase throughput.',
+      message:
+        '* Throughput may be bound by host-to-device transfers for the inputs rather than GPU Compute and the GPU may be under-utilized.\n  Keeping inputs on the GPU, or --transfers off to measure without them, may increase throughput.',
     });
   }
   if (d2h && compute && d2h.median >= compute.median) {
     warnings.push({
       code: 'd2h-bound',
-      message: '* Throughput may be bound by device-to-host transfers for the outputs rather than GPU Compute and the GPU may be under-utilized.\n  Keeping outputs on the GPU, or --transfers off to measure without them, may increase throughput.',
+      message:
+        '* Throughput may be bound by device-to-host transfers for the outputs rather than GPU Compute and the GPU may be under-utilized.\n  Keeping outputs on the GPU, or --transfers off to measure without them, may increase throughput.',
     });
   }
   // Without GPU phases (the cpu backend) the latency is the compute time there is.
@@ -87,8 +91,13 @@ export function detectWarnings(inputs: WarningInputs): BenchWarning[] {
   const variation = stability.coefficientOfVariation;
   if (variation !== null && variation > UNSTABLE_COEFFICIENT_OF_VARIATION_PERCENT) {
     const what = compute ? 'GPU compute time' : 'Latency';
-    const hint = compute ? 'If not already in use, locking GPU clock frequency may improve the stability.' : 'Other processes on this host, CPU frequency scaling or garbage collection may be the cause; pinning the process or a quieter host may improve the stability.';
-    warnings.push({ code: 'unstable', message: `* ${what} is unstable, with coefficient of variance = ${formatNumber(variation)}%.\n  ${hint}` });
+    const hint = compute
+      ? 'If not already in use, locking GPU clock frequency may improve the stability.'
+      : 'Other processes on this host, CPU frequency scaling or garbage collection may be the cause; pinning the process or a quieter host may improve the stability.';
+    warnings.push({
+      code: 'unstable',
+      message: `* ${what} is unstable, with coefficient of variance = ${formatNumber(variation)}%.\n  ${hint}`,
+    });
   }
   if (inputs.concurrency > 1) {
     warnings.push({

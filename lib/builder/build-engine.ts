@@ -30,7 +30,16 @@ import { inspect } from '../onnx/inspect.js';
 import { readModel, writeModel, type OnnxModel } from '../onnx/model.js';
 import { pythonTensorRTDirsOnce } from '../addon/system/python-tensorrt-dirs.js';
 import { parseByteSize } from '../core/units.js';
-import { expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
+import {
+  expectBoolean,
+  expectFunction,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  expectString,
+  invalidType,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 import { checkPrecisionApplied, type LayerPrecisionCounts, type Precision } from './precision-check.js';
 import { applyTransforms, checkPrecisionInputs, planTransforms, type PrecisionOptions } from './prepare-model.js';
 import type { BuildProgressEvent } from '../addon/types.js';
@@ -95,9 +104,26 @@ export interface BuildEngineResult extends EngineBuildReport {
 }
 
 const optionNames = [
-  'precision', 'calibration', 'calibrationTable', 'fp16', 'int8', 'onCalibrationProgress', 'profiles', 'workspace',
-  'optimizationLevel', 'hardwareCompatibility', 'versionCompatible', 'excludeLeanRuntime', 'maxAuxStreams', 'device',
-  'cacheDir', 'timingCache', 'libraryPath', 'plugins', 'signal', 'onProgress',
+  'precision',
+  'calibration',
+  'calibrationTable',
+  'fp16',
+  'int8',
+  'onCalibrationProgress',
+  'profiles',
+  'workspace',
+  'optimizationLevel',
+  'hardwareCompatibility',
+  'versionCompatible',
+  'excludeLeanRuntime',
+  'maxAuxStreams',
+  'device',
+  'cacheDir',
+  'timingCache',
+  'libraryPath',
+  'plugins',
+  'signal',
+  'onProgress',
 ] as const;
 
 interface TensorRTHost {
@@ -111,25 +137,47 @@ async function resolveHost(device: number, libraryPath: string | undefined): Pro
   const { addon } = loadAddon();
   if (!addon.buildEngine) {
     const reason = addon.buildInfo().tensorrt.missingReason ?? 'TensorRT headers were not found';
-    throw new TensorRTError(ErrorCode.NOT_SUPPORTED, `This build of tensorrt-node has no TensorRT builder (${reason}). Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node`);
+    throw new TensorRTError(
+      ErrorCode.NOT_SUPPORTED,
+      `This build of tensorrt-node has no TensorRT builder (${reason}). Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node`,
+    );
   }
   const probe = await addon.tensorrtProbe({ libraryPath, extraDirs: libraryPath ? [] : await pythonTensorRTDirsOnce() });
   if (!probe.loaded) {
     const tried = probe.attempts.map((attempt) => `\n  - ${attempt.path} [${attempt.source}]: ${attempt.outcome}`).join('');
     const wrongMajor = probe.attempts.some((attempt) => attempt.status === 'wrong-major');
-    throw new TensorRTError(wrongMajor ? ErrorCode.TENSORRT_VERSION : ErrorCode.TENSORRT_NOT_FOUND, `Cannot build an engine: libnvinfer (TensorRT ${probe.expectedMajor ?? ''}.x) was not found. Tried:${tried}\nRun \`npx tensorrt-node doctor\` for the fix.`);
+    throw new TensorRTError(
+      wrongMajor ? ErrorCode.TENSORRT_VERSION : ErrorCode.TENSORRT_NOT_FOUND,
+      `Cannot build an engine: libnvinfer (TensorRT ${probe.expectedMajor ?? ''}.x) was not found. Tried:${tried}\nRun \`npx tensorrt-node doctor\` for the fix.`,
+    );
   }
   const cuda = addon.cudaProbe!();
   if (cuda.error) {
-    const diagnosis = diagnoseCudaError(cuda.error, { cudaDriverVersion: cuda.driverVersion, runtimeVersion: cuda.runtimeVersion, driver: readNvidiaDriver() });
-    throw new TensorRTNodeError(cuda.error.name === 'cudaErrorNoDevice' ? ErrorCode.NO_CUDA_DEVICE : ErrorCode.CUDA_DRIVER, `Cannot build an engine: ${diagnosis.message} (CUDA error ${cuda.error.code}). Run \`npx tensorrt-node doctor\` for the fix.`, {
-      cudaError: { code: cuda.error.code, name: cuda.error.name },
-      details: { cudaProblem: diagnosis.kind },
+    const diagnosis = diagnoseCudaError(cuda.error, {
+      cudaDriverVersion: cuda.driverVersion,
+      runtimeVersion: cuda.runtimeVersion,
+      driver: readNvidiaDriver(),
     });
+    throw new TensorRTNodeError(
+      cuda.error.name === 'cudaErrorNoDevice' ? ErrorCode.NO_CUDA_DEVICE : ErrorCode.CUDA_DRIVER,
+      `Cannot build an engine: ${diagnosis.message} (CUDA error ${cuda.error.code}). Run \`npx tensorrt-node doctor\` for the fix.`,
+      {
+        cudaError: { code: cuda.error.code, name: cuda.error.name },
+        details: { cudaProblem: diagnosis.kind },
+      },
+    );
   }
   const gpu = cuda.devices[device];
-  if (!gpu) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a CUDA device index below ${cuda.deviceCount} for options.device but received ${device}`);
-  return { tensorrtVersion: probe.loaded.version, gpu: { uuid: gpu.uuid, computeCapability: gpu.computeCapability, name: gpu.name }, build: addon.buildEngine.bind(addon) };
+  if (!gpu)
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a CUDA device index below ${cuda.deviceCount} for options.device but received ${device}`,
+    );
+  return {
+    tensorrtVersion: probe.loaded.version,
+    gpu: { uuid: gpu.uuid, computeCapability: gpu.computeCapability, name: gpu.name },
+    build: addon.buildEngine.bind(addon),
+  };
 }
 
 interface CheckedOptions {
@@ -149,23 +197,44 @@ function checkOptions(options: BuildEngineOptions | undefined): CheckedOptions {
   const opts = expectOptions<BuildEngineOptions>(options);
   rejectUnknownOptions(opts, optionNames);
   const native: CheckedOptions['native'] = {};
-  if (opts.workspace !== undefined) native.workspaceBytes = typeof opts.workspace === 'number' ? expectInteger(opts.workspace, 'options.workspace', { min: 1 }) : parseByteSize(opts.workspace, 'options.workspace');
-  if (opts.optimizationLevel !== undefined) native.optimizationLevel = expectInteger(opts.optimizationLevel, 'options.optimizationLevel', { min: 0, max: 5 });
-  if (opts.maxAuxStreams !== undefined) native.maxAuxStreams = expectInteger(opts.maxAuxStreams, 'options.maxAuxStreams', { min: 0, max: 64 });
-  if (opts.hardwareCompatibility !== undefined) native.hardwareCompatibility = expectOneOf(opts.hardwareCompatibility, 'options.hardwareCompatibility', ['none', 'ampere+', 'same-compute-capability'] as const);
-  if (opts.versionCompatible !== undefined) native.versionCompatible = expectBoolean(opts.versionCompatible, 'options.versionCompatible');
-  if (opts.excludeLeanRuntime !== undefined) native.excludeLeanRuntime = expectBoolean(opts.excludeLeanRuntime, 'options.excludeLeanRuntime');
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', opts.signal);
+  if (opts.workspace !== undefined)
+    native.workspaceBytes =
+      typeof opts.workspace === 'number'
+        ? expectInteger(opts.workspace, 'options.workspace', { min: 1 })
+        : parseByteSize(opts.workspace, 'options.workspace');
+  if (opts.optimizationLevel !== undefined)
+    native.optimizationLevel = expectInteger(opts.optimizationLevel, 'options.optimizationLevel', { min: 0, max: 5 });
+  if (opts.maxAuxStreams !== undefined)
+    native.maxAuxStreams = expectInteger(opts.maxAuxStreams, 'options.maxAuxStreams', { min: 0, max: 64 });
+  if (opts.hardwareCompatibility !== undefined)
+    native.hardwareCompatibility = expectOneOf(opts.hardwareCompatibility, 'options.hardwareCompatibility', [
+      'none',
+      'ampere+',
+      'same-compute-capability',
+    ] as const);
+  if (opts.versionCompatible !== undefined)
+    native.versionCompatible = expectBoolean(opts.versionCompatible, 'options.versionCompatible');
+  if (opts.excludeLeanRuntime !== undefined)
+    native.excludeLeanRuntime = expectBoolean(opts.excludeLeanRuntime, 'options.excludeLeanRuntime');
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw invalidType('an AbortSignal', 'options.signal', opts.signal);
   return {
     precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', precisions),
     native,
     device: opts.device === undefined ? 0 : expectInteger(opts.device, 'options.device', { min: 0 }),
-    cacheDir: opts.cacheDir === undefined || opts.cacheDir === false ? opts.cacheDir : expectString(opts.cacheDir, 'options.cacheDir'),
-    timingCache: opts.timingCache === undefined || opts.timingCache === false ? opts.timingCache : expectString(opts.timingCache, 'options.timingCache'),
+    cacheDir:
+      opts.cacheDir === undefined || opts.cacheDir === false ? opts.cacheDir : expectString(opts.cacheDir, 'options.cacheDir'),
+    timingCache:
+      opts.timingCache === undefined || opts.timingCache === false
+        ? opts.timingCache
+        : expectString(opts.timingCache, 'options.timingCache'),
     libraryPath: opts.libraryPath === undefined ? undefined : expectString(opts.libraryPath, 'options.libraryPath'),
     plugins: opts.plugins === undefined ? true : expectBoolean(opts.plugins, 'options.plugins'),
     signal: opts.signal,
-    onProgress: opts.onProgress === undefined ? undefined : expectFunction<(event: BuildProgressEvent) => void>(opts.onProgress, 'options.onProgress'),
+    onProgress:
+      opts.onProgress === undefined
+        ? undefined
+        : expectFunction<(event: BuildProgressEvent) => void>(opts.onProgress, 'options.onProgress'),
   };
 }
 
@@ -180,7 +249,9 @@ export interface ExternalDataSource {
  * references, and without them in the cache key a change to the weights alone would hit the stale
  * engine. Each file is resolved inside the model's folder, as loading does.
  */
-export async function readModelAndExternalFiles(source: string | Uint8Array): Promise<{ model: OnnxModel; externalFiles: ExternalDataSource[] }> {
+export async function readModelAndExternalFiles(
+  source: string | Uint8Array,
+): Promise<{ model: OnnxModel; externalFiles: ExternalDataSource[] }> {
   const model = await readModel(source, { loadExternalData: false });
   const externalFiles: ExternalDataSource[] = [];
   for (const tensor of externalTensors(model.proto)) {
@@ -194,7 +265,10 @@ export async function readModelAndExternalFiles(source: string | Uint8Array): Pr
 }
 
 /** The bytes and external-data files that identify the model for the cache key. */
-export async function modelFingerprint(source: string | Uint8Array, externalFiles: readonly ExternalDataSource[]): Promise<{ bytes?: Uint8Array; sha256?: string; externalData: ExternalDataFile[] }> {
+export async function modelFingerprint(
+  source: string | Uint8Array,
+  externalFiles: readonly ExternalDataSource[],
+): Promise<{ bytes?: Uint8Array; sha256?: string; externalData: ExternalDataFile[] }> {
   const externalData: ExternalDataFile[] = [];
   for (const file of externalFiles) externalData.push({ path: file.location, sha256: await hashFile(file.path) });
   return typeof source === 'string' ? { sha256: await hashFile(source), externalData } : { bytes: source, externalData };
@@ -244,7 +318,19 @@ async function buildOnce(
     const onnxPath = join(workDir, typeof source === 'string' ? basename(source) : 'model.onnx');
     await writeModel(prepared.model, onnxPath, { externalData: { threshold: 1 << 20 } });
     const timingBlob = timing ? await timing.read() : undefined;
-    const job = host.build(onnxPath, { ...checked.native, device: checked.device, profiles, timingCache: timingBlob, libraryPath: checked.libraryPath, plugins: checked.plugins, extraDirs: checked.libraryPath ? [] : await pythonTensorRTDirsOnce() }, checked.onProgress);
+    const job = host.build(
+      onnxPath,
+      {
+        ...checked.native,
+        device: checked.device,
+        profiles,
+        timingCache: timingBlob,
+        libraryPath: checked.libraryPath,
+        plugins: checked.plugins,
+        extraDirs: checked.libraryPath ? [] : await pythonTensorRTDirsOnce(),
+      },
+      checked.onProgress,
+    );
     const cancel = () => job.cancel();
     signal?.addEventListener('abort', cancel, { once: true });
     let result;
@@ -257,12 +343,19 @@ async function buildOnce(
     }
     const warnings = [...result.warnings];
     if (timing && result.timingCache.byteLength > 0 && !(await timing.write(result.timingCache))) {
-      warnings.push(`The timing cache${typeof checked.timingCache === 'string' ? ` ${checked.timingCache}` : ''} could not be updated; the next build will not reuse this one's timings`);
+      warnings.push(
+        `The timing cache${typeof checked.timingCache === 'string' ? ` ${checked.timingCache}` : ''} could not be updated; the next build will not reuse this one's timings`,
+      );
     }
-    if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read'))) await timing.discard('TensorRT could not read it');
+    if (timing && timingBlob && warnings.some((warning) => warning.startsWith('The timing cache could not be read')))
+      await timing.discard('TensorRT could not read it');
 
     // The built engine must really use the requested precision: never a silent FP32 engine.
-    const engine = await Engine.load(result.plan, { device: checked.device, libraryPath: checked.libraryPath, plugins: checked.plugins });
+    const engine = await Engine.load(result.plan, {
+      device: checked.device,
+      libraryPath: checked.libraryPath,
+      plugins: checked.plugins,
+    });
     try {
       const layers = checkPrecisionApplied(checked.precision, engine.layerInformation());
       return {
@@ -305,7 +398,8 @@ async function buildOnce(
  */
 export async function buildEngine(source: string | Uint8Array, options?: BuildEngineOptions): Promise<BuildEngineResult> {
   const checked = checkOptions(options);
-  if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw invalidType('a path or a Uint8Array', 'the ONNX model', source);
+  if (typeof source !== 'string' && !(source instanceof Uint8Array))
+    throw invalidType('a path or a Uint8Array', 'the ONNX model', source);
   return withCallerStack(async () => {
     if (checked.signal?.aborted) throw abortError('buildEngine', checked.signal);
     const { model, externalFiles } = await readModelAndExternalFiles(source);
@@ -325,7 +419,8 @@ export async function buildEngine(source: string | Uint8Array, options?: BuildEn
     });
     const cache = checked.cacheDir === false ? null : await EngineCache.open(checked.cacheDir);
     const timing = timingCacheFor(checked, cache, host);
-    const build = (signal: AbortSignal | undefined) => buildOnce(source, model, plan, options ?? {}, checked, profiles, host, timing, signal);
+    const build = (signal: AbortSignal | undefined) =>
+      buildOnce(source, model, plan, options ?? {}, checked, profiles, host, timing, signal);
     if (!cache) {
       const built = await build(checked.signal);
       return { ...built.metadata, plan: Buffer.from(built.plan), fromCache: false, cacheKey: null };

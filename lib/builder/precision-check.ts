@@ -70,7 +70,11 @@ export function checkPrecisionApplied(requested: Precision, layerInformation: un
   const counts = countLayerPrecisions(layerInformation);
   if (requested === 'fp32') return counts;
   if (!counts.detailed) {
-    throw new TensorRTError(ErrorCode.PRECISION_NOT_APPLIED, `Cannot confirm that the engine uses ${requested}: its layer information is not detailed (build it with ProfilingVerbosity kDETAILED)`, { details: { requested, counts } });
+    throw new TensorRTError(
+      ErrorCode.PRECISION_NOT_APPLIED,
+      `Cannot confirm that the engine uses ${requested}: its layer information is not detailed (build it with ProfilingVerbosity kDETAILED)`,
+      { details: { requested, counts } },
+    );
   }
   const found = requested === 'fp16' ? counts.fp16 : counts.int8;
   if (found === 0) {

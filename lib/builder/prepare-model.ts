@@ -75,7 +75,11 @@ function hashTable(table: CalibrationTable): string {
 async function hashFolder(folder: string): Promise<string> {
   const hash = createHash('sha256');
   for (const name of (await readdir(folder)).sort()) {
-    hash.update(name).update('\0').update(await readFile(join(folder, name))).update('\0');
+    hash
+      .update(name)
+      .update('\0')
+      .update(await readFile(join(folder, name)))
+      .update('\0');
   }
   return hash.digest('hex');
 }
@@ -90,12 +94,19 @@ function alreadyInPrecision(precision: Precision, report: InspectReport): boolea
 export function checkPrecisionInputs(report: InspectReport, precision: Precision, options: PrecisionOptions): void {
   if (precision !== 'int8' || alreadyInPrecision(precision, report)) return;
   if (options.calibration === undefined && options.calibrationTable === undefined) {
-    throw new ArgumentTypeError('Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for precision "int8" but received neither; a model that already has QuantizeLinear/DequantizeLinear nodes needs neither');
+    throw new ArgumentTypeError(
+      'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for precision "int8" but received neither; a model that already has QuantizeLinear/DequantizeLinear nodes needs neither',
+    );
   }
 }
 
 /** What the transform will be, for the cache key; computed without transforming (except for iterable calibration). */
-export async function planTransforms(model: OnnxModel, report: InspectReport, precision: Precision, options: PrecisionOptions): Promise<TransformPlan> {
+export async function planTransforms(
+  model: OnnxModel,
+  report: InspectReport,
+  precision: Precision,
+  options: PrecisionOptions,
+): Promise<TransformPlan> {
   checkPrecisionInputs(report, precision, options);
   if (alreadyInPrecision(precision, report)) return { steps: [] };
   if (precision === 'fp16') return { steps: [{ name: 'fp16-autocast', version: packageVersion, options: { ...options.fp16 } }] };
@@ -104,29 +115,64 @@ export async function planTransforms(model: OnnxModel, report: InspectReport, pr
   // Threads of the calibration runner do not change the quantized model: keep them out of the key.
   const { cpu: _cpu, ...int8Key } = int8;
   if (options.calibrationTable !== undefined) {
-    const table = typeof options.calibrationTable === 'string' ? await loadCalibrationTable(options.calibrationTable) : options.calibrationTable;
-    return { steps: [{ name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationTable: hashTable(table) } }], table };
+    const table =
+      typeof options.calibrationTable === 'string'
+        ? await loadCalibrationTable(options.calibrationTable)
+        : options.calibrationTable;
+    return {
+      steps: [{ name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationTable: hashTable(table) } }],
+      table,
+    };
   }
   const source = options.calibration!;
   if (typeof source === 'string') {
-    return { steps: [{ name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationFolder: await hashFolder(source) } }] };
+    return {
+      steps: [
+        { name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationFolder: await hashFolder(source) } },
+      ],
+    };
   }
   if (typeof source === 'object' && source !== null && 'random' in source) {
     return { steps: [{ name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationRandom: { ...source } } }] };
   }
   // An iterable can be read only once and says nothing about its contents: calibrate now and key on the result.
-  const table = await calibrate(model, source, { method: int8.method, percentile: int8.percentile, opTypes: int8.opTypes, shapes: int8.shapes, cpu: int8.cpu, signal: options.signal, onProgress: options.onCalibrationProgress });
-  return { steps: [{ name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationTable: hashTable(table) } }], table };
+  const table = await calibrate(model, source, {
+    method: int8.method,
+    percentile: int8.percentile,
+    opTypes: int8.opTypes,
+    shapes: int8.shapes,
+    cpu: int8.cpu,
+    signal: options.signal,
+    onProgress: options.onCalibrationProgress,
+  });
+  return {
+    steps: [{ name: 'int8-qdq', version: packageVersion, options: { ...int8Key, calibrationTable: hashTable(table) } }],
+    table,
+  };
 }
 
 /** Applies the planned transform. */
-export async function applyTransforms(model: OnnxModel, precision: Precision, plan: TransformPlan, options: PrecisionOptions): Promise<PreparedModel> {
+export async function applyTransforms(
+  model: OnnxModel,
+  precision: Precision,
+  plan: TransformPlan,
+  options: PrecisionOptions,
+): Promise<PreparedModel> {
   if (plan.steps.length === 0) return { model, asGiven: true };
   if (precision === 'fp16') {
     const { model: converted, report } = convertToFp16(model, options.fp16);
     return { model: converted, fp16: report, asGiven: false };
   }
   const calibration = plan.table ? { calibrationTable: plan.table } : { calibration: options.calibration };
-  const { model: quantized, report, table } = await quantizeInt8(model, { ...options.int8, ...calibration, signal: options.signal, onProgress: options.onCalibrationProgress });
+  const {
+    model: quantized,
+    report,
+    table,
+  } = await quantizeInt8(model, {
+    ...options.int8,
+    ...calibration,
+    signal: options.signal,
+    onProgress: options.onCalibrationProgress,
+  });
   return { model: quantized, int8: report, table, asGiven: false };
 }

@@ -24,7 +24,18 @@ export function resolveProfiles(profiles: unknown, inputs: readonly TensorSummar
       `${modelName} has dynamic input${dynamicInputs.length > 1 ? 's' : ''} ${dynamicInputs.map((input) => `${JSON.stringify(input.name)} ${formatModelShape(input.shape ?? [])}`).join(', ')}: give options.profiles with min/opt/max shapes, e.g. { ${JSON.stringify(dynamicInputs[0]!.name)}: { min: [...], opt: [...], max: [...] } }`,
       ErrorCode.SHAPE,
       // For callers that name the option otherwise (the CLI's --shape NAME:MIN/OPT/MAX).
-      { details: { option: 'profiles', problem: 'missing', model: modelName, inputs: dynamicInputs.map((input) => ({ name: input.name, shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)), dims: formatModelShape(input.shape ?? []) })) } },
+      {
+        details: {
+          option: 'profiles',
+          problem: 'missing',
+          model: modelName,
+          inputs: dynamicInputs.map((input) => ({
+            name: input.name,
+            shape: (input.shape ?? []).map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1)),
+            dims: formatModelShape(input.shape ?? []),
+          })),
+        },
+      },
     );
   }
   const where = (index: number) => (Array.isArray(profiles) ? `options.profiles[${index}]` : 'options.profiles');

@@ -8,7 +8,8 @@ import { describeFailure } from './warnings.js';
 /** A byte or millisecond count that may be 0 or Infinity ("no limit"). */
 export function expectLimit(value: unknown, name: string): number {
   if (typeof value !== 'number') throw invalidType('a non-negative integer or Infinity', name, value);
-  if (value !== Infinity && (!Number.isSafeInteger(value) || value < 0)) throw invalidValue('a non-negative integer or Infinity', name, value);
+  if (value !== Infinity && (!Number.isSafeInteger(value) || value < 0))
+    throw invalidValue('a non-negative integer or Infinity', name, value);
   return value;
 }
 
@@ -26,7 +27,10 @@ export function expectSignal(value: unknown, name: string): AbortSignal | undefi
 export function expectCacheKey(value: unknown, name: string): CacheKey {
   const key = value as Partial<CacheKey> | null;
   if (typeof key !== 'object' || key === null || !isCacheKeyId(key.id) || typeof key.parts !== 'object' || key.parts === null) {
-    throw new ArgumentTypeError(`Expected a CacheKey from cacheKey() for ${name} but received ${describeValue(value)}`, ErrorCode.INVALID_ARGUMENT);
+    throw new ArgumentTypeError(
+      `Expected a CacheKey from cacheKey() for ${name} but received ${describeValue(value)}`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   }
   return key as CacheKey;
 }
@@ -43,7 +47,10 @@ export function expectJsonSerializable(value: unknown, name: string): void {
   try {
     text = JSON.stringify(value);
   } catch (error) {
-    throw new ArgumentTypeError(`Expected JSON-serializable data for ${name} but received ${describeValue(value)} (${describeFailure(error)})`, ErrorCode.INVALID_ARGUMENT);
+    throw new ArgumentTypeError(
+      `Expected JSON-serializable data for ${name} but received ${describeValue(value)} (${describeFailure(error)})`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   }
   if (text === undefined) throw invalidType('JSON-serializable data', name, value);
 }

@@ -32,22 +32,39 @@ function encode(value: unknown, name: string, ancestors: Set<object>): Canonical
   if (value === undefined) return undefined;
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new ArgumentRangeError(`Expected a finite number for ${name} but received ${describeValue(value)}`, ErrorCode.INVALID_ARGUMENT);
+    if (!Number.isFinite(value))
+      throw new ArgumentRangeError(
+        `Expected a finite number for ${name} but received ${describeValue(value)}`,
+        ErrorCode.INVALID_ARGUMENT,
+      );
     return value === 0 ? 0 : value;
   }
   if (typeof value === 'bigint') return { $bigint: value.toString() };
-  if (typeof value !== 'object') throw new ArgumentTypeError(`Expected ${expectedData} for ${name} but received ${describeValue(value)}`, ErrorCode.INVALID_ARGUMENT);
+  if (typeof value !== 'object')
+    throw new ArgumentTypeError(
+      `Expected ${expectedData} for ${name} but received ${describeValue(value)}`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-    const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    const bytes =
+      value instanceof ArrayBuffer ? new Uint8Array(value) : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
     // A Buffer is a Uint8Array with extra methods: the same bytes give the same key.
     const type = value instanceof ArrayBuffer || Buffer.isBuffer(value) ? 'Uint8Array' : value.constructor.name;
     return { $bytes: sha256Hex(bytes), $length: bytes.byteLength, $type: type };
   }
-  if (ancestors.has(value)) throw new ArgumentRangeError(`Expected ${expectedData} without cycles for ${name} but received an object that contains itself`, ErrorCode.INVALID_ARGUMENT);
+  if (ancestors.has(value))
+    throw new ArgumentRangeError(
+      `Expected ${expectedData} without cycles for ${name} but received an object that contains itself`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   ancestors.add(value);
   try {
     if (Array.isArray(value)) return value.map((item, index) => encode(item, `${name}[${index}]`, ancestors) ?? null);
-    if (!isPlainObject(value)) throw new ArgumentTypeError(`Expected ${expectedData} for ${name} but received ${describeValue(value)}`, ErrorCode.INVALID_ARGUMENT);
+    if (!isPlainObject(value))
+      throw new ArgumentTypeError(
+        `Expected ${expectedData} for ${name} but received ${describeValue(value)}`,
+        ErrorCode.INVALID_ARGUMENT,
+      );
     const encoded: { [key: string]: CanonicalValue } = {};
     for (const key of Object.keys(value).sort()) {
       const item = encode((value as Record<string, unknown>)[key], `${name}.${key}`, ancestors);

@@ -76,7 +76,11 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
   } catch (error) {
     // ENOTDIR: a file sits where a parent folder should be; mkdir below says so.
     if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
-      throw unusable(root, `Cannot use the engine cache directory ${root} (${errnoCode(error) ?? String(error)}); set TENSORRT_NODE_CACHE_DIR to a folder of yours`, error);
+      throw unusable(
+        root,
+        `Cannot use the engine cache directory ${root} (${errnoCode(error) ?? String(error)}); set TENSORRT_NODE_CACHE_DIR to a folder of yours`,
+        error,
+      );
     }
   }
   if (!stats) {
@@ -84,22 +88,37 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
       await fileIo.mkdir(root, { recursive: true, mode: 0o700 });
       stats = await fileIo.stat(root);
     } catch (error) {
-      throw unusable(root, `Cannot create the engine cache directory ${root} (${errnoCode(error) ?? String(error)}); set TENSORRT_NODE_CACHE_DIR to a writable folder`, error);
+      throw unusable(
+        root,
+        `Cannot create the engine cache directory ${root} (${errnoCode(error) ?? String(error)}); set TENSORRT_NODE_CACHE_DIR to a writable folder`,
+        error,
+      );
     }
   }
-  if (!stats.isDirectory()) throw unusable(root, `Expected a directory for the engine cache but received ${root}, which is not a directory`);
+  if (!stats.isDirectory())
+    throw unusable(root, `Expected a directory for the engine cache but received ${root}, which is not a directory`);
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid) {
-    throw unusable(root, `Expected a directory owned by this user (uid ${uid}) for the engine cache but received ${root}, owned by uid ${stats.uid}; engines can run code when loaded, so a cache others control is not used`);
+    throw unusable(
+      root,
+      `Expected a directory owned by this user (uid ${uid}) for the engine cache but received ${root}, owned by uid ${stats.uid}; engines can run code when loaded, so a cache others control is not used`,
+    );
   }
   if ((stats.mode & 0o077) !== 0) {
     if (!(await isOursToTighten(root))) {
-      throw unusable(root, `Expected an owner-only (0700) directory for the engine cache but received ${root} with mode ${octal(stats.mode)}; it holds files that are not a tensorrt-node cache, so it was left alone: run \`chmod 700 ${root}\` or set TENSORRT_NODE_CACHE_DIR to another folder`);
+      throw unusable(
+        root,
+        `Expected an owner-only (0700) directory for the engine cache but received ${root} with mode ${octal(stats.mode)}; it holds files that are not a tensorrt-node cache, so it was left alone: run \`chmod 700 ${root}\` or set TENSORRT_NODE_CACHE_DIR to another folder`,
+      );
     }
     try {
       await fileIo.chmod(root, 0o700);
     } catch (error) {
-      throw unusable(root, `Cannot make the engine cache directory ${root} owner-only (mode ${octal(stats.mode)}; ${errnoCode(error) ?? String(error)}): run \`chmod 700 ${root}\``, error);
+      throw unusable(
+        root,
+        `Cannot make the engine cache directory ${root} owner-only (mode ${octal(stats.mode)}; ${errnoCode(error) ?? String(error)}): run \`chmod 700 ${root}\``,
+        error,
+      );
     }
   }
   for (const folder of [layout.engines, layout.locks, layout.timing]) {
@@ -110,7 +129,10 @@ export async function prepareCacheDirectory(root: string): Promise<CacheLayout> 
       if (code === 'EEXIST') {
         const folderStats = await fileIo.lstat(folder);
         if (!folderStats.isDirectory()) {
-          throw unusable(root, `Expected a folder at ${folder} (part of the engine cache) but received ${describeFileKind(folderStats)}; remove it, or set TENSORRT_NODE_CACHE_DIR to another folder`);
+          throw unusable(
+            root,
+            `Expected a folder at ${folder} (part of the engine cache) but received ${describeFileKind(folderStats)}; remove it, or set TENSORRT_NODE_CACHE_DIR to another folder`,
+          );
         }
         if ((folderStats.mode & 0o077) !== 0) await fileIo.chmod(folder, 0o700).catch(() => undefined);
       } else if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') {

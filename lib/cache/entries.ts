@@ -39,9 +39,13 @@ const NOT_A_FILE = '\u0000not a regular file';
  * repairs the folder. `details.path` is the folder.
  */
 export function strayFolderError(path: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.CACHE, `${path} is a folder where the engine cache keeps a file; it was left alone: run \`tensorrt-node cache clear --yes\` to repair the cache folder`, {
-    details: { reason: 'stray-folder', path },
-  });
+  return new TensorRTNodeError(
+    ErrorCode.CACHE,
+    `${path} is a folder where the engine cache keeps a file; it was left alone: run \`tensorrt-node cache clear --yes\` to repair the cache folder`,
+    {
+      details: { reason: 'stray-folder', path },
+    },
+  );
 }
 
 /**
@@ -102,7 +106,8 @@ function checkRecord(value: unknown, id: string): EntryRecord | string {
   if (record.format !== recordFormat) return `its metadata has format ${JSON.stringify(record.format)}, expected ${recordFormat}`;
   if (record.key !== id) return 'its metadata belongs to another key';
   const plan = record.plan;
-  if (typeof plan !== 'object' || plan === null || typeof plan.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(plan.sha256)) return 'its metadata has no valid plan checksum';
+  if (typeof plan !== 'object' || plan === null || typeof plan.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(plan.sha256))
+    return 'its metadata has no valid plan checksum';
   if (!Number.isSafeInteger(plan.bytes) || plan.bytes < 0) return 'its metadata has no valid plan size';
   if (plan.file !== `${id}.${plan.sha256.slice(0, 16)}.plan`) return 'its metadata names an unexpected plan file';
   if (typeof record.createdAt !== 'string') return 'its metadata has no creation time';
@@ -173,7 +178,8 @@ export class EntryFiles {
         try {
           text = await this.metadataText(id);
         } catch (error) {
-          if (error instanceof NotRegularFileError) return { status: 'corrupt', why: `its metadata is ${error.kind}, not a file`, text: NOT_A_FILE };
+          if (error instanceof NotRegularFileError)
+            return { status: 'corrupt', why: `its metadata is ${error.kind}, not a file`, text: NOT_A_FILE };
           throw error;
         }
         if (text === undefined) return { status: 'missing' };
@@ -183,7 +189,8 @@ export class EntryFiles {
         try {
           plan = await unlessMissing(() => fileIo.readWholeFile(join(this.layout.engines, planFile)));
         } catch (error) {
-          if (error instanceof NotRegularFileError) return { status: 'corrupt', why: `its plan is ${error.kind}, not a file`, text };
+          if (error instanceof NotRegularFileError)
+            return { status: 'corrupt', why: `its plan is ${error.kind}, not a file`, text };
           throw error;
         }
       } catch (error) {
@@ -195,8 +202,14 @@ export class EntryFiles {
         if (now !== text) continue; // replaced while we read it
         return { status: 'corrupt', why: 'its plan file is missing', text };
       }
-      if (plan.byteLength !== record.plan.bytes) return { status: 'corrupt', why: `its plan holds ${plan.byteLength} bytes but its metadata says ${record.plan.bytes}`, text };
-      if (sha256Hex(plan) !== record.plan.sha256) return { status: 'corrupt', why: 'the checksum of its plan does not match its metadata', text };
+      if (plan.byteLength !== record.plan.bytes)
+        return {
+          status: 'corrupt',
+          why: `its plan holds ${plan.byteLength} bytes but its metadata says ${record.plan.bytes}`,
+          text,
+        };
+      if (sha256Hex(plan) !== record.plan.sha256)
+        return { status: 'corrupt', why: 'the checksum of its plan does not match its metadata', text };
       const now = new Date();
       // Recording the use is best effort: a read-only cache still serves its engines.
       await fileIo.utimes(metadataPath, now, now).catch(() => undefined);
@@ -223,7 +236,15 @@ export class EntryFiles {
   async write(key: CacheKey, plan: Buffer, metadata: unknown): Promise<void> {
     const sha256 = sha256Hex(plan);
     const planFile = `${key.id}.${sha256.slice(0, 16)}.plan`;
-    const record: EntryRecord = { format: recordFormat, key: key.id, label: key.label ?? null, plan: { file: planFile, bytes: plan.byteLength, sha256 }, createdAt: new Date().toISOString(), parts: key.parts, metadata };
+    const record: EntryRecord = {
+      format: recordFormat,
+      key: key.id,
+      label: key.label ?? null,
+      plan: { file: planFile, bytes: plan.byteLength, sha256 },
+      createdAt: new Date().toISOString(),
+      parts: key.parts,
+      metadata,
+    };
     try {
       // The writer makes the plan's rename durable before the metadata that names it is written.
       await writeFileAtomic(join(this.layout.engines, planFile), plan, { mode: 0o600 });
@@ -294,7 +315,17 @@ export class EntryFiles {
     const metadataPath = this.metadataPath(id);
     const stats = await unlessMissing(() => fileIo.lstat(metadataPath));
     if (!stats) return undefined;
-    const base: CacheEntryInfo = { key: id, label: null, bytes: stats.isFile() ? stats.size : 0, planBytes: 0, sha256: null, createdAt: null, lastUsedAt: stats.mtime.toISOString(), parts: null, problem: null };
+    const base: CacheEntryInfo = {
+      key: id,
+      label: null,
+      bytes: stats.isFile() ? stats.size : 0,
+      planBytes: 0,
+      sha256: null,
+      createdAt: null,
+      lastUsedAt: stats.mtime.toISOString(),
+      parts: null,
+      problem: null,
+    };
     if (!stats.isFile()) return { ...base, problem: `its metadata is ${describeFileKind(stats)}, not a file` };
     let text: string | undefined;
     try {
@@ -307,11 +338,19 @@ export class EntryFiles {
     const record = parseRecord(text, id);
     if (typeof record === 'string') return { ...base, problem: record };
     const planStats = await unlessMissing(() => fileIo.lstat(join(this.layout.engines, record.plan.file)));
-    const info: CacheEntryInfo = { ...base, label: record.label, planBytes: record.plan.bytes, sha256: record.plan.sha256, createdAt: record.createdAt, parts: record.parts };
+    const info: CacheEntryInfo = {
+      ...base,
+      label: record.label,
+      planBytes: record.plan.bytes,
+      sha256: record.plan.sha256,
+      createdAt: record.createdAt,
+      parts: record.parts,
+    };
     if (!planStats) return { ...info, problem: 'its plan file is missing' };
     if (!planStats.isFile()) return { ...info, problem: `its plan is ${describeFileKind(planStats)}, not a file` };
     info.bytes += planStats.size;
-    if (planStats.size !== record.plan.bytes) return { ...info, problem: `its plan holds ${planStats.size} bytes but its metadata says ${record.plan.bytes}` };
+    if (planStats.size !== record.plan.bytes)
+      return { ...info, problem: `its plan holds ${planStats.size} bytes but its metadata says ${record.plan.bytes}` };
     return info;
   }
 

@@ -32,7 +32,15 @@ export const ENGINE_BUILD_OPTION_NAMES = [
  * to cancel, which device (the GPU identity is its own key part), and the timing cache (it only
  * makes the build faster).
  */
-export const NON_ENGINE_BUILD_OPTION_NAMES = ['signal', 'onProgress', 'cache', 'cacheDir', 'logLevel', 'timingCache', 'device'] as const;
+export const NON_ENGINE_BUILD_OPTION_NAMES = [
+  'signal',
+  'onProgress',
+  'cache',
+  'cacheDir',
+  'logLevel',
+  'timingCache',
+  'device',
+] as const;
 
 /**
  * One external-data file of a model: its path and its bytes (or their sha256).
@@ -132,11 +140,16 @@ function fingerprintOf(value: unknown, name: string): string {
     return sha256Hex(source.bytes);
   }
   if (source.sha256 !== undefined) {
-    if (typeof source.sha256 !== 'string') throw invalidType('a sha256 of 64 lowercase hex digits', `${name}.sha256`, source.sha256);
-    if (!sha256Pattern.test(source.sha256)) throw invalidValue('a sha256 of 64 lowercase hex digits', `${name}.sha256`, source.sha256);
+    if (typeof source.sha256 !== 'string')
+      throw invalidType('a sha256 of 64 lowercase hex digits', `${name}.sha256`, source.sha256);
+    if (!sha256Pattern.test(source.sha256))
+      throw invalidValue('a sha256 of 64 lowercase hex digits', `${name}.sha256`, source.sha256);
     return source.sha256;
   }
-  throw new ArgumentTypeError(`Expected ${name}.bytes (a Uint8Array) or ${name}.sha256 but received neither`, ErrorCode.INVALID_ARGUMENT);
+  throw new ArgumentTypeError(
+    `Expected ${name}.bytes (a Uint8Array) or ${name}.sha256 but received neither`,
+    ErrorCode.INVALID_ARGUMENT,
+  );
 }
 
 function canonicalModel(value: unknown): CanonicalKeyParts['model'] {
@@ -149,12 +162,18 @@ function canonicalModel(value: unknown): CanonicalKeyParts['model'] {
     const name = `parts.model.externalData[${index}]`;
     const entry = requireObject<ExternalDataFile>(file, name);
     rejectUnknownOptions(entry, ['path', 'bytes', 'sha256'], name);
-    return { path: expectString(entry.path, `${name}.path`), sha256: fingerprintOf({ bytes: entry.bytes, sha256: entry.sha256 }, name) };
+    return {
+      path: expectString(entry.path, `${name}.path`),
+      sha256: fingerprintOf({ bytes: entry.bytes, sha256: entry.sha256 }, name),
+    };
   });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (let index = 1; index < files.length; index++) {
     if (files[index]!.path === files[index - 1]!.path) {
-      throw new ArgumentRangeError(`Expected distinct paths in parts.model.externalData but received ${JSON.stringify(files[index]!.path)} twice`, ErrorCode.INVALID_ARGUMENT);
+      throw new ArgumentRangeError(
+        `Expected distinct paths in parts.model.externalData but received ${JSON.stringify(files[index]!.path)} twice`,
+        ErrorCode.INVALID_ARGUMENT,
+      );
     }
   }
   return files.length === 0 ? { sha256 } : { sha256, externalData: files };
@@ -172,7 +191,8 @@ function canonicalTransforms(value: unknown): CanonicalKeyParts['transforms'] {
       options: canonicalize(expectOptions(transform.options, `${name}.options`), `${name}.options`) ?? {},
     };
     if (transform.version !== undefined) {
-      if (typeof transform.version !== 'string' && typeof transform.version !== 'number') throw invalidType('a string or number', `${name}.version`, transform.version);
+      if (typeof transform.version !== 'string' && typeof transform.version !== 'number')
+        throw invalidType('a string or number', `${name}.version`, transform.version);
       canonical.version = transform.version;
     }
     return canonical;
@@ -203,8 +223,10 @@ function canonicalBuildOptions(value: unknown): CanonicalKeyParts['build'] {
 function canonicalGpu(value: unknown): CanonicalKeyParts['gpu'] {
   const gpu = requireObject<{ uuid: unknown; computeCapability: unknown }>(value, 'parts.gpu');
   const uuid = expectString(gpu.uuid, 'parts.gpu.uuid');
-  if (typeof gpu.computeCapability !== 'string') throw invalidType('a compute capability such as "8.9"', 'parts.gpu.computeCapability', gpu.computeCapability);
-  if (!/^\d+\.\d+$/.test(gpu.computeCapability)) throw invalidValue('a compute capability such as "8.9"', 'parts.gpu.computeCapability', gpu.computeCapability);
+  if (typeof gpu.computeCapability !== 'string')
+    throw invalidType('a compute capability such as "8.9"', 'parts.gpu.computeCapability', gpu.computeCapability);
+  if (!/^\d+\.\d+$/.test(gpu.computeCapability))
+    throw invalidValue('a compute capability such as "8.9"', 'parts.gpu.computeCapability', gpu.computeCapability);
   return { uuid, computeCapability: gpu.computeCapability };
 }
 
@@ -246,7 +268,15 @@ export async function hashFile(path: string): Promise<string> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      error instanceof NotRegularFileError ? (error.kind === 'a folder' ? 'it is a directory' : `it is ${error.kind}, not a regular file`) : code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : `${code ?? String(error)}`;
+      error instanceof NotRegularFileError
+        ? error.kind === 'a folder'
+          ? 'it is a directory'
+          : `it is ${error.kind}, not a regular file`
+        : code === 'ENOENT'
+          ? 'it does not exist'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : `${code ?? String(error)}`;
     throw new TensorRTNodeError(ErrorCode.IO, `Cannot hash ${path}: ${why}`, { cause: error, details: { path } });
   }
   return hash.digest('hex');
@@ -257,7 +287,9 @@ export function keyIdFrom(key: unknown, name = 'key'): string {
   const id = typeof key === 'object' && key !== null ? (key as { id?: unknown }).id : key;
   if (!isCacheKeyId(id)) {
     const expected = 'a CacheKey from cacheKey() or its id (64 lowercase hex digits)';
-    throw typeof id === 'string' ? invalidValue(expected, name, key) : new ArgumentTypeError(`Expected ${expected} for ${name} but received ${describeValue(key)}`, ErrorCode.INVALID_ARGUMENT);
+    throw typeof id === 'string'
+      ? invalidValue(expected, name, key)
+      : new ArgumentTypeError(`Expected ${expected} for ${name} but received ${describeValue(key)}`, ErrorCode.INVALID_ARGUMENT);
   }
   return id;
 }

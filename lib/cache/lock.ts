@@ -60,9 +60,14 @@ export interface AcquireOptions extends LockTiming {
 function isLockHolder(value: unknown): value is LockHolder {
   const holder = value as Partial<LockHolder> | null;
   return (
-    typeof holder === 'object' && holder !== null &&
-    Number.isSafeInteger(holder.pid) && typeof holder.hostname === 'string' && typeof holder.hostTag === 'string' &&
-    (holder.startTicks === null || Number.isSafeInteger(holder.startTicks)) && typeof holder.acquiredAt === 'string' && typeof holder.nonce === 'string'
+    typeof holder === 'object' &&
+    holder !== null &&
+    Number.isSafeInteger(holder.pid) &&
+    typeof holder.hostname === 'string' &&
+    typeof holder.hostTag === 'string' &&
+    (holder.startTicks === null || Number.isSafeInteger(holder.startTicks)) &&
+    typeof holder.acquiredAt === 'string' &&
+    typeof holder.nonce === 'string'
   );
 }
 
@@ -74,9 +79,13 @@ const MAX_LOCK_FILE_BYTES = 64 * 1024;
  * it can never be taken, and waiting for it would wait forever. `cache clear` removes it.
  */
 export function unusableLockError(path: string, kind: string): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.CACHE, `The engine cache lock ${path} is ${kind}, not a lock file; run \`tensorrt-node cache clear --yes\` to repair the cache folder`, {
-    details: { reason: 'unusable-lock', lockPath: path, kind },
-  });
+  return new TensorRTNodeError(
+    ErrorCode.CACHE,
+    `The engine cache lock ${path} is ${kind}, not a lock file; run \`tensorrt-node cache clear --yes\` to repair the cache folder`,
+    {
+      details: { reason: 'unusable-lock', lockPath: path, kind },
+    },
+  );
 }
 
 async function readLockFile(path: string): Promise<LockState | undefined> {
@@ -239,10 +248,16 @@ export class FileLock {
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         const holder = result.busy.holder;
-        const who = holder ? `pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}` : 'a process that left no readable identity';
-        throw new TensorRTNodeError(ErrorCode.TIMEOUT, `${what} timed out after ${formatDuration(timeoutMs)} waiting for the lock ${path}, held by ${who}`, {
-          details: { lockPath: path, holder },
-        });
+        const who = holder
+          ? `pid ${holder.pid} on ${holder.hostname} since ${holder.acquiredAt}`
+          : 'a process that left no readable identity';
+        throw new TensorRTNodeError(
+          ErrorCode.TIMEOUT,
+          `${what} timed out after ${formatDuration(timeoutMs)} waiting for the lock ${path}, held by ${who}`,
+          {
+            details: { lockPath: path, holder },
+          },
+        );
       }
       await sleep(Math.min(remaining, pollMs * (0.5 + Math.random() / 2)), signal, what);
       pollMs = Math.min(500, pollMs * 1.5);

@@ -29,8 +29,14 @@ export interface StrayPath {
 function strayOf(error: unknown): StrayPath | undefined {
   if (!(error instanceof TensorRTNodeError) || error.code !== ErrorCode.CACHE) return undefined;
   const details = error.details ?? {};
-  if (details.reason === 'stray-folder') return { path: String(details.path), problem: 'a folder where the engine cache keeps a file', removed: false };
-  if (details.reason === 'unusable-lock') return { path: String(details.lockPath), problem: `${String(details.kind)} where the engine cache keeps a lock file`, removed: false };
+  if (details.reason === 'stray-folder')
+    return { path: String(details.path), problem: 'a folder where the engine cache keeps a file', removed: false };
+  if (details.reason === 'unusable-lock')
+    return {
+      path: String(details.lockPath),
+      problem: `${String(details.kind)} where the engine cache keeps a lock file`,
+      removed: false,
+    };
   return undefined;
 }
 
@@ -53,7 +59,12 @@ export interface Removal {
 }
 
 /** Removes `entries` (each under its lock), recording why; `repair` also removes folders at their paths. */
-export async function removeEntries(files: EntryFiles, entries: CacheEntryInfo[], reason: RemovedEntry['reason'], { repair = false } = {}): Promise<Removal> {
+export async function removeEntries(
+  files: EntryFiles,
+  entries: CacheEntryInfo[],
+  reason: RemovedEntry['reason'],
+  { repair = false } = {},
+): Promise<Removal> {
   const result: Removal = { removed: [], skippedBusy: [], strays: [] };
   for (const entry of entries) {
     try {
@@ -73,7 +84,9 @@ export async function evictBeyond(files: EntryFiles, maxBytes: number, protectId
   const entries = await files.list();
   let total = entries.reduce((sum, entry) => sum + entry.bytes, 0);
   const result: Removal = { removed: [], skippedBusy: [], strays: [] };
-  const order = entries.sort((a, b) => Number(b.problem !== null) - Number(a.problem !== null) || a.lastUsedAt.localeCompare(b.lastUsedAt));
+  const order = entries.sort(
+    (a, b) => Number(b.problem !== null) - Number(a.problem !== null) || a.lastUsedAt.localeCompare(b.lastUsedAt),
+  );
   for (const entry of order) {
     if (total <= maxBytes) break;
     if (entry.key === protectId) continue;
@@ -140,7 +153,9 @@ export async function removeLeftovers(files: EntryFiles, { repair = false } = {}
     const plan = id === undefined ? undefined : await files.referencedPlan(id);
     if (plan) referenced.add(plan);
   }
-  const withStrayPlans = new Set(names.filter((name) => planNamePattern.test(name) && !referenced.has(name)).map((name) => name.slice(0, 64)));
+  const withStrayPlans = new Set(
+    names.filter((name) => planNamePattern.test(name) && !referenced.has(name)).map((name) => name.slice(0, 64)),
+  );
   for (const id of withStrayPlans) {
     try {
       const removed = await files.withLockIfFree(id, () => files.removeUnreferencedPlans(id, { repair }));

@@ -20,7 +20,15 @@ import { abortError } from '../core/abort.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { expectFunction, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
 import { formatBytes } from '../core/units.js';
-import { expectCacheKey, expectJsonSerializable, expectLimit, expectPlan, expectPositiveMs, expectSignal, toBuffer } from './arguments.js';
+import {
+  expectCacheKey,
+  expectJsonSerializable,
+  expectLimit,
+  expectPlan,
+  expectPositiveMs,
+  expectSignal,
+  toBuffer,
+} from './arguments.js';
 import { defaultCacheDirectory, layoutOf, prepareCacheDirectory } from './directory.js';
 import { EntryFiles, type CacheEntryInfo } from './entries.js';
 import { describeFileKind, fileIo, errnoCode, unlessMissing } from '../core/file-io.js';
@@ -168,7 +176,13 @@ export class EngineCache {
   readonly #warn: CacheWarningHandler;
   readonly #lockTimeoutMs: number;
 
-  private constructor(files: EntryFiles, maxBytes: number, warn: CacheWarningHandler, lockTimeoutMs: number, disabledReason: string | null) {
+  private constructor(
+    files: EntryFiles,
+    maxBytes: number,
+    warn: CacheWarningHandler,
+    lockTimeoutMs: number,
+    disabledReason: string | null,
+  ) {
     this.dir = files.layout.root;
     this.#files = files;
     this.maxBytes = maxBytes;
@@ -188,17 +202,32 @@ export class EngineCache {
     const checked = expectOptions<EngineCacheOptions>(options);
     rejectUnknownOptions(checked, openOptionNames);
     const maxBytes = checked.maxBytes === undefined ? DEFAULT_MAX_BYTES : expectLimit(checked.maxBytes, 'options.maxBytes');
-    const warn = checked.onWarning === undefined ? emitProcessWarning : expectFunction<CacheWarningHandler>(checked.onWarning, 'options.onWarning');
+    const warn =
+      checked.onWarning === undefined
+        ? emitProcessWarning
+        : expectFunction<CacheWarningHandler>(checked.onWarning, 'options.onWarning');
     const strict = checked.strict ?? false;
     if (typeof strict !== 'boolean') throw invalidType('a boolean', 'options.strict', strict);
-    const lockTimeoutMs = checked.lockTimeoutMs === undefined ? DEFAULT_LOCK_TIMEOUT_MS : expectPositiveMs(checked.lockTimeoutMs, 'options.lockTimeoutMs');
-    const staleLockMs = checked.staleLockMs === undefined ? DEFAULT_STALE_LOCK_MS : expectPositiveMs(checked.staleLockMs, 'options.staleLockMs');
+    const lockTimeoutMs =
+      checked.lockTimeoutMs === undefined
+        ? DEFAULT_LOCK_TIMEOUT_MS
+        : expectPositiveMs(checked.lockTimeoutMs, 'options.lockTimeoutMs');
+    const staleLockMs =
+      checked.staleLockMs === undefined ? DEFAULT_STALE_LOCK_MS : expectPositiveMs(checked.staleLockMs, 'options.staleLockMs');
     const root = resolve(dir ?? defaultCacheDirectory());
     const lockTiming: LockTiming = {
       staleAfterMs: staleLockMs,
       onStaleBroken: (state: LockState, path: string) => {
-        const holder = state.holder ? `pid ${state.holder.pid} on ${state.holder.hostname}, taken ${state.holder.acquiredAt}` : 'an unreadable holder';
-        warn(new CacheWarning('stale-lock-broken', `Broke the stale engine cache lock ${path} (${holder}; its process is gone or silent for ${Math.round(state.ageMs / 1000)} s)`, { path, holder: state.holder }));
+        const holder = state.holder
+          ? `pid ${state.holder.pid} on ${state.holder.hostname}, taken ${state.holder.acquiredAt}`
+          : 'an unreadable holder';
+        warn(
+          new CacheWarning(
+            'stale-lock-broken',
+            `Broke the stale engine cache lock ${path} (${holder}; its process is gone or silent for ${Math.round(state.ageMs / 1000)} s)`,
+            { path, holder: state.holder },
+          ),
+        );
       },
     };
     try {
@@ -208,9 +237,19 @@ export class EngineCache {
       const problem =
         error instanceof TensorRTNodeError
           ? error
-          : new TensorRTNodeError(ErrorCode.CACHE, `Cannot use the engine cache directory ${root} (${describeFailure(error)})`, { details: { reason: 'directory-unusable', directory: root }, cause: error });
+          : new TensorRTNodeError(ErrorCode.CACHE, `Cannot use the engine cache directory ${root} (${describeFailure(error)})`, {
+              details: { reason: 'directory-unusable', directory: root },
+              cause: error,
+            });
       if (strict) throw problem;
-      warn(new CacheWarning('directory-unusable', `${problem.message}. The engine cache is off: engines are built but not cached`, { directory: root }, problem));
+      warn(
+        new CacheWarning(
+          'directory-unusable',
+          `${problem.message}. The engine cache is off: engines are built but not cached`,
+          { directory: root },
+          problem,
+        ),
+      );
       return new EngineCache(new EntryFiles(layoutOf(root), lockTiming), maxBytes, warn, lockTimeoutMs, problem.message);
     }
   }
@@ -226,7 +265,14 @@ export class EngineCache {
     const read = await this.#files.read(id);
     if (read.status === 'found') return { plan: read.plan, metadata: read.record.metadata as M, entry: read.info };
     if (read.status === 'unreadable') {
-      this.#warn(new CacheWarning('unreadable', `Engine cache entry ${id} cannot be read (${describeFailure(read.error)}); the engine will be rebuilt`, { key: id }, read.error));
+      this.#warn(
+        new CacheWarning(
+          'unreadable',
+          `Engine cache entry ${id} cannot be read (${describeFailure(read.error)}); the engine will be rebuilt`,
+          { key: id },
+          read.error,
+        ),
+      );
     } else if (read.status === 'corrupt') {
       await this.#discardCorrupt(id, read.text, read.why);
     }
@@ -248,7 +294,13 @@ export class EngineCache {
     } catch (error) {
       outcome = `it could not be removed (${describeFailure(error)}) and is ignored`;
     }
-    this.#warn(new CacheWarning('corrupt-entry', `Engine cache entry ${id} in ${this.dir} is corrupt (${why}); ${outcome}, and the engine will be rebuilt`, { key: id, why }));
+    this.#warn(
+      new CacheWarning(
+        'corrupt-entry',
+        `Engine cache entry ${id} in ${this.dir} is corrupt (${why}); ${outcome}, and the engine will be rebuilt`,
+        { key: id, why },
+      ),
+    );
   }
 
   /**
@@ -284,12 +336,26 @@ export class EngineCache {
   }
 
   /** Waits for the key's lock; ERR_ABORTED/ERR_TIMEOUT propagate, file-system failures become a warning and undefined. */
-  async #acquireOrWarn(id: string, signal: AbortSignal | undefined, timeoutMs: number, what: string, consequence: string): Promise<FileLock | undefined> {
+  async #acquireOrWarn(
+    id: string,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+    what: string,
+    consequence: string,
+  ): Promise<FileLock | undefined> {
     try {
       return await FileLock.acquire(this.#files.lockPath(id), { ...this.#files.lockTiming, signal, timeoutMs, what });
     } catch (error) {
-      if (error instanceof TensorRTNodeError && (error.code === ErrorCode.ABORTED || error.code === ErrorCode.TIMEOUT)) throw error;
-      this.#warn(new CacheWarning(writeFailureReason(error), `The engine cache ${this.dir} cannot be written (${describeFailure(error)}); ${consequence}`, { key: id, directory: this.dir }, error));
+      if (error instanceof TensorRTNodeError && (error.code === ErrorCode.ABORTED || error.code === ErrorCode.TIMEOUT))
+        throw error;
+      this.#warn(
+        new CacheWarning(
+          writeFailureReason(error),
+          `The engine cache ${this.dir} cannot be written (${describeFailure(error)}); ${consequence}`,
+          { key: id, directory: this.dir },
+          error,
+        ),
+      );
       return undefined;
     }
   }
@@ -297,14 +363,27 @@ export class EngineCache {
   /** Writes the entry; the caller holds the key's lock. False after a warning when it could not. */
   async #store(key: CacheKey, plan: Buffer, metadata: unknown): Promise<boolean> {
     if (plan.byteLength > this.maxBytes) {
-      this.#warn(new CacheWarning('too-large', `The engine for key ${key.id} (${formatBytes(plan.byteLength)}) is larger than the cache limit (${formatBytes(this.maxBytes)}); it was not cached`, { key: key.id, bytes: plan.byteLength }));
+      this.#warn(
+        new CacheWarning(
+          'too-large',
+          `The engine for key ${key.id} (${formatBytes(plan.byteLength)}) is larger than the cache limit (${formatBytes(this.maxBytes)}); it was not cached`,
+          { key: key.id, bytes: plan.byteLength },
+        ),
+      );
       return false;
     }
     try {
       await this.#files.write(key, plan, metadata);
       return true;
     } catch (error) {
-      this.#warn(new CacheWarning(writeFailureReason(error), `The engine for key ${key.id} was not cached: writing to ${this.dir} failed (${describeFailure(error)})`, { key: key.id, directory: this.dir }, error));
+      this.#warn(
+        new CacheWarning(
+          writeFailureReason(error),
+          `The engine for key ${key.id} was not cached: writing to ${this.dir} failed (${describeFailure(error)})`,
+          { key: key.id, directory: this.dir },
+          error,
+        ),
+      );
       return false;
     }
   }
@@ -315,7 +394,11 @@ export class EngineCache {
    * building rejects with ERR_ABORTED and leaves no entry; a cache that cannot be written never
    * fails the build (the engine is returned, a CacheWarning says why it was not cached).
    */
-  async getOrBuild<M>(key: CacheKey, build: (signal: AbortSignal | undefined) => Promise<BuiltEngine<M>>, options?: WaitOptions): Promise<GetOrBuildResult<M>> {
+  async getOrBuild<M>(
+    key: CacheKey,
+    build: (signal: AbortSignal | undefined) => Promise<BuiltEngine<M>>,
+    options?: WaitOptions,
+  ): Promise<GetOrBuildResult<M>> {
     const checkedKey = expectCacheKey(key, 'key');
     expectFunction(build, 'build');
     const { signal, timeoutMs } = this.#waitOptions(options);
@@ -340,9 +423,14 @@ export class EngineCache {
     }
   }
 
-  async #buildOnly<M>(build: (signal: AbortSignal | undefined) => Promise<BuiltEngine<M>>, signal: AbortSignal | undefined, what: string): Promise<GetOrBuildResult<M>> {
+  async #buildOnly<M>(
+    build: (signal: AbortSignal | undefined) => Promise<BuiltEngine<M>>,
+    signal: AbortSignal | undefined,
+    what: string,
+  ): Promise<GetOrBuildResult<M>> {
     const built = await build(signal);
-    if (typeof built !== 'object' || built === null) throw invalidType('an object { plan, metadata }', 'the result of build', built);
+    if (typeof built !== 'object' || built === null)
+      throw invalidType('an object { plan, metadata }', 'the result of build', built);
     const plan = expectPlan(built.plan, 'the plan returned by build');
     expectJsonSerializable(built.metadata, 'the metadata returned by build');
     // A build that finished after an abort is not used: the caller was promised ERR_ABORTED.
@@ -356,7 +444,14 @@ export class EngineCache {
       await evictBeyond(this.#files, this.maxBytes, protectId);
       await removeLeftovers(this.#files);
     } catch (error) {
-      this.#warn(new CacheWarning('write-failed', `Engine cache maintenance in ${this.dir} failed (${describeFailure(error)}); it is retried after the next write`, { directory: this.dir }, error));
+      this.#warn(
+        new CacheWarning(
+          'write-failed',
+          `Engine cache maintenance in ${this.dir} failed (${describeFailure(error)}); it is retried after the next write`,
+          { directory: this.dir },
+          error,
+        ),
+      );
     }
   }
 
@@ -375,13 +470,29 @@ export class EngineCache {
     rejectUnknownOptions(checked, ['maxBytes', 'olderThanMs']);
     const maxBytes = checked.maxBytes === undefined ? this.maxBytes : expectLimit(checked.maxBytes, 'options.maxBytes');
     const olderThanMs = checked.olderThanMs === undefined ? undefined : expectLimit(checked.olderThanMs, 'options.olderThanMs');
-    const result: PruneResult = { removed: [], freedBytes: 0, remainingEntries: 0, remainingBytes: 0, skippedBusy: [], leftoversRemoved: 0, strays: [] };
+    const result: PruneResult = {
+      removed: [],
+      freedBytes: 0,
+      remainingEntries: 0,
+      remainingBytes: 0,
+      skippedBusy: [],
+      leftoversRemoved: 0,
+      strays: [],
+    };
     if (this.disabledReason !== null) return result;
     const entries = await this.#files.list();
     const cutoff = olderThanMs === undefined ? undefined : new Date(Date.now() - olderThanMs).toISOString();
     const removals = [
-      await removeEntries(this.#files, entries.filter((entry) => entry.problem !== null), 'broken'),
-      await removeEntries(this.#files, entries.filter((entry) => entry.problem === null && cutoff !== undefined && entry.lastUsedAt < cutoff), 'older-than'),
+      await removeEntries(
+        this.#files,
+        entries.filter((entry) => entry.problem !== null),
+        'broken',
+      ),
+      await removeEntries(
+        this.#files,
+        entries.filter((entry) => entry.problem === null && cutoff !== undefined && entry.lastUsedAt < cutoff),
+        'older-than',
+      ),
       await evictBeyond(this.#files, maxBytes),
     ];
     for (const removal of removals) {
@@ -405,7 +516,14 @@ export class EngineCache {
    * are removed too (listed in `strays`).
    */
   async clear(): Promise<ClearResult> {
-    const result: ClearResult = { removed: [], freedBytes: 0, skippedBusy: [], timingCachesRemoved: 0, leftoversRemoved: 0, strays: [] };
+    const result: ClearResult = {
+      removed: [],
+      freedBytes: 0,
+      skippedBusy: [],
+      timingCachesRemoved: 0,
+      leftoversRemoved: 0,
+      strays: [],
+    };
     if (this.disabledReason !== null) return result;
     // Leftovers first: a lock path holding a folder would keep its entry from being removed.
     const leftovers = await removeLeftovers(this.#files, { repair: true });
@@ -419,7 +537,12 @@ export class EngineCache {
       const path = join(timingFolder, name);
       const stats = await unlessMissing(() => fileIo.lstat(path));
       if (!stats) continue;
-      if (!stats.isFile()) result.strays.push({ path, problem: `${describeFileKind(stats)} where the engine cache keeps a timing cache`, removed: true });
+      if (!stats.isFile())
+        result.strays.push({
+          path,
+          problem: `${describeFileKind(stats)} where the engine cache keeps a timing cache`,
+          removed: true,
+        });
       if (await removeCachePath(path, { repair: true })) result.timingCachesRemoved += stats.isFile() ? 1 : 0;
     }
     result.leftoversRemoved = leftovers.removed + (await removeLeftovers(this.#files, { repair: true })).removed;

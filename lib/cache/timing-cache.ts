@@ -44,8 +44,10 @@ export function timingCacheFile(
   if (typeof gpuValue !== 'object' || gpuValue === null) throw invalidType('an object', 'gpu', gpuValue);
   const { uuid, computeCapability } = gpuValue as { uuid?: unknown; computeCapability?: unknown };
   expectString(uuid, 'gpu.uuid');
-  if (typeof computeCapability !== 'string') throw invalidType('a compute capability such as "8.9"', 'gpu.computeCapability', computeCapability);
-  if (!/^\d+\.\d+$/.test(computeCapability)) throw invalidValue('a compute capability such as "8.9"', 'gpu.computeCapability', computeCapability);
+  if (typeof computeCapability !== 'string')
+    throw invalidType('a compute capability such as "8.9"', 'gpu.computeCapability', computeCapability);
+  if (!/^\d+\.\d+$/.test(computeCapability))
+    throw invalidValue('a compute capability such as "8.9"', 'gpu.computeCapability', computeCapability);
   const identity = { tensorrtVersion, gpu: { uuid: uuid as string, computeCapability } };
   const path = join(folder, `${sha256Hex(stableStringify(identity)).slice(0, 16)}.timing`);
 
@@ -54,7 +56,13 @@ export function timingCacheFile(
     await removeFile(path).catch((error: unknown) => {
       removal = `it could not be removed (${describeFailure(error)}) and is ignored`;
     });
-    warn(new CacheWarning('corrupt-timing-cache', `Timing cache ${path} for TensorRT ${tensorrtVersion} on ${identity.gpu.uuid} is unusable (${why}); ${removal} and a fresh one will be built`, { path, why }));
+    warn(
+      new CacheWarning(
+        'corrupt-timing-cache',
+        `Timing cache ${path} for TensorRT ${tensorrtVersion} on ${identity.gpu.uuid} is unusable (${why}); ${removal} and a fresh one will be built`,
+        { path, why },
+      ),
+    );
     return undefined;
   };
 
@@ -66,11 +74,19 @@ export function timingCacheFile(
         // Only a regular file is read: a FIFO or a folder at the path is reported, never waited on.
         file = await unlessMissing(() => fileIo.readWholeFile(path));
       } catch (error) {
-        warn(new CacheWarning('unreadable', `Timing cache ${path} cannot be read (${describeFailure(error)}); building without it`, { path }, error));
+        warn(
+          new CacheWarning(
+            'unreadable',
+            `Timing cache ${path} cannot be read (${describeFailure(error)}); building without it`,
+            { path },
+            error,
+          ),
+        );
         return undefined;
       }
       if (!file) return undefined;
-      if (!file.subarray(0, magicLine.length).equals(Buffer.from(magicLine))) return reportCorrupt('it does not start with the tensorrt-node timing cache header');
+      if (!file.subarray(0, magicLine.length).equals(Buffer.from(magicLine)))
+        return reportCorrupt('it does not start with the tensorrt-node timing cache header');
       const headerEnd = file.indexOf(0x0a, magicLine.length);
       if (headerEnd < 0) return reportCorrupt('its header is truncated');
       let header: TimingCacheHeader;
@@ -80,10 +96,15 @@ export function timingCacheFile(
         return reportCorrupt('its header is not valid JSON');
       }
       const payload = file.subarray(headerEnd + 1);
-      if (header.tensorrtVersion !== identity.tensorrtVersion || header.gpu?.uuid !== identity.gpu.uuid || header.gpu?.computeCapability !== identity.gpu.computeCapability) {
+      if (
+        header.tensorrtVersion !== identity.tensorrtVersion ||
+        header.gpu?.uuid !== identity.gpu.uuid ||
+        header.gpu?.computeCapability !== identity.gpu.computeCapability
+      ) {
         return reportCorrupt('its header names another TensorRT version or GPU');
       }
-      if (payload.byteLength !== header.bytes) return reportCorrupt(`it holds ${payload.byteLength} bytes but its header says ${String(header.bytes)}`);
+      if (payload.byteLength !== header.bytes)
+        return reportCorrupt(`it holds ${payload.byteLength} bytes but its header says ${String(header.bytes)}`);
       if (sha256Hex(payload) !== header.sha256) return reportCorrupt('its checksum does not match');
       return Buffer.from(payload);
     },
@@ -96,7 +117,14 @@ export function timingCacheFile(
         return true;
       } catch (error) {
         const reason = ['EACCES', 'EROFS', 'EPERM'].includes(errnoCode(error) ?? '') ? 'unwritable' : 'write-failed';
-        warn(new CacheWarning(reason, `Timing cache ${path} was not saved (${describeFailure(error)}); the next build measures its tactics again`, { path }, error));
+        warn(
+          new CacheWarning(
+            reason,
+            `Timing cache ${path} was not saved (${describeFailure(error)}); the next build measures its tactics again`,
+            { path },
+            error,
+          ),
+        );
         return false;
       }
     },

@@ -27,13 +27,17 @@ export function parseTarget(value: string): Pick<AccuracyTarget, 'minCosine' | '
     const match = /^\s*(cos|abs)\s*=\s*([^\s]+)\s*$/.exec(part);
     const number = match ? Number(match[2]) : NaN;
     if (!match || match[2]!.trim() === '' || !Number.isFinite(number)) {
-      throw new ArgumentTypeError(`Expected cos=<number> and/or abs=<number> (e.g. cos=0.9995 or cos=0.999,abs=1e-2) for --target but received ${JSON.stringify(value)}`);
+      throw new ArgumentTypeError(
+        `Expected cos=<number> and/or abs=<number> (e.g. cos=0.9995 or cos=0.999,abs=1e-2) for --target but received ${JSON.stringify(value)}`,
+      );
     }
     if (match[1] === 'cos') {
-      if (number < -1 || number > 1) throw new ArgumentRangeError(`Expected a cosine between -1 and 1 for --target cos but received ${number}`);
+      if (number < -1 || number > 1)
+        throw new ArgumentRangeError(`Expected a cosine between -1 and 1 for --target cos but received ${number}`);
       target.minCosine = number;
     } else {
-      if (number < 0) throw new ArgumentRangeError(`Expected a non-negative max abs difference for --target abs but received ${number}`);
+      if (number < 0)
+        throw new ArgumentRangeError(`Expected a non-negative max abs difference for --target abs but received ${number}`);
       target.maxAbs = number;
     }
   }
@@ -44,7 +48,13 @@ export function parseTarget(value: string): Pick<AccuracyTarget, 'minCosine' | '
  * The samples for --target (default random:8), checked against the model: generated samples need a
  * concrete shape for every dynamic input, which only --shape can give.
  */
-export function parseAccuracySamples(value: string | undefined, model: OnnxModel, shapes: InputShapes | undefined, seed: number, range: [number, number]): string | RandomCalibration {
+export function parseAccuracySamples(
+  value: string | undefined,
+  model: OnnxModel,
+  shapes: InputShapes | undefined,
+  seed: number,
+  range: [number, number],
+): string | RandomCalibration {
   const samples = parseCalibration(value ?? 'random:8', seed, range);
   if (typeof samples === 'string') return samples;
   const graph = model.proto.graph!;
@@ -66,7 +76,11 @@ export function parseMaxTime(value: string | undefined): number | undefined {
 }
 
 /** Progress of the search, one line per step (it takes seconds to minutes). */
-export function searchProgressWriter(stream: NodeJS.WritableStream, target: Pick<AccuracyTarget, 'minCosine' | 'maxAbs'>, unit: string): (progress: SearchProgress) => void {
+export function searchProgressWriter(
+  stream: NodeJS.WritableStream,
+  target: Pick<AccuracyTarget, 'minCosine' | 'maxAbs'>,
+  unit: string,
+): (progress: SearchProgress) => void {
   return (progress) => {
     const figures = progress.measure ? describeMeasure(progress.measure, target) : '';
     switch (progress.phase) {
@@ -82,10 +96,14 @@ export function searchProgressWriter(stream: NodeJS.WritableStream, target: Pick
       case 'prune':
         // Pruning may take hundreds of probes: report those that drop nodes, and every tenth.
         if (!progress.met && progress.done % 10 !== 0) break;
-        stream.write(`accuracy: prune probe ${progress.done}, ${progress.kept} node${progress.kept === 1 ? '' : 's'} ${unit}: ${figures}: ${progress.met ? 'meets the target' : 'misses it'}\n`);
+        stream.write(
+          `accuracy: prune probe ${progress.done}, ${progress.kept} node${progress.kept === 1 ? '' : 's'} ${unit}: ${figures}: ${progress.met ? 'meets the target' : 'misses it'}\n`,
+        );
         break;
       case 'search':
-        stream.write(`accuracy: ${progress.phase} probe ${progress.done}, ${progress.kept} node${progress.kept === 1 ? '' : 's'} ${unit}: ${figures}: ${progress.met ? 'meets the target' : 'misses it'}\n`);
+        stream.write(
+          `accuracy: ${progress.phase} probe ${progress.done}, ${progress.kept} node${progress.kept === 1 ? '' : 's'} ${unit}: ${figures}: ${progress.met ? 'meets the target' : 'misses it'}\n`,
+        );
         break;
       case 'done':
         break;
@@ -99,10 +117,16 @@ export function describeSearch(accuracy: MixedPrecisionReport, unit: string): st
     `  target ${describeTarget(accuracy.target)}: ${accuracy.met ? 'met' : 'NOT met'}${accuracy.timedOut ? ' (search stopped at --max-time)' : ''}; ${describeMeasure(accuracy.achieved)} on ${accuracy.samples} sample(s) (nothing kept: ${describeMeasure(accuracy.full)})`,
     `  ${accuracy.kept.length} of ${accuracy.candidates} nodes ${unit} by the search after ${accuracy.probes} probes in ${accuracy.seconds} s${accuracy.kept.length ? ':' : ''}`,
   ];
-  for (const node of accuracy.kept) lines.push(`    ${node.name} (${node.opType}), sensitivity ${node.sensitivity.toPrecision(3)}`);
+  for (const node of accuracy.kept)
+    lines.push(`    ${node.name} (${node.opType}), sensitivity ${node.sensitivity.toPrecision(3)}`);
   return lines;
 }
 
 export function describeTarget(target: Pick<AccuracyTarget, 'minCosine' | 'maxAbs'>): string {
-  return [target.minCosine === undefined ? '' : `cos>=${target.minCosine}`, target.maxAbs === undefined ? '' : `abs<=${target.maxAbs}`].filter(Boolean).join(',');
+  return [
+    target.minCosine === undefined ? '' : `cos>=${target.minCosine}`,
+    target.maxAbs === undefined ? '' : `abs<=${target.maxAbs}`,
+  ]
+    .filter(Boolean)
+    .join(',');
 }

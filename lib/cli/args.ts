@@ -27,7 +27,13 @@ export function parseCommandLine(command: Command, argv: string[]): ParsedComman
     );
   }
   try {
-    const parsed = parseArgs({ args: argv, options: command.options, allowPositionals: command.positionals ?? false, strict: true, allowNegative: true });
+    const parsed = parseArgs({
+      args: argv,
+      options: command.options,
+      allowPositionals: command.positionals ?? false,
+      strict: true,
+      allowNegative: true,
+    });
     return { values: parsed.values as Record<string, unknown>, positionals: parsed.positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -69,7 +69,13 @@ export function createLineRenderer(write: (line: string) => void, prefix = 'buil
 export function createBarRenderer(stream: NodeJS.WritableStream): ProgressRenderer {
   const stack = new PhaseStack();
   const bar = new cliProgress.SingleBar(
-    { stream: stream as NodeJS.WriteStream, format: '{bar} {percentage}% | {value}/{total} | {phase}', hideCursor: true, clearOnComplete: true, etaBuffer: 20 },
+    {
+      stream: stream as NodeJS.WriteStream,
+      format: '{bar} {percentage}% | {value}/{total} | {phase}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 20,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;

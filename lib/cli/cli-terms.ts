@@ -25,10 +25,14 @@ const isDims = (value: unknown): value is number[] => Array.isArray(value) && va
  * which option it concerns, else with the library option names a command's flags set
  * (`optionFlags`) replaced by those flags.
  */
-export function messageInCliTerms(error: { message: string; details?: Record<string, unknown> }, optionFlags: Readonly<Record<string, string>> = {}): string {
+export function messageInCliTerms(
+  error: { message: string; details?: Record<string, unknown> },
+  optionFlags: Readonly<Record<string, string>> = {},
+): string {
   const details = (error.details ?? {}) as OptionErrorDetails;
   if (typeof details.problem === 'string') {
-    const rephrased = details.option === 'shapes' ? shapesMessage(details) : details.option === 'profiles' ? profilesMessage(details) : undefined;
+    const rephrased =
+      details.option === 'shapes' ? shapesMessage(details) : details.option === 'profiles' ? profilesMessage(details) : undefined;
     if (rephrased !== undefined) return rephrased;
   }
   return renameOptions(error.message, optionFlags);
@@ -80,7 +84,10 @@ function profilesMessage(details: OptionErrorDetails): string | undefined {
  * The same error with its message in the command's flags (see messageInCliTerms); class, code,
  * details and stack stay. What `tensorrt-node <command>` prints and what its command throws agree.
  */
-export function inCliTerms<E extends { message: string; details?: Record<string, unknown> }>(error: E, optionFlags?: Readonly<Record<string, string>>): E {
+export function inCliTerms<E extends { message: string; details?: Record<string, unknown> }>(
+  error: E,
+  optionFlags?: Readonly<Record<string, string>>,
+): E {
   const message = messageInCliTerms(error, optionFlags);
   if (message !== error.message) error.message = message;
   return error;

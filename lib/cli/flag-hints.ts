@@ -23,9 +23,15 @@ const aliases: Record<string, FlagAlias[]> = {
   shapes: [{ flag: 'shape', note: `--shapes was renamed: ${shapeGrammar}` }],
   profile: [{ flag: 'shape', note: shapeGrammar }],
   profiles: [{ flag: 'shape', note: shapeGrammar }],
-  'min-shapes': [{ flag: 'shape', usage: '--shape NAME:MIN/OPT/MAX', note: 'min, opt and max shapes go in one --shape per input' }],
-  'opt-shapes': [{ flag: 'shape', usage: '--shape NAME:MIN/OPT/MAX', note: 'min, opt and max shapes go in one --shape per input' }],
-  'max-shapes': [{ flag: 'shape', usage: '--shape NAME:MIN/OPT/MAX', note: 'min, opt and max shapes go in one --shape per input' }],
+  'min-shapes': [
+    { flag: 'shape', usage: '--shape NAME:MIN/OPT/MAX', note: 'min, opt and max shapes go in one --shape per input' },
+  ],
+  'opt-shapes': [
+    { flag: 'shape', usage: '--shape NAME:MIN/OPT/MAX', note: 'min, opt and max shapes go in one --shape per input' },
+  ],
+  'max-shapes': [
+    { flag: 'shape', usage: '--shape NAME:MIN/OPT/MAX', note: 'min, opt and max shapes go in one --shape per input' },
+  ],
   'input-shape': [{ flag: 'shape' }],
   'input-shapes': [{ flag: 'shape' }],
   dims: [{ flag: 'shape' }],

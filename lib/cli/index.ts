@@ -30,7 +30,10 @@ function commandHelp(entry: CommandEntry, command: Command<never>): string {
 }
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function main(argv: string[], context: CommandContext = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  context: CommandContext = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     context.stdout.write(usage());
@@ -42,8 +45,13 @@ export async function main(argv: string[], context: CommandContext = { stdout: p
   }
   const entry = commands.find((candidate) => candidate.name === name);
   if (!entry) {
-    const hint = closestMatch(name, commands.map((candidate) => candidate.name));
-    context.stderr.write(`tensorrt-node: unknown command ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}\n\n${usage()}`);
+    const hint = closestMatch(
+      name,
+      commands.map((candidate) => candidate.name),
+    );
+    context.stderr.write(
+      `tensorrt-node: unknown command ${JSON.stringify(name)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}\n\n${usage()}`,
+    );
     return 2;
   }
   const command = await entry.load();

@@ -13,11 +13,17 @@ export const RANDOM_CALIBRATION_WARNING =
 export function parseCalibration(value: string, seed: number, range: [number, number]): string | RandomCalibration {
   const match = /^random:(\d+)$/.exec(value);
   if (!match) {
-    if (value.startsWith('random')) throw new ArgumentTypeError(`Expected random:N (a positive count) or a folder for --calibration but received ${JSON.stringify(value)}`);
+    if (value.startsWith('random'))
+      throw new ArgumentTypeError(
+        `Expected random:N (a positive count) or a folder for --calibration but received ${JSON.stringify(value)}`,
+      );
     return value;
   }
   const count = Number(match[1]);
-  if (count < 1) throw new ArgumentRangeError(`Expected at least one calibration sample for --calibration but received ${JSON.stringify(value)}`);
+  if (count < 1)
+    throw new ArgumentRangeError(
+      `Expected at least one calibration sample for --calibration but received ${JSON.stringify(value)}`,
+    );
   return { random: count, seed, low: range[0], high: range[1] };
 }
 
@@ -26,7 +32,9 @@ export function parseRange(value: string | undefined, fallback: [number, number]
   if (value === undefined) return fallback;
   const parts = value.split(',').map((part) => Number(part.trim()));
   if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part)) || !(parts[1]! > parts[0]!)) {
-    throw new ArgumentTypeError(`Expected LOW,HIGH with LOW < HIGH (e.g. -1,1) for --range but received ${JSON.stringify(value)}`);
+    throw new ArgumentTypeError(
+      `Expected LOW,HIGH with LOW < HIGH (e.g. -1,1) for --range but received ${JSON.stringify(value)}`,
+    );
   }
   return [parts[0]!, parts[1]!];
 }
@@ -44,13 +52,15 @@ export function parseList(value: string | undefined): string[] | undefined {
 export function parseNumber(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed)) throw new ArgumentTypeError(`Expected a number for --${name} but received ${JSON.stringify(value)}`);
+  if (value.trim() === '' || !Number.isFinite(parsed))
+    throw new ArgumentTypeError(`Expected a number for --${name} but received ${JSON.stringify(value)}`);
   return parsed;
 }
 
 /** A positive integer option (`--threads 2`). */
 export function parseCount(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ArgumentTypeError(`Expected a positive integer for --${name} but received ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new ArgumentTypeError(`Expected a positive integer for --${name} but received ${JSON.stringify(value)}`);
   return Number(value);
 }

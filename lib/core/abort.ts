@@ -11,7 +11,8 @@ const defaultReasonMessage = (AbortSignal.abort().reason as Error).message;
 
 function reasonText(reason: unknown): string | undefined {
   if (reason === undefined) return undefined;
-  if (reason instanceof Error) return reason.name === 'AbortError' && reason.message === defaultReasonMessage ? undefined : reason.message;
+  if (reason instanceof Error)
+    return reason.name === 'AbortError' && reason.message === defaultReasonMessage ? undefined : reason.message;
   return String(reason);
 }
 

@@ -115,7 +115,10 @@ function writeError(target: string, error: unknown, options: AtomicWriteOptions)
   const reason = known ? `${known} (${code})` : error instanceof Error ? error.message : String(error);
   const what = options.description ? `${options.description} ` : '';
   const ErrorClass = options.errorClass ?? TensorRTNodeError;
-  return new ErrorClass(ErrorCode.IO, `Cannot write ${what}${target}: ${reason}`, { cause: error, details: { file: target, errno: code ?? null } });
+  return new ErrorClass(ErrorCode.IO, `Cannot write ${what}${target}: ${reason}`, {
+    cause: error,
+    details: { file: target, errno: code ?? null },
+  });
 }
 
 /** Bytes to write, as views (never copies) in the order given. */
@@ -170,11 +173,19 @@ async function classifyTarget(target: string, options: AtomicWriteOptions): Prom
     // Missing: a new file. ENOTDIR/EACCES and the like surface from the temporary file's creation.
     return { kind: 'replace', mode: options.mode ?? 0o644, exact: false };
   }
-  if (stats.isFile()) return options.mode === undefined ? { kind: 'replace', mode: stats.mode & 0o7777, exact: true } : { kind: 'replace', mode: options.mode, exact: false };
+  if (stats.isFile())
+    return options.mode === undefined
+      ? { kind: 'replace', mode: stats.mode & 0o7777, exact: true }
+      : { kind: 'replace', mode: options.mode, exact: false };
   if (stats.isCharacterDevice()) return { kind: 'write-through', follow: false };
   if (stats.isSymbolicLink()) {
     const destination = await fileIo.readlink(target).catch(() => '?');
-    throw refusal(target, `it is a symbolic link (to ${destination}); links are neither followed nor replaced: name the file itself, or remove the link`, options, 'ELOOP');
+    throw refusal(
+      target,
+      `it is a symbolic link (to ${destination}); links are neither followed nor replaced: name the file itself, or remove the link`,
+      options,
+      'ELOOP',
+    );
   }
   throw refuseKind(target, stats, options);
 }
@@ -208,7 +219,12 @@ async function writeThrough(target: string, content: FileContent, follow: boolea
 }
 
 /** Writes `content` into a new temporary file next to `target` and returns its path (not yet renamed). */
-async function writeTemporary(target: string, content: FileContent, { mode, exact }: { mode: number; exact: boolean }, options: AtomicWriteOptions): Promise<string> {
+async function writeTemporary(
+  target: string,
+  content: FileContent,
+  { mode, exact }: { mode: number; exact: boolean },
+  options: AtomicWriteOptions,
+): Promise<string> {
   const temporaryPath = temporaryPathFor(target);
   try {
     const handle = await fileIo.open(temporaryPath, 'wx', mode);
@@ -246,15 +262,23 @@ export async function writeFileAtomic(targetPath: string, content: FileContent, 
  * order given. Callers order them so that a file is renamed only after everything it refers to is in
  * place (external data before the model).
  */
-export async function writeFilesAtomic(files: readonly AtomicFile[], options: Omit<AtomicWriteOptions, 'mode' | 'description'> = {}): Promise<void> {
+export async function writeFilesAtomic(
+  files: readonly AtomicFile[],
+  options: Omit<AtomicWriteOptions, 'mode' | 'description'> = {},
+): Promise<void> {
   const plans: TargetPlan[] = [];
-  for (const file of files) plans.push(await classifyTarget(file.path, { ...options, mode: file.mode, description: file.description }));
+  for (const file of files)
+    plans.push(await classifyTarget(file.path, { ...options, mode: file.mode, description: file.description }));
   const written: { temporaryPath: string | null; file: AtomicFile; plan: TargetPlan }[] = [];
   try {
     for (const [index, file] of files.entries()) {
       const plan = plans[index]!;
       const fileOptions = { ...options, mode: file.mode, description: file.description };
-      written.push({ temporaryPath: plan.kind === 'replace' ? await writeTemporary(file.path, file.content, plan, fileOptions) : null, file, plan });
+      written.push({
+        temporaryPath: plan.kind === 'replace' ? await writeTemporary(file.path, file.content, plan, fileOptions) : null,
+        file,
+        plan,
+      });
     }
     const directories = new Set<string>();
     for (const { temporaryPath, file, plan } of written) {
@@ -280,7 +304,9 @@ export async function writeFilesAtomic(files: readonly AtomicFile[], options: Om
     }
   } finally {
     // After a failure, the temporaries not renamed yet; after success there are none (ENOENT is fine).
-    await Promise.all(written.map(({ temporaryPath }) => (temporaryPath === null ? undefined : removeFile(temporaryPath).catch(() => undefined))));
+    await Promise.all(
+      written.map(({ temporaryPath }) => (temporaryPath === null ? undefined : removeFile(temporaryPath).catch(() => undefined))),
+    );
   }
   for (const [index, file] of files.entries()) if (plans[index]!.kind === 'replace') await sweepOnce(file.path);
 }
@@ -353,5 +379,7 @@ async function sweepOnce(target: string): Promise<void> {
   if (sweptTargets.has(target)) return;
   if (sweptTargets.size >= 10_000) sweptTargets.clear();
   sweptTargets.add(target);
-  await sweepTemporaryFiles(dirname(target), { maxAgeMs: FOREIGN_TEMPORARY_MAX_AGE_MS, target: basename(target) }).catch(() => undefined);
+  await sweepTemporaryFiles(dirname(target), { maxAgeMs: FOREIGN_TEMPORARY_MAX_AGE_MS, target: basename(target) }).catch(
+    () => undefined,
+  );
 }

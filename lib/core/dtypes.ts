@@ -10,7 +10,18 @@ import { describeValue, withArticle } from './validate.js';
  * Uint16Array; fp8 (e4m3) as raw bytes. float64 exists for the cpu backend only (TensorRT has no
  * float64 I/O).
  */
-export const dtypes = ['float32', 'float16', 'bfloat16', 'float64', 'int8', 'uint8', 'int32', 'int64', 'bool', 'fp8e4m3'] as const;
+export const dtypes = [
+  'float32',
+  'float16',
+  'bfloat16',
+  'float64',
+  'int8',
+  'uint8',
+  'int32',
+  'int64',
+  'bool',
+  'fp8e4m3',
+] as const;
 /** One element type: a member of {@link dtypes}. */
 export type DType = (typeof dtypes)[number];
 
@@ -33,7 +44,12 @@ export type TypedArrayFor<D extends DType> = DTypeArrayMap[D];
 /** Any TypedArray that holds one of the element types. */
 export type AnyTypedArray = DTypeArrayMap[DType];
 
-type TypedArrayConstructor = { new (length: number): AnyTypedArray; new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray; BYTES_PER_ELEMENT: number; name: string };
+type TypedArrayConstructor = {
+  new (length: number): AnyTypedArray;
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): AnyTypedArray;
+  BYTES_PER_ELEMENT: number;
+  name: string;
+};
 
 const arrayConstructors: Record<DType, TypedArrayConstructor> = {
   float32: Float32Array,
@@ -75,23 +91,39 @@ export function typedArrayConstructor(dtype: DType): TypedArrayConstructor {
 export function allocateTypedArray<D extends DType>(dtype: D, elementCount: number): TypedArrayFor<D> {
   const constructor = constructorOf(dtype);
   if (typeof elementCount !== 'number' || !Number.isSafeInteger(elementCount) || elementCount < 0) {
-    throw new ArgumentRangeError(`Expected a non-negative integer for elementCount but received ${describeValue(elementCount)}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected a non-negative integer for elementCount but received ${describeValue(elementCount)}`,
+      ErrorCode.SHAPE,
+    );
   }
   try {
     return new constructor(elementCount) as TypedArrayFor<D>;
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.OUT_OF_MEMORY, `Could not allocate ${elementCount} ${dtype} elements (${elementCount * constructor.BYTES_PER_ELEMENT} bytes): ${(error as Error).message}`, { cause: error });
+    throw new TensorRTNodeError(
+      ErrorCode.OUT_OF_MEMORY,
+      `Could not allocate ${elementCount} ${dtype} elements (${elementCount * constructor.BYTES_PER_ELEMENT} bytes): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
 /** A view of `dtype` over existing memory (no copy). */
-export function viewTypedArray<D extends DType>(dtype: D, buffer: ArrayBufferLike, byteOffset: number, elementCount: number): TypedArrayFor<D> {
+export function viewTypedArray<D extends DType>(
+  dtype: D,
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  elementCount: number,
+): TypedArrayFor<D> {
   const constructor = constructorOf(dtype);
   try {
     return new constructor(buffer, byteOffset, elementCount) as TypedArrayFor<D>;
   } catch (error) {
     // Misaligned offsets, ranges past the end and non-buffers: V8's own RangeError/TypeError, retyped.
-    throw new ArgumentRangeError(`Expected ${elementCount} ${dtype} elements at byte ${byteOffset} inside buffer but received ${describeValue(buffer)} (${(error as Error).message})`, ErrorCode.SHAPE, { cause: error });
+    throw new ArgumentRangeError(
+      `Expected ${elementCount} ${dtype} elements at byte ${byteOffset} inside buffer but received ${describeValue(buffer)} (${(error as Error).message})`,
+      ErrorCode.SHAPE,
+      { cause: error },
+    );
   }
 }
 
@@ -107,8 +139,13 @@ export function matchesDType(dtype: DType, array: unknown): boolean {
 export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
   if (matchesDType(dtype, array)) return array as AnyTypedArray;
   const expected = constructorOf(dtype).name;
-  const received = ArrayBuffer.isView(array) ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}` : describeValue(array);
-  throw new ArgumentTypeError(`Expected ${withArticle(expected)} for ${name} (${dtype}) but received ${received}`, ErrorCode.DTYPE);
+  const received = ArrayBuffer.isView(array)
+    ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}`
+    : describeValue(array);
+  throw new ArgumentTypeError(
+    `Expected ${withArticle(expected)} for ${name} (${dtype}) but received ${received}`,
+    ErrorCode.DTYPE,
+  );
 }
 
 /**
@@ -116,11 +153,18 @@ export function checkTypedArray(dtype: DType, array: unknown, name: string): Any
  * representable. Throws ERR_SHAPE otherwise.
  */
 export function elementCount(shape: readonly number[], name = 'shape'): number {
-  if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for ${name} but received ${describeValue(shape)}`, ErrorCode.SHAPE);
+  if (!Array.isArray(shape))
+    throw new ArgumentTypeError(
+      `Expected an array of dimensions for ${name} but received ${describeValue(shape)}`,
+      ErrorCode.SHAPE,
+    );
   for (let index = 0; index < shape.length; index++) {
     const dim = shape[index];
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
-      throw new ArgumentRangeError(`Expected a non-negative integer for ${name}[${index}] but received ${describeValue(dim)}`, ErrorCode.SHAPE);
+      throw new ArgumentRangeError(
+        `Expected a non-negative integer for ${name}[${index}] but received ${describeValue(dim)}`,
+        ErrorCode.SHAPE,
+      );
     }
   }
   // An empty tensor is empty whatever its other dims: [0, 2^40, 2^40] has 0 elements, not an overflow.
@@ -128,7 +172,8 @@ export function elementCount(shape: readonly number[], name = 'shape'): number {
   let count = 1;
   for (const dim of shape) {
     count *= dim;
-    if (!Number.isSafeInteger(count)) throw new ArgumentRangeError(`The element count of ${name} [${shape.join(', ')}] overflows`, ErrorCode.SHAPE);
+    if (!Number.isSafeInteger(count))
+      throw new ArgumentRangeError(`The element count of ${name} [${shape.join(', ')}] overflows`, ErrorCode.SHAPE);
   }
   return count;
 }

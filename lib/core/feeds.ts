@@ -59,30 +59,45 @@ export function inputLabel(spec: TensorSpec, context = ''): string {
 
 /** For feeds that are not an object mapping input names to tensors (an array, a TypedArray, a single Tensor). */
 export function feedsTypeError(feeds: unknown, { context = '', name = 'feeds' }: FeedsNaming = {}): ArgumentTypeError {
-  return new ArgumentTypeError(`Expected an object mapping input names to tensors for ${context}${name} but received ${describeValue(feeds)}`);
+  return new ArgumentTypeError(
+    `Expected an object mapping input names to tensors for ${context}${name} but received ${describeValue(feeds)}`,
+  );
 }
 
 /**
  * Checks that `feeds` is an object that names every input of the model and nothing else (an
  * input given as undefined is missing).
  */
-export function checkFeedNames(inputs: readonly TensorSpec[], feeds: unknown, naming: FeedsNaming = {}): asserts feeds is Record<string, unknown> {
+export function checkFeedNames(
+  inputs: readonly TensorSpec[],
+  feeds: unknown,
+  naming: FeedsNaming = {},
+): asserts feeds is Record<string, unknown> {
   const { context = '', name = 'feeds' } = naming;
-  if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) throw feedsTypeError(feeds, naming);
+  if (typeof feeds !== 'object' || feeds === null || Array.isArray(feeds) || ArrayBuffer.isView(feeds))
+    throw feedsTypeError(feeds, naming);
   const given = feeds as Record<string, unknown>;
   for (const key in given) if (Object.hasOwn(given, key)) checkInputName(inputs, key, `${context}${name}`);
   let missing: TensorSpec[] | undefined;
   for (const spec of inputs) if (given[spec.name] === undefined) (missing ??= []).push(spec);
   if (missing) {
-    throw new ArgumentRangeError(`Expected a tensor for every input of the model (${nameList(inputs)}) in ${context}${name} but received none for ${nameList(missing)}`, ErrorCode.INVALID_ARGUMENT, {
-      details: { missing: missing.map((spec) => spec.name), inputs: inputs.map((spec) => spec.name) },
-    });
+    throw new ArgumentRangeError(
+      `Expected a tensor for every input of the model (${nameList(inputs)}) in ${context}${name} but received none for ${nameList(missing)}`,
+      ErrorCode.INVALID_ARGUMENT,
+      {
+        details: { missing: missing.map((spec) => spec.name), inputs: inputs.map((spec) => spec.name) },
+      },
+    );
   }
 }
 
 /** `received` describes what came when it is not a plain value (`a Tensor of dtype "int32"`). */
 export function checkDType(spec: TensorSpec, dtype: unknown, label: string, received?: string): void {
-  if (dtype !== spec.dtype) throw new ArgumentTypeError(`Expected dtype ${JSON.stringify(spec.dtype)} for ${label} but received ${received ?? describeValue(dtype)}`, ErrorCode.DTYPE);
+  if (dtype !== spec.dtype)
+    throw new ArgumentTypeError(
+      `Expected dtype ${JSON.stringify(spec.dtype)} for ${label} but received ${received ?? describeValue(dtype)}`,
+      ErrorCode.DTYPE,
+    );
 }
 
 /** How a Tensor's dtype is named in messages. */
@@ -95,28 +110,42 @@ export function tensorOfDType(dtype: string): string {
  * to the model's fixed dims. Returns its element count.
  */
 export function checkShape(spec: TensorSpec, shape: unknown, label: string): number {
-  if (!Array.isArray(shape)) throw new ArgumentTypeError(`Expected an array of dimensions for the shape of ${label} but received ${describeValue(shape)}`, ErrorCode.SHAPE);
+  if (!Array.isArray(shape))
+    throw new ArgumentTypeError(
+      `Expected an array of dimensions for the shape of ${label} but received ${describeValue(shape)}`,
+      ErrorCode.SHAPE,
+    );
   for (let axis = 0; axis < shape.length; axis++) {
     const dim: unknown = shape[axis];
     if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
-      throw new ArgumentRangeError(`Expected a non-negative integer at dim ${axis} for ${label} but received ${describeValue(dim)}`, ErrorCode.SHAPE);
+      throw new ArgumentRangeError(
+        `Expected a non-negative integer at dim ${axis} for ${label} but received ${describeValue(dim)}`,
+        ErrorCode.SHAPE,
+      );
     }
   }
   const dims = shape as number[];
   if (dims.length !== spec.shape.length) {
-    throw new ArgumentRangeError(`Expected a shape of rank ${spec.shape.length} (model shape ${formatShape(spec.shape)}) for ${label} but received ${formatShape(dims)}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected a shape of rank ${spec.shape.length} (model shape ${formatShape(spec.shape)}) for ${label} but received ${formatShape(dims)}`,
+      ErrorCode.SHAPE,
+    );
   }
   let count = 1;
   for (let axis = 0; axis < dims.length; axis++) {
     const fixed = spec.shape[axis]!;
     if (fixed >= 0 && dims[axis] !== fixed) {
-      throw new ArgumentRangeError(`Expected ${fixed} at dim ${axis} (model shape ${formatShape(spec.shape)}) for ${label} but received ${formatShape(dims)}`, ErrorCode.SHAPE);
+      throw new ArgumentRangeError(
+        `Expected ${fixed} at dim ${axis} (model shape ${formatShape(spec.shape)}) for ${label} but received ${formatShape(dims)}`,
+        ErrorCode.SHAPE,
+      );
     }
     count *= dims[axis]!;
   }
   // An empty tensor is empty whatever its other dims: [0, 2^40, 2^40] has 0 elements, not an overflow.
   if (dims.includes(0)) return 0;
-  if (!Number.isSafeInteger(count)) throw new ArgumentRangeError(`The element count of ${label} ${formatShape(dims)} overflows`, ErrorCode.SHAPE);
+  if (!Number.isSafeInteger(count))
+    throw new ArgumentRangeError(`The element count of ${label} ${formatShape(dims)} overflows`, ErrorCode.SHAPE);
   return count;
 }
 
@@ -128,20 +157,28 @@ export interface SuppliedData {
 }
 
 export function describeData(data: SuppliedData): string {
-  return data.kind === 'Tensor' ? `a Tensor of ${data.elements} elements` : `${withArticle(data.kind)} of length ${data.elements}`;
+  return data.kind === 'Tensor'
+    ? `a Tensor of ${data.elements} elements`
+    : `${withArticle(data.kind)} of length ${data.elements}`;
 }
 
 /** Checks that the data holds exactly the elements `shape` needs. */
 export function checkElementCount(expected: number, shape: readonly number[], data: SuppliedData, label: string): void {
   if (data.elements !== expected) {
-    throw new ArgumentRangeError(`Expected ${expected} elements (shape ${formatShape(shape)}) for ${label} but received ${describeData(data)}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected ${expected} elements (shape ${formatShape(shape)}) for ${label} but received ${describeData(data)}`,
+      ErrorCode.SHAPE,
+    );
   }
 }
 
 /** Bare data (a TypedArray or a plain array) carries no shape: it is taken only for a fully static input. */
 export function staticShapeFor(spec: TensorSpec, label: string, received: unknown): number[] {
   if (spec.shape.some((dim) => dim < 0)) {
-    throw new ArgumentTypeError(`Expected a Tensor or { data, shape } for ${label}, whose model shape ${formatShape(spec.shape)} has dynamic dims, but received ${describeValue(received)} without a shape`, ErrorCode.SHAPE);
+    throw new ArgumentTypeError(
+      `Expected a Tensor or { data, shape } for ${label}, whose model shape ${formatShape(spec.shape)} has dynamic dims, but received ${describeValue(received)} without a shape`,
+      ErrorCode.SHAPE,
+    );
   }
   return [...spec.shape];
 }
@@ -176,9 +213,13 @@ export function validateFeeds(inputs: readonly TensorSpec[], feeds: unknown, con
 
 function checkName(mode: 'input' | 'output', specs: readonly { name: string }[], name: string, where: string): void {
   if (specs.some((spec) => spec.name === name)) return;
-  throw new ArgumentRangeError(`Expected only ${mode} names of the model (${nameList(specs)}) in ${where} but received ${JSON.stringify(name)}${didYouMean(name, specs)}`, ErrorCode.INVALID_ARGUMENT, {
-    details: { [mode]: name, [`${mode}s`]: specs.map((spec) => spec.name) },
-  });
+  throw new ArgumentRangeError(
+    `Expected only ${mode} names of the model (${nameList(specs)}) in ${where} but received ${JSON.stringify(name)}${didYouMean(name, specs)}`,
+    ErrorCode.INVALID_ARGUMENT,
+    {
+      details: { [mode]: name, [`${mode}s`]: specs.map((spec) => spec.name) },
+    },
+  );
 }
 
 /** Throws unless `name` is one of `inputs`; `where` names the argument or option in messages (`feeds`, `options.shapes`). */
@@ -201,11 +242,14 @@ export function validateOutputNames(outputs: readonly TensorSpec[], requested: u
     if (all === undefined) allOutputNames.set(outputs, (all = Object.freeze(outputs.map((spec) => spec.name))));
     return all;
   }
-  if (!Array.isArray(requested)) throw new ArgumentTypeError(`Expected an array of output names for options.outputs but received ${describeValue(requested)}`);
-  if (requested.length === 0) throw new ArgumentRangeError('Expected at least one output name for options.outputs but received an empty array');
+  if (!Array.isArray(requested))
+    throw new ArgumentTypeError(`Expected an array of output names for options.outputs but received ${describeValue(requested)}`);
+  if (requested.length === 0)
+    throw new ArgumentRangeError('Expected at least one output name for options.outputs but received an empty array');
   const seen = new Set<string>();
   for (const name of requested) {
-    if (typeof name !== 'string') throw new ArgumentTypeError(`Expected an output name for options.outputs but received ${describeValue(name)}`);
+    if (typeof name !== 'string')
+      throw new ArgumentTypeError(`Expected an output name for options.outputs but received ${describeValue(name)}`);
     checkOutputName(outputs, name, 'options.outputs');
     seen.add(name);
   }

@@ -85,7 +85,12 @@ export const fileIo = {
   async readInto(handle: FileHandle, target: Uint8Array, position: number): Promise<number> {
     let filled = 0;
     while (filled < target.byteLength) {
-      const { bytesRead } = await handle.read(target, filled, Math.min(READ_CHUNK_BYTES, target.byteLength - filled), position + filled);
+      const { bytesRead } = await handle.read(
+        target,
+        filled,
+        Math.min(READ_CHUNK_BYTES, target.byteLength - filled),
+        position + filled,
+      );
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
@@ -179,7 +184,8 @@ export async function readRegularFile(path: string, maxBytes: number, encoding?:
   const handle = await openRegularFile(path);
   try {
     const { size } = await handle.stat();
-    if (size > maxBytes) throw Object.assign(new Error(`${path} holds ${size} bytes, more than the ${maxBytes} expected`), { code: 'EFBIG' });
+    if (size > maxBytes)
+      throw Object.assign(new Error(`${path} holds ${size} bytes, more than the ${maxBytes} expected`), { code: 'EFBIG' });
     const bytes = Buffer.allocUnsafe(size);
     const filled = await fileIo.readInto(handle, bytes, 0);
     const read = bytes.subarray(0, filled);

@@ -35,7 +35,6 @@ function readProcStat(pid: number): ProcStat | null {
   }
 }
 
-
 export function hostTagOf(name: string): string {
   return createHash('sha256').update(name).digest('hex').slice(0, 8);
 }
@@ -46,7 +45,12 @@ let current: ProcessIdentity | undefined;
 export function currentProcess(): ProcessIdentity {
   if (!current || current.pid !== process.pid) {
     const host = hostname();
-    current = { hostname: host, hostTag: hostTagOf(host), pid: process.pid, startTicks: readProcStat(process.pid)?.startTicks ?? null };
+    current = {
+      hostname: host,
+      hostTag: hostTagOf(host),
+      pid: process.pid,
+      startTicks: readProcStat(process.pid)?.startTicks ?? null,
+    };
   }
   return current;
 }

@@ -29,7 +29,10 @@ const ranged = new RegExp(`^(.+):(${DIMS})/(${DIMS})/(${DIMS})$`);
 const dims = (text: string) => text.split('x').map(Number);
 
 /** `--shape` values to their shapes and bounds; `allowBounds` false refuses MIN/OPT/MAX (commands that run one shape). */
-export function parseShapeFlags(values: readonly string[] | undefined, { allowBounds = true, flag = '--shape' } = {}): ShapeFlags | undefined {
+export function parseShapeFlags(
+  values: readonly string[] | undefined,
+  { allowBounds = true, flag = '--shape' } = {},
+): ShapeFlags | undefined {
   if (!values?.length) return undefined;
   const shapes: Record<string, number[]> = {};
   const bounds: Record<string, ShapeBounds> = {};
@@ -37,12 +40,26 @@ export function parseShapeFlags(values: readonly string[] | undefined, { allowBo
     const one = single.exec(value);
     const three = one || !allowBounds ? null : ranged.exec(value);
     if (!one && !three) {
-      const grammar = allowBounds ? 'NAME:DIMxDIM... or NAME:MIN/OPT/MAX (e.g. x:1x3x320x320, or x:1x3x320x320/4x3x640x640/8x3x960x960)' : 'NAME:DIMxDIM... (e.g. x:1x3x320x320)';
-      const hint = !allowBounds && value.includes('/') ? '; MIN/OPT/MAX bounds are for `tensorrt-node build`, this command runs one shape' : '';
-      throw new ArgumentTypeError(`Expected ${grammar} for ${flag} but received ${JSON.stringify(value)}${hint}`, ErrorCode.INVALID_ARGUMENT, { details: { flag, value } });
+      const grammar = allowBounds
+        ? 'NAME:DIMxDIM... or NAME:MIN/OPT/MAX (e.g. x:1x3x320x320, or x:1x3x320x320/4x3x640x640/8x3x960x960)'
+        : 'NAME:DIMxDIM... (e.g. x:1x3x320x320)';
+      const hint =
+        !allowBounds && value.includes('/')
+          ? '; MIN/OPT/MAX bounds are for `tensorrt-node build`, this command runs one shape'
+          : '';
+      throw new ArgumentTypeError(
+        `Expected ${grammar} for ${flag} but received ${JSON.stringify(value)}${hint}`,
+        ErrorCode.INVALID_ARGUMENT,
+        { details: { flag, value } },
+      );
     }
     const name = (one ?? three)![1]!;
-    if (name in shapes) throw new ArgumentRangeError(`Expected one ${flag} per input but received two for ${JSON.stringify(name)}`, ErrorCode.INVALID_ARGUMENT, { details: { flag, input: name } });
+    if (name in shapes)
+      throw new ArgumentRangeError(
+        `Expected one ${flag} per input but received two for ${JSON.stringify(name)}`,
+        ErrorCode.INVALID_ARGUMENT,
+        { details: { flag, input: name } },
+      );
     if (one) {
       shapes[name] = dims(one[2]!);
       bounds[name] = { min: dims(one[2]!), opt: dims(one[2]!), max: dims(one[2]!) };

@@ -27,11 +27,16 @@ export interface DurationCheck {
  * where that means "no limit". A TypeError for a non-number, a RangeError for NaN, negative or
  * out-of-range values, with the range in the message.
  */
-export function expectDurationMs(value: unknown, name: string, { positive = false, allowInfinity = false }: DurationCheck = {}): number {
+export function expectDurationMs(
+  value: unknown,
+  name: string,
+  { positive = false, allowInfinity = false }: DurationCheck = {},
+): number {
   const expected = `${positive ? 'a positive' : 'a'} number of milliseconds up to ${MAX_TIMER_MS} (about 24.8 days, the longest a timer can wait)${allowInfinity ? ' or Infinity for no limit' : ''}`;
   if (typeof value !== 'number') throw invalidType(expected, name, value);
   if (value === Infinity && allowInfinity) return value;
-  if (Number.isNaN(value) || value < 0 || (positive && value === 0) || value > MAX_TIMER_MS) throw invalidValue(expected, name, value);
+  if (Number.isNaN(value) || value < 0 || (positive && value === 0) || value > MAX_TIMER_MS)
+    throw invalidValue(expected, name, value);
   return value;
 }
 
@@ -97,7 +102,14 @@ export function parseDuration(text: unknown, name: string, { minMs = 0, maxMs }:
   if (typeof text !== 'string') throw invalidType(`${durationExpected} (a string)`, name, text);
   const compact = text.trim().toLowerCase();
   if (/^0+(?:\.0+)?$/.test(compact)) {
-    if (minMs > 0) throw invalidValue(maxMs === undefined ? `a duration of at least ${formatDuration(minMs)}` : `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`, name, text);
+    if (minMs > 0)
+      throw invalidValue(
+        maxMs === undefined
+          ? `a duration of at least ${formatDuration(minMs)}`
+          : `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`,
+        name,
+        text,
+      );
     return 0;
   }
   const partPattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/gy;
@@ -111,7 +123,13 @@ export function parseDuration(text: unknown, name: string, { minMs = 0, maxMs }:
   const milliseconds = Math.round(total);
   if (!Number.isSafeInteger(milliseconds)) throw invalidValue(`${durationExpected}, below 285,000 years`, name, text);
   if (milliseconds < minMs || (maxMs !== undefined && milliseconds > maxMs)) {
-    throw invalidValue(maxMs === undefined ? `a duration of at least ${formatDuration(minMs)}` : `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`, name, text);
+    throw invalidValue(
+      maxMs === undefined
+        ? `a duration of at least ${formatDuration(minMs)}`
+        : `a duration between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`,
+      name,
+      text,
+    );
   }
   return milliseconds;
 }
@@ -134,7 +152,12 @@ export function formatDuration(milliseconds: number): string {
   if (milliseconds < 1000) return `${Math.round(milliseconds)}ms`;
   const parts: string[] = [];
   let rest = Math.round(milliseconds / 1000);
-  for (const [unit, seconds] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, seconds] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
     if (rest >= seconds) {
       parts.push(`${Math.floor(rest / seconds)}${unit}`);
       rest %= seconds;

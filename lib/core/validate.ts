@@ -25,16 +25,27 @@ export function describeValue(value: unknown): string {
   }
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `${withArticle(value.constructor.name)} of length ${(value as unknown as { length?: number }).length ?? value.byteLength}`;
+  if (ArrayBuffer.isView(value))
+    return `${withArticle(value.constructor.name)} of length ${(value as unknown as { length?: number }).length ?? value.byteLength}`;
   const name = (value as object).constructor?.name;
   return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
 }
 
-export function invalidType(expected: string, name: string, value: unknown, code: ErrorCode = ErrorCode.INVALID_ARGUMENT): ArgumentTypeError {
+export function invalidType(
+  expected: string,
+  name: string,
+  value: unknown,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): ArgumentTypeError {
   return new ArgumentTypeError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, code);
 }
 
-export function invalidValue(expected: string, name: string, value: unknown, code: ErrorCode = ErrorCode.INVALID_ARGUMENT): ArgumentRangeError {
+export function invalidValue(
+  expected: string,
+  name: string,
+  value: unknown,
+  code: ErrorCode = ErrorCode.INVALID_ARGUMENT,
+): ArgumentRangeError {
   return new ArgumentRangeError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, code);
 }
 
@@ -133,7 +144,9 @@ export function rejectUnknownOptions(options: object, known: readonly string[], 
 
 /** Edit distance counting insertions, deletions, substitutions and adjacent swaps ("jsno" -> "json" is 1). */
 export function editDistance(a: string, b: string): number {
-  const rows = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const rows = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
@@ -172,7 +185,8 @@ export function closestMatch(word: string, known: readonly string[]): string | u
 
 /** `word` keeps the first letter of `candidate` and its other letters in order, dropping at most half ("imgs" of "images"). */
 function isAbbreviation(word: string, candidate: string): boolean {
-  if (word.length < 2 || word[0] !== candidate[0] || word.length >= candidate.length || word.length * 2 < candidate.length) return false;
+  if (word.length < 2 || word[0] !== candidate[0] || word.length >= candidate.length || word.length * 2 < candidate.length)
+    return false;
   let at = 0;
   for (const letter of candidate) if (letter === word[at]) at++;
   return at === word.length;

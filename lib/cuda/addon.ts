@@ -6,7 +6,18 @@ import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import { loadAddon } from '../addon/loader.js';
 import { type NativeAddon } from '../addon/types.js';
 
-type CudaMembers = 'cudaDeviceCount' | 'cudaDevice' | 'cudaMemoryInfo' | 'cudaStreamPriorityRange' | 'cudaPointerKind' | 'cudaAddressOf' | 'cudaAllocationStats' | 'StreamWrap' | 'EventWrap' | 'PinnedBufferWrap' | 'DeviceBufferWrap';
+type CudaMembers =
+  | 'cudaDeviceCount'
+  | 'cudaDevice'
+  | 'cudaMemoryInfo'
+  | 'cudaStreamPriorityRange'
+  | 'cudaPointerKind'
+  | 'cudaAddressOf'
+  | 'cudaAllocationStats'
+  | 'StreamWrap'
+  | 'EventWrap'
+  | 'PinnedBufferWrap'
+  | 'DeviceBufferWrap';
 
 /** An addon built with CUDA: every CUDA member is present. */
 export type CudaAddon = NativeAddon & Required<Pick<NativeAddon, CudaMembers>>;

@@ -14,7 +14,16 @@ import { float16BitsToFloat32, float32ToFloat16Bits } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, withCallerStack } from '../core/errors.js';
 import type { NativeGpuMemory, NativeImagePreprocessParams } from '../addon/types.js';
 import { expectTensor, nativeMemoryOf, type Tensor } from './tensor.js';
-import { describeValue, expectInteger, expectNumber, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
+import {
+  describeValue,
+  expectInteger,
+  expectNumber,
+  expectOneOf,
+  expectOptions,
+  invalidType,
+  rejectUnknownOptions,
+  withArticle,
+} from '../core/validate.js';
 
 /**
  * The preprocessing kernel's parameters (from {@link imagePreprocessParams}): what {@link preprocessImageCpu} takes.
@@ -58,7 +67,7 @@ function nextFloat32(value: number, towards: number): number {
   if (value === 0) return towards > 0 ? 2 ** -149 : -(2 ** -149);
   bits.setFloat32(0, value);
   const raw = bits.getUint32(0);
-  bits.setUint32(0, (value > 0) === (towards > value) ? raw + 1 : raw - 1);
+  bits.setUint32(0, value > 0 === towards > value ? raw + 1 : raw - 1);
   return bits.getFloat32(0);
 }
 
@@ -85,7 +94,11 @@ function channelIndex(format: string, channel: 'r' | 'g' | 'b'): number {
 }
 
 /** Kernel parameters for an image of `srcShape` ([H, W, C] or [N, H, W, C]) and validated options. */
-export function imagePreprocessParams(srcShape: readonly number[], outputType: 'float32' | 'float16', options: ImagePreprocessOptions = {}): ImagePreprocessParams {
+export function imagePreprocessParams(
+  srcShape: readonly number[],
+  outputType: 'float32' | 'float16',
+  options: ImagePreprocessOptions = {},
+): ImagePreprocessParams {
   const [batch, height, width, channels] = srcShape.length === 3 ? [1, ...srcShape] : srcShape;
   const inputFormat = options.inputFormat ?? (channels === 4 ? 'rgba' : 'rgb');
   const outputFormat = options.outputFormat ?? 'rgb';
@@ -110,15 +123,23 @@ function checkParams(params: unknown): ImagePreprocessParams {
   const checked = expectOptions<ImagePreprocessParams>(params, 'params');
   if (params === undefined) throw invalidType('an object', 'params', params);
   for (const key of ['batch', 'height', 'width'] as const) expectInteger(checked[key], `params.${key}`, { min: 0 });
-  if (checked.srcChannels !== 3 && checked.srcChannels !== 4) throw new ArgumentRangeError(`Expected 3 or 4 for params.srcChannels but received ${describeValue(checked.srcChannels)}`);
+  if (checked.srcChannels !== 3 && checked.srcChannels !== 4)
+    throw new ArgumentRangeError(`Expected 3 or 4 for params.srcChannels but received ${describeValue(checked.srcChannels)}`);
   const channels = checked.srcChannels;
   const triple = (value: unknown, name: string, check: (item: unknown) => boolean, what: string) => {
     if (!Array.isArray(value) || value.length !== 3 || !value.every(check)) {
-      const received = Array.isArray(value) ? `[${value.map((item) => (typeof item === 'number' ? String(item) : describeValue(item))).join(', ')}]` : describeValue(value);
+      const received = Array.isArray(value)
+        ? `[${value.map((item) => (typeof item === 'number' ? String(item) : describeValue(item))).join(', ')}]`
+        : describeValue(value);
       throw new ArgumentRangeError(`Expected an array of 3 ${what} for ${name} but received ${received}`);
     }
   };
-  triple(checked.channelMap, 'params.channelMap', (item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) < channels, `channel indices below ${channels}`);
+  triple(
+    checked.channelMap,
+    'params.channelMap',
+    (item) => Number.isInteger(item) && (item as number) >= 0 && (item as number) < channels,
+    `channel indices below ${channels}`,
+  );
   triple(checked.alpha, 'params.alpha', (item) => typeof item === 'number', 'numbers');
   triple(checked.beta, 'params.beta', (item) => typeof item === 'number', 'numbers');
   expectOneOf(checked.outputType, 'params.outputType', ['float32', 'float16'] as const);
@@ -129,19 +150,35 @@ function checkParams(params: unknown): ImagePreprocessParams {
  * The CPU implementation of the preprocessing kernel: NHWC uint8 in, NCHW float32 (Float32Array)
  * or float16 bits (Uint16Array) out. Bit-exact with the GPU.
  */
-export function preprocessImageCpu(src: Uint8Array, params: ImagePreprocessParams, out?: Float32Array | Uint16Array): Float32Array | Uint16Array {
-  if (!(src instanceof Uint8Array)) throw new ArgumentTypeError(`Expected a Uint8Array for src but received ${describeValue(src)}`, ErrorCode.DTYPE);
+export function preprocessImageCpu(
+  src: Uint8Array,
+  params: ImagePreprocessParams,
+  out?: Float32Array | Uint16Array,
+): Float32Array | Uint16Array {
+  if (!(src instanceof Uint8Array))
+    throw new ArgumentTypeError(`Expected a Uint8Array for src but received ${describeValue(src)}`, ErrorCode.DTYPE);
   const { batch, height, width, srcChannels, channelMap, alpha, beta, outputType } = checkParams(params);
   const planeSize = height * width;
   const total = batch * 3 * planeSize;
   const needed = batch * planeSize * srcChannels;
   if (src.length < needed) {
-    throw new ArgumentRangeError(`Expected at least ${needed} bytes for src (${batch} x ${height} x ${width} x ${srcChannels}) but received a Uint8Array of length ${src.length}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected at least ${needed} bytes for src (${batch} x ${height} x ${width} x ${srcChannels}) but received a Uint8Array of length ${src.length}`,
+      ErrorCode.SHAPE,
+    );
   }
   if (out !== undefined) {
     const expected = outputType === 'float16' ? Uint16Array : Float32Array;
-    if (!(out instanceof expected)) throw new ArgumentTypeError(`Expected ${withArticle(expected.name)} for out (outputType ${outputType}) but received ${describeValue(out)}`, ErrorCode.DTYPE);
-    if (out.length !== total) throw new ArgumentRangeError(`Expected ${total} elements for out but received ${withArticle(expected.name)} of length ${out.length}`, ErrorCode.SHAPE);
+    if (!(out instanceof expected))
+      throw new ArgumentTypeError(
+        `Expected ${withArticle(expected.name)} for out (outputType ${outputType}) but received ${describeValue(out)}`,
+        ErrorCode.DTYPE,
+      );
+    if (out.length !== total)
+      throw new ArgumentRangeError(
+        `Expected ${total} elements for out but received ${withArticle(expected.name)} of length ${out.length}`,
+        ErrorCode.SHAPE,
+      );
   }
   const result = out ?? (outputType === 'float16' ? new Uint16Array(total) : new Float32Array(total));
   // 256 possible inputs per plane: compute each once, exactly, then look them up.
@@ -160,7 +197,8 @@ export function preprocessImageCpu(src: Uint8Array, params: ImagePreprocessParam
       const table = tables[c]!;
       const channel = channelMap[c]!;
       const outPlane = outBase + c * planeSize;
-      for (let pixel = 0; pixel < planeSize; pixel++) result[outPlane + pixel] = table[src[inBase + pixel * srcChannels + channel]!]!;
+      for (let pixel = 0; pixel < planeSize; pixel++)
+        result[outPlane + pixel] = table[src[inBase + pixel * srcChannels + channel]!]!;
     }
   }
   return result;
@@ -177,18 +215,27 @@ function placement(dst: Tensor, src: Tensor): 'cpu' | 'gpu' {
   if (dstHost && srcHost) return 'cpu';
   if (!dstHost && !srcHost) return 'gpu';
   const [hostName, gpuName, gpu] = dstHost ? ['dst', 'src', src] : ['src', 'dst', dst];
-  throw new ArgumentRangeError(`Expected a pinned or device tensor for ${hostName} (${gpuName} is a ${gpu.location} tensor) but received a host tensor; copy it first or use host tensors for both`);
+  throw new ArgumentRangeError(
+    `Expected a pinned or device tensor for ${hostName} (${gpuName} is a ${gpu.location} tensor) but received a host tensor; copy it first or use host tensors for both`,
+  );
 }
 
 function gpuStream(dst: Tensor, src: Tensor, stream: CudaStream | undefined): CudaStream {
   const device = dst.device ?? src.device ?? stream?.device ?? 0;
-  for (const [name, tensor] of [['dst', dst], ['src', src]] as const) {
+  for (const [name, tensor] of [
+    ['dst', dst],
+    ['src', src],
+  ] as const) {
     if (tensor.device !== null && tensor.device !== device) {
-      throw new ArgumentRangeError(`Expected a tensor of device ${device} for ${name} but received a tensor of device ${tensor.device}`);
+      throw new ArgumentRangeError(
+        `Expected a tensor of device ${device} for ${name} but received a tensor of device ${tensor.device}`,
+      );
     }
   }
   if (stream && stream.device !== device) {
-    throw new ArgumentRangeError(`Expected a stream of device ${device} (where the tensors are) for options.stream but received a stream of device ${stream.device}`);
+    throw new ArgumentRangeError(
+      `Expected a stream of device ${device} (where the tensors are) for options.stream but received a stream of device ${stream.device}`,
+    );
   }
   return stream ?? defaultStream(device);
 }
@@ -201,7 +248,9 @@ function expectTriple(value: unknown, name: string, nonZero: boolean): readonly 
   const what = `an array of 3 ${nonZero ? 'non-zero ' : ''}finite numbers`;
   if (!Array.isArray(value)) throw invalidType(what, name, value);
   if (value.length !== 3 || value.some((item) => typeof item !== 'number' || !Number.isFinite(item) || (nonZero && item === 0))) {
-    throw new ArgumentRangeError(`Expected ${what} for ${name} but received [${value.map((item) => (typeof item === 'number' ? String(item) : describeValue(item))).join(', ')}]`);
+    throw new ArgumentRangeError(
+      `Expected ${what} for ${name} but received [${value.map((item) => (typeof item === 'number' ? String(item) : describeValue(item))).join(', ')}]`,
+    );
   }
   return value as unknown as readonly [number, number, number];
 }
@@ -215,7 +264,8 @@ function checkImageOptions(options: unknown): ImagePreprocessOptions {
   if (opts.std !== undefined) expectTriple(opts.std, 'options.std', true);
   if (opts.scale !== undefined) {
     expectNumber(opts.scale, 'options.scale');
-    if (opts.scale === 0) throw new ArgumentRangeError('Expected a non-zero finite number for options.scale but received 0 of type number');
+    if (opts.scale === 0)
+      throw new ArgumentRangeError('Expected a non-zero finite number for options.scale but received 0 of type number');
   }
   if (opts.stream !== undefined) expectStream(opts.stream, 'options.stream');
   return opts;
@@ -233,24 +283,39 @@ export async function preprocessImage(dst: Tensor, src: Tensor, options?: ImageP
   const opts = checkImageOptions(options);
   const dstMemory = nativeMemoryOf(dst, 'dst');
   const srcMemory = nativeMemoryOf(src, 'src');
-  if (src.dtype !== 'uint8') throw new ArgumentTypeError(`Expected a uint8 tensor for src but received ${withArticle(src.dtype)} tensor`, ErrorCode.DTYPE);
+  if (src.dtype !== 'uint8')
+    throw new ArgumentTypeError(`Expected a uint8 tensor for src but received ${withArticle(src.dtype)} tensor`, ErrorCode.DTYPE);
   if (dst.dtype !== 'float32' && dst.dtype !== 'float16') {
-    throw new ArgumentTypeError(`Expected a float32 or float16 tensor for dst but received ${withArticle(dst.dtype)} tensor`, ErrorCode.DTYPE);
+    throw new ArgumentTypeError(
+      `Expected a float32 or float16 tensor for dst but received ${withArticle(dst.dtype)} tensor`,
+      ErrorCode.DTYPE,
+    );
   }
   if (src.shape.length !== 3 && src.shape.length !== 4) {
-    throw new ArgumentRangeError(`Expected a shape [height, width, channels] or [batch, height, width, channels] for src but received ${shapeText(src.shape)}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected a shape [height, width, channels] or [batch, height, width, channels] for src but received ${shapeText(src.shape)}`,
+      ErrorCode.SHAPE,
+    );
   }
   const channels = src.shape[src.shape.length - 1]!;
   const expectedChannels = opts.inputFormat === undefined ? undefined : opts.inputFormat.length;
   if ((expectedChannels !== undefined && channels !== expectedChannels) || (channels !== 3 && channels !== 4)) {
-    const expected = expectedChannels === undefined ? '3 or 4 channels' : `${expectedChannels} channels (options.inputFormat ${JSON.stringify(opts.inputFormat)})`;
+    const expected =
+      expectedChannels === undefined
+        ? '3 or 4 channels'
+        : `${expectedChannels} channels (options.inputFormat ${JSON.stringify(opts.inputFormat)})`;
     throw new ArgumentRangeError(`Expected ${expected} in the last dimension of src but received ${channels}`, ErrorCode.SHAPE);
   }
-  const [batch, height, width] = src.shape.length === 3 ? [1, src.shape[0]!, src.shape[1]!] : [src.shape[0]!, src.shape[1]!, src.shape[2]!];
+  const [batch, height, width] =
+    src.shape.length === 3 ? [1, src.shape[0]!, src.shape[1]!] : [src.shape[0]!, src.shape[1]!, src.shape[2]!];
   const expectedShape = [batch, 3, height, width];
-  const matches = (shape: readonly number[]) => shape.length === expectedShape.length && shape.every((dim, index) => dim === expectedShape[index]);
+  const matches = (shape: readonly number[]) =>
+    shape.length === expectedShape.length && shape.every((dim, index) => dim === expectedShape[index]);
   if (!matches(dst.shape) && !(src.shape.length === 3 && shapeText(dst.shape) === shapeText([3, height, width]))) {
-    throw new ArgumentRangeError(`Expected shape ${shapeText(expectedShape)} for dst (NCHW of src ${shapeText(src.shape)}) but received ${shapeText(dst.shape)}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected shape ${shapeText(expectedShape)} for dst (NCHW of src ${shapeText(src.shape)}) but received ${shapeText(dst.shape)}`,
+      ErrorCode.SHAPE,
+    );
   }
   const params = imagePreprocessParams(src.shape, dst.dtype, opts);
   if (placement(dst, src) === 'cpu') {
@@ -273,12 +338,23 @@ export async function convertFloat(dst: Tensor, src: Tensor, options?: StreamOpt
   const stream = opts.stream === undefined ? undefined : expectStream(opts.stream, 'options.stream');
   const dstMemory = nativeMemoryOf(dst, 'dst');
   const srcMemory = nativeMemoryOf(src, 'src');
-  const direction = src.dtype === 'float32' && dst.dtype === 'float16' ? 'float32-to-float16' : src.dtype === 'float16' && dst.dtype === 'float32' ? 'float16-to-float32' : null;
+  const direction =
+    src.dtype === 'float32' && dst.dtype === 'float16'
+      ? 'float32-to-float16'
+      : src.dtype === 'float16' && dst.dtype === 'float32'
+        ? 'float16-to-float32'
+        : null;
   if (direction === null) {
-    throw new ArgumentTypeError(`Expected a float32 src with a float16 dst, or a float16 src with a float32 dst, but received ${withArticle(src.dtype)} src and ${withArticle(dst.dtype)} dst`, ErrorCode.DTYPE);
+    throw new ArgumentTypeError(
+      `Expected a float32 src with a float16 dst, or a float16 src with a float32 dst, but received ${withArticle(src.dtype)} src and ${withArticle(dst.dtype)} dst`,
+      ErrorCode.DTYPE,
+    );
   }
   if (dst.elementCount !== src.elementCount) {
-    throw new ArgumentRangeError(`Expected a tensor of ${src.elementCount} elements for dst (the element count of src) but received a tensor of ${dst.elementCount} elements`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected a tensor of ${src.elementCount} elements for dst (the element count of src) but received a tensor of ${dst.elementCount} elements`,
+      ErrorCode.SHAPE,
+    );
   }
   if (placement(dst, src) === 'cpu') {
     if (direction === 'float32-to-float16') {
@@ -293,7 +369,9 @@ export async function convertFloat(dst: Tensor, src: Tensor, options?: StreamOpt
     return;
   }
   const native = nativeStream(gpuStream(dst, src, stream), 'options.stream');
-  await withCallerStack(() => native.convertFloat(dstMemory as NativeGpuMemory, srcMemory as NativeGpuMemory, src.elementCount, direction));
+  await withCallerStack(() =>
+    native.convertFloat(dstMemory as NativeGpuMemory, srcMemory as NativeGpuMemory, src.elementCount, direction),
+  );
 }
 
 /** Sets every byte of `dst` to `value` (0..255): at once for host tensors, ordered on a stream otherwise. */

@@ -16,7 +16,14 @@ import { checkDevice } from './devices.js';
 import { disposedError } from '../core/dispose.js';
 import { ArgumentRangeError, withCallerStack } from '../core/errors.js';
 import type { NativeEvent, NativeStream } from '../addon/types.js';
-import { expectBoolean, expectInteger, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
+import {
+  expectBoolean,
+  expectInteger,
+  expectOptions,
+  invalidType,
+  invalidValue,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 
 /** "Expected X for NAME but received Y" where Y describes a state rather than a value. */
 function mismatch(expected: string, name: string, received: string): ArgumentRangeError {
@@ -77,7 +84,8 @@ export class CudaStream {
   waitFor(event: CudaEvent): void {
     const native = nativeStream(this, 'The stream');
     if (!(event instanceof CudaEvent)) throw invalidType('a CudaEvent', 'event', event);
-    if (event.device !== this.device) throw mismatch(`an event of device ${this.device}`, 'event', `an event of device ${event.device}`);
+    if (event.device !== this.device)
+      throw mismatch(`an event of device ${this.device}`, 'event', `an event of device ${event.device}`);
     native.waitEvent(nativeEvent(event, 'event'));
   }
 
@@ -125,7 +133,11 @@ export function createStream(options?: StreamOptions): CudaStream {
   const priorityOption = opts.priority === undefined ? 'normal' : opts.priority;
   if (typeof priorityOption === 'number') expectInteger(priorityOption, 'options.priority');
   else if (priorityOption !== 'high' && priorityOption !== 'normal') {
-    throw (typeof priorityOption === 'string' ? invalidValue : invalidType)('"high", "normal" or an integer', 'options.priority', priorityOption);
+    throw (typeof priorityOption === 'string' ? invalidValue : invalidType)(
+      '"high", "normal" or an integer',
+      'options.priority',
+      priorityOption,
+    );
   }
   const addon = cudaAddon();
   const device = checkDevice(addon, deviceOption, 'options.device');
@@ -136,7 +148,11 @@ export function createStream(options?: StreamOptions): CudaStream {
   else {
     priority = priorityOption;
     if (priority < range.greatest || priority > range.least) {
-      throw invalidValue(`an integer between ${range.greatest} and ${range.least} (lower runs first)`, 'options.priority', priority);
+      throw invalidValue(
+        `an integer between ${range.greatest} and ${range.least} (lower runs first)`,
+        'options.priority',
+        priority,
+      );
     }
   }
   return new CudaStream(new addon.StreamWrap(device, priority));
@@ -188,7 +204,8 @@ export class CudaEvent {
   record(stream: CudaStream): void {
     const native = nativeEvent(this, 'The event');
     const target = expectStream(stream, 'stream');
-    if (target.device !== this.device) throw mismatch(`a stream of device ${this.device}`, 'stream', `a stream of device ${target.device}`);
+    if (target.device !== this.device)
+      throw mismatch(`a stream of device ${this.device}`, 'stream', `a stream of device ${target.device}`);
     nativeStream(target, 'stream').recordEvent(native);
     this.#recordedOn = target;
   }
@@ -210,7 +227,8 @@ export class CudaEvent {
     const start = nativeEvent(this, 'The event');
     if (!(end instanceof CudaEvent)) throw invalidType('a CudaEvent', 'end', end);
     const finish = nativeEvent(end, 'The event given as end');
-    if (!this.timing) throw mismatch('an event created with { timing: true }', 'the start event', 'an event created with { timing: false }');
+    if (!this.timing)
+      throw mismatch('an event created with { timing: true }', 'the start event', 'an event created with { timing: false }');
     if (!end.timing) throw mismatch('an event created with { timing: true }', 'end', 'an event created with { timing: false }');
     if (this.#recordedOn === null) throw mismatch('a recorded event', 'the start event', 'an event that was never recorded');
     if (end.#recordedOn === null) throw mismatch('a recorded event', 'end', 'an event that was never recorded');

@@ -18,10 +18,29 @@ import { constants as bufferConstants } from 'node:buffer';
 import { cudaAddon } from './addon.js';
 import { defaultStream, expectStream, nativeStream, type CudaStream } from './streams.js';
 import { disposedError } from '../core/dispose.js';
-import { allocateTypedArray, dtypes, dtypeSize, elementCount, isDType, matchesDType, typedArrayConstructor, viewTypedArray, type DType, type TypedArrayFor } from '../core/dtypes.js';
+import {
+  allocateTypedArray,
+  dtypes,
+  dtypeSize,
+  elementCount,
+  isDType,
+  matchesDType,
+  typedArrayConstructor,
+  viewTypedArray,
+  type DType,
+  type TypedArrayFor,
+} from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
 import type { NativeDeviceBuffer, NativeMemory, NativePinnedBuffer } from '../addon/types.js';
-import { describeValue, expectInteger, expectOneOf, expectOptions, invalidType, rejectUnknownOptions, withArticle } from '../core/validate.js';
+import {
+  describeValue,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  invalidType,
+  rejectUnknownOptions,
+  withArticle,
+} from '../core/validate.js';
 
 /** Where a tensor's memory can live: `host` (a TypedArray), `pinned` (page-locked host memory), `device` (GPU memory). */
 export const tensorLocations = ['host', 'pinned', 'device'] as const;
@@ -107,10 +126,19 @@ export class Tensor<D extends DType = DType> {
     const opts = tensorOptions(options, ['location', 'device', 'stream']);
     switch (opts.location) {
       case 'host':
-        return new Tensor(checkedDType, shape, count, { location: 'host', data: allocateHost(checkedDType, count, byteLength) }, null);
+        return new Tensor(
+          checkedDType,
+          shape,
+          count,
+          { location: 'host', data: allocateHost(checkedDType, count, byteLength) },
+          null,
+        );
       case 'pinned': {
         if (byteLength > maxPinnedBytes) {
-          throw new ArgumentRangeError(`Expected at most ${maxPinnedBytes} bytes (the largest ArrayBuffer of this Node.js) for a pinned tensor but received ${byteLength} bytes`, ErrorCode.SHAPE);
+          throw new ArgumentRangeError(
+            `Expected at most ${maxPinnedBytes} bytes (the largest ArrayBuffer of this Node.js) for a pinned tensor but received ${byteLength} bytes`,
+            ErrorCode.SHAPE,
+          );
         }
         const native = new (cudaAddon().PinnedBufferWrap)(byteLength, process.env.TENSORRT_NODE_FORCE_COPYING_PINNED === '1');
         const data = viewTypedArray(checkedDType, native.arrayBuffer(), 0, count);
@@ -134,13 +162,22 @@ export class Tensor<D extends DType = DType> {
     const shape = (options as FromArrayOptions<D> | undefined)?.shape ?? [data.length];
     const { count } = sizeOf(dtype, shape, 'options.shape');
     if (count !== data.length) {
-      throw new ArgumentRangeError(`Expected ${count} elements for data (shape [${shape.join(', ')}]) but received ${withArticle(data.constructor.name)} of length ${data.length}`, ErrorCode.SHAPE);
+      throw new ArgumentRangeError(
+        `Expected ${count} elements for data (shape [${shape.join(', ')}]) but received ${withArticle(data.constructor.name)} of length ${data.length}`,
+        ErrorCode.SHAPE,
+      );
     }
     if (opts.location === 'host') return new Tensor(dtype, shape, count, { location: 'host', data }, null);
     const tensor = Tensor.allocate(dtype, shape, { location: opts.location, device: opts.device, stream: opts.stream });
     try {
       if (tensor.location === 'pinned') tensor.data.set(data as never);
-      else await copyMemory(tensor, nativeMemoryOf(tensor, 'the new tensor'), data, opts.stream ?? defaultStream(tensor.device ?? 0));
+      else
+        await copyMemory(
+          tensor,
+          nativeMemoryOf(tensor, 'the new tensor'),
+          data,
+          opts.stream ?? defaultStream(tensor.device ?? 0),
+        );
     } catch (error) {
       tensor.dispose();
       throw error;
@@ -160,7 +197,10 @@ export class Tensor<D extends DType = DType> {
   get data(): TypedArrayFor<D> {
     const storage = liveStorage(this, 'The tensor');
     if (storage.location === 'device') {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, 'A device tensor has no .data: its memory never enters JavaScript. Copy it to a host or pinned tensor (copy(dst, src)) or read it with await tensor.toArray().');
+      throw new TensorRTNodeError(
+        ErrorCode.NOT_SUPPORTED,
+        'A device tensor has no .data: its memory never enters JavaScript. Copy it to a host or pinned tensor (copy(dst, src)) or read it with await tensor.toArray().',
+      );
     }
     return storage.data as TypedArrayFor<D>;
   }
@@ -225,10 +265,16 @@ export async function copy(dst: Tensor, src: Tensor, options?: CopyOptions): Pro
   const dstMemory = nativeMemoryOf(dst, 'dst');
   const srcMemory = nativeMemoryOf(src, 'src');
   if (dst.dtype !== src.dtype) {
-    throw new ArgumentTypeError(`Expected ${withArticle(dst.dtype)} tensor for src (the dtype of dst) but received ${withArticle(src.dtype)} tensor`, ErrorCode.DTYPE);
+    throw new ArgumentTypeError(
+      `Expected ${withArticle(dst.dtype)} tensor for src (the dtype of dst) but received ${withArticle(src.dtype)} tensor`,
+      ErrorCode.DTYPE,
+    );
   }
   if (dst.byteLength !== src.byteLength) {
-    throw new ArgumentRangeError(`Expected a tensor of ${dst.byteLength} bytes for src (the byte length of dst) but received a tensor of ${src.byteLength} bytes`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected a tensor of ${dst.byteLength} bytes for src (the byte length of dst) but received a tensor of ${src.byteLength} bytes`,
+      ErrorCode.SHAPE,
+    );
   }
   if (dst.location === 'host' && src.location === 'host') {
     (dst.data as { set(array: ArrayLike<unknown>): void }).set(src.data as ArrayLike<unknown>);
@@ -237,7 +283,12 @@ export async function copy(dst: Tensor, src: Tensor, options?: CopyOptions): Pro
   await copyMemory(dst, dstMemory, srcMemory, stream ?? defaultStream(dst.device ?? src.device ?? 0));
 }
 
-function copyMemory(dst: { byteLength: number }, dstMemory: NativeMemory, srcMemory: NativeMemory, stream: CudaStream): Promise<void> {
+function copyMemory(
+  dst: { byteLength: number },
+  dstMemory: NativeMemory,
+  srcMemory: NativeMemory,
+  stream: CudaStream,
+): Promise<void> {
   const native = nativeStream(stream, 'options.stream');
   return withCallerStack(() => native.copy(dstMemory, 0, srcMemory, 0, dst.byteLength));
 }
@@ -266,7 +317,8 @@ function liveStorage(tensor: Tensor, what: string): Storage {
 function expectDType(value: unknown, name: string): DType {
   if (isDType(value)) return value;
   const expected = `one of ${dtypes.map((dtype) => JSON.stringify(dtype)).join(', ')}`;
-  if (typeof value !== 'string') throw new ArgumentTypeError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, ErrorCode.DTYPE);
+  if (typeof value !== 'string')
+    throw new ArgumentTypeError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, ErrorCode.DTYPE);
   throw new ArgumentRangeError(`Expected ${expected} for ${name} but received ${describeValue(value)}`, ErrorCode.DTYPE);
 }
 
@@ -293,10 +345,14 @@ function tensorOptions(options: unknown, known: readonly string[]): CheckedTenso
   const device = opts.device === undefined ? undefined : expectInteger(opts.device, 'options.device', { min: 0 });
   const stream = opts.stream === undefined ? undefined : expectStream(opts.stream, 'options.stream');
   if (location !== 'device' && (device !== undefined || stream !== undefined)) {
-    throw new ArgumentRangeError(`options.device and options.stream apply to device tensors only, but options.location is ${JSON.stringify(location)}`);
+    throw new ArgumentRangeError(
+      `options.device and options.stream apply to device tensors only, but options.location is ${JSON.stringify(location)}`,
+    );
   }
   if (device !== undefined && stream !== undefined && stream.device !== device) {
-    throw new ArgumentRangeError(`Expected a stream of device ${device} for options.stream but received a stream of device ${stream.device}`);
+    throw new ArgumentRangeError(
+      `Expected a stream of device ${device} for options.stream but received a stream of device ${stream.device}`,
+    );
   }
   return { location, device, stream };
 }
@@ -305,7 +361,11 @@ function allocateHost(dtype: DType, count: number, byteLength: number): TypedArr
   try {
     return allocateTypedArray(dtype, count);
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.OUT_OF_MEMORY, `Could not allocate ${byteLength} bytes of host memory for ${withArticle(dtype)} tensor: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new TensorRTNodeError(
+      ErrorCode.OUT_OF_MEMORY,
+      `Could not allocate ${byteLength} bytes of host memory for ${withArticle(dtype)} tensor: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -323,14 +383,23 @@ function inferDType(data: unknown, dtype: unknown): DType {
   if (dtype !== undefined) {
     const checked = expectDType(dtype, 'options.dtype');
     if (!matchesDType(checked, data)) {
-      throw new ArgumentTypeError(`Expected ${withArticle(typedArrayConstructor(checked).name)} for data (options.dtype is ${checked}) but received ${describeValue(data)}`, ErrorCode.DTYPE);
+      throw new ArgumentTypeError(
+        `Expected ${withArticle(typedArrayConstructor(checked).name)} for data (options.dtype is ${checked}) but received ${describeValue(data)}`,
+        ErrorCode.DTYPE,
+      );
     }
     return checked;
   }
   const inferred = inferredDTypes.get(data.constructor);
   if (inferred) return inferred;
   if (data instanceof Uint16Array) {
-    throw new ArgumentTypeError('Expected options.dtype ("float16" or "bfloat16") for data, a Uint16Array, whose element type is ambiguous', ErrorCode.DTYPE);
+    throw new ArgumentTypeError(
+      'Expected options.dtype ("float16" or "bfloat16") for data, a Uint16Array, whose element type is ambiguous',
+      ErrorCode.DTYPE,
+    );
   }
-  throw new ArgumentTypeError(`Expected a TypedArray of a supported dtype (Float32Array, Float64Array, Int8Array, Uint8Array, Int32Array, BigInt64Array, or Uint16Array with options.dtype) for data but received ${describeValue(data)}`, ErrorCode.DTYPE);
+  throw new ArgumentTypeError(
+    `Expected a TypedArray of a supported dtype (Float32Array, Float64Array, Int8Array, Uint8Array, Int32Array, BigInt64Array, or Uint16Array with options.dtype) for data but received ${describeValue(data)}`,
+    ErrorCode.DTYPE,
+  );
 }

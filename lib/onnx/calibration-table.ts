@@ -43,7 +43,9 @@ export interface CalibrationTable {
 }
 
 function invalid(source: string, why: string): ArgumentRangeError {
-  return new ArgumentRangeError(`Expected a calibration table (format "${CALIBRATION_FORMAT}", version 1) for ${source} but received ${why}`);
+  return new ArgumentRangeError(
+    `Expected a calibration table (format "${CALIBRATION_FORMAT}", version 1) for ${source} but received ${why}`,
+  );
 }
 
 /** Checks a parsed table; `source` names it in messages. */
@@ -52,13 +54,26 @@ export function parseCalibrationTable(value: unknown, source = 'calibration tabl
   const table = value as Partial<CalibrationTable>;
   if (table.format !== CALIBRATION_FORMAT) throw invalid(source, `format ${describeValue(table.format)}`);
   if (table.version !== 1) throw invalid(source, `version ${describeValue(table.version)}`);
-  if (table.method !== 'max' && table.method !== 'percentile' && table.method !== 'entropy' && table.method !== 'mse') throw invalid(source, `method ${describeValue(table.method)}`);
-  if (typeof table.samples !== 'number' || !Number.isSafeInteger(table.samples) || table.samples < 1) throw invalid(source, `samples ${describeValue(table.samples)}`);
-  if (typeof table.tensors !== 'object' || table.tensors === null || Array.isArray(table.tensors)) throw invalid(source, `tensors ${describeValue(table.tensors)}`);
+  if (table.method !== 'max' && table.method !== 'percentile' && table.method !== 'entropy' && table.method !== 'mse')
+    throw invalid(source, `method ${describeValue(table.method)}`);
+  if (typeof table.samples !== 'number' || !Number.isSafeInteger(table.samples) || table.samples < 1)
+    throw invalid(source, `samples ${describeValue(table.samples)}`);
+  if (typeof table.tensors !== 'object' || table.tensors === null || Array.isArray(table.tensors))
+    throw invalid(source, `tensors ${describeValue(table.tensors)}`);
   for (const [name, entry] of Object.entries(table.tensors)) {
     const { amax, max } = (entry ?? {}) as Partial<TensorCalibration>;
-    if (typeof amax !== 'number' || !Number.isFinite(amax) || amax < 0 || typeof max !== 'number' || !Number.isFinite(max) || max < 0) {
-      throw invalid(source, `tensor ${JSON.stringify(name)} with ${JSON.stringify(entry)} (amax and max must be finite and >= 0)`);
+    if (
+      typeof amax !== 'number' ||
+      !Number.isFinite(amax) ||
+      amax < 0 ||
+      typeof max !== 'number' ||
+      !Number.isFinite(max) ||
+      max < 0
+    ) {
+      throw invalid(
+        source,
+        `tensor ${JSON.stringify(name)} with ${JSON.stringify(entry)} (amax and max must be finite and >= 0)`,
+      );
     }
   }
   return table as CalibrationTable;
@@ -66,7 +81,8 @@ export function parseCalibrationTable(value: unknown, source = 'calibration tabl
 
 /** Checks `table` and writes it as JSON to `path` atomically (temporary file + rename). */
 export async function saveCalibrationTable(table: CalibrationTable, path: string): Promise<void> {
-  if (typeof path !== 'string' || path.length === 0) throw new ArgumentTypeError(`Expected a file path for path but received ${describeValue(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new ArgumentTypeError(`Expected a file path for path but received ${describeValue(path)}`);
   parseCalibrationTable(table, 'table');
   await writeFileAtomic(path, `${JSON.stringify(table, null, 2)}\n`, { errorClass: OnnxError });
 }
@@ -78,7 +94,8 @@ export async function loadCalibrationTable(path: string): Promise<CalibrationTab
     text = (await readUserFile(path)).toString('utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const received = error instanceof NotRegularFileError ? error.kind : code === 'ENOENT' ? 'a path that does not exist' : String(code);
+    const received =
+      error instanceof NotRegularFileError ? error.kind : code === 'ENOENT' ? 'a path that does not exist' : String(code);
     throw new OnnxError(ErrorCode.IO, `Expected a readable calibration table at ${path} but received ${received}`);
   }
   let parsed: unknown;

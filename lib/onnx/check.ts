@@ -64,7 +64,6 @@ export class ScopedNames {
   definesHere(name: string): boolean {
     return this.#scopes.at(-1)?.has(name) ?? false;
   }
-
 }
 
 /**
@@ -84,7 +83,10 @@ export function checkSubgraphDepth(graph: GraphProto, sourceName: string): void 
   const pending: [GraphProto, number][] = [[graph, 0]];
   while (pending.length > 0) {
     const [current, depth] = pending.pop()!;
-    if (depth > MAX_SUBGRAPH_DEPTH) fail(`Expected subgraphs nested at most ${MAX_SUBGRAPH_DEPTH} deep in ${sourceName} but received deeper nesting (at ${JSON.stringify(current.name)})`);
+    if (depth > MAX_SUBGRAPH_DEPTH)
+      fail(
+        `Expected subgraphs nested at most ${MAX_SUBGRAPH_DEPTH} deep in ${sourceName} but received deeper nesting (at ${JSON.stringify(current.name)})`,
+      );
     for (const node of current.node) for (const subgraph of subgraphsOf(node)) pending.push([subgraph, depth + 1]);
   }
 }
@@ -106,23 +108,33 @@ function checkGraph(graph: GraphProto, names: ScopedNames, where: string): void 
       node.input.forEach((input, inputIndex) => {
         if (input === '' || names.has(input)) return;
         if (producedLater.has(input)) {
-          fail(`Expected a tensor defined earlier for input ${inputIndex} of ${label} in ${where} but received ${JSON.stringify(input)}, which a later node produces (the graph is not topologically sorted)`);
+          fail(
+            `Expected a tensor defined earlier for input ${inputIndex} of ${label} in ${where} but received ${JSON.stringify(input)}, which a later node produces (the graph is not topologically sorted)`,
+          );
         }
-        fail(`Expected a defined tensor for input ${inputIndex} of ${label} in ${where} but received ${JSON.stringify(input)}, which no graph input, initializer or earlier node defines`);
+        fail(
+          `Expected a defined tensor for input ${inputIndex} of ${label} in ${where} but received ${JSON.stringify(input)}, which no graph input, initializer or earlier node defines`,
+        );
       });
-      for (const subgraph of subgraphsOf(node)) checkGraph(subgraph, names, `${where} > subgraph ${JSON.stringify(subgraph.name)} of ${label}`);
+      for (const subgraph of subgraphsOf(node))
+        checkGraph(subgraph, names, `${where} > subgraph ${JSON.stringify(subgraph.name)} of ${label}`);
       for (const output of node.output) {
         if (!output) continue;
         const previous = producers.get(output);
         if (previous !== undefined || names.definesHere(output)) {
-          fail(`Expected each tensor to be defined once in ${where} but received ${JSON.stringify(output)} again as an output of ${label}${previous ? ` (first from ${previous})` : ''}`);
+          fail(
+            `Expected each tensor to be defined once in ${where} but received ${JSON.stringify(output)} again as an output of ${label}${previous ? ` (first from ${previous})` : ''}`,
+          );
         }
         producers.set(output, label);
         names.define(output);
       }
     });
     for (const output of graph.output) {
-      if (!names.has(output.name)) fail(`Expected graph output ${JSON.stringify(output.name)} of ${where} to be defined but received a name that no node, input or initializer defines`);
+      if (!names.has(output.name))
+        fail(
+          `Expected graph output ${JSON.stringify(output.name)} of ${where} to be defined but received a name that no node, input or initializer defines`,
+        );
     }
   } finally {
     names.leave();
@@ -131,14 +143,18 @@ function checkGraph(graph: GraphProto, names: ScopedNames, where: string): void 
 
 /** Throws OnnxError (ERR_ONNX) when `model` is not a model this toolkit can work with. */
 export function checkModel(model: ModelProto, sourceName: string): void {
-  if (!model.graph) fail(`Expected an ONNX model (ModelProto protobuf) for ${sourceName} but received a protobuf message with no graph`);
+  if (!model.graph)
+    fail(`Expected an ONNX model (ModelProto protobuf) for ${sourceName} but received a protobuf message with no graph`);
   const irVersion = Number(model.irVersion);
   if (irVersion < MIN_IR_VERSION || irVersion > MAX_IR_VERSION) {
-    fail(`Expected an ONNX IR version between ${MIN_IR_VERSION} and ${MAX_IR_VERSION} for ${sourceName} but received ${irVersion}`);
+    fail(
+      `Expected an ONNX IR version between ${MIN_IR_VERSION} and ${MAX_IR_VERSION} for ${sourceName} but received ${irVersion}`,
+    );
   }
   const opset = defaultOpset(model);
   const usesDefaultDomain = model.graph.node.some((node) => node.domain === '' || node.domain === 'ai.onnx');
-  if (opset === undefined && usesDefaultDomain) fail(`Expected an opset import for the default ONNX domain in ${sourceName} but received none`);
+  if (opset === undefined && usesDefaultDomain)
+    fail(`Expected an opset import for the default ONNX domain in ${sourceName} but received none`);
   if (opset !== undefined && (opset < MIN_OPSET || opset > MAX_OPSET)) {
     fail(`Expected a default-domain opset between ${MIN_OPSET} and ${MAX_OPSET} for ${sourceName} but received ${opset}`);
   }

@@ -18,7 +18,11 @@ export function exposeTensors(model: OnnxModel, names: readonly string[]): OnnxM
   for (const name of names) {
     if (existing.has(name)) continue;
     const type = types.get(name);
-    if (type === undefined) throw new OnnxError(ErrorCode.ONNX, `Expected a tensor of the main graph for ${JSON.stringify(name)} but received a name the graph does not define`);
+    if (type === undefined)
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected a tensor of the main graph for ${JSON.stringify(name)} but received a name the graph does not define`,
+      );
     graph.output.push(makeValueInfo(name, type === DataType.UNDEFINED ? DataType.FLOAT : type));
     existing.add(name);
   }

@@ -33,7 +33,9 @@ function invalid(message: string): OnnxError {
 function parseNonNegative(value: string, key: string, tensorName: string): number {
   const parsed = /^\d+$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(parsed)) {
-    throw invalid(`Expected a non-negative integer for external data "${key}" of tensor "${tensorName}" but received ${JSON.stringify(value)}`);
+    throw invalid(
+      `Expected a non-negative integer for external data "${key}" of tensor "${tensorName}" but received ${JSON.stringify(value)}`,
+    );
   }
   return parsed;
 }
@@ -49,7 +51,9 @@ export function externalDataReference(tensor: TensorProto): ExternalDataReferenc
     else if (key === 'length') length = parseNonNegative(value, key, tensor.name);
   }
   if (location === undefined || location === '') {
-    throw invalid(`Expected a "location" entry in the external data of tensor "${tensor.name}" but received ${location === undefined ? 'none' : 'an empty string'}`);
+    throw invalid(
+      `Expected a "location" entry in the external data of tensor "${tensor.name}" but received ${location === undefined ? 'none' : 'an empty string'}`,
+    );
   }
   return { location, offset, length };
 }
@@ -64,18 +68,23 @@ function isInside(folder: string, candidate: string): boolean {
  */
 export async function resolveExternalDataPath(baseDir: string, location: string, tensorName: string): Promise<string> {
   const refuse = (why: string) =>
-    invalid(`Expected an external data location inside the model's folder ${baseDir} for tensor "${tensorName}" but received ${JSON.stringify(location)} (${why})`);
+    invalid(
+      `Expected an external data location inside the model's folder ${baseDir} for tensor "${tensorName}" but received ${JSON.stringify(location)} (${why})`,
+    );
   if (location.includes('\0')) throw refuse('it contains a NUL byte');
   if (isAbsolute(location) || /^[a-zA-Z]:[\\/]/.test(location) || location.startsWith('\\\\')) throw refuse('an absolute path');
   const normalized = normalize(location.replaceAll('\\', '/'));
-  if (normalized === '..' || normalized.startsWith(`..${sep}`) || normalized.split(sep).includes('..')) throw refuse('it escapes the folder with ..');
+  if (normalized === '..' || normalized.startsWith(`..${sep}`) || normalized.split(sep).includes('..'))
+    throw refuse('it escapes the folder with ..');
   const folder = await realpath(baseDir);
   let real: string;
   try {
     real = await realpath(resolve(folder, normalized));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw invalid(`Expected an external data file at ${JSON.stringify(location)} for tensor "${tensorName}" but received ${code === 'ENOENT' ? 'no such file' : String(code ?? error)} in ${baseDir}`);
+    throw invalid(
+      `Expected an external data file at ${JSON.stringify(location)} for tensor "${tensorName}" but received ${code === 'ENOENT' ? 'no such file' : String(code ?? error)} in ${baseDir}`,
+    );
   }
   if (!isInside(folder, real)) throw refuse(`a symlink leads out to ${real}`);
   const info = await stat(real);
@@ -105,7 +114,9 @@ class ExternalLocator {
     }
     const expected = tensorByteLength(tensor);
     if (reference.offset > size) {
-      throw invalid(`Expected external data for tensor "${tensor.name}" within ${reference.location} (${size} bytes) but received offset ${reference.offset}, past its end`);
+      throw invalid(
+        `Expected external data for tensor "${tensor.name}" within ${reference.location} (${size} bytes) but received offset ${reference.offset}, past its end`,
+      );
     }
     const length = reference.length ?? size - reference.offset;
     if (length > size - reference.offset) {
@@ -114,7 +125,9 @@ class ExternalLocator {
       );
     }
     if (length !== expected) {
-      throw invalid(`Expected ${expected} bytes of external data for tensor "${tensor.name}" (from its dims and type) but received a length of ${length}`);
+      throw invalid(
+        `Expected ${expected} bytes of external data for tensor "${tensor.name}" (from its dims and type) but received a length of ${length}`,
+      );
     }
     return { path, offset: reference.offset, length };
   }
@@ -141,15 +154,24 @@ class ExternalReader {
     try {
       bytes = new Uint8Array(location.length);
     } catch (error) {
-      throw new OnnxError(ErrorCode.OUT_OF_MEMORY, `Cannot allocate ${location.length} bytes for the external data of tensor "${tensorName}": ${(error as Error).message}`, { cause: error });
+      throw new OnnxError(
+        ErrorCode.OUT_OF_MEMORY,
+        `Cannot allocate ${location.length} bytes for the external data of tensor "${tensorName}": ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const filled = await fileIo.readInto(handle, bytes, location.offset);
-    if (filled < location.length) throw invalid(`External data file ${location.path} ended early while reading tensor "${tensorName}"`);
+    if (filled < location.length)
+      throw invalid(`External data file ${location.path} ended early while reading tensor "${tensorName}"`);
     return bytes;
   }
 
   async close(): Promise<void> {
-    for (const opened of this.#handles.values()) await opened.then((handle) => handle.close(), () => undefined);
+    for (const opened of this.#handles.values())
+      await opened.then(
+        (handle) => handle.close(),
+        () => undefined,
+      );
   }
 }
 
@@ -164,7 +186,9 @@ export function externalTensors(model: ModelProto): TensorProto[] {
 
 function requireBaseDir(tensors: TensorProto[], baseDir: string | null, sourceName: string): string {
   if (baseDir !== null) return baseDir;
-  throw invalid(`Expected a model path or options.baseDir for ${sourceName}, whose tensor "${tensors[0]!.name}" has external data, but received only bytes`);
+  throw invalid(
+    `Expected a model path or options.baseDir for ${sourceName}, whose tensor "${tensors[0]!.name}" has external data, but received only bytes`,
+  );
 }
 
 /**

@@ -22,7 +22,11 @@ function ioError(message: string, cause?: unknown): OnnxError {
 
 function errnoText(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'a path that does not exist' : code === 'ERR_FS_FILE_TOO_LARGE' ? 'a file over 2 GiB' : `an error (${code ?? String(error)})`;
+  return code === 'ENOENT'
+    ? 'a path that does not exist'
+    : code === 'ERR_FS_FILE_TOO_LARGE'
+      ? 'a file over 2 GiB'
+      : `an error (${code ?? String(error)})`;
 }
 
 /** Reads a file, with failures (missing, unreadable, over 2 GiB) as ERR_IO naming `label`. */
@@ -52,7 +56,10 @@ async function confinedEntry(folder: string, name: string, allowFolder: boolean)
   }
   const info = await stat(real);
   if (info.isDirectory() && allowFolder) return { path, isFolder: true };
-  if (!info.isFile()) throw ioError(`Expected a regular file for the sample ${path} but received ${info.isDirectory() ? 'a folder' : 'a special file (FIFO, socket or device)'}`);
+  if (!info.isFile())
+    throw ioError(
+      `Expected a regular file for the sample ${path} but received ${info.isDirectory() ? 'a folder' : 'a special file (FIFO, socket or device)'}`,
+    );
   return { path, isFolder: false };
 }
 
@@ -63,7 +70,10 @@ async function readTensorFile(path: string, label: string): Promise<TensorMap[st
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new OnnxError(ErrorCode.IO, `Expected JSON for ${label} but received text that does not parse (${(error as Error).message})`);
+    throw new OnnxError(
+      ErrorCode.IO,
+      `Expected JSON for ${label} but received text that does not parse (${(error as Error).message})`,
+    );
   }
   return tensorFromJson(parsed, label);
 }
@@ -81,25 +91,43 @@ export async function readSample(path: string, inputs: readonly TensorInfo[]): P
     const sample: TensorMap = {};
     for (const input of inputs) {
       const file = files.find((name) => name === `${input.name}.npy` || name === `${input.name}.json`);
-      if (!file) throw new OnnxError(ErrorCode.IO, `Expected ${input.name}.npy or ${input.name}.json in ${path} for input "${input.name}" but received ${files.length ? files.join(', ') : 'an empty folder'}`);
+      if (!file)
+        throw new OnnxError(
+          ErrorCode.IO,
+          `Expected ${input.name}.npy or ${input.name}.json in ${path} for input "${input.name}" but received ${files.length ? files.join(', ') : 'an empty folder'}`,
+        );
       const entry = await confinedEntry(path, file, false);
       sample[input.name] = await readTensorFile(entry.path, entry.path);
     }
     return sample;
   }
   if (extname(path) === '.npy') {
-    if (inputs.length !== 1) throw new OnnxError(ErrorCode.IO, `Expected a subfolder or .json file per sample for a model with ${inputs.length} inputs but received ${path}`);
+    if (inputs.length !== 1)
+      throw new OnnxError(
+        ErrorCode.IO,
+        `Expected a subfolder or .json file per sample for a model with ${inputs.length} inputs but received ${path}`,
+      );
     return { [inputs[0]!.name]: parseNpy(await readBytes(path, path), path) };
   }
-  if (!info.isFile()) throw ioError(`Expected a regular file or a folder for the sample ${path} but received a special file (FIFO, socket or device)`);
+  if (!info.isFile())
+    throw ioError(
+      `Expected a regular file or a folder for the sample ${path} but received a special file (FIFO, socket or device)`,
+    );
   const text = (await readBytes(path, path)).toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new OnnxError(ErrorCode.IO, `Expected JSON for ${path} but received text that does not parse (${(error as Error).message})`);
+    throw new OnnxError(
+      ErrorCode.IO,
+      `Expected JSON for ${path} but received text that does not parse (${(error as Error).message})`,
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new OnnxError(ErrorCode.IO, `Expected an object of input name to tensor in ${path} but received ${Array.isArray(parsed) ? 'an array' : typeof parsed}`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new OnnxError(
+      ErrorCode.IO,
+      `Expected an object of input name to tensor in ${path} but received ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+    );
   if ('dtype' in parsed && 'data' in parsed && inputs.length === 1) return { [inputs[0]!.name]: tensorFromJson(parsed, path) };
   const sample: TensorMap = {};
   for (const [name, value] of Object.entries(parsed)) sample[name] = tensorFromJson(value, `${path} "${name}"`);
@@ -113,7 +141,10 @@ export async function samplePaths(folder: string): Promise<string[]> {
     entries = await readdir(folder);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new OnnxError(ErrorCode.IO, `Expected a readable folder of samples for ${folder} but received ${code === 'ENOENT' ? 'a path that does not exist' : code === 'ENOTDIR' ? 'a file' : String(code)}`);
+    throw new OnnxError(
+      ErrorCode.IO,
+      `Expected a readable folder of samples for ${folder} but received ${code === 'ENOENT' ? 'a path that does not exist' : code === 'ENOTDIR' ? 'a file' : String(code)}`,
+    );
   }
   const paths: string[] = [];
   for (const entry of entries.sort()) {

@@ -44,7 +44,9 @@ export function emulateFloat16Storage(model: OnnxModel): OnnxModel {
     emulateGraph(graph, outer, names);
     // Types after the rewrite: subgraphs now read the stored copies.
     const types = inferElemTypes(graph, outer);
-    for (const node of graph.node) for (const attribute of node.attribute) for (const subgraph of [attribute.g, ...attribute.graphs]) if (subgraph) scopes.set(subgraph, types);
+    for (const node of graph.node)
+      for (const attribute of node.attribute)
+        for (const subgraph of [attribute.g, ...attribute.graphs]) if (subgraph) scopes.set(subgraph, types);
   });
   return copy;
 }

@@ -31,7 +31,8 @@ import { DataType, type GraphProto, type NodeProto, type TensorProto } from './p
 import { tensorFloat32Values } from './tensor-data.js';
 import { containerValues, inferElemTypes, outputElemTypes, ScopedElemTypes, type ElemTypes } from './types.js';
 
-export type Decision = { kind: 'convert' } | { kind: 'keep'; reason: string } | { kind: 'follow' } | { kind: 'container' } | { kind: 'passive' };
+export type Decision =
+  { kind: 'convert' } | { kind: 'keep'; reason: string } | { kind: 'follow' } | { kind: 'container' } | { kind: 'passive' };
 
 export interface PlanOptions {
   outerOriginal: ReadonlyMap<string, number>;
@@ -118,10 +119,21 @@ class Planner {
         this.uses.get(name)!.push({ node, slot });
       });
       for (const output of node.output) if (output) this.producers.set(output, node);
-      for (const subgraph of subgraphsOf(node)) forEachGraph(subgraph, (nested) => nested.node.forEach((inner) => inner.input.forEach((name) => name && this.nestedReads.add(name))));
+      for (const subgraph of subgraphsOf(node))
+        forEachGraph(subgraph, (nested) =>
+          nested.node.forEach((inner) => inner.input.forEach((name) => name && this.nestedReads.add(name))),
+        );
     }
-    for (const tensor of graph.initializer) if (tensor.dataType === DataType.FLOAT && !this.graphInputs.has(tensor.name)) this.storedFloats.add(tensor.name);
-    for (const node of graph.node) if (node.opType === 'Constant' && isDefaultDomain(node) && node.output[0] && this.original.get(node.output[0]) === DataType.FLOAT) this.storedFloats.add(node.output[0]);
+    for (const tensor of graph.initializer)
+      if (tensor.dataType === DataType.FLOAT && !this.graphInputs.has(tensor.name)) this.storedFloats.add(tensor.name);
+    for (const node of graph.node)
+      if (
+        node.opType === 'Constant' &&
+        isDefaultDomain(node) &&
+        node.output[0] &&
+        this.original.get(node.output[0]) === DataType.FLOAT
+      )
+        this.storedFloats.add(node.output[0]);
   }
 
   touchesFloat(node: NodeProto): boolean {
@@ -144,13 +156,18 @@ class Planner {
       }
       if (!shapeArithmeticOps.has(node.opType)) continue;
       const inputs = node.input.filter(Boolean);
-      if (inputs.length > 0 && inputs.some((name) => derived.has(name)) && inputs.every((name) => derived.has(name) || constants.has(name))) {
+      if (
+        inputs.length > 0 &&
+        inputs.some((name) => derived.has(name)) &&
+        inputs.every((name) => derived.has(name) || constants.has(name))
+      ) {
         for (const output of node.output) derived.add(output);
         if (this.touchesFloat(node)) nodes.add(node);
       }
     }
     const pending: string[] = [];
-    for (const node of this.graph.node) for (const slot of shapeSlots[node.opType] ?? []) if (node.input[slot]) pending.push(node.input[slot]!);
+    for (const node of this.graph.node)
+      for (const slot of shapeSlots[node.opType] ?? []) if (node.input[slot]) pending.push(node.input[slot]!);
     const visited = new Set<string>();
     while (pending.length > 0) {
       const name = pending.pop()!;
@@ -170,8 +187,14 @@ class Planner {
       return beyondFloat16(tensor);
     } catch (error) {
       const reader = this.uses.get(name)?.[0]?.node;
-      const what = reader ? `${nodeLabel(reader, this.graph.node.indexOf(reader))} (its input ${JSON.stringify(name)})` : `tensor ${JSON.stringify(name)}`;
-      throw new OnnxError(ErrorCode.ONNX, `Cannot convert ${what} to float16: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      const what = reader
+        ? `${nodeLabel(reader, this.graph.node.indexOf(reader))} (its input ${JSON.stringify(name)})`
+        : `tensor ${JSON.stringify(name)}`;
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Cannot convert ${what} to float16: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
 
@@ -181,20 +204,35 @@ class Planner {
     if (!this.options.keepOutOfRange) return names;
     for (const tensor of this.graph.initializer) if (this.beyondFloat16(tensor.name, tensor)) names.add(tensor.name);
     for (const node of this.graph.node) {
-      if (node.opType === 'Constant' && node.output[0] && this.beyondFloat16(node.output[0], getAttribute(node, 'value')?.t)) names.add(node.output[0]);
-      if (node.opType === 'Constant' && node.output[0] && [...(getAttribute(node, 'value_floats')?.floats ?? []), getAttribute(node, 'value_float')?.f ?? 0].some((value) => Math.abs(value) > FP16_MAX && Number.isFinite(value))) names.add(node.output[0]);
-      if (node.opType === 'ConstantOfShape' && node.output[0] && this.beyondFloat16(node.output[0], getAttribute(node, 'value')?.t)) names.add(node.output[0]);
+      if (node.opType === 'Constant' && node.output[0] && this.beyondFloat16(node.output[0], getAttribute(node, 'value')?.t))
+        names.add(node.output[0]);
+      if (
+        node.opType === 'Constant' &&
+        node.output[0] &&
+        [...(getAttribute(node, 'value_floats')?.floats ?? []), getAttribute(node, 'value_float')?.f ?? 0].some(
+          (value) => Math.abs(value) > FP16_MAX && Number.isFinite(value),
+        )
+      )
+        names.add(node.output[0]);
+      if (
+        node.opType === 'ConstantOfShape' &&
+        node.output[0] &&
+        this.beyondFloat16(node.output[0], getAttribute(node, 'value')?.t)
+      )
+        names.add(node.output[0]);
     }
     return names;
   }
 
   initialDecision(node: NodeProto, shapeNodes: ReadonlySet<NodeProto>, outOfRange: ReadonlySet<string>): Decision | 'generator' {
     if (subgraphsOf(node).length > 0) return { kind: 'container' };
-    if (isDefaultDomain(node) && (node.opType === 'Constant' || node.opType === 'Shape' || node.opType === 'Size')) return { kind: 'passive' };
+    if (isDefaultDomain(node) && (node.opType === 'Constant' || node.opType === 'Shape' || node.opType === 'Size'))
+      return { kind: 'passive' };
     if (!this.touchesFloat(node)) return { kind: 'passive' };
     const keep = (reason: string): Decision => ({ kind: 'keep', reason });
     if (!isDefaultDomain(node)) return keep(`custom domain ${node.domain}`);
-    if (containerOps.has(node.opType) || [...node.input, ...node.output].some((name) => name && this.containers.has(name))) return keep('sequence and optional values keep their element type');
+    if (containerOps.has(node.opType) || [...node.input, ...node.output].some((name) => name && this.containers.has(name)))
+      return keep('sequence and optional values keep their element type');
     if (this.options.blockNodes.has(node.name)) return keep('node in blockNodes');
     if (this.options.blockOpTypes.has(node.opType)) return keep('op type in blockOpTypes');
     const only = float32OnlyReason(node.opType, this.options.opset);
@@ -203,10 +241,15 @@ class Planner {
       const reduction = new TextDecoder().decode(getAttribute(node, 'reduction')?.s ?? new Uint8Array());
       if (reduction && reduction !== 'none') return keep(`reduction "${reduction}" accumulates, and float16 sums lose precision`);
     }
-    if (node.input.some((name) => name && (this.original.get(name) ?? DataType.UNDEFINED) === DataType.UNDEFINED)) return keep('an input of unknown type');
+    if (node.input.some((name) => name && (this.original.get(name) ?? DataType.UNDEFINED) === DataType.UNDEFINED))
+      return keep('an input of unknown type');
     if (followOps.has(node.opType)) return { kind: 'follow' };
     if (shapeNodes.has(node)) return keep('shape computation');
-    if (node.input.some((name) => outOfRange.has(name)) || (node.opType === 'ConstantOfShape' && outOfRange.has(node.output[0] ?? ''))) return keep('constant input beyond the float16 range');
+    if (
+      node.input.some((name) => outOfRange.has(name)) ||
+      (node.opType === 'ConstantOfShape' && outOfRange.has(node.output[0] ?? ''))
+    )
+      return keep('constant input beyond the float16 range');
     if (generatorOps.has(node.opType)) return 'generator';
     return { kind: 'convert' };
   }
@@ -249,7 +292,12 @@ class Planner {
     const memo = new Map<string, boolean>();
     for (const node of this.generators) {
       const output = node.output[0];
-      this.decisions.set(node, output && this.wantsFloat16(output, memo) ? { kind: 'convert' } : { kind: 'keep', reason: 'a generated value read in float32' });
+      this.decisions.set(
+        node,
+        output && this.wantsFloat16(output, memo)
+          ? { kind: 'convert' }
+          : { kind: 'keep', reason: 'a generated value read in float32' },
+      );
     }
   }
 
@@ -281,7 +329,13 @@ class Planner {
     const inputs = new Set<string>();
     if (this.options.float16Outputs) {
       const initializers = new Set(this.graph.initializer.map((tensor) => tensor.name));
-      for (const input of this.graph.input) if (!initializers.has(input.name) && this.original.get(input.name) === DataType.FLOAT && this.wantsFloat16(input.name, memo)) inputs.add(input.name);
+      for (const input of this.graph.input)
+        if (
+          !initializers.has(input.name) &&
+          this.original.get(input.name) === DataType.FLOAT &&
+          this.wantsFloat16(input.name, memo)
+        )
+          inputs.add(input.name);
     }
     return { constants, inputs };
   }
@@ -295,7 +349,10 @@ class Planner {
     // The outer graphs' final types win over this graph's original ones, as if copied over them; a
     // layered view instead of a copy keeps the pass linear in names x subgraphs.
     const { outerFinal } = this.options;
-    const types = new ScopedElemTypes({ get: (name) => (outerFinal.has(name) ? outerFinal.get(name) : this.original.get(name)), has: (name) => outerFinal.has(name) || this.original.has(name) });
+    const types = new ScopedElemTypes({
+      get: (name) => (outerFinal.has(name) ? outerFinal.get(name) : this.original.get(name)),
+      has: (name) => outerFinal.has(name) || this.original.has(name),
+    });
     for (const name of [...constants, ...inputs]) types.set(name, DataType.FLOAT16);
     const isTop = this.options.isTop;
     const changed = (name: string) => types.get(name) === DataType.FLOAT16 && this.original.get(name) === DataType.FLOAT;
@@ -385,11 +442,17 @@ class Planner {
       const island = islands.get(root)!;
       island.nodes.push(member);
       const decision = this.decisions.get(member)!;
-      if (decision.kind === 'convert' && !this.generators.has(member) && !this.promoted.has(member)) island.weight += nodeWeight(member.opType);
+      if (decision.kind === 'convert' && !this.generators.has(member) && !this.promoted.has(member))
+        island.weight += nodeWeight(member.opType);
       for (const key of casts.get(member) ?? []) island.keys.add(key);
       if (io.has(member)) island.touchesIo = true;
     }
-    return [...islands.values()].map((island) => ({ nodes: island.nodes, casts: island.keys.size, weight: island.weight, touchesIo: island.touchesIo }));
+    return [...islands.values()].map((island) => ({
+      nodes: island.nodes,
+      casts: island.keys.size,
+      weight: island.weight,
+      touchesIo: island.touchesIo,
+    }));
   }
 
   plan(): GraphPlan {
@@ -420,7 +483,13 @@ class Planner {
       this.resolveFollowers();
     }
     const { constants, inputs } = this.float16Values();
-    return { original: this.original, containers: this.containers, decisions: this.decisions, float16Constants: constants, float16Inputs: inputs };
+    return {
+      original: this.original,
+      containers: this.containers,
+      decisions: this.decisions,
+      float16Constants: constants,
+      float16Inputs: inputs,
+    };
   }
 }
 
@@ -430,6 +499,10 @@ export function planGraph(graph: GraphProto, options: PlanOptions): GraphPlan {
     return new Planner(graph, options).plan();
   } catch (error) {
     if (error instanceof OnnxError) throw error;
-    throw new OnnxError(ErrorCode.ONNX, `Cannot plan the float16 conversion of graph ${JSON.stringify(graph.name)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Cannot plan the float16 conversion of graph ${JSON.stringify(graph.name)}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
 }

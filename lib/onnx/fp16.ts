@@ -26,7 +26,19 @@ import { expectBoolean, expectOptions, expectString, invalidType, rejectUnknownO
 import { defaultOpset } from './check.js';
 import { anyTypeSlots, DEFAULT_FP16_BLOCKED_OPS, float32Slots, independentFloatSlots } from './fp16-rules.js';
 import { planGraph, nodeLabel, type Decision, type GraphPlan } from './fp16-plan.js';
-import { NameAllocator, forEachGraph, getAttribute, intAttribute, makeNode, renameUses, setAttribute, setValueInfoElemType, subgraphsOf, tensorAttribute, valueInfoElemType } from './graph.js';
+import {
+  NameAllocator,
+  forEachGraph,
+  getAttribute,
+  intAttribute,
+  makeNode,
+  renameUses,
+  setAttribute,
+  setValueInfoElemType,
+  subgraphsOf,
+  tensorAttribute,
+  valueInfoElemType,
+} from './graph.js';
 import { cloneModel, expectOnnxModel, type OnnxModel } from './model.js';
 import { DataType, StringStringEntryProtoSchema, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { createTensor, setTensorValues, tensorDims, tensorFloat32Values } from './tensor-data.js';
@@ -74,7 +86,15 @@ export interface Fp16Report {
 const FP16_MAX = 65504;
 
 /** Operators whose float output type is set by an attribute that a converted node rewrites to float16. */
-const attributeTypedOutputs = new Set(['Cast', 'ConstantOfShape', 'EyeLike', 'HannWindow', 'HammingWindow', 'BlackmanWindow', 'MelWeightMatrix']);
+const attributeTypedOutputs = new Set([
+  'Cast',
+  'ConstantOfShape',
+  'EyeLike',
+  'HannWindow',
+  'HammingWindow',
+  'BlackmanWindow',
+  'MelWeightMatrix',
+]);
 
 /** What a subgraph sees of the graph around it. */
 interface Scope {
@@ -90,7 +110,17 @@ interface Scope {
 }
 
 class Fp16Converter {
-  readonly report: Fp16Report = { nodesConverted: 0, nodesKept: [], castsInserted: 0, castsAtIo: 0, castsPerConvertedNode: 0, tensorsConverted: 0, valuesClamped: 0, valuesFlushedToZero: 0, graphs: 0 };
+  readonly report: Fp16Report = {
+    nodesConverted: 0,
+    nodesKept: [],
+    castsInserted: 0,
+    castsAtIo: 0,
+    castsPerConvertedNode: 0,
+    tensorsConverted: 0,
+    valuesClamped: 0,
+    valuesFlushedToZero: 0,
+    graphs: 0,
+  };
   /** Final element type of every value in every graph, for value_info updates. */
   readonly finalTypes = new Map<string, number>();
 
@@ -191,7 +221,10 @@ class GraphRewriter {
     const cached = this.#casts.get(key);
     if (cached) return cached;
     let result: string;
-    const stored = to === DataType.FLOAT16 && !this.#graphInputs.has(name) ? (this.#initializers.get(name) ?? this.#constantValues.get(name)) : undefined;
+    const stored =
+      to === DataType.FLOAT16 && !this.#graphInputs.has(name)
+        ? (this.#initializers.get(name) ?? this.#constantValues.get(name))
+        : undefined;
     if (stored && stored.dataType === DataType.FLOAT) {
       // A weight needed in both precisions: a float16 copy instead of a runtime Cast.
       result = this.converter.names.next(`${name}_fp16`);
@@ -201,7 +234,9 @@ class GraphRewriter {
     } else {
       const suffix = to === DataType.FLOAT16 ? 'fp16' : 'fp32';
       result = this.converter.names.next(`${name}_${suffix}`);
-      this.#rewritten.push(makeNode('Cast', [name], [result], this.converter.names.next(`${name}_cast_${suffix}`), [intAttribute('to', to)]));
+      this.#rewritten.push(
+        makeNode('Cast', [name], [result], this.converter.names.next(`${name}_cast_${suffix}`), [intAttribute('to', to)]),
+      );
       this.converter.report.castsInserted++;
       if (this.isTop && this.#graphInputs.has(name) && !this.#initializers.has(name)) this.converter.report.castsAtIo++;
     }
@@ -240,7 +275,8 @@ class GraphRewriter {
     for (const input of graph.input) {
       if (plan.float16Inputs.has(input.name)) setValueInfoElemType(input, DataType.FLOAT16);
     }
-    for (const input of graph.input) this.types.set(input.name, valueInfoElemType(input) ?? plan.original.get(input.name) ?? DataType.UNDEFINED);
+    for (const input of graph.input)
+      this.types.set(input.name, valueInfoElemType(input) ?? plan.original.get(input.name) ?? DataType.UNDEFINED);
     for (const tensor of graph.initializer) this.types.set(tensor.name, tensor.dataType);
 
     for (const node of graph.node) this.#rewriteNode(node, plan.decisions.get(node)!);
@@ -257,7 +293,10 @@ class GraphRewriter {
       this.converter.convertTensorInPlace(tensor);
     } catch (error) {
       const reader = this.graph.node.find((node) => node.input.includes(name));
-      throw refusal(reader ? `${this.#label(reader)} (its input ${JSON.stringify(name)})` : `tensor ${JSON.stringify(name)}`, error);
+      throw refusal(
+        reader ? `${this.#label(reader)} (its input ${JSON.stringify(name)})` : `tensor ${JSON.stringify(name)}`,
+        error,
+      );
     }
   }
 
@@ -290,9 +329,11 @@ class GraphRewriter {
       case 'keep':
       case 'container':
         node.input.forEach((name, slot) => {
-          if (name && this.types.get(name) === DataType.FLOAT16 && this.changed(name)) node.input[slot] = this.castTo(name, DataType.FLOAT);
+          if (name && this.types.get(name) === DataType.FLOAT16 && this.changed(name))
+            node.input[slot] = this.castTo(name, DataType.FLOAT);
         });
-        if (decision.kind === 'keep') converter.report.nodesKept.push({ name: node.name, opType: node.opType, reason: decision.reason });
+        if (decision.kind === 'keep')
+          converter.report.nodesKept.push({ name: node.name, opType: node.opType, reason: decision.reason });
         break;
       case 'follow':
         if (this.changed(node.input[0] ?? '')) converter.report.nodesConverted++;
@@ -307,7 +348,10 @@ class GraphRewriter {
     this.#checkNode(node, originalInputs);
     this.#rewritten.push(node);
     const inputTypes = node.input.map((name) => (name ? (this.types.get(name) ?? DataType.UNDEFINED) : DataType.UNDEFINED));
-    const outputTypes = decision.kind === 'keep' || decision.kind === 'container' ? node.output.map((name) => this.plan.original.get(name) ?? DataType.UNDEFINED) : outputElemTypes(node, inputTypes);
+    const outputTypes =
+      decision.kind === 'keep' || decision.kind === 'container'
+        ? node.output.map((name) => this.plan.original.get(name) ?? DataType.UNDEFINED)
+        : outputElemTypes(node, inputTypes);
     node.output.forEach((name, index) => {
       if (!name) return;
       let type = outputTypes[index] ?? DataType.UNDEFINED;
@@ -342,16 +386,19 @@ class GraphRewriter {
         break;
       case 'ConstantOfShape': {
         const value = getAttribute(node, 'value')?.t;
-        if (value === undefined) setAttribute(node, tensorAttribute('value', createTensor('value', 'float16', [1], Uint16Array.of(0))));
+        if (value === undefined)
+          setAttribute(node, tensorAttribute('value', createTensor('value', 'float16', [1], Uint16Array.of(0))));
         else if (value.dataType === DataType.FLOAT) this.converter.convertTensorInPlace(value);
         break;
       }
       case 'EyeLike':
-        if (Number(getAttribute(node, 'dtype')?.i) === DataType.FLOAT) setAttribute(node, intAttribute('dtype', DataType.FLOAT16));
+        if (Number(getAttribute(node, 'dtype')?.i) === DataType.FLOAT)
+          setAttribute(node, intAttribute('dtype', DataType.FLOAT16));
         break;
       default:
         // Window functions and MelWeightMatrix: output_datatype, float32 when absent.
-        if (Number(getAttribute(node, 'output_datatype')?.i ?? DataType.FLOAT) === DataType.FLOAT) setAttribute(node, intAttribute('output_datatype', DataType.FLOAT16));
+        if (Number(getAttribute(node, 'output_datatype')?.i ?? DataType.FLOAT) === DataType.FLOAT)
+          setAttribute(node, intAttribute('output_datatype', DataType.FLOAT16));
     }
   }
 
@@ -380,7 +427,9 @@ class GraphRewriter {
         renameUses(graph, existing, output.name);
         this.types.delete(existing);
       } else {
-        const cast = makeNode('Cast', [inner], [output.name], converter.names.next(`${output.name}_cast_fp32`), [intAttribute('to', DataType.FLOAT)]);
+        const cast = makeNode('Cast', [inner], [output.name], converter.names.next(`${output.name}_cast_fp32`), [
+          intAttribute('to', DataType.FLOAT),
+        ]);
         graph.node.splice(producerIndex + 1, 0, cast);
         converter.report.castsInserted++;
       }
@@ -406,7 +455,11 @@ class GraphRewriter {
       if (now === DataType.FLOAT || now === DataType.FLOAT16) after.add(now);
     });
     if (after.size > 1 && before.size < 2) {
-      throw new OnnxError(ErrorCode.ONNX, `Cannot convert ${this.#label(node)} to float16: it would read float16 and float32 inputs that its type constraint binds to one type`, { details: { node: node.name, opType: node.opType } });
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Cannot convert ${this.#label(node)} to float16: it would read float16 and float32 inputs that its type constraint binds to one type`,
+        { details: { node: node.name, opType: node.opType } },
+      );
     }
   }
 
@@ -417,7 +470,10 @@ class GraphRewriter {
       const declared = valueInfoElemType(output);
       const final = this.types.get(output.name);
       if (declared === DataType.FLOAT && final === DataType.FLOAT16) {
-        throw new OnnxError(ErrorCode.ONNX, `Cannot convert graph ${JSON.stringify(this.graph.name)} to float16: its output ${JSON.stringify(output.name)} would become float16`);
+        throw new OnnxError(
+          ErrorCode.ONNX,
+          `Cannot convert graph ${JSON.stringify(this.graph.name)} to float16: its output ${JSON.stringify(output.name)} would become float16`,
+        );
       }
     }
   }
@@ -462,13 +518,22 @@ export function convertToFp16(model: OnnxModel, options?: Fp16Options): { model:
   const opts = expectOptions<Fp16Options>(options);
   rejectUnknownOptions(opts, ['keepIoTypes', 'blockOpTypes', 'blockNodes', 'keepOutOfRange']);
   const keepIoTypes = opts.keepIoTypes === undefined ? true : expectBoolean(opts.keepIoTypes, 'options.keepIoTypes');
-  const blockOpTypes = new Set(opts.blockOpTypes === undefined ? DEFAULT_FP16_BLOCKED_OPS : stringList(opts.blockOpTypes, 'options.blockOpTypes'));
+  const blockOpTypes = new Set(
+    opts.blockOpTypes === undefined ? DEFAULT_FP16_BLOCKED_OPS : stringList(opts.blockOpTypes, 'options.blockOpTypes'),
+  );
   const blockNodes = new Set(opts.blockNodes === undefined ? [] : stringList(opts.blockNodes, 'options.blockNodes'));
   const keepOutOfRange = opts.keepOutOfRange === undefined ? true : expectBoolean(opts.keepOutOfRange, 'options.keepOutOfRange');
 
   const result = cloneModel(model);
   const graph = result.proto.graph!;
-  const converter = new Fp16Converter(new NameAllocator(result.proto), defaultOpset(result.proto) ?? 1, keepIoTypes, blockOpTypes, blockNodes, keepOutOfRange);
+  const converter = new Fp16Converter(
+    new NameAllocator(result.proto),
+    defaultOpset(result.proto) ?? 1,
+    keepIoTypes,
+    blockOpTypes,
+    blockNodes,
+    keepOutOfRange,
+  );
   converter.convertGraph(graph, null);
   const { report } = converter;
   report.castsPerConvertedNode = report.nodesConverted ? Number((report.castsInserted / report.nodesConverted).toFixed(3)) : 0;
@@ -478,9 +543,17 @@ export function convertToFp16(model: OnnxModel, options?: Fp16Options): { model:
     for (const info of current.valueInfo) {
       const declared = valueInfoElemType(info);
       const final = converter.finalTypes.get(info.name);
-      if (final !== undefined && final !== DataType.UNDEFINED && declared !== final && (declared === DataType.FLOAT || declared === DataType.FLOAT16)) setValueInfoElemType(info, final);
+      if (
+        final !== undefined &&
+        final !== DataType.UNDEFINED &&
+        declared !== final &&
+        (declared === DataType.FLOAT || declared === DataType.FLOAT16)
+      )
+        setValueInfoElemType(info, final);
     }
   });
-  result.proto.metadataProps.push(create(StringStringEntryProtoSchema, { key: 'tensorrt_node.transform', value: `fp16 keepIoTypes=${keepIoTypes}` }));
+  result.proto.metadataProps.push(
+    create(StringStringEntryProtoSchema, { key: 'tensorrt_node.transform', value: `fp16 keepIoTypes=${keepIoTypes}` }),
+  );
   return { model: result, report };
 }

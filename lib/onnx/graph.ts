@@ -47,7 +47,10 @@ export function forEachNode(graph: GraphProto, visit: (node: NodeProto, graph: G
 export type TensorHome = 'initializer' | 'constant' | 'attribute';
 
 /** Every TensorProto a model stores: initializers, Constant values and tensor attributes, in all graphs. */
-export function forEachStoredTensor(model: ModelProto, visit: (tensor: TensorProto, home: TensorHome, node?: NodeProto) => void): void {
+export function forEachStoredTensor(
+  model: ModelProto,
+  visit: (tensor: TensorProto, home: TensorHome, node?: NodeProto) => void,
+): void {
   if (!model.graph) return;
   forEachGraph(model.graph, (graph) => {
     for (const tensor of graph.initializer) visit(tensor, 'initializer');
@@ -112,7 +115,14 @@ export function tensorAttribute(name: string, tensor: TensorProto): AttributePro
   return create(AttributeProtoSchema, { name, type: AttributeType.TENSOR, t: tensor });
 }
 
-export function makeNode(opType: string, inputs: string[], outputs: string[], name: string, attributes: AttributeProto[] = [], domain = ''): NodeProto {
+export function makeNode(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  name: string,
+  attributes: AttributeProto[] = [],
+  domain = '',
+): NodeProto {
   return create(NodeProtoSchema, { opType, input: inputs, output: outputs, name, attribute: attributes, domain });
 }
 
@@ -123,12 +133,20 @@ export function makeValueInfo(name: string, elemType: number, shape?: readonly (
     tensorType.shape = create(TensorShapeProtoSchema, {
       dim: shape.map((dim) =>
         create(TensorShapeProto_DimensionSchema, {
-          value: typeof dim === 'number' ? { case: 'dimValue', value: BigInt(dim) } : typeof dim === 'string' ? { case: 'dimParam', value: dim } : { case: undefined },
+          value:
+            typeof dim === 'number'
+              ? { case: 'dimValue', value: BigInt(dim) }
+              : typeof dim === 'string'
+                ? { case: 'dimParam', value: dim }
+                : { case: undefined },
         }),
       ),
     });
   }
-  return create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'tensorType', value: tensorType } }) });
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, { value: { case: 'tensorType', value: tensorType } }),
+  });
 }
 
 /** The element type a ValueInfo declares, when it describes a tensor. */
@@ -141,7 +159,9 @@ export function valueInfoShape(info: ValueInfoProto): (number | string | null)[]
   if (info.type?.value.case !== 'tensorType') return undefined;
   const shape = info.type.value.value.shape;
   if (!shape) return undefined;
-  return shape.dim.map((dim) => (dim.value.case === 'dimValue' ? Number(dim.value.value) : dim.value.case === 'dimParam' ? dim.value.value : null));
+  return shape.dim.map((dim) =>
+    dim.value.case === 'dimValue' ? Number(dim.value.value) : dim.value.case === 'dimParam' ? dim.value.value : null,
+  );
 }
 
 /** Sets the element type a ValueInfo declares (no-op for non-tensor types). */

@@ -7,10 +7,24 @@
  *
  * @module tensorrt-node/onnx
  */
-export { parseModel, readModel, serializeModel, writeModel, cloneModel, type OnnxModel, type ReadModelOptions, type WriteModelOptions } from './model.js';
+export {
+  parseModel,
+  readModel,
+  serializeModel,
+  writeModel,
+  cloneModel,
+  type OnnxModel,
+  type ReadModelOptions,
+  type WriteModelOptions,
+} from './model.js';
 export { inspect, formatInspectReport, type InspectReport, type TensorSummary, type TensorRTFinding } from './inspect.js';
 export { convertToFp16, DEFAULT_FP16_BLOCKED_OPS, type Fp16Options, type Fp16Report } from './fp16.js';
 export { emulateFloat16Storage } from './fp16-emulation.js';
 export { DEFAULT_QUANTIZED_OPS } from './quantize-plan.js';
-export { loadCalibrationTable, saveCalibrationTable, type CalibrationTable, type TensorCalibration } from './calibration-table.js';
+export {
+  loadCalibrationTable,
+  saveCalibrationTable,
+  type CalibrationTable,
+  type TensorCalibration,
+} from './calibration-table.js';
 export type { CalibrationMethod } from './histogram.js';

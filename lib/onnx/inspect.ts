@@ -97,11 +97,25 @@ const TENSORRT_UNSUPPORTED_OPS = new Set([
 ]);
 
 /** Element types a TensorRT network can take as input or output (TensorRT 10+ includes int64). */
-const TENSORRT_IO_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.INT8, DataType.UINT8, DataType.INT32, DataType.INT64, DataType.BOOL, DataType.FLOAT8E4M3FN]);
+const TENSORRT_IO_TYPES = new Set<number>([
+  DataType.FLOAT,
+  DataType.FLOAT16,
+  DataType.BFLOAT16,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT32,
+  DataType.INT64,
+  DataType.BOOL,
+  DataType.FLOAT8E4M3FN,
+]);
 
 function summarize(info: ValueInfoProto): TensorSummary {
   const elemType = valueInfoElemType(info);
-  return { name: info.name, dtype: elemType === undefined ? (info.type?.value.case ?? 'unknown') : dataTypeName(elemType), shape: valueInfoShape(info) ?? null };
+  return {
+    name: info.name,
+    dtype: elemType === undefined ? (info.type?.value.case ?? 'unknown') : dataTypeName(elemType),
+    shape: valueInfoShape(info) ?? null,
+  };
 }
 
 function isDefault(domain: string): boolean {
@@ -110,7 +124,10 @@ function isDefault(domain: string): boolean {
 
 /** Inspects a model (a path is read without loading its external data). */
 export async function inspect(source: OnnxModel | string | Uint8Array): Promise<InspectReport> {
-  const model = typeof source === 'string' || source instanceof Uint8Array ? await readModel(source, { loadExternalData: false }) : expectOnnxModel(source, 'source');
+  const model =
+    typeof source === 'string' || source instanceof Uint8Array
+      ? await readModel(source, { loadExternalData: false })
+      : expectOnnxModel(source, 'source');
   const proto = model.proto;
   const graph = proto.graph!;
   const initializerNames = new Set(graph.initializer.map((tensor) => tensor.name));
@@ -147,7 +164,9 @@ export async function inspect(source: OnnxModel | string | Uint8Array): Promise<
       if (node.opType === 'DequantizeLinear') report.precision.dequantizeLinear++;
     }
   });
-  report.opHistogram = Object.fromEntries(Object.entries(report.opHistogram).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])));
+  report.opHistogram = Object.fromEntries(
+    Object.entries(report.opHistogram).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])),
+  );
 
   const files = new Map<string, { tensors: number; bytes: number }>();
   forEachStoredTensor(proto, (tensor, home) => {
@@ -175,25 +194,46 @@ export async function inspect(source: OnnxModel | string | Uint8Array): Promise<
 
   const findings = report.tensorrt;
   if (unsupported.size > 0) {
-    findings.push({ severity: 'error', message: `Operators TensorRT's ONNX parser does not support: ${[...unsupported].map(([op, count]) => `${op} (${count})`).join(', ')}` });
+    findings.push({
+      severity: 'error',
+      message: `Operators TensorRT's ONNX parser does not support: ${[...unsupported].map(([op, count]) => `${op} (${count})`).join(', ')}`,
+    });
   }
-  if (customDomains.size > 0) findings.push({ severity: 'warning', message: `Operators of custom domains ${[...customDomains].join(', ')} need TensorRT plugins` });
+  if (customDomains.size > 0)
+    findings.push({
+      severity: 'warning',
+      message: `Operators of custom domains ${[...customDomains].join(', ')} need TensorRT plugins`,
+    });
   // One lookup table, not a search per tensor: a model may declare hundreds of thousands of inputs.
   const declared = new Map<string, ValueInfoProto>();
-  for (const candidate of [...graph.input, ...graph.output]) if (!declared.has(candidate.name)) declared.set(candidate.name, candidate);
+  for (const candidate of [...graph.input, ...graph.output])
+    if (!declared.has(candidate.name)) declared.set(candidate.name, candidate);
   for (const tensor of [...report.inputs, ...report.outputs]) {
     const info = declared.get(tensor.name)!;
     const elemType = valueInfoElemType(info);
-    if (elemType === undefined) findings.push({ severity: 'error', message: `"${tensor.name}" is not a tensor (${tensor.dtype}); TensorRT networks take tensors only` });
-    else if (!TENSORRT_IO_TYPES.has(elemType)) findings.push({ severity: 'error', message: `"${tensor.name}" is ${tensor.dtype}; TensorRT has no ${tensor.dtype} inputs or outputs` });
+    if (elemType === undefined)
+      findings.push({
+        severity: 'error',
+        message: `"${tensor.name}" is not a tensor (${tensor.dtype}); TensorRT networks take tensors only`,
+      });
+    else if (!TENSORRT_IO_TYPES.has(elemType))
+      findings.push({
+        severity: 'error',
+        message: `"${tensor.name}" is ${tensor.dtype}; TensorRT has no ${tensor.dtype} inputs or outputs`,
+      });
   }
   const dynamic = report.inputs.filter((input) => input.shape === null || input.shape.some((dim) => typeof dim !== 'number'));
   if (dynamic.length > 0) {
-    findings.push({ severity: 'note', message: `Dynamic input dims (${dynamic.map((input) => `${input.name} [${input.shape?.map((dim) => dim ?? '?').join(', ') ?? '?'}]`).join('; ')}): building needs an optimization profile with min/opt/max shapes` });
+    findings.push({
+      severity: 'note',
+      message: `Dynamic input dims (${dynamic.map((input) => `${input.name} [${input.shape?.map((dim) => dim ?? '?').join(', ') ?? '?'}]`).join('; ')}): building needs an optimization profile with min/opt/max shapes`,
+    });
   }
   // Q/DQ: TensorRT wants symmetric int8 (zero point 0) with scales known at build time.
   const constants = new Map(graph.initializer.map((tensor) => [tensor.name, tensor]));
-  for (const node of graph.node) if (node.opType === 'Constant' && getAttribute(node, 'value')?.t) constants.set(node.output[0]!, getAttribute(node, 'value')!.t!);
+  for (const node of graph.node)
+    if (node.opType === 'Constant' && getAttribute(node, 'value')?.t)
+      constants.set(node.output[0]!, getAttribute(node, 'value')!.t!);
   let asymmetric = 0;
   let unsignedQdq = 0;
   for (const node of graph.node) {
@@ -205,13 +245,22 @@ export async function inspect(source: OnnxModel | string | Uint8Array): Promise<
       if (Array.from(values as ArrayLike<number | bigint>).some((value) => Number(value) !== 0)) asymmetric++;
     }
   }
-  if (unsignedQdq > 0) findings.push({ severity: 'error', message: `${unsignedQdq} Q/DQ nodes use uint8; TensorRT's explicit quantization needs int8 (or fp8)` });
-  if (asymmetric > 0) findings.push({ severity: 'error', message: `${asymmetric} Q/DQ nodes have non-zero zero points; TensorRT supports symmetric quantization only` });
+  if (unsignedQdq > 0)
+    findings.push({
+      severity: 'error',
+      message: `${unsignedQdq} Q/DQ nodes use uint8; TensorRT's explicit quantization needs int8 (or fp8)`,
+    });
+  if (asymmetric > 0)
+    findings.push({
+      severity: 'error',
+      message: `${asymmetric} Q/DQ nodes have non-zero zero points; TensorRT supports symmetric quantization only`,
+    });
   const opset = defaultOpset(proto);
   if (report.precision.dequantizeLinear > 0 && opset !== undefined && opset < 13) {
     findings.push({ severity: 'warning', message: `Q/DQ at opset ${opset}: per-channel scales need opset 13` });
   }
-  if (report.parameters.byDtype.float64) findings.push({ severity: 'note', message: 'float64 weights: TensorRT casts them to float32' });
+  if (report.parameters.byDtype.float64)
+    findings.push({ severity: 'note', message: 'float64 weights: TensorRT casts them to float32' });
   if (report.externalData.tensors > 0 && model.baseDir !== null) {
     try {
       await checkExternalData(proto, model.baseDir, model.source);
@@ -235,12 +284,19 @@ function formatBytes(bytes: number): string {
 
 /** The human form of a report (what `tensorrt-node inspect` prints without --json). */
 export function formatInspectReport(report: InspectReport): string {
-  if (typeof report !== 'object' || report === null || !Array.isArray((report as Partial<InspectReport>).inputs) || !Array.isArray((report as Partial<InspectReport>).outputs)) {
+  if (
+    typeof report !== 'object' ||
+    report === null ||
+    !Array.isArray((report as Partial<InspectReport>).inputs) ||
+    !Array.isArray((report as Partial<InspectReport>).outputs)
+  ) {
     throw new ArgumentTypeError(`Expected an InspectReport from inspect() for report but received ${describeValue(report)}`);
   }
   const lines: string[] = [];
   lines.push(`${report.source}`);
-  lines.push(`  IR ${report.irVersion}, opsets ${report.opsets.map((opset) => `${opset.domain} ${opset.version}`).join(', ')}, producer ${report.producer.name || '?'} ${report.producer.version}`.trimEnd());
+  lines.push(
+    `  IR ${report.irVersion}, opsets ${report.opsets.map((opset) => `${opset.domain} ${opset.version}`).join(', ')}, producer ${report.producer.name || '?'} ${report.producer.version}`.trimEnd(),
+  );
   lines.push('', 'Inputs');
   for (const input of report.inputs) lines.push(`  ${input.name}: ${input.dtype} ${formatShape(input.shape)}`);
   lines.push('', 'Outputs');
@@ -248,20 +304,37 @@ export function formatInspectReport(report: InspectReport): string {
   lines.push('', `Nodes: ${report.nodeCount}${report.subgraphCount ? ` (in ${report.subgraphCount + 1} graphs)` : ''}`);
   const histogram = Object.entries(report.opHistogram);
   for (let index = 0; index < histogram.length; index += 4) {
-    lines.push(`  ${histogram.slice(index, index + 4).map(([op, count]) => `${op} ${count}`.padEnd(26)).join('').trimEnd()}`);
+    lines.push(
+      `  ${histogram
+        .slice(index, index + 4)
+        .map(([op, count]) => `${op} ${count}`.padEnd(26))
+        .join('')
+        .trimEnd()}`,
+    );
   }
   const { parameters } = report;
-  lines.push('', `Parameters: ${parameters.count.toLocaleString('en-US')} (${formatBytes(parameters.bytes)}) in ${parameters.tensors.initializers} initializers, ${parameters.tensors.constants} Constant nodes${parameters.tensors.attributes ? `, ${parameters.tensors.attributes} attributes` : ''}`);
-  for (const [dtype, entry] of Object.entries(parameters.byDtype)) lines.push(`  ${dtype}: ${entry.count.toLocaleString('en-US')} (${formatBytes(entry.bytes)})`);
+  lines.push(
+    '',
+    `Parameters: ${parameters.count.toLocaleString('en-US')} (${formatBytes(parameters.bytes)}) in ${parameters.tensors.initializers} initializers, ${parameters.tensors.constants} Constant nodes${parameters.tensors.attributes ? `, ${parameters.tensors.attributes} attributes` : ''}`,
+  );
+  for (const [dtype, entry] of Object.entries(parameters.byDtype))
+    lines.push(`  ${dtype}: ${entry.count.toLocaleString('en-US')} (${formatBytes(entry.bytes)})`);
   if (report.externalData.tensors > 0) {
     lines.push('', `External data: ${report.externalData.tensors} tensors, ${formatBytes(report.externalData.bytes)}`);
-    for (const file of report.externalData.files) lines.push(`  ${file.location}: ${file.tensors} tensors, ${formatBytes(file.bytes)}`);
+    for (const file of report.externalData.files)
+      lines.push(`  ${file.location}: ${file.tensors} tensors, ${formatBytes(file.bytes)}`);
   }
   if (report.precision.float16Tensors || report.precision.quantizeLinear || report.precision.dequantizeLinear) {
-    lines.push('', `Precision: ${report.precision.float16Tensors} float16 tensors, ${report.precision.quantizeLinear} QuantizeLinear, ${report.precision.dequantizeLinear} DequantizeLinear`);
+    lines.push(
+      '',
+      `Precision: ${report.precision.float16Tensors} float16 tensors, ${report.precision.quantizeLinear} QuantizeLinear, ${report.precision.dequantizeLinear} DequantizeLinear`,
+    );
   }
   lines.push('', 'TensorRT');
   if (report.tensorrt.length === 0) lines.push('  ok    nothing in the file stands in the way of a TensorRT build');
-  for (const finding of report.tensorrt) lines.push(`  ${finding.severity === 'error' ? 'no   ' : finding.severity === 'warning' ? 'warn ' : 'note '} ${finding.message}`);
+  for (const finding of report.tensorrt)
+    lines.push(
+      `  ${finding.severity === 'error' ? 'no   ' : finding.severity === 'warning' ? 'warn ' : 'note '} ${finding.message}`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -8,7 +8,14 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { writeFileAtomic, writeFilesAtomic } from '../core/atomic-write.js';
 import { ArgumentTypeError, ErrorCode, OnnxError } from '../core/errors.js';
-import { describeValue, expectBoolean, expectInteger, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+import {
+  describeValue,
+  expectBoolean,
+  expectInteger,
+  expectOptions,
+  expectString,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 import { checkModel, checkSubgraphDepth } from './check.js';
 import { externalTensors, loadExternalData } from './external-data.js';
 import { forEachStoredTensor } from './graph.js';
@@ -48,14 +55,22 @@ function describeDecodeError(error: unknown): string {
 }
 
 /** Decodes and checks a model from bytes (synchronous; no external data is read). */
-export function parseModel(bytes: Uint8Array, options: { source?: string; baseDir?: string | null; check?: boolean } = {}): OnnxModel {
+export function parseModel(
+  bytes: Uint8Array,
+  options: { source?: string; baseDir?: string | null; check?: boolean } = {},
+): OnnxModel {
   const source = options.source ?? '<bytes>';
-  if (!(bytes instanceof Uint8Array)) throw new ArgumentTypeError(`Expected a Uint8Array for model bytes but received ${describeValue(bytes)}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new ArgumentTypeError(`Expected a Uint8Array for model bytes but received ${describeValue(bytes)}`);
   let proto: ModelProto;
   try {
     proto = fromBinary(ModelProtoSchema, bytes, { readUnknownFields: true });
   } catch (error) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected an ONNX model (ModelProto protobuf) for ${source} but received bytes that are not valid protobuf (${describeDecodeError(error)})`, { cause: error });
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected an ONNX model (ModelProto protobuf) for ${source} but received bytes that are not valid protobuf (${describeDecodeError(error)})`,
+      { cause: error },
+    );
   }
   if (options.check !== false) checkModel(proto, source);
   return { proto, baseDir: options.baseDir ?? null, source };
@@ -74,13 +89,25 @@ export async function readModel(source: string | Uint8Array, options?: ReadModel
     let bytes: Uint8Array;
     try {
       const info = await stat(path);
-      if (!info.isFile()) throw new OnnxError(ErrorCode.ONNX, `Expected an ONNX model file for ${source} but received a ${info.isDirectory() ? 'directory' : 'special file'}`);
-      if (info.size > PROTOBUF_LIMIT) throw new OnnxError(ErrorCode.ONNX, `Expected an ONNX model file under 2 GiB for ${source} but received ${info.size} bytes (larger models keep their weights in external data)`);
+      if (!info.isFile())
+        throw new OnnxError(
+          ErrorCode.ONNX,
+          `Expected an ONNX model file for ${source} but received a ${info.isDirectory() ? 'directory' : 'special file'}`,
+        );
+      if (info.size > PROTOBUF_LIMIT)
+        throw new OnnxError(
+          ErrorCode.ONNX,
+          `Expected an ONNX model file under 2 GiB for ${source} but received ${info.size} bytes (larger models keep their weights in external data)`,
+        );
       bytes = await readFile(path);
     } catch (error) {
       if (error instanceof OnnxError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
-      throw new OnnxError(ErrorCode.IO, `Expected a readable ONNX model file for ${source} but received ${code === 'ENOENT' ? 'a path that does not exist' : `an error (${code ?? String(error)})`}`, { cause: error });
+      throw new OnnxError(
+        ErrorCode.IO,
+        `Expected a readable ONNX model file for ${source} but received ${code === 'ENOENT' ? 'a path that does not exist' : `an error (${code ?? String(error)})`}`,
+        { cause: error },
+      );
     }
     model = parseModel(bytes, { source, baseDir: dirname(path), check });
   } else if (source instanceof Uint8Array) {
@@ -94,14 +121,18 @@ export async function readModel(source: string | Uint8Array, options?: ReadModel
 }
 
 function isModelProto(value: unknown): value is ModelProto {
-  return typeof value === 'object' && value !== null && (value as { $typeName?: unknown }).$typeName === ModelProtoSchema.typeName;
+  return (
+    typeof value === 'object' && value !== null && (value as { $typeName?: unknown }).$typeName === ModelProtoSchema.typeName
+  );
 }
 
 /** Throws ArgumentTypeError unless `value` is an OnnxModel (from readModel, parseModel, a transform) with a graph. */
 export function expectOnnxModel(value: unknown, name = 'model'): OnnxModel {
   const proto = (value as { proto?: unknown } | null)?.proto;
   if (typeof value !== 'object' || value === null || !isModelProto(proto) || !proto.graph) {
-    throw new ArgumentTypeError(`Expected an OnnxModel (from readModel or parseModel) for ${name} but received ${describeValue(value)}`);
+    throw new ArgumentTypeError(
+      `Expected an OnnxModel (from readModel or parseModel) for ${name} but received ${describeValue(value)}`,
+    );
   }
   // A model built in memory was never decoded: hold it to the nesting a file can have.
   checkSubgraphDepth(proto.graph, (value as OnnxModel).source);
@@ -126,7 +157,10 @@ function inlineBytes(model: ModelProto): number {
 export function serializeModel(model: OnnxModel | ModelProto): Uint8Array {
   const proto = isModelProto(model) ? model : expectOnnxModel(model).proto;
   if (inlineBytes(proto) > PROTOBUF_LIMIT) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected a model under protobuf's 2 GiB limit but received ${inlineBytes(proto)} bytes of inline tensor data (write it with options.externalData)`);
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected a model under protobuf's 2 GiB limit but received ${inlineBytes(proto)} bytes of inline tensor data (write it with options.externalData)`,
+    );
   }
   return toBinary(ModelProtoSchema, proto, { writeUnknownFields: true });
 }
@@ -154,20 +188,30 @@ export async function writeModel(model: OnnxModel, path: string, options?: Write
   const target = resolve(path);
   const pending = externalTensors(model.proto);
   if (pending.length > 0) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected every tensor to be in memory before writing ${path} but received tensor "${pending[0]!.name}" still in external data (read the model with loadExternalData: true)`);
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected every tensor to be in memory before writing ${path} but received tensor "${pending[0]!.name}" still in external data (read the model with loadExternalData: true)`,
+    );
   }
   const external = opts.externalData;
   if (external === undefined || external === false) {
     await writeFileAtomic(target, serializeModel(model), { errorClass: OnnxError });
     return;
   }
-  const settings = external === true ? {} : expectOptions<{ location?: string; threshold?: number }>(external, 'options.externalData');
+  const settings =
+    external === true ? {} : expectOptions<{ location?: string; threshold?: number }>(external, 'options.externalData');
   rejectUnknownOptions(settings, ['location', 'threshold'], 'options.externalData');
-  const location = settings.location === undefined ? `${basename(target)}.data` : expectString(settings.location, 'options.externalData.location');
+  const location =
+    settings.location === undefined
+      ? `${basename(target)}.data`
+      : expectString(settings.location, 'options.externalData.location');
   if (location.includes('/') || location.includes('\\') || location === '.' || location === '..') {
-    throw new ArgumentTypeError(`Expected a plain file name for options.externalData.location but received ${describeValue(location)}`);
+    throw new ArgumentTypeError(
+      `Expected a plain file name for options.externalData.location but received ${describeValue(location)}`,
+    );
   }
-  const threshold = settings.threshold === undefined ? 1024 : expectInteger(settings.threshold, 'options.externalData.threshold', { min: 0 });
+  const threshold =
+    settings.threshold === undefined ? 1024 : expectInteger(settings.threshold, 'options.externalData.threshold', { min: 0 });
 
   // Point large tensors at the data file for the duration of serialization, then restore them: the
   // in-memory model stays self-contained whatever happens.

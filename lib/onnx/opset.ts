@@ -7,7 +7,18 @@
  */
 import { ErrorCode, OnnxError } from '../core/errors.js';
 import { defaultOpset } from './check.js';
-import { NameAllocator, attributeFloat, attributeInt, attributeInts, forEachGraph, getAttribute, intAttribute, makeNode, removeAttribute, valueInfoShape } from './graph.js';
+import {
+  NameAllocator,
+  attributeFloat,
+  attributeInt,
+  attributeInts,
+  forEachGraph,
+  getAttribute,
+  intAttribute,
+  makeNode,
+  removeAttribute,
+  valueInfoShape,
+} from './graph.js';
 import type { OnnxModel } from './model.js';
 import { clone } from '@bufbuild/protobuf';
 import { DataType, TensorProtoSchema, type GraphProto, type NodeProto } from './proto.js';
@@ -28,7 +39,9 @@ interface UpgradeContext {
 
 function int64Constant(context: UpgradeContext, base: string, values: readonly number[]): string {
   const name = context.names.next(base);
-  context.graph.initializer.push(createTensor(name, 'int64', [values.length], BigInt64Array.from(values.map((value) => BigInt(value)))));
+  context.graph.initializer.push(
+    createTensor(name, 'int64', [values.length], BigInt64Array.from(values.map((value) => BigInt(value)))),
+  );
   return name;
 }
 
@@ -36,9 +49,19 @@ function floatConstant(context: UpgradeContext, base: string, value: number, lik
   const name = context.names.next(base);
   const type = context.types.get(like);
   if (type === DataType.FLOAT16) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected a float32 input for opset upgrade of Clip but received float16 tensor ${JSON.stringify(like)}`);
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected a float32 input for opset upgrade of Clip but received float16 tensor ${JSON.stringify(like)}`,
+    );
   }
-  context.graph.initializer.push(createTensor(name, type === DataType.DOUBLE ? 'float64' : 'float32', [], type === DataType.DOUBLE ? Float64Array.of(value) : Float32Array.of(value)));
+  context.graph.initializer.push(
+    createTensor(
+      name,
+      type === DataType.DOUBLE ? 'float64' : 'float32',
+      [],
+      type === DataType.DOUBLE ? Float64Array.of(value) : Float32Array.of(value),
+    ),
+  );
   return name;
 }
 
@@ -60,7 +83,10 @@ function upgradeSoftmaxFamily(context: UpgradeContext, node: NodeProto): void {
   const shape = context.names.next(`${base}_shape`);
   const flat = context.names.next(`${base}_2d`);
   const result = context.names.next(`${base}_2d_out`);
-  context.before.set(node, [makeNode('Shape', [input], [shape], context.names.next(`${base}_Shape`)), makeNode('Flatten', [input], [flat], context.names.next(`${base}_Flatten`), [intAttribute('axis', axis)])]);
+  context.before.set(node, [
+    makeNode('Shape', [input], [shape], context.names.next(`${base}_Shape`)),
+    makeNode('Flatten', [input], [flat], context.names.next(`${base}_Flatten`), [intAttribute('axis', axis)]),
+  ]);
   node.input[0] = flat;
   node.output[0] = result;
   removeAttribute(node, 'axis');
@@ -75,7 +101,9 @@ const legacyBroadcastOps = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'And', 'O
 function declaredRank(context: UpgradeContext, name: string): number | undefined {
   const constant = context.graph.initializer.find((tensor) => tensor.name === name);
   if (constant) return constant.dims.length;
-  const info = [...context.graph.input, ...context.graph.valueInfo, ...context.graph.output].find((candidate) => candidate.name === name);
+  const info = [...context.graph.input, ...context.graph.valueInfo, ...context.graph.output].find(
+    (candidate) => candidate.name === name,
+  );
   return info ? valueInfoShape(info)?.length : undefined;
 }
 
@@ -86,7 +114,8 @@ function upgradeLegacy(context: UpgradeContext, node: NodeProto): string | null 
   if (node.opType === 'Gemm') removeAttribute(node, 'broadcast'); // Gemm-7 always broadcasts C
   if (node.opType === 'PRelu') {
     const slope = context.graph.initializer.find((tensor) => tensor.name === node.input[1]);
-    if (!slope || slope.dims.reduce((product, dim) => product * Number(dim), 1) !== 1) return 'PRelu before opset 7 shares slopes per channel, which opset 7 broadcasting does not reproduce';
+    if (!slope || slope.dims.reduce((product, dim) => product * Number(dim), 1) !== 1)
+      return 'PRelu before opset 7 shares slopes per channel, which opset 7 broadcasting does not reproduce';
   }
   if (!legacyBroadcastOps.has(node.opType)) return null;
   const broadcast = attributeInt(node, 'broadcast', 0);
@@ -97,10 +126,12 @@ function upgradeLegacy(context: UpgradeContext, node: NodeProto): string | null 
   const rankA = declaredRank(context, node.input[0] ?? '');
   const weight = context.graph.initializer.find((tensor) => tensor.name === node.input[1]);
   const rankB = weight ? weight.dims.length : declaredRank(context, node.input[1] ?? '');
-  if (rankA === undefined || rankB === undefined) return `legacy broadcasting along axis ${axis} needs the ranks of both inputs, which the model does not declare`;
+  if (rankA === undefined || rankB === undefined)
+    return `legacy broadcasting along axis ${axis} needs the ranks of both inputs, which the model does not declare`;
   const trailing = rankA - (axis < 0 ? axis + rankA : axis) - rankB;
   if (trailing === 0) return null;
-  if (!weight || trailing < 0) return `legacy broadcasting along axis ${axis} of a non-constant input has no opset 7 equivalent without a Reshape of known shape`;
+  if (!weight || trailing < 0)
+    return `legacy broadcasting along axis ${axis} of a non-constant input has no opset 7 equivalent without a Reshape of known shape`;
   // B aligned at `axis` of A: append ones so that numpy broadcasting aligns it the same way.
   const reshaped = context.names.next(`${weight.name}_broadcast`);
   const copy = clone(TensorProtoSchema, weight);
@@ -140,7 +171,12 @@ function upgradeNode(context: UpgradeContext, node: NodeProto): string | null {
         const axes = attributeInts(node, 'axes');
         for (const name of ['starts', 'ends', 'axes']) removeAttribute(node, name);
         const base = node.name || 'Slice';
-        node.input = [node.input[0]!, int64Constant(context, `${base}_starts`, starts), int64Constant(context, `${base}_ends`, ends), ...(axes ? [int64Constant(context, `${base}_axes`, axes)] : [])];
+        node.input = [
+          node.input[0]!,
+          int64Constant(context, `${base}_starts`, starts),
+          int64Constant(context, `${base}_ends`, ends),
+          ...(axes ? [int64Constant(context, `${base}_axes`, axes)] : []),
+        ];
       }
       return null;
     case 'Clip':
@@ -152,7 +188,11 @@ function upgradeNode(context: UpgradeContext, node: NodeProto): string | null {
         removeAttribute(node, 'min');
         removeAttribute(node, 'max');
         const base = node.name || 'Clip';
-        node.input = [node.input[0]!, hasMin ? floatConstant(context, `${base}_min`, min, node.input[0]!) : '', hasMax ? floatConstant(context, `${base}_max`, max, node.input[0]!) : ''];
+        node.input = [
+          node.input[0]!,
+          hasMin ? floatConstant(context, `${base}_min`, min, node.input[0]!) : '',
+          hasMax ? floatConstant(context, `${base}_max`, max, node.input[0]!) : '',
+        ];
         while (node.input.at(-1) === '') node.input.pop();
       }
       return null;
@@ -163,7 +203,11 @@ function upgradeNode(context: UpgradeContext, node: NodeProto): string | null {
         removeAttribute(node, 'pads');
         removeAttribute(node, 'value');
         const base = node.name || 'Pad';
-        node.input = [node.input[0]!, int64Constant(context, `${base}_pads`, pads), ...(value !== 0 ? [floatConstant(context, `${base}_value`, value, node.input[0]!)] : [])];
+        node.input = [
+          node.input[0]!,
+          int64Constant(context, `${base}_pads`, pads),
+          ...(value !== 0 ? [floatConstant(context, `${base}_value`, value, node.input[0]!)] : []),
+        ];
       }
       return null;
     case 'TopK':
@@ -214,9 +258,13 @@ export function upgradeOpset(model: OnnxModel, target = 13): { from: number; to:
     graph.node = graph.node.flatMap((node) => [...(context.before.get(node) ?? []), node, ...(context.after.get(node) ?? [])]);
   });
   if (refused.length > 0) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected operators that can move from opset ${from} to ${target} in ${model.source} but received ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ` and ${refused.length - 5} more` : ''}`);
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected operators that can move from opset ${from} to ${target} in ${model.source} but received ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ` and ${refused.length - 5} more` : ''}`,
+    );
   }
-  for (const opset of model.proto.opsetImport) if (opset.domain === '' || opset.domain === 'ai.onnx') opset.version = BigInt(target);
+  for (const opset of model.proto.opsetImport)
+    if (opset.domain === '' || opset.domain === 'ai.onnx') opset.version = BigInt(target);
   if (Number(model.proto.irVersion) < 7) model.proto.irVersion = 7n;
   return { from, to: target };
 }

@@ -72,7 +72,8 @@ export function dataTypeToDType(dataType: number): DType | undefined {
 
 /** The ONNX element type of a dtype. */
 export function dtypeToDataType(dtype: DType): DataType {
-  for (const [dataType, candidate] of Object.entries(dataTypeToDTypeMap)) if (candidate === dtype) return Number(dataType) as DataType;
+  for (const [dataType, candidate] of Object.entries(dataTypeToDTypeMap))
+    if (candidate === dtype) return Number(dataType) as DataType;
   throw new Error(`no ONNX data type for ${dtype}`);
 }
 

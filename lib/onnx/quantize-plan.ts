@@ -48,14 +48,18 @@ export function constantDims(graph: GraphProto): Map<string, number[]> {
   const constants = new Map<string, number[]>();
   for (const tensor of graph.initializer) constants.set(tensor.name, tensor.dims.map(Number));
   for (const node of graph.node) {
-    const value = node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx') ? node.attribute.find((attribute) => attribute.name === 'value')?.t : undefined;
+    const value =
+      node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')
+        ? node.attribute.find((attribute) => attribute.name === 'value')?.t
+        : undefined;
     if (value && node.output[0]) constants.set(node.output[0], value.dims.map(Number));
   }
   return constants;
 }
 
 function weightSlot(node: NodeProto, dims: number[] | undefined): WeightPlan | null | 'not-constant' {
-  const weightIndex = node.opType === 'MatMul' || node.opType === 'Gemm' || node.opType === 'Conv' || node.opType === 'ConvTranspose' ? 1 : -1;
+  const weightIndex =
+    node.opType === 'MatMul' || node.opType === 'Gemm' || node.opType === 'Conv' || node.opType === 'ConvTranspose' ? 1 : -1;
   if (weightIndex < 0) return null;
   if (!dims) return node.opType === 'MatMul' ? null : 'not-constant';
   switch (node.opType) {
@@ -71,7 +75,11 @@ function weightSlot(node: NodeProto, dims: number[] | undefined): WeightPlan | n
 }
 
 /** Plans Q/DQ for the main graph (subgraphs are left in float). */
-export function planQuantization(graph: GraphProto, opTypes: ReadonlySet<string>, excludeNodes: ReadonlySet<string>): QuantizationPlan {
+export function planQuantization(
+  graph: GraphProto,
+  opTypes: ReadonlySet<string>,
+  excludeNodes: ReadonlySet<string>,
+): QuantizationPlan {
   const types = inferElemTypes(graph);
   const constants = constantDims(graph);
   const plan: QuantizationPlan = { nodes: [], activations: [], skipped: [] };
@@ -95,7 +103,10 @@ export function planQuantization(graph: GraphProto, opTypes: ReadonlySet<string>
     const activationSlots: number[] = [];
     let usable = true;
     // Conv/ConvTranspose/Gemm: only input 0 is an activation (bias stays float); others: every float input.
-    const candidates = node.opType === 'Conv' || node.opType === 'ConvTranspose' || node.opType === 'Gemm' ? [0] : node.input.map((_, index) => index);
+    const candidates =
+      node.opType === 'Conv' || node.opType === 'ConvTranspose' || node.opType === 'Gemm'
+        ? [0]
+        : node.input.map((_, index) => index);
     for (const slot of candidates) {
       const name = node.input[slot];
       if (!name || slot === weight?.slot || constants.has(name)) continue;

@@ -4,9 +4,26 @@
  * bits, int64_data, double_data, uint64_data); these helpers hide the difference.
  */
 import { create } from '@bufbuild/protobuf';
-import { allocateTypedArray, dtypeSize, viewTypedArray, float16BitsToFloat32, bfloat16BitsToFloat32, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import {
+  allocateTypedArray,
+  dtypeSize,
+  viewTypedArray,
+  float16BitsToFloat32,
+  bfloat16BitsToFloat32,
+  type AnyTypedArray,
+  type DType,
+} from '../core/dtypes.js';
 import { ErrorCode, OnnxError } from '../core/errors.js';
-import { DataLocation, DataType, TensorProtoSchema, dataTypeBits, dataTypeName, dataTypeToDType, dtypeToDataType, type TensorProto } from './proto.js';
+import {
+  DataLocation,
+  DataType,
+  TensorProtoSchema,
+  dataTypeBits,
+  dataTypeName,
+  dataTypeToDType,
+  dtypeToDataType,
+  type TensorProto,
+} from './proto.js';
 
 /** The dims of a tensor as numbers (ONNX stores int64). */
 export function tensorDims(tensor: TensorProto): number[] {
@@ -20,11 +37,18 @@ export function tensorDims(tensor: TensorProto): number[] {
 export function tensorElementCount(tensor: TensorProto): number {
   let count = 1;
   for (const dim of tensor.dims) {
-    if (dim < 0n) throw new OnnxError(ErrorCode.ONNX, `Expected non-negative dims for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+    if (dim < 0n)
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected non-negative dims for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`,
+      );
     count *= Number(dim);
   }
   if (!Number.isSafeInteger(count)) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected dims with an element count below 2^53 for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`);
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected dims with an element count below 2^53 for tensor "${tensor.name}" but received [${tensor.dims.join(', ')}]`,
+    );
   }
   return count;
 }
@@ -41,7 +65,10 @@ export function isExternal(tensor: TensorProto): boolean {
 }
 
 function notLoaded(tensor: TensorProto): OnnxError {
-  return new OnnxError(ErrorCode.ONNX, `The values of tensor "${tensor.name}" are in external data that was not loaded (read the model with loadExternalData: true)`);
+  return new OnnxError(
+    ErrorCode.ONNX,
+    `The values of tensor "${tensor.name}" are in external data that was not loaded (read the model with loadExternalData: true)`,
+  );
 }
 
 /** Copies bytes into a fresh, aligned ArrayBuffer and views them as `dtype`. */
@@ -60,12 +87,19 @@ function viewBytes(dtype: DType, bytes: Uint8Array, count: number): AnyTypedArra
 export function tensorValues(tensor: TensorProto): AnyTypedArray {
   if (isExternal(tensor)) throw notLoaded(tensor);
   const dtype = dataTypeToDType(tensor.dataType);
-  if (!dtype) throw new OnnxError(ErrorCode.ONNX, `Tensor "${tensor.name}" has element type ${dataTypeName(tensor.dataType)}, which tensorrt-node cannot read`);
+  if (!dtype)
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Tensor "${tensor.name}" has element type ${dataTypeName(tensor.dataType)}, which tensorrt-node cannot read`,
+    );
   const count = tensorElementCount(tensor);
   if (tensor.rawData.length > 0 || count === 0) {
     const expected = count * dtypeSize(dtype);
     if (tensor.rawData.length !== expected) {
-      throw new OnnxError(ErrorCode.ONNX, `Expected ${expected} bytes of raw data for tensor "${tensor.name}" (${dtype} [${tensorDims(tensor).join(', ')}]) but received ${tensor.rawData.length}`);
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected ${expected} bytes of raw data for tensor "${tensor.name}" (${dtype} [${tensorDims(tensor).join(', ')}]) but received ${tensor.rawData.length}`,
+      );
     }
     return viewBytes(dtype, tensor.rawData, count);
   }
@@ -83,11 +117,15 @@ export function tensorValues(tensor: TensorProto): AnyTypedArray {
   })();
   // Checked before allocating: dims from the file may claim far more values than it holds.
   if (source.length !== count) {
-    throw new OnnxError(ErrorCode.ONNX, `Expected ${count} values for tensor "${tensor.name}" (${dtype} [${tensorDims(tensor).join(', ')}]) but received ${source.length}`);
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected ${count} values for tensor "${tensor.name}" (${dtype} [${tensorDims(tensor).join(', ')}]) but received ${source.length}`,
+    );
   }
   const values = allocateTypedArray(dtype, count);
   if (values instanceof BigInt64Array) for (let index = 0; index < count; index++) values[index] = BigInt(source[index]!);
-  else for (let index = 0; index < count; index++) (values as Exclude<AnyTypedArray, BigInt64Array>)[index] = Number(source[index]!);
+  else
+    for (let index = 0; index < count; index++) (values as Exclude<AnyTypedArray, BigInt64Array>)[index] = Number(source[index]!);
   return values;
 }
 
@@ -112,7 +150,10 @@ export function tensorFloat32Values(tensor: TensorProto): Float32Array {
       return result;
     }
     default:
-      throw new OnnxError(ErrorCode.ONNX, `Expected a floating-point tensor for "${tensor.name}" but received ${dataTypeName(tensor.dataType)}`);
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected a floating-point tensor for "${tensor.name}" but received ${dataTypeName(tensor.dataType)}`,
+      );
   }
 }
 

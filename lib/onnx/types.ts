@@ -37,7 +37,20 @@ export class ScopedElemTypes extends Map<string, number> {
 }
 
 const int64Outputs = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
-const boolOutputs = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf', 'RegexFullMatch']);
+const boolOutputs = new Set([
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+  'RegexFullMatch',
+]);
 const int32Outputs = new Set(['MatMulInteger', 'ConvInteger']);
 
 function isDefaultDomain(node: NodeProto): boolean {
@@ -65,7 +78,15 @@ export function declaredElemType(info: ValueInfoProto): number | undefined {
 }
 
 /** Operators whose outputs are sequences or optionals rather than tensors. */
-const containerOutputs = new Set(['SequenceConstruct', 'SequenceEmpty', 'SequenceInsert', 'SequenceErase', 'SplitToSequence', 'SequenceMap', 'Optional']);
+const containerOutputs = new Set([
+  'SequenceConstruct',
+  'SequenceEmpty',
+  'SequenceInsert',
+  'SequenceErase',
+  'SplitToSequence',
+  'SequenceMap',
+  'Optional',
+]);
 
 /** Whether a ValueInfo declares something other than a plain tensor (sequence, optional, map). */
 export function isContainerInfo(info: ValueInfoProto): boolean {
@@ -198,7 +219,9 @@ export function outputElemTypes(node: NodeProto, inputTypes: readonly number[]):
     }
     case 'Loop': {
       const body = getAttribute(node, 'body')?.g;
-      return body ? body.output.slice(1).map((output) => declaredElemType(output) ?? DataType.UNDEFINED) : all(DataType.UNDEFINED);
+      return body
+        ? body.output.slice(1).map((output) => declaredElemType(output) ?? DataType.UNDEFINED)
+        : all(DataType.UNDEFINED);
     }
     case 'Scan': {
       const body = getAttribute(node, 'body')?.g;
@@ -225,7 +248,11 @@ function declaredTypes(graph: GraphProto): Map<string, number> {
  * Infers the element type of every tensor `graph` defines (and copies the `outer` scope), visiting
  * nodes in order. `onNode` sees each node with its input types before its outputs are recorded.
  */
-export function inferElemTypes(graph: GraphProto, outer: ReadonlyMap<string, number> = new Map(), onNode?: (node: NodeProto, inputTypes: number[]) => void): ElemTypes {
+export function inferElemTypes(
+  graph: GraphProto,
+  outer: ReadonlyMap<string, number> = new Map(),
+  onNode?: (node: NodeProto, inputTypes: number[]) => void,
+): ElemTypes {
   const types: ElemTypes = new ScopedElemTypes(outer);
   const declared = declaredTypes(graph);
   for (const input of graph.input) types.set(input.name, declaredElemType(input) ?? DataType.UNDEFINED);

@@ -40,7 +40,11 @@ export interface AccuracyMeasure {
 export const DEFAULT_SEARCH_TIME_MS = 600_000;
 
 /** Checks an accuracy target (not its samples' contents) before any work starts. */
-export function checkAccuracyTarget(value: unknown, name: string, { samplesRequired }: { samplesRequired: boolean }): AccuracyTarget {
+export function checkAccuracyTarget(
+  value: unknown,
+  name: string,
+  { samplesRequired }: { samplesRequired: boolean },
+): AccuracyTarget {
   const target = expectOptions<AccuracyTarget>(value, name);
   rejectUnknownOptions(target, ['minCosine', 'maxAbs', 'samples', 'maxTimeMs'], name);
   if (target.minCosine === undefined && target.maxAbs === undefined) {
@@ -50,7 +54,8 @@ export function checkAccuracyTarget(value: unknown, name: string, { samplesRequi
   if (target.maxAbs !== undefined) expectNumber(target.maxAbs, `${name}.maxAbs`, { min: 0 });
   if (target.maxTimeMs !== undefined) expectInteger(target.maxTimeMs, `${name}.maxTimeMs`, { min: 1 });
   if (target.samples !== undefined) checkCalibrationSource(target.samples, `${name}.samples`);
-  else if (samplesRequired) throw new ArgumentTypeError(`Expected samples (a folder, feeds or { random: N }) in ${name}.samples but received none`);
+  else if (samplesRequired)
+    throw new ArgumentTypeError(`Expected samples (a folder, feeds or { random: N }) in ${name}.samples but received none`);
   return target;
 }
 
@@ -80,10 +85,15 @@ export class AccuracyProbe {
   ) {}
 
   /** Loads the samples and runs the float32 model on each. */
-  static async create(model: OnnxModel, source: CalibrationSource, options: { shapes?: InputShapes; cpu?: CpuBackendOptions; signal?: AbortSignal; context: string }): Promise<AccuracyProbe> {
+  static async create(
+    model: OnnxModel,
+    source: CalibrationSource,
+    options: { shapes?: InputShapes; cpu?: CpuBackendOptions; signal?: AbortSignal; context: string },
+  ): Promise<AccuracyProbe> {
     const backend = await createCpuBackend(model, options.cpu);
     try {
-      if (typeof source === 'object' && source !== null && 'random' in source) for (const input of backend.inputs) concreteShape(input, options.shapes, `${options.context} (random samples)`);
+      if (typeof source === 'object' && source !== null && 'random' in source)
+        for (const input of backend.inputs) concreteShape(input, options.shapes, `${options.context} (random samples)`);
       const samples: TensorMap[] = [];
       const reference = new Map<TensorMap, TensorMap>();
       for await (const feeds of calibrationSamples(source, backend.inputs, options.shapes)) {
@@ -91,8 +101,13 @@ export class AccuracyProbe {
         samples.push(feeds);
         reference.set(feeds, await backend.run(feeds, { signal: options.signal }));
       }
-      const floatOutputs = backend.outputs.filter((output) => output.dtype === 'float32' || output.dtype === 'float16' || output.dtype === 'float64').map((output) => output.name);
-      if (floatOutputs.length === 0) throw new ArgumentRangeError(`Expected a model with float outputs to measure accuracy on (${options.context}) but received ${model.source}, whose outputs are ${backend.outputs.map((output) => output.dtype).join(', ')}`);
+      const floatOutputs = backend.outputs
+        .filter((output) => output.dtype === 'float32' || output.dtype === 'float16' || output.dtype === 'float64')
+        .map((output) => output.name);
+      if (floatOutputs.length === 0)
+        throw new ArgumentRangeError(
+          `Expected a model with float outputs to measure accuracy on (${options.context}) but received ${model.source}, whose outputs are ${backend.outputs.map((output) => output.dtype).join(', ')}`,
+        );
       return new AccuracyProbe(samples, reference, floatOutputs, options.cpu);
     } finally {
       await backend.dispose();
@@ -112,7 +127,11 @@ export class AccuracyProbe {
     // compare() leaves NaN/Inf out of its figures; here a NaN or Inf the reference does not have fails any target.
     const outputs = report.outputs.map((output) => {
       const extraNonFinite = output.candidate.nan + output.candidate.inf > output.reference.nan + output.reference.inf;
-      return { name: output.name, cosine: extraNonFinite ? 0 : output.cosine, maxAbsError: extraNonFinite ? Infinity : output.maxAbsError };
+      return {
+        name: output.name,
+        cosine: extraNonFinite ? 0 : output.cosine,
+        maxAbsError: extraNonFinite ? Infinity : output.maxAbsError,
+      };
     });
     return {
       cosine: Math.min(...outputs.map((output) => output.cosine)),

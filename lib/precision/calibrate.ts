@@ -47,11 +47,23 @@ export interface CalibrateOptions {
   onProgress?: (progress: Progress) => void;
 }
 
-export const calibrateOptionKeys = ['method', 'percentile', 'tensors', 'opTypes', 'shapes', 'cpu', 'signal', 'onProgress'] as const;
+export const calibrateOptionKeys = [
+  'method',
+  'percentile',
+  'tensors',
+  'opTypes',
+  'shapes',
+  'cpu',
+  'signal',
+  'onProgress',
+] as const;
 
 export function stringArray(value: unknown, name: string): string[] {
-  if (!Array.isArray(value)) throw new ArgumentTypeError(`Expected an array of strings for ${name} but received ${describeValue(value)}`);
-  for (const [index, item] of value.entries()) if (typeof item !== 'string') throw new ArgumentTypeError(`Expected a string for ${name}[${index}] but received ${describeValue(item)}`);
+  if (!Array.isArray(value))
+    throw new ArgumentTypeError(`Expected an array of strings for ${name} but received ${describeValue(value)}`);
+  for (const [index, item] of value.entries())
+    if (typeof item !== 'string')
+      throw new ArgumentTypeError(`Expected a string for ${name}[${index}] but received ${describeValue(item)}`);
   return value as string[];
 }
 
@@ -68,26 +80,44 @@ function sampleCount(source: CalibrationSource): Promise<number | null> | number
  * with `method` (`max`, `percentile` (default, 99.99), `entropy` (KL divergence, as TensorRT's
  * entropy calibrator) or `mse`). Needs onnxruntime-node.
  */
-export async function calibrate(model: OnnxModel, source: CalibrationSource, options?: CalibrateOptions): Promise<CalibrationTable> {
+export async function calibrate(
+  model: OnnxModel,
+  source: CalibrationSource,
+  options?: CalibrateOptions,
+): Promise<CalibrationTable> {
   const graph = expectOnnxModel(model).proto.graph!;
   const opts = expectOptions<CalibrateOptions>(options);
   rejectUnknownOptions(opts, calibrateOptionKeys);
-  const method = opts.method === undefined ? 'percentile' : expectOneOf(opts.method, 'options.method', ['max', 'percentile', 'entropy', 'mse'] as const);
-  const percentile = opts.percentile === undefined ? 99.99 : expectNumber(opts.percentile, 'options.percentile', { min: 50, max: 100 });
+  const method =
+    opts.method === undefined
+      ? 'percentile'
+      : expectOneOf(opts.method, 'options.method', ['max', 'percentile', 'entropy', 'mse'] as const);
+  const percentile =
+    opts.percentile === undefined ? 99.99 : expectNumber(opts.percentile, 'options.percentile', { min: 50, max: 100 });
   checkCalibrationSource(source, 'calibration');
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(opts.signal)}`);
-  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new ArgumentTypeError(`Expected a function for options.onProgress but received ${describeValue(opts.onProgress)}`);
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(opts.signal)}`);
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
+    throw new ArgumentTypeError(`Expected a function for options.onProgress but received ${describeValue(opts.onProgress)}`);
   const tensors =
     opts.tensors !== undefined
       ? stringArray(opts.tensors, 'options.tensors')
-      : planQuantization(graph, new Set(opts.opTypes === undefined ? DEFAULT_QUANTIZED_OPS : stringArray(opts.opTypes, 'options.opTypes')), new Set()).activations;
-  if (tensors.length === 0) throw new ArgumentRangeError(`Expected at least one tensor to calibrate in ${model.source} but received none (no quantizable nodes)`);
+      : planQuantization(
+          graph,
+          new Set(opts.opTypes === undefined ? DEFAULT_QUANTIZED_OPS : stringArray(opts.opTypes, 'options.opTypes')),
+          new Set(),
+        ).activations;
+  if (tensors.length === 0)
+    throw new ArgumentRangeError(
+      `Expected at least one tensor to calibrate in ${model.source} but received none (no quantizable nodes)`,
+    );
 
   return withCallerStack(async () => {
     const total = await sampleCount(source);
     const backend = await createCpuBackend(exposeTensors(model, tensors), opts.cpu);
     try {
-      if (typeof source === 'object' && 'random' in source) for (const input of backend.inputs) concreteShape(input, opts.shapes, 'options.shapes');
+      if (typeof source === 'object' && 'random' in source)
+        for (const input of backend.inputs) concreteShape(input, opts.shapes, 'options.shapes');
       const histograms = new Map(tensors.map((name) => [name, new AbsHistogram()]));
       const maxima = new Map(tensors.map((name) => [name, 0]));
       let done = 0;
@@ -113,7 +143,14 @@ export async function calibrate(model: OnnxModel, source: CalibrationSource, opt
         // Yield to the event loop between samples: histogramming is done on this thread.
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const table: CalibrationTable = { format: CALIBRATION_FORMAT, version: 1, method, samples: done, model: model.source, tensors: {} };
+      const table: CalibrationTable = {
+        format: CALIBRATION_FORMAT,
+        version: 1,
+        method,
+        samples: done,
+        model: model.source,
+        tensors: {},
+      };
       if (method === 'percentile') table.percentile = percentile;
       for (const name of tensors) {
         if (method === 'max') {

@@ -75,9 +75,12 @@ export type CompareSide = Runner | OnnxModel | string | Uint8Array;
 function toFloat64(tensor: HostTensor): Float64Array {
   const values = new Float64Array(tensor.data.length);
   const data = tensor.data;
-  if (tensor.dtype === 'float16') for (let index = 0; index < values.length; index++) values[index] = float16BitsToFloat32((data as Uint16Array)[index]!);
-  else if (tensor.dtype === 'bfloat16') for (let index = 0; index < values.length; index++) values[index] = bfloat16BitsToFloat32((data as Uint16Array)[index]!);
-  else if (data instanceof BigInt64Array) for (let index = 0; index < values.length; index++) values[index] = Number(data[index]!);
+  if (tensor.dtype === 'float16')
+    for (let index = 0; index < values.length; index++) values[index] = float16BitsToFloat32((data as Uint16Array)[index]!);
+  else if (tensor.dtype === 'bfloat16')
+    for (let index = 0; index < values.length; index++) values[index] = bfloat16BitsToFloat32((data as Uint16Array)[index]!);
+  else if (data instanceof BigInt64Array)
+    for (let index = 0; index < values.length; index++) values[index] = Number(data[index]!);
   else values.set(data as ArrayLike<number>);
   return values;
 }
@@ -106,7 +109,11 @@ class Accumulator {
 
   add(name: string, reference: HostTensor, candidate: HostTensor, atol: number, rtol: number): void {
     if (reference.shape.length !== candidate.shape.length || reference.shape.some((dim, axis) => dim !== candidate.shape[axis])) {
-      throw createError(ErrorCode.SHAPE, `Expected output "${name}" of the candidate to have the reference's shape [${reference.shape.join(', ')}] but received [${candidate.shape.join(', ')}]`, 'range');
+      throw createError(
+        ErrorCode.SHAPE,
+        `Expected output "${name}" of the candidate to have the reference's shape [${reference.shape.join(', ')}] but received [${candidate.shape.join(', ')}]`,
+        'range',
+      );
     }
     this.shape = [...reference.shape];
     const expected = toFloat64(reference);
@@ -178,7 +185,8 @@ class Accumulator {
       maxAbsError: this.maxAbs,
       meanAbsError: this.elements ? this.sumAbs / this.elements : 0,
       maxRelError: this.maxRel,
-      relativeL2Error: this.referenceNorm === 0 ? Math.sqrt(this.differenceNorm) : Math.sqrt(this.differenceNorm / this.referenceNorm),
+      relativeL2Error:
+        this.referenceNorm === 0 ? Math.sqrt(this.differenceNorm) : Math.sqrt(this.differenceNorm / this.referenceNorm),
       cosine,
       argmaxAgreement: this.argmaxApplies && this.rows > 0 ? this.agreeingRows / this.rows : null,
       reference: this.reference,
@@ -190,20 +198,31 @@ class Accumulator {
 }
 
 function isRunner(value: unknown): value is Runner {
-  return typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as Backend).run === 'function');
+  return (
+    typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as Backend).run === 'function')
+  );
 }
 
-async function openSide(side: CompareSide, name: string, cpu: CpuBackendOptions | undefined): Promise<{ runner: Runner; owned: Backend | null }> {
+async function openSide(
+  side: CompareSide,
+  name: string,
+  cpu: CpuBackendOptions | undefined,
+): Promise<{ runner: Runner; owned: Backend | null }> {
   if (isRunner(side)) return { runner: side, owned: null };
   if (typeof side === 'string' || side instanceof Uint8Array || (typeof side === 'object' && side !== null && 'proto' in side)) {
     const backend = await createCpuBackend(side as string, cpu);
     return { runner: backend, owned: backend };
   }
-  throw new ArgumentTypeError(`Expected a model path, bytes, an OnnxModel, a backend or an async function for ${name} but received ${describeValue(side)}`);
+  throw new ArgumentTypeError(
+    `Expected a model path, bytes, an OnnxModel, a backend or an async function for ${name} but received ${describeValue(side)}`,
+  );
 }
 
 async function* samplesOf(inputs: unknown): AsyncGenerator<TensorMap> {
-  if (typeof inputs !== 'object' || inputs === null) throw new ArgumentTypeError(`Expected feeds, an array of feeds or an (async) iterable of feeds for inputs but received ${describeValue(inputs)}`);
+  if (typeof inputs !== 'object' || inputs === null)
+    throw new ArgumentTypeError(
+      `Expected feeds, an array of feeds or an (async) iterable of feeds for inputs but received ${describeValue(inputs)}`,
+    );
   if (Symbol.asyncIterator in inputs || Symbol.iterator in inputs) {
     yield* inputs as AsyncIterable<TensorMap>;
     return;
@@ -216,13 +235,23 @@ function count(value: number): string {
 }
 
 /** One line: PASS or FAIL, the tolerance, and the figures of the output that decided it. */
-export function verdictOf(pass: boolean, outputs: readonly OutputComparison[], samples: number, atol: number, rtol: number): string {
+export function verdictOf(
+  pass: boolean,
+  outputs: readonly OutputComparison[],
+  samples: number,
+  atol: number,
+  rtol: number,
+): string {
   const tolerance = `|b - a| <= ${atol} + ${rtol}*|a|`;
-  const worst = [...outputs].sort((a, b) => b.mismatches / Math.max(1, b.elements) - a.mismatches / Math.max(1, a.elements) || a.cosine - b.cosine)[0];
-  const argmax = (output: OutputComparison) => (output.argmaxAgreement === null ? '' : `, argmax agrees on ${(output.argmaxAgreement * 100).toFixed(2)}% of rows`);
+  const worst = [...outputs].sort(
+    (a, b) => b.mismatches / Math.max(1, b.elements) - a.mismatches / Math.max(1, a.elements) || a.cosine - b.cosine,
+  )[0];
+  const argmax = (output: OutputComparison) =>
+    output.argmaxAgreement === null ? '' : `, argmax agrees on ${(output.argmaxAgreement * 100).toFixed(2)}% of rows`;
   if (!worst) return `${pass ? 'PASS' : 'FAIL'}: no outputs compared`;
   const figures = `max abs error ${worst.maxAbsError.toExponential(2)}, cosine ${worst.cosine.toFixed(6)}${argmax(worst)}`;
-  if (pass) return `PASS: every element of ${outputs.length} output(s) within ${tolerance} over ${samples} sample(s); closest to the limit: "${worst.name}" (${figures})`;
+  if (pass)
+    return `PASS: every element of ${outputs.length} output(s) within ${tolerance} over ${samples} sample(s); closest to the limit: "${worst.name}" (${figures})`;
   const nonFinite = worst.candidate.nan + worst.candidate.inf - worst.reference.nan - worst.reference.inf;
   return `FAIL: ${count(worst.mismatches)} of ${count(worst.elements)} elements of "${worst.name}" outside ${tolerance}${nonFinite > 0 ? ` (${count(nonFinite)} NaN/Inf the reference does not have)` : ''}; ${figures}`;
 }
@@ -251,8 +280,14 @@ export async function compare(
         for (const name of opts.outputs ?? Object.keys(expected)) {
           const want = expected[name];
           const got = actual[name];
-          if (!want) throw new ArgumentRangeError(`Expected output ${JSON.stringify(name)} from the reference but received outputs ${JSON.stringify(Object.keys(expected))}`);
-          if (!got) throw new ArgumentRangeError(`Expected output ${JSON.stringify(name)} from the candidate but received outputs ${JSON.stringify(Object.keys(actual))}`);
+          if (!want)
+            throw new ArgumentRangeError(
+              `Expected output ${JSON.stringify(name)} from the reference but received outputs ${JSON.stringify(Object.keys(expected))}`,
+            );
+          if (!got)
+            throw new ArgumentRangeError(
+              `Expected output ${JSON.stringify(name)} from the candidate but received outputs ${JSON.stringify(Object.keys(actual))}`,
+            );
           if (!accumulators.has(name)) accumulators.set(name, new Accumulator());
           accumulators.get(name)!.add(name, want, got, atol, rtol);
         }

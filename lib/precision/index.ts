@@ -9,7 +9,14 @@
  */
 export { calibrate, type CalibrateOptions, type Progress } from './calibrate.js';
 export { quantizeInt8, type QuantizeOptions, type QuantizeReport } from './quantize.js';
-export { compare, type CompareOptions, type CompareReport, type CompareSide, type OutputComparison, type NonFiniteCounts } from './compare.js';
+export {
+  compare,
+  type CompareOptions,
+  type CompareReport,
+  type CompareSide,
+  type OutputComparison,
+  type NonFiniteCounts,
+} from './compare.js';
 export { convertToFp16WithAccuracy, type Fp16AccuracyOptions, type MixedPrecisionReport } from './mixed-precision.js';
 export type { AccuracyTarget, AccuracyMeasure } from './accuracy.js';
 export type { SearchProgress } from './search.js';

@@ -20,7 +20,14 @@ import { NameAllocator } from '../onnx/graph.js';
 import { cloneModel, expectOnnxModel, type OnnxModel } from '../onnx/model.js';
 import { DataType, StringStringEntryProtoSchema, type NodeProto } from '../onnx/proto.js';
 import { inferElemTypes } from '../onnx/types.js';
-import { AccuracyProbe, DEFAULT_SEARCH_TIME_MS, checkAccuracyTarget, meetsTarget, type AccuracyMeasure, type AccuracyTarget } from './accuracy.js';
+import {
+  AccuracyProbe,
+  DEFAULT_SEARCH_TIME_MS,
+  checkAccuracyTarget,
+  meetsTarget,
+  type AccuracyMeasure,
+  type AccuracyTarget,
+} from './accuracy.js';
 import { searchKeptNodes, type SearchProgress } from './search.js';
 import { nodeSensitivity } from './sensitivity.js';
 
@@ -79,7 +86,12 @@ export function convertedNodes(original: OnnxModel, converted: OnnxModel): NodeP
   return original.proto.graph!.node.filter((node) => {
     if (node.opType === 'Constant') return false;
     const counterpart = node.name ? byName.get(node.name) : undefined;
-    return counterpart !== undefined && node.output.some((name, index) => before.get(name) === DataType.FLOAT && after.get(counterpart.output[index] ?? '') === DataType.FLOAT16);
+    return (
+      counterpart !== undefined &&
+      node.output.some(
+        (name, index) => before.get(name) === DataType.FLOAT && after.get(counterpart.output[index] ?? '') === DataType.FLOAT16,
+      )
+    );
   });
 }
 
@@ -90,15 +102,25 @@ const fp16OptionKeys = ['keepIoTypes', 'blockOpTypes', 'blockNodes', 'keepOutOfR
  * `options.accuracy` on its samples (see the module comment and ./search.ts). Progress goes to
  * `onProgress`; the search stops after `accuracy.maxTimeMs` with the best result so far.
  */
-export async function convertToFp16WithAccuracy(model: OnnxModel, options: Fp16AccuracyOptions): Promise<{ model: OnnxModel; report: Fp16Report; accuracy: MixedPrecisionReport }> {
+export async function convertToFp16WithAccuracy(
+  model: OnnxModel,
+  options: Fp16AccuracyOptions,
+): Promise<{ model: OnnxModel; report: Fp16Report; accuracy: MixedPrecisionReport }> {
   expectOnnxModel(model);
   const opts = expectOptions<Fp16AccuracyOptions>(options);
   rejectUnknownOptions(opts, [...fp16OptionKeys, 'accuracy', 'shapes', 'cpu', 'signal', 'onProgress']);
-  if (opts.accuracy === undefined) throw new ArgumentTypeError(`Expected an accuracy target ({ minCosine, maxAbs, samples }) for options.accuracy but received ${describeValue(opts.accuracy)}`);
+  if (opts.accuracy === undefined)
+    throw new ArgumentTypeError(
+      `Expected an accuracy target ({ minCosine, maxAbs, samples }) for options.accuracy but received ${describeValue(opts.accuracy)}`,
+    );
   const target = checkAccuracyTarget(opts.accuracy, 'options.accuracy', { samplesRequired: true });
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(opts.signal)}`);
-  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new ArgumentTypeError(`Expected a function for options.onProgress but received ${describeValue(opts.onProgress)}`);
-  const fp16Options: Fp16Options = Object.fromEntries(fp16OptionKeys.filter((key) => opts[key] !== undefined).map((key) => [key, opts[key]]));
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(opts.signal)}`);
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function')
+    throw new ArgumentTypeError(`Expected a function for options.onProgress but received ${describeValue(opts.onProgress)}`);
+  const fp16Options: Fp16Options = Object.fromEntries(
+    fp16OptionKeys.filter((key) => opts[key] !== undefined).map((key) => [key, opts[key]]),
+  );
   const started = Date.now();
   const named = withNodeNames(model);
   const reports = new WeakMap<OnnxModel, Fp16Report>();
@@ -114,7 +136,12 @@ export async function convertToFp16WithAccuracy(model: OnnxModel, options: Fp16A
     const deadline = started + (target.maxTimeMs ?? DEFAULT_SEARCH_TIME_MS);
     const progress = opts.onProgress ?? (() => {});
     progress({ phase: 'reference', done: 0, total: null });
-    const probe = await AccuracyProbe.create(named, target.samples!, { shapes: opts.shapes, cpu: opts.cpu, signal: opts.signal, context: 'options.accuracy.samples' });
+    const probe = await AccuracyProbe.create(named, target.samples!, {
+      shapes: opts.shapes,
+      cpu: opts.cpu,
+      signal: opts.signal,
+      context: 'options.accuracy.samples',
+    });
     progress({ phase: 'reference', done: probe.samples.length, total: probe.samples.length });
     const fullMeasure = await probe.measure(fullModel, { float16: true });
     const candidates = convertedNodes(named, fullModel);
@@ -122,7 +149,12 @@ export async function convertToFp16WithAccuracy(model: OnnxModel, options: Fp16A
 
     let ranked: { name: string; opType: string; error: number }[] = [];
     if (!meetsTarget(fullMeasure, target)) {
-      ranked = await nodeSensitivity(named, fullModel, candidates, probe.samples, target, { cpu: opts.cpu, float16: true, signal: opts.signal, onProgress: (done, total) => progress({ phase: 'sensitivity', done, total }) });
+      ranked = await nodeSensitivity(named, fullModel, candidates, probe.samples, target, {
+        cpu: opts.cpu,
+        float16: true,
+        signal: opts.signal,
+        onProgress: (done, total) => progress({ phase: 'sensitivity', done, total }),
+      });
     }
     const outcome = await searchKeptNodes({
       ranked: ranked.map((node) => node.name),
@@ -136,10 +168,36 @@ export async function convertToFp16WithAccuracy(model: OnnxModel, options: Fp16A
       full: { model: fullModel, measure: fullMeasure },
     });
     const sensitivity = new Map(ranked.map((node) => [node.name, node]));
-    const kept = outcome.kept.map((name) => ({ name, opType: sensitivity.get(name)?.opType ?? '', sensitivity: sensitivity.get(name)?.error ?? 0 }));
-    const result = { model: outcome.model, report: reports.get(outcome.model) ?? convertToFp16(named, { ...fp16Options, blockNodes: [...(fp16Options.blockNodes ?? []), ...outcome.kept] }).report };
-    result.model.proto.metadataProps.push(create(StringStringEntryProtoSchema, { key: 'tensorrt_node.accuracy', value: JSON.stringify({ target: { minCosine: target.minCosine, maxAbs: target.maxAbs }, cosine: outcome.measure.cosine, maxAbs: outcome.measure.maxAbs, kept: outcome.kept }) }));
-    progress({ phase: 'done', done: outcome.probes, total: outcome.probes, kept: kept.length, measure: outcome.measure, met: outcome.met });
+    const kept = outcome.kept.map((name) => ({
+      name,
+      opType: sensitivity.get(name)?.opType ?? '',
+      sensitivity: sensitivity.get(name)?.error ?? 0,
+    }));
+    const result = {
+      model: outcome.model,
+      report:
+        reports.get(outcome.model) ??
+        convertToFp16(named, { ...fp16Options, blockNodes: [...(fp16Options.blockNodes ?? []), ...outcome.kept] }).report,
+    };
+    result.model.proto.metadataProps.push(
+      create(StringStringEntryProtoSchema, {
+        key: 'tensorrt_node.accuracy',
+        value: JSON.stringify({
+          target: { minCosine: target.minCosine, maxAbs: target.maxAbs },
+          cosine: outcome.measure.cosine,
+          maxAbs: outcome.measure.maxAbs,
+          kept: outcome.kept,
+        }),
+      }),
+    );
+    progress({
+      phase: 'done',
+      done: outcome.probes,
+      total: outcome.probes,
+      kept: kept.length,
+      measure: outcome.measure,
+      met: outcome.met,
+    });
     return {
       model: result.model,
       report: result.report,

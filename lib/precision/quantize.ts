@@ -58,7 +58,11 @@ export interface QuantizeReport {
 const INT8_MAX = 127;
 
 /** INT8 values, scales and zero points of a weight, per channel along `axis` (null: per tensor). */
-function quantizeWeight(values: Float32Array, dims: number[], axis: number | null): { quantized: Int8Array; scales: Float32Array } {
+function quantizeWeight(
+  values: Float32Array,
+  dims: number[],
+  axis: number | null,
+): { quantized: Int8Array; scales: Float32Array } {
   const channels = axis === null ? 1 : dims[axis]!;
   const inner = axis === null ? values.length : dims.slice(axis + 1).reduce((product, dim) => product * dim, 1);
   const amax = new Float32Array(channels);
@@ -145,7 +149,15 @@ class QdqWriter {
     this.graph.initializer.push(createTensor(scale, 'float32', perTensor ? [] : [scales.length], scales));
     this.graph.initializer.push(createTensor(zeroPoint, 'int8', perTensor ? [] : [scales.length], new Int8Array(scales.length)));
     const dequantized = this.#names.next(`${name}_dequantized`);
-    this.#insertAfter(null, [makeNode('DequantizeLinear', [weight, scale, zeroPoint], [dequantized], this.#names.next(`${name}_DequantizeLinear`), perTensor ? [] : [intAttribute('axis', axis)])]);
+    this.#insertAfter(null, [
+      makeNode(
+        'DequantizeLinear',
+        [weight, scale, zeroPoint],
+        [dequantized],
+        this.#names.next(`${name}_DequantizeLinear`),
+        perTensor ? [] : [intAttribute('axis', axis)],
+      ),
+    ]);
     this.#weights.set(key, dequantized);
     this.#replacedWeights.add(name);
     this.weightsQuantized++;
@@ -162,7 +174,9 @@ class QdqWriter {
     forEachNode(this.graph, (node) => node.input.forEach((input) => used.add(input)));
     const dead = (name: string) => this.#replacedWeights.has(name) && !used.has(name);
     this.graph.initializer = this.graph.initializer.filter((tensor) => !dead(tensor.name));
-    this.graph.node = this.graph.node.filter((node) => !(node.opType === 'Constant' && node.output.length === 1 && dead(node.output[0]!)));
+    this.graph.node = this.graph.node.filter(
+      (node) => !(node.opType === 'Constant' && node.output.length === 1 && dead(node.output[0]!)),
+    );
   }
 }
 
@@ -172,11 +186,19 @@ function quantizeNode(writer: QdqWriter, plan: NodePlan, table: CalibrationTable
     const name = node.input[slot]!;
     node.input[slot] = writer.activation(name, table.tensors[name]!.amax);
   }
-  if (plan.weight) node.input[plan.weight.slot] = writer.weight(node.input[plan.weight.slot]!, perChannel ? plan.weight.axis : null);
+  if (plan.weight)
+    node.input[plan.weight.slot] = writer.weight(node.input[plan.weight.slot]!, perChannel ? plan.weight.axis : null);
 }
 
 /** Writes Q/DQ into a copy of `model` for the nodes `opTypes` selects, minus `excludeNodes` (synchronous: the table is known). */
-function applyQdq(model: OnnxModel, table: CalibrationTable, opTypes: ReadonlySet<string>, excludeNodes: ReadonlySet<string>, perChannel: boolean, opset: number): { model: OnnxModel; report: QuantizeReport } {
+function applyQdq(
+  model: OnnxModel,
+  table: CalibrationTable,
+  opTypes: ReadonlySet<string>,
+  excludeNodes: ReadonlySet<string>,
+  perChannel: boolean,
+  opset: number,
+): { model: OnnxModel; report: QuantizeReport } {
   const result = cloneModel(model);
   // QuantizeLinear needs opset 10 and per-channel DequantizeLinear 13.
   const opsetChange = upgradeOpset(result, perChannel ? 13 : Math.max(opset, 10));
@@ -184,7 +206,8 @@ function applyQdq(model: OnnxModel, table: CalibrationTable, opTypes: ReadonlySe
   // Plan again on the copy: the same nodes, now the copy's objects (the upgrade keeps node names and order of these ops).
   const copyPlan = planQuantization(graph, opTypes, excludeNodes);
   const uncalibrated = copyPlan.activations.filter((name) => table.tensors[name] === undefined);
-  if (uncalibrated.length > 0) throw new OnnxError(ErrorCode.INTERNAL, `No amax for ${uncalibrated.join(', ')} after the opset upgrade`);
+  if (uncalibrated.length > 0)
+    throw new OnnxError(ErrorCode.INTERNAL, `No amax for ${uncalibrated.join(', ')} after the opset upgrade`);
   const writer = new QdqWriter(graph, new NameAllocator(result.proto));
   const quantized: Record<string, number> = {};
   for (const nodePlan of copyPlan.nodes) {
@@ -193,9 +216,22 @@ function applyQdq(model: OnnxModel, table: CalibrationTable, opTypes: ReadonlySe
   }
   writer.finish();
   result.proto.metadataProps.push(
-    create(StringStringEntryProtoSchema, { key: 'tensorrt_node.transform', value: `int8 qdq method=${table.method} samples=${table.samples} perChannel=${perChannel} ops=${[...opTypes].join(',')}` }),
+    create(StringStringEntryProtoSchema, {
+      key: 'tensorrt_node.transform',
+      value: `int8 qdq method=${table.method} samples=${table.samples} perChannel=${perChannel} ops=${[...opTypes].join(',')}`,
+    }),
   );
-  return { model: result, report: { opset: opsetChange, quantized, skipped: copyPlan.skipped, activationQdq: writer.activationQdq, weightsQuantized: writer.weightsQuantized, perChannel } };
+  return {
+    model: result,
+    report: {
+      opset: opsetChange,
+      quantized,
+      skipped: copyPlan.skipped,
+      activationQdq: writer.activationQdq,
+      weightsQuantized: writer.weightsQuantized,
+      perChannel,
+    },
+  };
 }
 
 /**
@@ -207,9 +243,19 @@ function applyQdq(model: OnnxModel, table: CalibrationTable, opTypes: ReadonlySe
  * samples (the calibration data when none are given); `accuracy` in the result says what was kept
  * and what was achieved. See ./mixed-precision.ts and ./search.ts.
  */
-export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions): Promise<{ model: OnnxModel; report: QuantizeReport; table: CalibrationTable; accuracy?: MixedPrecisionReport }> {
+export async function quantizeInt8(
+  model: OnnxModel,
+  options?: QuantizeOptions,
+): Promise<{ model: OnnxModel; report: QuantizeReport; table: CalibrationTable; accuracy?: MixedPrecisionReport }> {
   const opts = expectOptions<QuantizeOptions>(options);
-  rejectUnknownOptions(opts, [...calibrateOptionKeys.filter((key) => key !== 'tensors'), 'calibration', 'calibrationTable', 'excludeNodes', 'perChannel', 'accuracy']);
+  rejectUnknownOptions(opts, [
+    ...calibrateOptionKeys.filter((key) => key !== 'tensors'),
+    'calibration',
+    'calibrationTable',
+    'excludeNodes',
+    'perChannel',
+    'accuracy',
+  ]);
   expectOnnxModel(model);
   const opTypes = new Set(opts.opTypes === undefined ? DEFAULT_QUANTIZED_OPS : stringArray(opts.opTypes, 'options.opTypes'));
   const excludeNodes = new Set(opts.excludeNodes === undefined ? [] : stringArray(opts.excludeNodes, 'options.excludeNodes'));
@@ -217,11 +263,20 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
   if (opts.method !== undefined) expectOneOf(opts.method, 'options.method', ['max', 'percentile', 'entropy', 'mse'] as const);
   if (opts.percentile !== undefined) expectNumber(opts.percentile, 'options.percentile', { min: 50, max: 100 });
   if (opts.calibration === undefined && opts.calibrationTable === undefined) {
-    throw new ArgumentTypeError('Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither');
+    throw new ArgumentTypeError(
+      'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither',
+    );
   }
   if (opts.calibration !== undefined) checkCalibrationSource(opts.calibration, 'options.calibration');
-  const target = opts.accuracy === undefined ? undefined : checkAccuracyTarget(opts.accuracy, 'options.accuracy', { samplesRequired: opts.calibration === undefined });
-  if (hasQdq(model.proto.graph!)) throw new OnnxError(ErrorCode.ONNX, `Expected a float model for quantizeInt8 but received ${model.source}, which already has QuantizeLinear/DequantizeLinear nodes`);
+  const target =
+    opts.accuracy === undefined
+      ? undefined
+      : checkAccuracyTarget(opts.accuracy, 'options.accuracy', { samplesRequired: opts.calibration === undefined });
+  if (hasQdq(model.proto.graph!))
+    throw new OnnxError(
+      ErrorCode.ONNX,
+      `Expected a float model for quantizeInt8 but received ${model.source}, which already has QuantizeLinear/DequantizeLinear nodes`,
+    );
   const opset = defaultOpset(model.proto) ?? 13;
 
   return withCallerStack(async () => {
@@ -229,13 +284,25 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
     // The search names the nodes it leaves in float: unnamed nodes get names first.
     const source = target ? withNodeNames(model) : model;
     const plan = planQuantization(source.proto.graph!, opTypes, excludeNodes);
-    if (plan.nodes.length === 0) throw new OnnxError(ErrorCode.ONNX, `Expected nodes of types ${[...opTypes].join(', ')} to quantize in ${model.source} but received none${plan.skipped.length ? ` (skipped: ${plan.skipped.map((item) => `${item.name}: ${item.reason}`).join('; ')})` : ''}`);
+    if (plan.nodes.length === 0)
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected nodes of types ${[...opTypes].join(', ')} to quantize in ${model.source} but received none${plan.skipped.length ? ` (skipped: ${plan.skipped.map((item) => `${item.name}: ${item.reason}`).join('; ')})` : ''}`,
+      );
     let table: CalibrationTable;
     if (opts.calibrationTable !== undefined) {
-      table = typeof opts.calibrationTable === 'string' ? await loadCalibrationTable(opts.calibrationTable) : parseCalibrationTable(opts.calibrationTable, 'options.calibrationTable');
+      table =
+        typeof opts.calibrationTable === 'string'
+          ? await loadCalibrationTable(opts.calibrationTable)
+          : parseCalibrationTable(opts.calibrationTable, 'options.calibrationTable');
       const missing = plan.activations.filter((name) => table.tensors[name] === undefined);
       if (missing.length > 0) {
-        throw new ArgumentRangeError(`Expected an amax for every activation to quantize in options.calibrationTable but received none for ${missing.slice(0, 5).map((name) => JSON.stringify(name)).join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`);
+        throw new ArgumentRangeError(
+          `Expected an amax for every activation to quantize in options.calibrationTable but received none for ${missing
+            .slice(0, 5)
+            .map((name) => JSON.stringify(name))
+            .join(', ')}${missing.length > 5 ? ` and ${missing.length - 5} more` : ''}`,
+        );
       }
     } else {
       table = await calibrate(source, opts.calibration!, {
@@ -255,7 +322,8 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
     }
 
     // Accuracy-targeted: leave the most sensitive quantized nodes in float until the target holds.
-    const progress = (search: SearchProgress) => opts.onProgress?.({ phase: 'accuracy', done: search.done, total: search.total, search });
+    const progress = (search: SearchProgress) =>
+      opts.onProgress?.({ phase: 'accuracy', done: search.done, total: search.total, search });
     const deadline = started + (target.maxTimeMs ?? DEFAULT_SEARCH_TIME_MS);
     const reports = new WeakMap<OnnxModel, QuantizeReport>([[full.model, full.report]]);
     const build = (kept: readonly string[]) => {
@@ -264,22 +332,62 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
       return result.model;
     };
     progress({ phase: 'reference', done: 0, total: null });
-    const probe = await AccuracyProbe.create(source, target.samples ?? opts.calibration!, { shapes: opts.shapes, cpu: opts.cpu, signal: opts.signal, context: 'options.accuracy.samples' });
+    const probe = await AccuracyProbe.create(source, target.samples ?? opts.calibration!, {
+      shapes: opts.shapes,
+      cpu: opts.cpu,
+      signal: opts.signal,
+      context: 'options.accuracy.samples',
+    });
     const fullMeasure = await probe.measure(full.model);
     progress({ phase: 'full', done: 1, total: 1, kept: 0, measure: fullMeasure });
     let ranked: { name: string; opType: string; error: number }[] = [];
     if (!meetsTarget(fullMeasure, target)) {
-      ranked = await nodeSensitivity(source, full.model, plan.nodes.map((nodePlan) => nodePlan.node), probe.samples, target, {
-        cpu: opts.cpu,
-        signal: opts.signal,
-        onProgress: (done, total) => progress({ phase: 'sensitivity', done, total }),
-      });
+      ranked = await nodeSensitivity(
+        source,
+        full.model,
+        plan.nodes.map((nodePlan) => nodePlan.node),
+        probe.samples,
+        target,
+        {
+          cpu: opts.cpu,
+          signal: opts.signal,
+          onProgress: (done, total) => progress({ phase: 'sensitivity', done, total }),
+        },
+      );
     }
-    const outcome = await searchKeptNodes({ ranked: ranked.map((node) => node.name), build, probe, target, deadline, signal: opts.signal, onProgress: progress, full: { model: full.model, measure: fullMeasure } });
+    const outcome = await searchKeptNodes({
+      ranked: ranked.map((node) => node.name),
+      build,
+      probe,
+      target,
+      deadline,
+      signal: opts.signal,
+      onProgress: progress,
+      full: { model: full.model, measure: fullMeasure },
+    });
     const sensitivity = new Map(ranked.map((node) => [node.name, node]));
-    const report = reports.get(outcome.model) ?? applyQdq(source, table, opTypes, new Set([...excludeNodes, ...outcome.kept]), perChannel, opset).report;
-    outcome.model.proto.metadataProps.push(create(StringStringEntryProtoSchema, { key: 'tensorrt_node.accuracy', value: JSON.stringify({ target: { minCosine: target.minCosine, maxAbs: target.maxAbs }, cosine: outcome.measure.cosine, maxAbs: outcome.measure.maxAbs, kept: outcome.kept }) }));
-    progress({ phase: 'done', done: outcome.probes, total: outcome.probes, kept: outcome.kept.length, measure: outcome.measure, met: outcome.met });
+    const report =
+      reports.get(outcome.model) ??
+      applyQdq(source, table, opTypes, new Set([...excludeNodes, ...outcome.kept]), perChannel, opset).report;
+    outcome.model.proto.metadataProps.push(
+      create(StringStringEntryProtoSchema, {
+        key: 'tensorrt_node.accuracy',
+        value: JSON.stringify({
+          target: { minCosine: target.minCosine, maxAbs: target.maxAbs },
+          cosine: outcome.measure.cosine,
+          maxAbs: outcome.measure.maxAbs,
+          kept: outcome.kept,
+        }),
+      }),
+    );
+    progress({
+      phase: 'done',
+      done: outcome.probes,
+      total: outcome.probes,
+      kept: outcome.kept.length,
+      measure: outcome.measure,
+      met: outcome.met,
+    });
     opts.onProgress?.({ phase: 'quantize', done: 1, total: 1 });
     return {
       model: outcome.model,
@@ -290,7 +398,11 @@ export async function quantizeInt8(model: OnnxModel, options?: QuantizeOptions):
         met: outcome.met,
         achieved: outcome.measure,
         full: fullMeasure,
-        kept: outcome.kept.map((name) => ({ name, opType: sensitivity.get(name)?.opType ?? '', sensitivity: sensitivity.get(name)?.error ?? 0 })),
+        kept: outcome.kept.map((name) => ({
+          name,
+          opType: sensitivity.get(name)?.opType ?? '',
+          sensitivity: sensitivity.get(name)?.error ?? 0,
+        })),
         candidates: plan.nodes.length,
         samples: probe.samples.length,
         probes: outcome.probes + 1,

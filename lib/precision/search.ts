@@ -61,7 +61,8 @@ export async function searchKeptNodes(options: SearchOptions): Promise<SearchOut
     const key = [...kept].sort().join('\n');
     const cached = tried.get(key);
     if (cached) return cached;
-    if (signal?.aborted) throw createError(ErrorCode.ABORTED, 'The mixed-precision search was aborted', 'generic', { cause: signal.reason });
+    if (signal?.aborted)
+      throw createError(ErrorCode.ABORTED, 'The mixed-precision search was aborted', 'generic', { cause: signal.reason });
     if (Date.now() > options.deadline) throw new Deadline();
     const model = await options.build(kept);
     const result = { model, measure: await probe.measure(model, { float16: options.float16 }), met: false };

@@ -39,18 +39,33 @@ const EXPOSED_PER_RUN = 96;
 
 function floatValues(tensor: HostTensor): Float64Array {
   const values = new Float64Array(tensor.data.length);
-  if (tensor.dtype === 'float16') for (let index = 0; index < values.length; index++) values[index] = float16BitsToFloat32((tensor.data as Uint16Array)[index]!);
-  else if (tensor.dtype === 'bfloat16') for (let index = 0; index < values.length; index++) values[index] = bfloat16BitsToFloat32((tensor.data as Uint16Array)[index]!);
+  if (tensor.dtype === 'float16')
+    for (let index = 0; index < values.length; index++)
+      values[index] = float16BitsToFloat32((tensor.data as Uint16Array)[index]!);
+  else if (tensor.dtype === 'bfloat16')
+    for (let index = 0; index < values.length; index++)
+      values[index] = bfloat16BitsToFloat32((tensor.data as Uint16Array)[index]!);
   else values.set(tensor.data as Float32Array);
   return values;
 }
 
 /** Relative L2 errors of `chunk` (candidate against reference) over `samples`, in one run of each model per sample. */
-async function tensorErrors(reference: OnnxModel, candidate: OnnxModel, chunk: readonly string[], samples: readonly TensorMap[], cpu: CpuBackendOptions | undefined, float16: boolean, signal?: AbortSignal): Promise<Map<string, TensorError>> {
+async function tensorErrors(
+  reference: OnnxModel,
+  candidate: OnnxModel,
+  chunk: readonly string[],
+  samples: readonly TensorMap[],
+  cpu: CpuBackendOptions | undefined,
+  float16: boolean,
+  signal?: AbortSignal,
+): Promise<Map<string, TensorError>> {
   const errors = new Map<string, TensorError>();
   const referenceBackend = await createCpuBackend(exposeTensors(reference, chunk), cpu);
   const exposed = exposeTensors(candidate, chunk);
-  const candidateBackend = await createCpuBackend(float16 ? emulateFloat16Storage(exposed) : exposed, float16 ? { ...cpu, graphOptimizationLevel: 'disabled' } : cpu).catch(async (error: unknown) => {
+  const candidateBackend = await createCpuBackend(
+    float16 ? emulateFloat16Storage(exposed) : exposed,
+    float16 ? { ...cpu, graphOptimizationLevel: 'disabled' } : cpu,
+  ).catch(async (error: unknown) => {
     await referenceBackend.dispose();
     throw error;
   });
@@ -97,22 +112,42 @@ export async function nodeSensitivity(
   nodes: readonly NodeProto[],
   samples: readonly TensorMap[],
   target: Pick<AccuracyTarget, 'minCosine' | 'maxAbs'>,
-  options: { cpu?: CpuBackendOptions; signal?: AbortSignal; onProgress?: (done: number, total: number) => void; float16?: boolean } = {},
+  options: {
+    cpu?: CpuBackendOptions;
+    signal?: AbortSignal;
+    onProgress?: (done: number, total: number) => void;
+    float16?: boolean;
+  } = {},
 ): Promise<NodeSensitivity[]> {
   const referenceTypes = inferElemTypes(reference.proto.graph!);
   const candidateTypes = inferElemTypes(candidate.proto.graph!);
   const constants = new Set(reference.proto.graph!.initializer.map((tensor) => tensor.name));
-  for (const node of reference.proto.graph!.node) if (node.opType === 'Constant') for (const output of node.output) constants.add(output);
+  for (const node of reference.proto.graph!.node)
+    if (node.opType === 'Constant') for (const output of node.output) constants.add(output);
   const graphInputs = new Set(reference.proto.graph!.input.map((input) => input.name));
   const isFloat = (type: number | undefined) => type === DataType.FLOAT || type === DataType.FLOAT16;
   // Measurable: float in both models, computed (not a constant or a model input, whose error is 0).
-  const measurable = (name: string) => name !== '' && !constants.has(name) && !graphInputs.has(name) && isFloat(referenceTypes.get(name)) && isFloat(candidateTypes.get(name));
+  const measurable = (name: string) =>
+    name !== '' &&
+    !constants.has(name) &&
+    !graphInputs.has(name) &&
+    isFloat(referenceTypes.get(name)) &&
+    isFloat(candidateTypes.get(name));
   const names = [...new Set(nodes.flatMap((node) => [...node.input, ...node.output]).filter(measurable))];
   const errors = new Map<string, TensorError>();
   const chunks = Math.ceil(names.length / EXPOSED_PER_RUN);
   for (let chunk = 0; chunk < chunks; chunk++) {
     const part = names.slice(chunk * EXPOSED_PER_RUN, (chunk + 1) * EXPOSED_PER_RUN);
-    for (const [name, error] of await tensorErrors(reference, candidate, part, samples, options.cpu, options.float16 ?? false, options.signal)) errors.set(name, error);
+    for (const [name, error] of await tensorErrors(
+      reference,
+      candidate,
+      part,
+      samples,
+      options.cpu,
+      options.float16 ?? false,
+      options.signal,
+    ))
+      errors.set(name, error);
     options.onProgress?.(chunk + 1, chunks);
   }
   const added = (node: NodeProto, kind: keyof TensorError) => {
@@ -121,12 +156,16 @@ export async function nodeSensitivity(
     const outgoing = Math.max(0, ...node.output.map(errorOf));
     return outgoing === Infinity ? (incoming === Infinity ? 0 : Infinity) : Math.max(0, outgoing - incoming);
   };
-  const relativeBudget = target.minCosine === undefined ? undefined : Math.max(1e-6, Math.sqrt(2 * Math.max(0, 1 - target.minCosine)));
+  const relativeBudget =
+    target.minCosine === undefined ? undefined : Math.max(1e-6, Math.sqrt(2 * Math.max(0, 1 - target.minCosine)));
   return nodes
     .map((node) => {
       const relative = added(node, 'relative');
       const absolute = added(node, 'absolute');
-      const scores = [relativeBudget === undefined ? 0 : relative / relativeBudget, target.maxAbs === undefined ? 0 : absolute / Math.max(target.maxAbs, 1e-12)];
+      const scores = [
+        relativeBudget === undefined ? 0 : relative / relativeBudget,
+        target.maxAbs === undefined ? 0 : absolute / Math.max(target.maxAbs, 1e-12),
+      ];
       return { name: node.name, opType: node.opType, error: Math.max(...scores), relative, absolute };
     })
     .sort((a, b) => b.error - a.error);

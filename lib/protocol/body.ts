@@ -33,8 +33,15 @@ export function parseJsonBytes(bytes: Uint8Array, limits: JsonLimits, name: stri
 
 /** Parses and decodes an inference body; `headerLength` is Inference-Header-Content-Length, or null for a JSON body. */
 export function parseInferBody(body: Uint8Array, headerLength: number | null, limits: BodyLimits): InferRequest {
-  if (headerLength === null) return decodeJsonInferRequest(parseJsonBytes(body, limits, 'the request body'), { maxElements: limits.maxTensorElements, binary: false });
-  if (headerLength > body.byteLength) throw new ArgumentRangeError(`Expected an Inference-Header-Content-Length of at most the body's ${body.byteLength} bytes but received ${headerLength}`);
+  if (headerLength === null)
+    return decodeJsonInferRequest(parseJsonBytes(body, limits, 'the request body'), {
+      maxElements: limits.maxTensorElements,
+      binary: false,
+    });
+  if (headerLength > body.byteLength)
+    throw new ArgumentRangeError(
+      `Expected an Inference-Header-Content-Length of at most the body's ${body.byteLength} bytes but received ${headerLength}`,
+    );
   const header = parseJsonBytes(body.subarray(0, headerLength), limits, 'the JSON header of the request body');
   const request = decodeJsonInferRequest(header, { maxElements: limits.maxTensorElements, binary: true });
   attachBinaryData(request, body.subarray(headerLength));

@@ -24,7 +24,9 @@ export type Datatype = keyof typeof datatypeToDtype;
 
 export const datatypes: readonly Datatype[] = Object.keys(datatypeToDtype) as Datatype[];
 
-const dtypeToDatatype = Object.fromEntries(Object.entries(datatypeToDtype).map(([datatype, dtype]) => [dtype, datatype])) as Record<DType, Datatype>;
+const dtypeToDatatype = Object.fromEntries(
+  Object.entries(datatypeToDtype).map(([datatype, dtype]) => [dtype, datatype]),
+) as Record<DType, Datatype>;
 
 /** The protocol datatype of `dtype` ("float32" -> "FP32"). */
 export function datatypeOf(dtype: DType): Datatype {

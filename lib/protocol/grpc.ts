@@ -25,7 +25,13 @@ export function loadPredictService(): Promise<PredictService> {
     const grpc = await import('@grpc/grpc-js');
     const protoLoader = await import('@grpc/proto-loader');
     // int64 fields (shapes, int64 contents) as decimal strings: exact beyond 2^53, converted where read.
-    const definition = await protoLoader.load(PREDICT_PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
+    const definition = await protoLoader.load(PREDICT_PROTO_PATH, {
+      keepCase: true,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
     const inference = grpc.loadPackageDefinition(definition).inference as GrpcModule.GrpcObject;
     const Client = inference.GRPCInferenceService as GrpcModule.ServiceClientConstructor;
     return { grpc, service: Client.service, Client };

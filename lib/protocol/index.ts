@@ -7,8 +7,28 @@
 export { datatypes, datatypeOf, dtypeOf, rawElementSize, type Datatype } from './datatypes.js';
 export { DEFAULT_JSON_LIMITS, checkJsonLimits, type JsonLimits } from './json-limits.js';
 export { parseInferBody, parseJsonBytes, type BodyLimits } from './body.js';
-export { decodeJsonInferRequest, attachBinaryData, type InferInput, type InferRequest, type InferRequestedOutput } from './request.js';
-export { encodeRestResponse, decodeRestInferResponse, type InferOutput, type InferResponse, type DecodedOutput } from './response.js';
+export {
+  decodeJsonInferRequest,
+  attachBinaryData,
+  type InferInput,
+  type InferRequest,
+  type InferRequestedOutput,
+} from './request.js';
+export {
+  encodeRestResponse,
+  decodeRestInferResponse,
+  type InferOutput,
+  type InferResponse,
+  type DecodedOutput,
+} from './response.js';
 export { loadPredictService, PREDICT_PROTO_PATH, type PredictService } from './grpc.js';
 export { decodeGrpcInferRequest, encodeGrpcInferResponse } from './grpc-messages.js';
-export { valuesToTypedArray, rawToTypedArray, typedArrayBytes, typedArrayToValues, typedArrayToJsonText, checkShape, MAX_RANK } from './tensor-data.js';
+export {
+  valuesToTypedArray,
+  rawToTypedArray,
+  typedArrayBytes,
+  typedArrayToValues,
+  typedArrayToJsonText,
+  checkShape,
+  MAX_RANK,
+} from './tensor-data.js';

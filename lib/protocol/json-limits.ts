@@ -21,7 +21,11 @@ export interface JsonLimits {
   maxEmptyContainers: number;
 }
 
-export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({ maxDepth: 64, maxElements: 16_777_216, maxEmptyContainers: 1024 });
+export const DEFAULT_JSON_LIMITS: Readonly<JsonLimits> = Object.freeze({
+  maxDepth: 64,
+  maxElements: 16_777_216,
+  maxEmptyContainers: 1024,
+});
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -32,7 +36,9 @@ const CLOSE_OBJECT = 0x7d;
 const COMMA = 0x2c;
 
 function tooLarge(expected: string, name: string, limit: number, received: string): ArgumentRangeError {
-  return new ArgumentRangeError(`Expected ${expected} for ${name} but received ${received}`, ErrorCode.INVALID_ARGUMENT, { details: { limit } });
+  return new ArgumentRangeError(`Expected ${expected} for ${name} but received ${received}`, ErrorCode.INVALID_ARGUMENT, {
+    details: { limit },
+  });
 }
 
 /** Throws ArgumentRangeError (ERR_INVALID_ARGUMENT) when `bytes` would exceed `limits` once parsed. */
@@ -56,18 +62,27 @@ export function checkJsonLimits(bytes: Uint8Array, limits: JsonLimits = DEFAULT_
         break;
       case OPEN_ARRAY:
       case OPEN_OBJECT:
-        if (++depth > limits.maxDepth) throw tooLarge(`JSON nested at most ${limits.maxDepth} deep`, name, limits.maxDepth, `deeper nesting at byte ${index}`);
-        if (++elements > limits.maxElements) throw tooLarge(`at most ${limits.maxElements} JSON elements`, name, limits.maxElements, `more by byte ${index}`);
+        if (++depth > limits.maxDepth)
+          throw tooLarge(`JSON nested at most ${limits.maxDepth} deep`, name, limits.maxDepth, `deeper nesting at byte ${index}`);
+        if (++elements > limits.maxElements)
+          throw tooLarge(`at most ${limits.maxElements} JSON elements`, name, limits.maxElements, `more by byte ${index}`);
         break;
       case CLOSE_ARRAY:
       case CLOSE_OBJECT:
         depth--;
         if ((previous === OPEN_ARRAY && byte === CLOSE_ARRAY) || (previous === OPEN_OBJECT && byte === CLOSE_OBJECT)) {
-          if (++empty > limits.maxEmptyContainers) throw tooLarge(`at most ${limits.maxEmptyContainers} empty JSON arrays or objects (tensor data has a value in every innermost array)`, name, limits.maxEmptyContainers, `more by byte ${index}`);
+          if (++empty > limits.maxEmptyContainers)
+            throw tooLarge(
+              `at most ${limits.maxEmptyContainers} empty JSON arrays or objects (tensor data has a value in every innermost array)`,
+              name,
+              limits.maxEmptyContainers,
+              `more by byte ${index}`,
+            );
         }
         break;
       case COMMA:
-        if (++elements > limits.maxElements) throw tooLarge(`at most ${limits.maxElements} JSON elements`, name, limits.maxElements, `more by byte ${index}`);
+        if (++elements > limits.maxElements)
+          throw tooLarge(`at most ${limits.maxElements} JSON elements`, name, limits.maxElements, `more by byte ${index}`);
         break;
       case 0x20:
       case 0x0a:

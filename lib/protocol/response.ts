@@ -9,7 +9,14 @@ import { ArgumentRangeError, ArgumentTypeError } from '../core/errors.js';
 import { datatypeOf, type Datatype } from './datatypes.js';
 import { parseJsonBytes } from './body.js';
 import { DEFAULT_JSON_LIMITS } from './json-limits.js';
-import { checkShape, rawToTypedArray, requestDtype, typedArrayBytes, typedArrayToJsonText, valuesToTypedArray } from './tensor-data.js';
+import {
+  checkShape,
+  rawToTypedArray,
+  requestDtype,
+  typedArrayBytes,
+  typedArrayToJsonText,
+  valuesToTypedArray,
+} from './tensor-data.js';
 
 export interface InferOutput {
   name: string;
@@ -36,7 +43,9 @@ export interface EncodedRestResponse {
 }
 
 export function encodeRestResponse(response: InferResponse): EncodedRestResponse {
-  const parts: string[] = [`{"model_name":${JSON.stringify(response.modelName)},"model_version":${JSON.stringify(response.modelVersion)}`];
+  const parts: string[] = [
+    `{"model_name":${JSON.stringify(response.modelName)},"model_version":${JSON.stringify(response.modelVersion)}`,
+  ];
   if (response.id !== undefined) parts.push(`,"id":${JSON.stringify(response.id)}`);
   parts.push(',"outputs":[');
   const binary: Uint8Array[] = [];
@@ -54,7 +63,11 @@ export function encodeRestResponse(response: InferResponse): EncodedRestResponse
   const json = parts.join('');
   const headerLength = Buffer.byteLength(json);
   if (binary.length === 0) return { chunks: [json], headerLength: null, byteLength: headerLength };
-  return { chunks: [json, ...binary], headerLength, byteLength: binary.reduce((total, bytes) => total + bytes.byteLength, headerLength) };
+  return {
+    chunks: [json, ...binary],
+    headerLength,
+    byteLength: binary.reduce((total, bytes) => total + bytes.byteLength, headerLength),
+  };
 }
 
 export interface DecodedOutput {
@@ -65,8 +78,15 @@ export interface DecodedOutput {
 }
 
 /** Reads a REST inference response (JSON, or JSON header + binary section) back into typed arrays. */
-export function decodeRestInferResponse(body: Uint8Array, headerLength: number | null): { modelName: string; modelVersion: string; id: string | undefined; outputs: DecodedOutput[] } {
-  const header = parseJsonBytes(headerLength === null ? body : body.subarray(0, headerLength), { ...DEFAULT_JSON_LIMITS, maxEmptyContainers: Infinity }, 'the response body') as {
+export function decodeRestInferResponse(
+  body: Uint8Array,
+  headerLength: number | null,
+): { modelName: string; modelVersion: string; id: string | undefined; outputs: DecodedOutput[] } {
+  const header = parseJsonBytes(
+    headerLength === null ? body : body.subarray(0, headerLength),
+    { ...DEFAULT_JSON_LIMITS, maxEmptyContainers: Infinity },
+    'the response body',
+  ) as {
     model_name?: unknown;
     model_version?: unknown;
     id?: unknown;
@@ -74,19 +94,30 @@ export function decodeRestInferResponse(body: Uint8Array, headerLength: number |
   };
   if (!Array.isArray(header.outputs)) throw new ArgumentTypeError('Expected an outputs array in the inference response');
   let offset = headerLength ?? 0;
-  const outputs = header.outputs.map((entry: { name?: unknown; datatype?: unknown; shape?: unknown; data?: unknown; parameters?: { binary_data_size?: unknown } }, index) => {
-    const { datatype } = requestDtype(entry.datatype, `outputs[${index}].datatype`);
-    const count = checkShape(entry.shape, `outputs[${index}].shape`, Number.MAX_SAFE_INTEGER);
-    const size = entry.parameters?.binary_data_size;
-    let data: AnyTypedArray;
-    if (typeof size === 'number') {
-      if (offset + size > body.byteLength) throw new ArgumentRangeError(`Expected ${size} bytes of binary data for outputs[${index}] but the response ends first`);
-      data = rawToTypedArray(datatype, body.subarray(offset, offset + size), count, `outputs[${index}]`);
-      offset += size;
-    } else {
-      data = valuesToTypedArray(datatype, entry.data, count, `outputs[${index}].data`);
-    }
-    return { name: String(entry.name), datatype, shape: entry.shape as number[], data };
-  });
-  return { modelName: String(header.model_name), modelVersion: String(header.model_version ?? ''), id: typeof header.id === 'string' ? header.id : undefined, outputs };
+  const outputs = header.outputs.map(
+    (
+      entry: { name?: unknown; datatype?: unknown; shape?: unknown; data?: unknown; parameters?: { binary_data_size?: unknown } },
+      index,
+    ) => {
+      const { datatype } = requestDtype(entry.datatype, `outputs[${index}].datatype`);
+      const count = checkShape(entry.shape, `outputs[${index}].shape`, Number.MAX_SAFE_INTEGER);
+      const size = entry.parameters?.binary_data_size;
+      let data: AnyTypedArray;
+      if (typeof size === 'number') {
+        if (offset + size > body.byteLength)
+          throw new ArgumentRangeError(`Expected ${size} bytes of binary data for outputs[${index}] but the response ends first`);
+        data = rawToTypedArray(datatype, body.subarray(offset, offset + size), count, `outputs[${index}]`);
+        offset += size;
+      } else {
+        data = valuesToTypedArray(datatype, entry.data, count, `outputs[${index}].data`);
+      }
+      return { name: String(entry.name), datatype, shape: entry.shape as number[], data };
+    },
+  );
+  return {
+    modelName: String(header.model_name),
+    modelVersion: String(header.model_version ?? ''),
+    id: typeof header.id === 'string' ? header.id : undefined,
+    outputs,
+  };
 }

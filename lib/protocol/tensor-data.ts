@@ -5,7 +5,15 @@
  * is checked against the stated datatype; nesting is walked with an explicit stack, so no depth of
  * input can overflow the call stack.
  */
-import { allocateTypedArray, float32ToBfloat16Bits, float32ToFloat16Bits, fromBfloat16Array, fromFloat16Array, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import {
+  allocateTypedArray,
+  float32ToBfloat16Bits,
+  float32ToFloat16Bits,
+  fromBfloat16Array,
+  fromFloat16Array,
+  type AnyTypedArray,
+  type DType,
+} from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
 import { dtypeOf, datatypes, rawElementSize, type Datatype } from './datatypes.js';
@@ -18,29 +26,49 @@ export function requestDtype(datatype: unknown, name: string): { datatype: Datat
   const dtype = typeof datatype === 'string' ? dtypeOf(datatype) : undefined;
   if (dtype === undefined) {
     const ErrorClass = typeof datatype === 'string' ? ArgumentRangeError : ArgumentTypeError;
-    throw new ErrorClass(`Expected one of ${datatypes.join(', ')} for ${name} but received ${describeValue(datatype)}`, ErrorCode.DTYPE);
+    throw new ErrorClass(
+      `Expected one of ${datatypes.join(', ')} for ${name} but received ${describeValue(datatype)}`,
+      ErrorCode.DTYPE,
+    );
   }
   return { datatype: datatype as Datatype, dtype };
 }
 
 /** A request shape: up to MAX_RANK non-negative safe integers whose product is at most `maxElements`. Returns the element count. */
 export function checkShape(shape: unknown, name: string, maxElements: number): number {
-  if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((dim) => typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0)) {
-    throw new ArgumentTypeError(`Expected an array of at most ${MAX_RANK} non-negative integers for ${name} but received ${describeShapeValue(shape)}`, ErrorCode.SHAPE);
+  if (
+    !Array.isArray(shape) ||
+    shape.length > MAX_RANK ||
+    !shape.every((dim) => typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0)
+  ) {
+    throw new ArgumentTypeError(
+      `Expected an array of at most ${MAX_RANK} non-negative integers for ${name} but received ${describeShapeValue(shape)}`,
+      ErrorCode.SHAPE,
+    );
   }
   let count = 1;
   for (const dim of shape as number[]) count *= dim;
-  if (count > maxElements) throw new ArgumentRangeError(`Expected at most ${maxElements} elements for ${name} but received [${(shape as number[]).join(', ')}] (${count} elements)`, ErrorCode.SHAPE);
+  if (count > maxElements)
+    throw new ArgumentRangeError(
+      `Expected at most ${maxElements} elements for ${name} but received [${(shape as number[]).join(', ')}] (${count} elements)`,
+      ErrorCode.SHAPE,
+    );
   return count;
 }
 
 function describeShapeValue(shape: unknown): string {
   if (!Array.isArray(shape)) return describeValue(shape);
   const bad = shape.find((dim) => !(typeof dim === 'number' && Number.isSafeInteger(dim) && dim >= 0));
-  return bad === undefined ? `an array of length ${shape.length}` : `${describeValue(bad)} in [${shape.map((dim) => JSON.stringify(dim) ?? String(dim)).join(', ')}]`;
+  return bad === undefined
+    ? `an array of length ${shape.length}`
+    : `${describeValue(bad)} in [${shape.map((dim) => JSON.stringify(dim) ?? String(dim)).join(', ')}]`;
 }
 
-const integerRanges: Partial<Record<DType, readonly [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-2147483648, 2147483647] };
+const integerRanges: Partial<Record<DType, readonly [number, number]>> = {
+  int8: [-128, 127],
+  uint8: [0, 255],
+  int32: [-2147483648, 2147483647],
+};
 const INT64_TEXT = /^-?\d{1,19}$/;
 
 /** One JSON value as the element of `dtype`, or a message saying why it cannot be one. */
@@ -73,7 +101,8 @@ function storeFor(dtype: DType, datatype: Datatype, target: AnyTypedArray): Stor
       const array = target as Int32Array;
       const [low, high] = integerRanges[dtype]!;
       return (index, value) => {
-        if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high) return `an integer between ${low} and ${high}`;
+        if (typeof value !== 'number' || !Number.isInteger(value) || value < low || value > high)
+          return `an integer between ${low} and ${high}`;
         array[index] = value;
         return undefined;
       };
@@ -83,7 +112,8 @@ function storeFor(dtype: DType, datatype: Datatype, target: AnyTypedArray): Stor
       return (index, value) => {
         // Beyond 2^53 a JSON number has already lost digits; such values come as decimal strings.
         if (typeof value === 'number' && Number.isSafeInteger(value)) array[index] = BigInt(value);
-        else if (typeof value === 'string' && INT64_TEXT.test(value) && BigInt.asIntN(64, BigInt(value)) === BigInt(value)) array[index] = BigInt(value);
+        else if (typeof value === 'string' && INT64_TEXT.test(value) && BigInt.asIntN(64, BigInt(value)) === BigInt(value))
+          array[index] = BigInt(value);
         else return 'a safe integer or a decimal string of a 64-bit integer';
         return undefined;
       };
@@ -107,19 +137,30 @@ function storeFor(dtype: DType, datatype: Datatype, target: AnyTypedArray): Stor
  */
 export function valuesToTypedArray(datatype: Datatype, data: unknown, count: number, name: string): AnyTypedArray {
   if (!Array.isArray(data) && (data === null || typeof data === 'object')) {
-    throw new ArgumentTypeError(`Expected an array of values (flat or nested) for ${name} but received ${describeValue(data)}`, ErrorCode.INVALID_ARGUMENT);
+    throw new ArgumentTypeError(
+      `Expected an array of values (flat or nested) for ${name} but received ${describeValue(data)}`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   }
   // Counted before anything is allocated: a shape of a billion elements with three values must cost
   // nothing but this error, not a 4 GB allocation.
   const received = Array.isArray(data) ? countValues(data) : 1;
-  if (received !== count) throw new ArgumentRangeError(`Expected ${count} values (the element count of its shape) for ${name} but received ${received}`, ErrorCode.SHAPE);
+  if (received !== count)
+    throw new ArgumentRangeError(
+      `Expected ${count} values (the element count of its shape) for ${name} but received ${received}`,
+      ErrorCode.SHAPE,
+    );
   const dtype = dtypeOf(datatype)!;
   const target = allocateTypedArray(dtype, count);
   const store = storeFor(dtype, datatype, target);
   let written = 0;
   walkValues(Array.isArray(data) ? data : [data], (value) => {
     const expected = store(written, value);
-    if (expected !== undefined) throw new ArgumentTypeError(`Expected ${expected} at index ${written} of ${name} (${datatype}) but received ${describeValue(value)}`, ErrorCode.DTYPE);
+    if (expected !== undefined)
+      throw new ArgumentTypeError(
+        `Expected ${expected} at index ${written} of ${name} (${datatype}) but received ${describeValue(value)}`,
+        ErrorCode.DTYPE,
+      );
     written++;
   });
   return target;
@@ -159,7 +200,10 @@ function countValues(data: unknown[]): number {
 export function rawToTypedArray(datatype: Datatype, bytes: Uint8Array, count: number, name: string): AnyTypedArray {
   const size = rawElementSize(datatype);
   if (bytes.byteLength !== count * size) {
-    throw new ArgumentRangeError(`Expected ${count * size} bytes (${count} ${datatype} elements of ${size} bytes) for ${name} but received ${bytes.byteLength}`, ErrorCode.SHAPE);
+    throw new ArgumentRangeError(
+      `Expected ${count * size} bytes (${count} ${datatype} elements of ${size} bytes) for ${name} but received ${bytes.byteLength}`,
+      ErrorCode.SHAPE,
+    );
   }
   const target = allocateTypedArray(dtypeOf(datatype)!, count);
   new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes);
@@ -179,7 +223,9 @@ export function typedArrayToValues(dtype: DType, data: AnyTypedArray): unknown[]
     case 'bfloat16':
       return Array.from(fromBfloat16Array(data as Uint16Array));
     case 'int64':
-      return Array.from(data as BigInt64Array, (value) => (value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString()));
+      return Array.from(data as BigInt64Array, (value) =>
+        value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString(),
+      );
     case 'bool':
       return Array.from(data as Uint8Array, (value) => value !== 0);
     default:

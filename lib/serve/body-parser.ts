@@ -47,7 +47,9 @@ function spawnParser(resourceLimits: { maxOldGenerationSizeMb: number }): Worker
   if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv, resourceLimits });
   const source = new URL('./body-worker.ts', here).href;
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const tsxExports = (JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const tsxExports = (
+    JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
   const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
   return new Worker(bootstrap, { eval: true, execArgv, resourceLimits });
@@ -91,7 +93,9 @@ export class BodyParser {
     return new Promise<InferRequest>((resolve, reject) => {
       target.jobs.set(id, { resolve, reject });
       if (target.jobs.size === 1) target.worker.ref();
-      target.worker.postMessage({ id, body: owned, headerLength, limits: this.#limits } satisfies ParseJob, [owned.buffer as ArrayBuffer]);
+      target.worker.postMessage({ id, body: owned, headerLength, limits: this.#limits } satisfies ParseJob, [
+        owned.buffer as ArrayBuffer,
+      ]);
     });
   }
 
@@ -119,7 +123,15 @@ export class BodyParser {
       this.#workers.splice(this.#workers.indexOf(entry), 1);
       const outOfMemory = (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
       for (const job of entry.jobs.values()) {
-        job.reject(outOfMemory ? new ServeError(413, 'The request body needs more memory to parse than the server allows; send less data per request or use the binary tensor data extension', { code: 'ERR_BODY_TOO_LARGE' }) : error);
+        job.reject(
+          outOfMemory
+            ? new ServeError(
+                413,
+                'The request body needs more memory to parse than the server allows; send less data per request or use the binary tensor data extension',
+                { code: 'ERR_BODY_TOO_LARGE' },
+              )
+            : error,
+        );
       }
       entry.jobs.clear();
     };

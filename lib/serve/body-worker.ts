@@ -22,11 +22,19 @@ export type ParseReply =
 parentPort!.on('message', (job: ParseJob) => {
   try {
     const request = parseInferBody(job.body, job.headerLength, job.limits);
-    const transfer = request.inputs.flatMap((input) => (input.data && input.data.byteOffset === 0 && input.data.byteLength === input.data.buffer.byteLength ? [input.data.buffer as ArrayBuffer] : []));
+    const transfer = request.inputs.flatMap((input) =>
+      input.data && input.data.byteOffset === 0 && input.data.byteLength === input.data.buffer.byteLength
+        ? [input.data.buffer as ArrayBuffer]
+        : [],
+    );
     parentPort!.postMessage({ id: job.id, ok: true, request } satisfies ParseReply, transfer);
   } catch (error) {
     const kind = error instanceof TypeError ? 'type' : error instanceof RangeError ? 'range' : 'generic';
     const code = isTensorRTNodeError(error) ? error.code : 'ERR_INTERNAL';
-    parentPort!.postMessage({ id: job.id, ok: false, error: { kind, code, message: isTensorRTNodeError(error) ? error.message : 'the body could not be parsed' } } satisfies ParseReply);
+    parentPort!.postMessage({
+      id: job.id,
+      ok: false,
+      error: { kind, code, message: isTensorRTNodeError(error) ? error.message : 'the body could not be parsed' },
+    } satisfies ParseReply);
   }
 });

@@ -27,7 +27,11 @@ export class ServeError extends Error {
   readonly code: string;
   /** Extra response headers (Retry-After on 503, WWW-Authenticate on 401). */
   readonly headers: Record<string, string>;
-  constructor(status: number, message: string, options: { code?: string; grpcCode?: number; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    status: number,
+    message: string,
+    options: { code?: string; grpcCode?: number; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServeError';
     this.status = status;
@@ -59,7 +63,12 @@ function grpcCodeFor(status: number): number {
 }
 
 /** Library error codes that are the client's doing, and those that mean "not now". */
-const clientCodes: ReadonlySet<string> = new Set([ErrorCode.INVALID_ARGUMENT, ErrorCode.SHAPE, ErrorCode.DTYPE, ErrorCode.UNKNOWN_OPTION]);
+const clientCodes: ReadonlySet<string> = new Set([
+  ErrorCode.INVALID_ARGUMENT,
+  ErrorCode.SHAPE,
+  ErrorCode.DTYPE,
+  ErrorCode.UNKNOWN_OPTION,
+]);
 
 /**
  * The ServeError for anything a request failed with. `requestId` names the request in the 500
@@ -74,14 +83,21 @@ export function toServeError(error: unknown, requestId: string): ServeError {
         // Triton answers a full queue with UNAVAILABLE (503); load balancers retry it on another replica.
         return new ServeError(503, error.message, { code: error.code, headers: { 'retry-after': '1' }, cause: error });
       case ErrorCode.DISPOSED:
-        return new ServeError(503, 'The model is being unloaded or the server is shutting down', { code: error.code, headers: { 'retry-after': '1' }, cause: error });
+        return new ServeError(503, 'The model is being unloaded or the server is shutting down', {
+          code: error.code,
+          headers: { 'retry-after': '1' },
+          cause: error,
+        });
       case ErrorCode.TIMEOUT:
         return new ServeError(504, error.message, { code: error.code, cause: error });
       case ErrorCode.ABORTED:
         return new ServeError(499, 'The client closed the request', { code: error.code, cause: error });
     }
   }
-  return new ServeError(500, `Internal error while serving request ${requestId}; the server log has the details`, { code: isTensorRTNodeError(error) ? error.code : ErrorCode.INTERNAL, cause: error });
+  return new ServeError(500, `Internal error while serving request ${requestId}; the server log has the details`, {
+    code: isTensorRTNodeError(error) ? error.code : ErrorCode.INTERNAL,
+    cause: error,
+  });
 }
 
 /** A 400 for a malformed request, with the library's message template. */
@@ -96,4 +112,3 @@ export function notFound(message: string): ServeError {
 export function unavailable(message: string): ServeError {
   return new ServeError(503, message, { code: 'ERR_UNAVAILABLE', headers: { 'retry-after': '1' } });
 }
-

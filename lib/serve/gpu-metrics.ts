@@ -30,7 +30,14 @@ export function parseNvidiaSmi(text: string): GpuSample[] {
     const numbers = [Number(index), Number(utilization), Number(used), Number(total)];
     if (!uuid || numbers.some((value) => !Number.isFinite(value))) continue;
     const watts = Number(power);
-    samples.push({ index: numbers[0]!, uuid: uuid!, utilization: numbers[1]! / 100, memoryUsedBytes: numbers[2]! * MIB, memoryTotalBytes: numbers[3]! * MIB, powerWatts: Number.isFinite(watts) ? watts : null });
+    samples.push({
+      index: numbers[0]!,
+      uuid: uuid!,
+      utilization: numbers[1]! / 100,
+      memoryUsedBytes: numbers[2]! * MIB,
+      memoryTotalBytes: numbers[3]! * MIB,
+      powerWatts: Number.isFinite(watts) ? watts : null,
+    });
   }
   return samples;
 }
@@ -39,7 +46,9 @@ export type RunNvidiaSmi = (args: string[]) => Promise<string>;
 
 const runNvidiaSmi: RunNvidiaSmi = (args) =>
   new Promise((resolve, reject) => {
-    execFile('nvidia-smi', args, { timeout: 5000, encoding: 'utf8' }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
+    execFile('nvidia-smi', args, { timeout: 5000, encoding: 'utf8' }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    );
   });
 
 export class GpuSampler {

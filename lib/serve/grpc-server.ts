@@ -57,22 +57,29 @@ export class GrpcServer {
   }
 
   #handlers({ handler, apiKey, maxTensorElements, logger }: GrpcServerOptions): Grpc.UntypedServiceImplementation {
-    const unary = (authenticated: boolean, body: (request: Record<string, unknown>, call: Call, requestId: string) => unknown) => (call: Call, callback: Callback) => {
-      const requestId = `g${++this.#nextRequest}`;
-      const fail = (error: unknown) => {
-        const served = toServeError(error, requestId);
-        if (served.status >= 500 && served.status !== 503 && served.status !== 504) logger.error('request.failed', { requestId, transport: 'grpc', status: served.status, error });
-        callback({ code: served.grpcCode, details: served.message });
-      };
-      try {
-        if (authenticated && apiKey && !apiKey.accepts(call.metadata.get('authorization')[0]?.toString())) {
-          throw new ServeError(401, 'Expected an API key (authorization: Bearer <key> metadata) but received none or a wrong one', { grpcCode: GrpcStatus.UNAUTHENTICATED });
+    const unary =
+      (authenticated: boolean, body: (request: Record<string, unknown>, call: Call, requestId: string) => unknown) =>
+      (call: Call, callback: Callback) => {
+        const requestId = `g${++this.#nextRequest}`;
+        const fail = (error: unknown) => {
+          const served = toServeError(error, requestId);
+          if (served.status >= 500 && served.status !== 503 && served.status !== 504)
+            logger.error('request.failed', { requestId, transport: 'grpc', status: served.status, error });
+          callback({ code: served.grpcCode, details: served.message });
+        };
+        try {
+          if (authenticated && apiKey && !apiKey.accepts(call.metadata.get('authorization')[0]?.toString())) {
+            throw new ServeError(
+              401,
+              'Expected an API key (authorization: Bearer <key> metadata) but received none or a wrong one',
+              { grpcCode: GrpcStatus.UNAUTHENTICATED },
+            );
+          }
+          Promise.resolve(body(call.request, call, requestId)).then((value) => callback(null, value), fail);
+        } catch (error) {
+          fail(error);
         }
-        Promise.resolve(body(call.request, call, requestId)).then((value) => callback(null, value), fail);
-      } catch (error) {
-        fail(error);
-      }
-    };
+      };
     const version = (request: Record<string, unknown>) => (request.version === '' ? undefined : (request.version as string));
     return {
       ServerLive: unary(false, () => ({ live: handler.live() })),
@@ -86,11 +93,21 @@ export class GrpcServer {
         const controller = new AbortController();
         call.once('cancelled', () => controller.abort(new Error('the client cancelled the call')));
         const deadline = call.getDeadline();
-        const deadlineMs = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? deadline - Date.now() : undefined;
-        const response = await handler.infer(message.model_name, message.model_version === '' ? undefined : message.model_version, decoded, {
-          signal: controller.signal,
-          ...(deadlineMs !== undefined ? { deadlineMs } : {}),
-        });
+        const deadlineMs =
+          deadline instanceof Date
+            ? deadline.getTime() - Date.now()
+            : Number.isFinite(deadline)
+              ? deadline - Date.now()
+              : undefined;
+        const response = await handler.infer(
+          message.model_name,
+          message.model_version === '' ? undefined : message.model_version,
+          decoded,
+          {
+            signal: controller.signal,
+            ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+          },
+        );
         return encodeGrpcInferResponse(response);
       }),
     };

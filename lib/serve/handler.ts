@@ -77,21 +77,42 @@ export class InferenceHandler {
 
   modelMetadata(name: string, version: string | undefined): ModelMetadata {
     const model = this.#registry.get(name, version);
-    const describe = (info: ServedModel['inputs'][number]): TensorMetadata => ({ name: info.name, datatype: datatypeOf(info.dtype), shape: [...info.shape] });
-    return { name, versions: this.#registry.versions(name), platform: model.platform, inputs: model.inputs.map(describe), outputs: model.outputs.map(describe) };
+    const describe = (info: ServedModel['inputs'][number]): TensorMetadata => ({
+      name: info.name,
+      datatype: datatypeOf(info.dtype),
+      shape: [...info.shape],
+    });
+    return {
+      name,
+      versions: this.#registry.versions(name),
+      platform: model.platform,
+      inputs: model.inputs.map(describe),
+      outputs: model.outputs.map(describe),
+    };
   }
 
-  async infer(name: string, version: string | undefined, request: InferRequest, context: InferContext = {}): Promise<InferResponse> {
+  async infer(
+    name: string,
+    version: string | undefined,
+    request: InferRequest,
+    context: InferContext = {},
+  ): Promise<InferResponse> {
     const model = this.#registry.get(name, version);
     const feeds: Record<string, HostTensor> = {};
     for (const [index, input] of request.inputs.entries()) {
       const info = model.inputs.find((candidate) => candidate.name === input.name);
       if (!info) {
-        throw badRequest(`Expected one of the model's inputs (${model.inputs.map((candidate) => `"${candidate.name}"`).join(', ')}) for inputs[${index}].name but received "${input.name}"`);
+        throw badRequest(
+          `Expected one of the model's inputs (${model.inputs.map((candidate) => `"${candidate.name}"`).join(', ')}) for inputs[${index}].name but received "${input.name}"`,
+        );
       }
-      if (feeds[input.name] !== undefined) throw badRequest(`Expected each input once but received "${input.name}" again at inputs[${index}]`);
+      if (feeds[input.name] !== undefined)
+        throw badRequest(`Expected each input once but received "${input.name}" again at inputs[${index}]`);
       const expected = datatypeOf(info.dtype);
-      if (input.datatype !== expected) throw badRequest(`Expected datatype ${expected} (model input "${info.name}") for inputs[${index}].datatype but received "${input.datatype}"`);
+      if (input.datatype !== expected)
+        throw badRequest(
+          `Expected datatype ${expected} (model input "${info.name}") for inputs[${index}].datatype but received "${input.datatype}"`,
+        );
       feeds[input.name] = { dtype: info.dtype, shape: input.shape, data: input.data! } as HostTensor;
     }
     const requested = request.outputs?.map((output) => output.name);
@@ -101,7 +122,8 @@ export class InferenceHandler {
       ...(timeouts.length > 0 ? { timeoutMs: Math.max(0, Math.min(...timeouts)) } : {}),
       ...(requested ? { outputs: requested } : {}),
     });
-    const binaryFor = (outputName: string) => request.outputs?.find((output) => output.name === outputName)?.binaryData ?? request.binaryDataOutput;
+    const binaryFor = (outputName: string) =>
+      request.outputs?.find((output) => output.name === outputName)?.binaryData ?? request.binaryDataOutput;
     const outputs: InferOutput[] = (requested ?? model.outputs.map((info) => info.name)).map((outputName) => {
       const tensor = (results as Record<string, HostTensor>)[outputName]!;
       return { name: outputName, dtype: tensor.dtype, shape: tensor.shape, data: tensor.data, binary: binaryFor(outputName) };

@@ -13,13 +13,16 @@ export interface BodyReadLimits {
 }
 
 export function bodyTooLarge(maxBytes: number, received: string): ServeError {
-  return new ServeError(413, `Expected a request body of at most ${maxBytes} bytes but received ${received}`, { code: 'ERR_BODY_TOO_LARGE' });
+  return new ServeError(413, `Expected a request body of at most ${maxBytes} bytes but received ${received}`, {
+    code: 'ERR_BODY_TOO_LARGE',
+  });
 }
 
 /** Resolves with the whole body; rejects with a ServeError (413, 408) or, when the client goes away, a plain Error. */
 export function readBody(request: IncomingMessage, { maxBytes, timeoutMs }: BodyReadLimits): Promise<Buffer> {
   const declared = request.headers['content-length'];
-  if (declared !== undefined && Number(declared) > maxBytes) return Promise.reject(bodyTooLarge(maxBytes, `Content-Length ${declared}`));
+  if (declared !== undefined && Number(declared) > maxBytes)
+    return Promise.reject(bodyTooLarge(maxBytes, `Content-Length ${declared}`));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let received = 0;
@@ -45,7 +48,12 @@ export function readBody(request: IncomingMessage, { maxBytes, timeoutMs }: Body
     const onError = (error: Error) => finish(error);
     const onClose = () => finish(new Error('the client closed the connection before sending the whole body'));
     const timer = setTimeout(
-      () => finish(new ServeError(408, `Expected the request body within ${timeoutMs} ms but received ${received} bytes by then`, { code: 'ERR_BODY_TIMEOUT' })),
+      () =>
+        finish(
+          new ServeError(408, `Expected the request body within ${timeoutMs} ms but received ${received} bytes by then`, {
+            code: 'ERR_BODY_TIMEOUT',
+          }),
+        ),
       timeoutMs,
     );
     request.on('data', onData);

@@ -19,25 +19,38 @@ export interface Logger {
 function plainError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const code = isTensorRTNodeError(error) ? error.code : (error as { code?: unknown }).code;
-  return { name: error.name, ...(code === undefined ? {} : { code }), message: error.message, stack: error.stack, ...(error.cause === undefined ? {} : { cause: plainError(error.cause) }) };
+  return {
+    name: error.name,
+    ...(code === undefined ? {} : { code }),
+    message: error.message,
+    stack: error.stack,
+    ...(error.cause === undefined ? {} : { cause: plainError(error.cause) }),
+  };
 }
 
 /** A logger writing JSON lines to `stream` at `level` and above. */
 export function createJsonLogger(stream: { write(text: string): unknown }, level: LogLevel = 'info'): Logger {
   const threshold = levels[level];
-  const write = (severity: LogLevel) => (event: string, fields: Record<string, unknown> = {}) => {
-    if (levels[severity] < threshold) return;
-    const record: Record<string, unknown> = { time: new Date().toISOString(), level: severity, event };
-    for (const [key, value] of Object.entries(fields)) record[key] = key === 'error' ? plainError(value) : value;
-    let line: string;
-    try {
-      line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-    } catch {
-      line = JSON.stringify({ time: record.time, level: severity, event, note: 'fields could not be serialized' });
-    }
-    stream.write(`${line}\n`);
-  };
+  const write =
+    (severity: LogLevel) =>
+    (event: string, fields: Record<string, unknown> = {}) => {
+      if (levels[severity] < threshold) return;
+      const record: Record<string, unknown> = { time: new Date().toISOString(), level: severity, event };
+      for (const [key, value] of Object.entries(fields)) record[key] = key === 'error' ? plainError(value) : value;
+      let line: string;
+      try {
+        line = JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+      } catch {
+        line = JSON.stringify({ time: record.time, level: severity, event, note: 'fields could not be serialized' });
+      }
+      stream.write(`${line}\n`);
+    };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
-export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};

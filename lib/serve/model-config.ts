@@ -72,8 +72,15 @@ function describeErrors(errors: ErrorObject[], file: string): ArgumentRangeError
   // anyOf reports each branch and then itself; the branch errors say more.
   const specific = errors.filter((error) => error.keyword !== 'anyOf');
   const error = specific[0] ?? errors[0]!;
-  const allowed = error.keyword === 'enum' ? ` (one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((value) => JSON.stringify(value)).join(', ')})` : '';
-  return new ArgumentRangeError(`Expected a valid model config in ${file} but${where(error.instancePath)} the value ${error.message ?? 'is invalid'}${allowed}, received ${JSON.stringify(error.data)}`, ErrorCode.INVALID_ARGUMENT, { details: { file } });
+  const allowed =
+    error.keyword === 'enum'
+      ? ` (one of ${(error.params as { allowedValues: unknown[] }).allowedValues.map((value) => JSON.stringify(value)).join(', ')})`
+      : '';
+  return new ArgumentRangeError(
+    `Expected a valid model config in ${file} but${where(error.instancePath)} the value ${error.message ?? 'is invalid'}${allowed}, received ${JSON.stringify(error.data)}`,
+    ErrorCode.INVALID_ARGUMENT,
+    { details: { file } },
+  );
 }
 
 /** Checks a parsed config document; `file` names it in messages. */
@@ -90,14 +97,20 @@ export function checkModelConfig(document: unknown, file: string): ModelConfig {
 export async function loadModelConfig(modelFolder: string, label: string): Promise<ModelConfig> {
   const present = CONFIG_FILES.filter((name) => existsSync(join(modelFolder, name)));
   if (present.length === 0) return {};
-  if (present.length > 1) throw new ArgumentRangeError(`Expected one config file in ${label}/ but received ${present.join(' and ')}`, ErrorCode.INVALID_ARGUMENT);
+  if (present.length > 1)
+    throw new ArgumentRangeError(
+      `Expected one config file in ${label}/ but received ${present.join(' and ')}`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   const name = present[0]!;
   const file = `${label}/${name}`;
   let text: string;
   try {
     text = readFileSync(join(modelFolder, name), 'utf8');
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'read error'}`, { cause: error });
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'read error'}`, {
+      cause: error,
+    });
   }
   let document: unknown;
   try {
@@ -109,7 +122,11 @@ export async function loadModelConfig(modelFolder: string, label: string): Promi
       document = parse(text, { maxAliasCount: 16 });
     }
   } catch (error) {
-    throw new ArgumentRangeError(`Expected valid ${name === 'config.json' ? 'JSON' : 'YAML'} in ${file} but received a syntax error: ${(error as Error).message.split('\n')[0]}`, ErrorCode.INVALID_ARGUMENT, { details: { file } });
+    throw new ArgumentRangeError(
+      `Expected valid ${name === 'config.json' ? 'JSON' : 'YAML'} in ${file} but received a syntax error: ${(error as Error).message.split('\n')[0]}`,
+      ErrorCode.INVALID_ARGUMENT,
+      { details: { file } },
+    );
   }
   // An empty YAML file is a config with nothing set.
   return checkModelConfig(document ?? {}, file);

@@ -76,9 +76,15 @@ function batchable(inputs: readonly TensorInfo[], outputs: readonly TensorInfo[]
 }
 
 /** A version's session options: the model's config over the server's defaults. */
-export function sessionOptionsFor(name: string, source: ModelSource, version: ModelVersionSource, defaults: ModelDefaults): SessionOptions {
+export function sessionOptionsFor(
+  name: string,
+  source: ModelSource,
+  version: ModelVersionSource,
+  defaults: ModelDefaults,
+): SessionOptions {
   const config: ModelConfig = source.config;
-  const calibration = typeof config.calibration === 'string' && source.folder ? resolve(source.folder, config.calibration) : config.calibration;
+  const calibration =
+    typeof config.calibration === 'string' && source.folder ? resolve(source.folder, config.calibration) : config.calibration;
   const options: SessionOptions = {
     name,
     backend: config.backend ?? defaults.backend ?? 'auto',
@@ -143,7 +149,9 @@ export class ModelRegistry {
       for (const version of source.versions) {
         const session = await InferenceSession.create(version.path, sessionOptionsFor(name, source, version, this.#defaults));
         try {
-          const wantsBatcher = source.config.batcher !== false && (source.config.batcher !== undefined || batchable(session.inputs, session.outputs));
+          const wantsBatcher =
+            source.config.batcher !== false &&
+            (source.config.batcher !== undefined || batchable(session.inputs, session.outputs));
           const batcherConfig = source.config.batcher || {};
           const batcher = wantsBatcher ? session.batcher({ ...batcherConfig }) : null;
           loaded.push(new ServedModel(name, String(version.version), session, batcher));
@@ -200,10 +208,14 @@ export class ModelRegistry {
   get(name: string, version: string | undefined): ServedModel {
     const entry = this.#models.get(name);
     if (!entry) throw notFound(`Unknown model "${name}"; this server serves ${this.#names()}`);
-    if (entry.versions.size === 0) throw unavailable(`Model "${name}" is ${entry.state === 'LOADING' ? 'loading' : 'not available'}`);
+    if (entry.versions.size === 0)
+      throw unavailable(`Model "${name}" is ${entry.state === 'LOADING' ? 'loading' : 'not available'}`);
     const chosen = version === undefined || version === '' ? entry.order.at(-1)! : version;
     const model = entry.versions.get(chosen);
-    if (!model) throw notFound(`Unknown version "${chosen}" of model "${name}"; it serves version${entry.order.length > 1 ? 's' : ''} ${entry.order.join(', ')}`);
+    if (!model)
+      throw notFound(
+        `Unknown version "${chosen}" of model "${name}"; it serves version${entry.order.length > 1 ? 's' : ''} ${entry.order.join(', ')}`,
+      );
     return model;
   }
 
@@ -219,10 +231,11 @@ export class ModelRegistry {
 
   /** Every model with its state, as Triton's POST /v2/repository/index lists them. */
   index(): { name: string; version?: string; state: ModelState; reason?: string }[] {
-    return [...this.#models.values()].flatMap((entry): { name: string; version?: string; state: ModelState; reason?: string }[] =>
-      entry.versions.size === 0
-        ? [{ name: entry.name, state: entry.state, ...(entry.reason ? { reason: entry.reason } : {}) }]
-        : entry.order.map((version) => ({ name: entry.name, version, state: entry.state })),
+    return [...this.#models.values()].flatMap(
+      (entry): { name: string; version?: string; state: ModelState; reason?: string }[] =>
+        entry.versions.size === 0
+          ? [{ name: entry.name, state: entry.state, ...(entry.reason ? { reason: entry.reason } : {}) }]
+          : entry.order.map((version) => ({ name: entry.name, version, state: entry.state })),
     );
   }
 
@@ -241,6 +254,8 @@ export class ModelRegistry {
     await Promise.allSettled([...this.#pending.values()]);
     const entries = [...this.#models.values()];
     this.#models.clear();
-    await Promise.all(entries.flatMap((entry) => [...entry.versions.values()].map((model) => model.session.dispose({ drain: true }))));
+    await Promise.all(
+      entries.flatMap((entry) => [...entry.versions.values()].map((model) => model.session.dispose({ drain: true }))),
+    );
   }
 }

@@ -1,6 +1,15 @@
 /** InferenceServer.start's options: the type, the defaults and the checks (one message template). */
 import { ArgumentTypeError } from '../core/errors.js';
-import { describeValue, expectBoolean, expectInteger, expectNumber, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+import {
+  describeValue,
+  expectBoolean,
+  expectInteger,
+  expectNumber,
+  expectOneOf,
+  expectOptions,
+  expectString,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 import { DEFAULT_JSON_LIMITS } from '../protocol/json-limits.js';
 import type { BodyLimits } from '../protocol/body.js';
 import { logLevels, type LogLevel, type Logger } from './logger.js';
@@ -71,11 +80,42 @@ export interface CheckedServeOptions {
   logLevel: LogLevel;
 }
 
-export const serveOptionNames = ['repository', 'models', 'only', 'host', 'port', 'grpcPort', 'metricsPort', 'apiKey', 'modelControl', 'defaults', 'limits', 'parserWorkers', 'drainDelayMs', 'drainTimeoutMs', 'logger', 'logLevel'] as const;
-const limitNames = ['maxBodyBytes', 'headersTimeoutMs', 'bodyTimeoutMs', 'keepAliveTimeoutMs', 'maxConnections', 'maxDepth', 'maxElements', 'maxEmptyContainers', 'maxTensorElements'] as const;
+export const serveOptionNames = [
+  'repository',
+  'models',
+  'only',
+  'host',
+  'port',
+  'grpcPort',
+  'metricsPort',
+  'apiKey',
+  'modelControl',
+  'defaults',
+  'limits',
+  'parserWorkers',
+  'drainDelayMs',
+  'drainTimeoutMs',
+  'logger',
+  'logLevel',
+] as const;
+const limitNames = [
+  'maxBodyBytes',
+  'headersTimeoutMs',
+  'bodyTimeoutMs',
+  'keepAliveTimeoutMs',
+  'maxConnections',
+  'maxDepth',
+  'maxElements',
+  'maxEmptyContainers',
+  'maxTensorElements',
+] as const;
 const defaultNames = ['backend', 'cacheDir', 'contexts', 'maxQueue', 'timeoutMs', 'device'] as const;
 
-export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({ ...DEFAULT_HTTP_LIMITS, ...DEFAULT_JSON_LIMITS, maxTensorElements: 1 << 28 });
+export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
+  ...DEFAULT_HTTP_LIMITS,
+  ...DEFAULT_JSON_LIMITS,
+  maxTensorElements: 1 << 28,
+});
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 function port(value: unknown, name: string, fallback: number | null): number | null {
@@ -88,7 +128,8 @@ export function validateServeOptions(options: unknown): CheckedServeOptions {
   const opts = expectOptions<ServeOptions>(options);
   rejectUnknownOptions(opts, serveOptionNames);
   const models = opts.models === undefined ? [] : opts.models;
-  if (!Array.isArray(models)) throw new ArgumentTypeError(`Expected an array of { name, path } for options.models but received ${describeValue(models)}`);
+  if (!Array.isArray(models))
+    throw new ArgumentTypeError(`Expected an array of { name, path } for options.models but received ${describeValue(models)}`);
   for (const [index, model] of models.entries()) {
     const entry = expectOptions<ServedFile>(model, `options.models[${index}]`);
     rejectUnknownOptions(entry, ['name', 'path', 'config'], `options.models[${index}]`);
@@ -96,18 +137,22 @@ export function validateServeOptions(options: unknown): CheckedServeOptions {
     expectString(entry.path, `options.models[${index}].path`);
   }
   const repository = opts.repository === undefined ? null : expectString(opts.repository, 'options.repository');
-  if (repository === null && models.length === 0) throw new ArgumentTypeError('Expected options.repository or options.models (the models to serve) but received neither');
+  if (repository === null && models.length === 0)
+    throw new ArgumentTypeError('Expected options.repository or options.models (the models to serve) but received neither');
   const only = opts.only === undefined ? null : opts.only;
-  if (only !== null && (!Array.isArray(only) || only.some((name) => typeof name !== 'string'))) throw new ArgumentTypeError(`Expected an array of model names for options.only but received ${describeValue(only)}`);
+  if (only !== null && (!Array.isArray(only) || only.some((name) => typeof name !== 'string')))
+    throw new ArgumentTypeError(`Expected an array of model names for options.only but received ${describeValue(only)}`);
   const limits = expectOptions<ServerLimits>(opts.limits, 'options.limits');
   rejectUnknownOptions(limits, limitNames, 'options.limits');
   const checkedLimits = { ...DEFAULT_LIMITS };
   for (const name of limitNames) {
-    if (limits[name] !== undefined) checkedLimits[name] = expectInteger(limits[name], `options.limits.${name}`, { min: name === 'maxEmptyContainers' ? 0 : 1 });
+    if (limits[name] !== undefined)
+      checkedLimits[name] = expectInteger(limits[name], `options.limits.${name}`, { min: name === 'maxEmptyContainers' ? 0 : 1 });
   }
   const defaults = expectOptions<ModelDefaults>(opts.defaults, 'options.defaults');
   rejectUnknownOptions(defaults, defaultNames, 'options.defaults');
-  if (defaults.backend !== undefined) expectOneOf(defaults.backend, 'options.defaults.backend', ['auto', 'tensorrt', 'cpu'] as const);
+  if (defaults.backend !== undefined)
+    expectOneOf(defaults.backend, 'options.defaults.backend', ['auto', 'tensorrt', 'cpu'] as const);
   const apiKey = opts.apiKey === undefined ? null : expectString(opts.apiKey, 'options.apiKey');
   return {
     repository,
@@ -121,9 +166,13 @@ export function validateServeOptions(options: unknown): CheckedServeOptions {
     modelControl: opts.modelControl === undefined ? false : expectBoolean(opts.modelControl, 'options.modelControl'),
     defaults: { timeoutMs: DEFAULT_REQUEST_TIMEOUT_MS, ...defaults },
     limits: checkedLimits,
-    parserWorkers: opts.parserWorkers === undefined ? undefined : expectInteger(opts.parserWorkers, 'options.parserWorkers', { min: 1, max: 64 }),
+    parserWorkers:
+      opts.parserWorkers === undefined
+        ? undefined
+        : expectInteger(opts.parserWorkers, 'options.parserWorkers', { min: 1, max: 64 }),
     drainDelayMs: opts.drainDelayMs === undefined ? 0 : expectNumber(opts.drainDelayMs, 'options.drainDelayMs', { min: 0 }),
-    drainTimeoutMs: opts.drainTimeoutMs === undefined ? 30_000 : expectNumber(opts.drainTimeoutMs, 'options.drainTimeoutMs', { min: 0 }),
+    drainTimeoutMs:
+      opts.drainTimeoutMs === undefined ? 30_000 : expectNumber(opts.drainTimeoutMs, 'options.drainTimeoutMs', { min: 0 }),
     logger: opts.logger,
     logLevel: opts.logLevel === undefined ? 'info' : expectOneOf(opts.logLevel, 'options.logLevel', logLevels),
   };

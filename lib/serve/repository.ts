@@ -36,7 +36,10 @@ export interface ModelSource {
 
 export function checkModelName(name: unknown, field = 'model name'): string {
   if (typeof name !== 'string' || !MODEL_NAME.test(name) || name.includes('..')) {
-    throw new ArgumentRangeError(`Expected a ${field} of letters, digits, "_", "-" and "." (starting with a letter or digit, at most 128) but received ${describeValue(name)}`, ErrorCode.INVALID_ARGUMENT);
+    throw new ArgumentRangeError(
+      `Expected a ${field} of letters, digits, "_", "-" and "." (starting with a letter or digit, at most 128) but received ${describeValue(name)}`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   }
   return name;
 }
@@ -55,7 +58,10 @@ export function listRepository(root: string): string[] {
   try {
     entries = readdirSync(root);
   } catch (error) {
-    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the model repository ${root}: ${(error as Error).message}`, { cause: error, details: { repository: root } });
+    throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the model repository ${root}: ${(error as Error).message}`, {
+      cause: error,
+      details: { repository: root },
+    });
   }
   return entries.filter((name) => MODEL_NAME.test(name) && isFolder(join(root, name))).sort();
 }
@@ -76,20 +82,33 @@ function versionSource(folder: string, label: string, version: number): ModelVer
 export async function readRepositoryModel(root: string, name: string): Promise<ModelSource> {
   checkModelName(name);
   const folder = join(root, name);
-  if (!isFolder(folder)) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a model folder for "${name}" in the repository but received none`, { details: { model: name } });
+  if (!isFolder(folder))
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      `Expected a model folder for "${name}" in the repository but received none`,
+      { details: { model: name } },
+    );
   const config = await loadModelConfig(folder, name);
   const available = readdirSync(folder)
     .filter((entry) => VERSION_FOLDER.test(entry) && isFolder(join(folder, entry)))
     .map(Number)
     .sort((a, b) => a - b);
-  if (available.length === 0) throw new ArgumentRangeError(`Expected at least one version folder (1/, 2/, ...) with a model in ${name}/ but received none`, ErrorCode.INVALID_ARGUMENT);
+  if (available.length === 0)
+    throw new ArgumentRangeError(
+      `Expected at least one version folder (1/, 2/, ...) with a model in ${name}/ but received none`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   const policy = config.versions ?? 'latest';
   let selected: number[];
   if (policy === 'latest') selected = [available.at(-1)!];
   else if (policy === 'all') selected = available;
   else {
     const missing = policy.filter((version) => !available.includes(version));
-    if (missing.length > 0) throw new ArgumentRangeError(`Expected version folders ${missing.join(', ')} (config "versions") in ${name}/ but received only ${available.join(', ')}`, ErrorCode.INVALID_ARGUMENT);
+    if (missing.length > 0)
+      throw new ArgumentRangeError(
+        `Expected version folders ${missing.join(', ')} (config "versions") in ${name}/ but received only ${available.join(', ')}`,
+        ErrorCode.INVALID_ARGUMENT,
+      );
     selected = [...new Set(policy)].sort((a, b) => a - b);
   }
   return { name, folder, config, versions: selected.map((version) => versionSource(folder, name, version)) };

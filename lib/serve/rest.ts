@@ -111,7 +111,12 @@ function route(path: string): { route: Route; method: 'GET' | 'POST' } | null {
     }
   };
   // /v2/repository/models/{m}/load|unload
-  if (segments[2] === 'repository' && segments[3] === 'models' && segments.length === 6 && (segments[5] === 'load' || segments[5] === 'unload')) {
+  if (
+    segments[2] === 'repository' &&
+    segments[3] === 'models' &&
+    segments.length === 6 &&
+    (segments[5] === 'load' || segments[5] === 'unload')
+  ) {
     return { route: { kind: segments[5], model: decode(segments[4]!) }, method: 'POST' };
   }
   // /v2/models/{m}[/versions/{v}][/ready|/infer]
@@ -193,9 +198,15 @@ export class RestServer {
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     this.#count(this.#options.counters.refused, timeout ? 'header-timeout' : 'malformed-request');
     if (socket.writable && !(socket as Socket & { _httpMessage?: unknown })._httpMessage) {
-      const status = timeout ? '408 Request Timeout' : error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const status = timeout
+        ? '408 Request Timeout'
+        : error.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
       const body = JSON.stringify({ error: timeout ? 'The request did not arrive in time' : 'Malformed HTTP request' });
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nContent-Type: ${JSON_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     } else {
       socket.destroy();
     }
@@ -213,7 +224,10 @@ export class RestServer {
         state.idleSince = performance.now();
       }
     });
-    const requestId = (typeof request.headers['x-request-id'] === 'string' && /^[\w.:-]{1,128}$/.test(request.headers['x-request-id']) ? request.headers['x-request-id'] : null) ?? `r${++this.#nextRequest}`;
+    const requestId =
+      (typeof request.headers['x-request-id'] === 'string' && /^[\w.:-]{1,128}$/.test(request.headers['x-request-id'])
+        ? request.headers['x-request-id']
+        : null) ?? `r${++this.#nextRequest}`;
     response.setHeader('x-request-id', requestId);
     // Accepted before the drain or after, every response of a draining server ends its connection.
     if (this.#draining) this.#closeAfter(response);
@@ -230,9 +244,12 @@ export class RestServer {
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
     const matched = route(queryAt === -1 ? url : url.slice(0, queryAt));
-    if (!matched || (role === 'metrics' && !['live', 'ready', 'metrics'].includes(matched.route.kind))) throw notFound(`No route ${request.method} ${url.slice(0, 200)}`);
+    if (!matched || (role === 'metrics' && !['live', 'ready', 'metrics'].includes(matched.route.kind)))
+      throw notFound(`No route ${request.method} ${url.slice(0, 200)}`);
     if (request.method !== matched.method && !(matched.method === 'GET' && request.method === 'HEAD')) {
-      throw new ServeError(405, `Expected ${matched.method} for ${url.slice(0, 200)} but received ${request.method}`, { headers: { allow: matched.method } });
+      throw new ServeError(405, `Expected ${matched.method} for ${url.slice(0, 200)} but received ${request.method}`, {
+        headers: { allow: matched.method },
+      });
     }
     const target = matched.route;
     if (target.kind === 'live') return this.#json(response, 200, { live: handler.live() });
@@ -241,7 +258,9 @@ export class RestServer {
       return this.#json(response, ready ? 200 : 503, { ready });
     }
     if (role === 'api' && this.#options.apiKey && !this.#options.apiKey.accepts(request.headers.authorization)) {
-      throw new ServeError(401, 'Expected an API key (Authorization: Bearer <key>) but received none or a wrong one', { headers: { 'www-authenticate': 'Bearer' } });
+      throw new ServeError(401, 'Expected an API key (Authorization: Bearer <key>) but received none or a wrong one', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
     }
     switch (target.kind) {
       case 'metrics':
@@ -252,7 +271,11 @@ export class RestServer {
         return this.#json(response, 200, handler.modelMetadata(target.model, target.version));
       case 'model-ready': {
         const ready = handler.modelReady(target.model, target.version);
-        return this.#json(response, ready ? 200 : 503, { name: target.model, ...(target.version ? { version: target.version } : {}), ready });
+        return this.#json(response, ready ? 200 : 503, {
+          name: target.model,
+          ...(target.version ? { version: target.version } : {}),
+          ready,
+        });
       }
       case 'index':
         await this.#discardBody(request);
@@ -261,7 +284,12 @@ export class RestServer {
       case 'unload': {
         await this.#discardBody(request);
         const control = this.#options.control;
-        if (!control) throw new ServeError(403, 'Model control is off: start the server with --model-control to load and unload models through the repository API', { code: 'ERR_MODEL_CONTROL' });
+        if (!control)
+          throw new ServeError(
+            403,
+            'Model control is off: start the server with --model-control to load and unload models through the repository API',
+            { code: 'ERR_MODEL_CONTROL' },
+          );
         await (target.kind === 'load' ? control.load(target.model) : control.unload(target.model));
         this.#options.logger.info(`repository.${target.kind}`, { model: target.model, requestId });
         return this.#json(response, 200, {});
@@ -282,7 +310,10 @@ export class RestServer {
     let headerLength: number | null = null;
     if (headerText !== undefined) {
       headerLength = Number(headerText);
-      if (typeof headerText !== 'string' || !/^\d{1,15}$/.test(headerText.trim())) throw badRequest(`Expected a non-negative integer for the Inference-Header-Content-Length header but received ${JSON.stringify(headerText)}`);
+      if (typeof headerText !== 'string' || !/^\d{1,15}$/.test(headerText.trim()))
+        throw badRequest(
+          `Expected a non-negative integer for the Inference-Header-Content-Length header but received ${JSON.stringify(headerText)}`,
+        );
     }
     const body = await readBody(request, { maxBytes: limits.maxBodyBytes, timeoutMs: limits.bodyTimeoutMs });
     const decoded = await parser.parse(body, headerLength);
@@ -322,8 +353,21 @@ export class RestServer {
   #fail(response: ServerResponse, error: unknown, requestId: string, request: IncomingMessage): void {
     const served = toServeError(error, requestId);
     const { logger, counters } = this.#options;
-    if (served.status >= 500 && served.status !== 503 && served.status !== 504) logger.error('request.failed', { requestId, method: request.method, url: request.url?.slice(0, 200), status: served.status, error });
-    else logger.debug('request.refused', { requestId, url: request.url?.slice(0, 200), status: served.status, message: served.message });
+    if (served.status >= 500 && served.status !== 503 && served.status !== 504)
+      logger.error('request.failed', {
+        requestId,
+        method: request.method,
+        url: request.url?.slice(0, 200),
+        status: served.status,
+        error,
+      });
+    else
+      logger.debug('request.refused', {
+        requestId,
+        url: request.url?.slice(0, 200),
+        status: served.status,
+        message: served.message,
+      });
     if (served.status === 408) this.#count(counters.refused, 'body-timeout');
     if (served.status === 413) this.#count(counters.refused, 'body-too-large');
     // After a refused body the rest of it is not read: the connection cannot carry another request.

@@ -110,16 +110,40 @@ export class InferenceServer {
       // /metrics reads the server object, which exists once everything below is listening.
       const built: { server?: InferenceServer } = {};
       const metrics = () => built.server?.metrics() ?? '';
-      const restOptions = { handler, parser, limits: opts.limits, apiKey, control, index: () => registry.index(), metrics, counters, logger };
+      const restOptions = {
+        handler,
+        parser,
+        limits: opts.limits,
+        apiKey,
+        control,
+        index: () => registry.index(),
+        metrics,
+        counters,
+        logger,
+      };
       const rest = new RestServer({ ...restOptions, role: 'api' });
-      const metricsServer = opts.metricsPort === null ? null : new RestServer({ ...restOptions, role: 'metrics', apiKey: null, control: null });
-      const grpc = opts.grpcPort === null ? null : await GrpcServer.create({ handler, apiKey, maxMessageBytes: opts.limits.maxBodyBytes, maxTensorElements: opts.limits.maxTensorElements, logger });
+      const metricsServer =
+        opts.metricsPort === null ? null : new RestServer({ ...restOptions, role: 'metrics', apiKey: null, control: null });
+      const grpc =
+        opts.grpcPort === null
+          ? null
+          : await GrpcServer.create({
+              handler,
+              apiKey,
+              maxMessageBytes: opts.limits.maxBodyBytes,
+              maxTensorElements: opts.limits.maxTensorElements,
+              logger,
+            });
       const host = urlHost(opts.host);
       const listen = async <T>(what: string, port: number, start: () => Promise<T>): Promise<T> => {
         try {
           return await start();
         } catch (error) {
-          throw new TensorRTNodeError(ErrorCode.IO, `Cannot listen for ${what} on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+          throw new TensorRTNodeError(
+            ErrorCode.IO,
+            `Cannot listen for ${what} on ${host}:${port}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+            { cause: error },
+          );
         }
       };
       const urls: ServerUrls = { http: null, grpc: null, metrics: null };
@@ -139,9 +163,26 @@ export class InferenceServer {
         urls.metrics = `http://${host}:${address.port}/metrics`;
       }
       sampler.start();
-      const server = new InferenceServer({ options: opts, logger, registry, handler, parser, rest, metricsServer, grpc, sampler, counters, urls });
+      const server = new InferenceServer({
+        options: opts,
+        logger,
+        registry,
+        handler,
+        parser,
+        rest,
+        metricsServer,
+        grpc,
+        sampler,
+        counters,
+        urls,
+      });
       built.server = server;
-      logger.info('server.started', { ...urls, models: registry.index(), apiKey: apiKey !== null, modelControl: opts.modelControl });
+      logger.info('server.started', {
+        ...urls,
+        models: registry.index(),
+        apiKey: apiKey !== null,
+        modelControl: opts.modelControl,
+      });
       return server;
     } catch (error) {
       await undo();
@@ -156,15 +197,23 @@ export class InferenceServer {
       const wanted = opts.only ?? available;
       for (const name of wanted) {
         if (!available.includes(name)) {
-          throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected a model of the repository for --model but received "${name}" (the repository has ${available.map((entry) => `"${entry}"`).join(', ') || 'no models'})`);
+          throw new TensorRTNodeError(
+            ErrorCode.INVALID_ARGUMENT,
+            `Expected a model of the repository for --model but received "${name}" (the repository has ${available.map((entry) => `"${entry}"`).join(', ') || 'no models'})`,
+          );
         }
         sources.push(await readRepositoryModel(opts.repository, name));
       }
     }
     const names = sources.map((source) => source.name);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-    if (duplicate) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected each model name once but received "${duplicate}" twice`);
-    if (sources.length === 0) throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected at least one model in the repository ${opts.repository} but received none (models are <model>/<version>/model.onnx|model.plan)`);
+    if (duplicate)
+      throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, `Expected each model name once but received "${duplicate}" twice`);
+    if (sources.length === 0)
+      throw new TensorRTNodeError(
+        ErrorCode.INVALID_ARGUMENT,
+        `Expected at least one model in the repository ${opts.repository} but received none (models are <model>/<version>/model.onnx|model.plan)`,
+      );
     return sources;
   }
 
@@ -240,16 +289,18 @@ export class InferenceServer {
         for (const other of ['SIGTERM', 'SIGINT'] as const) process.off(other, onSignal);
         this.#logger.info('server.signal', { signal });
         for (const other of ['SIGTERM', 'SIGINT'] as const) process.once(other, () => process.exit(1));
-        this.close().then(
-          ({ forcedConnections }) => forcedConnections > 0 ? 1 : 0,
-          (error: unknown) => {
-            this.#logger.error('server.close_failed', { error });
-            return 1;
-          },
-        ).then((code) => {
-          resolve(code);
-          if (exit) process.exit(code);
-        });
+        this.close()
+          .then(
+            ({ forcedConnections }) => (forcedConnections > 0 ? 1 : 0),
+            (error: unknown) => {
+              this.#logger.error('server.close_failed', { error });
+              return 1;
+            },
+          )
+          .then((code) => {
+            resolve(code);
+            if (exit) process.exit(code);
+          });
       };
       for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, onSignal);
     });

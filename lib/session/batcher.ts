@@ -125,14 +125,18 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
   readonly #allOutputs: readonly string[];
   readonly #allOutputsKey: string;
   /** One deadline handler for every request (setTimeout passes the request), rather than a closure each. */
-  readonly #onDeadline = (request: BatchRequest, timeoutMs: number) => this.#fail(request, timeoutError(timeoutMs, request.state === 'pending' ? 'queued' : 'executing'));
+  readonly #onDeadline = (request: BatchRequest, timeoutMs: number) =>
+    this.#fail(request, timeoutError(timeoutMs, request.state === 'pending' ? 'queued' : 'executing'));
 
   /** @internal Created by session.batcher(). */
   constructor(core: SessionCore, options: unknown, onDisposed: (batcher: Batcher<S>) => void) {
     expectSessionCore(core);
     const opts = expectOptions<BatcherOptions>(options);
     rejectUnknownOptions(opts, batcherOptionNames);
-    const notBatchable = [...core.inputs.map((info) => ['input', info] as const), ...core.outputs.map((info) => ['output', info] as const)].find(([, info]) => info.shape.length === 0 || info.shape[0] !== -1);
+    const notBatchable = [
+      ...core.inputs.map((info) => ['input', info] as const),
+      ...core.outputs.map((info) => ['output', info] as const),
+    ].find(([, info]) => info.shape.length === 0 || info.shape[0] !== -1);
     if (notBatchable) {
       const [role, info] = notBatchable;
       throw new TensorRTNodeError(
@@ -140,17 +144,30 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
         `Expected a dynamic dim 0 (the batch dim) in every input and output for session.batcher() but received ${role} ${JSON.stringify(info.name)} with shape [${info.shape.join(', ')}]`,
       );
     }
-    this.maxBatchSize = opts.maxBatchSize === undefined ? Math.min(32, profileMaxBatch(core.profiles)) : expectPositiveInteger(opts.maxBatchSize, 'options.maxBatchSize', 1 << 20);
+    this.maxBatchSize =
+      opts.maxBatchSize === undefined
+        ? Math.min(32, profileMaxBatch(core.profiles))
+        : expectPositiveInteger(opts.maxBatchSize, 'options.maxBatchSize', 1 << 20);
     const profileMax = profileMaxBatch(core.profiles);
     if (this.maxBatchSize > profileMax) {
-      throw new ArgumentRangeError(`Expected at most ${profileMax} (the largest dim 0 of options.profiles) for options.maxBatchSize but received ${this.maxBatchSize} of type number`);
+      throw new ArgumentRangeError(
+        `Expected at most ${profileMax} (the largest dim 0 of options.profiles) for options.maxBatchSize but received ${this.maxBatchSize} of type number`,
+      );
     }
     this.maxDelayMs = opts.maxDelayMs === undefined ? 0 : expectDurationMs(opts.maxDelayMs, 'options.maxDelayMs');
     if (opts.preferredBatchSizes !== undefined && !Array.isArray(opts.preferredBatchSizes)) {
-      throw new ArgumentTypeError(`Expected an array of batch sizes for options.preferredBatchSizes but received ${describeValue(opts.preferredBatchSizes)}`);
+      throw new ArgumentTypeError(
+        `Expected an array of batch sizes for options.preferredBatchSizes but received ${describeValue(opts.preferredBatchSizes)}`,
+      );
     }
     this.preferredBatchSizes = Object.freeze(
-      [...new Set((opts.preferredBatchSizes ?? []).map((size, index) => expectPositiveInteger(size, `options.preferredBatchSizes[${index}]`, this.maxBatchSize)))].sort((a, b) => a - b),
+      [
+        ...new Set(
+          (opts.preferredBatchSizes ?? []).map((size, index) =>
+            expectPositiveInteger(size, `options.preferredBatchSizes[${index}]`, this.maxBatchSize),
+          ),
+        ),
+      ].sort((a, b) => a - b),
     );
     this.maxQueue = opts.maxQueue === undefined ? core.maxQueue : expectInteger(opts.maxQueue, 'options.maxQueue', { min: 0 });
     this.#timeoutMs = opts.timeoutMs === undefined ? core.timeoutMs : expectTimeout(opts.timeoutMs, 'options.timeoutMs');
@@ -215,7 +232,8 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
     if (signal?.aborted) throw abortError('The run', signal);
     if (this.#state !== 'open') throw disposedError('The batcher');
     // maxQueue bounds the backlog: a request arriving when nothing waits and a context is free is always taken.
-    if (this.#waiting >= this.maxQueue && !(this.#waiting === 0 && core.scheduler.hasIdleSlot)) throw queueFullError(this.maxQueue);
+    if (this.#waiting >= this.maxQueue && !(this.#waiting === 0 && core.scheduler.hasIdleSlot))
+      throw queueFullError(this.maxQueue);
     const outputsKey = outputs === this.#allOutputs ? this.#allOutputsKey : outputs.join(',');
     const request: BatchRequest = {
       feeds: hostFeeds,
@@ -306,7 +324,8 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
         rows += request.rows;
       }
       full ||= rows >= this.maxBatchSize;
-      const preferredReached = this.preferredBatchSizes.length > 0 && rows >= this.preferredBatchSizes[this.preferredBatchSizes.length - 1]!;
+      const preferredReached =
+        this.preferredBatchSizes.length > 0 && rows >= this.preferredBatchSizes[this.preferredBatchSizes.length - 1]!;
       const waited = performance.now() - oldest.arrivedMs;
       if (!full && !preferredReached && waited < this.maxDelayMs && this.#state === 'open') {
         this.#armTimer(oldest.arrivedMs + this.maxDelayMs);
@@ -379,7 +398,10 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
           try {
             return { results: await core.backend.run(feeds, { signal, outputs }), live };
           } finally {
-            core.metrics.recordExecution(live.reduce((sum, request) => sum + request.rows, 0), performance.now() - started);
+            core.metrics.recordExecution(
+              live.reduce((sum, request) => sum + request.rows, 0),
+              performance.now() - started,
+            );
           }
         },
         { admitted: true },
@@ -388,7 +410,11 @@ export class Batcher<S extends ModelSignature = AnySignature> implements AsyncDi
         ({ results, live }) => {
           let split: TensorMap[];
           try {
-            split = splitOutputs(results, outputs, live.map((request) => request.rows));
+            split = splitOutputs(
+              results,
+              outputs,
+              live.map((request) => request.rows),
+            );
           } catch (error) {
             this.#failBatch(live, error as Error, isolateOnFailure);
             return;

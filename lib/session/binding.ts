@@ -47,7 +47,10 @@ function inputShape(info: TensorInfo, shapes: Record<string, readonly number[]> 
   const label = `options.shapes.${info.name}`;
   if (given === undefined) {
     if (info.shape.some((dim) => dim < 0)) {
-      throw new ArgumentTypeError(`Expected a concrete shape for ${label} (the model's shape ${formatShape(info.shape)} has dynamic dims) but received undefined`, ErrorCode.SHAPE);
+      throw new ArgumentTypeError(
+        `Expected a concrete shape for ${label} (the model's shape ${formatShape(info.shape)} has dynamic dims) but received undefined`,
+        ErrorCode.SHAPE,
+      );
     }
     return [...info.shape];
   }
@@ -108,7 +111,13 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
   #backendWork: Promise<unknown> = Promise.resolve();
   #disposed = false;
 
-  private constructor(core: SessionCore, inputs: Record<string, Tensor>, outputs: Record<string, Tensor>, location: TensorLocation, onDisposed: (binding: Binding<S>) => void) {
+  private constructor(
+    core: SessionCore,
+    inputs: Record<string, Tensor>,
+    outputs: Record<string, Tensor>,
+    location: TensorLocation,
+    onDisposed: (binding: Binding<S>) => void,
+  ) {
     this.#core = core;
     this.inputs = Object.freeze(inputs) as Binding<S>['inputs'];
     this.outputs = Object.freeze(outputs) as Binding<S>['outputs'];
@@ -117,20 +126,36 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
   }
 
   /** @internal Created by session.createBinding(). */
-  static async create<S extends ModelSignature>(core: SessionCore, options: unknown, onDisposed: (binding: Binding<S>) => void): Promise<Binding<S>> {
+  static async create<S extends ModelSignature>(
+    core: SessionCore,
+    options: unknown,
+    onDisposed: (binding: Binding<S>) => void,
+  ): Promise<Binding<S>> {
     const opts = expectOptions<BindingOptions>(options);
     rejectUnknownOptions(opts, ['shapes', 'location']);
     const supported = core.backend.bindingLocations ?? ['host'];
-    const location = opts.location === undefined ? supported[0]! : expectOneOf(opts.location, 'options.location', tensorLocations);
+    const location =
+      opts.location === undefined ? supported[0]! : expectOneOf(opts.location, 'options.location', tensorLocations);
     if (!supported.includes(location)) {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Expected one of ${supported.map((item) => JSON.stringify(item)).join(', ')} for options.location (what the ${core.backend.kind} backend binds) but received ${JSON.stringify(location)}`);
+      throw new TensorRTNodeError(
+        ErrorCode.NOT_SUPPORTED,
+        `Expected one of ${supported.map((item) => JSON.stringify(item)).join(', ')} for options.location (what the ${core.backend.kind} backend binds) but received ${JSON.stringify(location)}`,
+      );
     }
-    const shapes = opts.shapes === undefined ? undefined : (expectOptions<Record<string, readonly number[]>>(opts.shapes, 'options.shapes') as Record<string, readonly number[]>);
+    const shapes =
+      opts.shapes === undefined
+        ? undefined
+        : (expectOptions<Record<string, readonly number[]>>(opts.shapes, 'options.shapes') as Record<string, readonly number[]>);
     for (const name of Object.keys(shapes ?? {})) checkInputName(core.inputs, name, 'options.shapes');
     const inputShapes: Record<string, number[]> = {};
     for (const info of core.inputs) inputShapes[info.name] = inputShape(info, shapes);
     const probe: TensorMap = {};
-    for (const info of core.inputs) probe[info.name] = { dtype: info.dtype, shape: inputShapes[info.name]!, data: allocateTypedArray(info.dtype, 0) } as TensorMap[string];
+    for (const info of core.inputs)
+      probe[info.name] = {
+        dtype: info.dtype,
+        shape: inputShapes[info.name]!,
+        data: allocateTypedArray(info.dtype, 0),
+      } as TensorMap[string];
     checkProfiles(core.profiles, probe);
 
     const inputs: Record<string, Tensor> = {};
@@ -141,7 +166,15 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
       if (Object.values(outputShapes).includes(null)) {
         // Output shapes the dim names do not give: run the model once on the (zeroed) inputs to learn them.
         const feeds: TensorMap = {};
-        for (const info of core.inputs) feeds[info.name] = { dtype: info.dtype, shape: inputShapes[info.name]!, data: location === 'device' ? allocateTypedArray(info.dtype, elementCount(inputShapes[info.name]!)) : inputs[info.name]!.data } as TensorMap[string];
+        for (const info of core.inputs)
+          feeds[info.name] = {
+            dtype: info.dtype,
+            shape: inputShapes[info.name]!,
+            data:
+              location === 'device'
+                ? allocateTypedArray(info.dtype, elementCount(inputShapes[info.name]!))
+                : inputs[info.name]!.data,
+          } as TensorMap[string];
         const results = await core.scheduler.submit((signal) => core.backend.run(feeds, { signal }));
         for (const info of core.outputs) outputShapes[info.name] ??= results[info.name]!.shape;
       }
@@ -168,7 +201,10 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
         core.checkOpen();
         const { signal, timeoutMs } = checkRunOptions(core, options, ['signal', 'timeoutMs']);
         if (this.#userRun) {
-          throw new TensorRTNodeError(ErrorCode.QUEUE_FULL, 'binding.run() was called while the binding\'s previous run is in flight: a binding\'s memory serves one run at a time; await the previous run, or create one binding per concurrent caller');
+          throw new TensorRTNodeError(
+            ErrorCode.QUEUE_FULL,
+            "binding.run() was called while the binding's previous run is in flight: a binding's memory serves one run at a time; await the previous run, or create one binding per concurrent caller",
+          );
         }
         this.#userRun = true;
         try {
@@ -206,15 +242,23 @@ export class Binding<S extends ModelSignature = AnySignature> implements AsyncDi
     // A backend without bindings: an ordinary run, results copied into the bound outputs.
     const feeds: TensorMap = {};
     for (const [name, tensor] of Object.entries(inputs)) {
-      feeds[name] = { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.location === 'device' ? await tensor.toArray() : tensor.data } as TensorMap[string];
+      feeds[name] = {
+        dtype: tensor.dtype,
+        shape: [...tensor.shape],
+        data: tensor.location === 'device' ? await tensor.toArray() : tensor.data,
+      } as TensorMap[string];
     }
     const results = await backend.run(feeds);
     for (const [name, target] of Object.entries(outputs)) {
       const result = results[name]!;
       if (result.shape.join(',') !== target.shape.join(',')) {
-        throw new TensorRTNodeError(ErrorCode.SHAPE, `Expected output ${JSON.stringify(name)} of shape [${target.shape.join(', ')}] (the binding's) but the model produced [${result.shape.join(', ')}]`);
+        throw new TensorRTNodeError(
+          ErrorCode.SHAPE,
+          `Expected output ${JSON.stringify(name)} of shape [${target.shape.join(', ')}] (the binding's) but the model produced [${result.shape.join(', ')}]`,
+        );
       }
-      if (target.location === 'device') await copy(target, await Tensor.fromArray(result.data as never, { dtype: result.dtype, shape: result.shape }));
+      if (target.location === 'device')
+        await copy(target, await Tensor.fromArray(result.data as never, { dtype: result.dtype, shape: result.shape }));
       else (target.data as Float32Array).set(result.data as Float32Array);
     }
   }

@@ -35,7 +35,9 @@ export function registerSessionCore<T extends SessionCore>(core: T): T {
 /** Throws a TypeError for anything but a session's core (`new Batcher({}, {})` from user code). */
 export function expectSessionCore(value: unknown): asserts value is SessionCore {
   if (typeof value !== 'object' || value === null || !sessionCores.has(value)) {
-    throw new ArgumentTypeError(`Expected a session's internals for new Batcher() but received ${describeValue(value)}; create a Batcher with session.batcher(options)`);
+    throw new ArgumentTypeError(
+      `Expected a session's internals for new Batcher() but received ${describeValue(value)}; create a Batcher with session.batcher(options)`,
+    );
   }
 }
 
@@ -48,12 +50,19 @@ export interface CheckedRunOptions {
 const runOptionNames = ['signal', 'timeoutMs', 'outputs'] as const;
 
 /** Checks `{ signal, timeoutMs, outputs }` (the names in `allowed`); `defaultTimeoutMs` applies when none is given. */
-export function checkRunOptions(core: SessionCore, options: unknown, allowed: readonly string[] = runOptionNames, defaultTimeoutMs = core.timeoutMs): CheckedRunOptions {
-  if (options === undefined) return { signal: undefined, timeoutMs: defaultTimeoutMs, outputs: validateOutputNames(core.outputs, undefined) };
+export function checkRunOptions(
+  core: SessionCore,
+  options: unknown,
+  allowed: readonly string[] = runOptionNames,
+  defaultTimeoutMs = core.timeoutMs,
+): CheckedRunOptions {
+  if (options === undefined)
+    return { signal: undefined, timeoutMs: defaultTimeoutMs, outputs: validateOutputNames(core.outputs, undefined) };
   const opts = expectOptions<{ signal: unknown; timeoutMs: unknown; outputs: unknown }>(options);
   rejectUnknownOptions(opts, allowed);
   const signal = opts.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
   const timeoutMs = opts.timeoutMs === undefined ? defaultTimeoutMs : expectTimeout(opts.timeoutMs, 'options.timeoutMs');
   return { signal, timeoutMs, outputs: validateOutputNames(core.outputs, opts.outputs) };
 }

@@ -35,9 +35,16 @@ function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: str
     const data = allocateTypedArray(dtype, values.length) as Float32Array;
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
-      if (typeof value !== 'number') throw new ArgumentTypeError(`Expected numbers in the data of ${label} (${dtype}) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+      if (typeof value !== 'number')
+        throw new ArgumentTypeError(
+          `Expected numbers in the data of ${label} (${dtype}) but received ${describeValue(value)} at index ${index}`,
+          ErrorCode.DTYPE,
+        );
       if (range && !(Number.isInteger(value) && value >= range[0] && value <= range[1])) {
-        throw new ArgumentRangeError(`Expected integers between ${range[0]} and ${range[1]} in the data of ${label} (${dtype}) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+        throw new ArgumentRangeError(
+          `Expected integers between ${range[0]} and ${range[1]} in the data of ${label} (${dtype}) but received ${describeValue(value)} at index ${index}`,
+          ErrorCode.DTYPE,
+        );
       }
       data[index] = value;
     }
@@ -49,7 +56,11 @@ function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: str
       const value = values[index];
       if (typeof value === 'bigint') data[index] = value;
       else if (typeof value === 'number' && Number.isSafeInteger(value)) data[index] = BigInt(value);
-      else throw new ArgumentTypeError(`Expected bigints or safe integers in the data of ${label} (int64) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+      else
+        throw new ArgumentTypeError(
+          `Expected bigints or safe integers in the data of ${label} (int64) but received ${describeValue(value)} at index ${index}`,
+          ErrorCode.DTYPE,
+        );
     }
     return data;
   }
@@ -57,7 +68,11 @@ function fromPlainArray(info: TensorInfo, values: readonly unknown[], label: str
     const data = new Uint8Array(values.length);
     for (let index = 0; index < values.length; index++) {
       const value = values[index];
-      if (typeof value !== 'boolean') throw new ArgumentTypeError(`Expected booleans in the data of ${label} (bool) but received ${describeValue(value)} at index ${index}`, ErrorCode.DTYPE);
+      if (typeof value !== 'boolean')
+        throw new ArgumentTypeError(
+          `Expected booleans in the data of ${label} (bool) but received ${describeValue(value)} at index ${index}`,
+          ErrorCode.DTYPE,
+        );
       data[index] = value ? 1 : 0;
     }
     return data;
@@ -79,7 +94,10 @@ function isOrtTensorLike(value: object): value is { type: unknown; dims: unknown
 function fromOrtTensor(info: TensorInfo, value: { type: unknown; dims: unknown; location?: unknown }, label: string): unknown {
   // onnxruntime keeps GPU tensors' data out of reach (reading `data` throws): say so in our terms.
   if (value.location !== undefined && value.location !== 'cpu' && value.location !== 'cpu-pinned') {
-    throw new ArgumentTypeError(`Expected a tensor in CPU memory for ${label} but received an onnxruntime Tensor at location ${quoted(value.location)}; read it to the CPU first (await tensor.getData())`, ErrorCode.INVALID_ARGUMENT);
+    throw new ArgumentTypeError(
+      `Expected a tensor in CPU memory for ${label} but received an onnxruntime Tensor at location ${quoted(value.location)}; read it to the CPU first (await tensor.getData())`,
+      ErrorCode.INVALID_ARGUMENT,
+    );
   }
   checkDType(info, value.type, label, `a tensor of type ${quoted(value.type)}`);
   return { dtype: info.dtype, shape: value.dims, data: (value as { data?: unknown }).data };
@@ -89,11 +107,13 @@ function fromOrtTensor(info: TensorInfo, value: { type: unknown; dims: unknown; 
 function toHostTensor(info: TensorInfo, value: unknown, label: string): HostTensor | Promise<HostTensor> | unknown {
   if (value instanceof Tensor) {
     checkDType(info, value.dtype, label, tensorOfDType(value.dtype));
-    if (value.location === 'device') return value.toArray().then((data) => ({ dtype: value.dtype, shape: [...value.shape], data }) as HostTensor);
+    if (value.location === 'device')
+      return value.toArray().then((data) => ({ dtype: value.dtype, shape: [...value.shape], data }) as HostTensor);
     return { dtype: value.dtype, shape: [...value.shape], data: value.data } as HostTensor;
   }
   if (ArrayBuffer.isView(value)) return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: value };
-  if (Array.isArray(value)) return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: fromPlainArray(info, value, label) };
+  if (Array.isArray(value))
+    return { dtype: info.dtype, shape: staticShapeFor(info, label, value), data: fromPlainArray(info, value, label) };
   if (typeof value === 'object' && value !== null && isOrtTensorLike(value)) return fromOrtTensor(info, value, label);
   if (typeof value === 'object' && value !== null && 'data' in value) {
     const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };

@@ -8,6 +8,21 @@ export { Batcher, type BatcherOptions } from './batcher.js';
 export { Binding, type BindingOptions, type BindingRunOptions } from './binding.js';
 export { formatPrometheus, type SessionMetricsSnapshot, type HistogramSnapshot } from './metrics.js';
 export type { SessionOptions, ModelInput } from './options.js';
-export type { AnySignature, Feeds, FeedValue, ModelSignature, PlainValues, Results, SessionRunOptions, TensorLike } from './types.js';
-export { registerBackendFactory, type BackendFactory, type BackendRequest, type BackendChoice, type SessionModel } from './registry.js';
+export type {
+  AnySignature,
+  Feeds,
+  FeedValue,
+  ModelSignature,
+  PlainValues,
+  Results,
+  SessionRunOptions,
+  TensorLike,
+} from './types.js';
+export {
+  registerBackendFactory,
+  type BackendFactory,
+  type BackendRequest,
+  type BackendChoice,
+  type SessionModel,
+} from './registry.js';
 export type { TensorRTBackendOptions } from './factories/tensorrt.js';

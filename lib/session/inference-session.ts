@@ -87,7 +87,15 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
   #state: 'open' | 'disposing' | 'disposed' = 'open';
   #disposing: Promise<void> | null = null;
 
-  private constructor(backend: Backend, reason: string, name: string, precision: Precision, profiles: readonly ProfileSpec[] | undefined, maxQueue: number, timeoutMs: number | undefined) {
+  private constructor(
+    backend: Backend,
+    reason: string,
+    name: string,
+    precision: Precision,
+    profiles: readonly ProfileSpec[] | undefined,
+    maxQueue: number,
+    timeoutMs: number | undefined,
+  ) {
     this.#backend = backend;
     this.backend = backend.kind;
     this.backendReason = reason;
@@ -127,7 +135,10 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
    * const { y } = await session.run({ x: { data: features, shape: [1, 256] } }); // y.data: Float32Array
    * ```
    */
-  static create<const S extends ModelSignature>(model: ModelInput, options: SessionOptions & { signature: S }): Promise<InferenceSession<S>>;
+  static create<const S extends ModelSignature>(
+    model: ModelInput,
+    options: SessionOptions & { signature: S },
+  ): Promise<InferenceSession<S>>;
   /** Loads `model` without a declared signature: any input name and dtype type-check, and run() checks them. */
   static create(model: ModelInput, options?: SessionOptions): Promise<InferenceSession>;
   static async create(model: ModelInput, options?: SessionOptions): Promise<InferenceSession<ModelSignature>> {
@@ -159,7 +170,15 @@ export class InferenceSession<S extends ModelSignature = AnySignature> implement
       try {
         if (opts.signature) checkSignature(opts.signature, backend.inputs, backend.outputs, sessionModel.label);
         const profiles = validateProfiles(opts.profiles, backend.inputs);
-        return new InferenceSession(backend, reason, opts.name ?? defaultSessionName(sessionModel), opts.precision, profiles, opts.maxQueue, opts.timeoutMs);
+        return new InferenceSession(
+          backend,
+          reason,
+          opts.name ?? defaultSessionName(sessionModel),
+          opts.precision,
+          profiles,
+          opts.maxQueue,
+          opts.timeoutMs,
+        );
       } catch (error) {
         await backend.dispose();
         throw error;

@@ -9,7 +9,9 @@ import { ArgumentTypeError } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
 
 /** Upper bounds of the duration buckets, in seconds: 50 us to 10 s, roughly x2.5 apart. */
-export const DURATION_BUCKETS_SECONDS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const DURATION_BUCKETS_SECONDS: readonly number[] = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 /** A duration histogram as Prometheus has it: cumulative buckets, a count and a sum. */
 export interface HistogramSnapshot {
@@ -88,7 +90,10 @@ export class SessionMetrics {
       return;
     }
     this.requestFailure++;
-    const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' ? (error as { code: string }).code : 'ERR_INTERNAL';
+    const code =
+      typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string'
+        ? (error as { code: string }).code
+        : 'ERR_INTERNAL';
     this.requestFailureByCode[code] = (this.requestFailureByCode[code] ?? 0) + 1;
   }
 
@@ -123,16 +128,28 @@ export class SessionMetrics {
 
 function isHistogram(value: unknown): boolean {
   const histogram = value as Partial<HistogramSnapshot> | null;
-  return typeof histogram === 'object' && histogram !== null && Array.isArray(histogram.buckets) && typeof histogram.count === 'number' && typeof histogram.sumSeconds === 'number';
+  return (
+    typeof histogram === 'object' &&
+    histogram !== null &&
+    Array.isArray(histogram.buckets) &&
+    typeof histogram.count === 'number' &&
+    typeof histogram.sumSeconds === 'number'
+  );
 }
 
 /** What formatPrometheus reads of a snapshot, so a wrong object is a TypeError naming it, not a crash inside. */
 function isSnapshot(value: unknown): value is SessionMetricsSnapshot {
   const snapshot = value as Partial<SessionMetricsSnapshot> | null;
   return (
-    typeof snapshot === 'object' && snapshot !== null && typeof snapshot.model === 'string' && typeof snapshot.backend === 'string' &&
-    typeof snapshot.requestFailureByCode === 'object' && snapshot.requestFailureByCode !== null &&
-    isHistogram(snapshot.queueDuration) && isHistogram(snapshot.computeDuration) && isHistogram(snapshot.requestDuration)
+    typeof snapshot === 'object' &&
+    snapshot !== null &&
+    typeof snapshot.model === 'string' &&
+    typeof snapshot.backend === 'string' &&
+    typeof snapshot.requestFailureByCode === 'object' &&
+    snapshot.requestFailureByCode !== null &&
+    isHistogram(snapshot.queueDuration) &&
+    isHistogram(snapshot.computeDuration) &&
+    isHistogram(snapshot.requestDuration)
   );
 }
 
@@ -151,32 +168,77 @@ function labels(pairs: Record<string, string>): string {
  * model: serve it at /metrics with content type `text/plain; version=0.0.4`.
  */
 export function formatPrometheus(snapshots: readonly SessionMetricsSnapshot[]): string {
-  if (!Array.isArray(snapshots)) throw new ArgumentTypeError(`Expected an array of session.metrics() snapshots for snapshots but received ${describeValue(snapshots)}`);
+  if (!Array.isArray(snapshots))
+    throw new ArgumentTypeError(
+      `Expected an array of session.metrics() snapshots for snapshots but received ${describeValue(snapshots)}`,
+    );
   snapshots.forEach((snapshot: unknown, index) => {
-    if (!isSnapshot(snapshot)) throw new ArgumentTypeError(`Expected a snapshot from session.metrics() for snapshots[${index}] but received ${describeValue(snapshot)}`);
+    if (!isSnapshot(snapshot))
+      throw new ArgumentTypeError(
+        `Expected a snapshot from session.metrics() for snapshots[${index}] but received ${describeValue(snapshot)}`,
+      );
   });
   const lines: string[] = [];
-  const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string, body: (snapshot: SessionMetricsSnapshot, base: Record<string, string>) => string[]) => {
+  const family = (
+    name: string,
+    type: 'counter' | 'gauge' | 'histogram',
+    help: string,
+    body: (snapshot: SessionMetricsSnapshot, base: Record<string, string>) => string[],
+  ) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const snapshot of snapshots) lines.push(...body(snapshot, { model: snapshot.model, backend: snapshot.backend }));
   };
-  const histogram = (name: string, pick: (snapshot: SessionMetricsSnapshot) => HistogramSnapshot) => (snapshot: SessionMetricsSnapshot, base: Record<string, string>) => {
-    const value = pick(snapshot);
-    return [
-      ...value.buckets.map((bucket) => `${name}_bucket${labels({ ...base, le: String(bucket.le) })} ${bucket.count}`),
-      `${name}_bucket${labels({ ...base, le: '+Inf' })} ${value.count}`,
-      `${name}_sum${labels(base)} ${value.sumSeconds}`,
-      `${name}_count${labels(base)} ${value.count}`,
-    ];
-  };
-  family('tensorrt_node_request_success_total', 'counter', 'Requests that completed successfully.', (s, base) => [`tensorrt_node_request_success_total${labels(base)} ${s.requestSuccess}`]);
-  family('tensorrt_node_request_failure_total', 'counter', 'Requests that failed, by error code.', (s, base) => Object.entries(s.requestFailureByCode).map(([code, count]) => `tensorrt_node_request_failure_total${labels({ ...base, code })} ${count}`));
-  family('tensorrt_node_inference_count_total', 'counter', 'Samples (batch rows) inferred.', (s, base) => [`tensorrt_node_inference_count_total${labels(base)} ${s.inferenceCount}`]);
-  family('tensorrt_node_execution_count_total', 'counter', 'Backend executions; inference_count / execution_count is the average batch size.', (s, base) => [`tensorrt_node_execution_count_total${labels(base)} ${s.executionCount}`]);
-  family('tensorrt_node_queue_length', 'gauge', 'Requests waiting for an execution.', (s, base) => [`tensorrt_node_queue_length${labels(base)} ${s.queueLength}`]);
-  family('tensorrt_node_executions_in_flight', 'gauge', 'Executions running now.', (s, base) => [`tensorrt_node_executions_in_flight${labels(base)} ${s.executionsInFlight}`]);
-  family('tensorrt_node_queue_duration_seconds', 'histogram', 'Time from a request\'s arrival to the start of the execution that served it.', histogram('tensorrt_node_queue_duration_seconds', (s) => s.queueDuration));
-  family('tensorrt_node_compute_duration_seconds', 'histogram', 'Time of one backend execution (a batch counts once).', histogram('tensorrt_node_compute_duration_seconds', (s) => s.computeDuration));
-  family('tensorrt_node_request_duration_seconds', 'histogram', 'Time from a request\'s arrival to its result or error.', histogram('tensorrt_node_request_duration_seconds', (s) => s.requestDuration));
+  const histogram =
+    (name: string, pick: (snapshot: SessionMetricsSnapshot) => HistogramSnapshot) =>
+    (snapshot: SessionMetricsSnapshot, base: Record<string, string>) => {
+      const value = pick(snapshot);
+      return [
+        ...value.buckets.map((bucket) => `${name}_bucket${labels({ ...base, le: String(bucket.le) })} ${bucket.count}`),
+        `${name}_bucket${labels({ ...base, le: '+Inf' })} ${value.count}`,
+        `${name}_sum${labels(base)} ${value.sumSeconds}`,
+        `${name}_count${labels(base)} ${value.count}`,
+      ];
+    };
+  family('tensorrt_node_request_success_total', 'counter', 'Requests that completed successfully.', (s, base) => [
+    `tensorrt_node_request_success_total${labels(base)} ${s.requestSuccess}`,
+  ]);
+  family('tensorrt_node_request_failure_total', 'counter', 'Requests that failed, by error code.', (s, base) =>
+    Object.entries(s.requestFailureByCode).map(
+      ([code, count]) => `tensorrt_node_request_failure_total${labels({ ...base, code })} ${count}`,
+    ),
+  );
+  family('tensorrt_node_inference_count_total', 'counter', 'Samples (batch rows) inferred.', (s, base) => [
+    `tensorrt_node_inference_count_total${labels(base)} ${s.inferenceCount}`,
+  ]);
+  family(
+    'tensorrt_node_execution_count_total',
+    'counter',
+    'Backend executions; inference_count / execution_count is the average batch size.',
+    (s, base) => [`tensorrt_node_execution_count_total${labels(base)} ${s.executionCount}`],
+  );
+  family('tensorrt_node_queue_length', 'gauge', 'Requests waiting for an execution.', (s, base) => [
+    `tensorrt_node_queue_length${labels(base)} ${s.queueLength}`,
+  ]);
+  family('tensorrt_node_executions_in_flight', 'gauge', 'Executions running now.', (s, base) => [
+    `tensorrt_node_executions_in_flight${labels(base)} ${s.executionsInFlight}`,
+  ]);
+  family(
+    'tensorrt_node_queue_duration_seconds',
+    'histogram',
+    "Time from a request's arrival to the start of the execution that served it.",
+    histogram('tensorrt_node_queue_duration_seconds', (s) => s.queueDuration),
+  );
+  family(
+    'tensorrt_node_compute_duration_seconds',
+    'histogram',
+    'Time of one backend execution (a batch counts once).',
+    histogram('tensorrt_node_compute_duration_seconds', (s) => s.computeDuration),
+  );
+  family(
+    'tensorrt_node_request_duration_seconds',
+    'histogram',
+    "Time from a request's arrival to its result or error.",
+    histogram('tensorrt_node_request_duration_seconds', (s) => s.requestDuration),
+  );
   return `${lines.join('\n')}\n`;
 }

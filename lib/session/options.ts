@@ -10,7 +10,15 @@ import type { OnnxModel } from '../onnx/model.js';
 import { ArgumentTypeError } from '../core/errors.js';
 import { validateSignature } from './signature.js';
 import type { ModelSignature } from './types.js';
-import { describeValue, expectAutoOrBoolean, expectInteger, expectOneOf, expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
+import {
+  describeValue,
+  expectAutoOrBoolean,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  expectString,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 import { expectDurationMs } from '../core/units.js';
 
 /** Options of {@link InferenceSession.create}. Unknown options are refused with a "did you mean". */
@@ -55,7 +63,23 @@ export interface SessionOptions {
   signature?: ModelSignature;
 }
 
-export const sessionOptionNames = ['backend', 'precision', 'calibration', 'profiles', 'cacheDir', 'device', 'contexts', 'cudaGraph', 'maxQueue', 'timeoutMs', 'name', 'modelFormat', 'cpu', 'tensorrt', 'signature'] as const;
+export const sessionOptionNames = [
+  'backend',
+  'precision',
+  'calibration',
+  'profiles',
+  'cacheDir',
+  'device',
+  'contexts',
+  'cudaGraph',
+  'maxQueue',
+  'timeoutMs',
+  'name',
+  'modelFormat',
+  'cpu',
+  'tensorrt',
+  'signature',
+] as const;
 
 export const DEFAULT_MAX_QUEUE = 1024;
 
@@ -91,7 +115,8 @@ export function validateSessionOptions(options: unknown): CheckedSessionOptions 
   const opts = expectOptions<SessionOptions>(options);
   rejectUnknownOptions(opts, sessionOptionNames);
   return {
-    backend: opts.backend === undefined ? 'auto' : expectOneOf(opts.backend, 'options.backend', ['auto', 'tensorrt', 'cpu'] as const),
+    backend:
+      opts.backend === undefined ? 'auto' : expectOneOf(opts.backend, 'options.backend', ['auto', 'tensorrt', 'cpu'] as const),
     precision: opts.precision === undefined ? 'fp32' : expectOneOf(opts.precision, 'options.precision', precisions),
     calibration: opts.calibration,
     profiles: opts.profiles,
@@ -102,9 +127,13 @@ export function validateSessionOptions(options: unknown): CheckedSessionOptions 
     maxQueue: opts.maxQueue === undefined ? DEFAULT_MAX_QUEUE : expectInteger(opts.maxQueue, 'options.maxQueue', { min: 0 }),
     timeoutMs: expectTimeout(opts.timeoutMs, 'options.timeoutMs'),
     name: opts.name === undefined ? undefined : expectString(opts.name, 'options.name'),
-    modelFormat: opts.modelFormat === undefined ? undefined : expectOneOf(opts.modelFormat, 'options.modelFormat', ['onnx', 'engine'] as const),
+    modelFormat:
+      opts.modelFormat === undefined
+        ? undefined
+        : expectOneOf(opts.modelFormat, 'options.modelFormat', ['onnx', 'engine'] as const),
     cpu: opts.cpu === undefined ? undefined : (expectOptions(opts.cpu, 'options.cpu') as Record<string, unknown>),
-    tensorrt: opts.tensorrt === undefined ? undefined : (expectOptions(opts.tensorrt, 'options.tensorrt') as Record<string, unknown>),
+    tensorrt:
+      opts.tensorrt === undefined ? undefined : (expectOptions(opts.tensorrt, 'options.tensorrt') as Record<string, unknown>),
     signature: validateSignature(opts.signature),
   };
 }
@@ -119,11 +148,17 @@ export function classifyModel(model: unknown, format: 'onnx' | 'engine' | undefi
     return isEngine ? { kind: 'engine', source: model, label: model } : { kind: 'onnx', source: model, label: model };
   }
   if (model instanceof Uint8Array) {
-    if (model.byteLength === 0) throw new ArgumentTypeError(`Expected a non-empty model for model but received ${describeValue(model)}`);
-    return format === 'engine' ? { kind: 'engine', source: model, label: '<engine bytes>' } : { kind: 'onnx', source: model, label: '<onnx bytes>' };
+    if (model.byteLength === 0)
+      throw new ArgumentTypeError(`Expected a non-empty model for model but received ${describeValue(model)}`);
+    return format === 'engine'
+      ? { kind: 'engine', source: model, label: '<engine bytes>' }
+      : { kind: 'onnx', source: model, label: '<onnx bytes>' };
   }
   if (typeof model === 'object' && model !== null && 'proto' in model) {
-    if (format === 'engine') throw new ArgumentTypeError('Expected engine bytes or an engine path for model (options.modelFormat is "engine") but received an OnnxModel');
+    if (format === 'engine')
+      throw new ArgumentTypeError(
+        'Expected engine bytes or an engine path for model (options.modelFormat is "engine") but received an OnnxModel',
+      );
     return { kind: 'onnx', source: model as OnnxModel, label: (model as OnnxModel).source };
   }
   throw new ArgumentTypeError(`Expected a model path, bytes or an OnnxModel for model but received ${describeValue(model)}`);

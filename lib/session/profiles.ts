@@ -17,7 +17,10 @@ function formatShape(shape: readonly number[]): string {
 /** Checks `options.profiles` against the model's inputs; returns them frozen (undefined when not given). */
 export function validateProfiles(profiles: unknown, inputs: readonly TensorInfo[]): readonly ProfileSpec[] | undefined {
   if (profiles === undefined) return undefined;
-  if (!Array.isArray(profiles) || profiles.length === 0) throw new ArgumentTypeError(`Expected a non-empty array of profiles for options.profiles but received ${describeValue(profiles)}`);
+  if (!Array.isArray(profiles) || profiles.length === 0)
+    throw new ArgumentTypeError(
+      `Expected a non-empty array of profiles for options.profiles but received ${describeValue(profiles)}`,
+    );
   return Object.freeze(validateProfileList(profiles, inputs, (index) => `options.profiles[${index}]`));
 }
 
@@ -28,9 +31,17 @@ export function checkProfiles(profiles: readonly ProfileSpec[] | undefined, feed
     .map((name) => `${name} ${formatShape(feeds[name]!.shape)}`)
     .join(', ');
   const ranges = profiles
-    .map((profile, index) => `profile ${index}: ${Object.entries(profile).map(([name, bounds]) => `${name} ${formatShape(bounds.min)} to ${formatShape(bounds.max)}`).join(', ')}`)
+    .map(
+      (profile, index) =>
+        `profile ${index}: ${Object.entries(profile)
+          .map(([name, bounds]) => `${name} ${formatShape(bounds.min)} to ${formatShape(bounds.max)}`)
+          .join(', ')}`,
+    )
     .join('; ');
-  throw new ArgumentRangeError(`Expected shapes within one of options.profiles (${ranges}) for feeds but received ${received}`, ErrorCode.SHAPE);
+  throw new ArgumentRangeError(
+    `Expected shapes within one of options.profiles (${ranges}) for feeds but received ${received}`,
+    ErrorCode.SHAPE,
+  );
 }
 
 /** The largest dim 0 any profile allows for every input in it (Infinity without profiles). */

@@ -88,7 +88,8 @@ const noTensorRTFactory = 'no factory is registered for the tensorrt backend';
 
 function tensorrtProblems(availability: BackendAvailability): string[] {
   const problems: string[] = [];
-  if (!availability.tensorrt.available) problems.push(`TensorRT is not usable on this machine: ${availability.tensorrt.reason ?? 'unknown reason'}`);
+  if (!availability.tensorrt.available)
+    problems.push(`TensorRT is not usable on this machine: ${availability.tensorrt.reason ?? 'unknown reason'}`);
   if (!availability.tensorrtFactory) problems.push(noTensorRTFactory);
   return problems;
 }
@@ -96,18 +97,38 @@ function tensorrtProblems(availability: BackendAvailability): string[] {
 /** The backend for `choice`, or the ERR_NOT_SUPPORTED error saying why none can run. */
 export function decideBackend(choice: BackendChoice, availability: BackendAvailability): BackendDecision {
   const tensorrt = tensorrtProblems(availability);
-  const cpuProblem = !availability.cpu.available ? (availability.cpu.reason ?? 'the cpu backend is unavailable') : !availability.cpuFactory ? 'no factory is registered for the cpu backend' : null;
+  const cpuProblem = !availability.cpu.available
+    ? (availability.cpu.reason ?? 'the cpu backend is unavailable')
+    : !availability.cpuFactory
+      ? 'no factory is registered for the cpu backend'
+      : null;
   if (choice === 'tensorrt') {
     if (tensorrt.length === 0) return { kind: 'tensorrt', reason: 'asked for by name' };
-    return { kind: null, error: new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `The tensorrt backend cannot run here: ${tensorrt.join('; ')}. Use backend "cpu" or "auto".`, { details: { problems: tensorrt } }) };
+    return {
+      kind: null,
+      error: new TensorRTNodeError(
+        ErrorCode.NOT_SUPPORTED,
+        `The tensorrt backend cannot run here: ${tensorrt.join('; ')}. Use backend "cpu" or "auto".`,
+        { details: { problems: tensorrt } },
+      ),
+    };
   }
   if (choice === 'cpu') {
     if (cpuProblem === null) return { kind: 'cpu', reason: 'asked for by name' };
-    return { kind: null, error: new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `The cpu backend cannot run here: ${cpuProblem}.`) };
+    return {
+      kind: null,
+      error: new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `The cpu backend cannot run here: ${cpuProblem}.`),
+    };
   }
   if (tensorrt.length === 0) return { kind: 'tensorrt', reason: 'auto: TensorRT is usable on this machine' };
   if (cpuProblem === null) return { kind: 'cpu', reason: `auto: ${tensorrt.join('; ')}` };
-  return { kind: null, error: new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `No backend can run here: ${[...tensorrt, `cpu: ${cpuProblem}`].join('; ')}.`) };
+  return {
+    kind: null,
+    error: new TensorRTNodeError(
+      ErrorCode.NOT_SUPPORTED,
+      `No backend can run here: ${[...tensorrt, `cpu: ${cpuProblem}`].join('; ')}.`,
+    ),
+  };
 }
 
 let tensorrtProbe: Promise<BackendAvailability['tensorrt']> | null = null;
@@ -129,7 +150,10 @@ function probeTensorRT(): Promise<BackendAvailability['tensorrt']> {
       }
       return caps.backends.tensorrt;
     },
-    (error: unknown) => ({ available: false, reason: `capabilities could not be read: ${error instanceof Error ? error.message : String(error)}` }),
+    (error: unknown) => ({
+      available: false,
+      reason: `capabilities could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    }),
   );
   return tensorrtProbe;
 }
@@ -140,11 +164,17 @@ export async function backendAvailability(choice: BackendChoice): Promise<Backen
   const cpuInstalled = onnxRuntimeVersion() !== null;
   // The first TensorRT probe takes a while (the addon, the driver, a library search): a cpu worker
   // thread boots meanwhile, ready if 'auto' falls back to cpu, as it does on every host without a GPU.
-  if (choice === 'auto' && cpuInstalled && tensorrtProbe === null && factories.has('cpu')) (await import('../backends/cpu/worker-pool.js')).prestartCpuWorker();
+  if (choice === 'auto' && cpuInstalled && tensorrtProbe === null && factories.has('cpu'))
+    (await import('../backends/cpu/worker-pool.js')).prestartCpuWorker();
   return {
     tensorrt: choice === 'cpu' ? { available: false, reason: 'not probed (backend "cpu" was asked for)' } : await probeTensorRT(),
     tensorrtFactory: factories.has('tensorrt'),
-    cpu: cpuInstalled ? { available: true, reason: null } : { available: false, reason: `onnxruntime-node (an optional peer dependency) is not installed; install it with \`${onnxRuntimeInstallHint}\`` },
+    cpu: cpuInstalled
+      ? { available: true, reason: null }
+      : {
+          available: false,
+          reason: `onnxruntime-node (an optional peer dependency) is not installed; install it with \`${onnxRuntimeInstallHint}\``,
+        },
     cpuFactory: factories.has('cpu'),
   };
 }

@@ -37,11 +37,17 @@ interface Job {
 }
 
 export function timeoutError(timeoutMs: number, phase: 'queued' | 'executing'): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.TIMEOUT, `The run timed out after ${timeoutMs} ms (options.timeoutMs) while ${phase}`, { details: { timeoutMs, phase } });
+  return new TensorRTNodeError(ErrorCode.TIMEOUT, `The run timed out after ${timeoutMs} ms (options.timeoutMs) while ${phase}`, {
+    details: { timeoutMs, phase },
+  });
 }
 
 export function queueFullError(maxQueue: number): TensorRTNodeError {
-  return new TensorRTNodeError(ErrorCode.QUEUE_FULL, `The run queue is full (options.maxQueue: ${maxQueue} runs waiting); retry later or raise maxQueue`, { details: { maxQueue } });
+  return new TensorRTNodeError(
+    ErrorCode.QUEUE_FULL,
+    `The run queue is full (options.maxQueue: ${maxQueue} runs waiting); retry later or raise maxQueue`,
+    { details: { maxQueue } },
+  );
 }
 
 export class Scheduler {
@@ -83,7 +89,8 @@ export class Scheduler {
     const { signal, timeoutMs, onStart, admitted } = options;
     if (this.#closed) return Promise.reject(this.#closed());
     if (signal?.aborted) return Promise.reject(abortError('The run', signal));
-    if (!admitted && this.#queue.length >= this.maxQueue && this.#running >= this.concurrency) return Promise.reject(queueFullError(this.maxQueue));
+    if (!admitted && this.#queue.length >= this.maxQueue && this.#running >= this.concurrency)
+      return Promise.reject(queueFullError(this.maxQueue));
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const onAbort = () => this.#fail(job, abortError('The run', signal!));
@@ -100,7 +107,11 @@ export class Scheduler {
         },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (timeoutMs !== undefined) timer = setTimeout(() => this.#fail(job, timeoutError(timeoutMs, job.state === 'queued' ? 'queued' : 'executing')), timeoutMs);
+      if (timeoutMs !== undefined)
+        timer = setTimeout(
+          () => this.#fail(job, timeoutError(timeoutMs, job.state === 'queued' ? 'queued' : 'executing')),
+          timeoutMs,
+        );
       this.#queue.push(job);
       this.#pump();
     });

@@ -19,7 +19,8 @@ export function validateSignature(value: unknown): ModelSignature | undefined {
   rejectUnknownOptions(signature, ['inputs', 'outputs'], 'options.signature');
   const side = (key: 'inputs' | 'outputs'): Record<string, DType> => {
     const names = signature[key];
-    if (typeof names !== 'object' || names === null || Array.isArray(names)) throw invalidType('an object mapping names to dtypes', `options.signature.${key}`, names);
+    if (typeof names !== 'object' || names === null || Array.isArray(names))
+      throw invalidType('an object mapping names to dtypes', `options.signature.${key}`, names);
     for (const [name, dtype] of Object.entries(names)) expectOneOf(dtype, `options.signature.${key}.${name}`, dtypes);
     return names as Record<string, DType>;
   };
@@ -36,7 +37,12 @@ function describeTensors(tensors: readonly TensorInfo[]): string {
  * outputs it leaves out are still computed, just not typed). Throws one error listing every
  * mismatch and the model's real inputs and outputs.
  */
-export function checkSignature(signature: ModelSignature, inputs: readonly TensorInfo[], outputs: readonly TensorInfo[], model: string): void {
+export function checkSignature(
+  signature: ModelSignature,
+  inputs: readonly TensorInfo[],
+  outputs: readonly TensorInfo[],
+  model: string,
+): void {
   const problems: string[] = [];
   let onlyDtypes = true;
   const compare = (mode: 'input' | 'output', declared: Record<string, DType>, actual: readonly TensorInfo[]) => {
@@ -44,8 +50,13 @@ export function checkSignature(signature: ModelSignature, inputs: readonly Tenso
       const tensor = actual.find((candidate) => candidate.name === name);
       if (!tensor) {
         onlyDtypes = false;
-        const hint = closestMatch(name, actual.map((candidate) => candidate.name));
-        problems.push(`${mode} ${JSON.stringify(name)} is not an ${mode} of the model${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`);
+        const hint = closestMatch(
+          name,
+          actual.map((candidate) => candidate.name),
+        );
+        problems.push(
+          `${mode} ${JSON.stringify(name)} is not an ${mode} of the model${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}`,
+        );
       } else if (tensor.dtype !== dtype) {
         problems.push(`${mode} ${JSON.stringify(name)} is ${tensor.dtype} in the model, not ${dtype}`);
       }

@@ -30,7 +30,13 @@ export interface AnySignature extends ModelSignature {
 export type PlainNumberDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32';
 
 /** Plain JS values accepted for `D`, or never where they would be ambiguous. */
-export type PlainValues<D extends DType> = D extends PlainNumberDType ? readonly number[] : D extends 'int64' ? readonly (bigint | number)[] : D extends 'bool' ? readonly boolean[] : never;
+export type PlainValues<D extends DType> = D extends PlainNumberDType
+  ? readonly number[]
+  : D extends 'int64'
+    ? readonly (bigint | number)[]
+    : D extends 'bool'
+      ? readonly boolean[]
+      : never;
 
 /**
  * A tensor of onnxruntime-node (`new ort.Tensor('float32', data, [1, 3])`), or anything with its
@@ -72,7 +78,9 @@ export type OutputName<S extends ModelSignature> = keyof S['outputs'] & string;
 export type Feeds<S extends ModelSignature> = { [K in InputName<S>]: FeedValue<S['inputs'][K]> };
 
 /** What `run()` resolves to: a HostTensor of the declared dtype per requested output. */
-export type Results<S extends ModelSignature, O extends OutputName<S> = OutputName<S>> = { [K in O]: HostTensor<S['outputs'][K]> };
+export type Results<S extends ModelSignature, O extends OutputName<S> = OutputName<S>> = {
+  [K in O]: HostTensor<S['outputs'][K]>;
+};
 
 /** Options of `session.run()` and `batcher.run()`. */
 export interface SessionRunOptions<O extends string = string> {

@@ -43,37 +43,67 @@ function isTypedArray(value: unknown): value is AnyTypedArray {
 function checkDevice(tensor: Tensor, info: EngineTensorInfo, device: number): void {
   if (tensor.location !== 'device') return;
   if (info.location === 'host') {
-    throw new ArgumentTypeError(`Expected a host or pinned tensor for ${label(info)} (TensorRT reads it on the host) but received a device tensor`);
+    throw new ArgumentTypeError(
+      `Expected a host or pinned tensor for ${label(info)} (TensorRT reads it on the host) but received a device tensor`,
+    );
   }
   if (tensor.device !== device) {
-    throw new ArgumentRangeError(`Expected a tensor on device ${device} (the engine's device) for ${label(info)} but received a tensor on device ${tensor.device}`);
+    throw new ArgumentRangeError(
+      `Expected a tensor on device ${device} (the engine's device) for ${label(info)} but received a tensor on device ${tensor.device}`,
+    );
   }
 }
 
 /** Validates one input's form and resolves its memory; `feed` is what validation.ts checks against the engine. */
-function describeInput(value: unknown, info: EngineTensorInfo, device: number): { feed: FeedDescription; memory: NativeRunInput['memory']; tensor: Tensor | null } {
+function describeInput(
+  value: unknown,
+  info: EngineTensorInfo,
+  device: number,
+): { feed: FeedDescription; memory: NativeRunInput['memory']; tensor: Tensor | null } {
   const name = label(info);
   if (value instanceof Tensor) {
     const memory = nativeMemoryOf(value, name);
     checkDevice(value, info, device);
-    return { feed: { dtype: value.dtype, shape: value.shape, data: { kind: 'Tensor', elements: value.elementCount }, fromTensor: true }, memory, tensor: value };
+    return {
+      feed: { dtype: value.dtype, shape: value.shape, data: { kind: 'Tensor', elements: value.elementCount }, fromTensor: true },
+      memory,
+      tensor: value,
+    };
   }
   if (isTypedArray(value)) {
     const shape = staticShapeFor(info, name, value);
     const data = checkTypedArray(info.dtype as DType, value, name);
-    return { feed: { dtype: info.dtype, shape, data: { kind: data.constructor.name, elements: data.length } }, memory: data, tensor: null };
+    return {
+      feed: { dtype: info.dtype, shape, data: { kind: data.constructor.name, elements: data.length } },
+      memory: data,
+      tensor: null,
+    };
   }
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'data' in value) {
     const { data, shape, dtype } = value as { data: unknown; shape: unknown; dtype?: unknown };
     if (dtype !== undefined) checkDType(info, dtype, name);
     const array = checkTypedArray(info.dtype as DType, data, name);
-    return { feed: { dtype: info.dtype, shape: shape as readonly number[], data: { kind: array.constructor.name, elements: array.length } }, memory: array, tensor: null };
+    return {
+      feed: {
+        dtype: info.dtype,
+        shape: shape as readonly number[],
+        data: { kind: array.constructor.name, elements: array.length },
+      },
+      memory: array,
+      tensor: null,
+    };
   }
   throw invalidType('a Tensor, a TypedArray or { data, shape }', name, value);
 }
 
 /** Validates a run's inputs (and bound outputs) against `metadata` and resolves their memory. */
-export function prepareBindings(metadata: EngineMetadata, profile: number, device: number, inputs: unknown, outputs: unknown): PreparedBindings {
+export function prepareBindings(
+  metadata: EngineMetadata,
+  profile: number,
+  device: number,
+  inputs: unknown,
+  outputs: unknown,
+): PreparedBindings {
   if (inputs instanceof Tensor) throw feedsTypeError(inputs, { name: 'inputs' });
   const feeds = inputs;
   checkFeedNames(engineInputs(metadata), feeds, { name: 'inputs' });
@@ -88,7 +118,9 @@ export function prepareBindings(metadata: EngineMetadata, profile: number, devic
   if (outputs === undefined) return prepared;
 
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`);
+    throw new ArgumentTypeError(
+      `Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`,
+    );
   }
   const given = outputs as Record<string, unknown>;
   const descriptions: Record<string, { dtype: string; elementCount: number; location: Tensor['location'] }> = {};
@@ -101,7 +133,10 @@ export function prepareBindings(metadata: EngineMetadata, profile: number, devic
     const memory = nativeMemoryOf(tensor, label(info));
     checkDevice(tensor, info, device);
     const other = usedTensors.get(tensor);
-    if (other) throw new ArgumentRangeError(`Expected distinct tensors for ${other} and ${label(info)} but received the same tensor for both`);
+    if (other)
+      throw new ArgumentRangeError(
+        `Expected distinct tensors for ${other} and ${label(info)} but received the same tensor for both`,
+      );
     usedTensors.set(tensor, label(info));
     const index = metadata.tensors.indexOf(info);
     prepared.outputs.push({ tensor: index, memory });

@@ -32,14 +32,17 @@ export interface EngineHost {
   computeCapability: string | null;
 }
 
-const rebuild = 'Rebuild the engine on this host from its ONNX model: `npx tensorrt-node build <model.onnx> -o <engine.plan>` (or let InferenceSession build and cache it from the .onnx).';
+const rebuild =
+  'Rebuild the engine on this host from its ONNX model: `npx tensorrt-node build <model.onnx> -o <engine.plan>` (or let InferenceSession build and cache it from the .onnx).';
 
 export function diagnoseEngineLoadFailure(messages: readonly string[], engineHost: EngineHost): EngineIncompatibility | null {
-  if (!Array.isArray(messages) || messages.some((message) => typeof message !== 'string')) throw invalidType('an array of strings', 'messages', messages);
+  if (!Array.isArray(messages) || messages.some((message) => typeof message !== 'string'))
+    throw invalidType('an array of strings', 'messages', messages);
   const facts = expectOptions<EngineHost>(engineHost, 'host');
   rejectUnknownOptions(facts, ['tensorrtVersion', 'computeCapability'], 'host');
   for (const key of ['tensorrtVersion', 'computeCapability'] as const) {
-    if (facts[key] !== undefined && facts[key] !== null && typeof facts[key] !== 'string') throw invalidType('a string or null', `host.${key}`, facts[key]);
+    if (facts[key] !== undefined && facts[key] !== null && typeof facts[key] !== 'string')
+      throw invalidType('a string or null', `host.${key}`, facts[key]);
   }
   const host: EngineHost = { tensorrtVersion: facts.tensorrtVersion ?? null, computeCapability: facts.computeCapability ?? null };
   const text = messages.join('\n');

@@ -16,7 +16,15 @@ import { loadAddon } from '../addon/loader.js';
 import { type NativeEngineWrap } from '../addon/types.js';
 import { pythonTensorRTDirsOnce } from '../addon/system/python-tensorrt-dirs.js';
 import { syncTensorRTLogSink } from './log.js';
-import { expectBoolean, expectInteger, expectOptions, expectString, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
+import {
+  expectBoolean,
+  expectInteger,
+  expectOptions,
+  expectString,
+  invalidType,
+  invalidValue,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 
 /** Options of {@link Engine.load}. */
 export interface EngineLoadOptions {
@@ -47,7 +55,8 @@ async function checkSource(source: unknown): Promise<string | Uint8Array> {
       throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it does not exist`);
     }
     if (info.isDirectory()) throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it is a directory`);
-    if (!info.isFile()) throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it is not a regular file`);
+    if (!info.isFile())
+      throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the engine file ${source}: it is not a regular file`);
     if (info.size === 0) throw invalidValue('a non-empty engine file', 'the engine', source);
     return source;
   }
@@ -62,7 +71,10 @@ function nativeLoader(): NonNullable<ReturnType<typeof loadAddon>['addon']['load
   const { addon } = loadAddon();
   if (!addon.loadEngine) {
     const reason = addon.buildInfo().tensorrt.missingReason ?? 'TensorRT headers were not found';
-    throw new TensorRTError(ErrorCode.NOT_SUPPORTED, `This build of tensorrt-node has no TensorRT runtime (${reason}). Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node`);
+    throw new TensorRTError(
+      ErrorCode.NOT_SUPPORTED,
+      `This build of tensorrt-node has no TensorRT runtime (${reason}). Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node`,
+    );
   }
   return addon.loadEngine.bind(addon);
 }
@@ -78,7 +90,10 @@ function hostComputeCapability(device: number): string | null {
 function translateLoadFailure(error: unknown, source: string | Uint8Array, device: number): unknown {
   if (!(error instanceof TensorRTError) || error.code !== ErrorCode.TENSORRT) return error;
   const messages = error.tensorrtMessages ?? [];
-  const diagnosis = diagnoseEngineLoadFailure(messages, { tensorrtVersion: null, computeCapability: hostComputeCapability(device) });
+  const diagnosis = diagnoseEngineLoadFailure(messages, {
+    tensorrtVersion: null,
+    computeCapability: hostComputeCapability(device),
+  });
   if (!diagnosis) return error;
   const what = typeof source === 'string' ? `the engine ${source}` : 'the engine';
   return new TensorRTError(ErrorCode.ENGINE_INCOMPATIBLE, `Cannot load ${what}: ${diagnosis.fix}`, {
@@ -120,7 +135,8 @@ export class Engine {
     const checked = expectOptions<EngineLoadOptions>(options);
     rejectUnknownOptions(checked, loadOptionNames);
     const device = checked.device === undefined ? 0 : expectInteger(checked.device, 'options.device', { min: 0 });
-    const allowHostCode = checked.allowHostCode === undefined ? false : expectBoolean(checked.allowHostCode, 'options.allowHostCode');
+    const allowHostCode =
+      checked.allowHostCode === undefined ? false : expectBoolean(checked.allowHostCode, 'options.allowHostCode');
     const libraryPath = checked.libraryPath === undefined ? undefined : expectString(checked.libraryPath, 'options.libraryPath');
     const plugins = checked.plugins === undefined ? true : expectBoolean(checked.plugins, 'options.plugins');
     const signal = checked.signal;

@@ -32,8 +32,25 @@ import type { NativeContextWrap, NativeEngineWrap, NativeGraphStatus, NativeLaye
 import { prepareBindings, type ContextFeeds } from './bindings.js';
 import { toRunTiming, type RunTiming } from './timing.js';
 import type { Tensor } from '../cuda/tensor.js';
-import { logSeverities, registerContextLogger, syncTensorRTLogSink, unregisterContextLogger, type LogSeverity, type TensorRTLogger } from './log.js';
-import { expectAutoOrBoolean, expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, invalidType, invalidValue, rejectUnknownOptions } from '../core/validate.js';
+import {
+  logSeverities,
+  registerContextLogger,
+  syncTensorRTLogSink,
+  unregisterContextLogger,
+  type LogSeverity,
+  type TensorRTLogger,
+} from './log.js';
+import {
+  expectAutoOrBoolean,
+  expectBoolean,
+  expectFunction,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  invalidType,
+  invalidValue,
+  rejectUnknownOptions,
+} from '../core/validate.js';
 
 /** Options of `engine.createContext()`. */
 export interface ContextOptions {
@@ -135,13 +152,17 @@ export function checkContextOptions(options: unknown, metadata: EngineMetadata):
   rejectUnknownOptions(opts, contextOptionNames);
   const profiles = Math.max(1, metadata.profiles.length);
   const profile = opts.profile === undefined ? 0 : expectInteger(opts.profile, 'options.profile', { min: 0 });
-  if (profile >= profiles) throw invalidValue(`an optimization profile between 0 and ${profiles - 1}`, 'options.profile', profile);
+  if (profile >= profiles)
+    throw invalidValue(`an optimization profile between 0 and ${profiles - 1}`, 'options.profile', profile);
   const cudaGraph = opts.cudaGraph === undefined ? 'auto' : expectAutoOrBoolean(opts.cudaGraph, 'options.cudaGraph');
   const logger = opts.logger === undefined ? null : expectFunction<TensorRTLogger>(opts.logger, 'options.logger');
-  const logSeverity = opts.logSeverity === undefined ? 'warning' : expectOneOf(opts.logSeverity, 'options.logSeverity', logSeverities);
+  const logSeverity =
+    opts.logSeverity === undefined ? 'warning' : expectOneOf(opts.logSeverity, 'options.logSeverity', logSeverities);
   const unbindable = unbindableTensors(metadata, dtypes);
   if (unbindable.length > 0) {
-    throw new TensorRTError(ErrorCode.NOT_SUPPORTED, `Cannot create an execution context: ${unbindable[0]!.reason}`, { details: { tensors: unbindable } });
+    throw new TensorRTError(ErrorCode.NOT_SUPPORTED, `Cannot create an execution context: ${unbindable[0]!.reason}`, {
+      details: { tensors: unbindable },
+    });
   }
   return { profile, cudaGraph, logger, logSeverity };
 }
@@ -150,7 +171,8 @@ export function checkContextOptions(options: unknown, metadata: EngineMetadata):
 export function checkRunOptions(options: unknown): { outputTensors: unknown; signal: AbortSignal | null; timing: boolean } {
   const opts = expectOptions<ContextRunOptions>(options);
   rejectUnknownOptions(opts, runOptionNames);
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw invalidType('an AbortSignal', 'options.signal', opts.signal);
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw invalidType('an AbortSignal', 'options.signal', opts.signal);
   const timing = opts.timing === undefined ? false : expectBoolean(opts.timing, 'options.timing');
   return { outputTensors: opts.outputTensors, signal: opts.signal ?? null, timing };
 }
@@ -193,12 +215,18 @@ export class ExecutionContext {
    * @internal Use `engine.createContext()`. Takes the engine's native handle and metadata rather
    * than the Engine itself, so that this module never imports engine.ts (which imports this one).
    */
-  static async create(engine: { native: NativeEngineWrap; metadata: EngineMetadata }, options?: ContextOptions): Promise<ExecutionContext> {
+  static async create(
+    engine: { native: NativeEngineWrap; metadata: EngineMetadata },
+    options?: ContextOptions,
+  ): Promise<ExecutionContext> {
     const checked = checkContextOptions(options, engine.metadata);
     const native = engine.native;
     const { addon } = loadAddon();
     if (!addon.createExecutionContext) {
-      throw new TensorRTError(ErrorCode.NOT_SUPPORTED, 'This build of tensorrt-node has no TensorRT runtime. Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node');
+      throw new TensorRTError(
+        ErrorCode.NOT_SUPPORTED,
+        'This build of tensorrt-node has no TensorRT runtime. Rebuild it against TensorRT headers: TENSORRT_INCLUDE_DIR=<TensorRT>/include npm rebuild tensorrt-node',
+      );
     }
     const create = addon.createExecutionContext.bind(addon);
     syncTensorRTLogSink();
@@ -252,7 +280,11 @@ export class ExecutionContext {
           signal.removeEventListener('abort', cancel);
         }
         if (signal.aborted) {
-          throw abortError('ExecutionContext.run', signal, 'after it had started: it completed on the GPU, and bound outputs were written');
+          throw abortError(
+            'ExecutionContext.run',
+            signal,
+            'after it had started: it completed on the GPU, and bound outputs were written',
+          );
         }
       } else {
         result = await native.run(bindings.inputs, bindings.outputs, timing, false);
@@ -266,7 +298,8 @@ export class ExecutionContext {
     const native = this.#live();
     const opts = expectOptions<LayerProfileOptions>(options);
     rejectUnknownOptions(opts, ['iterations']);
-    const iterations = opts.iterations === undefined ? 10 : expectInteger(opts.iterations, 'options.iterations', { min: 1, max: 100_000 });
+    const iterations =
+      opts.iterations === undefined ? 10 : expectInteger(opts.iterations, 'options.iterations', { min: 1, max: 100_000 });
     const bindings = prepareBindings(this.metadata, this.profile, this.device, inputs, undefined);
     return withCallerStack(async () => {
       const layers = await native.profileLayers(bindings.inputs, iterations);

@@ -18,5 +18,12 @@ export {
 export type { ContextFeed, ContextFeeds } from './bindings.js';
 export type { RunTiming } from './timing.js';
 export type { ProfileSpec } from './profiles.js';
-export { setTensorRTLogger, logSeverities, type LogSeverity, type TensorRTLogger, type TensorRTLogMessage, type TensorRTLoggerOptions } from './log.js';
+export {
+  setTensorRTLogger,
+  logSeverities,
+  type LogSeverity,
+  type TensorRTLogger,
+  type TensorRTLogMessage,
+  type TensorRTLoggerOptions,
+} from './log.js';
 export type { EngineIncompatibility } from './diagnosis.js';

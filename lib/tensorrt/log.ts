@@ -66,18 +66,26 @@ function deliver(subscription: Subscription, message: TensorRTLogMessage): void 
     subscription.log(message);
   } catch (error) {
     // A throwing logger must not take TensorRT's message delivery (or the process) down with it.
-    process.emitWarning(`A TensorRT logger threw: ${error instanceof Error ? error.message : String(error)}`, { code: 'TENSORRT_NODE_LOGGER' });
+    process.emitWarning(`A TensorRT logger threw: ${error instanceof Error ? error.message : String(error)}`, {
+      code: 'TENSORRT_NODE_LOGGER',
+    });
   }
 }
 
 /** Routes one message (exported for tests of the routing rules). */
 export function dispatchTensorRTLog(severity: NativeLogSeverity, text: string, target: number, droppedBefore = 0): void {
-  if (droppedBefore > 0) dispatchTensorRTLog('warning', `tensorrt-node: ${droppedBefore} TensorRT log message${droppedBefore === 1 ? ' was' : 's were'} dropped because JavaScript did not keep up`, 0);
+  if (droppedBefore > 0)
+    dispatchTensorRTLog(
+      'warning',
+      `tensorrt-node: ${droppedBefore} TensorRT log message${droppedBefore === 1 ? ' was' : 's were'} dropped because JavaScript did not keep up`,
+      0,
+    );
   const message: TensorRTLogMessage = { severity, message: text, context: target > 0 ? target : null };
   const owner = target > 0 ? contextLoggers.get(target) : undefined;
   const subscription = owner ?? processLogger;
   if (subscription && rank(severity) <= rank(subscription.severity)) deliver(subscription, message);
-  if (debugEnabled && rank(severity) <= rank(debugSeverity)) writeDebug(`[${severity}]${message.context === null ? '' : ` (context ${message.context})`} ${text}`);
+  if (debugEnabled && rank(severity) <= rank(debugSeverity))
+    writeDebug(`[${severity}]${message.context === null ? '' : ` (context ${message.context})`} ${text}`);
 }
 
 /** The most verbose severity anyone wants right now, or null when nobody listens. */

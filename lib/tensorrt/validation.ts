@@ -6,7 +6,17 @@
  */
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
-import { checkDType, checkElementCount, checkFeedNames, checkOutputName, checkShape, formatShape, inputLabel, tensorOfDType, type SuppliedData } from '../core/feeds.js';
+import {
+  checkDType,
+  checkElementCount,
+  checkFeedNames,
+  checkOutputName,
+  checkShape,
+  formatShape,
+  inputLabel,
+  tensorOfDType,
+  type SuppliedData,
+} from '../core/feeds.js';
 import { describeValue } from '../core/validate.js';
 
 /** What validation needs to know about one input: its dtype, shape and, when known, its data. */
@@ -28,7 +38,13 @@ export function engineOutputs(metadata: EngineMetadata): EngineTensorInfo[] {
 }
 
 /** Throws unless `shape` lies within optimization profile `profileIndex` (inputs without bounds are static). */
-function checkProfileBounds(metadata: EngineMetadata, profileIndex: number, tensor: EngineTensorInfo, shape: readonly number[], label: string): void {
+function checkProfileBounds(
+  metadata: EngineMetadata,
+  profileIndex: number,
+  tensor: EngineTensorInfo,
+  shape: readonly number[],
+  label: string,
+): void {
   const bounds = metadata.profiles[profileIndex]?.inputs[tensor.name];
   if (!bounds) return;
   shape.forEach((dim, axis) => {
@@ -54,11 +70,21 @@ export function checkFeed(metadata: EngineMetadata, profileIndex: number, tensor
 }
 
 /** Validates every feed of a run; returns the inputs in engine order. */
-export function checkFeeds(metadata: EngineMetadata, profileIndex: number, feeds: Readonly<Record<string, FeedDescription>>): EngineTensorInfo[] {
+export function checkFeeds(
+  metadata: EngineMetadata,
+  profileIndex: number,
+  feeds: Readonly<Record<string, FeedDescription>>,
+): EngineTensorInfo[] {
   const inputs = engineInputs(metadata);
   checkFeedNames(inputs, feeds);
-  if (!Number.isSafeInteger(profileIndex) || profileIndex < 0 || (metadata.profiles.length > 0 && profileIndex >= metadata.profiles.length)) {
-    throw new ArgumentRangeError(`Expected an optimization profile between 0 and ${Math.max(0, metadata.profiles.length - 1)} for profile but received ${describeValue(profileIndex)}`);
+  if (
+    !Number.isSafeInteger(profileIndex) ||
+    profileIndex < 0 ||
+    (metadata.profiles.length > 0 && profileIndex >= metadata.profiles.length)
+  ) {
+    throw new ArgumentRangeError(
+      `Expected an optimization profile between 0 and ${Math.max(0, metadata.profiles.length - 1)} for profile but received ${describeValue(profileIndex)}`,
+    );
   }
   for (const tensor of inputs) checkFeed(metadata, profileIndex, tensor, feeds[tensor.name]!);
   return inputs;
@@ -77,9 +103,14 @@ export interface OutputBindingDescription {
  * inputs or on the data are checked natively once the run knows their shape. Returns the bound
  * outputs in engine order.
  */
-export function checkOutputBindings(metadata: EngineMetadata, outputs: Readonly<Record<string, OutputBindingDescription>>): EngineTensorInfo[] {
+export function checkOutputBindings(
+  metadata: EngineMetadata,
+  outputs: Readonly<Record<string, OutputBindingDescription>>,
+): EngineTensorInfo[] {
   if (typeof outputs !== 'object' || outputs === null || Array.isArray(outputs)) {
-    throw new ArgumentTypeError(`Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`);
+    throw new ArgumentTypeError(
+      `Expected an object mapping output names to tensors for options.outputTensors but received ${describeValue(outputs)}`,
+    );
   }
   const all = engineOutputs(metadata);
   for (const name of Object.keys(outputs)) checkOutputName(all, name, 'options.outputTensors');
@@ -89,7 +120,9 @@ export function checkOutputBindings(metadata: EngineMetadata, outputs: Readonly<
     const label = `output ${JSON.stringify(tensor.name)}`;
     checkDType(tensor, binding.dtype, label, tensorOfDType(binding.dtype));
     if (tensor.location === 'host' && binding.location === 'device') {
-      throw new ArgumentTypeError(`Expected a host or pinned tensor for ${label} (TensorRT writes it on the host) but received a device tensor`);
+      throw new ArgumentTypeError(
+        `Expected a host or pinned tensor for ${label} (TensorRT writes it on the host) but received a device tensor`,
+      );
     }
     if (tensor.shape.every((dim) => dim >= 0)) {
       checkElementCount(
@@ -107,5 +140,8 @@ export function checkOutputBindings(metadata: EngineMetadata, outputs: Readonly<
 export function unbindableTensors(metadata: EngineMetadata, bindable: readonly string[]): { name: string; reason: string }[] {
   return metadata.tensors
     .filter((tensor) => !bindable.includes(tensor.dtype))
-    .map((tensor) => ({ name: tensor.name, reason: `${tensor.mode} ${JSON.stringify(tensor.name)} has dtype ${tensor.dtype}, which tensorrt-node cannot bind` }));
+    .map((tensor) => ({
+      name: tensor.name,
+      reason: `${tensor.mode} ${JSON.stringify(tensor.name)} has dtype ${tensor.dtype}, which tensorrt-node cannot bind`,
+    }));
 }

@@ -33,7 +33,8 @@ function newest(versions: Iterable<string>): string | null {
 /** Parses `objdump -T` (dynamic symbols) and `objdump -p` (headers) output. */
 export function parseElfRequirements(dynamicSymbols: string, headers: string): ElfRequirements {
   const undefinedLines = dynamicSymbols.split('\n').filter((line) => line.includes('*UND*'));
-  const versions = (prefix: string) => undefinedLines.flatMap((line) => [...line.matchAll(new RegExp(`\\(${prefix}_([0-9.]+)\\)`, 'g'))].map((match) => match[1]!));
+  const versions = (prefix: string) =>
+    undefinedLines.flatMap((line) => [...line.matchAll(new RegExp(`\\(${prefix}_([0-9.]+)\\)`, 'g'))].map((match) => match[1]!));
   const needed = [...headers.matchAll(/^\s*NEEDED\s+(\S+)/gm)].map((match) => match[1]!);
   return { glibc: newest(versions('GLIBC')), glibcxx: newest(versions('GLIBCXX')), needed };
 }

@@ -29,7 +29,10 @@ function group(path) {
 export const percent = (part) => (part.lines === 0 ? 0 : Math.round((1000 * part.covered) / part.lines) / 10);
 
 function sum(entries) {
-  return entries.reduce((total, entry) => ({ lines: total.lines + entry.lines, covered: total.covered + entry.covered }), { lines: 0, covered: 0 });
+  return entries.reduce((total, entry) => ({ lines: total.lines + entry.lines, covered: total.covered + entry.covered }), {
+    lines: 0,
+    covered: 0,
+  });
 }
 
 /**
@@ -43,14 +46,19 @@ export function readNativeCoverage(buildDir, projectRoot) {
   const lines = new Map(); // file -> Map(line -> executed)
   for (let start = 0; start < gcdaFiles.length; start += 50) {
     const batch = gcdaFiles.slice(start, start + 50);
-    const gcov = spawnSync('gcov', ['--json-format', '--stdout', ...batch], { cwd: buildDir, encoding: 'utf8', maxBuffer: 1 << 30 });
+    const gcov = spawnSync('gcov', ['--json-format', '--stdout', ...batch], {
+      cwd: buildDir,
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
     if (gcov.error) throw new Error(`gcov: ${gcov.error.message}`);
     for (const document of gcov.stdout.split('\n').filter((line) => line.startsWith('{'))) {
       for (const file of JSON.parse(document).files ?? []) {
         const path = relative(projectRoot, resolve(buildDir, file.file));
         if (!path.startsWith('native/')) continue;
         const known = lines.get(path) ?? new Map();
-        for (const line of file.lines ?? []) known.set(line.line_number, (known.get(line.line_number) ?? false) || line.count > 0);
+        for (const line of file.lines ?? [])
+          known.set(line.line_number, (known.get(line.line_number) ?? false) || line.count > 0);
         lines.set(path, known);
       }
     }
@@ -66,7 +74,9 @@ export function readNativeCoverage(buildDir, projectRoot) {
   }
   // The CUDA side alone (what ran before the fake TensorRT existed): product code minus native/trt
   // and the TensorRT N-API files.
-  const cudaSide = sum(product.filter((entry) => !entry.file.startsWith('native/trt/') && !/^native\/napi\/trt_/.test(entry.file)));
+  const cudaSide = sum(
+    product.filter((entry) => !entry.file.startsWith('native/trt/') && !/^native\/napi\/trt_/.test(entry.file)),
+  );
   const emulated = sum(perFile.filter((entry) => group(entry.file) === 'emulated'));
   const withPercent = (part) => ({ ...part, percent: percent(part) });
   return {

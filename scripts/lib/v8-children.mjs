@@ -14,7 +14,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const BASE64 = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map((char, index) => [char, index]));
+const BASE64 = new Map(
+  [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map((char, index) => [char, index]),
+);
 
 /** Source map "mappings" as [generatedLine, generatedColumn, sourceIndex, originalLine, originalColumn] (0-based). */
 export function decodeMappings(mappings) {
@@ -137,7 +139,9 @@ export function readChildCoverage(dumpDir, sourceRoot) {
       const lineStarts = [0];
       for (const length of sourceMap.lineLengths) lineStarts.push(lineStarts[lineStarts.length - 1] + length + 1);
       const blocks = flattenRanges(script.functions);
-      const sourcePaths = sources.map((source) => (typeof source === 'string' && source.startsWith(rootUrl) ? fileURLToPath(source) : null));
+      const sourcePaths = sources.map((source) =>
+        typeof source === 'string' && source.startsWith(rootUrl) ? fileURLToPath(source) : null,
+      );
       for (const [generatedLine, generatedColumn, sourceIndex, originalLine, originalColumn] of segments) {
         const path = sourcePaths[sourceIndex];
         if (!path || generatedLine >= lineStarts.length) continue;

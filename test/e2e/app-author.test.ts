@@ -41,7 +41,11 @@ function commands(block: string): string[] {
 
 const work = mkdtempSync(join(tmpdir(), 'tensorrt-node-app-author-'));
 // npm, npx and the scripts they start run on this test's Node (CI runs it on several Node lines).
-const env = userEnv({ PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`, npm_config_prefer_offline: 'true', TENSORRT_NODE_SKIP_BUILD: '1' });
+const env = userEnv({
+  PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`,
+  npm_config_prefer_offline: 'true',
+  TENSORRT_NODE_SKIP_BUILD: '1',
+});
 
 function shell(line: string, cwd: string, timeout = 300_000): SpawnSyncReturns<string> {
   return spawnSync('bash', ['-c', line], { cwd, env, encoding: 'utf8', timeout });
@@ -80,10 +84,14 @@ async function post(port: number, body: string): Promise<{ status: number; text:
   return { status: response.status, text: await response.text() };
 }
 
-describe('the README\'s app-author path, in fresh apps installed from the packed tarball', () => {
+describe("the README's app-author path, in fresh apps installed from the packed tarball", () => {
   beforeAll(() => {
     expect(existsSync(join(packageRoot, 'dist', 'index.js')), 'run `npm run build:ts` first').toBe(true);
-    const packed = spawnSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: packageRoot, env, encoding: 'utf8' });
+    const packed = spawnSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], {
+      cwd: packageRoot,
+      env,
+      encoding: 'utf8',
+    });
     expect(packed.status, packed.stderr).toBe(0);
     tarball = join(work, (JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[])[0]!.filename);
   });
@@ -101,7 +109,11 @@ describe('the README\'s app-author path, in fresh apps installed from the packed
     const app = freshApp('esm-app');
     writeFileSync(join(app, 'service.mjs'), readmeBlock('service.mjs'));
     const port = await freePort();
-    const service = spawn(process.execPath, ['service.mjs'], { cwd: app, env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const service = spawn(process.execPath, ['service.mjs'], {
+      cwd: app,
+      env: { ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     service.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
@@ -134,7 +146,8 @@ describe('the README\'s app-author path, in fresh apps installed from the packed
       const result = shell(line, app);
       expect(result.status, `${line}\n${result.stdout}\n${result.stderr}`).toBe(0);
     }
-    for (const output of ['bench.json', 'report.html', 'scorer.fp16.onnx']) expect(existsSync(join(app, output)), output).toBe(true);
+    for (const output of ['bench.json', 'report.html', 'scorer.fp16.onnx'])
+      expect(existsSync(join(app, output)), output).toBe(true);
     expect(readFileSync(join(app, 'report.html'), 'utf8')).toContain('<svg ');
   });
 

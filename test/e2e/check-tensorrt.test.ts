@@ -7,7 +7,10 @@ import { packageRoot } from '../../lib/addon/loader.js';
 
 function checkTensorRT(env: NodeJS.ProcessEnv) {
   const { TENSORRT_INCLUDE_DIR: _ignored, ...rest } = process.env;
-  return spawnSync(process.execPath, [join(packageRoot, 'scripts', 'check-tensorrt.mjs')], { encoding: 'utf8', env: { ...rest, ...env } });
+  return spawnSync(process.execPath, [join(packageRoot, 'scripts', 'check-tensorrt.mjs')], {
+    encoding: 'utf8',
+    env: { ...rest, ...env },
+  });
 }
 
 describe('npm run check:tensorrt', () => {

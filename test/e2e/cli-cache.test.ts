@@ -28,6 +28,8 @@ describe('tensorrt-node cache (compiled CLI)', () => {
   it('BAD CALL - a malformed size exits 2 with the typed error', () => {
     const result = runCli(['cache', 'prune', '--max-size', 'lots', '--dir', join(base, 'other')]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toBe('tensorrt-node cache: Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received "lots" of type string [ERR_INVALID_ARGUMENT]\n');
+    expect(result.stderr).toBe(
+      'tensorrt-node cache: Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received "lots" of type string [ERR_INVALID_ARGUMENT]\n',
+    );
   });
 });

@@ -16,15 +16,25 @@ describe('tensorrt-node doctor', () => {
     for (const problem of caps.problems) expect(problem.fix.length).toBeGreaterThan(20);
   });
 
-  it.runIf(cudaCompiled && hasNoDriver)('on a machine without a driver it names CUDA error 35 and the searched TensorRT paths', () => {
-    expect(caps.cuda).toMatchObject({ compiled: true, usable: false, driverVersion: null, deviceCount: 0, error: { code: 35, name: 'cudaErrorInsufficientDriver' }, diagnosis: { kind: 'no-driver' } });
-    expect(caps.tensorrt.found).toBe(false);
-    expect(caps.tensorrt.searched.length).toBeGreaterThan(5);
-    expect(caps.tensorrt.searched.every((attempt) => attempt.status === 'missing')).toBe(true);
-    expect(caps.tensorrt.searched.map((attempt) => attempt.path)).toContain('/usr/lib/x86_64-linux-gnu/libnvinfer.so.10');
-    expect(caps.backends.tensorrt.available).toBe(false);
-    expect(caps.problems.map((problem) => problem.area)).toEqual(expect.arrayContaining(['cuda', 'tensorrt']));
-  });
+  it.runIf(cudaCompiled && hasNoDriver)(
+    'on a machine without a driver it names CUDA error 35 and the searched TensorRT paths',
+    () => {
+      expect(caps.cuda).toMatchObject({
+        compiled: true,
+        usable: false,
+        driverVersion: null,
+        deviceCount: 0,
+        error: { code: 35, name: 'cudaErrorInsufficientDriver' },
+        diagnosis: { kind: 'no-driver' },
+      });
+      expect(caps.tensorrt.found).toBe(false);
+      expect(caps.tensorrt.searched.length).toBeGreaterThan(5);
+      expect(caps.tensorrt.searched.every((attempt) => attempt.status === 'missing')).toBe(true);
+      expect(caps.tensorrt.searched.map((attempt) => attempt.path)).toContain('/usr/lib/x86_64-linux-gnu/libnvinfer.so.10');
+      expect(caps.backends.tensorrt.available).toBe(false);
+      expect(caps.problems.map((problem) => problem.area)).toEqual(expect.arrayContaining(['cuda', 'tensorrt']));
+    },
+  );
 
   it.runIf(cudaCompiled && hasNoDriver)('the human report says what is wrong and how to fix each problem', () => {
     const human = runCli(['doctor']);
@@ -34,7 +44,9 @@ describe('tensorrt-node doctor', () => {
     expect(human.stdout).toContain('  no    tensorrt: No NVIDIA driver is installed (libcuda.so.1 is missing)\n');
     expect(human.stdout).not.toMatch(/insufficient/i);
     expect(human.stdout).toContain('libnvinfer not found; searched:');
-    expect(human.stdout).toContain('  - No NVIDIA driver is installed (libcuda.so.1 is missing).\n    fix: Install the NVIDIA driver for your GPU');
+    expect(human.stdout).toContain(
+      '  - No NVIDIA driver is installed (libcuda.so.1 is missing).\n    fix: Install the NVIDIA driver for your GPU',
+    );
     expect(human.stdout).toContain('fix: Install TensorRT 10.x or 11.x');
   });
 
@@ -44,7 +56,9 @@ describe('tensorrt-node doctor', () => {
     expect(unknown.stderr).toContain('tensorrt-node: unknown command "docter" (did you mean "doctor"?)');
     const option = runCli(['doctor', '--jsno']);
     expect(option.status).toBe(2);
-    expect(option.stderr).toBe('tensorrt-node doctor: Unknown option --jsno for `tensorrt-node doctor` (did you mean --json?). Usage: tensorrt-node doctor [--json] [--tensorrt-lib <folder|file>] [ERR_UNKNOWN_OPTION]\n');
+    expect(option.stderr).toBe(
+      'tensorrt-node doctor: Unknown option --jsno for `tensorrt-node doctor` (did you mean --json?). Usage: tensorrt-node doctor [--json] [--tensorrt-lib <folder|file>] [ERR_UNKNOWN_OPTION]\n',
+    );
   });
 
   it('--help lists the commands; --version prints the version', () => {

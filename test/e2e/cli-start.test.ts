@@ -17,13 +17,18 @@ describe('tensorrt-node start', () => {
     expect(result.status).toBe(0);
     const tensorrt = (await capabilities()).backends.tensorrt;
     const backend = tensorrt.available ? 'tensorrt' : 'cpu';
-    if (!tensorrt.available) expect(result.stdout).toContain(`--backend auto: using cpu, because TensorRT is not usable here: ${tensorrt.reason}`);
+    if (!tensorrt.available)
+      expect(result.stdout).toContain(`--backend auto: using cpu, because TensorRT is not usable here: ${tensorrt.reason}`);
     expect(result.stdout.match(/=== Performance summary ===/g)).toHaveLength(4);
     // One wording for a machine without a driver (doctor's), never CUDA's "driver version is insufficient";
     // and the cpu backend runs off the loop, so no "ran synchronously on the JS thread" nor a tensorrt recommendation.
     expect(result.stdout).not.toMatch(/insufficient|ran synchronously|\(tensorrt\) avoids/i);
     // The overhead as a share of a request with its noise band: never a bare negative percentage.
-    expect(result.stdout).toMatch(new RegExp(`Harness overhead on the same ${backend} session: (below the noise of this run|\\d[\\d.]*% of each request) \\(95% band -?[\\d.]+% to -?[\\d.]+% over 10 rounds\\)`));
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `Harness overhead on the same ${backend} session: (below the noise of this run|\\d[\\d.]*% of each request) \\(95% band -?[\\d.]+% to -?[\\d.]+% over 10 rounds\\)`,
+      ),
+    );
     expect(result.stdout).toContain(`Report: ${join(out, 'report.html')}`);
 
     const written = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchResultsFile;
@@ -39,7 +44,11 @@ describe('tensorrt-node start', () => {
     expect(html).toContain('<svg ');
     expect(html).toContain('tensorrt-node start: PP-OCRv4 detector');
     // --backend auto chose the backend: the results and the report say so, not "asked for by name".
-    expect(written.runs[0]!.target!.notes[0]).toMatch(tensorrt.available ? /^InferenceSession: chosen by --backend auto: TensorRT is usable here;/ : /^InferenceSession: chosen by --backend auto: TensorRT is not usable here \(/);
+    expect(written.runs[0]!.target!.notes[0]).toMatch(
+      tensorrt.available
+        ? /^InferenceSession: chosen by --backend auto: TensorRT is usable here;/
+        : /^InferenceSession: chosen by --backend auto: TensorRT is not usable here \(/,
+    );
     expect(html).not.toContain('asked for by name');
     expect(html).toContain('<p class="headline">Ran on the');
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/^# tensorrt-node start: PP-OCRv4 detector\n/);

@@ -61,16 +61,23 @@ export async function main(tensor: TensorLike): Promise<void> {
 `;
 
 describe('the published .d.ts files with "types": []', () => {
-  it('every entry .d.ts references Node\'s types itself', () => {
-    for (const entry of entries) expect(readFileSync(join(packageRoot, entry), 'utf8').split('\n')[0], entry).toBe('/// <reference types="node" preserve="true" />');
+  it("every entry .d.ts references Node's types itself", () => {
+    for (const entry of entries)
+      expect(readFileSync(join(packageRoot, entry), 'utf8').split('\n')[0], entry).toBe(
+        '/// <reference types="node" preserve="true" />',
+      );
   });
 
-  it('a consumer of every entry type-checks with no error, ours or anyone\'s', () => {
+  it("a consumer of every entry type-checks with no error, ours or anyone's", () => {
     expect(typeCheck(consumer(usesEveryEntry))).toEqual([]);
   });
 
-  it('and the check is not vacuous: a consumer\'s own mistake against our types is reported', () => {
-    const errors = typeCheck(consumer(`${usesEveryEntry}\nexport const wrong: Float64Array = (await InferenceSession.create('m.onnx', { signature: { inputs: {}, outputs: { y: 'float32' } } }).then((s) => s.run({}))).y.data;\n`));
+  it("and the check is not vacuous: a consumer's own mistake against our types is reported", () => {
+    const errors = typeCheck(
+      consumer(
+        `${usesEveryEntry}\nexport const wrong: Float64Array = (await InferenceSession.create('m.onnx', { signature: { inputs: {}, outputs: { y: 'float32' } } }).then((s) => s.run({}))).y.data;\n`,
+      ),
+    );
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/\/index\.ts: Type 'Float32Array(<ArrayBufferLike>)?' is not assignable to type 'Float64Array/);
   });

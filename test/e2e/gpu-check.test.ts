@@ -14,16 +14,21 @@ describe('scripts/gpu-check.mjs', () => {
   const out = mkdtempSync(join(tmpdir(), 'gpu-check-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-  it('imports nothing but node: builtins, the compiled dist/ and the GPU tier\'s plain-JS helpers', () => {
+  it("imports nothing but node: builtins, the compiled dist/ and the GPU tier's plain-JS helpers", () => {
     const source = readFileSync(script, 'utf8');
     const specifiers = [...source.matchAll(/(?:from\s+|import\s*\(\s*)['"]([^'"]+)['"]/g)].map((match) => match[1]!);
     expect(specifiers.length).toBeGreaterThan(5);
     // ../test/gpu and ../test/helpers hold plain-JS helpers without dependencies (the GPU tier it runs needs them anyway).
-    for (const specifier of specifiers) expect(specifier).toMatch(/^(node:|\.\.\/dist\/|\.\.\/test\/(gpu|helpers)\/[\w-]+\.mjs$)/);
+    for (const specifier of specifiers)
+      expect(specifier).toMatch(/^(node:|\.\.\/dist\/|\.\.\/test\/(gpu|helpers)\/[\w-]+\.mjs$)/);
   });
 
   it('runs the GPU tier and writes one JSON report with the environment', () => {
-    const run = spawnSync(process.execPath, [script, '--out', out, '--quick'], { cwd: packageRoot, encoding: 'utf8', timeout: 900_000 });
+    const run = spawnSync(process.execPath, [script, '--out', out, '--quick'], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+      timeout: 900_000,
+    });
     expect(run.status, run.stderr + run.stdout).toBe(0);
     const files = readdirSync(out);
     expect(files).toHaveLength(1);
@@ -49,11 +54,18 @@ describe('scripts/gpu-check.mjs', () => {
     expect(report.tests.skippedSuitesAndTests.length).toBeGreaterThanOrEqual(5);
     if (hasNoDriver) {
       expect(report.reason).toBe('No NVIDIA driver is installed (libcuda.so.1 is missing)');
-      expect(report.environment.cuda.error).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver', message: 'CUDA driver version is insufficient for CUDA runtime version' });
+      expect(report.environment.cuda.error).toEqual({
+        code: 35,
+        name: 'cudaErrorInsufficientDriver',
+        message: 'CUDA driver version is insufficient for CUDA runtime version',
+      });
       // The suites skipped for the GPU say why in doctor's words; none says "insufficient".
-      const forTheGpu = report.tests.skippedSuitesAndTests.filter((skipped: { reason: string }) => skipped.reason.startsWith('no usable GPU'));
+      const forTheGpu = report.tests.skippedSuitesAndTests.filter((skipped: { reason: string }) =>
+        skipped.reason.startsWith('no usable GPU'),
+      );
       expect(forTheGpu.length).toBeGreaterThanOrEqual(5);
-      for (const skipped of forTheGpu) expect(skipped.reason).toContain('(CUDA error 35): No NVIDIA driver is installed (libcuda.so.1 is missing)');
+      for (const skipped of forTheGpu)
+        expect(skipped.reason).toContain('(CUDA error 35): No NVIDIA driver is installed (libcuda.so.1 is missing)');
       for (const skipped of report.tests.skippedSuitesAndTests) expect(skipped.reason).not.toMatch(/insufficient/i);
     }
     expect(run.stdout).toContain(`gpu-check: no GPU measurements: ${report.reason}`);

@@ -10,7 +10,10 @@ import { packageRoot } from '../../lib/addon/loader.js';
 // Like the rest of the e2e tier, they read the compiled dist/ (npm run build:ts).
 
 function lintPackage(folder?: string) {
-  return spawnSync(process.execPath, [join(packageRoot, 'scripts', 'lint-package.mjs'), ...(folder ? [folder] : [])], { encoding: 'utf8', timeout: 300_000 });
+  return spawnSync(process.execPath, [join(packageRoot, 'scripts', 'lint-package.mjs'), ...(folder ? [folder] : [])], {
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
 }
 
 type Manifest = { exports: Record<string, Record<string, string>>; scripts?: unknown };
@@ -19,7 +22,11 @@ const brokenPackages: { name: string; edit: (manifest: Manifest) => void; expect
   {
     name: 'a subpath whose types file does not exist',
     edit: (manifest) => (manifest.exports['./bench']!.types = './dist/bench/missing.d.ts'),
-    expected: ['publint error: pkg.exports["./bench"].types is ./dist/bench/missing.d.ts but the file does not exist.', '"tensorrt-node/bench"', 'Used fallback condition'],
+    expected: [
+      'publint error: pkg.exports["./bench"].types is ./dist/bench/missing.d.ts but the file does not exist.',
+      '"tensorrt-node/bench"',
+      'Used fallback condition',
+    ],
   },
   {
     name: 'a subpath with its types condition after default (TypeScript never reaches it)',
@@ -41,21 +48,27 @@ describe('npm run lint:package: publint and attw on the packed tarball', () => {
   it('the package as it is passes, every entry point checked', () => {
     const result = lintPackage();
     expect(result.status, result.stdout + result.stderr).toBe(0);
-    expect(result.stdout).toContain('lint:package: publint and attw (--profile node16 --ignore-rules cjs-resolves-to-esm) clean for ., ./onnx, ./precision, ./bench');
+    expect(result.stdout).toContain(
+      'lint:package: publint and attw (--profile node16 --ignore-rules cjs-resolves-to-esm) clean for ., ./onnx, ./precision, ./bench',
+    );
   }, 300_000);
 
-  it.each(brokenPackages)('BAD CALL - $name fails, naming the entry point', ({ edit, expected }) => {
-    const copy = mkdtempSync(join(tmpdir(), 'tensorrt-node-package-lint-'));
-    copies.push(copy);
-    cpSync(join(packageRoot, 'dist'), join(copy, 'dist'), { recursive: true });
-    const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as Manifest;
-    delete manifest.scripts; // only the files matter, and no install hook runs in a copy
-    edit(manifest);
-    writeFileSync(join(copy, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  it.each(brokenPackages)(
+    'BAD CALL - $name fails, naming the entry point',
+    ({ edit, expected }) => {
+      const copy = mkdtempSync(join(tmpdir(), 'tensorrt-node-package-lint-'));
+      copies.push(copy);
+      cpSync(join(packageRoot, 'dist'), join(copy, 'dist'), { recursive: true });
+      const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as Manifest;
+      delete manifest.scripts; // only the files matter, and no install hook runs in a copy
+      edit(manifest);
+      writeFileSync(join(copy, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
-    const result = lintPackage(copy);
-    expect(result.status).toBe(1);
-    for (const text of expected) expect(result.stdout + result.stderr).toContain(text);
-    expect(result.stderr).toContain('lint:package: ');
-  }, 300_000);
+      const result = lintPackage(copy);
+      expect(result.status).toBe(1);
+      for (const text of expected) expect(result.stdout + result.stderr).toContain(text);
+      expect(result.stderr).toContain('lint:package: ');
+    },
+    300_000,
+  );
 });

@@ -14,49 +14,61 @@ import { runCli } from '../helpers/cli.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing on CI: .ci/run installs Debian's chromium package for this test`);
+if (!available && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing on CI: .ci/run installs Debian's chromium package for this test`);
 const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');
 
-describe.skipIf(!available)(`HTML report in headless Chromium${available ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`}`, () => {
-  it('renders its SVG charts with a visible size and shows its tables, with no network access', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'report-chromium-'));
-    const results = join(folder, 'results.json');
-    expect(runCli(['bench', '--trtexec', join(fixtures, 'trtexec-10.log'), '--json', results]).status).toBe(0);
-    // A second host's results, so that the report merges files as it does in use.
-    const second = JSON.parse(readFileSync(results, 'utf8')) as { environment: { host: { hostname: string } } };
-    second.environment.host.hostname = 'second-host';
-    writeFileSync(join(folder, 'second.json'), JSON.stringify(second));
-    const html = join(folder, 'report.html');
-    expect(runCli(['report', results, join(folder, 'second.json'), '--html', html]).status).toBe(0);
+describe.skipIf(!available)(
+  `HTML report in headless Chromium${available ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`}`,
+  () => {
+    it('renders its SVG charts with a visible size and shows its tables, with no network access', async () => {
+      const folder = mkdtempSync(join(tmpdir(), 'report-chromium-'));
+      const results = join(folder, 'results.json');
+      expect(runCli(['bench', '--trtexec', join(fixtures, 'trtexec-10.log'), '--json', results]).status).toBe(0);
+      // A second host's results, so that the report merges files as it does in use.
+      const second = JSON.parse(readFileSync(results, 'utf8')) as { environment: { host: { hostname: string } } };
+      second.environment.host.hostname = 'second-host';
+      writeFileSync(join(folder, 'second.json'), JSON.stringify(second));
+      const html = join(folder, 'report.html');
+      expect(runCli(['report', results, join(folder, 'second.json'), '--html', html]).status).toBe(0);
 
-    const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-profile-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    try {
-      const requested: string[] = [];
-      await context.route('**/*', (route) => {
-        const url = route.request().url();
-        requested.push(url);
-        return url.startsWith('file:') ? route.continue() : route.abort();
+      const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'chromium-profile-')), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+          '--no-first-run',
+        ],
       });
-      const page = await context.newPage();
-      await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
-      const charts = await page.locator('figure.chart svg').all();
-      expect(charts.length).toBe(2);
-      for (const chart of charts) {
-        const box = await chart.boundingBox();
-        expect(box!.width).toBeGreaterThan(100);
-        expect(box!.height).toBeGreaterThan(100);
-        expect(await chart.locator('path, text').count()).toBeGreaterThan(10);
+      try {
+        const requested: string[] = [];
+        await context.route('**/*', (route) => {
+          const url = route.request().url();
+          requested.push(url);
+          return url.startsWith('file:') ? route.continue() : route.abort();
+        });
+        const page = await context.newPage();
+        await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+        const charts = await page.locator('figure.chart svg').all();
+        expect(charts.length).toBe(2);
+        for (const chart of charts) {
+          const box = await chart.boundingBox();
+          expect(box!.width).toBeGreaterThan(100);
+          expect(box!.height).toBeGreaterThan(100);
+          expect(await chart.locator('path, text').count()).toBeGreaterThan(10);
+        }
+        expect(await page.locator('section#runs table.report-table tbody tr').count()).toBe(2);
+        expect(await page.locator('section#environments table.report-table tbody tr').count()).toBe(2);
+        expect(await page.locator('section#runs th').first().innerText()).toBe('#');
+        expect(requested.filter((url) => !url.startsWith('file:'))).toEqual([]);
+      } finally {
+        await context.close();
       }
-      expect(await page.locator('section#runs table.report-table tbody tr').count()).toBe(2);
-      expect(await page.locator('section#environments table.report-table tbody tr').count()).toBe(2);
-      expect(await page.locator('section#runs th').first().innerText()).toBe('#');
-      expect(requested.filter((url) => !url.startsWith('file:'))).toEqual([]);
-    } finally {
-      await context.close();
-    }
-  });
-});
+    });
+  },
+);

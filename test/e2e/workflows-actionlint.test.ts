@@ -9,7 +9,11 @@ import { packageRoot } from '../../lib/addon/loader.js';
 // npm package (nothing is downloaded at install). `npm run lint:workflows` runs it in `npm run lint`;
 // this proves the validator really validates, so a passing lint means something.
 function actionlint(cwd: string) {
-  return spawnSync(process.execPath, [join(packageRoot, 'node_modules', '@tktco', 'node-actionlint', 'bin', 'node-actionlint.js'), '.github/workflows/*.yml'], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(
+    process.execPath,
+    [join(packageRoot, 'node_modules', '@tktco', 'node-actionlint', 'bin', 'node-actionlint.js'), '.github/workflows/*.yml'],
+    { cwd, encoding: 'utf8', timeout: 120_000 },
+  );
 }
 
 describe('GitHub workflow validation with actionlint', () => {
@@ -25,7 +29,10 @@ describe('GitHub workflow validation with actionlint', () => {
   it('a copy with a misspelled matrix key and a wrong action input fails, naming both', () => {
     const source = readFileSync(join(packageRoot, '.github', 'workflows', 'prebuilds.yml'), 'utf8');
     mkdirSync(join(broken, '.github', 'workflows'), { recursive: true });
-    writeFileSync(join(broken, '.github', 'workflows', 'prebuilds.yml'), source.replace('${{ matrix.variant }}', '${{ matrix.varaint }}').replace('merge-multiple: true', 'merge-multipel: true'));
+    writeFileSync(
+      join(broken, '.github', 'workflows', 'prebuilds.yml'),
+      source.replace('${{ matrix.variant }}', '${{ matrix.varaint }}').replace('merge-multiple: true', 'merge-multipel: true'),
+    );
     const result = actionlint(broken);
     expect(result.status).toBe(1);
     expect(result.stdout).toContain('property "varaint" is not defined');

@@ -14,7 +14,13 @@ describe('emulated device: cuda namespace', () => {
     expect(cuda.isAvailable()).toBe(true);
     expect(cuda.deviceCount()).toBe(1);
     const [device] = cuda.devices();
-    expect(device).toMatchObject({ index: 0, name: 'tensorrt-node emulated device (no GPU)', computeCapability: '0.0', pciBusId: 'ffff:ee:00.0', memoryPoolsSupported: true });
+    expect(device).toMatchObject({
+      index: 0,
+      name: 'tensorrt-node emulated device (no GPU)',
+      computeCapability: '0.0',
+      pciBusId: 'ffff:ee:00.0',
+      memoryPoolsSupported: true,
+    });
     expect(cuda.memoryInfo(0).totalBytes).toBe(8 * 2 ** 30);
     expect(cuda.streamPriorityRange(0)).toEqual({ least: 0, greatest: -5 });
   });
@@ -26,7 +32,9 @@ describe('emulated device: cuda namespace', () => {
     expect(caps.devices).toEqual([]);
     expect(caps.cuda.deviceCount).toBe(0);
     expect(caps.backends.tensorrt.available).toBe(false);
-    expect(caps.problems.some((problem) => problem.area === 'cuda' && /emulated CUDA device \(no GPU\)/.test(problem.message))).toBe(true);
+    expect(
+      caps.problems.some((problem) => problem.area === 'cuda' && /emulated CUDA device \(no GPU\)/.test(problem.message)),
+    ).toBe(true);
   });
 
   it('emulated device: streams and events order work and report completion later', async () => {

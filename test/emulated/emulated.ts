@@ -43,7 +43,10 @@ const slowdown = Number(process.env.TENSORRT_NODE_TEST_SLOWDOWN ?? '1') || 1;
  * must start from a clean emulated device (contexts per device, sticky errors that last a process).
  * Resolves with its exit status and output; the script prints one JSON line as its result.
  */
-export function runInChild(source: string, env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string; result: unknown } {
+export function runInChild(
+  source: string,
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string; result: unknown } {
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', source], {
     encoding: 'utf8',
     timeout: 60_000 * slowdown,

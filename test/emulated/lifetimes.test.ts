@@ -75,7 +75,9 @@ describe('emulated device: memory lives until the work using it finished', () =>
     // Every test of this file disposes what it allocated: once the releaser thread caught up, nothing is left.
     const stream = cuda.createStream();
     const tensors = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => Tensor.fromArray(new Float32Array(256).fill(i), i % 2 === 0 ? { location: 'device', stream } : { location: 'pinned' })),
+      Array.from({ length: 20 }, (_, i) =>
+        Tensor.fromArray(new Float32Array(256).fill(i), i % 2 === 0 ? { location: 'device', stream } : { location: 'pinned' }),
+      ),
     );
     expect(cuda.allocationStats().deviceBuffers).toBeGreaterThanOrEqual(10);
     const copies = tensors.slice(1).map((tensor, i) => copy(tensors[i]!, tensor, { stream }).catch(() => undefined));

@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { addonPath, rawAddon } from './emulated.js';
 
-describe('emulated device: threads of the addon\'s own', () => {
+describe("emulated device: threads of the addon's own", () => {
   it('emulated device: settles a promise from an own thread', async () => {
     await expect(rawAddon().ownThreadForTest(5)).resolves.toBe(5);
   });

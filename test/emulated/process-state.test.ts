@@ -45,9 +45,16 @@ describe('emulated device: process-wide state', () => {
        outcome.violations = hooks.counter('memoryViolations');
        console.log(JSON.stringify(outcome));`,
     );
-    const outcome = child.result as Record<string, { code: string; cudaError: { code: number; name: string }; isCudaError: boolean; message: string }> & { failFastMs: number };
+    const outcome = child.result as Record<
+      string,
+      { code: string; cudaError: { code: number; name: string }; isCudaError: boolean; message: string }
+    > & { failFastMs: number };
     expect(outcome, child.stderr).not.toBeNull();
-    expect(outcome.first).toMatchObject({ code: 'ERR_CUDA_STICKY', cudaError: { code: 700, name: 'cudaErrorIllegalAddress' }, isCudaError: true });
+    expect(outcome.first).toMatchObject({
+      code: 'ERR_CUDA_STICKY',
+      cudaError: { code: 700, name: 'cudaErrorIllegalAddress' },
+      isCudaError: true,
+    });
     expect(outcome.first!.message).toMatch(/device 0 unusable until the process restarts/);
     for (const later of ['again', 'newStream', 'allocate']) {
       expect(outcome[later], later).toMatchObject({ code: 'ERR_CUDA_STICKY', cudaError: { code: 700 } });

@@ -33,13 +33,20 @@ async function fakePlan(model: Uint8Array, options: Parameters<typeof buildEngin
 }
 
 /** Runs an ES module in a child node on the emulated addon; its last stdout line is JSON. */
-function child(source: string, timeoutMs = 30_000): { status: number | null; signal: NodeJS.Signals | null; result: unknown; output: string } {
+function child(
+  source: string,
+  timeoutMs = 30_000,
+): { status: number | null; signal: NodeJS.Signals | null; result: unknown; output: string } {
   const script = join(folder, `child-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(script, source);
   const run = spawnSync(process.execPath, [script], {
     encoding: 'utf8',
     timeout: timeoutMs * slowdown,
-    env: { ...process.env, TENSORRT_NODE_ADDON: emulatedAddonPath, TRT_NODE_FAKE_TENSORRT_LOG: join(folder, `${Math.random().toString(36).slice(2)}.log`) },
+    env: {
+      ...process.env,
+      TENSORRT_NODE_ADDON: emulatedAddonPath,
+      TRT_NODE_FAKE_TENSORRT_LOG: join(folder, `${Math.random().toString(36).slice(2)}.log`),
+    },
   });
   const lines = run.stdout.trim().split('\n');
   let result: unknown;
@@ -57,7 +64,9 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
   let slowPlan: Uint8Array;
   beforeAll(async () => {
     // Each inference holds the emulated stream for 40 ms: work is truly in flight when dispose() comes.
-    slowPlan = await fakePlan(affineModel({ metadata: { 'fake-tensorrt:kernel-us': '40000' } }), { profiles: batchProfiles([1, 8]) });
+    slowPlan = await fakePlan(affineModel({ metadata: { 'fake-tensorrt:kernel-us': '40000' } }), {
+      profiles: batchProfiles([1, 8]),
+    });
   });
 
   // Issue 14, defect 1 (context part): dispose() dropped the last reference while runs were still on
@@ -82,7 +91,9 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(destroyed).toBeGreaterThanOrEqual(0);
     expect(lines[destroyed]).toContain('pending=0');
     // The engine (its handle disposed) goes with the context's last reference, on the releaser thread.
-    await expect.poll(() => findLine(log.since(mark), ['engine#', ' destroy ']), { timeout: 5000 * slowdown }).toBeGreaterThan(destroyed);
+    await expect
+      .poll(() => findLine(log.since(mark), ['engine#', ' destroy ']), { timeout: 5000 * slowdown })
+      .toBeGreaterThan(destroyed);
     expect((await inFlight).outputs.y!.data).toEqual(affine(x));
     // A run that had not started when dispose() came is refused, never half-run.
     const second = await queued;
@@ -98,7 +109,9 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     await context.run({ x: { data: sequence(4), shape: [1, 4] } });
     await context.dispose();
     engine.dispose();
-    await expect.poll(() => findLine(log.since(mark), ['runtime#', ' destroy ']), { timeout: 5000 * slowdown }).toBeGreaterThanOrEqual(0);
+    await expect
+      .poll(() => findLine(log.since(mark), ['runtime#', ' destroy ']), { timeout: 5000 * slowdown })
+      .toBeGreaterThanOrEqual(0);
     const lines = log.since(mark);
     const contextDestroyed = findLine(lines, ['context#', ' destroy ']);
     const engineDestroyed = findLine(lines, ['engine#', ' destroy ']);
@@ -106,7 +119,9 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(contextDestroyed).toBeGreaterThanOrEqual(0);
     expect(contextDestroyed).toBeLessThan(engineDestroyed);
     expect(engineDestroyed).toBeLessThan(runtimeDestroyed);
-    expect(lines.filter((line) => line.includes('recorder.incRefCount')).length).toBe(lines.filter((line) => line.includes('recorder.decRefCount')).length);
+    expect(lines.filter((line) => line.includes('recorder.incRefCount')).length).toBe(
+      lines.filter((line) => line.includes('recorder.decRefCount')).length,
+    );
     expect(log.violations()).toEqual([]);
   });
 
@@ -115,7 +130,9 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     const engine = await Engine.load(slowPlan, { libraryPath: fakeTensorRTDir });
     const mark = log.mark();
     engine.dispose(); // no context: this handle holds the only reference
-    await expect.poll(() => findLine(log.since(mark), ['engine#', ' destroy ']), { timeout: 5000 * slowdown }).toBeGreaterThanOrEqual(0);
+    await expect
+      .poll(() => findLine(log.since(mark), ['engine#', ' destroy ']), { timeout: 5000 * slowdown })
+      .toBeGreaterThanOrEqual(0);
     const lines = log.since(mark);
     expect(lines[findLine(lines, ['engine#', ' destroy '])]).toContain('thread=other');
     expect(lines[findLine(lines, ['runtime#', ' destroy '])]).toContain('thread=other');
@@ -128,7 +145,10 @@ describe.skipIf(childSkip !== null)('fake TensorRT on the emulated device: in a 
   let pluginModel: string;
   beforeAll(async () => {
     slowLoadPlan = join(folder, 'slow-load.plan');
-    writeFileSync(slowLoadPlan, await fakePlan(affineModel({ metadata: { 'fake-tensorrt:load-ms': '1500' } }), { profiles: batchProfiles([1, 8]) }));
+    writeFileSync(
+      slowLoadPlan,
+      await fakePlan(affineModel({ metadata: { 'fake-tensorrt:load-ms': '1500' } }), { profiles: batchProfiles([1, 8]) }),
+    );
     slowBuildModel = join(folder, 'slow-build.onnx');
     writeFileSync(slowBuildModel, affineModel({ metadata: { 'fake-tensorrt:build-ms': '600' } }));
     pluginModel = join(folder, 'plugin.onnx');

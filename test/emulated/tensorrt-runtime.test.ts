@@ -45,7 +45,9 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
   });
 
   it('loads a plan the fake built, with its tensors and both optimization profiles', () => {
-    expect(engine.metadata.tensors.map((tensor) => [tensor.name, tensor.mode, tensor.dtype, tensor.shape, tensor.location])).toEqual([
+    expect(
+      engine.metadata.tensors.map((tensor) => [tensor.name, tensor.mode, tensor.dtype, tensor.shape, tensor.location]),
+    ).toEqual([
       ['x', 'input', 'float32', [-1, 4], 'device'],
       ['y', 'output', 'float32', [-1, 4], 'device'],
     ]);
@@ -170,10 +172,16 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
 
   it('host shape tensors: built with their values in the profile, bound before shapes are inferred', async () => {
     const reshape = await loadFake(reshapeModel(), {
-      profiles: { x: { min: [1], opt: [6], max: [16] }, shape: { min: [2], opt: [2], max: [2], values: { min: [1, 1], opt: [2, 3], max: [4, 4] } } },
+      profiles: {
+        x: { min: [1], opt: [6], max: [16] },
+        shape: { min: [2], opt: [2], max: [2], values: { min: [1, 1], opt: [2, 3], max: [4, 4] } },
+      },
     });
     try {
-      expect(reshape.metadata.tensors.find((tensor) => tensor.name === 'shape')).toMatchObject({ location: 'host', isShapeTensor: true });
+      expect(reshape.metadata.tensors.find((tensor) => tensor.name === 'shape')).toMatchObject({
+        location: 'host',
+        isShapeTensor: true,
+      });
       await using context = await reshape.createContext();
       const x = sequence(6, 1);
       const mark = log.mark();
@@ -192,9 +200,14 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
 
   // Issue 14, defect 3: kHWC reports no vectorized dimension and was bound as if row-major.
   it('BAD CALL - a context of an engine whose output is kHWC is refused with ERR_NOT_SUPPORTED', async () => {
-    const hwc = await loadFake(affineModel({ metadata: { 'fake-tensorrt:format:y': 'kHWC' } }), { profiles: batchProfiles([1, 4]) });
+    const hwc = await loadFake(affineModel({ metadata: { 'fake-tensorrt:format:y': 'kHWC' } }), {
+      profiles: batchProfiles([1, 4]),
+    });
     try {
-      await expect(hwc.createContext()).rejects.toSatisfy((error: unknown) => error instanceof TensorRTNodeError && error.code === 'ERR_NOT_SUPPORTED' && error.message.includes('kHWC'));
+      await expect(hwc.createContext()).rejects.toSatisfy(
+        (error: unknown) =>
+          error instanceof TensorRTNodeError && error.code === 'ERR_NOT_SUPPORTED' && error.message.includes('kHWC'),
+      );
     } finally {
       hwc.dispose();
     }
@@ -204,4 +217,3 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(log.violations()).toEqual([]);
   });
 });
-

@@ -7,7 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildEngine, InferenceSession } from '../../lib/index.js';
-import { affine, affineModel, batchProfiles, emulatedSkipReason, fakeTensorRTDir, sequence, useFakeTensorRTLog } from '../helpers/fake-tensorrt-engines.js';
+import {
+  affine,
+  affineModel,
+  batchProfiles,
+  emulatedSkipReason,
+  fakeTensorRTDir,
+  sequence,
+  useFakeTensorRTLog,
+} from '../helpers/fake-tensorrt-engines.js';
 
 const log = useFakeTensorRTLog();
 
@@ -15,10 +23,19 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
   let session: InferenceSession;
   beforeAll(async () => {
     const folder = mkdtempSync(join(tmpdir(), 'fake-trt-session-'));
-    const built = await buildEngine(affineModel(), { libraryPath: fakeTensorRTDir, cacheDir: false, timingCache: false, profiles: batchProfiles([1, 64]) });
+    const built = await buildEngine(affineModel(), {
+      libraryPath: fakeTensorRTDir,
+      cacheDir: false,
+      timingCache: false,
+      profiles: batchProfiles([1, 64]),
+    });
     const enginePath = join(folder, 'affine.engine');
     writeFileSync(enginePath, built.plan);
-    session = await InferenceSession.create(enginePath, { backend: 'tensorrt', contexts: 2, tensorrt: { libraryPath: fakeTensorRTDir } });
+    session = await InferenceSession.create(enginePath, {
+      backend: 'tensorrt',
+      contexts: 2,
+      tensorrt: { libraryPath: fakeTensorRTDir },
+    });
   });
   afterAll(async () => {
     await session?.dispose();

@@ -2,7 +2,16 @@
 // every byte survives every path, streams order work, and the kernels compute what the TypeScript
 // references compute (the same per-element functions run on a GPU; this proves the plumbing).
 import { afterEach, describe, expect, it } from 'vitest';
-import { copy, cuda, float16BitsToFloat32, float32ToFloat16Bits, imagePreprocessParams, preprocessImageCpu, Tensor, type TensorLocation } from '../../lib/index.js';
+import {
+  copy,
+  cuda,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  imagePreprocessParams,
+  preprocessImageCpu,
+  Tensor,
+  type TensorLocation,
+} from '../../lib/index.js';
 
 const { convertFloat, memset, preprocessImage } = cuda;
 import { emulatedDevice } from './emulated.js';
@@ -109,7 +118,8 @@ describe('emulated device: kernels against the TypeScript references', () => {
     for (let bits = 0; bits < 65_536; bits++) {
       const expected = float16BitsToFloat32(bits);
       if (Number.isNaN(expected)) expect(Number.isNaN(kernel[bits])).toBe(true);
-      else if (kernel[bits] !== expected || Object.is(kernel[bits], -0) !== Object.is(expected, -0)) expect([bits, kernel[bits]]).toEqual([bits, expected]);
+      else if (kernel[bits] !== expected || Object.is(kernel[bits], -0) !== Object.is(expected, -0))
+        expect([bits, kernel[bits]]).toEqual([bits, expected]);
     }
   });
 
@@ -133,8 +143,10 @@ describe('emulated device: kernels against the TypeScript references', () => {
     for (let i = 0; i < values.length; i++) {
       const expected = float32ToFloat16Bits(values[i]!);
       const actual = dst.data[i]!;
-      const bothNaN = (expected & 0x7c00) === 0x7c00 && (expected & 0x3ff) !== 0 && (actual & 0x7c00) === 0x7c00 && (actual & 0x3ff) !== 0;
-      if (actual !== expected && !bothNaN) mismatches.push(`${bits[i]!.toString(16)}: ${actual.toString(16)} != ${expected.toString(16)}`);
+      const bothNaN =
+        (expected & 0x7c00) === 0x7c00 && (expected & 0x3ff) !== 0 && (actual & 0x7c00) === 0x7c00 && (actual & 0x3ff) !== 0;
+      if (actual !== expected && !bothNaN)
+        mismatches.push(`${bits[i]!.toString(16)}: ${actual.toString(16)} != ${expected.toString(16)}`);
     }
     expect(mismatches.slice(0, 10)).toEqual([]);
   });

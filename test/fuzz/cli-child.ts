@@ -14,7 +14,17 @@
  */
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../lib/addon/loader.js';
@@ -37,7 +47,10 @@ symlinkSync(join(special, 'real.json'), join(special, 'link.json'));
 mkdirSync(join(special, 'folder.onnx'));
 writeFileSync(join(special, 'folder.onnx', 'inside'), 'kept');
 const records = join(scratch, 'records.jsonl');
-writeFileSync(records, `${Array.from({ length: 12 }, (_, index) => JSON.stringify(index === 5 ? { x: [1, 2] } : { x: new Array(16).fill(index / 12) })).join('\n')}\n`);
+writeFileSync(
+  records,
+  `${Array.from({ length: 12 }, (_, index) => JSON.stringify(index === 5 ? { x: [1, 2] } : { x: new Array(16).fill(index / 12) })).join('\n')}\n`,
+);
 const results = join(packageRoot, 'benchmarks', 'results', 'harness-self-test.json');
 
 /** What every special path holds; compared after every case. */
@@ -58,12 +71,28 @@ let outputs = 0;
 const freshOutput = (extension: string) => join(scratch, 'out', `${outputs++}${extension}`);
 mkdirSync(join(scratch, 'out'));
 
-const specialPaths = [...fifos, join(special, 'link.json'), join(special, 'folder.onnx'), join(special, 'missing.onnx'), '/dev/null'];
-const path = fc.oneof(fc.constantFrom(...specialPaths), fc.constantFrom('.json', '.onnx', '.md', '.html', '.jsonl', '.plan', '').map(freshOutput));
-const modelPath = fc.oneof({ arbitrary: fc.constant(mlp), weight: 3 }, { arbitrary: fc.constantFrom(...specialPaths, records, results), weight: 2 }, { arbitrary: fc.string({ maxLength: 12 }), weight: 1 });
+const specialPaths = [
+  ...fifos,
+  join(special, 'link.json'),
+  join(special, 'folder.onnx'),
+  join(special, 'missing.onnx'),
+  '/dev/null',
+];
+const path = fc.oneof(
+  fc.constantFrom(...specialPaths),
+  fc.constantFrom('.json', '.onnx', '.md', '.html', '.jsonl', '.plan', '').map(freshOutput),
+);
+const modelPath = fc.oneof(
+  { arbitrary: fc.constant(mlp), weight: 3 },
+  { arbitrary: fc.constantFrom(...specialPaths, records, results), weight: 2 },
+  { arbitrary: fc.string({ maxLength: 12 }), weight: 1 },
+);
 
 /** Values by option: short valid ones (no case may legitimately run for minutes) and hostile ones. */
-const hostileText = fc.oneof(fc.string({ maxLength: 16 }), fc.constantFrom('', '-1', '0', 'NaN', '1e400', '2147483648', '4294967296', '\0', 'x', '1,,2', '0x10', 'null'));
+const hostileText = fc.oneof(
+  fc.string({ maxLength: 16 }),
+  fc.constantFrom('', '-1', '0', 'NaN', '1e400', '2147483648', '4294967296', '\0', 'x', '1,,2', '0x10', 'null'),
+);
 const valuesByOption: Record<string, fc.Arbitrary<string>> = {
   duration: fc.constantFrom('0', '10ms', '50ms', '-1s', '2h', 'abc', '', '1.5.5s', '30'),
   warmup: fc.constantFrom('0', '10ms', '-1s', '2m', 'abc'),
@@ -88,7 +117,10 @@ const valuesByOption: Record<string, fc.Arbitrary<string>> = {
   seed: fc.constantFrom('1', '-1', 'x'),
   workspace: fc.constantFrom('1GiB', '2XB', '0'),
   'opt-level': fc.constantFrom('1', '9', 'high'),
-  input: fc.oneof(fc.constantFrom(records, join(special, 'folder.onnx'), `x=${fifos[3]!}`, 'x=/dev/null'), fc.constantFrom(...specialPaths)),
+  input: fc.oneof(
+    fc.constantFrom(records, join(special, 'folder.onnx'), `x=${fifos[3]!}`, 'x=/dev/null'),
+    fc.constantFrom(...specialPaths),
+  ),
   inputs: fc.constantFrom(...specialPaths),
   table: fc.constantFrom(...specialPaths),
   trtexec: fc.constantFrom(...specialPaths),
@@ -97,32 +129,71 @@ const valuesByOption: Record<string, fc.Arbitrary<string>> = {
   rtol: fc.constantFrom('1e-3', 'x'),
 };
 /** Options whose value is a path written to or read from. */
-const pathOptions = new Set(['output', 'o', 'json', 'md', 'html', 'output-dir', 'export-times', 'timing-cache', 'dir', 'out', 'cache-dir', 'tensorrt-lib']);
+const pathOptions = new Set([
+  'output',
+  'o',
+  'json',
+  'md',
+  'html',
+  'output-dir',
+  'export-times',
+  'timing-cache',
+  'dir',
+  'out',
+  'cache-dir',
+  'tensorrt-lib',
+]);
 
 const commands = (await loadCommands()).filter((command) => command.name !== 'doctor' && command.name !== 'start');
 const everyOption = [...new Set(commands.flatMap((command) => Object.keys(command.options)))];
 
-function optionToken(name: string, command: { options: Record<string, { type: string; short?: string }> }): fc.Arbitrary<string[]> {
+function optionToken(
+  name: string,
+  command: { options: Record<string, { type: string; short?: string }> },
+): fc.Arbitrary<string[]> {
   const spec = command.options[name];
   const flag = name.length === 1 ? `-${name}` : `--${name}`;
   if (spec?.type === 'boolean') return fc.constantFrom<string[]>([flag], [`${flag}=yes`]);
   const value = pathOptions.has(name) ? path : (valuesByOption[name] ?? hostileText);
-  return fc.oneof(value.map((text): string[] => [flag, text]), value.map((text): string[] => [`${flag}=${text}`]), fc.constant<string[]>([flag]));
+  return fc.oneof(
+    value.map((text): string[] => [flag, text]),
+    value.map((text): string[] => [`${flag}=${text}`]),
+    fc.constant<string[]>([flag]),
+  );
 }
 
 const argvArbitrary = fc.oneof(
-  { arbitrary: fc.constantFrom(...commands).chain((command) => {
+  {
+    arbitrary: fc.constantFrom(...commands).chain((command) => {
       const own = Object.keys(command.options);
-      const option = fc.oneof({ arbitrary: fc.constantFrom(...(own.length ? own : ['json'])), weight: 4 }, { arbitrary: fc.constantFrom(...everyOption), weight: 1 });
+      const option = fc.oneof(
+        { arbitrary: fc.constantFrom(...(own.length ? own : ['json'])), weight: 4 },
+        { arbitrary: fc.constantFrom(...everyOption), weight: 1 },
+      );
       const positional = command.name === 'cache' ? fc.constantFrom('ls', 'prune', 'clear', 'purge') : modelPath;
-      return fc.tuple(fc.array(positional, { maxLength: 3 }), fc.array(option.chain((name) => optionToken(name, command)), { maxLength: 5 }), fc.boolean()).map(([positionals, options, positionalsFirst]) => {
-        // Outputs always land in the scratch folder or on a special path; a cache folder only inside scratch.
-        const base = [command.name, ...(positionalsFirst ? [...positionals, ...options.flat()] : [...options.flat(), ...positionals])];
-        if (command.name === 'cache' && !base.includes('--dir') && !base.some((token) => token.startsWith('--dir='))) base.push('--dir', join(scratch, 'cache'));
-        if (command.name === 'cache' && base.includes('clear')) base.push('--yes');
-        return base;
-      });
-    }), weight: 9 },
+      return fc
+        .tuple(
+          fc.array(positional, { maxLength: 3 }),
+          fc.array(
+            option.chain((name) => optionToken(name, command)),
+            { maxLength: 5 },
+          ),
+          fc.boolean(),
+        )
+        .map(([positionals, options, positionalsFirst]) => {
+          // Outputs always land in the scratch folder or on a special path; a cache folder only inside scratch.
+          const base = [
+            command.name,
+            ...(positionalsFirst ? [...positionals, ...options.flat()] : [...options.flat(), ...positionals]),
+          ];
+          if (command.name === 'cache' && !base.includes('--dir') && !base.some((token) => token.startsWith('--dir=')))
+            base.push('--dir', join(scratch, 'cache'));
+          if (command.name === 'cache' && base.includes('clear')) base.push('--yes');
+          return base;
+        });
+    }),
+    weight: 9,
+  },
   { arbitrary: fc.array(hostileText, { maxLength: 4 }), weight: 1 },
 );
 
@@ -134,17 +205,21 @@ const property = fc.asyncProperty(argvArbitrary, async (argv) => {
   copyFileSync(fixture, mlp); // a case may convert it in place
   let stdout = '';
   let stderr = '';
-  const sink = (append: (text: string) => void) => ({ write: (chunk: string | Uint8Array) => (append(String(chunk)), true), isTTY: false }) as unknown as NodeJS.WritableStream;
+  const sink = (append: (text: string) => void) =>
+    ({ write: (chunk: string | Uint8Array) => (append(String(chunk)), true), isTTY: false }) as unknown as NodeJS.WritableStream;
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([
     main(argv, { stdout: sink((text) => (stdout += text)), stderr: sink((text) => (stderr += text)) }),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no exit within ${CASE_LIMIT_MS} ms`)), CASE_LIMIT_MS))),
+    new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no exit within ${CASE_LIMIT_MS} ms`)), CASE_LIMIT_MS)),
+    ),
   ]).finally(() => clearTimeout(timer));
   exitCodes[String(code)] = (exitCodes[String(code)] ?? 0) + 1;
   if (![0, 1, 2, 130].includes(code)) throw new Error(`exit code ${code}`);
   // A known command that fails says why in one typed line (an unknown command prints the usage instead).
   if (code === 2 && commands.some((command) => command.name === argv[0])) {
-    if (!new RegExp(`(^|\\n)tensorrt-node ${argv[0]}: [^]+ \\[ERR_[A-Z_]+\\]$`).test(stderr.trimEnd())) throw new Error(`exit 2 without a typed error line: ${JSON.stringify(stderr.slice(-400))}`);
+    if (!new RegExp(`(^|\\n)tensorrt-node ${argv[0]}: [^]+ \\[ERR_[A-Z_]+\\]$`).test(stderr.trimEnd()))
+      throw new Error(`exit 2 without a typed error line: ${JSON.stringify(stderr.slice(-400))}`);
   }
   const after = snapshot();
   if (after !== before) throw new Error(`a special path changed:\n${before}\n->\n${after}`);
@@ -153,6 +228,8 @@ const property = fc.asyncProperty(argvArbitrary, async (argv) => {
 });
 
 const details = await fc.check(property, { numRuns: Number(numRuns), seed: Number(seed), endOnFailure: true });
-const failure = details.failed ? `${fc.defaultReportMessage(details) ?? 'failed'}\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}` : null;
+const failure = details.failed
+  ? `${fc.defaultReportMessage(details) ?? 'failed'}\n${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`
+  : null;
 process.stdout.write(JSON.stringify({ runs: details.numRuns, failure, exitCodes }));
 process.exit(failure ? 1 : 0);

@@ -21,7 +21,10 @@ export interface FuzzProperty {
   /** What the run saw, for the summary (outcome counts and the like); read after the cases ran. */
   details?: () => Record<string, unknown>;
   /** For properties checked outside this process: runs `numRuns` cases with `seed`, returns the cases run and any failure. */
-  runExternally?: (numRuns: number, seed: number) => Promise<{ runs: number; failure: string | null; details?: Record<string, unknown> }>;
+  runExternally?: (
+    numRuns: number,
+    seed: number,
+  ) => Promise<{ runs: number; failure: string | null; details?: Record<string, unknown> }>;
 }
 
 export interface PropertyOutcome {
@@ -36,7 +39,11 @@ export interface PropertyOutcome {
 /** How many runs each property gets out of `budget`. */
 export function allocate(properties: readonly FuzzProperty[], budget: number, fullBudget = 100_000): Map<string, number> {
   const scale = budget / fullBudget;
-  const fixed = new Map(properties.filter((property) => property.fixedRuns !== undefined).map((property) => [property.name, Math.max(2, Math.round(property.fixedRuns! * scale))] as const));
+  const fixed = new Map(
+    properties
+      .filter((property) => property.fixedRuns !== undefined)
+      .map((property) => [property.name, Math.max(2, Math.round(property.fixedRuns! * scale))] as const),
+  );
   const fixedTotal = [...fixed.values()].reduce((sum, runs) => sum + runs, 0);
   const weighted = properties.filter((property) => property.fixedRuns === undefined);
   const weightTotal = weighted.reduce((sum, property) => sum + property.weight, 0);
@@ -56,21 +63,45 @@ export async function runProperty(property: FuzzProperty, numRuns: number, seed:
   const started = performance.now();
   if (property.runExternally) {
     const outcome = await property.runExternally(numRuns, seed);
-    return { name: property.name, runs: outcome.runs, failures: outcome.failure ? 1 : 0, durationMs: performance.now() - started, failure: outcome.failure, ...(outcome.details ? { details: outcome.details } : {}) };
+    return {
+      name: property.name,
+      runs: outcome.runs,
+      failures: outcome.failure ? 1 : 0,
+      durationMs: performance.now() - started,
+      failure: outcome.failure,
+      ...(outcome.details ? { details: outcome.details } : {}),
+    };
   }
-  const details = await fc.check(property.property!() as fc.IAsyncPropertyWithHooks<unknown[]>, { numRuns, seed, endOnFailure: true });
+  const details = await fc.check(property.property!() as fc.IAsyncPropertyWithHooks<unknown[]>, {
+    numRuns,
+    seed,
+    endOnFailure: true,
+  });
   const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
   const failure = details.failed ? `${fc.defaultReportMessage(details) ?? 'failed'}\nGot: ${cause}` : null;
   const seen = property.details?.();
-  return { name: property.name, runs: details.numRuns, failures: details.failed ? 1 : 0, durationMs: performance.now() - started, failure, ...(seen ? { details: seen } : {}) };
+  return {
+    name: property.name,
+    runs: details.numRuns,
+    failures: details.failed ? 1 : 0,
+    durationMs: performance.now() - started,
+    failure,
+    ...(seen ? { details: seen } : {}),
+  };
 }
 
 /** The invariant every reader of untrusted input keeps: it returns, or throws an error of the family. */
-export async function returnsOrThrowsTyped(action: () => unknown): Promise<{ ok: true; value: unknown } | { ok: false; code: string }> {
+export async function returnsOrThrowsTyped(
+  action: () => unknown,
+): Promise<{ ok: true; value: unknown } | { ok: false; code: string }> {
   try {
     return { ok: true, value: await action() };
   } catch (error) {
-    if (!isTensorRTNodeError(error)) throw new Error(`untyped error: ${error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error)}`, { cause: error });
+    if (!isTensorRTNodeError(error))
+      throw new Error(
+        `untyped error: ${error instanceof Error ? `${error.name}: ${error.message}\n${error.stack}` : String(error)}`,
+        { cause: error },
+      );
     return { ok: false, code: error.code };
   }
 }

@@ -24,14 +24,32 @@ export interface ModelSpec {
   ops: OpSpec[];
 }
 
-const small = (count: number, bound: number) => fc.array(fc.float({ min: Math.fround(-bound), max: Math.fround(bound), noNaN: true, noDefaultInfinity: true }), { minLength: count, maxLength: count });
+const small = (count: number, bound: number) =>
+  fc.array(fc.float({ min: Math.fround(-bound), max: Math.fround(bound), noNaN: true, noDefaultInfinity: true }), {
+    minLength: count,
+    maxLength: count,
+  });
 
 function opArbitrary(channels: number): fc.Arbitrary<{ op: OpSpec; channels: number }> {
   return fc.oneof(
-    fc.constantFrom('Relu', 'Sigmoid', 'Tanh', 'Abs', 'Neg', 'Identity', 'Softmax').map((op) => ({ op: { kind: 'unary', op } as OpSpec, channels })),
-    fc.record({ op: fc.constantFrom('Add', 'Mul', 'Sub', 'Max', 'Min'), values: small(channels, 2), asConstant: fc.boolean() }).map((spec) => ({ op: { kind: 'binary', ...spec } as OpSpec, channels })),
-    fc.integer({ min: 1, max: 8 }).chain((out) => small(channels * out, 0.5).map((values) => ({ op: { kind: 'matmul', out, values } as OpSpec, channels: out }))),
-    fc.integer({ min: 1, max: 8 }).chain((out) => fc.tuple(small(channels * out, 0.5), small(out, 0.5)).map(([values, bias]) => ({ op: { kind: 'gemm', out, values, bias } as OpSpec, channels: out }))),
+    fc
+      .constantFrom('Relu', 'Sigmoid', 'Tanh', 'Abs', 'Neg', 'Identity', 'Softmax')
+      .map((op) => ({ op: { kind: 'unary', op } as OpSpec, channels })),
+    fc
+      .record({ op: fc.constantFrom('Add', 'Mul', 'Sub', 'Max', 'Min'), values: small(channels, 2), asConstant: fc.boolean() })
+      .map((spec) => ({ op: { kind: 'binary', ...spec } as OpSpec, channels })),
+    fc
+      .integer({ min: 1, max: 8 })
+      .chain((out) =>
+        small(channels * out, 0.5).map((values) => ({ op: { kind: 'matmul', out, values } as OpSpec, channels: out })),
+      ),
+    fc
+      .integer({ min: 1, max: 8 })
+      .chain((out) =>
+        fc
+          .tuple(small(channels * out, 0.5), small(out, 0.5))
+          .map(([values, bias]) => ({ op: { kind: 'gemm', out, values, bias } as OpSpec, channels: out })),
+      ),
     fc.double({ min: 1e5, max: 1e7, noNaN: true }).map((big) => ({ op: { kind: 'outOfRange', big } as OpSpec, channels })),
   );
 }
@@ -39,10 +57,19 @@ function opArbitrary(channels: number): fc.Arbitrary<{ op: OpSpec; channels: num
 /** A chain of 1..6 ops whose channel counts line up. */
 export function modelSpecArbitrary({ requireLinear = false } = {}): fc.Arbitrary<ModelSpec> {
   const chain = (channels: number, left: number): fc.Arbitrary<OpSpec[]> =>
-    left === 0 ? fc.constant([]) : opArbitrary(channels).chain(({ op, channels: next }) => chain(next, left - 1).map((rest) => [op, ...rest]));
+    left === 0
+      ? fc.constant([])
+      : opArbitrary(channels).chain(({ op, channels: next }) => chain(next, left - 1).map((rest) => [op, ...rest]));
   return fc
-    .record({ channels: fc.integer({ min: 1, max: 8 }), length: fc.integer({ min: 1, max: 6 }), dynamicBatch: fc.boolean(), opset: fc.constantFrom(13 as const, 17 as const) })
-    .chain(({ channels, length, dynamicBatch, opset }) => chain(channels, length).map((ops) => ({ channels, dynamicBatch, opset, ops })))
+    .record({
+      channels: fc.integer({ min: 1, max: 8 }),
+      length: fc.integer({ min: 1, max: 6 }),
+      dynamicBatch: fc.boolean(),
+      opset: fc.constantFrom(13 as const, 17 as const),
+    })
+    .chain(({ channels, length, dynamicBatch, opset }) =>
+      chain(channels, length).map((ops) => ({ channels, dynamicBatch, opset, ops })),
+    )
     .filter((spec) => !requireLinear || spec.ops.some((op) => op.kind === 'matmul' || op.kind === 'gemm'));
 }
 
@@ -58,7 +85,9 @@ export function buildSpec(spec: ModelSpec): OnnxModel {
         [current] = graph.node(op.op, [current], op.op === 'Softmax' ? [intAttribute('axis', -1)] : [], 1, name) as [string];
         break;
       case 'binary': {
-        const operand = op.asConstant ? graph.constant(`${name}.c`, [channels], Float32Array.from(op.values)) : graph.initializer(`${name}.w`, [channels], Float32Array.from(op.values));
+        const operand = op.asConstant
+          ? graph.constant(`${name}.c`, [channels], Float32Array.from(op.values))
+          : graph.initializer(`${name}.w`, [channels], Float32Array.from(op.values));
         [current] = graph.node(op.op, [current, operand], [], 1, name) as [string];
         break;
       }

@@ -56,8 +56,40 @@ function detached(): Uint8Array {
 }
 
 /** Paths that exist nowhere, or are harmless folders: never a library a random string could name. */
-const path = fc.oneof(fc.constantFrom('', '/nonexistent/libnvinfer.so.10', tmpdir(), '/', '.', '..', 'a\0b', '/dev/null', '/proc/self/mem'), fc.string().map((text) => `/nonexistent/${text}`));
-const special = fc.constantFrom<unknown>(NaN, Infinity, -Infinity, -0, 0, 1, -1, 0.5, 3, 4, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 64, 1e308, -1e308, Number.MIN_VALUE, 'float32', 'float16', 'float32-to-float16', 'enqueue', 'done', true, false, null, undefined, 0n, 2n ** 70n);
+const path = fc.oneof(
+  fc.constantFrom('', '/nonexistent/libnvinfer.so.10', tmpdir(), '/', '.', '..', 'a\0b', '/dev/null', '/proc/self/mem'),
+  fc.string().map((text) => `/nonexistent/${text}`),
+);
+const special = fc.constantFrom<unknown>(
+  NaN,
+  Infinity,
+  -Infinity,
+  -0,
+  0,
+  1,
+  -1,
+  0.5,
+  3,
+  4,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 64,
+  1e308,
+  -1e308,
+  Number.MIN_VALUE,
+  'float32',
+  'float16',
+  'float32-to-float16',
+  'enqueue',
+  'done',
+  true,
+  false,
+  null,
+  undefined,
+  0n,
+  2n ** 70n,
+);
 const buffers = fc.constantFrom<() => unknown>(
   () => new Uint8Array(0),
   () => new Uint8Array(64),
@@ -70,7 +102,20 @@ const buffers = fc.constantFrom<() => unknown>(
 );
 const value: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: special },
-  { weight: 2, arbitrary: fc.anything({ withTypedArray: true, withBigInt: true, withMap: true, withSet: true, withDate: true, withNullPrototype: true, withSparseArray: true, withBoxedValues: true, maxDepth: 2 }) },
+  {
+    weight: 2,
+    arbitrary: fc.anything({
+      withTypedArray: true,
+      withBigInt: true,
+      withMap: true,
+      withSet: true,
+      withDate: true,
+      withNullPrototype: true,
+      withSparseArray: true,
+      withBoxedValues: true,
+      maxDepth: 2,
+    }),
+  },
   { weight: 2, arbitrary: buffers.map((make) => make()) },
   { weight: 1, arbitrary: path },
   // Stand-ins, swapped for the hostile objects at call time (fast-check itself must not touch them).
@@ -84,10 +129,30 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
         libraryPath: path,
         extraDirs: fc.oneof(fc.array(path, { maxLength: 3 }), special),
         library: path,
-        profiles: fc.oneof(special, fc.array(fc.array(fc.record({ input: fc.oneof(fc.string(), special), min: fc.array(fc.oneof(special, fc.integer())), opt: fc.array(special), max: fc.array(fc.integer()) }, { requiredKeys: [] }), { maxLength: 2 }), { maxLength: 2 })),
+        profiles: fc.oneof(
+          special,
+          fc.array(
+            fc.array(
+              fc.record(
+                {
+                  input: fc.oneof(fc.string(), special),
+                  min: fc.array(fc.oneof(special, fc.integer())),
+                  opt: fc.array(special),
+                  max: fc.array(fc.integer()),
+                },
+                { requiredKeys: [] },
+              ),
+              { maxLength: 2 },
+            ),
+            { maxLength: 2 },
+          ),
+        ),
         workspaceBytes: special,
         optimizationLevel: special,
-        timingCache: fc.oneof(special, buffers.map((make) => make())),
+        timingCache: fc.oneof(
+          special,
+          buffers.map((make) => make()),
+        ),
         hardwareCompatibility: fc.oneof(special, fc.string()),
         batch: special,
         height: special,
@@ -108,11 +173,26 @@ const lateFailures: string[] = [];
 
 function entryPoints(native: NativeAddon): EntryPoint[] {
   const any = native as unknown as Record<string, (...args: unknown[]) => unknown>;
-  const construct = (name: string) => (args: unknown[]) => new (any[name] as unknown as new (...args: unknown[]) => unknown)(...args);
-  const functions = ['buildInfo', 'tensorrtProbe', 'throwForTest', 'cudaProbe', 'loadEngine', 'cudaDeviceCount', 'cudaDevice', 'cudaMemoryInfo', 'cudaStreamPriorityRange', 'cudaPointerKind', 'cudaAddressOf', 'cudaAllocationStats'];
+  const construct = (name: string) => (args: unknown[]) =>
+    new (any[name] as unknown as new (...args: unknown[]) => unknown)(...args);
+  const functions = [
+    'buildInfo',
+    'tensorrtProbe',
+    'throwForTest',
+    'cudaProbe',
+    'loadEngine',
+    'cudaDeviceCount',
+    'cudaDevice',
+    'cudaMemoryInfo',
+    'cudaStreamPriorityRange',
+    'cudaPointerKind',
+    'cudaAddressOf',
+    'cudaAllocationStats',
+  ];
   const classes = ['StreamWrap', 'EventWrap', 'PinnedBufferWrap', 'DeviceBufferWrap', 'CompletionQueueForTest'];
   const points: EntryPoint[] = [];
-  for (const name of functions) if (typeof any[name] === 'function') points.push({ name, call: (args) => any[name]!.apply(native, args) });
+  for (const name of functions)
+    if (typeof any[name] === 'function') points.push({ name, call: (args) => any[name]!.apply(native, args) });
   for (const name of classes) if (typeof any[name] === 'function') points.push({ name: `new ${name}`, call: construct(name) });
   if (typeof any.buildEngine === 'function') {
     points.push({
@@ -146,7 +226,8 @@ function entryPoints(native: NativeAddon): EntryPoint[] {
       // Accepted delays go up to a minute: the promise is checked when it settles, not awaited.
       const promise = queue.submit(...args) as Promise<unknown>;
       promise.catch((error: unknown) => {
-        if (!isTensorRTNodeError(error)) lateFailures.push(`CompletionQueueForTest.submit rejected with an untyped ${String(error)}`);
+        if (!isTensorRTNodeError(error))
+          lateFailures.push(`CompletionQueueForTest.submit rejected with an untyped ${String(error)}`);
       });
       return undefined;
     },
@@ -155,11 +236,16 @@ function entryPoints(native: NativeAddon): EntryPoint[] {
 }
 
 const points = entryPoints(addon);
-const calls: Record<string, { calls: number; threw: number }> = Object.fromEntries(points.map((point) => [point.name, { calls: 0, threw: 0 }]));
+const calls: Record<string, { calls: number; threw: number }> = Object.fromEntries(
+  points.map((point) => [point.name, { calls: 0, threw: 0 }]),
+);
 
 function settle<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  return Promise.race([promise, new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no settlement within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`no settlement within ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
 }
 
 const property = fc.asyncProperty(fc.nat({ max: points.length - 1 }), fc.array(value, { maxLength: 5 }), async (which, args) => {
@@ -169,11 +255,20 @@ const property = fc.asyncProperty(fc.nat({ max: points.length - 1 }), fc.array(v
   try {
     const result = point.call(real);
     if (result instanceof Promise) await settle(result, 20_000);
-    else if (result && typeof result === 'object' && 'dispose' in result && typeof (result as { dispose: unknown }).dispose === 'function') (result as { dispose(): void }).dispose();
+    else if (
+      result &&
+      typeof result === 'object' &&
+      'dispose' in result &&
+      typeof (result as { dispose: unknown }).dispose === 'function'
+    )
+      (result as { dispose(): void }).dispose();
   } catch (error) {
     calls[point.name]!.threw++;
     if (isTensorRTNodeError(error) || error instanceof HostileError) return;
-    throw new Error(`${point.name}(${args.map((arg) => fc.stringify(arg)).join(', ')}) threw an untyped ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+    throw new Error(
+      `${point.name}(${args.map((arg) => fc.stringify(arg)).join(', ')}) threw an untyped ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      { cause: error },
+    );
   }
 });
 
@@ -184,8 +279,13 @@ if (lateFailures.length > 0) {
   process.exit(1);
 }
 if (details.failed) {
-  const cause = details.errorInstance instanceof Error ? `${details.errorInstance.message}\n${details.errorInstance.stack ?? ""}` : String(details.errorInstance);
-  process.stdout.write(JSON.stringify({ runs: details.numRuns, failure: `${fc.defaultReportMessage(details) ?? "failed"}\n${cause}`, calls }));
+  const cause =
+    details.errorInstance instanceof Error
+      ? `${details.errorInstance.message}\n${details.errorInstance.stack ?? ''}`
+      : String(details.errorInstance);
+  process.stdout.write(
+    JSON.stringify({ runs: details.numRuns, failure: `${fc.defaultReportMessage(details) ?? 'failed'}\n${cause}`, calls }),
+  );
   process.exit(1);
 }
 process.stdout.write(JSON.stringify({ runs: details.numRuns, failure: null, calls }));

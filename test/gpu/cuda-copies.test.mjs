@@ -42,7 +42,12 @@ describe('copy() between locations', { skip }, () => {
     }
   }
 
-  for (const [dtype, length] of [['int64', 1001], ['float16', 4097], ['uint8', 1], ['uint8', 0]]) {
+  for (const [dtype, length] of [
+    ['int64', 1001],
+    ['float16', 4097],
+    ['uint8', 1],
+    ['uint8', 0],
+  ]) {
     test(`host -> device -> host round trip of ${dtype} x ${length}`, async () => {
       const data = sample(dtype, length, length);
       const onDevice = track(await Tensor.fromArray(data, { location: 'device', dtype }));
@@ -126,22 +131,31 @@ describe('copy() between locations', { skip }, () => {
 
   test('BAD CALL - a device index out of range is a RangeError naming the valid range', () => {
     const count = cuda.deviceCount();
-    assert.throws(() => cuda.createStream({ device: count }), (error) => {
-      assert.ok(error instanceof ArgumentRangeError);
-      assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
-      assert.equal(error.message, `Expected an integer between 0 and ${count - 1} for options.device but received ${count} of type number`);
-      return true;
-    });
+    assert.throws(
+      () => cuda.createStream({ device: count }),
+      (error) => {
+        assert.ok(error instanceof ArgumentRangeError);
+        assert.equal(error.code, 'ERR_INVALID_ARGUMENT');
+        assert.equal(
+          error.message,
+          `Expected an integer between 0 and ${count - 1} for options.device but received ${count} of type number`,
+        );
+        return true;
+      },
+    );
   });
 
   test('BAD CALL - device memory larger than the GPU has is ERR_OUT_OF_MEMORY, and the GPU stays usable', async () => {
     const { totalBytes } = cuda.memoryInfo(0);
-    assert.throws(() => Tensor.allocate('uint8', [totalBytes * 2], { location: 'device' }), (error) => {
-      assert.ok(error instanceof CudaError);
-      assert.equal(error.code, 'ERR_OUT_OF_MEMORY');
-      assert.deepEqual(error.cudaError, { code: 2, name: 'cudaErrorMemoryAllocation' });
-      return true;
-    });
+    assert.throws(
+      () => Tensor.allocate('uint8', [totalBytes * 2], { location: 'device' }),
+      (error) => {
+        assert.ok(error instanceof CudaError);
+        assert.equal(error.code, 'ERR_OUT_OF_MEMORY');
+        assert.deepEqual(error.cudaError, { code: 2, name: 'cudaErrorMemoryAllocation' });
+        return true;
+      },
+    );
     const small = track(await Tensor.fromArray(new Float32Array([1, 2, 3]), { location: 'device' }));
     assert.deepEqual(await small.toArray(), new Float32Array([1, 2, 3]));
   });

@@ -16,7 +16,10 @@ describe('devices', { skip }, () => {
       assert.match(device.pciBusId, /^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-9A-Fa-f]$/);
       assert.ok(device.multiProcessorCount > 0 && device.totalMemoryBytes > 0 && device.clockRateKHz > 0);
       assert.ok(device.memoryBusWidthBits > 0);
-      assert.equal(device.theoreticalBandwidthBytesPerSecond, 2 * device.memoryClockRateKHz * 1000 * (device.memoryBusWidthBits / 8));
+      assert.equal(
+        device.theoreticalBandwidthBytesPerSecond,
+        2 * device.memoryClockRateKHz * 1000 * (device.memoryBusWidthBits / 8),
+      );
       const memory = cuda.memoryInfo(index);
       assert.ok(memory.freeBytes > 0 && memory.freeBytes <= memory.totalBytes);
     }
@@ -84,10 +87,17 @@ describe('streams and events', { skip }, () => {
     const stream = track(cuda.createStream());
     const timed = track(cuda.createEvent());
     const untimed = track(cuda.createEvent({ timing: false }));
-    assert.throws(() => timed.elapsedTime(untimed), { message: 'Expected an event created with { timing: true } for end but received an event created with { timing: false }' });
-    assert.throws(() => timed.elapsedTime(timed), { message: 'Expected a recorded event for the start event but received an event that was never recorded' });
+    assert.throws(() => timed.elapsedTime(untimed), {
+      message: 'Expected an event created with { timing: true } for end but received an event created with { timing: false }',
+    });
+    assert.throws(() => timed.elapsedTime(timed), {
+      message: 'Expected a recorded event for the start event but received an event that was never recorded',
+    });
     timed.record(stream);
-    assert.throws(() => timed.elapsedTime('later'), { name: 'ArgumentTypeError', message: 'Expected a CudaEvent for end but received "later" of type string' });
+    assert.throws(() => timed.elapsedTime('later'), {
+      name: 'ArgumentTypeError',
+      message: 'Expected a CudaEvent for end but received "later" of type string',
+    });
   });
 
   test('BAD CALL - disposed events and streams throw ERR_DISPOSED; dispose is idempotent', async () => {
@@ -97,8 +107,21 @@ describe('streams and events', { skip }, () => {
     event.dispose();
     stream.dispose();
     stream.dispose();
-    assert.throws(() => event.query(), (error) => error instanceof TensorRTNodeError && error.code === 'ERR_DISPOSED' && error.message === 'The event was disposed and can no longer be used');
-    assert.throws(() => cuda.createEvent().record(stream), (error) => error.code === 'ERR_DISPOSED' && error.message === 'The stream given as stream was disposed and can no longer be used');
-    await assert.rejects(stream.synchronize(), (error) => error.code === 'ERR_DISPOSED' && error.message === 'The stream was disposed and can no longer be used');
+    assert.throws(
+      () => event.query(),
+      (error) =>
+        error instanceof TensorRTNodeError &&
+        error.code === 'ERR_DISPOSED' &&
+        error.message === 'The event was disposed and can no longer be used',
+    );
+    assert.throws(
+      () => cuda.createEvent().record(stream),
+      (error) =>
+        error.code === 'ERR_DISPOSED' && error.message === 'The stream given as stream was disposed and can no longer be used',
+    );
+    await assert.rejects(
+      stream.synchronize(),
+      (error) => error.code === 'ERR_DISPOSED' && error.message === 'The stream was disposed and can no longer be used',
+    );
   });
 });

@@ -3,7 +3,14 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { convertFloat, preprocessImage } from '../../dist/cuda/index.js';
-import { cuda, float16BitsToFloat32, float32ToFloat16Bits, imagePreprocessParams, preprocessImageCpu, Tensor } from '../../dist/index.js';
+import {
+  cuda,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  imagePreprocessParams,
+  preprocessImageCpu,
+  Tensor,
+} from '../../dist/index.js';
 import { disposeTracked, random, randomBytes, skip, track } from './gpu.mjs';
 
 const mean = [0.485, 0.456, 0.406];
@@ -14,10 +21,13 @@ function assertSameBits(actual, expected, what) {
   const actualBits = new Uint32Array(actual.buffer, actual.byteOffset, (actual.byteLength / 4) | 0);
   const expectedBits = new Uint32Array(expected.buffer, expected.byteOffset, (expected.byteLength / 4) | 0);
   if (actual instanceof Uint16Array) {
-    for (let i = 0; i < actual.length; i++) if (actual[i] !== expected[i]) assert.fail(`${what}: element ${i} is 0x${actual[i].toString(16)}, expected 0x${expected[i].toString(16)}`);
+    for (let i = 0; i < actual.length; i++)
+      if (actual[i] !== expected[i])
+        assert.fail(`${what}: element ${i} is 0x${actual[i].toString(16)}, expected 0x${expected[i].toString(16)}`);
     return;
   }
-  for (let i = 0; i < actualBits.length; i++) if (actualBits[i] !== expectedBits[i]) assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
+  for (let i = 0; i < actualBits.length; i++)
+    if (actualBits[i] !== expectedBits[i]) assert.fail(`${what}: element ${i} is ${actual[i]}, expected ${expected[i]}`);
 }
 
 describe('image preprocessing kernel', { skip }, () => {
@@ -28,13 +38,32 @@ describe('image preprocessing kernel', { skip }, () => {
     { shape: [2, 37, 53, 3], inputFormat: 'bgr', outputFormat: 'rgb', dtype: 'float16', src: 'pinned', dst: 'device' },
     { shape: [3, 31, 17, 4], inputFormat: 'bgra', outputFormat: 'bgr', dtype: 'float32', src: 'device', dst: 'pinned' },
     { shape: [1, 1, 1, 4], inputFormat: 'rgba', outputFormat: 'rgb', dtype: 'float16', src: 'pinned', dst: 'pinned' },
-    { shape: [1080, 1920, 3], inputFormat: 'rgb', outputFormat: 'bgr', dtype: 'float16', src: 'device', dst: 'device', scale: 1, mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] },
+    {
+      shape: [1080, 1920, 3],
+      inputFormat: 'rgb',
+      outputFormat: 'bgr',
+      dtype: 'float16',
+      src: 'device',
+      dst: 'device',
+      scale: 1,
+      mean: [123.675, 116.28, 103.53],
+      std: [58.395, 57.12, 57.375],
+    },
   ];
 
   for (const [index, item] of cases.entries()) {
     test(`${item.inputFormat} ${JSON.stringify(item.shape)} ${item.src} -> ${item.dtype} ${item.outputFormat} ${item.dst} equals the CPU result bit for bit`, async () => {
-      const pixels = randomBytes(item.shape.reduce((a, b) => a * b, 1), index + 1);
-      const options = { inputFormat: item.inputFormat, outputFormat: item.outputFormat, mean: item.mean ?? mean, std: item.std ?? std, scale: item.scale };
+      const pixels = randomBytes(
+        item.shape.reduce((a, b) => a * b, 1),
+        index + 1,
+      );
+      const options = {
+        inputFormat: item.inputFormat,
+        outputFormat: item.outputFormat,
+        mean: item.mean ?? mean,
+        std: item.std ?? std,
+        scale: item.scale,
+      };
       const [batch, height, width] = item.shape.length === 3 ? [1, ...item.shape] : item.shape;
       const src = track(await Tensor.fromArray(pixels, { shape: item.shape, location: item.src }));
       const dst = track(Tensor.allocate(item.dtype, [batch, 3, height, width], { location: item.dst }));
@@ -60,7 +89,8 @@ describe('image preprocessing kernel', { skip }, () => {
     await assert.rejects(preprocessImage(Tensor.allocate('float32', [1, 3, 4, 4]), src), {
       name: 'ArgumentRangeError',
       code: 'ERR_INVALID_ARGUMENT',
-      message: 'Expected a pinned or device tensor for dst (src is a device tensor) but received a host tensor; copy it first or use host tensors for both',
+      message:
+        'Expected a pinned or device tensor for dst (src is a device tensor) but received a host tensor; copy it first or use host tensors for both',
     });
   });
 });
@@ -83,8 +113,31 @@ describe('float32 <-> float16 kernels', { skip }, () => {
 
   test('float32 -> float16 rounds to nearest even like the CPU helper (specials, subnormals, ties, random)', async () => {
     const next = random(3);
-    const specials = [0, -0, 1, -1, 65504, 65519, 65520, 1e9, -1e9, Infinity, -Infinity, NaN, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -26, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 5.960464477539063e-8];
-    const values = Float32Array.from([...specials, ...Array.from({ length: 200_000 }, () => (next() - 0.5) * 2 ** Math.floor(next() * 40 - 24))]);
+    const specials = [
+      0,
+      -0,
+      1,
+      -1,
+      65504,
+      65519,
+      65520,
+      1e9,
+      -1e9,
+      Infinity,
+      -Infinity,
+      NaN,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      2 ** -26,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      5.960464477539063e-8,
+    ];
+    const values = Float32Array.from([
+      ...specials,
+      ...Array.from({ length: 200_000 }, () => (next() - 0.5) * 2 ** Math.floor(next() * 40 - 24)),
+    ]);
     const src = track(await Tensor.fromArray(values, { location: 'pinned' }));
     const dst = track(Tensor.allocate('float16', [values.length], { location: 'pinned' }));
     await convertFloat(dst, src);

@@ -48,7 +48,10 @@ describe('pinned memory is zero-copy', { skip }, () => {
     await copy(device, pinned);
     pinned.data.fill(0);
     await copy(pinned, device);
-    assert.deepEqual(pinned.data, Int32Array.from({ length: 4096 }, (_, i) => i * 3));
+    assert.deepEqual(
+      pinned.data,
+      Int32Array.from({ length: 4096 }, (_, i) => i * 3),
+    );
   });
 });
 
@@ -63,8 +66,17 @@ describe('dispose and finalizers', { skip }, () => {
     tensor.dispose();
     tensor.dispose();
     assert.equal(view.length, 0, 'the ArrayBuffer is detached, so JS can never touch freed memory');
-    assert.throws(() => tensor.data, (error) => error instanceof TensorRTNodeError && error.code === 'ERR_DISPOSED' && error.message === 'The tensor was disposed and can no longer be used');
-    await assert.rejects(copy(track(Tensor.allocate('float32', [1 << 20], { location: 'device' })), tensor), (error) => error.code === 'ERR_DISPOSED' && error.message === 'Tensor src was disposed and can no longer be used');
+    assert.throws(
+      () => tensor.data,
+      (error) =>
+        error instanceof TensorRTNodeError &&
+        error.code === 'ERR_DISPOSED' &&
+        error.message === 'The tensor was disposed and can no longer be used',
+    );
+    await assert.rejects(
+      copy(track(Tensor.allocate('float32', [1 << 20], { location: 'device' })), tensor),
+      (error) => error.code === 'ERR_DISPOSED' && error.message === 'Tensor src was disposed and can no longer be used',
+    );
     assert.ok(await eventually(() => stats().pinnedBuffers === before.pinnedBuffers), 'the pinned buffer was freed');
   });
 
@@ -82,7 +94,9 @@ describe('dispose and finalizers', { skip }, () => {
     await returned;
     assert.deepEqual(back.data, data);
     back.dispose();
-    assert.ok(await eventually(() => stats().pinnedBuffers === before.pinnedBuffers && stats().deviceBuffers === before.deviceBuffers));
+    assert.ok(
+      await eventually(() => stats().pinnedBuffers === before.pinnedBuffers && stats().deviceBuffers === before.deviceBuffers),
+    );
   });
 
   test('tensors that are never disposed are freed by their finalizers', async () => {

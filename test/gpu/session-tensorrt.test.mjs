@@ -36,10 +36,24 @@ function mlpBytes() {
     name: 'gpu-mlp',
     input: [makeValueInfo('x', DataType.FLOAT, ['batch', 64])],
     output: [makeValueInfo('y', DataType.FLOAT, ['batch', 10])],
-    initializer: [createTensor('w1', 'float32', [128, 64], weights(128 * 64, 0.125)), createTensor('b1', 'float32', [128], weights(128, 0.1)), createTensor('w2', 'float32', [10, 128], weights(1280, 0.09)), createTensor('b2', 'float32', [10], weights(10, 0.1))],
-    node: [makeNode('Gemm', ['x', 'w1', 'b1'], ['h'], 'fc1', [intAttribute('transB', 1)]), makeNode('Relu', ['h'], ['r'], 'relu'), makeNode('Gemm', ['r', 'w2', 'b2'], ['y'], 'fc2', [intAttribute('transB', 1)])],
+    initializer: [
+      createTensor('w1', 'float32', [128, 64], weights(128 * 64, 0.125)),
+      createTensor('b1', 'float32', [128], weights(128, 0.1)),
+      createTensor('w2', 'float32', [10, 128], weights(1280, 0.09)),
+      createTensor('b2', 'float32', [10], weights(10, 0.1)),
+    ],
+    node: [
+      makeNode('Gemm', ['x', 'w1', 'b1'], ['h'], 'fc1', [intAttribute('transB', 1)]),
+      makeNode('Relu', ['h'], ['r'], 'relu'),
+      makeNode('Gemm', ['r', 'w2', 'b2'], ['y'], 'fc2', [intAttribute('transB', 1)]),
+    ],
   });
-  const proto = create(ModelProtoSchema, { irVersion: 8n, producerName: 'tensorrt-node-gpu-tests', opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })], graph });
+  const proto = create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'tensorrt-node-gpu-tests',
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })],
+    graph,
+  });
   return serializeModel({ proto, baseDir: null, source: '<gpu-mlp>' });
 }
 
@@ -47,7 +61,8 @@ function mlpBytes() {
 function assertClose(actual, expected, label) {
   assert.equal(actual.length, expected.length, label);
   for (let index = 0; index < actual.length; index++) {
-    if (Math.abs(actual[index] - expected[index]) > 2e-3 + 2e-3 * Math.abs(expected[index])) assert.fail(`${label}: element ${index} is ${actual[index]}, the cpu reference ${expected[index]}`);
+    if (Math.abs(actual[index] - expected[index]) > 2e-3 + 2e-3 * Math.abs(expected[index]))
+      assert.fail(`${label}: element ${index} is ${actual[index]}, the cpu reference ${expected[index]}`);
   }
 }
 
@@ -58,7 +73,13 @@ describe('InferenceSession on tensorrt', { skip }, () => {
   before(async () => {
     folder = mkdtempSync(join(tmpdir(), 'trtnode-gpu-session-'));
     writeFileSync(join(folder, 'mlp.onnx'), mlpBytes());
-    gpu = await InferenceSession.create(join(folder, 'mlp.onnx'), { backend: 'tensorrt', contexts: 2, cacheDir: join(folder, 'cache'), profiles: [{ x: { min: [1, 64], opt: [32, 64], max: [256, 64] } }], maxQueue: 10_000 });
+    gpu = await InferenceSession.create(join(folder, 'mlp.onnx'), {
+      backend: 'tensorrt',
+      contexts: 2,
+      cacheDir: join(folder, 'cache'),
+      profiles: [{ x: { min: [1, 64], opt: [32, 64], max: [256, 64] } }],
+      maxQueue: 10_000,
+    });
     cpu = await InferenceSession.create(join(folder, 'mlp.onnx'), { backend: 'cpu' });
   });
   after(async () => {
@@ -69,7 +90,10 @@ describe('InferenceSession on tensorrt', { skip }, () => {
   test('reports the tensorrt backend and the model', () => {
     assert.equal(gpu.backend, 'tensorrt');
     assert.equal(gpu.contexts, 2);
-    assert.deepEqual(gpu.inputs.map((info) => [info.name, info.dtype, info.shape]), [['x', 'float32', [-1, 64]]]);
+    assert.deepEqual(
+      gpu.inputs.map((info) => [info.name, info.dtype, info.shape]),
+      [['x', 'float32', [-1, 64]]],
+    );
   });
 
   test('batcher soak: every completed response matches the reference for its own input; aborts and deadlines reject with their codes', async () => {
@@ -78,7 +102,11 @@ describe('InferenceSession on tensorrt', { skip }, () => {
     const inputs = Array.from({ length: count }, () => ({ dtype: 'float32', shape: [1, 64], data: random.float32(64, -2, 2) }));
     const faults = inputs.map(() => {
       const draw = random.next();
-      return draw < 0.1 ? { kind: 'abort', afterMs: Math.floor(random.next() * 20) } : draw < 0.2 ? { kind: 'timeout', timeoutMs: 1 + Math.floor(random.next() * 20) } : { kind: 'none' };
+      return draw < 0.1
+        ? { kind: 'abort', afterMs: Math.floor(random.next() * 20) }
+        : draw < 0.2
+          ? { kind: 'timeout', timeoutMs: 1 + Math.floor(random.next() * 20) }
+          : { kind: 'none' };
     });
     const batcher = gpu.batcher({ maxBatchSize: 256, maxQueue: count });
     const outcomes = await Promise.all(
@@ -106,7 +134,8 @@ describe('InferenceSession on tensorrt', { skip }, () => {
         assertClose(outcome.result, unbatched, `request ${index} batched vs unbatched on tensorrt`);
         assertClose(outcome.result, reference, `request ${index} tensorrt vs cpu`);
       } else {
-        const expected = faults[index].kind === 'abort' ? 'ERR_ABORTED' : faults[index].kind === 'timeout' ? 'ERR_TIMEOUT' : 'no error';
+        const expected =
+          faults[index].kind === 'abort' ? 'ERR_ABORTED' : faults[index].kind === 'timeout' ? 'ERR_TIMEOUT' : 'no error';
         assert.equal(outcome.code, expected, `request ${index}`);
       }
     }
@@ -129,7 +158,10 @@ describe('InferenceSession on tensorrt', { skip }, () => {
   });
 
   test('an engine file runs on the tensorrt backend with the results of the ONNX session; precision is refused for it', async () => {
-    const built = await buildEngine(join(folder, 'mlp.onnx'), { profiles: { x: { min: [1, 64], opt: [8, 64], max: [64, 64] } }, cacheDir: join(folder, 'cache') });
+    const built = await buildEngine(join(folder, 'mlp.onnx'), {
+      profiles: { x: { min: [1, 64], opt: [8, 64], max: [64, 64] } },
+      cacheDir: join(folder, 'cache'),
+    });
     writeFileSync(join(folder, 'mlp.engine'), built.plan);
     const fromFile = await InferenceSession.create(join(folder, 'mlp.engine'), { backend: 'tensorrt' });
     try {
@@ -138,18 +170,32 @@ describe('InferenceSession on tensorrt', { skip }, () => {
     } finally {
       await fromFile.dispose();
     }
-    await assert.rejects(InferenceSession.create(join(folder, 'mlp.engine'), { backend: 'tensorrt', precision: 'fp16' }), { code: 'ERR_NOT_SUPPORTED' });
+    await assert.rejects(InferenceSession.create(join(folder, 'mlp.engine'), { backend: 'tensorrt', precision: 'fp16' }), {
+      code: 'ERR_NOT_SUPPORTED',
+    });
   });
 
   test('the bench target reports CUDA-event phases in order, with and without transfers', async () => {
     for (const transfers of [true, false]) {
-      const target = await createModelTargetFactory(join(folder, 'mlp.onnx'))({ backend: 'tensorrt', precision: 'fp32', batch: 4, concurrency: 1, device: 0, cudaGraph: true, transfers, batcher: false });
+      const target = await createModelTargetFactory(join(folder, 'mlp.onnx'))({
+        backend: 'tensorrt',
+        precision: 'fp32',
+        batch: 4,
+        concurrency: 1,
+        device: 0,
+        cudaGraph: true,
+        transfers,
+        batcher: false,
+      });
       try {
         assert.equal(target.describe().measuresPhases, true);
         for (let run = 0; run < 3; run++) {
           const phases = await target.run();
           assert.ok(phases.enqueueStartMs <= phases.enqueueEndMs, 'enqueue');
-          assert.ok(phases.h2dStartMs <= phases.h2dEndMs && phases.h2dEndMs <= phases.computeStartMs + 1e-3, 'h2d before compute');
+          assert.ok(
+            phases.h2dStartMs <= phases.h2dEndMs && phases.h2dEndMs <= phases.computeStartMs + 1e-3,
+            'h2d before compute',
+          );
           assert.ok(phases.computeStartMs < phases.computeEndMs, 'compute takes time');
           assert.ok(phases.computeEndMs <= phases.d2hStartMs + 1e-3 && phases.d2hStartMs <= phases.d2hEndMs, 'd2h after compute');
           if (!transfers) assert.equal(phases.h2dEndMs - phases.h2dStartMs, 0, 'no H2D without transfers');

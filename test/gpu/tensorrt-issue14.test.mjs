@@ -12,7 +12,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
-import { buildEngine, cuda, Engine, float16BitsToFloat32, float32ToFloat16Bits, bfloat16BitsToFloat32, float32ToBfloat16Bits } from '../../dist/index.js';
+import {
+  buildEngine,
+  cuda,
+  Engine,
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  bfloat16BitsToFloat32,
+  float32ToBfloat16Bits,
+} from '../../dist/index.js';
 import { floatAttribute, intAttribute, makeNode, makeValueInfo } from '../../dist/onnx/graph.js';
 import { DataType, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema } from '../../dist/onnx/proto.js';
 import { serializeModel } from '../../dist/onnx/model.js';
@@ -25,7 +33,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function model(name, { inputs, outputs, initializers = [], nodes, opset = 17 }) {
   const graph = create(GraphProtoSchema, { name, input: inputs, output: outputs, initializer: initializers, node: nodes });
-  const proto = create(ModelProtoSchema, { irVersion: 8n, producerName: 'tensorrt-node-gpu-tests', opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(opset) })], graph });
+  const proto = create(ModelProtoSchema, {
+    irVersion: 8n,
+    producerName: 'tensorrt-node-gpu-tests',
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(opset) })],
+    graph,
+  });
   return serializeModel({ proto, baseDir: null, source: `<${name}>` });
 }
 
@@ -38,7 +51,10 @@ function assertClose(actual, expected, what, { atol = 1e-5, rtol = 2e-3 } = {}) 
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const tolerance = atol + rtol * Math.abs(expected[i]);
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`);
+    assert.ok(
+      Math.abs(actual[i] - expected[i]) <= tolerance,
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`,
+    );
   }
 }
 
@@ -52,7 +68,12 @@ function normBytes() {
     inputs: [makeValueInfo('x', DataType.FLOAT, ['batch', FEATURES])],
     outputs: [makeValueInfo('y', DataType.FLOAT, ['batch', FEATURES])],
     initializers: [createTensor('scale', 'float32', [FEATURES], scale), createTensor('bias', 'float32', [FEATURES], bias)],
-    nodes: [makeNode('LayerNormalization', ['x', 'scale', 'bias'], ['y'], 'ln', [intAttribute('axis', -1), floatAttribute('epsilon', 1e-5)])],
+    nodes: [
+      makeNode('LayerNormalization', ['x', 'scale', 'bias'], ['y'], 'ln', [
+        intAttribute('axis', -1),
+        floatAttribute('epsilon', 1e-5),
+      ]),
+    ],
   });
 }
 function normReference(x, batch) {
@@ -64,7 +85,8 @@ function normReference(x, batch) {
     let variance = 0;
     for (let i = 0; i < FEATURES; i++) variance += (x[row * FEATURES + i] - mean) ** 2;
     variance /= FEATURES;
-    for (let i = 0; i < FEATURES; i++) y[row * FEATURES + i] = ((x[row * FEATURES + i] - mean) / Math.sqrt(variance + 1e-5)) * scale[i] + bias[i];
+    for (let i = 0; i < FEATURES; i++)
+      y[row * FEATURES + i] = ((x[row * FEATURES + i] - mean) / Math.sqrt(variance + 1e-5)) * scale[i] + bias[i];
   }
   return y;
 }
@@ -120,8 +142,14 @@ describe('issue 14 on a real GPU', { skip }, () => {
         const x = randomFloats(batch * FEATURES, 100 + run);
         const viaGraphs = await graphs.run({ x: { data: x, shape: [batch, FEATURES] } });
         const viaPlain = await plain.run({ x: { data: x, shape: [batch, FEATURES] } });
-        assertClose(viaGraphs.outputs.y.data, viaPlain.outputs.y.data, `run ${run} (batch ${batch}) graphs vs plain`, { atol: 1e-6, rtol: 1e-5 });
-        assertClose(viaGraphs.outputs.y.data, normReference(x, batch), `run ${run} (batch ${batch}) vs the CPU`, { atol: 1e-4, rtol: 2e-3 });
+        assertClose(viaGraphs.outputs.y.data, viaPlain.outputs.y.data, `run ${run} (batch ${batch}) graphs vs plain`, {
+          atol: 1e-6,
+          rtol: 1e-5,
+        });
+        assertClose(viaGraphs.outputs.y.data, normReference(x, batch), `run ${run} (batch ${batch}) vs the CPU`, {
+          atol: 1e-4,
+          rtol: 2e-3,
+        });
       }
       assert.ok(graphs.cudaGraphs.replays > 0, `graphs were replayed (${JSON.stringify(graphs.cudaGraphs)})`);
     } finally {
@@ -136,7 +164,12 @@ describe('issue 14 on a real GPU', { skip }, () => {
     const context = await engine.createContext();
     engine.dispose();
     const inputs = Array.from({ length: 32 }, (_, index) => randomFloats(8 * FEATURES, 200 + index));
-    const runs = inputs.map((x) => context.run({ x: { data: x, shape: [8, FEATURES] } }).then((result) => result.outputs.y.data, (error) => error));
+    const runs = inputs.map((x) =>
+      context.run({ x: { data: x, shape: [8, FEATURES] } }).then(
+        (result) => result.outputs.y.data,
+        (error) => error,
+      ),
+    );
     await context.dispose();
     const settled = await Promise.all(runs);
     let completed = 0;
@@ -180,7 +213,8 @@ describe('issue 14 on a real GPU', { skip }, () => {
   ]) {
     test(`${dtype} inputs and outputs: the engine's results are the CPU's, rounded to ${dtype}`, async (t) => {
       const capability = Number(cuda.devices()[0]?.computeCapability ?? '0');
-      if (dtype === 'bfloat16' && capability < 8) return t.skip(`bfloat16 needs compute capability 8.0 (this GPU: ${capability})`);
+      if (dtype === 'bfloat16' && capability < 8)
+        return t.skip(`bfloat16 needs compute capability 8.0 (this GPU: ${capability})`);
       const engine = await engineOf(castBytes(elemType), { x: { min: [1, 8], opt: [4, 8], max: [8, 8] } });
       const context = await engine.createContext();
       try {
@@ -199,15 +233,27 @@ describe('issue 14 on a real GPU', { skip }, () => {
   }
 
   test('a multi-profile engine used at profile 1 (next to a context at profile 0)', async () => {
-    const engine = await engineOf(scaleBytes(), [{ x: { min: [1, 4], opt: [4, 4], max: [4, 4] } }, { x: { min: [8, 4], opt: [16, 4], max: [32, 4] } }]);
+    const engine = await engineOf(scaleBytes(), [
+      { x: { min: [1, 4], opt: [4, 4], max: [4, 4] } },
+      { x: { min: [8, 4], opt: [16, 4], max: [32, 4] } },
+    ]);
     const first = await engine.createContext({ profile: 0 });
     const second = await engine.createContext({ profile: 1 });
     try {
       for (const batch of [8, 32, 16]) {
         const x = randomFloats(batch * 4, batch);
-        const [small, large] = await Promise.all([first.run({ x: { data: x.subarray(0, 16), shape: [4, 4] } }), second.run({ x: { data: x, shape: [batch, 4] } })]);
-        assert.deepEqual(Array.from(large.outputs.y.data), Array.from(x, (value) => Math.fround(value * 3)));
-        assert.deepEqual(Array.from(small.outputs.y.data), Array.from(x.subarray(0, 16), (value) => Math.fround(value * 3)));
+        const [small, large] = await Promise.all([
+          first.run({ x: { data: x.subarray(0, 16), shape: [4, 4] } }),
+          second.run({ x: { data: x, shape: [batch, 4] } }),
+        ]);
+        assert.deepEqual(
+          Array.from(large.outputs.y.data),
+          Array.from(x, (value) => Math.fround(value * 3)),
+        );
+        assert.deepEqual(
+          Array.from(small.outputs.y.data),
+          Array.from(x.subarray(0, 16), (value) => Math.fround(value * 3)),
+        );
       }
     } finally {
       await first.dispose();
@@ -218,14 +264,22 @@ describe('issue 14 on a real GPU', { skip }, () => {
 
   test('a device other than 0, where there is one', async (t) => {
     if (cuda.deviceCount() < 2) return t.skip(`one CUDA device only (${cuda.deviceCount()})`);
-    const built = await buildEngine(scaleBytes(), { profiles: { x: { min: [1, 4], opt: [4, 4], max: [8, 4] } }, cacheDir: false, timingCache: false, device: 1 });
+    const built = await buildEngine(scaleBytes(), {
+      profiles: { x: { min: [1, 4], opt: [4, 4], max: [8, 4] } },
+      cacheDir: false,
+      timingCache: false,
+      device: 1,
+    });
     const engine = await Engine.load(built.plan, { device: 1 });
     const context = await engine.createContext();
     try {
       assert.equal(context.device, 1);
       const x = randomFloats(8, 3);
       const { outputs } = await context.run({ x: { data: x, shape: [2, 4] } });
-      assert.deepEqual(Array.from(outputs.y.data), Array.from(x, (value) => Math.fround(value * 3)));
+      assert.deepEqual(
+        Array.from(outputs.y.data),
+        Array.from(x, (value) => Math.fround(value * 3)),
+      );
     } finally {
       await context.dispose();
       engine.dispose();
@@ -233,13 +287,23 @@ describe('issue 14 on a real GPU', { skip }, () => {
   });
 
   test('a shape-tensor engine: the values of the shape input, bounded in the profile, decide the output shape', async () => {
-    const engine = await engineOf(reshapeBytes(), { x: { min: [1], opt: [12], max: [64] }, shape: { min: [2], opt: [2], max: [2], values: { min: [1, 1], opt: [3, 4], max: [8, 8] } } });
+    const engine = await engineOf(reshapeBytes(), {
+      x: { min: [1], opt: [12], max: [64] },
+      shape: { min: [2], opt: [2], max: [2], values: { min: [1, 1], opt: [3, 4], max: [8, 8] } },
+    });
     const context = await engine.createContext();
     try {
       assert.equal(engine.metadata.tensors.find((tensor) => tensor.name === 'shape').location, 'host');
       const x = randomFloats(12, 4);
-      for (const [rows, cols] of [[3, 4], [2, 6], [4, 3]]) {
-        const { outputs } = await context.run({ x: { data: x, shape: [12] }, shape: { data: BigInt64Array.from([BigInt(rows), BigInt(cols)]), shape: [2] } });
+      for (const [rows, cols] of [
+        [3, 4],
+        [2, 6],
+        [4, 3],
+      ]) {
+        const { outputs } = await context.run({
+          x: { data: x, shape: [12] },
+          shape: { data: BigInt64Array.from([BigInt(rows), BigInt(cols)]), shape: [2] },
+        });
         assert.deepEqual(outputs.y.shape, [rows, cols]);
         assert.deepEqual(Array.from(outputs.y.data), Array.from(x));
       }

@@ -17,7 +17,10 @@ function assertClose(actual, expected, what, { atol = 1e-5, rtol = 2e-3 } = {}) 
   assert.equal(actual.length, expected.length, `${what}: length`);
   for (let i = 0; i < expected.length; i++) {
     const tolerance = atol + rtol * Math.abs(expected[i]);
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`);
+    assert.ok(
+      Math.abs(actual[i] - expected[i]) <= tolerance,
+      `${what}[${i}]: ${actual[i]} vs ${expected[i]} (tolerance ${tolerance})`,
+    );
   }
 }
 
@@ -43,8 +46,17 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
   afterEach(disposeTracked);
 
   test('the engine describes its I/O and profile as the ONNX model declares them', () => {
-    assert.deepEqual(engine.inputs.map((t) => [t.name, t.dtype, t.shape]), [['x', 'float32', [-1, 4]]]);
-    assert.deepEqual(engine.outputs.map((t) => [t.name, t.dtype, t.shape]), [['y', 'float32', [-1, 3]], ['z', 'float32', [-1, 4]]]);
+    assert.deepEqual(
+      engine.inputs.map((t) => [t.name, t.dtype, t.shape]),
+      [['x', 'float32', [-1, 4]]],
+    );
+    assert.deepEqual(
+      engine.outputs.map((t) => [t.name, t.dtype, t.shape]),
+      [
+        ['y', 'float32', [-1, 3]],
+        ['z', 'float32', [-1, 4]],
+      ],
+    );
     assert.deepEqual(engine.metadata.profiles[0].inputs.x, { min: [1, 4], opt: [4, 4], max: [8, 4] });
   });
 
@@ -63,7 +75,7 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
     }
   });
 
-  test('pinned input and pinned outputs: no staging copy, and the results appear in the tensors\' own memory', async () => {
+  test("pinned input and pinned outputs: no staging copy, and the results appear in the tensors' own memory", async () => {
     const x = randomFloats(8, 21);
     const input = track(await Tensor.fromArray(x, { location: 'pinned', shape: [2, 4] }));
     const y = track(Tensor.allocate('float32', [2, 3], { location: 'pinned' }));
@@ -106,12 +118,21 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
       const started = performance.now();
       const { timing } = await context.run({ x: { data: x, shape: [8, 4] } }, { timing: true });
       const resolved = performance.now();
-      assert.ok(timing.enqueueStartMs >= started - 0.01 && timing.enqueueEndMs <= resolved + 0.01, 'enqueue happened during the call');
+      assert.ok(
+        timing.enqueueStartMs >= started - 0.01 && timing.enqueueEndMs <= resolved + 0.01,
+        'enqueue happened during the call',
+      );
       assert.ok(timing.h2dStartMs >= timing.enqueueStartMs);
       assert.ok(timing.h2dStartMs <= timing.h2dEndMs && timing.h2dEndMs <= timing.computeStartMs + 1e-9);
       assert.ok(timing.computeStartMs <= timing.computeEndMs && timing.computeEndMs <= timing.d2hStartMs + 1e-9);
-      assert.ok(timing.d2hStartMs <= timing.d2hEndMs && timing.d2hEndMs <= resolved + 0.05, `the GPU finished before the promise resolved (${timing.d2hEndMs} vs ${resolved})`);
-      assert.ok(timing.computeMs > 0 && timing.computeMs <= timing.latencyMs, `compute ${timing.computeMs} <= latency ${timing.latencyMs}`);
+      assert.ok(
+        timing.d2hStartMs <= timing.d2hEndMs && timing.d2hEndMs <= resolved + 0.05,
+        `the GPU finished before the promise resolved (${timing.d2hEndMs} vs ${resolved})`,
+      );
+      assert.ok(
+        timing.computeMs > 0 && timing.computeMs <= timing.latencyMs,
+        `compute ${timing.computeMs} <= latency ${timing.latencyMs}`,
+      );
       assert.ok(timing.latencyMs <= resolved - started + 0.05, `latency ${timing.latencyMs} <= wall time ${resolved - started}`);
       assert.ok(Math.abs(timing.latencyMs - (timing.d2hEndMs - timing.h2dStartMs)) < 1e-9);
     }
@@ -139,23 +160,59 @@ describe('ExecutionContext.run on a real engine', { skip }, () => {
     assert.ok(Math.abs(share - 100) < 1e-6 || profile.totalAverageMs === 0);
     // The profiler is detached afterwards: ordinary runs still work and are not profiled.
     const x = randomFloats(4, 2);
-    assertClose((await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data, affine.reference(x, 1).y, 'y after profiling');
+    assertClose(
+      (await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data,
+      affine.reference(x, 1).y,
+      'y after profiling',
+    );
   });
 
   test('BAD CALL - inputs that do not fit the engine are refused before anything is enqueued', async () => {
-    await assert.rejects(context.run({ x: { data: randomFloats(36, 1), shape: [9, 4] } }), (error) => error instanceof ArgumentRangeError && isCode('ERR_SHAPE', 'Expected between 1 and 8 at dim 0 (optimization profile 0: min [1, 4], max [8, 4]) for input "x" but received [9, 4]')(error));
-    await assert.rejects(context.run({ images: new Float32Array(4) }), isCode('ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in inputs but received "images"'));
-    await assert.rejects(context.run({ x: { data: new Float64Array(4), shape: [1, 4] } }), isCode('ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 4'));
-    await assert.rejects(context.run({ x: { data: new Float32Array(5), shape: [1, 4] } }), isCode('ERR_SHAPE', 'Expected 4 elements (shape [1, 4]) for input "x" but received a Float32Array of length 5'));
+    await assert.rejects(
+      context.run({ x: { data: randomFloats(36, 1), shape: [9, 4] } }),
+      (error) =>
+        error instanceof ArgumentRangeError &&
+        isCode(
+          'ERR_SHAPE',
+          'Expected between 1 and 8 at dim 0 (optimization profile 0: min [1, 4], max [8, 4]) for input "x" but received [9, 4]',
+        )(error),
+    );
+    await assert.rejects(
+      context.run({ images: new Float32Array(4) }),
+      isCode('ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in inputs but received "images"'),
+    );
+    await assert.rejects(
+      context.run({ x: { data: new Float64Array(4), shape: [1, 4] } }),
+      isCode('ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 4'),
+    );
+    await assert.rejects(
+      context.run({ x: { data: new Float32Array(5), shape: [1, 4] } }),
+      isCode('ERR_SHAPE', 'Expected 4 elements (shape [1, 4]) for input "x" but received a Float32Array of length 5'),
+    );
     const tooSmall = track(Tensor.allocate('float32', [2, 3], { location: 'pinned' }));
-    await assert.rejects(context.run({ x: { data: randomFloats(12, 1), shape: [3, 4] } }, { outputTensors: { y: tooSmall } }), (error) => error instanceof ArgumentRangeError && isCode('ERR_SHAPE', 'Expected a tensor of at least 36 bytes for output "y" (float32 [3, 3]) but received a tensor of 24 bytes')(error));
+    await assert.rejects(
+      context.run({ x: { data: randomFloats(12, 1), shape: [3, 4] } }, { outputTensors: { y: tooSmall } }),
+      (error) =>
+        error instanceof ArgumentRangeError &&
+        isCode(
+          'ERR_SHAPE',
+          'Expected a tensor of at least 36 bytes for output "y" (float32 [3, 3]) but received a tensor of 24 bytes',
+        )(error),
+    );
     // The context is unharmed by all of it.
     const x = randomFloats(4, 8);
-    assertClose((await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data, affine.reference(x, 1).y, 'y after bad calls');
+    assertClose(
+      (await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data,
+      affine.reference(x, 1).y,
+      'y after bad calls',
+    );
   });
 
   test('BAD CALL - an aborted signal rejects with ERR_ABORTED', async () => {
-    await assert.rejects(context.run({ x: { data: randomFloats(4, 1), shape: [1, 4] } }, { signal: AbortSignal.abort() }), isCode('ERR_ABORTED', 'ExecutionContext.run was aborted before it started'));
+    await assert.rejects(
+      context.run({ x: { data: randomFloats(4, 1), shape: [1, 4] } }, { signal: AbortSignal.abort() }),
+      isCode('ERR_ABORTED', 'ExecutionContext.run was aborted before it started'),
+    );
   });
 });
 
@@ -179,7 +236,11 @@ describe('CUDA graphs', { skip }, () => {
         for (let i = 0; i < 4; i++) {
           const result = await graphs.run({ x: { data: x, shape: [batch, 4] } });
           launches.push(result.cudaGraph);
-          assert.deepEqual(result.outputs.y.data, reference.outputs.y.data, `y of ${result.cudaGraph} run ${i} (batch ${batch}) is bit-identical to the plain path`);
+          assert.deepEqual(
+            result.outputs.y.data,
+            reference.outputs.y.data,
+            `y of ${result.cudaGraph} run ${i} (batch ${batch}) is bit-identical to the plain path`,
+          );
           assert.deepEqual(result.outputs.z.data, reference.outputs.z.data);
         }
         assert.deepEqual(launches, ['plain', 'captured', 'replayed', 'replayed']);
@@ -228,7 +289,11 @@ describe('outputs with data-dependent shapes (NonZero)', { skip }, () => {
     const messages = [];
     const context = await engine.createContext({ logger: (message) => messages.push(message) });
     try {
-      for (const x of [Float32Array.from([0, 1.5, 0, -2, 3, 0, 0, 4]), Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0]), new Float32Array(8)]) {
+      for (const x of [
+        Float32Array.from([0, 1.5, 0, -2, 3, 0, 0, 4]),
+        Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0]),
+        new Float32Array(8),
+      ]) {
         const { outputs } = await context.run({ x });
         const expected = nonZero.reference(x);
         assert.deepEqual(outputs.indices.shape, [2, expected.nnz]);
@@ -240,7 +305,14 @@ describe('outputs with data-dependent shapes (NonZero)', { skip }, () => {
       assert.equal(status.active, false);
       assert.match(status.disabledReason, /output "indices" has a data-dependent shape/);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.ok(messages.some((message) => message.severity === 'warning' && message.message.includes('CUDA graphs are off for this execution context') && message.context === context.logTarget));
+      assert.ok(
+        messages.some(
+          (message) =>
+            message.severity === 'warning' &&
+            message.message.includes('CUDA graphs are off for this execution context') &&
+            message.context === context.logTarget,
+        ),
+      );
     } finally {
       await context.dispose();
     }
@@ -249,7 +321,13 @@ describe('outputs with data-dependent shapes (NonZero)', { skip }, () => {
   test('BAD CALL - CUDA graphs required (cudaGraph: true) with a data-dependent output', async () => {
     const context = await engine.createContext({ cudaGraph: true });
     try {
-      await assert.rejects(context.run({ x: new Float32Array(8) }), isCode('ERR_NOT_SUPPORTED', /^Cannot use CUDA graphs \(cudaGraph: true\) with this engine: output "indices" has a data-dependent shape/));
+      await assert.rejects(
+        context.run({ x: new Float32Array(8) }),
+        isCode(
+          'ERR_NOT_SUPPORTED',
+          /^Cannot use CUDA graphs \(cudaGraph: true\) with this engine: output "indices" has a data-dependent shape/,
+        ),
+      );
     } finally {
       await context.dispose();
     }
@@ -264,7 +342,11 @@ describe('lifetime', { skip }, () => {
     assert.equal(engine.disposed, true);
     await assert.rejects(engine.createContext(), isCode('ERR_DISPOSED', 'The engine was disposed'));
     const x = randomFloats(4, 3);
-    assertClose((await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data, affine.reference(x, 1).y, 'y after engine.dispose()');
+    assertClose(
+      (await context.run({ x: { data: x, shape: [1, 4] } })).outputs.y.data,
+      affine.reference(x, 1).y,
+      'y after engine.dispose()',
+    );
     await context.dispose();
   });
 
@@ -274,8 +356,16 @@ describe('lifetime', { skip }, () => {
     engine.dispose();
     const x = randomFloats(32, 4);
     // A long profiling job first keeps the submit thread busy, so the runs behind it are still queued.
-    const profiling = context.profileLayers({ x: { data: x, shape: [8, 4] } }, { iterations: 200 }).then(() => 'ok', (error) => error);
-    const runs = Array.from({ length: 50 }, () => context.run({ x: { data: x, shape: [8, 4] } }).then(() => 'ok', (error) => error));
+    const profiling = context.profileLayers({ x: { data: x, shape: [8, 4] } }, { iterations: 200 }).then(
+      () => 'ok',
+      (error) => error,
+    );
+    const runs = Array.from({ length: 50 }, () =>
+      context.run({ x: { data: x, shape: [8, 4] } }).then(
+        () => 'ok',
+        (error) => error,
+      ),
+    );
     const disposed = context.dispose();
     assert.equal(context.dispose(), disposed, 'the same promise');
     await disposed;
@@ -288,8 +378,14 @@ describe('lifetime', { skip }, () => {
     }
     assert.equal(context.disposed, true);
     assert.equal(context.pending, 0);
-    await assert.rejects(context.run({ x: { data: x, shape: [8, 4] } }), isCode('ERR_DISPOSED', 'The execution context was disposed and can no longer be used'));
-    assert.throws(() => context.cudaGraphs, isCode('ERR_DISPOSED', 'The execution context was disposed and can no longer be used'));
+    await assert.rejects(
+      context.run({ x: { data: x, shape: [8, 4] } }),
+      isCode('ERR_DISPOSED', 'The execution context was disposed and can no longer be used'),
+    );
+    assert.throws(
+      () => context.cudaGraphs,
+      isCode('ERR_DISPOSED', 'The execution context was disposed and can no longer be used'),
+    );
   });
 
   test('await using: Symbol.asyncDispose disposes the context', async () => {

@@ -13,11 +13,15 @@ import { addon, skip as gpuSkip } from './gpu.mjs';
 async function detect() {
   if (gpuSkip) return { skip: gpuSkip, version: null };
   const build = addon.buildInfo();
-  if (!addon.loadEngine || !addon.buildEngine) return { skip: `the addon was built without TensorRT headers: ${build.tensorrt.missingReason}`, version: null };
+  if (!addon.loadEngine || !addon.buildEngine)
+    return { skip: `the addon was built without TensorRT headers: ${build.tensorrt.missingReason}`, version: null };
   const extraDirs = await pythonTensorRTDirsOnce();
   const probe = await addon.tensorrtProbe({ extraDirs });
   if (!probe.loaded) {
-    return { skip: `libnvinfer for TensorRT ${probe.expectedMajor}.x was not found (${probe.attempts.length} places tried; set TENSORRT_LIB_DIR)`, version: null };
+    return {
+      skip: `libnvinfer for TensorRT ${probe.expectedMajor}.x was not found (${probe.attempts.length} places tried; set TENSORRT_LIB_DIR)`,
+      version: null,
+    };
   }
   return { skip: false, version: probe.loaded.version, extraDirs };
 }
@@ -33,17 +37,20 @@ const plans = new Map();
 /** Builds (once per process) the plan of `model` with the given optimization profiles. */
 async function planFor(name, bytes, profiles) {
   if (!plans.has(name)) {
-    plans.set(name, (async () => {
-      const folder = mkdtempSync(join(tmpdir(), 'tensorrt-node-gpu-'));
-      try {
-        const onnx = join(folder, `${name}.onnx`);
-        writeFileSync(onnx, bytes);
-        const { plan } = await addon.buildEngine(onnx, { profiles, extraDirs: detected.extraDirs }).promise;
-        return plan;
-      } finally {
-        rmSync(folder, { recursive: true, force: true });
-      }
-    })());
+    plans.set(
+      name,
+      (async () => {
+        const folder = mkdtempSync(join(tmpdir(), 'tensorrt-node-gpu-'));
+        try {
+          const onnx = join(folder, `${name}.onnx`);
+          writeFileSync(onnx, bytes);
+          const { plan } = await addon.buildEngine(onnx, { profiles, extraDirs: detected.extraDirs }).promise;
+          return plan;
+        } finally {
+          rmSync(folder, { recursive: true, force: true });
+        }
+      })(),
+    );
   }
   return plans.get(name);
 }

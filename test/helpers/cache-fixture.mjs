@@ -11,5 +11,10 @@ export function planFor(seed, builderPid, bytes) {
 
 /** The cache key parts of the engine the workers of one scenario ask for. */
 export function keyPartsFor(seed) {
-  return { model: { bytes: Buffer.from(`model ${seed}`) }, build: { precision: 'fp16' }, tensorrtVersion: '10.16.0', gpu: { uuid: 'GPU-stress', computeCapability: '8.9' } };
+  return {
+    model: { bytes: Buffer.from(`model ${seed}`) },
+    build: { precision: 'fp16' },
+    tensorrtVersion: '10.16.0',
+    gpu: { uuid: 'GPU-stress', computeCapability: '8.9' },
+  };
 }

@@ -58,7 +58,10 @@ class Worker {
   #waiters: Array<() => void> = [];
 
   constructor(runtime: WorkerRuntime, config: Record<string, unknown>) {
-    this.child = fork(workerPath, [JSON.stringify({ lib: runtime.lib, ext: runtime.ext, ...config })], { execArgv: runtime.execArgv, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.child = fork(workerPath, [JSON.stringify({ lib: runtime.lib, ext: runtime.ext, ...config })], {
+      execArgv: runtime.execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
     this.child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child.on('message', (message: WorkerMessage) => {
       this.messages.push(message);
@@ -76,8 +79,10 @@ class Worker {
     while (true) {
       const found = this.messages.find((message) => types.includes(message.type));
       if (found) return found;
-      if (this.child.exitCode !== null || this.child.signalCode !== null) throw new Error(`worker ${this.child.pid} exited before sending ${types.join('/')}: ${this.stderr}`);
-      if (Date.now() > deadline) throw new Error(`worker ${this.child.pid} sent no ${types.join('/')} within ${timeoutMs} ms: ${this.stderr}`);
+      if (this.child.exitCode !== null || this.child.signalCode !== null)
+        throw new Error(`worker ${this.child.pid} exited before sending ${types.join('/')}: ${this.stderr}`);
+      if (Date.now() > deadline)
+        throw new Error(`worker ${this.child.pid} sent no ${types.join('/')} within ${timeoutMs} ms: ${this.stderr}`);
       await new Promise<void>((resolve) => {
         // A cleared timer: a pending one would keep the process alive until the deadline.
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
@@ -90,7 +95,9 @@ class Worker {
   }
 
   warnings(): string[] {
-    return this.messages.filter((message) => message.type === 'warning').map((message) => `${String(message.reason)}: ${String(message.message)}`);
+    return this.messages
+      .filter((message) => message.type === 'warning')
+      .map((message) => `${String(message.reason)}: ${String(message.message)}`);
   }
 }
 
@@ -129,9 +136,26 @@ export interface RaceOutcome {
 }
 
 /** `racers` processes call getOrBuild on one key at the same instant: exactly one may build. */
-export async function raceBuilders({ runtime, dir, racers, seed, buildMs = 200, planBytes = 1 << 20 }: { runtime: WorkerRuntime; dir: string; racers: number; seed: number; buildMs?: number; planBytes?: number }): Promise<RaceOutcome> {
+export async function raceBuilders({
+  runtime,
+  dir,
+  racers,
+  seed,
+  buildMs = 200,
+  planBytes = 1 << 20,
+}: {
+  runtime: WorkerRuntime;
+  dir: string;
+  racers: number;
+  seed: number;
+  buildMs?: number;
+  planBytes?: number;
+}): Promise<RaceOutcome> {
   const buildLog = `${dir}.builds-${seed}.log`;
-  const workers = Array.from({ length: racers }, () => new Worker(runtime, { dir, seed, planBytes, mode: 'race', buildMs, buildLog }));
+  const workers = Array.from(
+    { length: racers },
+    () => new Worker(runtime, { dir, seed, planBytes, mode: 'race', buildMs, buildLog }),
+  );
   try {
     await Promise.all(workers.map((worker) => worker.waitFor(['ready'])));
     for (const worker of workers) worker.child.send('go');
@@ -145,13 +169,17 @@ export async function raceBuilders({ runtime, dir, racers, seed, buildMs = 200, 
       warnings: workers.flatMap((worker) => worker.warnings()),
       problems: [],
     };
-    if (outcome.builds !== 1) outcome.problems.push(`${outcome.builds} processes built the engine (pids ${builders.join(', ')}), expected exactly 1`);
-    if (outcome.hits !== racers - 1) outcome.problems.push(`${outcome.hits} of ${racers} got a cache hit, expected ${racers - 1}`);
+    if (outcome.builds !== 1)
+      outcome.problems.push(`${outcome.builds} processes built the engine (pids ${builders.join(', ')}), expected exactly 1`);
+    if (outcome.hits !== racers - 1)
+      outcome.problems.push(`${outcome.hits} of ${racers} got a cache hit, expected ${racers - 1}`);
     if (outcome.distinctPlans !== 1) outcome.problems.push(`the racers received ${outcome.distinctPlans} different plans`);
     const builderPid = Number(builders[0]);
     const expected = sha256(planFor(seed, builderPid, planBytes));
-    if (results.some((result) => result.sha256 !== expected || result.builder !== builderPid)) outcome.problems.push('a racer received a plan other than the one built');
-    if (exits.some((exit) => exit.code !== 0)) outcome.problems.push(`worker exit codes ${exits.map((exit) => exit.code).join(', ')}`);
+    if (results.some((result) => result.sha256 !== expected || result.builder !== builderPid))
+      outcome.problems.push('a racer received a plan other than the one built');
+    if (exits.some((exit) => exit.code !== 0))
+      outcome.problems.push(`worker exit codes ${exits.map((exit) => exit.code).join(', ')}`);
     if (outcome.warnings.length > 0) outcome.problems.push(`unexpected warnings: ${outcome.warnings.join('; ')}`);
     const leftovers = leftoverFiles(dir);
     if (leftovers.length > 0) outcome.problems.push(`files left behind: ${leftovers.join(', ')}`);
@@ -162,7 +190,17 @@ export async function raceBuilders({ runtime, dir, racers, seed, buildMs = 200, 
 }
 
 /** Milliseconds from a writer's "ready" to its entry being written, undisturbed (to aim random kills). */
-export async function timeUndisturbedWrite({ runtime, dir, seed, planBytes = 10 << 20 }: { runtime: WorkerRuntime; dir: string; seed: number; planBytes?: number }): Promise<number> {
+export async function timeUndisturbedWrite({
+  runtime,
+  dir,
+  seed,
+  planBytes = 10 << 20,
+}: {
+  runtime: WorkerRuntime;
+  dir: string;
+  seed: number;
+  planBytes?: number;
+}): Promise<number> {
   const worker = new Worker(runtime, { dir, seed, planBytes, mode: 'write' });
   try {
     await worker.waitFor(['ready']);
@@ -189,7 +227,21 @@ export interface KillOutcome {
  * corrupt entry is ever loaded, that getOrBuild rebuilds (or serves the complete entry), and that
  * nothing the dead writer left behind survives the next write (or prune).
  */
-export async function killDuringWrite({ runtime, dir, seed, pauseAt, killAfterMs = 0, planBytes = 10 << 20 }: { runtime: WorkerRuntime; dir: string; seed: number; pauseAt?: string; killAfterMs?: number; planBytes?: number }): Promise<KillOutcome> {
+export async function killDuringWrite({
+  runtime,
+  dir,
+  seed,
+  pauseAt,
+  killAfterMs = 0,
+  planBytes = 10 << 20,
+}: {
+  runtime: WorkerRuntime;
+  dir: string;
+  seed: number;
+  pauseAt?: string;
+  killAfterMs?: number;
+  planBytes?: number;
+}): Promise<KillOutcome> {
   const point = pauseAt === undefined ? undefined : killPoints[pauseAt];
   if (pauseAt !== undefined && !point) throw new Error(`unknown kill point ${pauseAt}`);
   const worker = new Worker(runtime, { dir, seed, planBytes, mode: 'write', pauseAt: point });
@@ -209,10 +261,12 @@ export async function killDuringWrite({ runtime, dir, seed, pauseAt, killAfterMs
   const key = cacheKey(keyPartsFor(seed));
   const writerPlan = sha256(planFor(seed, worker.child.pid!, planBytes));
   const found = await cache.get(key);
-  if (found && sha256(found.plan) !== writerPlan) problems.push('get() returned a plan other than the one the killed writer built');
+  if (found && sha256(found.plan) !== writerPlan)
+    problems.push('get() returned a plan other than the one the killed writer built');
   const ourPlan = planFor(seed, process.pid, planBytes);
   const result = await cache.getOrBuild(key, async () => ({ plan: ourPlan, metadata: { builder: process.pid } }));
-  if (result.hit !== Boolean(found)) problems.push(`getOrBuild hit=${result.hit} after get() ${found ? 'found' : 'missed'} the entry`);
+  if (result.hit !== Boolean(found))
+    problems.push(`getOrBuild hit=${result.hit} after get() ${found ? 'found' : 'missed'} the entry`);
   if (sha256(result.plan) !== (found ? writerPlan : sha256(ourPlan))) problems.push('getOrBuild returned the wrong plan');
   // A miss means getOrBuild wrote the entry, and every write cleans up after dead writers; a hit writes nothing, so prune does.
   if (found) await cache.prune();
@@ -224,5 +278,10 @@ export async function killDuringWrite({ runtime, dir, seed, pauseAt, killAfterMs
   if (corrupt.length > 0) problems.push(`a corrupt entry was seen: ${corrupt.map((warning) => warning.message).join('; ')}`);
   const unexpected = warnings.filter((warning) => warning.details.reason !== 'stale-lock-broken');
   if (unexpected.length > 0) problems.push(`unexpected warnings: ${unexpected.map((warning) => warning.message).join('; ')}`);
-  return { killedAt, entrySurvived: Boolean(found), warnings: warnings.map((warning) => `${warning.details.reason}: ${warning.message}`), problems };
+  return {
+    killedAt,
+    entrySurvived: Boolean(found),
+    warnings: warnings.map((warning) => `${warning.details.reason}: ${warning.message}`),
+    problems,
+  };
 }

@@ -57,7 +57,9 @@ function installPause({ op, match, nth }) {
   };
 }
 
-const cache = await EngineCache.open(config.dir, { onWarning: (warning) => process.send({ type: 'warning', reason: warning.details.reason, message: warning.message }) });
+const cache = await EngineCache.open(config.dir, {
+  onWarning: (warning) => process.send({ type: 'warning', reason: warning.details.reason, message: warning.message }),
+});
 const key = cacheKey(keyPartsFor(config.seed));
 if (config.pauseAt) installPause(config.pauseAt);
 
@@ -74,5 +76,10 @@ if (config.mode === 'race') {
   process.send({ type: 'ready' });
 }
 const result = await cache.getOrBuild(key, build);
-process.send({ type: 'done', hit: result.hit, builder: result.metadata.builder, sha256: createHash('sha256').update(result.plan).digest('hex') });
+process.send({
+  type: 'done',
+  hit: result.hit,
+  builder: result.metadata.builder,
+  sha256: createHash('sha256').update(result.plan).digest('hex'),
+});
 process.disconnect();

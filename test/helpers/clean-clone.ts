@@ -9,7 +9,10 @@ import { dirname, join } from 'node:path';
 import { packageRoot } from '../../lib/addon/loader.js';
 
 export function cleanClone(prefix = 'tensorrt-node-clone-'): string {
-  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: packageRoot, encoding: 'utf8' })
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+    cwd: packageRoot,
+    encoding: 'utf8',
+  })
     .split('\0')
     .filter(Boolean);
   const target = mkdtempSync(join(tmpdir(), prefix));

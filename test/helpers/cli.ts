@@ -23,7 +23,10 @@ export async function runMain(argv: string[]): Promise<{ code: number; stderr: s
 
 export const cliPath = join(packageRoot, 'dist', 'cli', 'index.js');
 
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; cli?: string; timeoutMs?: number } = {}): SpawnSyncReturns<string> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; cli?: string; timeoutMs?: number } = {},
+): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [options.cli ?? cliPath, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...options.env },

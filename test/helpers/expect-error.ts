@@ -24,7 +24,12 @@ export async function expectError(
 }
 
 /** The same, for code that must throw synchronously. */
-export function expectErrorSync(action: () => unknown, errorClass: ErrorClass, code: string, message: string | RegExp): Error & { code: string } {
+export function expectErrorSync(
+  action: () => unknown,
+  errorClass: ErrorClass,
+  code: string,
+  message: string | RegExp,
+): Error & { code: string } {
   let caught: unknown;
   try {
     action();

@@ -17,7 +17,8 @@ import { ElementType, encodeModel } from './tiny-onnx.mjs';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The emulated addon under test (build-emulated/, or build-emulated-asan/ under npm run test:asan). */
-export const emulatedAddonPath = process.env.TENSORRT_NODE_ADDON ?? join(projectRoot, 'build-emulated', 'Release', 'tensorrt_node.node');
+export const emulatedAddonPath =
+  process.env.TENSORRT_NODE_ADDON ?? join(projectRoot, 'build-emulated', 'Release', 'tensorrt_node.node');
 /** The fake TensorRT of the same build (it shares that build's emulated CUDA runtime). */
 export const fakeTensorRTDir = join(dirname(dirname(emulatedAddonPath)), 'fake-tensorrt');
 
@@ -32,11 +33,21 @@ export const emulatedSkipReason: string | null = !existsSync(emulatedAddonPath)
  * Names a fresh log file for the fake (read by the fake when it records its first call in this
  * process) and returns a reader of the lines recorded since a mark.
  */
-export function useFakeTensorRTLog(): { lines(): string[]; mark(): number; since(mark: number): string[]; violations(): string[] } {
+export function useFakeTensorRTLog(): {
+  lines(): string[];
+  mark(): number;
+  since(mark: number): string[];
+  violations(): string[];
+} {
   const file = join(mkdtempSync(join(tmpdir(), 'fake-trt-log-')), 'calls.log');
   process.env.TRT_NODE_FAKE_TENSORRT_LOG ??= file;
   const path = process.env.TRT_NODE_FAKE_TENSORRT_LOG;
-  const lines = () => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((line) => line.length > 0) : []);
+  const lines = () =>
+    existsSync(path)
+      ? readFileSync(path, 'utf8')
+          .split('\n')
+          .filter((line) => line.length > 0)
+      : [];
   return {
     lines,
     mark: () => lines().length,
@@ -66,7 +77,9 @@ export function sequence(count: number, start = 0): Float32Array {
 }
 
 /** y = x * a + b for x float [batch, 4]; `metadata` carries the fake's "fake-tensorrt:*" knobs. */
-export function affineModel(options: { a?: number; b?: number; metadata?: Record<string, string>; extraNode?: string } = {}): Uint8Array {
+export function affineModel(
+  options: { a?: number; b?: number; metadata?: Record<string, string>; extraNode?: string } = {},
+): Uint8Array {
   const { a = 2, b = 1, metadata = {}, extraNode } = options;
   return encodeModel({
     name: 'affine',

@@ -15,9 +15,12 @@ export function buildFakeTensorRT(sonameMajor: number, version: string): string 
   const folder = mkdtempSync(join(tmpdir(), 'fake-trt-'));
   mkdirSync(folder, { recursive: true });
   execFileSync('cc', [
-    '-shared', '-fPIC', '-fvisibility=hidden',
+    '-shared',
+    '-fPIC',
+    '-fvisibility=hidden',
     `-DFAKE_TENSORRT_VERSION=${major * 10000 + minor * 100 + patch}`,
-    '-o', join(folder, `libnvinfer.so.${sonameMajor}`),
+    '-o',
+    join(folder, `libnvinfer.so.${sonameMajor}`),
     join(packageRoot, 'native', 'tests', 'fake_tensorrt_version.c'),
   ]);
   return folder;

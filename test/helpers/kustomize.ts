@@ -9,7 +9,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
-export type K8sObject = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string } & Record<string, unknown> };
+export type K8sObject = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string } & Record<string, unknown>;
+};
 
 const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'patches', 'images']);
 
@@ -18,7 +22,14 @@ const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'patches', 'images
  * key merge, others are appended; every other list is replaced as a whole, as strategic merge does
  * for lists without a merge key (args, tolerations).
  */
-const MERGE_KEYS: Record<string, string> = { containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath', ports: 'containerPort' };
+const MERGE_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+};
 
 export function readYamlDocuments(file: string): K8sObject[] {
   return parseAllDocuments(readFileSync(file, 'utf8'))
@@ -69,7 +80,8 @@ function renameImages(node: unknown, images: { name: string; newName?: string; n
         const image = String(container.image);
         const [name, tag] = image.split(/:(?=[^/:]+$)/);
         const rule = images.find((entry) => entry.name === name);
-        if (rule) container.image = `${rule.newName ?? name}${rule.newTag !== undefined ? `:${rule.newTag}` : tag !== undefined ? `:${tag}` : ''}`;
+        if (rule)
+          container.image = `${rule.newName ?? name}${rule.newTag !== undefined ? `:${rule.newTag}` : tag !== undefined ? `:${tag}` : ''}`;
       }
     }
     renameImages(value, images);
@@ -80,7 +92,10 @@ function renameImages(node: unknown, images: { name: string; newName?: string; n
 export function renderKustomization(folder: string): K8sObject[] {
   const [kustomization] = readYamlDocuments(join(folder, 'kustomization.yaml')) as unknown as Record<string, unknown>[];
   const unsupported = Object.keys(kustomization!).filter((key) => !SUPPORTED.has(key));
-  if (unsupported.length > 0) throw new Error(`${folder}/kustomization.yaml uses ${unsupported.join(', ')}, which test/helpers/kustomize.ts does not render`);
+  if (unsupported.length > 0)
+    throw new Error(
+      `${folder}/kustomization.yaml uses ${unsupported.join(', ')}, which test/helpers/kustomize.ts does not render`,
+    );
   let objects: K8sObject[] = [];
   for (const resource of (kustomization!.resources as string[] | undefined) ?? []) {
     const path = join(folder, resource);

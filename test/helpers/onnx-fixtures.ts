@@ -9,7 +9,19 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { floatAttribute, intAttribute, intsAttribute, makeNode, makeValueInfo, tensorAttribute } from '../../lib/onnx/graph.js';
-import { DataType, GraphProtoSchema, ModelProtoSchema, OperatorSetIdProtoSchema, AttributeProtoSchema, AttributeType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../../lib/onnx/proto.js';
+import {
+  DataType,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  OperatorSetIdProtoSchema,
+  AttributeProtoSchema,
+  AttributeType,
+  type AttributeProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from '../../lib/onnx/proto.js';
 import { createTensor } from '../../lib/onnx/tensor-data.js';
 import type { OnnxModel } from '../../lib/onnx/model.js';
 import { createRandom, type Random } from '../../lib/onnx/random.js';
@@ -51,19 +63,30 @@ export class GraphBuilder {
   /** A Constant node producing `name` (weights stored in the graph, as paddle2onnx does). */
   constant(name: string, dims: number[], values: Float32Array | BigInt64Array): string {
     const dtype = values instanceof BigInt64Array ? 'int64' : 'float32';
-    this.nodes.push(makeNode('Constant', [], [name], `${name}_const`, [tensorAttribute('value', createTensor(name, dtype, dims, values))]));
+    this.nodes.push(
+      makeNode('Constant', [], [name], `${name}_const`, [tensorAttribute('value', createTensor(name, dtype, dims, values))]),
+    );
     return name;
   }
 
   node(opType: string, inputs: string[], attributes: AttributeProto[] = [], outputCount = 1, name?: string): string[] {
     const base = name ?? `${opType.toLowerCase()}_${this.#count++}`;
-    const outputs = Array.from({ length: outputCount }, (_, index) => (outputCount === 1 ? `${base}_out` : `${base}_out${index}`));
+    const outputs = Array.from({ length: outputCount }, (_, index) =>
+      outputCount === 1 ? `${base}_out` : `${base}_out${index}`,
+    );
     this.nodes.push(makeNode(opType, inputs, outputs, base, attributes));
     return outputs;
   }
 
   build(): GraphProto {
-    return create(GraphProtoSchema, { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs, valueInfo: this.valueInfo });
+    return create(GraphProtoSchema, {
+      name: this.name,
+      node: this.nodes,
+      initializer: this.initializers,
+      input: this.inputs,
+      output: this.outputs,
+      valueInfo: this.valueInfo,
+    });
   }
 }
 
@@ -117,10 +140,22 @@ export function convNetModel({ seed = 2, opset = 13 } = {}): OnnxModel {
   const x = graph.input('x', DataType.FLOAT, [1, 3, 16, 16]);
   const w1 = graph.constant('conv1.weight', [8, 3, 3, 3], weights(random, 8 * 27, 0.3));
   const b1 = graph.initializer('conv1.bias', [8], weights(random, 8, 0.1));
-  const [c1] = graph.node('Conv', [x, w1, b1], [intsAttribute('pads', [1, 1, 1, 1]), intsAttribute('kernel_shape', [3, 3])], 1, 'conv1');
+  const [c1] = graph.node(
+    'Conv',
+    [x, w1, b1],
+    [intsAttribute('pads', [1, 1, 1, 1]), intsAttribute('kernel_shape', [3, 3])],
+    1,
+    'conv1',
+  );
   graph.info(c1!, DataType.FLOAT, [1, 8, 16, 16]);
   const [r1] = graph.node('Relu', [c1!], [], 1, 'relu1');
-  const [p1] = graph.node('MaxPool', [r1!], [intsAttribute('kernel_shape', [2, 2]), intsAttribute('strides', [2, 2])], 1, 'pool1');
+  const [p1] = graph.node(
+    'MaxPool',
+    [r1!],
+    [intsAttribute('kernel_shape', [2, 2]), intsAttribute('strides', [2, 2])],
+    1,
+    'pool1',
+  );
   const w2 = graph.initializer('conv2.weight', [16, 8, 3, 3], weights(random, 16 * 72, 0.15));
   const [c2] = graph.node('Conv', [p1!, w2], [intsAttribute('pads', [1, 1, 1, 1])], 1, 'conv2');
   const [r2] = graph.node('Relu', [c2!], [], 1, 'relu2');
@@ -164,7 +199,12 @@ export function ifModel({ seed = 3, opset = 13 } = {}): OnnxModel {
   const graph = new GraphBuilder('if_model');
   graph.input('x', DataType.FLOAT, [1, 8]);
   graph.input('flag', DataType.BOOL, []);
-  graph.nodes.push(makeNode('If', ['flag'], ['y'], 'branch', [graphAttribute('then_branch', thenBranch.build()), graphAttribute('else_branch', elseBranch.build())]));
+  graph.nodes.push(
+    makeNode('If', ['flag'], ['y'], 'branch', [
+      graphAttribute('then_branch', thenBranch.build()),
+      graphAttribute('else_branch', elseBranch.build()),
+    ]),
+  );
   graph.output('y', DataType.FLOAT, [1, 4]);
   return buildModel(graph.build(), { opset });
 }
@@ -222,7 +262,12 @@ export function subgraphHeavyModel({ names = 1000, subgraphs = 10, depth = 1 } =
     const body = new GraphBuilder(name);
     if (level < depth) {
       // A chain, not a tree: the then-branch nests further, the else-branch is a leaf.
-      body.nodes.push(makeNode('If', ['flag'], [output], `${name}_if`, [graphAttribute('then_branch', branch(`${name}_t`, `${output}_t`, level + 1)), graphAttribute('else_branch', branch(`${name}_e`, `${output}_e`, depth))]));
+      body.nodes.push(
+        makeNode('If', ['flag'], [output], `${name}_if`, [
+          graphAttribute('then_branch', branch(`${name}_t`, `${output}_t`, level + 1)),
+          graphAttribute('else_branch', branch(`${name}_e`, `${output}_e`, depth)),
+        ]),
+      );
     } else {
       body.nodes.push(makeNode('Identity', [`w${level % Math.max(names, 1)}`], [output], `${name}_identity`));
     }
@@ -232,7 +277,12 @@ export function subgraphHeavyModel({ names = 1000, subgraphs = 10, depth = 1 } =
   const outputs: string[] = [];
   for (let index = 0; index < subgraphs; index++) {
     const output = `y${index}`;
-    graph.nodes.push(makeNode('If', ['flag'], [output], `if${index}`, [graphAttribute('then_branch', branch(`then${index}`, `t${index}`, 1)), graphAttribute('else_branch', branch(`else${index}`, `e${index}`, 1))]));
+    graph.nodes.push(
+      makeNode('If', ['flag'], [output], `if${index}`, [
+        graphAttribute('then_branch', branch(`then${index}`, `t${index}`, 1)),
+        graphAttribute('else_branch', branch(`else${index}`, `e${index}`, 1)),
+      ]),
+    );
     outputs.push(output);
   }
   for (const output of outputs.slice(0, 1)) graph.output(output, DataType.FLOAT, []);

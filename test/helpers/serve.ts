@@ -26,7 +26,8 @@ export function fixtureRepository(configs: Record<string, string> = {}): string 
     conv: '{"cpu": {"intraOpNumThreads": 1}}',
     slow: '{"maxQueue": 2, "batcher": false, "cpu": {"intraOpNumThreads": 1}}',
   };
-  for (const [name, text] of Object.entries({ ...defaults, ...configs })) writeFileSync(join(root, name, text.trimStart().startsWith('{') ? 'config.json' : 'config.yaml'), text);
+  for (const [name, text] of Object.entries({ ...defaults, ...configs }))
+    writeFileSync(join(root, name, text.trimStart().startsWith('{') ? 'config.json' : 'config.yaml'), text);
   return root;
 }
 
@@ -37,13 +38,16 @@ export interface GrpcTestClient {
 
 export async function grpcClient(address: string): Promise<GrpcTestClient> {
   const { grpc, Client } = await loadPredictService();
-  const client = new Client(address, grpc.credentials.createInsecure()) as Grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  const client = new Client(address, grpc.credentials.createInsecure()) as Grpc.Client &
+    Record<string, (...args: unknown[]) => unknown>;
   return {
     call: (method, request, headers = {}) =>
       new Promise((resolve, reject) => {
         const metadata = new grpc.Metadata();
         for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
-        client[method]!(request, metadata, (error: Grpc.ServiceError | null, response: never) => (error ? reject(error) : resolve(response)));
+        client[method]!(request, metadata, (error: Grpc.ServiceError | null, response: never) =>
+          error ? reject(error) : resolve(response),
+        );
       }),
     close: () => client.close(),
   };

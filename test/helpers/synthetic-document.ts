@@ -11,7 +11,16 @@ import { createRandom, type Random } from '../../lib/onnx/random.js';
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
-function drawGlyph(page: Float32Array, size: number, random: Random, left: number, top: number, width: number, height: number, ink: number): void {
+function drawGlyph(
+  page: Float32Array,
+  size: number,
+  random: Random,
+  left: number,
+  top: number,
+  width: number,
+  height: number,
+  ink: number,
+): void {
   const strokes = 2 + Math.floor(random.next() * 3);
   const thickness = Math.max(1, Math.floor(height / 8));
   for (let stroke = 0; stroke < strokes; stroke++) {
@@ -73,7 +82,8 @@ export function documentImage(size: number, seed: number): HostTensor<'float32'>
   }
   const data = new Float32Array(3 * size * size);
   for (let channel = 0; channel < 3; channel++) {
-    for (let index = 0; index < size * size; index++) data[channel * size * size + index] = (blurred[index]! / 255 - MEAN[channel]!) / STD[channel]!;
+    for (let index = 0; index < size * size; index++)
+      data[channel * size * size + index] = (blurred[index]! / 255 - MEAN[channel]!) / STD[channel]!;
   }
   return { dtype: 'float32', shape: [1, 3, size, size], data };
 }

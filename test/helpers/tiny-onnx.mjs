@@ -47,13 +47,28 @@ function valueInfo({ name, elemType, dims }) {
 
 // TensorProto { dims = 1, data_type = 2, name = 8, raw_data = 9 } (raw_data is little-endian).
 function tensor({ name, elemType, dims, values }) {
-  const array = elemType === ElementType.FLOAT ? Float32Array.from(values) : elemType === ElementType.INT64 ? BigInt64Array.from(values, BigInt) : Int32Array.from(values);
-  return [...dims.flatMap((dim) => varintField(1, dim)), ...varintField(2, elemType), ...stringField(8, name), ...lengthDelimited(9, [...new Uint8Array(array.buffer)])];
+  const array =
+    elemType === ElementType.FLOAT
+      ? Float32Array.from(values)
+      : elemType === ElementType.INT64
+        ? BigInt64Array.from(values, BigInt)
+        : Int32Array.from(values);
+  return [
+    ...dims.flatMap((dim) => varintField(1, dim)),
+    ...varintField(2, elemType),
+    ...stringField(8, name),
+    ...lengthDelimited(9, [...new Uint8Array(array.buffer)]),
+  ];
 }
 
 // NodeProto { input = 1, output = 2, name = 3, op_type = 4 }.
 function node({ opType, inputs, outputs, name }) {
-  return [...inputs.flatMap((input) => stringField(1, input)), ...outputs.flatMap((output) => stringField(2, output)), ...stringField(3, name ?? opType), ...stringField(4, opType)];
+  return [
+    ...inputs.flatMap((input) => stringField(1, input)),
+    ...outputs.flatMap((output) => stringField(2, output)),
+    ...stringField(3, name ?? opType),
+    ...stringField(4, opType),
+  ];
 }
 
 /**
@@ -70,8 +85,16 @@ export function encodeModel({ name = 'tiny', nodes, inputs, outputs, initializer
     ...outputs.flatMap((item) => messageField(12, valueInfo(item))),
   ];
   const opsetImport = [...stringField(1, ''), ...varintField(2, opset)];
-  const metadataProps = Object.entries(metadata).flatMap(([key, value]) => messageField(14, [...stringField(1, key), ...stringField(2, value)]));
-  return Uint8Array.from([...varintField(1, 8), ...stringField(2, 'tensorrt-node tests'), ...messageField(7, graph), ...messageField(8, opsetImport), ...metadataProps]);
+  const metadataProps = Object.entries(metadata).flatMap(([key, value]) =>
+    messageField(14, [...stringField(1, key), ...stringField(2, value)]),
+  );
+  return Uint8Array.from([
+    ...varintField(1, 8),
+    ...stringField(2, 'tensorrt-node tests'),
+    ...messageField(7, graph),
+    ...messageField(8, opsetImport),
+    ...metadataProps,
+  ]);
 }
 
 /** A deterministic pseudo-random source, so failures reproduce. */
@@ -155,7 +178,11 @@ export function nonZeroModel() {
         }
       }
     }
-    return { indices: BigInt64Array.from([...rows, ...cols], BigInt), nnz: rows.length, y: Float32Array.from(x, (value) => Math.max(0, value)) };
+    return {
+      indices: BigInt64Array.from([...rows, ...cols], BigInt),
+      nnz: rows.length,
+      y: Float32Array.from(x, (value) => Math.max(0, value)),
+    };
   }
   return { bytes, reference };
 }

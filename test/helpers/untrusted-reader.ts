@@ -12,7 +12,6 @@ import { runMain } from './cli.js';
 import { createCpuBackend } from '../../lib/index.js';
 import { inspect, readModel } from '../../lib/onnx/index.js';
 
-
 async function codeOf(action: () => Promise<unknown>): Promise<string | null> {
   try {
     const result = await action();
@@ -45,7 +44,10 @@ const throughWorker = (path: string): [string, () => Promise<string | null>][] =
   ['createCpuBackend(bytes)', () => codeOf(() => createCpuBackend(readFileSync(path), { intraOpNumThreads: 1 }))],
   ['tensorrt-node run', () => cliCode(['run', path, '--threads', '1'])],
 ];
-for (const [paths, readers] of [[models, inProcess], [workerModels, throughWorker]] as const) {
+for (const [paths, readers] of [
+  [models, inProcess],
+  [workerModels, throughWorker],
+] as const) {
   for (const path of paths) for (const [reader, read] of readers(path)) report.push({ path, reader, code: await read() });
 }
 process.stdout.write(JSON.stringify(report));

@@ -15,7 +15,17 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { create } from '@bufbuild/protobuf';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { freemem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,7 +69,10 @@ function sparseModel(name: string, bytes: number): string {
       dataType: DataType.UINT8,
       dims: [BigInt(bytes)],
       dataLocation: DataLocation.EXTERNAL,
-      externalData: [create(StringStringEntryProtoSchema, { key: 'location', value: `${name}.bin` }), create(StringStringEntryProtoSchema, { key: 'length', value: String(bytes) })],
+      externalData: [
+        create(StringStringEntryProtoSchema, { key: 'location', value: `${name}.bin` }),
+        create(StringStringEntryProtoSchema, { key: 'length', value: String(bytes) }),
+      ],
     }),
   );
   graph.nodes.push(makeNode('Identity', ['x'], ['y'], 'identity'));
@@ -104,26 +117,33 @@ describe('external data of any size', () => {
   });
 
   // 2 GiB of memory and ~25 s on a 2-core VM: `npm run test:big-files` runs it (and on a machine that can spare the memory).
-  it.skipIf(!bigFiles || freemem() < 6 * 2 ** 30)('reads a tensor of 2 GiB + 16 bytes whole, without aborting the process', { timeout: 120_000 }, async () => {
-    const path = sparseModel('two-gib', 2 ** 31 + 16);
-    const model = await readModel(path);
-    const data = model.proto.graph!.initializer[0]!.rawData;
-    expect(data.byteLength).toBe(2 ** 31 + 16);
-    expect([...data.subarray(-4)]).toEqual([...MARKER]);
-    rmSync(join(folder, 'two-gib.bin'));
-  });
+  it.skipIf(!bigFiles || freemem() < 6 * 2 ** 30)(
+    'reads a tensor of 2 GiB + 16 bytes whole, without aborting the process',
+    { timeout: 120_000 },
+    async () => {
+      const path = sparseModel('two-gib', 2 ** 31 + 16);
+      const model = await readModel(path);
+      const data = model.proto.graph!.initializer[0]!.rawData;
+      expect(data.byteLength).toBe(2 ** 31 + 16);
+      expect([...data.subarray(-4)]).toEqual([...MARKER]);
+      rmSync(join(folder, 'two-gib.bin'));
+    },
+  );
 
-  it.skipIf(bufferConstants.MAX_LENGTH > 5 * 2 ** 30)('BAD CALL - a tensor of 5 GiB, past the buffer limit of this Node.js: ERR_NOT_SUPPORTED before anything is allocated', async () => {
-    const path = sparseModel('five-gib', 5 * 2 ** 30);
-    await expectError(
-      () => readModel(path),
-      OnnxError,
-      'ERR_NOT_SUPPORTED',
-      `Expected external data of at most ${bufferConstants.MAX_LENGTH} bytes (the largest buffer of this Node.js) for tensor "w" but received 5368709120 bytes; read the model with loadExternalData: false, or give its path to a runtime that reads the data itself`,
-    );
-    // Without loading the data, the model is still read and inspected.
-    expect((await readModel(path, { loadExternalData: false })).proto.graph!.initializer[0]!.dims).toEqual([5n * 2n ** 30n]);
-  });
+  it.skipIf(bufferConstants.MAX_LENGTH > 5 * 2 ** 30)(
+    'BAD CALL - a tensor of 5 GiB, past the buffer limit of this Node.js: ERR_NOT_SUPPORTED before anything is allocated',
+    async () => {
+      const path = sparseModel('five-gib', 5 * 2 ** 30);
+      await expectError(
+        () => readModel(path),
+        OnnxError,
+        'ERR_NOT_SUPPORTED',
+        `Expected external data of at most ${bufferConstants.MAX_LENGTH} bytes (the largest buffer of this Node.js) for tensor "w" but received 5368709120 bytes; read the model with loadExternalData: false, or give its path to a runtime that reads the data itself`,
+      );
+      // Without loading the data, the model is still read and inspected.
+      expect((await readModel(path, { loadExternalData: false })).proto.graph!.initializer[0]!.dims).toEqual([5n * 2n ** 30n]);
+    },
+  );
 });
 
 describe('batch files of any size', () => {
@@ -138,41 +158,64 @@ describe('batch files of any size', () => {
     return { model, input };
   }
 
-  it('recovers an output of 2 GiB + 10 bytes (a crash left a hole): back to the newest state it still holds, not to record 0', { timeout: 300_000 }, async () => {
-    const { model, input } = batchInput('recover.jsonl', Array.from({ length: 64 }, (_, index) => row(index)));
-    const reference = join(folder, 'recover.reference.jsonl');
-    await runBatchJob({ model, input, output: reference, batchSize: 8, session });
-    const output = join(folder, 'recover.out.jsonl');
-    const controller = new AbortController();
-    await runBatchJob({ model, input, output, batchSize: 8, session, signal: controller.signal, onProgress: ({ done }) => done >= 16 && controller.abort() });
-    const checkpointPath = `${output}.checkpoint.json`;
-    const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8')) as { recordsDone: number; output: { bytes: number } };
-    const kept = checkpoint.recordsDone;
-    // What a lost page cache leaves: the file's length from the inode, zeros where data was.
-    truncateSync(output, 2 ** 31 + 10);
-    checkpoint.output.bytes = 2 ** 31 + 100;
-    writeFileSync(checkpointPath, JSON.stringify(checkpoint));
-    const resumed = await runBatchJob({ model, input, output, batchSize: 8, session });
-    expect(resumed).toMatchObject({ recovered: true, resumedFrom: kept });
-    expect(readFileSync(output).equals(readFileSync(reference))).toBe(true);
-  });
+  it(
+    'recovers an output of 2 GiB + 10 bytes (a crash left a hole): back to the newest state it still holds, not to record 0',
+    { timeout: 300_000 },
+    async () => {
+      const { model, input } = batchInput(
+        'recover.jsonl',
+        Array.from({ length: 64 }, (_, index) => row(index)),
+      );
+      const reference = join(folder, 'recover.reference.jsonl');
+      await runBatchJob({ model, input, output: reference, batchSize: 8, session });
+      const output = join(folder, 'recover.out.jsonl');
+      const controller = new AbortController();
+      await runBatchJob({
+        model,
+        input,
+        output,
+        batchSize: 8,
+        session,
+        signal: controller.signal,
+        onProgress: ({ done }) => done >= 16 && controller.abort(),
+      });
+      const checkpointPath = `${output}.checkpoint.json`;
+      const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8')) as { recordsDone: number; output: { bytes: number } };
+      const kept = checkpoint.recordsDone;
+      // What a lost page cache leaves: the file's length from the inode, zeros where data was.
+      truncateSync(output, 2 ** 31 + 10);
+      checkpoint.output.bytes = 2 ** 31 + 100;
+      writeFileSync(checkpointPath, JSON.stringify(checkpoint));
+      const resumed = await runBatchJob({ model, input, output, batchSize: 8, session });
+      expect(resumed).toMatchObject({ recovered: true, resumedFrom: kept });
+      expect(readFileSync(output).equals(readFileSync(reference))).toBe(true);
+    },
+  );
 
-  it.skipIf(!bigFiles)('BAD CALL - an input line of 600 MB: a typed error naming the line, never held in memory', { timeout: 300_000 }, async () => {
-    const { model, input } = batchInput('huge-line.jsonl', [row(0)]);
-    const fd = openSync(input, 'a');
-    const piece = Buffer.alloc(2 ** 20, '0.5,');
-    writeSync(fd, '{"x":[');
-    for (let written = 0; written < 600 * 2 ** 20; written += piece.byteLength) writeSync(fd, piece);
-    writeSync(fd, '0.5]}\n');
-    closeSync(fd);
-    const lineBytes = 6 + 600 * 2 ** 20 + 5;
-    await expectError(
-      () => runBatchJob({ model, input, output: join(folder, 'huge-line.out.jsonl'), batchSize: 8, session }),
-      TensorRTNodeError,
-      'ERR_INVALID_ARGUMENT',
-      new RegExp(`^record 1 \\(line 2 of .*huge-line\\.jsonl\\): the line is ${lineBytes} bytes long, over the limit of 67108864 bytes \\(--max-line-bytes\\)$`),
-    );
-    await expect(runBatchJob({ model, input, output: join(folder, 'huge-line.skip.jsonl'), batchSize: 8, session, onError: 'skip' })).resolves.toMatchObject({ processed: 1, rejected: 1 });
-    rmSync(input);
-  });
+  it.skipIf(!bigFiles)(
+    'BAD CALL - an input line of 600 MB: a typed error naming the line, never held in memory',
+    { timeout: 300_000 },
+    async () => {
+      const { model, input } = batchInput('huge-line.jsonl', [row(0)]);
+      const fd = openSync(input, 'a');
+      const piece = Buffer.alloc(2 ** 20, '0.5,');
+      writeSync(fd, '{"x":[');
+      for (let written = 0; written < 600 * 2 ** 20; written += piece.byteLength) writeSync(fd, piece);
+      writeSync(fd, '0.5]}\n');
+      closeSync(fd);
+      const lineBytes = 6 + 600 * 2 ** 20 + 5;
+      await expectError(
+        () => runBatchJob({ model, input, output: join(folder, 'huge-line.out.jsonl'), batchSize: 8, session }),
+        TensorRTNodeError,
+        'ERR_INVALID_ARGUMENT',
+        new RegExp(
+          `^record 1 \\(line 2 of .*huge-line\\.jsonl\\): the line is ${lineBytes} bytes long, over the limit of 67108864 bytes \\(--max-line-bytes\\)$`,
+        ),
+      );
+      await expect(
+        runBatchJob({ model, input, output: join(folder, 'huge-line.skip.jsonl'), batchSize: 8, session, onError: 'skip' }),
+      ).resolves.toMatchObject({ processed: 1, rejected: 1 });
+      rmSync(input);
+    },
+  );
 });

@@ -36,10 +36,13 @@ beforeAll(async () => {
   if (!isRoot) return;
   mkdirSync(readOnly);
   mkdirSync(full);
-  mounted = mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', readOnly]) && mount(['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
+  mounted =
+    mount(['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', readOnly]) && mount(['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', full]);
   if (!mounted) return;
   // Previous outputs, which a failed write must leave as they are.
-  for (const folder of [readOnly, full]) for (const name of ['out.onnx', 'q.onnx', 'r.html', 'r.md', 'results.json', 'engine.plan', 'y.npy']) writeFileSync(join(folder, name), `previous ${name}\n`);
+  for (const folder of [readOnly, full])
+    for (const name of ['out.onnx', 'q.onnx', 'r.html', 'r.md', 'results.json', 'engine.plan', 'y.npy'])
+      writeFileSync(join(folder, name), `previous ${name}\n`);
   mkdirSync(join(readOnly, 'outputs'));
   mounted = mount(['-o', 'remount,ro', readOnly]);
   // An engine cache made while there was room, so the full disk meets a put, not a mkdir.
@@ -58,8 +61,6 @@ afterAll(() => {
   spawnSync('umount', [full]);
   rmSync(root, { recursive: true, force: true });
 });
-
-
 
 const faults = [
   { name: 'a read-only file system', folder: () => readOnly, reason: 'the file system is read-only (EROFS)', errno: 'EROFS' },
@@ -97,16 +98,37 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
         const out = join(fault.folder(), 'out.onnx');
         const { code, stderr } = await runMain(['convert', mlp, '-o', out, '--external-data']);
         expect(code).toBe(2);
-        expect(stderr).toMatch(new RegExp(`^tensorrt-node convert: Cannot write ${out.replaceAll('.', '\\.')}(\\.data)?: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`));
+        expect(stderr).toMatch(
+          new RegExp(
+            `^tensorrt-node convert: Cannot write ${out.replaceAll('.', '\\.')}(\\.data)?: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`,
+          ),
+        );
         unchanged('out.onnx');
         nothingNew();
       });
 
       it('quantize (with --save-table): calibrates, then fails to write with ERR_IO and leaves nothing', async () => {
         const out = join(fault.folder(), 'q.onnx');
-        const { code, stderr } = await runMain(['quantize', mlp, '-o', out, '--calibration', 'random:2', '--shape', 'x:1x16', '--threads', '1', '--save-table', join(fault.folder(), 't.json')]);
+        const { code, stderr } = await runMain([
+          'quantize',
+          mlp,
+          '-o',
+          out,
+          '--calibration',
+          'random:2',
+          '--shape',
+          'x:1x16',
+          '--threads',
+          '1',
+          '--save-table',
+          join(fault.folder(), 't.json'),
+        ]);
         expect(code).toBe(2);
-        expect(stderr).toMatch(new RegExp(`tensorrt-node quantize: Cannot write ${out.replaceAll('.', '\\.')}: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`));
+        expect(stderr).toMatch(
+          new RegExp(
+            `tensorrt-node quantize: Cannot write ${out.replaceAll('.', '\\.')}: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`,
+          ),
+        );
         unchanged('q.onnx');
         nothingNew();
       });
@@ -134,14 +156,22 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
         const folder = fault.errno === 'EROFS' ? join(fault.folder(), 'outputs') : fault.folder();
         const { code, stderr } = await runMain(['run', mlp, '--shape', 'x:1x16', '--threads', '1', '--output-dir', folder]);
         expect(code).toBe(2);
-        expect(stderr).toMatch(new RegExp(`^tensorrt-node run: Cannot write ${join(folder, 'y.npy').replaceAll('.', '\\.')}: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`));
+        expect(stderr).toMatch(
+          new RegExp(
+            `^tensorrt-node run: Cannot write ${join(folder, 'y.npy').replaceAll('.', '\\.')}: ${fault.reason.replace(/[()]/g, '\\$&')} \\[ERR_IO\\]\\n$`,
+          ),
+        );
         if (fault.errno === 'ENOSPC') unchanged('y.npy');
         nothingNew();
       });
 
       it('the atomic writer behind build -o and --timing-cache: ERR_IO with the errno, the previous engine untouched, no temporary file', async () => {
         const plan = join(fault.folder(), 'engine.plan');
-        await expect(writeFileAtomic(plan, new Uint8Array(64 * 1024), { description: 'the engine' })).rejects.toMatchObject({ code: 'ERR_IO', message: `Cannot write the engine ${plan}: ${fault.reason}`, details: { file: plan, errno: fault.errno } });
+        await expect(writeFileAtomic(plan, new Uint8Array(64 * 1024), { description: 'the engine' })).rejects.toMatchObject({
+          code: 'ERR_IO',
+          message: `Cannot write the engine ${plan}: ${fault.reason}`,
+          details: { file: plan, errno: fault.errno },
+        });
         unchanged('engine.plan');
         nothingNew();
       });
@@ -150,12 +180,27 @@ describe.skipIf(!isRoot)('writers on a read-only and a full file system', () => 
         const warnings: CacheWarning[] = [];
         const dir = join(fault.folder(), 'engine-cache');
         const cache = await EngineCache.open(dir, { onWarning: (warning) => warnings.push(warning) });
-        const key = cacheKey({ model: { sha256: 'f'.repeat(64) }, transforms: [], build: {}, tensorrtVersion: '10.16.0', gpu: { uuid: 'GPU-faults', computeCapability: '8.9' } });
+        const key = cacheKey({
+          model: { sha256: 'f'.repeat(64) },
+          transforms: [],
+          build: {},
+          tensorrtVersion: '10.16.0',
+          gpu: { uuid: 'GPU-faults', computeCapability: '8.9' },
+        });
         expect(await cache.put(key, new Uint8Array(64 * 1024), {})).toBe(false);
         expect(await cache.get(key)).toBeUndefined();
-        expect(warnings.map((warning) => warning.details.reason)).toEqual([fault.errno === 'EROFS' ? 'directory-unusable' : 'write-failed']);
-        if (fault.errno === 'EROFS') await expect(EngineCache.open(dir, { strict: true })).rejects.toMatchObject({ code: 'ERR_CACHE' });
-        else expect(readdirSync(dir, { recursive: true }).filter((name) => String(name).endsWith('.tmp') || String(name).endsWith('.plan')), JSON.stringify(readdirSync(dir, { recursive: true }))).toEqual([]);
+        expect(warnings.map((warning) => warning.details.reason)).toEqual([
+          fault.errno === 'EROFS' ? 'directory-unusable' : 'write-failed',
+        ]);
+        if (fault.errno === 'EROFS')
+          await expect(EngineCache.open(dir, { strict: true })).rejects.toMatchObject({ code: 'ERR_CACHE' });
+        else
+          expect(
+            readdirSync(dir, { recursive: true }).filter(
+              (name) => String(name).endsWith('.tmp') || String(name).endsWith('.plan'),
+            ),
+            JSON.stringify(readdirSync(dir, { recursive: true })),
+          ).toEqual([]);
       });
     });
   }

@@ -36,7 +36,6 @@ async function check(action: () => unknown, [errorClass, code, message]: Expecta
   }
 }
 
-
 /** What main() does for a command, without catching: the thrown error itself. */
 async function runCommand(argv: string[]): Promise<number> {
   const command = commands.find((candidate) => candidate.name === argv[0]);
@@ -78,9 +77,14 @@ for (const table of tables) {
 }
 
 it('has at least 150 cases (issue 10), counted per surface', () => {
-  const counts = tables.map((table) => ({ surface: table.surface, cases: (table.rows?.length ?? 0) + (table.cliRows?.length ?? 0) }));
+  const counts = tables.map((table) => ({
+    surface: table.surface,
+    cases: (table.rows?.length ?? 0) + (table.cliRows?.length ?? 0),
+  }));
   const total = counts.reduce((sum, entry) => sum + entry.cases, 0);
-  console.log(`bad-input matrix: ${total} cases over ${tables.length} surfaces\n${counts.map((entry) => `  ${String(entry.cases).padStart(3)}  ${entry.surface}`).join('\n')}`);
+  console.log(
+    `bad-input matrix: ${total} cases over ${tables.length} surfaces\n${counts.map((entry) => `  ${String(entry.cases).padStart(3)}  ${entry.surface}`).join('\n')}`,
+  );
   expect(total).toBeGreaterThanOrEqual(150);
   for (const entry of counts) expect(entry.cases, entry.surface).toBeGreaterThan(0);
 });

@@ -73,11 +73,21 @@ export class MatrixContext {
 }
 
 /** A row, compactly: `row('name', (ctx) => call(), [Class, code, message])`. */
-export function row(name: string, call: (context: MatrixContext) => unknown, expect: Expectation, skip: string | false = false): MatrixRow {
+export function row(
+  name: string,
+  call: (context: MatrixContext) => unknown,
+  expect: Expectation,
+  skip: string | false = false,
+): MatrixRow {
   return { name, call, expect, skip };
 }
 
-export function cliRow(name: string, argv: string[] | ((context: MatrixContext) => string[]), expect: Expectation, skip: string | false = false): CliRow {
+export function cliRow(
+  name: string,
+  argv: string[] | ((context: MatrixContext) => string[]),
+  expect: Expectation,
+  skip: string | false = false,
+): CliRow {
   return { name, argv: typeof argv === 'function' ? argv : () => argv, expect, skip };
 }
 

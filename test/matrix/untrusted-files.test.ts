@@ -17,7 +17,16 @@ import { convertToFp16, inspect, readModel } from '../../lib/onnx/index.js';
 import { createCpuBackend, Engine } from '../../lib/index.js';
 import { packageRoot } from '../../lib/addon/loader.js';
 import { calibrationSamples } from '../../lib/precision/calibration-data.js';
-import { escapingEntries, secretName, writeEngineCorpus, writeModelCorpus, writeResultsCorpus, writeSampleFolderCorpus, writeTrtexecCorpus, type CorpusEntry } from '../helpers/untrusted-files.js';
+import {
+  escapingEntries,
+  secretName,
+  writeEngineCorpus,
+  writeModelCorpus,
+  writeResultsCorpus,
+  writeSampleFolderCorpus,
+  writeTrtexecCorpus,
+  type CorpusEntry,
+} from '../helpers/untrusted-files.js';
 import { runMain } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tensorrt-node-untrusted-'));
@@ -41,8 +50,6 @@ async function expectOutcome(entry: CorpusEntry, reader: string, read: () => unk
   return outcome;
 }
 
-
-
 describe('untrusted ONNX models', () => {
   const { entries, secret } = writeModelCorpus(join(root, 'onnx'));
 
@@ -52,7 +59,12 @@ describe('untrusted ONNX models', () => {
       // inspect() reads no weights: a location it would refuse to read is an error finding in its report.
       const outcome = await expectOutcome({ ...entry, expect: ['read', 'ERR_ONNX'] }, 'inspect', async () => {
         const report = await inspect(entry.path);
-        expect(report.tensorrt.filter((finding) => finding.severity === 'error').map((finding) => finding.message).join('\n')).toMatch(entry.message ?? /./);
+        expect(
+          report.tensorrt
+            .filter((finding) => finding.severity === 'error')
+            .map((finding) => finding.message)
+            .join('\n'),
+        ).toMatch(entry.message ?? /./);
       });
       expect(outcome).not.toBe('ERR_INTERNAL');
     } else {
@@ -85,28 +97,56 @@ describe('untrusted ONNX models', () => {
       [escaping[0]!, escaping.at(-1)!].map(async (entry) => {
         await expectOutcome(entry, 'createCpuBackend(path)', () => createCpuBackend(entry.path, { intraOpNumThreads: 1 }));
         const bytes = readFileSync(entry.path);
-        await expectOutcome({ ...entry, message: /^Expected a model with all its weights in its bytes for <bytes>/ }, 'createCpuBackend(bytes)', () => createCpuBackend(bytes, { intraOpNumThreads: 1 }));
+        await expectOutcome(
+          { ...entry, message: /^Expected a model with all its weights in its bytes for <bytes>/ },
+          'createCpuBackend(bytes)',
+          () => createCpuBackend(bytes, { intraOpNumThreads: 1 }),
+        );
       }),
     );
   });
 
   const strace = spawnSync('strace', ['-V'], { encoding: 'utf8' }).status === 0;
-  it.skipIf(!strace)('a system-call trace shows the file outside the model folders is never opened (readModel, inspect, the cpu backend, the CLI)', () => {
-    const trace = join(root, 'strace.log');
-    const script = join(packageRoot, 'test', 'helpers', 'untrusted-reader.ts');
-    const escaping = escapingEntries(entries).map((entry) => entry.path);
-    // Every escaping model through the in-process readers; one (a symlinked folder) also through the onnxruntime worker.
-    const throughWorker = [escaping.at(-1)!];
-    const run = spawnSync('strace', ['-f', '-qq', '-e', 'trace=open,openat,openat2', '-o', trace, process.execPath, '--import', 'tsx', script, ...escaping, '--', ...throughWorker], { encoding: 'utf8', cwd: packageRoot, timeout: 120_000 });
-    expect(run.status, run.stderr).toBe(0);
-    const report = JSON.parse(run.stdout) as { path: string; reader: string; code: string | null }[];
-    expect(report.length).toBe((escaping.length + throughWorker.length) * 3);
-    for (const outcome of report) expect(outcome.code, `${outcome.reader} ${outcome.path}`).toBe(outcome.reader === 'inspect' ? null : 'ERR_ONNX');
-    const opens = readFileSync(trace, 'utf8').split('\n').filter((line) => /\bopen(at2?)?\(/.test(line));
-    expect(opens.length).toBeGreaterThan(100); // the trace did record the process's file opens
-    expect(opens.filter((line) => line.includes(secretName))).toEqual([]);
-    expect(existsSync(secret)).toBe(true);
-  });
+  it.skipIf(!strace)(
+    'a system-call trace shows the file outside the model folders is never opened (readModel, inspect, the cpu backend, the CLI)',
+    () => {
+      const trace = join(root, 'strace.log');
+      const script = join(packageRoot, 'test', 'helpers', 'untrusted-reader.ts');
+      const escaping = escapingEntries(entries).map((entry) => entry.path);
+      // Every escaping model through the in-process readers; one (a symlinked folder) also through the onnxruntime worker.
+      const throughWorker = [escaping.at(-1)!];
+      const run = spawnSync(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          'trace=open,openat,openat2',
+          '-o',
+          trace,
+          process.execPath,
+          '--import',
+          'tsx',
+          script,
+          ...escaping,
+          '--',
+          ...throughWorker,
+        ],
+        { encoding: 'utf8', cwd: packageRoot, timeout: 120_000 },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      const report = JSON.parse(run.stdout) as { path: string; reader: string; code: string | null }[];
+      expect(report.length).toBe((escaping.length + throughWorker.length) * 3);
+      for (const outcome of report)
+        expect(outcome.code, `${outcome.reader} ${outcome.path}`).toBe(outcome.reader === 'inspect' ? null : 'ERR_ONNX');
+      const opens = readFileSync(trace, 'utf8')
+        .split('\n')
+        .filter((line) => /\bopen(at2?)?\(/.test(line));
+      expect(opens.length).toBeGreaterThan(100); // the trace did record the process's file opens
+      expect(opens.filter((line) => line.includes(secretName))).toEqual([]);
+      expect(existsSync(secret)).toBe(true);
+    },
+  );
 });
 
 describe('untrusted engine files', () => {
@@ -133,9 +173,20 @@ describe('untrusted calibration sample folders', () => {
   it('quantize --calibration <hostile folder> exits 2 and writes nothing', async () => {
     const out = mkdtempSync(join(root, 'quantize-'));
     const hostile = entries.find((entry) => entry.name === 'a symlink out of the folder')!;
-    const { code, stderr } = await runMain(['quantize', join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx'), '-o', join(out, 'q.onnx'), '--calibration', hostile.path, '--threads', '1']);
+    const { code, stderr } = await runMain([
+      'quantize',
+      join(packageRoot, 'test', 'fixtures', 'models', 'mlp.onnx'),
+      '-o',
+      join(out, 'q.onnx'),
+      '--calibration',
+      hostile.path,
+      '--threads',
+      '1',
+    ]);
     expect(code, stderr).toBe(2);
-    expect(stderr).toMatch(/^tensorrt-node quantize: Expected samples inside .* a symlink that leads out of the folder to .* \[ERR_IO\]\n$/);
+    expect(stderr).toMatch(
+      /^tensorrt-node quantize: Expected samples inside .* a symlink that leads out of the folder to .* \[ERR_IO\]\n$/,
+    );
     expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -93,7 +93,9 @@ describe('event-loop liveness of the cpu backend', () => {
       excess.push(running - sleeping);
       report.push(`${running.toFixed(1)}/${sleeping.toFixed(1)}`);
     }
-    context.annotate(`max loop delay per window, detector running / sleeping: ${report.join(', ')} ms (load average ${loadavg()[0]!.toFixed(1)})`);
+    context.annotate(
+      `max loop delay per window, detector running / sleeping: ${report.join(', ')} ms (load average ${loadavg()[0]!.toFixed(1)})`,
+    );
     const medianExcess = median(excess);
     context.annotate(`median added max delay: ${medianExcess.toFixed(1)} ms`);
     expect(excess).toHaveLength(7);

@@ -24,7 +24,8 @@ function weightsRoundedToFloat16(model: OnnxModel): OnnxModel {
     if (tensor.dataType !== DataType.FLOAT) return;
     const values = Float32Array.from(tensorFloat32Values(tensor));
     if (values.some((value) => Math.abs(value) > 65504)) return; // kept in float32 by the converter too
-    for (let index = 0; index < values.length; index++) values[index] = float16BitsToFloat32(float32ToFloat16Bits(values[index]!));
+    for (let index = 0; index < values.length; index++)
+      values[index] = float16BitsToFloat32(float32ToFloat16Bits(values[index]!));
     setTensorValues(tensor, 'float32', tensorDims(tensor), values);
   });
   return rounded;
@@ -40,7 +41,9 @@ describe('PP-OCRv4 detection at 1x3x320x320', () => {
     const { model: fp16, report } = convertToFp16(det);
     expect(report.nodesConverted).toBeGreaterThan(300);
     // BatchNormalization with running variances up to 1e8 stays float32 instead of clamping.
-    expect(report.nodesKept).toEqual([{ name: 'p2o.BatchNormalization.1', opType: 'BatchNormalization', reason: 'constant input beyond the float16 range' }]);
+    expect(report.nodesKept).toEqual([
+      { name: 'p2o.BatchNormalization.1', opType: 'BatchNormalization', reason: 'constant input beyond the float16 range' },
+    ]);
     expect(report.valuesClamped).toBe(0);
     const inputs: TensorMap[] = [1, 2].map((seed) => ({ x: randomTensor([1, 3, 320, 320], seed, -2, 2) }));
     const result = await compare(det, fp16, inputs, { atol: 1e-2, rtol: 0, cpu });
@@ -73,7 +76,8 @@ describe('PP-OCRv4 detection at 1x3x320x320', () => {
     const producers = new Map(graph.node.flatMap((node) => node.output.map((output) => [output, node.opType] as const)));
     const convs = graph.node.filter((node) => node.opType === 'Conv' || node.opType === 'ConvTranspose');
     expect(convs).toHaveLength(64);
-    for (const conv of convs) expect([producers.get(conv.input[0]!), producers.get(conv.input[1]!)]).toEqual(['DequantizeLinear', 'DequantizeLinear']);
+    for (const conv of convs)
+      expect([producers.get(conv.input[0]!), producers.get(conv.input[1]!)]).toEqual(['DequantizeLinear', 'DequantizeLinear']);
     const pages: TensorMap[] = [101, 102, 103].map((seed) => ({ x: documentImage(320, seed) }));
     const result = await compare(det, int8, pages, { cpu });
     expect(result.outputs[0]!.cosine).toBeGreaterThanOrEqual(0.98);

@@ -20,12 +20,16 @@ function newQueue(): NativeCompletionQueueForTest {
 function runNode(script: string, timeoutMs = 30_000) {
   timeoutMs *= slowdown;
   const started = Date.now();
-  const result = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, TENSORRT_NODE_ADDON: addonPath } });
+  const result = spawnSync(process.execPath, ['-e', script], {
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, TENSORRT_NODE_ADDON: addonPath },
+  });
   return { ...result, elapsedMs: Date.now() - started };
 }
 
 describe.skipIf(addon === null)('completion delivery', () => {
-  it('settles promises in submission order, from the queue\'s own threads, whatever each job takes', async () => {
+  it("settles promises in submission order, from the queue's own threads, whatever each job takes", async () => {
     const queue = newQueue();
     const results = await Promise.all([queue.submit(40), queue.submit(0), queue.submit(15), queue.submit(0)]);
     expect(results.map((result) => result.order)).toEqual([0, 1, 2, 3]);

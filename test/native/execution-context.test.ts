@@ -16,7 +16,12 @@ const createExecutionContext = addon?.createExecutionContext?.bind(addon);
 describe.skipIf(!createExecutionContext)('createExecutionContext (native entry point)', () => {
   it('BAD CALL - anything but an engine wrap is refused before any CUDA or TensorRT call', () => {
     for (const notAnEngine of [undefined, null, 42, {}, { metadata: () => ({}) }, new Uint8Array(4)]) {
-      expectErrorSync(() => createExecutionContext!(notAnEngine as never, { profile: 0, cudaGraph: 'auto' }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an engine for createExecutionContext()');
+      expectErrorSync(
+        () => createExecutionContext!(notAnEngine as never, { profile: 0, cudaGraph: 'auto' }),
+        ArgumentTypeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected an engine for createExecutionContext()',
+      );
     }
   });
 
@@ -24,6 +29,11 @@ describe.skipIf(!createExecutionContext)('createExecutionContext (native entry p
     const folder = mkdtempSync(join(tmpdir(), 'context-test-'));
     const plan = join(folder, 'model.plan');
     writeFileSync(plan, Buffer.from('not an engine'));
-    await expectError(() => Engine.load(plan, { libraryPath: folder }), TensorRTError, 'ERR_TENSORRT_NOT_FOUND', /^libnvinfer was not found\. Tried:/);
+    await expectError(
+      () => Engine.load(plan, { libraryPath: folder }),
+      TensorRTError,
+      'ERR_TENSORRT_NOT_FOUND',
+      /^libnvinfer was not found\. Tried:/,
+    );
   });
 });

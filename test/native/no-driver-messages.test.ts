@@ -19,7 +19,7 @@ const driverIsInsufficient = /insufficient/i;
 const bareMachine = cudaCompiled && hasNoDriver;
 
 describe.runIf(bareMachine)('without an NVIDIA driver, one wording everywhere', () => {
-  it('capabilities(): the diagnosis, the problem and the tensorrt backend\'s reason', async () => {
+  it("capabilities(): the diagnosis, the problem and the tensorrt backend's reason", async () => {
     const caps = await capabilities();
     expect(caps.cuda.error?.code).toBe(35); // CUDA's report stays, as data
     expect(caps.cuda.diagnosis).toMatchObject({ kind: 'no-driver', message: noDriver });
@@ -35,16 +35,34 @@ describe.runIf(bareMachine)('without an NVIDIA driver, one wording everywhere', 
   });
 
   it('backend "tensorrt" asked for by name fails naming the missing driver', async () => {
-    const error = await expectError(() => InferenceSession.create(mlpModel(), { backend: 'tensorrt' }), TensorRTNodeError, ErrorCode.NOT_SUPPORTED, new RegExp(`^The tensorrt backend cannot run here: TensorRT is not usable on this machine: ${noDriver.replace(/[()]/g, '\\$&')}`));
+    const error = await expectError(
+      () => InferenceSession.create(mlpModel(), { backend: 'tensorrt' }),
+      TensorRTNodeError,
+      ErrorCode.NOT_SUPPORTED,
+      new RegExp(
+        `^The tensorrt backend cannot run here: TensorRT is not usable on this machine: ${noDriver.replace(/[()]/g, '\\$&')}`,
+      ),
+    );
     expect(error.message).not.toMatch(driverIsInsufficient);
   });
 
   it('errors from native code: the bridge words CUDA error 35 from the driver facts', () => {
-    const error = expectErrorSync(() => cuda.createStream(), CudaError, 'ERR_CUDA_DRIVER', `cudaGetDeviceCount failed (CUDA error 35): ${noDriver}; run \`npx tensorrt-node doctor\` for the fix`);
+    const error = expectErrorSync(
+      () => cuda.createStream(),
+      CudaError,
+      'ERR_CUDA_DRIVER',
+      `cudaGetDeviceCount failed (CUDA error 35): ${noDriver}; run \`npx tensorrt-node doctor\` for the fix`,
+    );
     expect((error as CudaError).cudaError).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver' });
     expect((error as CudaError).details).toEqual({ cudaProblem: 'no-driver' });
     const raised = expectErrorSync(
-      () => addon!.throwForTest('ERR_CUDA_DRIVER', 'cudaSetDevice failed: CUDA driver version is insufficient for CUDA runtime version (cudaErrorInsufficientDriver, error 35)', 35, 'cudaErrorInsufficientDriver'),
+      () =>
+        addon!.throwForTest(
+          'ERR_CUDA_DRIVER',
+          'cudaSetDevice failed: CUDA driver version is insufficient for CUDA runtime version (cudaErrorInsufficientDriver, error 35)',
+          35,
+          'cudaErrorInsufficientDriver',
+        ),
       CudaError,
       'ERR_CUDA_DRIVER',
       `cudaSetDevice failed (CUDA error 35): ${noDriver}`,

@@ -5,11 +5,18 @@ import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
 import { packageRoot } from '../../lib/addon/loader.js';
-import { registerContextLogger, setTensorRTDebugForTest, setTensorRTLogger, unregisterContextLogger, type TensorRTLogMessage } from '../../lib/tensorrt/log.js';
+import {
+  registerContextLogger,
+  setTensorRTDebugForTest,
+  setTensorRTLogger,
+  unregisterContextLogger,
+  type TensorRTLogMessage,
+} from '../../lib/tensorrt/log.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { addon, slowdown } from '../helpers/machine.js';
 
-const log = (severity: 'internal-error' | 'error' | 'warning' | 'info' | 'verbose', message: string, target = 0) => addon!.tensorrtLogForTest!(severity, message, target);
+const log = (severity: 'internal-error' | 'error' | 'warning' | 'info' | 'verbose', message: string, target = 0) =>
+  addon!.tensorrtLogForTest!(severity, message, target);
 
 async function eventually(condition: () => boolean, timeoutMs = 2000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -21,7 +28,10 @@ async function eventually(condition: () => boolean, timeoutMs = 2000): Promise<v
 async function settle(received: TensorRTLogMessage[]): Promise<void> {
   log('error', 'marker');
   await eventually(() => received.some((message) => message.message === 'marker'));
-  received.splice(received.findIndex((message) => message.message === 'marker'), 1);
+  received.splice(
+    received.findIndex((message) => message.message === 'marker'),
+    1,
+  );
 }
 
 describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
@@ -37,7 +47,13 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
     log('warning', 'Using an engine plan file across different models of devices is not recommended');
     expect(received).toEqual([]); // never synchronously on the logging thread
     await settle(received);
-    expect(received).toEqual([{ severity: 'warning', message: 'Using an engine plan file across different models of devices is not recommended', context: null }]);
+    expect(received).toEqual([
+      {
+        severity: 'warning',
+        message: 'Using an engine plan file across different models of devices is not recommended',
+        context: null,
+      },
+    ]);
   });
 
   it('the severity filter: warning and worse by default, everything with "verbose"', async () => {
@@ -55,7 +71,7 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
     expect(received.at(-1)).toEqual({ severity: 'verbose', message: 'now shown', context: null });
   });
 
-  it('messages logged while a context works go to that context\'s logger; others to the process-wide one', async () => {
+  it("messages logged while a context works go to that context's logger; others to the process-wide one", async () => {
     const global: TensorRTLogMessage[] = [];
     const own: TensorRTLogMessage[] = [];
     setTensorRTLogger((message) => global.push(message));
@@ -115,7 +131,11 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
         console.log('installed');
       });`;
     const started = Date.now();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', timeout: 20_000 * slowdown, env: { ...process.env, TENSORRT_NODE_ADDON: `${packageRoot}/build/Release/tensorrt_node.node` } });
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000 * slowdown,
+      env: { ...process.env, TENSORRT_NODE_ADDON: `${packageRoot}/build/Release/tensorrt_node.node` },
+    });
     expect(child.stderr).toBe('');
     expect(child.stdout.trim()).toBe('installed');
     expect(child.status).toBe(0);
@@ -123,13 +143,38 @@ describe.skipIf(!addon?.tensorrtLogForTest)('TensorRT log messages', () => {
   });
 
   it('BAD CALL - a logger that is not a function, an unknown severity, an unknown option', () => {
-    expectErrorSync(() => setTensorRTLogger('console' as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a function for logger but received "console" of type string');
-    expectErrorSync(() => setTensorRTLogger(() => {}, { severity: 'debug' as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected one of "internal-error", "error", "warning", "info", "verbose" for options.severity but received "debug" of type string');
-    expectErrorSync(() => setTensorRTLogger(() => {}, { level: 'info' } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "level" in options; known options: severity');
+    expectErrorSync(
+      () => setTensorRTLogger('console' as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a function for logger but received "console" of type string',
+    );
+    expectErrorSync(
+      () => setTensorRTLogger(() => {}, { severity: 'debug' as never }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected one of "internal-error", "error", "warning", "info", "verbose" for options.severity but received "debug" of type string',
+    );
+    expectErrorSync(
+      () => setTensorRTLogger(() => {}, { level: 'info' } as never),
+      ArgumentRangeError,
+      'ERR_UNKNOWN_OPTION',
+      'Unknown option "level" in options; known options: severity',
+    );
   });
 
   it('BAD CALL - native re-checks of the sink arguments', () => {
-    expectErrorSync(() => addon!.setTensorRTLogSink!(42 as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a function or null for the log sink');
-    expectErrorSync(() => addon!.setTensorRTLogSeverity!('loud' as never), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected one of "internal-error", "error", "warning", "info", "verbose" for severity but received "loud"');
+    expectErrorSync(
+      () => addon!.setTensorRTLogSink!(42 as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a function or null for the log sink',
+    );
+    expectErrorSync(
+      () => addon!.setTensorRTLogSeverity!('loud' as never),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected one of "internal-error", "error", "warning", "info", "verbose" for severity but received "loud"',
+    );
   });
 });

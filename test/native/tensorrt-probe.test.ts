@@ -17,7 +17,9 @@ describe.skipIf(addon === null)('TensorRT library probe', () => {
     expect(probe.loaded).toBeNull();
     expect(probe.attempts.map((attempt) => attempt.path)).toEqual(
       // the compiled-in major first; without TensorRT headers, LibraryRequest's default order (10, 11)
-      headersMajor === 11 ? [join(empty, 'libnvinfer.so.11'), join(empty, 'libnvinfer.so.10')] : [join(empty, 'libnvinfer.so.10'), join(empty, 'libnvinfer.so.11')],
+      headersMajor === 11
+        ? [join(empty, 'libnvinfer.so.11'), join(empty, 'libnvinfer.so.10')]
+        : [join(empty, 'libnvinfer.so.10'), join(empty, 'libnvinfer.so.11')],
     );
     for (const attempt of probe.attempts) {
       expect(attempt).toMatchObject({ status: 'missing', outcome: 'not found', source: 'libraryPath option' });
@@ -27,7 +29,13 @@ describe.skipIf(addon === null)('TensorRT library probe', () => {
   it('searches the environment, the dynamic linker and well-known folders by default', async () => {
     const probe = await addon!.tensorrtProbe({ extraDirs: ['/nonexistent/site-packages/tensorrt_libs'] });
     const sources = new Set(probe.attempts.map((attempt) => attempt.source));
-    expect([...sources]).toEqual(expect.arrayContaining(['dynamic linker search (LD_LIBRARY_PATH, ld.so.cache, system folders)', 'well-known location (Debian/Ubuntu packages)', 'Python package (pip)']));
+    expect([...sources]).toEqual(
+      expect.arrayContaining([
+        'dynamic linker search (LD_LIBRARY_PATH, ld.so.cache, system folders)',
+        'well-known location (Debian/Ubuntu packages)',
+        'Python package (pip)',
+      ]),
+    );
     expect(probe.dynamicLinkerFolders).toContain('/usr/lib');
   });
 
@@ -50,14 +58,33 @@ describe.skipIf(addon === null)('TensorRT library probe', () => {
     expect(caps.tensorrt.found).toBe(true);
     expect(caps.tensorrt.majorMatches).toBe(false);
     expect(caps.tensorrt.usable).toBe(false);
-    const problem = caps.problems.find((candidate) => candidate.area === 'tensorrt' && candidate.message.includes('this addon was built for'));
-    expect(problem?.message).toBe(`Found ${join(folder, `libnvinfer.so.${otherMajor}`)}: TensorRT ${otherMajor}.1.0 (this addon was built for ${headersMajor}.x).`);
+    const problem = caps.problems.find(
+      (candidate) => candidate.area === 'tensorrt' && candidate.message.includes('this addon was built for'),
+    );
+    expect(problem?.message).toBe(
+      `Found ${join(folder, `libnvinfer.so.${otherMajor}`)}: TensorRT ${otherMajor}.1.0 (this addon was built for ${headersMajor}.x).`,
+    );
     expect(problem?.fix).toContain(`Install TensorRT ${headersMajor}.x`);
   });
 
   it('BAD CALL - wrong option types are rejected natively with a typed error', async () => {
-    await expectError(() => addon!.tensorrtProbe({ libraryPath: 42 as unknown as string }), TensorRTNodeError, 'ERR_INVALID_ARGUMENT', 'Expected a string for options.libraryPath');
-    await expectError(() => addon!.tensorrtProbe({ extraDirs: 'x' as unknown as string[] }), TensorRTNodeError, 'ERR_INVALID_ARGUMENT', 'Expected an array of strings for options.extraDirs');
-    await expectError(() => addon!.tensorrtProbe('x' as never), TensorRTNodeError, 'ERR_INVALID_ARGUMENT', 'Expected an object for options');
+    await expectError(
+      () => addon!.tensorrtProbe({ libraryPath: 42 as unknown as string }),
+      TensorRTNodeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a string for options.libraryPath',
+    );
+    await expectError(
+      () => addon!.tensorrtProbe({ extraDirs: 'x' as unknown as string[] }),
+      TensorRTNodeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected an array of strings for options.extraDirs',
+    );
+    await expectError(
+      () => addon!.tensorrtProbe('x' as never),
+      TensorRTNodeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected an object for options',
+    );
   });
 });

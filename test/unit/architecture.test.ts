@@ -30,7 +30,10 @@ function allowedByConfig(folder: string): string[] {
 /** ARCHITECTURE.md's "folder | may import" table, its phrases read into folder lists. */
 function allowedByArchitectureDoc(): Map<string, string[]> {
   const text = readFileSync(join(packageRoot, 'ARCHITECTURE.md'), 'utf8');
-  const rows = [...text.matchAll(/^\|\s*`([a-z]+)`\s*\|\s*([^|]+?)\s*\|$/gm)].map((match) => ({ folder: match[1]!, phrase: match[2]!.trim() }));
+  const rows = [...text.matchAll(/^\|\s*`([a-z]+)`\s*\|\s*([^|]+?)\s*\|$/gm)].map((match) => ({
+    folder: match[1]!,
+    phrase: match[2]!.trim(),
+  }));
   const folders = rows.map((row) => row.folder);
   const allowed = new Map<string, string[]>();
   const list = (names: string) => names.split(',').map((name) => name.trim());
@@ -41,10 +44,14 @@ function allowedByArchitectureDoc(): Map<string, string[]> {
     if (phrase === 'nothing') imports = [];
     else if (phrase === 'everything') imports = others;
     else if ((match = /^(\w+) only$/.exec(phrase))) imports = [match[1]!];
-    else if ((match = /^everything above except (.+)$/.exec(phrase))) imports = others.filter((other) => !list(match![1]!).includes(other));
+    else if ((match = /^everything above except (.+)$/.exec(phrase)))
+      imports = others.filter((other) => !list(match![1]!).includes(other));
     else if ((match = /^(\w+) and everything below it$/.exec(phrase))) imports = [match[1]!, ...(allowed.get(match[1]!) ?? [])];
     else if (/^\w+(, \w+)*$/.test(phrase)) imports = list(phrase);
-    else throw new Error(`ARCHITECTURE.md: cannot read "${phrase}" (the row of ${folder}); write a list of folders or extend this reader`);
+    else
+      throw new Error(
+        `ARCHITECTURE.md: cannot read "${phrase}" (the row of ${folder}); write a list of folders or extend this reader`,
+      );
     // "besides itself and core, which everything may import"
     allowed.set(folder, [...new Set(folder === 'core' ? imports : ['core', ...imports])]);
   }
@@ -83,17 +90,45 @@ describe('the layout of lib/', () => {
 
 // Imports that break the layering, each written into its own new file of a copy of lib/.
 const violations = [
-  { rule: 'layer-core', file: 'core/upward.ts', imports: '../session/batcher.js', from: 'lib/core/upward.ts', to: 'lib/session/batcher.ts' },
-  { rule: 'layer-onnx', file: 'onnx/sideways.ts', imports: '../cache/key.js', from: 'lib/onnx/sideways.ts', to: 'lib/cache/key.ts' },
-  { rule: 'layer-cuda', file: 'cuda/two-up.ts', imports: '../tensorrt/engine.js', from: 'lib/cuda/two-up.ts', to: 'lib/tensorrt/engine.ts' },
-  { rule: 'only-index-imports-index', file: 'session/public.ts', imports: '../index.js', from: 'lib/session/public.ts', to: 'lib/index.ts' },
+  {
+    rule: 'layer-core',
+    file: 'core/upward.ts',
+    imports: '../session/batcher.js',
+    from: 'lib/core/upward.ts',
+    to: 'lib/session/batcher.ts',
+  },
+  {
+    rule: 'layer-onnx',
+    file: 'onnx/sideways.ts',
+    imports: '../cache/key.js',
+    from: 'lib/onnx/sideways.ts',
+    to: 'lib/cache/key.ts',
+  },
+  {
+    rule: 'layer-cuda',
+    file: 'cuda/two-up.ts',
+    imports: '../tensorrt/engine.js',
+    from: 'lib/cuda/two-up.ts',
+    to: 'lib/tensorrt/engine.ts',
+  },
+  {
+    rule: 'only-index-imports-index',
+    file: 'session/public.ts',
+    imports: '../index.js',
+    from: 'lib/session/public.ts',
+    to: 'lib/index.ts',
+  },
   { rule: 'no-circular', file: 'cuda/ring-a.ts', imports: './ring-b.js', from: 'lib/cuda/ring-a.ts', to: 'lib/cuda/ring-b.ts' },
 ];
 
 function depcruise(cwd: string) {
   const cli = join(packageRoot, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
   // The same command line as `npm run lint:layers`.
-  return spawnSync(process.execPath, [cli, 'lib', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(process.execPath, [cli, 'lib', '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], {
+    cwd,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 describe('dependency-cruiser enforces the layers', () => {
@@ -103,13 +138,17 @@ describe('dependency-cruiser enforces the layers', () => {
   beforeAll(() => {
     copy = mkdtempSync(join(tmpdir(), 'tensorrt-node-layers-'));
     cpSync(join(packageRoot, 'lib'), join(copy, 'lib'), { recursive: true });
-    for (const file of ['.dependency-cruiser.cjs', 'tsconfig.json', 'package.json']) cpSync(join(packageRoot, file), join(copy, file));
+    for (const file of ['.dependency-cruiser.cjs', 'tsconfig.json', 'package.json'])
+      cpSync(join(packageRoot, file), join(copy, file));
     symlinkSync(join(packageRoot, 'node_modules'), join(copy, 'node_modules'));
     for (const { file, imports } of violations) {
       mkdirSync(dirname(join(copy, 'lib', file)), { recursive: true });
       writeFileSync(join(copy, 'lib', file), `import * as imported from '${imports}';\nexport const reached = imported;\n`);
     }
-    writeFileSync(join(copy, 'lib', 'cuda', 'ring-b.ts'), `import * as imported from './ring-a.js';\nexport const reached = imported;\n`);
+    writeFileSync(
+      join(copy, 'lib', 'cuda', 'ring-b.ts'),
+      `import * as imported from './ring-a.js';\nexport const reached = imported;\n`,
+    );
     result = depcruise(copy);
   }, 120_000);
   afterAll(() => rmSync(copy, { recursive: true, force: true }));

@@ -5,12 +5,31 @@
  * cache-processes.test.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { parseTemporaryName, sweepTemporaryFiles, temporaryPathFor, writeFileAtomic, writeFilesAtomic } from '../../lib/core/atomic-write.js';
+import {
+  parseTemporaryName,
+  sweepTemporaryFiles,
+  temporaryPathFor,
+  writeFileAtomic,
+  writeFilesAtomic,
+} from '../../lib/core/atomic-write.js';
 import { currentProcess } from '../../lib/core/process-identity.js';
 import { OnnxError, TensorRTNodeError } from '../../lib/core/errors.js';
 import { errnoCode, fileIo, systemErrorOf, WRITE_CHUNK_BYTES } from '../../lib/core/file-io.js';
@@ -107,7 +126,12 @@ describe('writeFileAtomic', () => {
   it('BAD CALL - a dangling symlink at the target: refused too (a write would create a file wherever it points)', async () => {
     const folder = freshFolder();
     symlinkSync(join(folder, 'elsewhere.txt'), join(folder, 'link.txt'));
-    await expectError(() => writeFileAtomic(join(folder, 'link.txt'), 'x'), TensorRTNodeError, 'ERR_IO', /^Cannot write .*link\.txt: it is a symbolic link \(to .*elsewhere\.txt\)/);
+    await expectError(
+      () => writeFileAtomic(join(folder, 'link.txt'), 'x'),
+      TensorRTNodeError,
+      'ERR_IO',
+      /^Cannot write .*link\.txt: it is a symbolic link \(to .*elsewhere\.txt\)/,
+    );
     expect(readdirSync(folder)).toEqual(['link.txt']);
   });
 
@@ -132,7 +156,12 @@ describe('writeFileAtomic', () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(target, resolve));
     try {
-      await expectError(() => writeFileAtomic(target, Uint8Array.of(1)), TensorRTNodeError, 'ERR_IO', /^Cannot write .*engine\.plan: it is a socket; only regular files are replaced/);
+      await expectError(
+        () => writeFileAtomic(target, Uint8Array.of(1)),
+        TensorRTNodeError,
+        'ERR_IO',
+        /^Cannot write .*engine\.plan: it is a socket; only regular files are replaced/,
+      );
       expect(lstatSync(target).isSocket()).toBe(true);
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -142,7 +171,12 @@ describe('writeFileAtomic', () => {
   it('BAD CALL - a folder at the target: ERR_IO "it is a folder", nothing written', async () => {
     const folder = freshFolder();
     mkdirSync(join(folder, 'model.onnx'));
-    await expectError(() => writeFileAtomic(join(folder, 'model.onnx'), 'x'), TensorRTNodeError, 'ERR_IO', `Cannot write ${join(folder, 'model.onnx')}: it is a folder`);
+    await expectError(
+      () => writeFileAtomic(join(folder, 'model.onnx'), 'x'),
+      TensorRTNodeError,
+      'ERR_IO',
+      `Cannot write ${join(folder, 'model.onnx')}: it is a folder`,
+    );
     expect(statSync(join(folder, 'model.onnx')).isDirectory()).toBe(true);
     expect(readdirSync(folder)).toEqual(['model.onnx']);
   });
@@ -160,7 +194,7 @@ describe('writeFileAtomic', () => {
     if (made) expect(readdirSync(folder)).toEqual(['null']);
   });
 
-  it('writes through /dev/fd/N and /proc/self/fd/N (the process\'s own streams), appending, without replacing the file behind them', async () => {
+  it("writes through /dev/fd/N and /proc/self/fd/N (the process's own streams), appending, without replacing the file behind them", async () => {
     const folder = freshFolder();
     const file = join(folder, 'stdout.log');
     writeFileSync(file, 'earlier line\n');
@@ -190,7 +224,12 @@ describe('writeFileAtomic', () => {
 
   it('BAD CALL - a folder that does not exist: ERR_IO naming the target and why, the errno kept', async () => {
     const target = join(root, 'missing', 'results.json');
-    const error = await expectError(() => writeFileAtomic(target, '{}', { description: 'results file' }), TensorRTNodeError, 'ERR_IO', `Cannot write results file ${target}: the folder does not exist (ENOENT)`);
+    const error = await expectError(
+      () => writeFileAtomic(target, '{}', { description: 'results file' }),
+      TensorRTNodeError,
+      'ERR_IO',
+      `Cannot write results file ${target}: the folder does not exist (ENOENT)`,
+    );
     expect((error as TensorRTNodeError).details).toEqual({ file: target, errno: 'ENOENT' });
     expect(errnoCode(error)).toBe('ENOENT');
     expect(systemErrorOf(error)).toBe(error.cause);
@@ -198,7 +237,12 @@ describe('writeFileAtomic', () => {
 
   it('BAD CALL - the ONNX toolkit gets its own error class', async () => {
     const target = join(root, 'missing', 'model.onnx');
-    await expectError(() => writeFileAtomic(target, Uint8Array.of(1), { errorClass: OnnxError }), OnnxError, 'ERR_IO', `Cannot write ${target}: the folder does not exist (ENOENT)`);
+    await expectError(
+      () => writeFileAtomic(target, Uint8Array.of(1), { errorClass: OnnxError }),
+      OnnxError,
+      'ERR_IO',
+      `Cannot write ${target}: the folder does not exist (ENOENT)`,
+    );
   });
 
   it('BAD CALL - a full disk in the middle of the write: ERR_IO, the previous file untouched, no temporary file', async () => {
@@ -206,7 +250,12 @@ describe('writeFileAtomic', () => {
     const target = join(folder, 'engine.plan');
     writeFileSync(target, 'previous');
     vi.spyOn(fileIo, 'writeChunk').mockRejectedValue(injected('ENOSPC'));
-    const error = await expectError(() => writeFileAtomic(target, new Uint8Array(16)), TensorRTNodeError, 'ERR_IO', `Cannot write ${target}: no space left on the device (ENOSPC)`);
+    const error = await expectError(
+      () => writeFileAtomic(target, new Uint8Array(16)),
+      TensorRTNodeError,
+      'ERR_IO',
+      `Cannot write ${target}: no space left on the device (ENOSPC)`,
+    );
     expect(errnoCode(error)).toBe('ENOSPC');
     expect(readFileSync(target, 'utf8')).toBe('previous');
     expect(readdirSync(folder)).toEqual(['engine.plan']);
@@ -215,7 +264,12 @@ describe('writeFileAtomic', () => {
   it('BAD CALL - an errno without words: the system message', async () => {
     const folder = freshFolder();
     vi.spyOn(fileIo, 'rename').mockRejectedValue(injected('EIO'));
-    await expectError(() => writeFileAtomic(join(folder, 'a.json'), '{}'), TensorRTNodeError, 'ERR_IO', `Cannot write ${join(folder, 'a.json')}: EIO: injected failure`);
+    await expectError(
+      () => writeFileAtomic(join(folder, 'a.json'), '{}'),
+      TensorRTNodeError,
+      'ERR_IO',
+      `Cannot write ${join(folder, 'a.json')}: EIO: injected failure`,
+    );
     expect(readdirSync(folder)).toEqual([]);
   });
 });
@@ -252,7 +306,14 @@ describe('writeFilesAtomic', () => {
     });
     const model = join(folder, 'model.onnx');
     await expectError(
-      () => writeFilesAtomic([{ path: `${model}.data`, content: Uint8Array.of(1) }, { path: model, content: Uint8Array.of(2) }], { errorClass: OnnxError }),
+      () =>
+        writeFilesAtomic(
+          [
+            { path: `${model}.data`, content: Uint8Array.of(1) },
+            { path: model, content: Uint8Array.of(2) },
+          ],
+          { errorClass: OnnxError },
+        ),
       OnnxError,
       'ERR_IO',
       `Cannot write ${model}: the disk quota is exceeded (EDQUOT)`,
@@ -297,7 +358,9 @@ describe('temporary names', () => {
     for (const name of [ours, otherTarget, live]) writeFileSync(join(folder, name), 'half a model');
     mkdirSync(join(folder, leftoverName('model.onnx', dead).replace('deadbeef', 'feedface')));
     await writeFileAtomic(join(folder, 'model.onnx'), 'whole model');
-    expect(readdirSync(folder).sort()).toEqual([otherTarget, live, leftoverName('model.onnx', dead).replace('deadbeef', 'feedface'), 'model.onnx'].sort());
+    expect(readdirSync(folder).sort()).toEqual(
+      [otherTarget, live, leftoverName('model.onnx', dead).replace('deadbeef', 'feedface'), 'model.onnx'].sort(),
+    );
   });
 
   it('a sweep never removes a folder named like a temporary file', async () => {

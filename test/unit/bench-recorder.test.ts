@@ -27,7 +27,21 @@ describe('IterationRecorder', () => {
     const recorder = new IterationRecorder(true, 100, 16);
     recorder.record(100, 110, phases(100, 0.25, 0.5, 4, 0.25));
     expect(recorder.records()).toEqual([
-      { startEnqMs: 0, endEnqMs: 0.25, startH2dMs: 1, endH2dMs: 1.5, startComputeMs: 1.5, endComputeMs: 5.5, startD2hMs: 5.5, endD2hMs: 5.75, h2dMs: 0.5, computeMs: 4, d2hMs: 0.25, latencyMs: 4.75, endToEndMs: 10 },
+      {
+        startEnqMs: 0,
+        endEnqMs: 0.25,
+        startH2dMs: 1,
+        endH2dMs: 1.5,
+        startComputeMs: 1.5,
+        endComputeMs: 5.5,
+        startD2hMs: 5.5,
+        endD2hMs: 5.75,
+        h2dMs: 0.5,
+        computeMs: 4,
+        d2hMs: 0.25,
+        latencyMs: 4.75,
+        endToEndMs: 10,
+      },
     ]);
   });
 
@@ -42,7 +56,11 @@ describe('IterationRecorder', () => {
   });
 
   it('BAD CALL - a target that breaks its measuresPhases promise is an error, not a silent hole', () => {
-    expect(() => new IterationRecorder(true, 0).record(0, 1, undefined)).toThrow(new TypeError('run() resolved without PhaseTimings although describe() said measuresPhases'));
-    expect(() => new IterationRecorder(false, 0).record(0, 1, phases(0, 1, 1, 1, 1))).toThrow(new TypeError('run() resolved with PhaseTimings although describe() said it does not measure phases'));
+    expect(() => new IterationRecorder(true, 0).record(0, 1, undefined)).toThrow(
+      new TypeError('run() resolved without PhaseTimings although describe() said measuresPhases'),
+    );
+    expect(() => new IterationRecorder(false, 0).record(0, 1, phases(0, 1, 1, 1, 1))).toThrow(
+      new TypeError('run() resolved with PhaseTimings although describe() said it does not measure phases'),
+    );
   });
 });

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ErrorCode } from '../../lib/core/errors.js';
 import { environmentFrom } from '../../lib/bench/environment.js';
-import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, serializeResults, type BenchResultsFile, type BenchRunResult } from '../../lib/bench/results.js';
+import {
+  RESULTS_SCHEMA_ID,
+  RESULTS_SCHEMA_VERSION,
+  serializeResults,
+  type BenchResultsFile,
+  type BenchRunResult,
+} from '../../lib/bench/results.js';
 import { buildReport } from '../../lib/bench/report/index.js';
 import { reportHeadline, whyNoGpu } from '../../lib/bench/report/headline.js';
 import { NO_CURVES } from '../../lib/bench/report/html.js';
@@ -21,20 +27,45 @@ const fixtures = join(packageRoot, 'test', 'fixtures', 'trtexec');
 function resultsFile(runs: BenchRunResult[], hostname = 'bench-host'): BenchResultsFile {
   const environment = environmentFrom(capabilitiesWithoutGpu());
   environment.host.hostname = hostname;
-  return { schema: RESULTS_SCHEMA_ID, schemaVersion: RESULTS_SCHEMA_VERSION, createdAt: new Date().toISOString(), tool: { name: 'tensorrt-node', version: '0.1.0', command: [] }, environment, model: null, options: {}, overhead: null, runs };
+  return {
+    schema: RESULTS_SCHEMA_ID,
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    createdAt: new Date().toISOString(),
+    tool: { name: 'tensorrt-node', version: '0.1.0', command: [] },
+    environment,
+    model: null,
+    options: {},
+    overhead: null,
+    runs,
+  };
 }
 
 async function workloadRuns(stepsPerSample: number): Promise<BenchRunResult[]> {
-  const point = { backend: 'cpu' as const, precision: 'fp32' as const, device: null, cudaGraph: true, transfers: true, batcher: false };
+  const point = {
+    backend: 'cpu' as const,
+    precision: 'fp32' as const,
+    device: null,
+    cudaGraph: true,
+    transfers: true,
+    batcher: false,
+  };
   const points = [1, 4].flatMap((batch) => [1, 2].map((concurrency) => ({ ...point, batch, concurrency })));
-  return runSweep(workloadFactory(stepsPerSample), points, { warmupMs: 0, durationMs: 0, minIterations: 30, percentiles: [90, 99, 99.9] });
+  return runSweep(workloadFactory(stepsPerSample), points, {
+    warmupMs: 0,
+    durationMs: 0,
+    minIterations: 30,
+    percentiles: [90, 99, 99.9],
+  });
 }
 
 describe('bench report', () => {
   it('merges files into one comparison with ratios against the first run of each group', async () => {
     const light = resultsFile(await workloadRuns(1000), 'host-a');
     const heavy = resultsFile(await workloadRuns(3000), 'host-b');
-    const model = buildReportModel([{ file: 'a.json', results: light }, { file: 'b.json', results: heavy }]);
+    const model = buildReportModel([
+      { file: 'a.json', results: light },
+      { file: 'b.json', results: heavy },
+    ]);
     expect(model.rows).toHaveLength(8);
     expect(model.percentiles).toEqual([90, 99, 99.9]);
     const [first, , , , fifth] = model.rows;
@@ -43,7 +74,13 @@ describe('bench report', () => {
     expect(fifth!.throughputRatio).toBeCloseTo(fifth!.qps! / first!.qps!, 12);
     expect(fifth!.latencyRatio).toBeCloseTo(fifth!.medianMs! / first!.medianMs!, 12);
 
-    const flipped = buildReportModel([{ file: 'a.json', results: light }, { file: 'b.json', results: heavy }], 'host=host-b');
+    const flipped = buildReportModel(
+      [
+        { file: 'a.json', results: light },
+        { file: 'b.json', results: heavy },
+      ],
+      'host=host-b',
+    );
     expect(flipped.rows[0]!.baseline).toBe(flipped.rows[4]);
     expect(flipped.rows[4]!.baseline).toBeNull();
   });
@@ -63,7 +100,10 @@ describe('bench report', () => {
   it('writes HTML with tables and inline SVG charts and no scripts or external resources, and Markdown tables', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'bench-report-'));
     const file = join(folder, 'results.json');
-    writeFileSync(file, serializeResults(resultsFile([importTrtexecFile(join(fixtures, 'trtexec-10.log')), ...(await workloadRuns(1000))])));
+    writeFileSync(
+      file,
+      serializeResults(resultsFile([importTrtexecFile(join(fixtures, 'trtexec-10.log')), ...(await workloadRuns(1000))])),
+    );
     const { html, markdown } = await buildReport([file], { html: true, markdown: true, title: 'Report <test>' });
     expect(html).toContain('<title>Report &lt;test&gt;</title>');
     expect(html).toContain('<table class="report-table">');
@@ -76,16 +116,32 @@ describe('bench report', () => {
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|url\((?!#)/i);
     expect(html!.replace(/http:\/\/www\.w3\.org\/[^"]*/g, '')).not.toMatch(/https?:\/\//);
     expect(markdown).toContain('## Runs compared');
-    expect(markdown).toContain('| # | Device | Backend | Precision | Batch | Concurrency | Throughput (qps) | Samples/s | Latency median (ms) | p90 (ms) | p95 (ms) | p99 (ms) | p99.9 (ms) | GPU compute median (ms) | Throughput vs baseline | Latency vs baseline | Status |');
-    expect(markdown).toContain('| 1 | NVIDIA A100-SXM4-40GB | trtexec | - | 8 | 1 | 461.57 | 3692.56 | 2.16187 | 2.17358 | 2.17773 | 2.2229 | - | 1.73462 | baseline | baseline | ok, 1 warning |');
+    expect(markdown).toContain(
+      '| # | Device | Backend | Precision | Batch | Concurrency | Throughput (qps) | Samples/s | Latency median (ms) | p90 (ms) | p95 (ms) | p99 (ms) | p99.9 (ms) | GPU compute median (ms) | Throughput vs baseline | Latency vs baseline | Status |',
+    );
+    expect(markdown).toContain(
+      '| 1 | NVIDIA A100-SXM4-40GB | trtexec | - | 8 | 1 | 461.57 | 3692.56 | 2.16187 | 2.17358 | 2.17773 | 2.2229 | - | 1.73462 | baseline | baseline | ok, 1 warning |',
+    );
     expect(markdown).toContain('## Environments');
-    expect(markdown).toContain('#1 trtexec: no tensorrt-node run on the tensorrt backend of the same engine at batch 8 to compare with');
+    expect(markdown).toContain(
+      '#1 trtexec: no tensorrt-node run on the tensorrt backend of the same engine at batch 8 to compare with',
+    );
   });
 
   it('BAD CALL - a baseline that matches no run, or is malformed', async () => {
     const results = resultsFile(await workloadRuns(500));
-    expectErrorSync(() => buildReportModel([{ file: 'a.json', results }], 'backend=tensorrt'), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, /^Expected a --baseline that matches at least one run but received "backend=tensorrt" of type string \(backends: cpu-workload; precisions: fp32; devices: .+; hosts: bench-host\)$/);
-    expectErrorSync(() => buildReportModel([{ file: 'a.json', results }], 'gpu'), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, 'Expected key=value conditions with keys host, device, backend, precision, source, file, model for --baseline but received "gpu" of type string');
+    expectErrorSync(
+      () => buildReportModel([{ file: 'a.json', results }], 'backend=tensorrt'),
+      ArgumentRangeError,
+      ErrorCode.INVALID_ARGUMENT,
+      /^Expected a --baseline that matches at least one run but received "backend=tensorrt" of type string \(backends: cpu-workload; precisions: fp32; devices: .+; hosts: bench-host\)$/,
+    );
+    expectErrorSync(
+      () => buildReportModel([{ file: 'a.json', results }], 'gpu'),
+      ArgumentRangeError,
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected key=value conditions with keys host, device, backend, precision, source, file, model for --baseline but received "gpu" of type string',
+    );
   });
 });
 
@@ -110,7 +166,10 @@ describe('report headline, labels, charts and overhead (what the numbers mean)',
     const { markdown } = await buildReport([startCpu], { markdown: true });
     const row = markdown!.split('\n').find((line) => line.startsWith(`| ${startCpu} | cpu (`))!;
     expect(row.endsWith('| below the noise of this run (95% band -5.5% to 1.2% over 10 rounds) |')).toBe(true);
-    const measurable = overheadShare({ overheadFraction: 0.02, roundOverheadFractions: [0.02, 0.021, 0.019, 0.02, 0.022, 0.018] });
+    const measurable = overheadShare({
+      overheadFraction: 0.02,
+      roundOverheadFractions: [0.02, 0.021, 0.019, 0.02, 0.022, 0.018],
+    });
     expect(measurable.withinNoise).toBe(false);
     expect(measurable.share).toBeCloseTo(0.02 / 1.02, 4);
     expect(formatOverheadShare(measurable)).toBe('2% of each request (95% band 1.8% to 2.1% over 6 rounds)');
@@ -119,18 +178,40 @@ describe('report headline, labels, charts and overhead (what the numbers mean)',
   it('draws no one-point charts, and says why there are none', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'bench-report-'));
     const file = join(folder, 'one-point.json');
-    const point = { backend: 'cpu' as const, precision: 'fp32' as const, batch: 1, concurrency: 1, device: null, cudaGraph: true, transfers: true, batcher: false };
-    writeFileSync(file, serializeResults(resultsFile(await runSweep(workloadFactory(500), [point], { warmupMs: 0, durationMs: 0, minIterations: 10, percentiles: [99] }))));
+    const point = {
+      backend: 'cpu' as const,
+      precision: 'fp32' as const,
+      batch: 1,
+      concurrency: 1,
+      device: null,
+      cudaGraph: true,
+      transfers: true,
+      batcher: false,
+    };
+    writeFileSync(
+      file,
+      serializeResults(
+        resultsFile(
+          await runSweep(workloadFactory(500), [point], { warmupMs: 0, durationMs: 0, minIterations: 10, percentiles: [99] }),
+        ),
+      ),
+    );
     const { html } = await buildReport([file], { html: true });
     expect(html).not.toContain('<svg ');
     expect(html).toContain(NO_CURVES);
   });
 
-  it('why no GPU, from a results file\'s environment: no driver, a kernel driver without libcuda, a driver too old, no device', () => {
+  it("why no GPU, from a results file's environment: no driver, a kernel driver without libcuda, a driver too old, no device", () => {
     const environment = environmentFrom(capabilitiesWithoutGpu());
     expect(whyNoGpu(environment)).toBe('no NVIDIA driver is installed (libcuda.so.1 is missing)');
-    expect(whyNoGpu({ ...environment, driver: { version: '580.65.06' } })).toBe('the NVIDIA kernel driver 580.65.06 is loaded but its CUDA library (libcuda.so.1) is missing');
-    expect(whyNoGpu({ ...environment, driver: { version: '550.54.15' }, cuda: { runtimeVersion: '13.0', driverVersion: '12.4' } })).toBe('the NVIDIA driver 550.54.15 supports CUDA up to 12.4, older than the CUDA 13.0 of tensorrt-node');
-    expect(whyNoGpu({ ...environment, driver: { version: '580.65.06' }, cuda: { runtimeVersion: '13.0', driverVersion: '13.0' } })).toBe('the NVIDIA driver sees no GPU');
+    expect(whyNoGpu({ ...environment, driver: { version: '580.65.06' } })).toBe(
+      'the NVIDIA kernel driver 580.65.06 is loaded but its CUDA library (libcuda.so.1) is missing',
+    );
+    expect(
+      whyNoGpu({ ...environment, driver: { version: '550.54.15' }, cuda: { runtimeVersion: '13.0', driverVersion: '12.4' } }),
+    ).toBe('the NVIDIA driver 550.54.15 supports CUDA up to 12.4, older than the CUDA 13.0 of tensorrt-node');
+    expect(
+      whyNoGpu({ ...environment, driver: { version: '580.65.06' }, cuda: { runtimeVersion: '13.0', driverVersion: '13.0' } }),
+    ).toBe('the NVIDIA driver sees no GPU');
   });
 });

@@ -16,11 +16,41 @@ describe('bench shapes', () => {
   });
 
   it('BAD CALL - missing, mismatched and unknown --shape values, and a batch for a fixed leading dim: argument errors naming the flag', () => {
-    expectErrorSync(() => benchShapes(detector, 1, undefined, 'det.onnx'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected --shape x:Nx3xNxN (each N a size; a dynamic leading dim follows --batch) for input "x" of det.onnx, whose dims [-1, 3, -1, -1] are dynamic beyond the batch dim, but received none');
-    expectErrorSync(() => benchShapes(detector, 1, { x: [1, 4, 320, 320] }, 'det.onnx'), ArgumentRangeError, 'ERR_SHAPE', 'Expected --shape x:Nx3xNxN (each N a size) for input "x" of det.onnx [-1, 3, -1, -1] but received x:1x4x320x320');
-    expectErrorSync(() => benchShapes(detector, 1, { x: [1, 3, 320] }, 'det.onnx'), ArgumentRangeError, 'ERR_SHAPE', 'Expected --shape x:Nx3xNxN (each N a size) for input "x" of det.onnx [-1, 3, -1, -1] but received x:1x3x320');
-    expectErrorSync(() => benchShapes(mlp, 1, { images: [1, 16] }, 'mlp.onnx'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected --shape for inputs of mlp.onnx ("x") but received "images"');
-    expectErrorSync(() => benchShapes(mlp, 1, { xx: [1, 16] }, 'mlp.onnx'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected --shape for inputs of mlp.onnx ("x") but received "xx" (did you mean "x"?)');
-    expectErrorSync(() => benchShapes([{ name: 'x', shape: [1, 16] }], 4, undefined, 'fixed.onnx'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected --batch 1 for fixed.onnx, whose input "x" has a fixed leading dim [1, 16], but received 4');
+    expectErrorSync(
+      () => benchShapes(detector, 1, undefined, 'det.onnx'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected --shape x:Nx3xNxN (each N a size; a dynamic leading dim follows --batch) for input "x" of det.onnx, whose dims [-1, 3, -1, -1] are dynamic beyond the batch dim, but received none',
+    );
+    expectErrorSync(
+      () => benchShapes(detector, 1, { x: [1, 4, 320, 320] }, 'det.onnx'),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected --shape x:Nx3xNxN (each N a size) for input "x" of det.onnx [-1, 3, -1, -1] but received x:1x4x320x320',
+    );
+    expectErrorSync(
+      () => benchShapes(detector, 1, { x: [1, 3, 320] }, 'det.onnx'),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected --shape x:Nx3xNxN (each N a size) for input "x" of det.onnx [-1, 3, -1, -1] but received x:1x3x320',
+    );
+    expectErrorSync(
+      () => benchShapes(mlp, 1, { images: [1, 16] }, 'mlp.onnx'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected --shape for inputs of mlp.onnx ("x") but received "images"',
+    );
+    expectErrorSync(
+      () => benchShapes(mlp, 1, { xx: [1, 16] }, 'mlp.onnx'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected --shape for inputs of mlp.onnx ("x") but received "xx" (did you mean "x"?)',
+    );
+    expectErrorSync(
+      () => benchShapes([{ name: 'x', shape: [1, 16] }], 4, undefined, 'fixed.onnx'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected --batch 1 for fixed.onnx, whose input "x" has a fixed leading dim [1, 16], but received 4',
+    );
   });
 });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { coefficientOfVariation, median, medianOfSorted, nearestRankIndex, percentileOfSorted, summarize } from '../../lib/bench/statistics.js';
+import {
+  coefficientOfVariation,
+  median,
+  medianOfSorted,
+  nearestRankIndex,
+  percentileOfSorted,
+  summarize,
+} from '../../lib/bench/statistics.js';
 
 const oneTo = (n: number) => Float64Array.from({ length: n }, (_, i) => i + 1);
 
@@ -9,11 +16,15 @@ describe('bench statistics (trtexec sampleReporting.cpp semantics)', () => {
     const summary = summarize([5, 1, 4, 2, 3], [50, 90, 99.9])!;
     expect(summary).toMatchObject({ count: 5, min: 1, max: 5, mean: 3, median: 3 });
     // p50: exclude floor(0.5*5)=2 -> index 2 -> 3; p90: exclude floor(0.1*5)=0 -> max
-    expect(summary.percentiles).toEqual([{ percentile: 50, value: 3 }, { percentile: 90, value: 5 }, { percentile: 99.9, value: 5 }]);
+    expect(summary.percentiles).toEqual([
+      { percentile: 50, value: 3 },
+      { percentile: 90, value: 5 },
+      { percentile: 99.9, value: 5 },
+    ]);
     expect(summary.coefficientOfVariation).toBeCloseTo((Math.SQRT2 / 3) * 100, 12);
   });
 
-  it('does not reorder the caller\'s values', () => {
+  it("does not reorder the caller's values", () => {
     const values = [3, 1, 2];
     summarize(values);
     expect(values).toEqual([3, 1, 2]);

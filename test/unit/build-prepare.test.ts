@@ -33,10 +33,22 @@ describe('preparing a model for a precision', () => {
     const model = mlpModel();
     const report = await inspect(model);
     const random = { random: 4, seed: 3 };
-    const plan = await planTransforms(model, report, 'int8', { calibration: random, int8: { shapes: { x: [2, 16] }, method: 'max', cpu: { intraOpNumThreads: 1 } } });
+    const plan = await planTransforms(model, report, 'int8', {
+      calibration: random,
+      int8: { shapes: { x: [2, 16] }, method: 'max', cpu: { intraOpNumThreads: 1 } },
+    });
     expect(plan.table).toBeUndefined();
-    expect(plan.steps).toEqual([{ name: 'int8-qdq', version: expect.any(String), options: { shapes: { x: [2, 16] }, method: 'max', calibrationRandom: random } }]);
-    const prepared = await applyTransforms(model, 'int8', plan, { calibration: random, int8: { shapes: { x: [2, 16] }, method: 'max' } });
+    expect(plan.steps).toEqual([
+      {
+        name: 'int8-qdq',
+        version: expect.any(String),
+        options: { shapes: { x: [2, 16] }, method: 'max', calibrationRandom: random },
+      },
+    ]);
+    const prepared = await applyTransforms(model, 'int8', plan, {
+      calibration: random,
+      int8: { shapes: { x: [2, 16] }, method: 'max' },
+    });
     expect(prepared.int8!.quantized).toEqual({ Gemm: 1, MatMul: 1 });
     const quantized = await inspect(prepared.model);
     expect(quantized.precision.quantizeLinear).toBeGreaterThan(0);
@@ -51,14 +63,22 @@ describe('preparing a model for a precision', () => {
     const second = await planTransforms(model, report, 'int8', { calibration: samples(), int8: { method: 'max' } });
     expect(Object.keys(first.table!.tensors)).toContain('x'); // calibrated: the input has a range
     expect(first.steps).toEqual(second.steps);
-    const other = await planTransforms(model, report, 'int8', { calibration: [{ x: randomTensor([2, 16], 9, -5, 5) }], int8: { method: 'max' } });
+    const other = await planTransforms(model, report, 'int8', {
+      calibration: [{ x: randomTensor([2, 16], 9, -5, 5) }],
+      int8: { method: 'max' },
+    });
     expect(other.steps).not.toEqual(first.steps);
   });
 
   it('BAD CALL - int8 without calibration data or table', async () => {
     const model = mlpModel();
     const report = await inspect(model);
-    await expectError(() => planTransforms(model, report, 'int8', {}), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for precision "int8" but received neither; a model that already has QuantizeLinear/DequantizeLinear nodes needs neither');
+    await expectError(
+      () => planTransforms(model, report, 'int8', {}),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for precision "int8" but received neither; a model that already has QuantizeLinear/DequantizeLinear nodes needs neither',
+    );
   });
 });
 
@@ -88,6 +108,11 @@ describe('the model fingerprint of the cache key', () => {
     const model = readFileSync(path);
     const escaped = Buffer.from(model.toString('latin1').replaceAll('mlp.onnx.data', '../outside.da'), 'latin1'); // same length: the protobuf stays valid
     writeFileSync(path, escaped);
-    await expectError(() => readModelAndExternalFiles(path), OnnxError, 'ERR_ONNX', /^Expected an external data location inside the model's folder .* but received "\.\.\/outside\.da" \(it escapes the folder with \.\.\)$/);
+    await expectError(
+      () => readModelAndExternalFiles(path),
+      OnnxError,
+      'ERR_ONNX',
+      /^Expected an external data location inside the model's folder .* but received "\.\.\/outside\.da" \(it escapes the folder with \.\.\)$/,
+    );
   });
 });

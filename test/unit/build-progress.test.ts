@@ -3,8 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { createBarRenderer, createLineRenderer } from '../../lib/cli/build-progress.js';
 import { type BuildProgressEvent } from '../../lib/addon/types.js';
 
-const start = (phase: string, steps: number, parentPhase = ''): BuildProgressEvent => ({ kind: 'phase-start', phase, parentPhase, step: 0, steps });
-const step = (phase: string, index: number): BuildProgressEvent => ({ kind: 'step', phase, parentPhase: '', step: index, steps: 0 });
+const start = (phase: string, steps: number, parentPhase = ''): BuildProgressEvent => ({
+  kind: 'phase-start',
+  phase,
+  parentPhase,
+  step: 0,
+  steps,
+});
+const step = (phase: string, index: number): BuildProgressEvent => ({
+  kind: 'step',
+  phase,
+  parentPhase: '',
+  step: index,
+  steps: 0,
+});
 const finish = (phase: string): BuildProgressEvent => ({ kind: 'phase-finish', phase, parentPhase: '', step: 0, steps: 0 });
 
 describe('build progress rendering', () => {

@@ -1,10 +1,31 @@
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
-import { cacheKey, defaultCacheDirectory, EngineCache, type BuiltEngine, type CacheKey, type CacheWarning, type EngineCacheOptions } from '../../lib/cache/index.js';
+import {
+  cacheKey,
+  defaultCacheDirectory,
+  EngineCache,
+  type BuiltEngine,
+  type CacheKey,
+  type CacheWarning,
+  type EngineCacheOptions,
+} from '../../lib/cache/index.js';
 import { fileIo } from '../../lib/core/file-io.js';
 import { FileLock } from '../../lib/cache/lock.js';
 import { currentProcess, hostTagOf } from '../../lib/core/process-identity.js';
@@ -18,7 +39,13 @@ const newDir = () => join(base, `c${folderCount++}`);
 const isRoot = process.getuid?.() === 0;
 
 function keyFor(name: string | number, label?: string): CacheKey {
-  return cacheKey({ model: { bytes: Buffer.from(`model ${name}`) }, build: { precision: 'fp16' }, tensorrtVersion: '10.16.0', gpu, label });
+  return cacheKey({
+    model: { bytes: Buffer.from(`model ${name}`) },
+    build: { precision: 'fp16' },
+    tensorrtVersion: '10.16.0',
+    gpu,
+    label,
+  });
 }
 
 function plan(bytes: number, fill = 1): Buffer {
@@ -77,7 +104,14 @@ describe('EngineCache: storing and loading', () => {
     const found = await cache.get<{ layers: number }>(key);
     expect(found?.plan.equals(plan(1000, 7))).toBe(true);
     expect(found?.metadata).toEqual({ layers: 3 });
-    expect(found?.entry).toMatchObject({ key: key.id, label: 'a.onnx', planBytes: 1000, createdAt: expect.any(String), problem: null, parts: key.parts });
+    expect(found?.entry).toMatchObject({
+      key: key.id,
+      label: 'a.onnx',
+      planBytes: 1000,
+      createdAt: expect.any(String),
+      problem: null,
+      parts: key.parts,
+    });
     expect((await cache.get(key.id))?.plan.equals(plan(1000, 7))).toBe(true); // by its id string too
     const [listed] = await cache.list();
     expect(listed).toMatchObject({ key: key.id, label: 'a.onnx', planBytes: 1000, sha256: found!.entry.sha256, problem: null });
@@ -194,7 +228,11 @@ describe('EngineCache: the folder', () => {
     expect(cache.disabledReason).toBe(message);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toBeInstanceOf(TensorRTNodeError);
-    expect(warnings[0]).toMatchObject({ code: 'ERR_CACHE', message: `${message}. The engine cache is off: engines are built but not cached`, details: { reason: 'directory-unusable' } });
+    expect(warnings[0]).toMatchObject({
+      code: 'ERR_CACHE',
+      message: `${message}. The engine cache is off: engines are built but not cached`,
+      details: { reason: 'directory-unusable' },
+    });
     const key = keyFor('off');
     expect(await cache.getOrBuild(key, async () => ({ plan: plan(5), metadata: {} }))).toMatchObject({ hit: false });
     expect(await cache.put(key, plan(5), {})).toBe(false);
@@ -213,16 +251,29 @@ describe('EngineCache: the folder', () => {
       chownSync(dir, 65534, 65534);
     }
     const owner = statSync(dir).uid;
-    await expectError(() => EngineCache.open(dir, { strict: true }), TensorRTNodeError, 'ERR_CACHE',
-      `Expected a directory owned by this user (uid ${process.getuid!()}) for the engine cache but received ${dir}, owned by uid ${owner}; engines can run code when loaded, so a cache others control is not used`);
+    await expectError(
+      () => EngineCache.open(dir, { strict: true }),
+      TensorRTNodeError,
+      'ERR_CACHE',
+      `Expected a directory owned by this user (uid ${process.getuid!()}) for the engine cache but received ${dir}, owned by uid ${owner}; engines can run code when loaded, so a cache others control is not used`,
+    );
   });
 
   it('BAD CALL - a file where the folder should be, or under its path', async () => {
     const file = join(base, `file-${folderCount++}`);
     writeFileSync(file, 'x');
-    await expectError(() => EngineCache.open(file, { strict: true }), TensorRTNodeError, 'ERR_CACHE', `Expected a directory for the engine cache but received ${file}, which is not a directory`);
-    await expectError(() => EngineCache.open(join(file, 'cache'), { strict: true }), TensorRTNodeError, 'ERR_CACHE',
-      `Cannot create the engine cache directory ${join(file, 'cache')} (ENOTDIR); set TENSORRT_NODE_CACHE_DIR to a writable folder`);
+    await expectError(
+      () => EngineCache.open(file, { strict: true }),
+      TensorRTNodeError,
+      'ERR_CACHE',
+      `Expected a directory for the engine cache but received ${file}, which is not a directory`,
+    );
+    await expectError(
+      () => EngineCache.open(join(file, 'cache'), { strict: true }),
+      TensorRTNodeError,
+      'ERR_CACHE',
+      `Cannot create the engine cache directory ${join(file, 'cache')} (ENOTDIR); set TENSORRT_NODE_CACHE_DIR to a writable folder`,
+    );
   });
 });
 
@@ -237,21 +288,41 @@ describe('EngineCache: damaged entries are detected, removed and rebuilt', () =>
   }
 
   it.each([
-    ['a flipped byte in the plan', (paths: { plan: string }) => {
-      const bytes = readFileSync(paths.plan);
-      bytes[100] = bytes[100]! ^ 0xff;
-      writeFileSync(paths.plan, bytes);
-    }, 'the checksum of its plan does not match its metadata'],
-    ['a truncated plan', (paths: { plan: string }) => truncateSync(paths.plan, 1000), 'its plan holds 1000 bytes but its metadata says 4096'],
+    [
+      'a flipped byte in the plan',
+      (paths: { plan: string }) => {
+        const bytes = readFileSync(paths.plan);
+        bytes[100] = bytes[100]! ^ 0xff;
+        writeFileSync(paths.plan, bytes);
+      },
+      'the checksum of its plan does not match its metadata',
+    ],
+    [
+      'a truncated plan',
+      (paths: { plan: string }) => truncateSync(paths.plan, 1000),
+      'its plan holds 1000 bytes but its metadata says 4096',
+    ],
     ['a missing plan', (paths: { plan: string }) => rmSync(paths.plan), 'its plan file is missing'],
-    ['unparsable metadata', (paths: { metadata: string }) => writeFileSync(paths.metadata, '{"format":1,'), 'its metadata is not valid JSON'],
+    [
+      'unparsable metadata',
+      (paths: { metadata: string }) => writeFileSync(paths.metadata, '{"format":1,'),
+      'its metadata is not valid JSON',
+    ],
     ['truncated metadata', (paths: { metadata: string }) => truncateSync(paths.metadata, 0), 'its metadata is not valid JSON'],
-    ['metadata whose key parts were edited', (paths: { metadata: string }) => {
-      const record = JSON.parse(readFileSync(paths.metadata, 'utf8')) as { parts: { tensorrtVersion: string } };
-      record.parts.tensorrtVersion = '10.3.0';
-      writeFileSync(paths.metadata, JSON.stringify(record));
-    }, 'its key parts do not hash to its key'],
-    ['metadata of another format', (paths: { metadata: string }) => writeFileSync(paths.metadata, '{"format":2}'), 'its metadata has format 2, expected 1'],
+    [
+      'metadata whose key parts were edited',
+      (paths: { metadata: string }) => {
+        const record = JSON.parse(readFileSync(paths.metadata, 'utf8')) as { parts: { tensorrtVersion: string } };
+        record.parts.tensorrtVersion = '10.3.0';
+        writeFileSync(paths.metadata, JSON.stringify(record));
+      },
+      'its key parts do not hash to its key',
+    ],
+    [
+      'metadata of another format',
+      (paths: { metadata: string }) => writeFileSync(paths.metadata, '{"format":2}'),
+      'its metadata has format 2, expected 1',
+    ],
   ])('%s', async (_name, damage, why) => {
     const { cache, dir, key, warnings } = await damaged(damage);
     expect((await cache.list())[0]?.problem ?? why).toBe(why);
@@ -277,7 +348,11 @@ describe('EngineCache: damaged entries are detected, removed and rebuilt', () =>
 });
 
 describe('EngineCache: write failures never fail the build and leave nothing partial', () => {
-  function failOn<K extends 'writeChunk' | 'rename' | 'link'>(method: K, shouldFail: (...args: Parameters<(typeof fileIo)[K]>) => boolean, code: string) {
+  function failOn<K extends 'writeChunk' | 'rename' | 'link'>(
+    method: K,
+    shouldFail: (...args: Parameters<(typeof fileIo)[K]>) => boolean,
+    code: string,
+  ) {
     const original = fileIo[method] as (...args: unknown[]) => Promise<unknown>;
     return vi.spyOn(fileIo, method).mockImplementation((async (...args: Parameters<(typeof fileIo)[K]>) => {
       if (shouldFail(...args)) throw Object.assign(new Error(`${code}: injected failure, ${method}`), { code });
@@ -293,7 +368,11 @@ describe('EngineCache: write failures never fail the build and leave nothing par
     expect(built.hit).toBe(false);
     expect(built.plan.equals(plan(9 << 20, 3))).toBe(true);
     expect(warnings.map((warning) => [warning.code, warning.details.reason, warning.message])).toEqual([
-      ['ERR_CACHE', 'write-failed', `The engine for key ${key.id} was not cached: writing to ${dir} failed (ENOSPC: injected failure, writeChunk)`],
+      [
+        'ERR_CACHE',
+        'write-failed',
+        `The engine for key ${key.id} was not cached: writing to ${dir} failed (ENOSPC: injected failure, writeChunk)`,
+      ],
     ]);
     expect(engineFiles(dir)).toEqual([]);
     expect(leftoverFiles(dir)).toEqual([]);
@@ -317,7 +396,11 @@ describe('EngineCache: write failures never fail the build and leave nothing par
     const built = await cache.getOrBuild(key, async () => ({ plan: plan(10), metadata: { a: 1 } }));
     expect(built).toMatchObject({ hit: false, metadata: { a: 1 } });
     expect(warnings.map((warning) => [warning.code, warning.details.reason, warning.message])).toEqual([
-      ['ERR_CACHE', 'unwritable', `The engine cache ${dir} cannot be written (EACCES: injected failure, link); the engine is built but not cached`],
+      [
+        'ERR_CACHE',
+        'unwritable',
+        `The engine cache ${dir} cannot be written (EACCES: injected failure, link); the engine is built but not cached`,
+      ],
     ]);
     expect(leftoverFiles(dir)).toEqual([]);
   });
@@ -330,7 +413,9 @@ describe('EngineCache: write failures never fail the build and leave nothing par
     const built = await cache.getOrBuild(key, async () => ({ plan: plan(3 << 20, 4), metadata: {} }));
     expect(built.plan.equals(plan(3 << 20, 4))).toBe(true);
     expect(warnings.map((warning) => warning.details.reason)).toEqual(['write-failed']);
-    expect(warnings[0]!.message).toMatch(/^The engine for key [0-9a-f]{64} was not cached: writing to .* failed \(ENOSPC: no space left on device/);
+    expect(warnings[0]!.message).toMatch(
+      /^The engine for key [0-9a-f]{64} was not cached: writing to .* failed \(ENOSPC: no space left on device/,
+    );
     expect(engineFiles(dir)).toEqual([]);
     expect(leftoverFiles(dir)).toEqual([]);
     // The space is given back: a small engine still fits.
@@ -349,7 +434,9 @@ describe('EngineCache: write failures never fail the build and leave nothing par
     const built = await cache.getOrBuild(keyFor('new'), async () => ({ plan: plan(50, 2), metadata: {} }));
     expect(built).toMatchObject({ hit: false });
     expect(warnings.map((warning) => [warning.code, warning.details.reason])).toEqual([['ERR_CACHE', 'unwritable']]);
-    expect(warnings[0]!.message).toBe(`The engine cache ${dir} cannot be written (EROFS: read-only file system, open '${warnings[0]!.message.match(/open '(.*)'/)![1]}'); the engine is built but not cached`);
+    expect(warnings[0]!.message).toBe(
+      `The engine cache ${dir} cannot be written (EROFS: read-only file system, open '${warnings[0]!.message.match(/open '(.*)'/)![1]}'); the engine is built but not cached`,
+    );
   });
 
   it.skipIf(isRoot)('a folder without write permission', async () => {
@@ -372,7 +459,8 @@ describe('EngineCache: size limit and pruning', () => {
     const entryBytes = (await measure.list())[0]!.bytes;
     const { cache } = await openCache(dir, { maxBytes: Math.floor(entryBytes * 2.5) });
     await cache.put(b, plan(700), {});
-    const setUsed = (key: CacheKey, iso: string) => utimesSync(join(dir, 'engines', `${key.id}.json`), new Date(iso), new Date(iso));
+    const setUsed = (key: CacheKey, iso: string) =>
+      utimesSync(join(dir, 'engines', `${key.id}.json`), new Date(iso), new Date(iso));
     setUsed(a, '2024-01-01');
     setUsed(b, '2024-02-01');
     await cache.get(a); // a is now the most recently used
@@ -416,7 +504,11 @@ describe('EngineCache: size limit and pruning', () => {
     await cache.put(keyFor('x'), plan(10), {});
     await cache.timingCache('10.16.0', gpu).write(plan(20));
     const result = await cache.clear();
-    expect(result).toMatchObject({ removed: [{ key: keyFor('x').id, reason: 'cleared' }], timingCachesRemoved: 1, skippedBusy: [] });
+    expect(result).toMatchObject({
+      removed: [{ key: keyFor('x').id, reason: 'cleared' }],
+      timingCachesRemoved: 1,
+      skippedBusy: [],
+    });
     expect(engineFiles(dir)).toEqual([]);
     expect(readdirSync(join(dir, 'timing'))).toEqual([]);
   });
@@ -442,7 +534,17 @@ describe('EngineCache: size limit and pruning', () => {
 describe('EngineCache: locks', () => {
   function writeLock(dir: string, key: CacheKey, holder: Record<string, unknown>, mtime?: Date) {
     const path = join(dir, 'locks', `${key.id}.lock`);
-    writeFileSync(path, JSON.stringify({ hostname: hostname(), hostTag: currentProcess().hostTag, startTicks: null, acquiredAt: '2024-01-01T00:00:00.000Z', nonce: 'n', ...holder }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        hostname: hostname(),
+        hostTag: currentProcess().hostTag,
+        startTicks: null,
+        acquiredAt: '2024-01-01T00:00:00.000Z',
+        nonce: 'n',
+        ...holder,
+      }),
+    );
     if (mtime) utimesSync(path, mtime, mtime);
     return path;
   }
@@ -455,16 +557,29 @@ describe('EngineCache: locks', () => {
     const built = await cache.getOrBuild(key, async () => ({ plan: plan(10), metadata: {} }));
     expect(built.hit).toBe(false);
     expect(warnings.map((warning) => warning.details.reason)).toEqual(['stale-lock-broken']);
-    expect(warnings[0]!.message).toMatch(new RegExp(`^Broke the stale engine cache lock ${path} \\(pid ${pid} on ${hostname()}, taken 2024-01-01T00:00:00.000Z; its process is gone or silent for \\d+ s\\)$`));
+    expect(warnings[0]!.message).toMatch(
+      new RegExp(
+        `^Broke the stale engine cache lock ${path} \\(pid ${pid} on ${hostname()}, taken 2024-01-01T00:00:00.000Z; its process is gone or silent for \\d+ s\\)$`,
+      ),
+    );
     expect(readdirSync(join(dir, 'locks'))).toEqual([]);
   });
 
   it('waits for a live lock of another host, times out with who holds it, and breaks it once its heartbeat is old', async () => {
     const { cache, dir } = await openCache(newDir(), { staleLockMs: 60_000 });
     const key = keyFor('foreign');
-    const path = writeLock(dir, key, { pid: 4242, hostname: 'build-box', hostTag: hostTagOf('build-box'), acquiredAt: '2024-05-01T10:00:00.000Z' });
-    await expectError(() => cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: 150 }), TensorRTNodeError, 'ERR_TIMEOUT',
-      `EngineCache.getOrBuild timed out after 150ms waiting for the lock ${path}, held by pid 4242 on build-box since 2024-05-01T10:00:00.000Z`);
+    const path = writeLock(dir, key, {
+      pid: 4242,
+      hostname: 'build-box',
+      hostTag: hostTagOf('build-box'),
+      acquiredAt: '2024-05-01T10:00:00.000Z',
+    });
+    await expectError(
+      () => cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: 150 }),
+      TensorRTNodeError,
+      'ERR_TIMEOUT',
+      `EngineCache.getOrBuild timed out after 150ms waiting for the lock ${path}, held by pid 4242 on build-box since 2024-05-01T10:00:00.000Z`,
+    );
     const old = new Date(Date.now() - 120_000);
     utimesSync(path, old, old);
     expect((await cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: 150 })).hit).toBe(false);
@@ -474,13 +589,22 @@ describe('EngineCache: locks', () => {
     const { cache } = await openCache();
     const key = keyFor('abort-wait');
     let finishFirst!: () => void;
-    const firstBuild = cache.getOrBuild(key, () => new Promise<BuiltEngine>((resolve) => (finishFirst = () => resolve({ plan: plan(10, 1), metadata: { first: true } }))));
+    const firstBuild = cache.getOrBuild(
+      key,
+      () =>
+        new Promise<BuiltEngine>((resolve) => (finishFirst = () => resolve({ plan: plan(10, 1), metadata: { first: true } }))),
+    );
     await vi.waitFor(() => expect(finishFirst).toBeTypeOf('function'));
     const controller = new AbortController();
     const secondBuild = vi.fn(async () => ({ plan: plan(10, 2), metadata: {} }));
     const waiting = cache.getOrBuild(key, secondBuild, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('user gave up')), 60);
-    const error = await expectError(() => waiting, TensorRTNodeError, 'ERR_ABORTED', 'EngineCache.getOrBuild was aborted (user gave up)');
+    const error = await expectError(
+      () => waiting,
+      TensorRTNodeError,
+      'ERR_ABORTED',
+      'EngineCache.getOrBuild was aborted (user gave up)',
+    );
     expect((error.cause as Error).message).toBe('user gave up');
     finishFirst();
     expect(await firstBuild).toMatchObject({ hit: false, metadata: { first: true } });
@@ -492,7 +616,12 @@ describe('EngineCache: locks', () => {
   it('BAD CALL - an already aborted signal rejects before anything is read or built', async () => {
     const { cache } = await openCache();
     const build = vi.fn(async () => ({ plan: plan(1), metadata: {} }));
-    await expectError(() => cache.getOrBuild(keyFor('pre-aborted'), build, { signal: AbortSignal.abort() }), TensorRTNodeError, 'ERR_ABORTED', 'EngineCache.getOrBuild was aborted');
+    await expectError(
+      () => cache.getOrBuild(keyFor('pre-aborted'), build, { signal: AbortSignal.abort() }),
+      TensorRTNodeError,
+      'ERR_ABORTED',
+      'EngineCache.getOrBuild was aborted',
+    );
     expect(build).not.toHaveBeenCalled();
   });
 
@@ -500,9 +629,14 @@ describe('EngineCache: locks', () => {
     const { cache, dir } = await openCache();
     const key = keyFor('abort-build');
     const controller = new AbortController();
-    const building = cache.getOrBuild(key, (signal) => new Promise<BuiltEngine>((_resolve, reject) => {
-      signal!.addEventListener('abort', () => reject(new TensorRTNodeError('ERR_ABORTED', 'buildEngine was aborted')));
-    }), { signal: controller.signal });
+    const building = cache.getOrBuild(
+      key,
+      (signal) =>
+        new Promise<BuiltEngine>((_resolve, reject) => {
+          signal!.addEventListener('abort', () => reject(new TensorRTNodeError('ERR_ABORTED', 'buildEngine was aborted')));
+        }),
+      { signal: controller.signal },
+    );
     await vi.waitFor(() => expect(readdirSync(join(dir, 'locks'))).toEqual([`${key.id}.lock`]));
     controller.abort();
     await expectError(() => building, TensorRTNodeError, 'ERR_ABORTED', 'buildEngine was aborted');
@@ -514,13 +648,29 @@ describe('EngineCache: locks', () => {
   it('a build that finishes after an abort is not cached, and a failing build leaves nothing', async () => {
     const { cache, dir } = await openCache();
     const controller = new AbortController();
-    await expectError(() => cache.getOrBuild(keyFor('late'), async () => {
-      controller.abort();
-      return { plan: plan(1), metadata: {} };
-    }, { signal: controller.signal }), TensorRTNodeError, 'ERR_ABORTED', 'EngineCache.getOrBuild was aborted');
-    await expectError(() => cache.getOrBuild(keyFor('fails'), async () => {
-      throw new TensorRTNodeError('ERR_BUILD', 'parser rejected node 3');
-    }), TensorRTNodeError, 'ERR_BUILD', 'parser rejected node 3');
+    await expectError(
+      () =>
+        cache.getOrBuild(
+          keyFor('late'),
+          async () => {
+            controller.abort();
+            return { plan: plan(1), metadata: {} };
+          },
+          { signal: controller.signal },
+        ),
+      TensorRTNodeError,
+      'ERR_ABORTED',
+      'EngineCache.getOrBuild was aborted',
+    );
+    await expectError(
+      () =>
+        cache.getOrBuild(keyFor('fails'), async () => {
+          throw new TensorRTNodeError('ERR_BUILD', 'parser rejected node 3');
+        }),
+      TensorRTNodeError,
+      'ERR_BUILD',
+      'parser rejected node 3',
+    );
     expect(engineFiles(dir)).toEqual([]);
     expect(leftoverFiles(dir)).toEqual([]);
   });
@@ -534,19 +684,31 @@ describe('EngineCache: timing caches', () => {
     expect(await timing.write(plan(300, 8))).toBe(true);
     expect((await timing.read())?.equals(plan(300, 8))).toBe(true);
     expect(mode(timing.path)).toBe(0o600);
-    const others = [cache.timingCache('10.16.1', gpu), cache.timingCache('10.16.0', { ...gpu, uuid: 'GPU-other' }), cache.timingCache('10.16.0', { ...gpu, computeCapability: '9.0' })];
+    const others = [
+      cache.timingCache('10.16.1', gpu),
+      cache.timingCache('10.16.0', { ...gpu, uuid: 'GPU-other' }),
+      cache.timingCache('10.16.0', { ...gpu, computeCapability: '9.0' }),
+    ];
     expect(new Set([timing.path, ...others.map((other) => other.path)]).size).toBe(4);
     for (const other of others) expect(await other.read()).toBeUndefined();
     expect(warnings).toEqual([]);
   });
 
   it.each([
-    ['a flipped byte', (bytes: Buffer) => {
-      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
-      return bytes;
-    }, 'its checksum does not match'],
+    [
+      'a flipped byte',
+      (bytes: Buffer) => {
+        bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+        return bytes;
+      },
+      'its checksum does not match',
+    ],
     ['a truncated file', (bytes: Buffer) => bytes.subarray(0, bytes.length - 10), 'it holds 290 bytes but its header says 300'],
-    ['a file that is not ours', () => Buffer.from('TRT timing blob'), 'it does not start with the tensorrt-node timing cache header'],
+    [
+      'a file that is not ours',
+      () => Buffer.from('TRT timing blob'),
+      'it does not start with the tensorrt-node timing cache header',
+    ],
     ['a header cut short', (bytes: Buffer) => bytes.subarray(0, 40), 'its header is truncated'],
   ])('reports, removes and ignores %s', async (_name, damage, why) => {
     const { cache, warnings } = await openCache();
@@ -556,7 +718,11 @@ describe('EngineCache: timing caches', () => {
     expect(await timing.read()).toBeUndefined();
     expect(existsSync(timing.path)).toBe(false);
     expect(warnings.map((warning) => [warning.code, warning.details.reason, warning.message])).toEqual([
-      ['ERR_CACHE', 'corrupt-timing-cache', `Timing cache ${timing.path} for TensorRT 10.16.0 on GPU-test is unusable (${why}); it was removed and a fresh one will be built`],
+      [
+        'ERR_CACHE',
+        'corrupt-timing-cache',
+        `Timing cache ${timing.path} for TensorRT 10.16.0 on GPU-test is unusable (${why}); it was removed and a fresh one will be built`,
+      ],
     ]);
   });
 
@@ -569,44 +735,161 @@ describe('EngineCache: timing caches', () => {
     vi.spyOn(fileIo, 'rename').mockRejectedValue(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
     expect(await timing.write(plan(30))).toBe(false);
     expect(warnings.map((warning) => warning.details.reason)).toEqual(['corrupt-timing-cache', 'write-failed']);
-    expect(warnings[1]!.message).toBe(`Timing cache ${timing.path} was not saved (ENOSPC: no space left on device); the next build measures its tactics again`);
+    expect(warnings[1]!.message).toBe(
+      `Timing cache ${timing.path} was not saved (ENOSPC: no space left on device); the next build measures its tactics again`,
+    );
   });
 });
 
 describe('EngineCache: bad calls', () => {
   it('BAD CALL - open() with wrong options', async () => {
-    await expectError(() => EngineCache.open(42 as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a string for dir but received 42 of type number');
-    await expectError(() => EngineCache.open(newDir(), { maxByte: 1 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "maxByte" in options \(did you mean "maxBytes"\?\)/);
-    await expectError(() => EngineCache.open(newDir(), { maxBytes: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a non-negative integer or Infinity for options.maxBytes but received -1 of type number');
-    await expectError(() => EngineCache.open(newDir(), { maxBytes: '2GiB' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a non-negative integer or Infinity for options.maxBytes but received "2GiB" of type string');
-    await expectError(() => EngineCache.open(newDir(), { onWarning: 'log' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a function for options.onWarning but received "log" of type string');
-    await expectError(() => EngineCache.open(newDir(), { lockTimeoutMs: 0 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.lockTimeoutMs but received 0 of type number');
+    await expectError(
+      () => EngineCache.open(42 as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a string for dir but received 42 of type number',
+    );
+    await expectError(
+      () => EngineCache.open(newDir(), { maxByte: 1 } as never),
+      ArgumentRangeError,
+      'ERR_UNKNOWN_OPTION',
+      /^Unknown option "maxByte" in options \(did you mean "maxBytes"\?\)/,
+    );
+    await expectError(
+      () => EngineCache.open(newDir(), { maxBytes: -1 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a non-negative integer or Infinity for options.maxBytes but received -1 of type number',
+    );
+    await expectError(
+      () => EngineCache.open(newDir(), { maxBytes: '2GiB' as never }),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a non-negative integer or Infinity for options.maxBytes but received "2GiB" of type string',
+    );
+    await expectError(
+      () => EngineCache.open(newDir(), { onWarning: 'log' as never }),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a function for options.onWarning but received "log" of type string',
+    );
+    await expectError(
+      () => EngineCache.open(newDir(), { lockTimeoutMs: 0 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.lockTimeoutMs but received 0 of type number',
+    );
   });
 
   it('BAD CALL - get, put and getOrBuild with wrong arguments', async () => {
     const { cache } = await openCache();
     const key = keyFor('bad');
-    await expectError(() => cache.get('abc'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a CacheKey from cacheKey() or its id (64 lowercase hex digits) for key but received "abc" of type string');
-    await expectError(() => cache.get(`../${'a'.repeat(61)}`), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', /^Expected a CacheKey from cacheKey\(\) or its id \(64 lowercase hex digits\) for key but received "\.\.\/a/);
-    await expectError(() => cache.get(undefined as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a CacheKey from cacheKey() or its id (64 lowercase hex digits) for key but received undefined');
-    await expectError(() => cache.put(key.id as never, plan(1), {}), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', `Expected a CacheKey from cacheKey() for key but received "${key.id.slice(0, 40)}..." of type string`);
-    await expectError(() => cache.put(key, new Uint8Array(0), {}), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a non-empty Uint8Array for plan but received a Uint8Array of length 0');
-    await expectError(() => cache.put(key, [1] as never, {}), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Uint8Array for plan but received an array of length 1');
-    await expectError(() => cache.put(key, plan(1), { size: 1n }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected JSON-serializable data for metadata but received an object (Do not know how to serialize a BigInt)');
-    await expectError(() => cache.put(key, plan(1), {}, { signal: 'stop' } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an AbortSignal for options.signal but received "stop" of type string');
-    await expectError(() => cache.getOrBuild(key, 'build' as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a function for build but received "build" of type string');
-    await expectError(() => cache.getOrBuild(key, async () => ({ plan: 'x', metadata: {} }) as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Uint8Array for the plan returned by build but received "x" of type string');
-    await expectError(() => cache.getOrBuild(key, async () => undefined as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object { plan, metadata } for the result of build but received undefined');
-    await expectError(() => cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: -5 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.timeoutMs but received -5 of type number');
+    await expectError(
+      () => cache.get('abc'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a CacheKey from cacheKey() or its id (64 lowercase hex digits) for key but received "abc" of type string',
+    );
+    await expectError(
+      () => cache.get(`../${'a'.repeat(61)}`),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      /^Expected a CacheKey from cacheKey\(\) or its id \(64 lowercase hex digits\) for key but received "\.\.\/a/,
+    );
+    await expectError(
+      () => cache.get(undefined as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a CacheKey from cacheKey() or its id (64 lowercase hex digits) for key but received undefined',
+    );
+    await expectError(
+      () => cache.put(key.id as never, plan(1), {}),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected a CacheKey from cacheKey() for key but received "${key.id.slice(0, 40)}..." of type string`,
+    );
+    await expectError(
+      () => cache.put(key, new Uint8Array(0), {}),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a non-empty Uint8Array for plan but received a Uint8Array of length 0',
+    );
+    await expectError(
+      () => cache.put(key, [1] as never, {}),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a Uint8Array for plan but received an array of length 1',
+    );
+    await expectError(
+      () => cache.put(key, plan(1), { size: 1n }),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected JSON-serializable data for metadata but received an object (Do not know how to serialize a BigInt)',
+    );
+    await expectError(
+      () => cache.put(key, plan(1), {}, { signal: 'stop' } as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected an AbortSignal for options.signal but received "stop" of type string',
+    );
+    await expectError(
+      () => cache.getOrBuild(key, 'build' as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a function for build but received "build" of type string',
+    );
+    await expectError(
+      () => cache.getOrBuild(key, async () => ({ plan: 'x', metadata: {} }) as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a Uint8Array for the plan returned by build but received "x" of type string',
+    );
+    await expectError(
+      () => cache.getOrBuild(key, async () => undefined as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected an object { plan, metadata } for the result of build but received undefined',
+    );
+    await expectError(
+      () => cache.getOrBuild(key, async () => ({ plan: plan(1), metadata: {} }), { timeoutMs: -5 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a positive number of milliseconds up to 2147483647 (about 24.8 days, the longest a timer can wait) or Infinity for no limit for options.timeoutMs but received -5 of type number',
+    );
     expect(await cache.get(key)).toBeUndefined();
   });
 
   it('BAD CALL - prune and timingCache with wrong arguments', async () => {
     const { cache } = await openCache();
-    await expectError(() => cache.prune({ maxBytes: 1.5 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a non-negative integer or Infinity for options.maxBytes but received 1.5 of type number');
-    await expectError(() => cache.prune({ olderThan: 5 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "olderThan" in options \(did you mean "olderThanMs"\?\)/);
-    await expectError(() => cache.timingCache('10.16.0', { uuid: 'GPU-1', computeCapability: '89' }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a compute capability such as "8.9" for gpu.computeCapability but received "89" of type string');
-    await expectError(() => cache.timingCache(undefined as never, gpu), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a string for tensorrtVersion but received undefined');
-    await expectError(() => cache.timingCache('10.16.0', gpu).write('bytes' as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a Uint8Array for data but received "bytes" of type string');
+    await expectError(
+      () => cache.prune({ maxBytes: 1.5 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a non-negative integer or Infinity for options.maxBytes but received 1.5 of type number',
+    );
+    await expectError(
+      () => cache.prune({ olderThan: 5 } as never),
+      ArgumentRangeError,
+      'ERR_UNKNOWN_OPTION',
+      /^Unknown option "olderThan" in options \(did you mean "olderThanMs"\?\)/,
+    );
+    await expectError(
+      () => cache.timingCache('10.16.0', { uuid: 'GPU-1', computeCapability: '89' }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a compute capability such as "8.9" for gpu.computeCapability but received "89" of type string',
+    );
+    await expectError(
+      () => cache.timingCache(undefined as never, gpu),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a string for tensorrtVersion but received undefined',
+    );
+    await expectError(
+      () => cache.timingCache('10.16.0', gpu).write('bytes' as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a Uint8Array for data but received "bytes" of type string',
+    );
   });
 });

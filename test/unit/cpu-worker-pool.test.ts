@@ -6,7 +6,13 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createCpuBackend } from '../../lib/backends/cpu/backend.js';
-import { IDLE_TIMEOUT_MS, MAX_IDLE, closeIdleCpuWorkers, idleCpuWorkers, prestartCpuWorker } from '../../lib/backends/cpu/worker-pool.js';
+import {
+  IDLE_TIMEOUT_MS,
+  MAX_IDLE,
+  closeIdleCpuWorkers,
+  idleCpuWorkers,
+  prestartCpuWorker,
+} from '../../lib/backends/cpu/worker-pool.js';
 import { OnnxError } from '../../lib/core/errors.js';
 import { InferenceSession } from '../../lib/session/inference-session.js';
 import { expectError } from '../helpers/expect-error.js';
@@ -17,7 +23,10 @@ const threads = (): number => readdirSync('/proc/self/task').length;
 describe.runIf(process.platform === 'linux')('cpu worker pool', () => {
   // Threads the process starts once, on first use (libuv's thread pool, onnxruntime's), are not the pool's: start them first.
   beforeAll(async () => {
-    const warm = await Promise.all([createCpuBackend(mlpModel(), { intraOpNumThreads: 1 }), createCpuBackend(mlpModel(), { intraOpNumThreads: 1 })]);
+    const warm = await Promise.all([
+      createCpuBackend(mlpModel(), { intraOpNumThreads: 1 }),
+      createCpuBackend(mlpModel(), { intraOpNumThreads: 1 }),
+    ]);
     await Promise.all(warm.map((backend) => backend.run({ x: randomTensor([1, 16], 0) }).then(() => backend.dispose())));
   });
 
@@ -26,7 +35,7 @@ describe.runIf(process.platform === 'linux')('cpu worker pool', () => {
     await closeIdleCpuWorkers();
   });
 
-  it('a disposed backend\'s worker serves the next backend: no new thread, and nothing of the old session is left in it', async () => {
+  it("a disposed backend's worker serves the next backend: no new thread, and nothing of the old session is left in it", async () => {
     await closeIdleCpuWorkers();
     const first = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
     const firstBinding = { inputs: { x: randomTensor([2, 16], 1) }, outputs: {} };
@@ -52,14 +61,20 @@ describe.runIf(process.platform === 'linux')('cpu worker pool', () => {
     const input = randomTensor([4, 16], 3);
     await using freshBackend = await createCpuBackend(mlpModel(), { intraOpNumThreads: 1 });
     const fresh = await freshBackend.run({ x: input });
-    await using session = await InferenceSession.create(mlpModel(), { backend: 'cpu', contexts: 2, cpu: { intraOpNumThreads: 1 } });
+    await using session = await InferenceSession.create(mlpModel(), {
+      backend: 'cpu',
+      contexts: 2,
+      cpu: { intraOpNumThreads: 1 },
+    });
     expect((await session.run({ x: input })).y!.data).toEqual(fresh.y!.data);
   });
 
   it(`keeps at most ${MAX_IDLE} idle workers; the rest exit when their backends are disposed`, async () => {
     await closeIdleCpuWorkers();
     const baseline = threads();
-    const backends = await Promise.all(Array.from({ length: MAX_IDLE + 2 }, () => createCpuBackend(mlpModel(), { intraOpNumThreads: 1 })));
+    const backends = await Promise.all(
+      Array.from({ length: MAX_IDLE + 2 }, () => createCpuBackend(mlpModel(), { intraOpNumThreads: 1 })),
+    );
     // A worker is a few OS threads (its own, and its event loop's helpers).
     const perWorker = (threads() - baseline) / (MAX_IDLE + 2);
     expect(perWorker).toBeGreaterThanOrEqual(1);

@@ -6,7 +6,9 @@ import { expectErrorSync } from '../helpers/expect-error.js';
 
 // An addon object as a CPU-only build exports it: no CUDA members, and buildInfo() saying why.
 function cpuOnlyAddon(missingReason: string | null): NativeAddon {
-  const buildInfo = { cuda: { compiled: false, toolkitVersion: null, architectures: null, missingReason } } as unknown as BuildInfo;
+  const buildInfo = {
+    cuda: { compiled: false, toolkitVersion: null, architectures: null, missingReason },
+  } as unknown as BuildInfo;
   return { buildInfo: () => buildInfo } as unknown as NativeAddon;
 }
 

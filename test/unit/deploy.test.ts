@@ -43,12 +43,29 @@ function kubectl(): string | null {
 const key = (object: K8sObject) => `${object.kind}/${object.metadata.name}`;
 const byKey = (objects: K8sObject[]) => Object.fromEntries(objects.map((object) => [key(object), object]));
 
-type Container = { name: string; image: string; args?: string[]; env?: { name: string; value?: string; valueFrom?: unknown }[]; ports?: { name?: string; containerPort: number }[]; volumeMounts?: { name: string; mountPath: string; subPathExpr?: string }[] } & Record<string, unknown>;
+type Container = {
+  name: string;
+  image: string;
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: unknown }[];
+  ports?: { name?: string; containerPort: number }[];
+  volumeMounts?: { name: string; mountPath: string; subPathExpr?: string }[];
+} & Record<string, unknown>;
 type Probe = { httpGet: { path: string; port: string | number } };
 
 function kserveValidator(file: string) {
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
-  for (const keyword of ['x-kubernetes-preserve-unknown-fields', 'x-kubernetes-int-or-string', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type', 'x-kubernetes-embedded-resource', 'x-kubernetes-validations', 'x-group-version-kind']) ajv.addKeyword(keyword);
+  for (const keyword of [
+    'x-kubernetes-preserve-unknown-fields',
+    'x-kubernetes-int-or-string',
+    'x-kubernetes-list-type',
+    'x-kubernetes-list-map-keys',
+    'x-kubernetes-map-type',
+    'x-kubernetes-embedded-resource',
+    'x-kubernetes-validations',
+    'x-group-version-kind',
+  ])
+    ajv.addKeyword(keyword);
   return ajv.compile(JSON.parse(readFileSync(join(deploy, 'validation/kserve', file), 'utf8')));
 }
 
@@ -95,21 +112,27 @@ describe('deploy/ (rendered and validated offline)', () => {
   });
 
   it('every rendered object passes its schema: kubernetes-models, KEDA, Prometheus Operator, KServe CRDs', () => {
-    for (const objects of Object.values(rendered)) for (const object of objects) expect(() => validate(object), key(object)).not.toThrow();
+    for (const objects of Object.values(rendered))
+      for (const object of objects) expect(() => validate(object), key(object)).not.toThrow();
   });
 
   it('BAD CALL - the schemas catch what a typo would break', () => {
-    const deployment = structuredClone(rendered.base!.find((object) => object.kind === 'Deployment')!) as K8sObject & { spec: { replicas: unknown } };
+    const deployment = structuredClone(rendered.base!.find((object) => object.kind === 'Deployment')!) as K8sObject & {
+      spec: { replicas: unknown };
+    };
     deployment.spec.replicas = 'two';
     expect(() => validate(deployment)).toThrow(/replicas/);
-    const isvc = structuredClone(rendered.kserve!.find((object) => object.kind === 'InferenceService')!) as K8sObject & { spec: { predictor: Record<string, unknown> } };
+    const isvc = structuredClone(rendered.kserve!.find((object) => object.kind === 'InferenceService')!) as K8sObject & {
+      spec: { predictor: Record<string, unknown> };
+    };
     isvc.spec.predictor.minReplica = 1;
     expect(() => validate(isvc)).toThrow(/additionalProperty.*minReplica/);
   });
 
   // CI installs yamllint (Debian package) and sets TENSORRT_NODE_REQUIRE_YAMLLINT=1, so a missing
   // linter fails there instead of skipping.
-  const yamllintMissing = spawnSync('yamllint', ['--version']).error !== undefined && process.env.TENSORRT_NODE_REQUIRE_YAMLLINT !== '1';
+  const yamllintMissing =
+    spawnSync('yamllint', ['--version']).error !== undefined && process.env.TENSORRT_NODE_REQUIRE_YAMLLINT !== '1';
   it.skipIf(yamllintMissing)('yamllint is clean (Debian package yamllint)', () => {
     const lint = spawnSync('yamllint', ['-c', join(deploy, '.yamllint'), '-f', 'parsable', deploy], { encoding: 'utf8' });
     expect(lint.error).toBeUndefined();
@@ -119,14 +142,23 @@ describe('deploy/ (rendered and validated offline)', () => {
 });
 
 function readYamlDocumentsText(text: string): K8sObject[] {
-  return parseAllDocuments(text).map((document) => document.toJS() as K8sObject).filter(Boolean);
+  return parseAllDocuments(text)
+    .map((document) => document.toJS() as K8sObject)
+    .filter(Boolean);
 }
 
 describe('deploy/ invariants', () => {
   let server: InferenceServer;
 
   beforeAll(async () => {
-    server = await InferenceServer.start({ repository: fixtureRepository(), only: ['mlp'], port: 0, metricsPort: 0, defaults: { backend: 'cpu' }, logger: silentLogger });
+    server = await InferenceServer.start({
+      repository: fixtureRepository(),
+      only: ['mlp'],
+      port: 0,
+      metricsPort: 0,
+      defaults: { backend: 'cpu' },
+      logger: silentLogger,
+    });
   }, 60_000);
   afterAll(async () => {
     await server?.close();
@@ -136,14 +168,27 @@ describe('deploy/ invariants', () => {
   const urlFor = (flag: string) => (flag === 'port' ? server.urls.http! : server.urls.metrics!.replace(/\/metrics$/, ''));
 
   /** Checks a server container: its args parse, each probe's port is the right listener, and the path answers 200 there. */
-  async function checkServerContainer(container: Container, probes: Record<string, Probe | undefined>): Promise<{ ports: Record<string, number>; options: ReturnType<typeof serveOptionsFrom> }> {
+  async function checkServerContainer(
+    container: Container,
+    probes: Record<string, Probe | undefined>,
+  ): Promise<{ ports: Record<string, number>; options: ReturnType<typeof serveOptionsFrom> }> {
     expect(container.args![0]).toBe('serve');
     const { values, positionals } = parseArgs(serveCommand as never, container.args!);
     const options = serveOptionsFrom(values as never, positionals);
     expect(options.host).toBe('0.0.0.0');
-    const flagOf = (port: number) => (port === options.port ? 'port' : port === options.metricsPort ? 'metrics-port' : port === options.grpcPort ? 'grpc-port' : null);
-    const named = Object.fromEntries((container.ports ?? []).filter((port) => port.name).map((port) => [port.name!, port.containerPort]));
-    for (const port of container.ports ?? []) expect(flagOf(port.containerPort), `containerPort ${port.containerPort} is a port the server listens on`).not.toBeNull();
+    const flagOf = (port: number) =>
+      port === options.port
+        ? 'port'
+        : port === options.metricsPort
+          ? 'metrics-port'
+          : port === options.grpcPort
+            ? 'grpc-port'
+            : null;
+    const named = Object.fromEntries(
+      (container.ports ?? []).filter((port) => port.name).map((port) => [port.name!, port.containerPort]),
+    );
+    for (const port of container.ports ?? [])
+      expect(flagOf(port.containerPort), `containerPort ${port.containerPort} is a port the server listens on`).not.toBeNull();
     for (const [kind, probe] of Object.entries(probes)) {
       if (!probe) continue;
       const number = typeof probe.httpGet.port === 'number' ? probe.httpGet.port : named[probe.httpGet.port];
@@ -159,20 +204,40 @@ describe('deploy/ invariants', () => {
   it('the Deployment: probes on real endpoints, args that parse, ports that agree with Service and PodMonitor, a drain within the grace period', async () => {
     for (const folder of ['base', 'overlays/gpu', 'overlays/cpu']) {
       const objects = byKey(renderKustomization(join(deploy, folder)));
-      const deployment = objects['Deployment/tensorrt-node'] as unknown as { spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> & { containers: Container[]; volumes: { name: string }[]; terminationGracePeriodSeconds: number; securityContext: { runAsNonRoot: boolean } } } } };
+      const deployment = objects['Deployment/tensorrt-node'] as unknown as {
+        spec: {
+          selector: { matchLabels: Record<string, string> };
+          template: {
+            metadata: { labels: Record<string, string> };
+            spec: Record<string, unknown> & {
+              containers: Container[];
+              volumes: { name: string }[];
+              terminationGracePeriodSeconds: number;
+              securityContext: { runAsNonRoot: boolean };
+            };
+          };
+        };
+      };
       const pod = deployment.spec.template.spec;
       const container = pod.containers[0]!;
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       const startup = container.startupProbe as Probe & { periodSeconds: number; failureThreshold: number };
-      const { ports, options } = await checkServerContainer(container, { startup, readiness: container.readinessProbe as Probe, liveness: container.livenessProbe as Probe });
+      const { ports, options } = await checkServerContainer(container, {
+        startup,
+        readiness: container.readinessProbe as Probe,
+        liveness: container.livenessProbe as Probe,
+      });
       // Long enough for an engine build.
       expect(startup.periodSeconds * startup.failureThreshold).toBeGreaterThanOrEqual(300);
-      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan((options.drainDelayMs ?? 0) + (options.drainTimeoutMs ?? 30_000));
+      expect(pod.terminationGracePeriodSeconds * 1000).toBeGreaterThan(
+        (options.drainDelayMs ?? 0) + (options.drainTimeoutMs ?? 30_000),
+      );
       // Volumes and the engine cache's per-GPU, per-TensorRT folder.
       const env = Object.fromEntries((container.env ?? []).map((variable) => [variable.name, variable.value]));
       for (const mount of container.volumeMounts ?? []) {
         expect(pod.volumes.map((volume) => volume.name)).toContain(mount.name);
-        for (const [, variable] of (mount.subPathExpr ?? '').matchAll(/\$\((\w+)\)/g)) expect(env[variable!], `${variable} for subPathExpr`).toBeDefined();
+        for (const [, variable] of (mount.subPathExpr ?? '').matchAll(/\$\((\w+)\)/g))
+          expect(env[variable!], `${variable} for subPathExpr`).toBeDefined();
       }
       if (folder === 'overlays/gpu') {
         expect(pod.nodeSelector).toEqual({ 'nvidia.com/gpu.product': env.GPU_PRODUCT });
@@ -185,14 +250,20 @@ describe('deploy/ invariants', () => {
         expect(pod.tolerations).toBeUndefined();
       }
       // The Service selects these pods and targets their named ports; the PodMonitor scrapes the metrics port.
-      const service = objects['Service/tensorrt-node'] as unknown as { spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] } };
+      const service = objects['Service/tensorrt-node'] as unknown as {
+        spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
+      };
       expect(deployment.spec.template.metadata.labels).toMatchObject(service.spec.selector);
       for (const port of service.spec.ports) expect(ports[port.targetPort], `Service port ${port.name}`).toBe(port.port);
-      const monitor = objects['PodMonitor/tensorrt-node'] as unknown as { spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] } };
+      const monitor = objects['PodMonitor/tensorrt-node'] as unknown as {
+        spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string; path: string }[] };
+      };
       expect(deployment.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
       expect(monitor.spec.podMetricsEndpoints).toEqual([expect.objectContaining({ port: 'metrics', path: '/metrics' })]);
       expect(ports.metrics).toBe(options.metricsPort);
-      const pdb = objects['PodDisruptionBudget/tensorrt-node'] as unknown as { spec: { selector: { matchLabels: Record<string, string> } } };
+      const pdb = objects['PodDisruptionBudget/tensorrt-node'] as unknown as {
+        spec: { selector: { matchLabels: Record<string, string> } };
+      };
       expect(deployment.spec.template.metadata.labels).toMatchObject(pdb.spec.selector.matchLabels);
       // The scaler targets this Deployment and reads metrics the server exports.
       checkScaler(objects['ScaledObject/tensorrt-node']!, 'tensorrt-node', server.metrics());
@@ -201,14 +272,25 @@ describe('deploy/ invariants', () => {
 
   it('the KServe variant: runtime and service agree, probes on real endpoints, KEDA scales the predictor Deployment KServe creates', async () => {
     const objects = byKey(rendered('kserve'));
-    const runtime = objects['ServingRuntime/tensorrt-node'] as unknown as { spec: { supportedModelFormats: { name: string }[]; protocolVersions: string[]; containers: Container[] } };
-    const isvc = objects['InferenceService/tensorrt-node'] as unknown as { metadata: { annotations: Record<string, string> }; spec: { predictor: { model: { runtime: string; modelFormat: { name: string }; protocolVersion: string } } } };
+    const runtime = objects['ServingRuntime/tensorrt-node'] as unknown as {
+      spec: { supportedModelFormats: { name: string }[]; protocolVersions: string[]; containers: Container[] };
+    };
+    const isvc = objects['InferenceService/tensorrt-node'] as unknown as {
+      metadata: { annotations: Record<string, string> };
+      spec: { predictor: { model: { runtime: string; modelFormat: { name: string }; protocolVersion: string } } };
+    };
     expect(isvc.spec.predictor.model.runtime).toBe('tensorrt-node');
     expect(runtime.spec.supportedModelFormats.map((format) => format.name)).toContain(isvc.spec.predictor.model.modelFormat.name);
     expect(runtime.spec.protocolVersions).toContain(isvc.spec.predictor.model.protocolVersion);
-    expect(isvc.metadata.annotations).toMatchObject({ 'serving.kserve.io/deploymentMode': 'RawDeployment', 'serving.kserve.io/autoscalerClass': 'external' });
+    expect(isvc.metadata.annotations).toMatchObject({
+      'serving.kserve.io/deploymentMode': 'RawDeployment',
+      'serving.kserve.io/autoscalerClass': 'external',
+    });
     const container = runtime.spec.containers[0]!;
-    const { options } = await checkServerContainer(container, { readiness: container.readinessProbe as Probe, liveness: container.livenessProbe as Probe });
+    const { options } = await checkServerContainer(container, {
+      readiness: container.readinessProbe as Probe,
+      liveness: container.livenessProbe as Probe,
+    });
     // KServe's conventions: HTTP on 8080, gRPC on the port named h2c.
     expect(options.port).toBe(8080);
     expect(container.ports).toEqual([expect.objectContaining({ name: 'h2c', containerPort: options.grpcPort })]);
@@ -217,11 +299,21 @@ describe('deploy/ invariants', () => {
   });
 
   it('the batch Indexed Job: one shard per completion index, every record once, each pod its own output and checkpoint', () => {
-    const [job] = rendered('batch') as unknown as { spec: { completionMode: string; completions: number; parallelism: number; template: { spec: { restartPolicy: string; containers: Container[] } } } }[];
+    const [job] = rendered('batch') as unknown as {
+      spec: {
+        completionMode: string;
+        completions: number;
+        parallelism: number;
+        template: { spec: { restartPolicy: string; containers: Container[] } };
+      };
+    }[];
     expect(job!.spec.completionMode).toBe('Indexed');
     expect(job!.spec.parallelism).toBeLessThanOrEqual(job!.spec.completions);
     const container = job!.spec.template.spec.containers[0]!;
-    expect(container.env).toContainEqual({ name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } } });
+    expect(container.env).toContainEqual({
+      name: 'JOB_COMPLETION_INDEX',
+      valueFrom: { fieldRef: { fieldPath: "metadata.annotations['batch.kubernetes.io/job-completion-index']" } },
+    });
     const outputs = new Set<string>();
     const covered: number[] = [];
     for (let index = 0; index < job!.spec.completions; index++) {
@@ -240,7 +332,10 @@ describe('deploy/ invariants', () => {
 
   it('the Dockerfile: multi-stage, TensorRT runtime libraries on a CUDA runtime base, non-root, node under tini', () => {
     const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
-    const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gm)].map((match) => ({ image: match[1], name: match[2] }));
+    const stages = [...dockerfile.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gm)].map((match) => ({
+      image: match[1],
+      name: match[2],
+    }));
     expect(stages.map((stage) => stage.name)).toEqual(['node', 'build', 'runtime']);
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/libnvinfer10=\$\{TENSORRT_APT_VERSION\}/);
@@ -258,7 +353,12 @@ function rendered(folder: string): K8sObject[] {
 
 /** A ScaledObject's target is `deployment` and its queries name only series the server exports. */
 function checkScaler(object: K8sObject, deployment: string, metricsText: string): void {
-  const scaler = object as unknown as { spec: { scaleTargetRef: { kind: string; name: string }; triggers: { type: string; metadata: { query: string; threshold: string } }[] } };
+  const scaler = object as unknown as {
+    spec: {
+      scaleTargetRef: { kind: string; name: string };
+      triggers: { type: string; metadata: { query: string; threshold: string } }[];
+    };
+  };
   expect(scaler.spec.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: deployment });
   for (const trigger of scaler.spec.triggers) {
     expect(trigger.type).toBe('prometheus');

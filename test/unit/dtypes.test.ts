@@ -87,18 +87,53 @@ describe('dtype helpers', () => {
   });
 
   it('BAD CALL - a Float64Array for a float32 input is ERR_DTYPE', () => {
-    expectErrorSync(() => checkTypedArray('float32', new Float64Array(3), 'input "images"'), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for input "images" (float32) but received a Float64Array of length 3');
-    expectErrorSync(() => checkTypedArray('int64', [1, 2], 'input "ids"'), ArgumentTypeError, 'ERR_DTYPE', 'Expected a BigInt64Array for input "ids" (int64) but received an array of length 2');
+    expectErrorSync(
+      () => checkTypedArray('float32', new Float64Array(3), 'input "images"'),
+      ArgumentTypeError,
+      'ERR_DTYPE',
+      'Expected a Float32Array for input "images" (float32) but received a Float64Array of length 3',
+    );
+    expectErrorSync(
+      () => checkTypedArray('int64', [1, 2], 'input "ids"'),
+      ArgumentTypeError,
+      'ERR_DTYPE',
+      'Expected a BigInt64Array for input "ids" (int64) but received an array of length 2',
+    );
   });
 
   it('BAD CALL - negative, fractional, NaN and overflowing dims are ERR_SHAPE', () => {
     expect(elementCount([2, 3, 4])).toBe(24);
     expect(elementCount([])).toBe(1);
     expect(elementCount([0, 5])).toBe(0);
-    expectErrorSync(() => elementCount([2, -1]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[1] but received -1 of type number');
-    expectErrorSync(() => elementCount([1.5]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[0] but received 1.5 of type number');
-    expectErrorSync(() => elementCount([NaN]), ArgumentRangeError, 'ERR_SHAPE', 'Expected a non-negative integer for shape[0] but received NaN of type number');
-    expectErrorSync(() => elementCount([2 ** 30, 2 ** 30, 2 ** 30]), ArgumentRangeError, 'ERR_SHAPE', 'The element count of shape [1073741824, 1073741824, 1073741824] overflows');
-    expectErrorSync(() => elementCount('x' as unknown as number[]), ArgumentTypeError, 'ERR_SHAPE', 'Expected an array of dimensions for shape but received "x" of type string');
+    expectErrorSync(
+      () => elementCount([2, -1]),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected a non-negative integer for shape[1] but received -1 of type number',
+    );
+    expectErrorSync(
+      () => elementCount([1.5]),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected a non-negative integer for shape[0] but received 1.5 of type number',
+    );
+    expectErrorSync(
+      () => elementCount([NaN]),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected a non-negative integer for shape[0] but received NaN of type number',
+    );
+    expectErrorSync(
+      () => elementCount([2 ** 30, 2 ** 30, 2 ** 30]),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'The element count of shape [1073741824, 1073741824, 1073741824] overflows',
+    );
+    expectErrorSync(
+      () => elementCount('x' as unknown as number[]),
+      ArgumentTypeError,
+      'ERR_SHAPE',
+      'Expected an array of dimensions for shape but received "x" of type string',
+    );
   });
 });

@@ -12,7 +12,11 @@ describe('ELF requirements of a prebuilt binary', () => {
       '00000000000a1b20 g    DF .text	0000000000000042 (GLIBC_2.99) defined_here_not_needed',
     ].join('\n');
     const headers = '  NEEDED               libdl.so.2\n  NEEDED               libstdc++.so.6\n  SONAME  x\n';
-    expect(parseElfRequirements(symbols, headers)).toEqual({ glibc: '2.34', glibcxx: '3.4.29', needed: ['libdl.so.2', 'libstdc++.so.6'] });
+    expect(parseElfRequirements(symbols, headers)).toEqual({
+      glibc: '2.34',
+      glibcxx: '3.4.29',
+      needed: ['libdl.so.2', 'libstdc++.so.6'],
+    });
   });
 
   it('compares dotted versions numerically', () => {

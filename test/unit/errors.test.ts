@@ -44,7 +44,10 @@ describe('error family', () => {
 
   it('names errors after their class and keeps the cause', () => {
     const cause = new Error('root');
-    const error = new CudaError(ErrorCode.CUDA_DRIVER, 'no driver', { cause, cudaError: { code: 35, name: 'cudaErrorInsufficientDriver' } });
+    const error = new CudaError(ErrorCode.CUDA_DRIVER, 'no driver', {
+      cause,
+      cudaError: { code: 35, name: 'cudaErrorInsufficientDriver' },
+    });
     expect(error.name).toBe('CudaError');
     expect(error.cause).toBe(cause);
     expect(error.cudaError).toEqual({ code: 35, name: 'cudaErrorInsufficientDriver' });
@@ -60,7 +63,9 @@ describe('error family', () => {
     expect(createError('ERR_INVALID_ARGUMENT', 'm', 'type')).toBeInstanceOf(ArgumentTypeError);
     expect(createError('ERR_SHAPE', 'm', 'range')).toBeInstanceOf(ArgumentRangeError);
     expect(createError('ERR_SHAPE', 'm', 'range').code).toBe('ERR_SHAPE');
-    const anyWithCuda = createError('ERR_OUT_OF_MEMORY', 'm', 'generic', { cudaError: { code: 2, name: 'cudaErrorMemoryAllocation' } });
+    const anyWithCuda = createError('ERR_OUT_OF_MEMORY', 'm', 'generic', {
+      cudaError: { code: 2, name: 'cudaErrorMemoryAllocation' },
+    });
     expect(anyWithCuda).toBeInstanceOf(CudaError);
   });
 
@@ -90,7 +95,9 @@ describe('abortError: the one ERR_ABORTED', () => {
     expect(error).toBeInstanceOf(TensorRTNodeError);
     expect(error).toMatchObject({ code: 'ERR_ABORTED', message: 'The run was aborted (client went away)', cause: why });
     expect(abortError('Engine.load', AbortSignal.abort('shutting down')).message).toBe('Engine.load was aborted (shutting down)');
-    expect(abortError('ExecutionContext.run', AbortSignal.abort(), 'before it started').message).toBe('ExecutionContext.run was aborted before it started');
+    expect(abortError('ExecutionContext.run', AbortSignal.abort(), 'before it started').message).toBe(
+      'ExecutionContext.run was aborted before it started',
+    );
   });
 
   it("is an AbortError (err.name === 'AbortError', as Node's own aborts) that stays in the family with code ERR_ABORTED", () => {
@@ -107,7 +114,12 @@ describe('abortError: the one ERR_ABORTED', () => {
     expect(native.name).toBe('AbortError');
     // ...and the layer that holds the signal gives it the reason.
     const given = asAbortOf(native, 'buildEngine', AbortSignal.abort('shutting down')) as AbortError;
-    expect(given).toMatchObject({ name: 'AbortError', code: 'ERR_ABORTED', message: 'buildEngine was aborted (shutting down)', cause: 'shutting down' });
+    expect(given).toMatchObject({
+      name: 'AbortError',
+      code: 'ERR_ABORTED',
+      message: 'buildEngine was aborted (shutting down)',
+      cause: 'shutting down',
+    });
     const other = new TensorRTNodeError(ErrorCode.TIMEOUT, 'late');
     expect(asAbortOf(other, 'buildEngine', AbortSignal.abort())).toBe(other);
   });

@@ -70,13 +70,24 @@ function packageFolder(name: string, layout: Layout): string {
 }
 
 function install(root: string, env: NodeJS.ProcessEnv = {}, layout: { cmake?: boolean } = {}) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('TENSORRT_NODE_') && name !== 'CUDACXX'));
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('TENSORRT_NODE_') && name !== 'CUDACXX'),
+  );
   const log = join(root, 'cmake-calls.jsonl');
   // No CUDA compiler on PATH: a case gives one with CUDACXX (/usr/local/cuda is looked at too, so a
   // case that needs none sets TENSORRT_NODE_DISABLE_CUDA).
   const path = layout.cmake === false ? '/nonexistent' : toolFolder;
-  const result = spawnSync(process.execPath, ['scripts/install.mjs'], { cwd: root, encoding: 'utf8', env: { ...clean, PATH: path, FAKE_CMAKE_LOG: log, ...env } });
-  const cmakeCalls = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as string[]) : [];
+  const result = spawnSync(process.execPath, ['scripts/install.mjs'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...clean, PATH: path, FAKE_CMAKE_LOG: log, ...env },
+  });
+  const cmakeCalls = existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string[])
+    : [];
   return { status: result.status, stderr: result.stderr, lines: result.stdout.split('\n').filter(Boolean), cmakeCalls };
 }
 
@@ -85,7 +96,9 @@ describe('scripts/install.mjs (the npm install hook)', () => {
     const root = packageFolder('prebuilt', { prebuild: 'fits' });
     const result = install(root);
     expect(result.status, result.stderr).toBe(0);
-    expect(result.lines).toEqual([`tensorrt-node: using the prebuilt binary cuda13-trt11 (prebuilds/${platform}/tensorrt-node.cuda13.trt11.node): the driver supports CUDA 13.0`]);
+    expect(result.lines).toEqual([
+      `tensorrt-node: using the prebuilt binary cuda13-trt11 (prebuilds/${platform}/tensorrt-node.cuda13.trt11.node): the driver supports CUDA 13.0`,
+    ]);
     expect(existsSync(join(root, 'build'))).toBe(false);
   });
 
@@ -93,18 +106,43 @@ describe('scripts/install.mjs (the npm install hook)', () => {
     const root = packageFolder('no-prebuilds', {});
     const result = install(root, { TENSORRT_NODE_DISABLE_CUDA: '1' });
     expect(result.status, result.stderr).toBe(0);
-    expect(result.lines[0]).toBe(`tensorrt-node: this package has no prebuilt binary for ${platform} (release packages carry them for linux-x64 and linux-arm64; a development tarball or git checkout does not)`);
-    expect(result.lines[1]).toBe('tensorrt-node: building the addon from source with cmake: TENSORRT_NODE_DISABLE_CUDA is set, so a CPU-only addon (the cpu backend and host tensors): usually 1-2 minutes.');
-    expect(result.lines[2]).toBe('tensorrt-node: (compiler output: npm install --foreground-scripts; to skip the build and use only the cpu backend: TENSORRT_NODE_SKIP_BUILD=1)');
+    expect(result.lines[0]).toBe(
+      `tensorrt-node: this package has no prebuilt binary for ${platform} (release packages carry them for linux-x64 and linux-arm64; a development tarball or git checkout does not)`,
+    );
+    expect(result.lines[1]).toBe(
+      'tensorrt-node: building the addon from source with cmake: TENSORRT_NODE_DISABLE_CUDA is set, so a CPU-only addon (the cpu backend and host tensors): usually 1-2 minutes.',
+    );
+    expect(result.lines[2]).toBe(
+      'tensorrt-node: (compiler output: npm install --foreground-scripts; to skip the build and use only the cpu backend: TENSORRT_NODE_SKIP_BUILD=1)',
+    );
     expect(result.lines).toContain('[10/10] Linking CXX shared module Release/tensorrt_node.node');
-    expect(result.lines.at(-2)).toMatch(/^tensorrt-node: native addon built in \d+ s \(run `npx tensorrt-node doctor` to see what it can use\)$/);
-    expect(result.lines.at(-1)).toBe("tensorrt-node: removed the build's intermediate files (1.0 MiB); build/Release/tensorrt_node.node stays");
+    expect(result.lines.at(-2)).toMatch(
+      /^tensorrt-node: native addon built in \d+ s \(run `npx tensorrt-node doctor` to see what it can use\)$/,
+    );
+    expect(result.lines.at(-1)).toBe(
+      "tensorrt-node: removed the build's intermediate files (1.0 MiB); build/Release/tensorrt_node.node stays",
+    );
     expect(readdirSync(join(root, 'build'))).toEqual(['Release']);
     expect(readdirSync(join(root, 'build', 'Release'))).toEqual(['tensorrt_node.node']);
     // cmake called as cmake-js calls it (the variables CMakeLists.txt reads), then built in parallel.
     const [configure, build] = result.cmakeCalls;
-    expect(configure!.slice(0, 7)).toEqual(['-S', root, '-B', join(root, 'build'), '-G', 'Unix Makefiles', '--no-warn-unused-cli']);
-    expect(configure).toEqual(expect.arrayContaining(['-DCMAKE_BUILD_TYPE=Release', `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${join(root, 'build', 'Release')}`, '-DCMAKE_JS_INC=/headers/node-api-headers;/headers/node-addon-api', '-DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION']));
+    expect(configure!.slice(0, 7)).toEqual([
+      '-S',
+      root,
+      '-B',
+      join(root, 'build'),
+      '-G',
+      'Unix Makefiles',
+      '--no-warn-unused-cli',
+    ]);
+    expect(configure).toEqual(
+      expect.arrayContaining([
+        '-DCMAKE_BUILD_TYPE=Release',
+        `-DCMAKE_LIBRARY_OUTPUT_DIRECTORY=${join(root, 'build', 'Release')}`,
+        '-DCMAKE_JS_INC=/headers/node-api-headers;/headers/node-addon-api',
+        '-DCMAKE_CXX_FLAGS=-DBUILDING_NODE_EXTENSION',
+      ]),
+    );
     expect(configure!.some((arg) => /^-DCMAKE_JS_VERSION=.+/.test(arg))).toBe(true);
     expect(build).toEqual(['--build', join(root, 'build'), '--config', 'Release', '--parallel', String(availableParallelism())]);
   });
@@ -129,14 +167,20 @@ describe('scripts/install.mjs (the npm install hook)', () => {
       `tensorrt-node: building the addon from source with cmake: with CUDA (${nvcc}) for GPU architectures 89-real: usually 1-3 minutes.`,
     ]);
     const all = install(packageFolder('no-fit-all-archs', { prebuild: 'does not fit' }), { CUDACXX: nvcc });
-    expect(all.lines[2]).toBe(`tensorrt-node: building the addon from source with cmake: with CUDA (${nvcc}) for every supported GPU generation: usually 2-5 minutes (TENSORRT_NODE_CUDA_ARCHITECTURES=89-real, for example, builds for one).`);
+    expect(all.lines[2]).toBe(
+      `tensorrt-node: building the addon from source with cmake: with CUDA (${nvcc}) for every supported GPU generation: usually 2-5 minutes (TENSORRT_NODE_CUDA_ARCHITECTURES=89-real, for example, builds for one).`,
+    );
   });
 
   it('a failed build or a missing cmake still installs (exit 0), without the addon, and says how to get it', () => {
     const failed = install(packageFolder('build-fails', {}), { FAKE_CMAKE_EXIT: '2' });
     expect(failed.status, failed.stderr).toBe(0);
-    expect(failed.lines).toContainEqual(expect.stringMatching(/^tensorrt-node: building the addon from source failed after \d+ s \(exit code 2\)\.$/));
-    expect(failed.lines.at(-1)).toBe('tensorrt-node: `npm rebuild tensorrt-node`. `npx tensorrt-node doctor` lists what is missing.');
+    expect(failed.lines).toContainEqual(
+      expect.stringMatching(/^tensorrt-node: building the addon from source failed after \d+ s \(exit code 2\)\.$/),
+    );
+    expect(failed.lines.at(-1)).toBe(
+      'tensorrt-node: `npm rebuild tensorrt-node`. `npx tensorrt-node doctor` lists what is missing.',
+    );
 
     const noCmake = install(packageFolder('no-cmake', {}), {}, { cmake: false });
     expect(noCmake.status, noCmake.stderr).toBe(0);
@@ -147,7 +191,9 @@ describe('scripts/install.mjs (the npm install hook)', () => {
   it('TENSORRT_NODE_SKIP_BUILD installs without the addon and without trying anything', () => {
     const root = packageFolder('skip', {});
     const result = install(root, { TENSORRT_NODE_SKIP_BUILD: '1' });
-    expect(result.lines).toEqual(['tensorrt-node: TENSORRT_NODE_SKIP_BUILD is set: installing without the native addon (the cpu backend still works).']);
+    expect(result.lines).toEqual([
+      'tensorrt-node: TENSORRT_NODE_SKIP_BUILD is set: installing without the native addon (the cpu backend still works).',
+    ]);
     expect(existsSync(join(root, 'build'))).toBe(false);
   });
 });

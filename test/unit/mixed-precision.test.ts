@@ -40,7 +40,13 @@ function tinyOutputModel(): OnnxModel {
   graph.input('x', DataType.FLOAT, [2, 32]);
   let current = 'x';
   for (const [index, activation] of (['Tanh', 'Relu', null] as const).entries()) {
-    const [product] = graph.node('MatMul', [current, graph.initializer(`w${index}`, [32, 32], weights(32 * 32, index + 1, 0.2))], [], 1, `matmul${index}`);
+    const [product] = graph.node(
+      'MatMul',
+      [current, graph.initializer(`w${index}`, [32, 32], weights(32 * 32, index + 1, 0.2))],
+      [],
+      1,
+      `matmul${index}`,
+    );
     current = activation ? graph.node(activation, [product!], [], 1, `${activation.toLowerCase()}${index}`)[0]! : product!;
   }
   graph.nodes.push(makeNode('Mul', [current, graph.initializer('tiny', [], Float32Array.of(1e-6))], ['y'], 'shrink'));
@@ -85,18 +91,24 @@ describe('FP16 with an accuracy target', () => {
     expect(accuracy).toMatchObject({ candidates: 6, samples: 4, timedOut: false });
     expect(report.nodesKept).toContainEqual({ name: 'shrink', opType: 'Mul', reason: 'node in blockNodes' });
     expect(report.nodesConverted).toBe(5);
-    expect(model.proto.metadataProps.find((entry) => entry.key === 'tensorrt_node.accuracy')!.value).toContain('"kept":["shrink"]');
+    expect(model.proto.metadataProps.find((entry) => entry.key === 'tensorrt_node.accuracy')!.value).toContain(
+      '"kept":["shrink"]',
+    );
     expect(phases).toEqual(expect.arrayContaining(['reference', 'full', 'sensitivity', 'search', 'done']));
   });
 
   it('keeps nothing when the full conversion already meets the target', async () => {
-    const { accuracy, report } = await convertToFp16WithAccuracy(tinyOutputModel(), { accuracy: { maxAbs: 1e-6, samples: { random: 2 } } });
+    const { accuracy, report } = await convertToFp16WithAccuracy(tinyOutputModel(), {
+      accuracy: { maxAbs: 1e-6, samples: { random: 2 } },
+    });
     expect(accuracy).toMatchObject({ met: true, kept: [], probes: 1 });
     expect(report.nodesConverted).toBe(6);
   });
 
   it('stops at maxTimeMs with the best result measured (everything in float32 when nothing met the target)', async () => {
-    const { accuracy } = await convertToFp16WithAccuracy(tinyOutputModel(), { accuracy: { minCosine: 0.9999, samples: { random: 2 }, maxTimeMs: 1 } });
+    const { accuracy } = await convertToFp16WithAccuracy(tinyOutputModel(), {
+      accuracy: { minCosine: 0.9999, samples: { random: 2 }, maxTimeMs: 1 },
+    });
     expect(accuracy.timedOut).toBe(true);
     expect(accuracy.met).toBe(true);
     expect(accuracy.kept).toHaveLength(accuracy.candidates);
@@ -104,13 +116,38 @@ describe('FP16 with an accuracy target', () => {
 
   it('BAD CALL - no target, no samples, an empty target, a cosine above 1, dynamic inputs without shapes', async () => {
     const model = tinyOutputModel();
-    await expectError(() => convertToFp16WithAccuracy(model, {} as never), ArgumentTypeError, ErrorCode.INVALID_ARGUMENT, 'Expected an accuracy target ({ minCosine, maxAbs, samples }) for options.accuracy but received undefined');
-    await expectError(() => convertToFp16WithAccuracy(model, { accuracy: { minCosine: 0.99 } }), ArgumentTypeError, ErrorCode.INVALID_ARGUMENT, 'Expected samples (a folder, feeds or { random: N }) in options.accuracy.samples but received none');
-    await expectError(() => convertToFp16WithAccuracy(model, { accuracy: { samples: { random: 1 } } }), ArgumentTypeError, ErrorCode.INVALID_ARGUMENT, 'Expected minCosine and/or maxAbs in options.accuracy but received an object');
-    await expectError(() => convertToFp16WithAccuracy(model, { accuracy: { minCosine: 2, samples: { random: 1 } } }), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, 'Expected a number between -1 and 1 for options.accuracy.minCosine but received 2 of type number');
+    await expectError(
+      () => convertToFp16WithAccuracy(model, {} as never),
+      ArgumentTypeError,
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected an accuracy target ({ minCosine, maxAbs, samples }) for options.accuracy but received undefined',
+    );
+    await expectError(
+      () => convertToFp16WithAccuracy(model, { accuracy: { minCosine: 0.99 } }),
+      ArgumentTypeError,
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected samples (a folder, feeds or { random: N }) in options.accuracy.samples but received none',
+    );
+    await expectError(
+      () => convertToFp16WithAccuracy(model, { accuracy: { samples: { random: 1 } } }),
+      ArgumentTypeError,
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected minCosine and/or maxAbs in options.accuracy but received an object',
+    );
+    await expectError(
+      () => convertToFp16WithAccuracy(model, { accuracy: { minCosine: 2, samples: { random: 1 } } }),
+      ArgumentRangeError,
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected a number between -1 and 1 for options.accuracy.minCosine but received 2 of type number',
+    );
     const dynamic = tinyOutputModel();
     dynamic.proto.graph!.input[0] = makeValueInfo('x', DataType.FLOAT, ['batch', 32]);
-    await expectError(() => convertToFp16WithAccuracy(dynamic, { accuracy: { minCosine: 0.99, samples: { random: 1 } } }), ArgumentRangeError, ErrorCode.INVALID_ARGUMENT, /^Expected a concrete shape for input "x" in options.accuracy.samples \(random samples\) \(its dims are \[-1, 32\]\)/);
+    await expectError(
+      () => convertToFp16WithAccuracy(dynamic, { accuracy: { minCosine: 0.99, samples: { random: 1 } } }),
+      ArgumentRangeError,
+      ErrorCode.INVALID_ARGUMENT,
+      /^Expected a concrete shape for input "x" in options.accuracy.samples \(random samples\) \(its dims are \[-1, 32\]\)/,
+    );
   });
 });
 
@@ -145,22 +182,53 @@ describe('convert and quantize --target', () => {
     const input = join(folder, 'tiny.onnx');
     await writeModel(tinyOutputModel(), input);
     const output = join(folder, 'tiny16.onnx');
-    const { code, stdout, stderr } = await cli(['convert', input, '-o', output, '--precision', 'fp16', '--target', 'cos=0.9999', '--samples', 'random:4', '--seed', '3']);
+    const { code, stdout, stderr } = await cli([
+      'convert',
+      input,
+      '-o',
+      output,
+      '--precision',
+      'fp16',
+      '--target',
+      'cos=0.9999',
+      '--samples',
+      'random:4',
+      '--seed',
+      '3',
+    ]);
     expect(code).toBe(0);
     expect(stderr).toContain('accuracy: float32 reference computed on 4 sample(s)');
-    expect(stderr).toMatch(/accuracy: search probe 1, 1 node kept in float32: cosine (1\.0+|0\.9999\d+) \(target >= 0\.9999\), max abs [\d.e+-]+: meets the target/);
-    expect(stdout).toMatch(/target cos>=0\.9999: met; cosine (1\.0+|0\.9999\d+), max abs .* on 4 sample\(s\) \(nothing kept: cosine 0\.999\d+/);
+    expect(stderr).toMatch(
+      /accuracy: search probe 1, 1 node kept in float32: cosine (1\.0+|0\.9999\d+) \(target >= 0\.9999\), max abs [\d.e+-]+: meets the target/,
+    );
+    expect(stdout).toMatch(
+      /target cos>=0\.9999: met; cosine (1\.0+|0\.9999\d+), max abs .* on 4 sample\(s\) \(nothing kept: cosine 0\.999\d+/,
+    );
     expect(stdout).toContain('1 of 6 nodes kept in float32 by the search');
     expect(stdout).toContain('    shrink (Mul), sensitivity');
     const written = await readModel(output);
-    expect(written.proto.metadataProps.find((entry) => entry.key === 'tensorrt_node.accuracy')!.value).toContain('"kept":["shrink"]');
+    expect(written.proto.metadataProps.find((entry) => entry.key === 'tensorrt_node.accuracy')!.value).toContain(
+      '"kept":["shrink"]',
+    );
   });
 
   it('quantize --target cos=0.99 leaves the outlier MatMul in float', async () => {
     const folder = temporaryFolder();
     const input = join(folder, 'outlier.onnx');
     await writeModel(outlierModel(), input);
-    const { code, stdout } = await cli(['quantize', input, '-o', join(folder, 'outlier8.onnx'), '--calibration', 'random:8', '--seed', '5', '--target', 'cos=0.99', '--json']);
+    const { code, stdout } = await cli([
+      'quantize',
+      input,
+      '-o',
+      join(folder, 'outlier8.onnx'),
+      '--calibration',
+      'random:8',
+      '--seed',
+      '5',
+      '--target',
+      'cos=0.99',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as { accuracy: { kept: { name: string }[]; met: boolean } };
     expect(report.accuracy.met).toBe(true);
@@ -176,12 +244,31 @@ describe('convert and quantize --target', () => {
     const out = join(folder, 'never.onnx');
     const noShape = await cli(['convert', input, '-o', out, '--target', 'cos=0.999']);
     expect(noShape.code).toBe(2);
-    expect(noShape.stderr).toBe('tensorrt-node convert: Expected --shape x:<dims> for the dynamic input "x" [batch, 32] when --target measures accuracy on generated samples (no --samples folder given) but received none [ERR_INVALID_ARGUMENT]\n');
+    expect(noShape.stderr).toBe(
+      'tensorrt-node convert: Expected --shape x:<dims> for the dynamic input "x" [batch, 32] when --target measures accuracy on generated samples (no --samples folder given) but received none [ERR_INVALID_ARGUMENT]\n',
+    );
     const malformed = await cli(['convert', input, '-o', out, '--target', 'cosine=0.9']);
-    expect(malformed.stderr).toBe('tensorrt-node convert: Expected cos=<number> and/or abs=<number> (e.g. cos=0.9995 or cos=0.999,abs=1e-2) for --target but received "cosine=0.9" [ERR_INVALID_ARGUMENT]\n');
+    expect(malformed.stderr).toBe(
+      'tensorrt-node convert: Expected cos=<number> and/or abs=<number> (e.g. cos=0.9995 or cos=0.999,abs=1e-2) for --target but received "cosine=0.9" [ERR_INVALID_ARGUMENT]\n',
+    );
     const samplesAlone = await cli(['convert', input, '-o', out, '--samples', 'random:2']);
-    expect(samplesAlone.stderr).toBe('tensorrt-node convert: Expected --target with --samples (it sets how the accuracy target is measured) but received no --target [ERR_INVALID_ARGUMENT]\n');
-    const quantizeNoShape = await cli(['quantize', input, '-o', out, '--calibration', 'random:2', '--target', 'cos=0.9', '--samples', 'random:2']);
-    expect(quantizeNoShape.stderr).toContain('Expected --shape x:<dims> for the dynamic input "x" [batch, 32] when --target measures accuracy on generated samples but received none');
+    expect(samplesAlone.stderr).toBe(
+      'tensorrt-node convert: Expected --target with --samples (it sets how the accuracy target is measured) but received no --target [ERR_INVALID_ARGUMENT]\n',
+    );
+    const quantizeNoShape = await cli([
+      'quantize',
+      input,
+      '-o',
+      out,
+      '--calibration',
+      'random:2',
+      '--target',
+      'cos=0.9',
+      '--samples',
+      'random:2',
+    ]);
+    expect(quantizeNoShape.stderr).toContain(
+      'Expected --shape x:<dims> for the dynamic input "x" [batch, 32] when --target measures accuracy on generated samples but received none',
+    );
   });
 });

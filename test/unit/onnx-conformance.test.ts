@@ -26,17 +26,20 @@ const CASES = [
 
 const present = corpusPresent(DEFAULT_CORPUS_ROOT);
 
-describe.skipIf(!present)(`ONNX backend-test conformance on ${CASES.length} cases${present ? '' : ' (skipped: no corpus in .deps/onnx-tests; `npm run conformance` says how to fetch it)'}`, () => {
-  const cases = present ? listCases(DEFAULT_CORPUS_ROOT) : [];
-  for (const id of CASES) {
-    it(`${id}: runs, nothing broken, FP16 and INT8 ok or not applicable`, async () => {
-      const testCase = cases.find((candidate) => candidate.id === id);
-      expect(testCase, `${id} in the corpus`).toBeDefined();
-      const record = await runCase(testCase!);
-      expect(record.status).toBe('run');
-      expect(record.inspect?.class).toBe('ok');
-      expect(['ok', 'not-applicable'], `FP16: ${record.fp16?.reason}`).toContain(record.fp16?.class);
-      expect(['ok', 'not-applicable'], `INT8: ${record.int8?.reason}`).toContain(record.int8?.class);
-    });
-  }
-});
+describe.skipIf(!present)(
+  `ONNX backend-test conformance on ${CASES.length} cases${present ? '' : ' (skipped: no corpus in .deps/onnx-tests; `npm run conformance` says how to fetch it)'}`,
+  () => {
+    const cases = present ? listCases(DEFAULT_CORPUS_ROOT) : [];
+    for (const id of CASES) {
+      it(`${id}: runs, nothing broken, FP16 and INT8 ok or not applicable`, async () => {
+        const testCase = cases.find((candidate) => candidate.id === id);
+        expect(testCase, `${id} in the corpus`).toBeDefined();
+        const record = await runCase(testCase!);
+        expect(record.status).toBe('run');
+        expect(record.inspect?.class).toBe('ok');
+        expect(['ok', 'not-applicable'], `FP16: ${record.fp16?.reason}`).toContain(record.fp16?.class);
+        expect(['ok', 'not-applicable'], `INT8: ${record.int8?.reason}`).toContain(record.int8?.class);
+      });
+    }
+  },
+);

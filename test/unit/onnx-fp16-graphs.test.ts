@@ -12,12 +12,28 @@ import type { TensorMap } from '../../lib/core/tensors.js';
 import { convertToFp16 } from '../../lib/onnx/fp16.js';
 import { forEachNode, getAttribute, makeNode, makeValueInfo, tensorAttribute } from '../../lib/onnx/graph.js';
 import { serializeModel, type OnnxModel } from '../../lib/onnx/model.js';
-import { AttributeProtoSchema, AttributeType, DataType, TypeProtoSchema, TypeProto_SequenceSchema, TypeProto_TensorSchema, ValueInfoProtoSchema } from '../../lib/onnx/proto.js';
+import {
+  AttributeProtoSchema,
+  AttributeType,
+  DataType,
+  TypeProtoSchema,
+  TypeProto_SequenceSchema,
+  TypeProto_TensorSchema,
+  ValueInfoProtoSchema,
+} from '../../lib/onnx/proto.js';
 import { createTensor } from '../../lib/onnx/tensor-data.js';
 import { compare } from '../../lib/precision/compare.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 import { runMain } from '../helpers/cli.js';
-import { GraphBuilder, buildModel, graphAttribute, intAttribute, intsAttribute, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
+import {
+  GraphBuilder,
+  buildModel,
+  graphAttribute,
+  intAttribute,
+  intsAttribute,
+  randomTensor,
+  temporaryFolder,
+} from '../helpers/onnx-fixtures.js';
 import { createRandom } from '../../lib/onnx/random.js';
 
 const x4x8 = () => ({ x: randomTensor([4, 8], 11) });
@@ -44,7 +60,12 @@ function weights(count: number, seed: number, scale = 0.3): Float32Array {
 
 function sequenceInfo(name: string, elemType: number) {
   const element = create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType }) } });
-  return create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'sequenceType', value: create(TypeProto_SequenceSchema, { elemType: element }) } }) });
+  return create(ValueInfoProtoSchema, {
+    name,
+    type: create(TypeProtoSchema, {
+      value: { case: 'sequenceType', value: create(TypeProto_SequenceSchema, { elemType: element }) },
+    }),
+  });
 }
 
 describe('FP16 autocast on run-time weights', () => {
@@ -53,10 +74,18 @@ describe('FP16 autocast on run-time weights', () => {
     graph.input('x', DataType.FLOAT, [4, 8]);
     // MatMul B = ConstantOfShape([8, 8], 0.05): a weight made at run time.
     const shape = graph.constant('shape88', [2], BigInt64Array.of(8n, 8n));
-    graph.nodes.push(makeNode('ConstantOfShape', [shape], ['filled'], 'fill', [tensorAttribute('value', createTensor('value', 'float32', [1], Float32Array.of(0.05)))]));
+    graph.nodes.push(
+      makeNode('ConstantOfShape', [shape], ['filled'], 'fill', [
+        tensorAttribute('value', createTensor('value', 'float32', [1], Float32Array.of(0.05))),
+      ]),
+    );
     const [a] = graph.node('MatMul', ['x', 'filled'], [], 1, 'mm_filled');
     // Gemm B from a Constant with value_floats, C from value_float.
-    graph.nodes.push(makeNode('Constant', [], ['gemm_b'], 'gemm_b_const', [create(AttributeProtoSchema, { name: 'value_floats', type: AttributeType.FLOATS, floats: Array.from(weights(8, 1)) })]));
+    graph.nodes.push(
+      makeNode('Constant', [], ['gemm_b'], 'gemm_b_const', [
+        create(AttributeProtoSchema, { name: 'value_floats', type: AttributeType.FLOATS, floats: Array.from(weights(8, 1)) }),
+      ]),
+    );
     const [b] = graph.node('Reshape', ['gemm_b', graph.constant('shape81', [2], BigInt64Array.of(8n, 1n))], [], 1, 'reshape_b');
     const [g] = graph.node('Gemm', [a!, b!], [], 1, 'gemm');
     // MatMul with W^T, W a Constant node read only through the Transpose.
@@ -64,7 +93,13 @@ describe('FP16 autocast on run-time weights', () => {
     const [wt] = graph.node('Transpose', [w], [intsAttribute('perm', [1, 0])], 1, 'transpose_w');
     const [c] = graph.node('MatMul', ['x', wt!], [], 1, 'mm_transposed');
     // A weight computed from two Constants by a Mul.
-    const [scaled] = graph.node('Mul', [graph.constant('w2', [8, 4], weights(32, 3)), graph.constant('half', [], Float32Array.of(0.5))], [], 1, 'scale_w2');
+    const [scaled] = graph.node(
+      'Mul',
+      [graph.constant('w2', [8, 4], weights(32, 3)), graph.constant('half', [], Float32Array.of(0.5))],
+      [],
+      1,
+      'scale_w2',
+    );
     const [d] = graph.node('MatMul', [c!, scaled!], [], 1, 'mm_scaled');
     graph.nodes.push(makeNode('Add', [d!, g!], ['y'], 'sum'));
     graph.output('y', DataType.FLOAT, [4, 4]);
@@ -78,8 +113,18 @@ describe('FP16 autocast on run-time weights', () => {
     const nodes = converted.proto.graph!.node;
     const fill = nodes.find((node) => node.name === 'fill')!;
     expect(getAttribute(fill, 'value')!.t!.dataType).toBe(DataType.FLOAT16);
-    expect(getAttribute(nodes.find((node) => node.name === 'gemm_b_const')!, 'value')!.t!.dataType).toBe(DataType.FLOAT16);
-    expect(getAttribute(nodes.find((node) => node.output[0] === 'w')!, 'value')!.t!.dataType).toBe(DataType.FLOAT16);
+    expect(
+      getAttribute(
+        nodes.find((node) => node.name === 'gemm_b_const')!,
+        'value',
+      )!.t!.dataType,
+    ).toBe(DataType.FLOAT16);
+    expect(
+      getAttribute(
+        nodes.find((node) => node.output[0] === 'w')!,
+        'value',
+      )!.t!.dataType,
+    ).toBe(DataType.FLOAT16);
   });
 });
 
@@ -144,7 +189,11 @@ describe('FP16 autocast of subgraphs reading outer-scope values', () => {
     graph.input('x', DataType.FLOAT, [4, 8]);
     graph.nodes.push(makeNode('MatMul', ['x', graph.initializer('w0', [8, 8], weights(64, 5))], ['h'], 'outer_matmul'));
     graph.initializers.push(createTensor('go', 'bool', [], Uint8Array.of(1)));
-    graph.nodes.push(makeNode('Loop', [graph.initializer('trips', [], BigInt64Array.of(3n)), 'go', 'x'], ['y'], 'loop', [graphAttribute('body', body.build())]));
+    graph.nodes.push(
+      makeNode('Loop', [graph.initializer('trips', [], BigInt64Array.of(3n)), 'go', 'x'], ['y'], 'loop', [
+        graphAttribute('body', body.build()),
+      ]),
+    );
     graph.output('y', DataType.FLOAT, [4, 8]);
     const model = buildModel(graph.build(), { opset: 13 });
 
@@ -154,7 +203,10 @@ describe('FP16 autocast of subgraphs reading outer-scope values', () => {
     // x is cast to float16 once in the outer graph (for the outer MatMul and for the body's Mul).
     const outerCasts = outer.node.filter((node) => node.opType === 'Cast');
     expect(outerCasts.map((node) => node.input[0])).toEqual(['x']);
-    const loopBody = getAttribute(outer.node.find((node) => node.opType === 'Loop')!, 'body')!.g!;
+    const loopBody = getAttribute(
+      outer.node.find((node) => node.opType === 'Loop')!,
+      'body',
+    )!.g!;
     expect(loopBody.node.find((node) => node.name === 'loop_gate')!.input).toContain(outerCasts[0]!.output[0]);
     // h stays float16 across the scope boundary: the body's Add reads it without a Cast.
     expect(loopBody.node.find((node) => node.name === 'loop_add')!.input[1]).toBe('h');
@@ -166,17 +218,31 @@ describe('FP16 autocast: shape computation and value operators', () => {
     const graph = new GraphBuilder('shapes');
     graph.input('x', DataType.FLOAT, [4, 8]);
     const [shape] = graph.node('Shape', ['x'], [], 1, 'shape');
-    graph.nodes.push(makeNode('ConstantOfShape', [shape!], ['ones'], 'ones', [tensorAttribute('value', createTensor('value', 'float32', [1], Float32Array.of(1)))]));
+    graph.nodes.push(
+      makeNode('ConstantOfShape', [shape!], ['ones'], 'ones', [
+        tensorAttribute('value', createTensor('value', 'float32', [1], Float32Array.of(1))),
+      ]),
+    );
     const [shifted] = graph.node('Sub', ['x', 'ones'], [], 1, 'shift');
     const [relu] = graph.node('Relu', [shifted!], [], 1, 'relu');
     // New shape [2, 16] = Cast(Cast(shape, float) * [0.5, 2], int64): float arithmetic that feeds a shape.
     const [floatShape] = graph.node('Cast', [shape!], [intAttribute('to', DataType.FLOAT)], 1, 'shape_float');
-    const [newShapeFloat] = graph.node('Mul', [floatShape!, graph.initializer('factors', [2], Float32Array.of(0.5, 2))], [], 1, 'shape_scale');
+    const [newShapeFloat] = graph.node(
+      'Mul',
+      [floatShape!, graph.initializer('factors', [2], Float32Array.of(0.5, 2))],
+      [],
+      1,
+      'shape_scale',
+    );
     const [newShape] = graph.node('Cast', [newShapeFloat!], [intAttribute('to', DataType.INT64)], 1, 'shape_int');
     graph.nodes.push(makeNode('Reshape', [relu!, newShape!], ['y'], 'reshape'));
     graph.output('y', DataType.FLOAT, [2, 16]);
     const { report } = await convertAndMatch(buildModel(graph.build(), { opset: 13 }), x4x8());
-    expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual(['shape_float: shape computation', 'shape_scale: shape computation', 'shape_int: shape computation']);
+    expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual([
+      'shape_float: shape computation',
+      'shape_scale: shape computation',
+      'shape_int: shape computation',
+    ]);
   });
 
   it('operators float16 cannot serve stay float32 with the reason: Celu, ScatterElements with reduction, IsInf before opset 20', async () => {
@@ -185,8 +251,17 @@ describe('FP16 autocast: shape computation and value operators', () => {
     const [relu] = graph.node('Relu', ['x'], [], 1, 'relu');
     graph.nodes.push(makeNode('Celu', [relu!], ['celu'], 'celu'));
     graph.nodes.push(makeNode('IsInf', [relu!], ['inf'], 'isinf'));
-    const indices = graph.initializer('indices', [4, 8], BigInt64Array.from({ length: 32 }, (_, index) => BigInt(index % 8)));
-    graph.nodes.push(makeNode('ScatterElements', [relu!, indices, relu!], ['scattered'], 'scatter', [create(AttributeProtoSchema, { name: 'reduction', type: AttributeType.STRING, s: new TextEncoder().encode('add') }), intAttribute('axis', 1)]));
+    const indices = graph.initializer(
+      'indices',
+      [4, 8],
+      BigInt64Array.from({ length: 32 }, (_, index) => BigInt(index % 8)),
+    );
+    graph.nodes.push(
+      makeNode('ScatterElements', [relu!, indices, relu!], ['scattered'], 'scatter', [
+        create(AttributeProtoSchema, { name: 'reduction', type: AttributeType.STRING, s: new TextEncoder().encode('add') }),
+        intAttribute('axis', 1),
+      ]),
+    );
     const [sum] = graph.node('Add', ['celu', 'scattered'], [], 1, 'add');
     graph.nodes.push(makeNode('Tanh', [sum!], ['y'], 'tanh'));
     graph.output('y', DataType.FLOAT, [4, 8]);
@@ -232,7 +307,11 @@ describe('FP16 autocast: fewer casts', () => {
     graph.output('y', DataType.FLOAT, [4, 8]);
     const model = buildModel(graph.build(), { opset: 13 });
     const { model: converted, report } = await convertAndMatch(model, { x: randomTensor([4, 8], 12, -0.5, 0.5) });
-    expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual(['exp1: op type in blockOpTypes', 'between: a float16 island too small for the casts around it', 'exp2: op type in blockOpTypes']);
+    expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual([
+      'exp1: op type in blockOpTypes',
+      'between: a float16 island too small for the casts around it',
+      'exp2: op type in blockOpTypes',
+    ]);
     // x in, mm -> float32 for exp1, exp2 -> float16 once for its three readers, y out.
     expect(castCount(converted)).toBe(4);
     expect(converted.proto.graph!.node.filter((node) => node.opType === 'Cast' && node.input[0] === 'exp2_out')).toHaveLength(1);
@@ -296,6 +375,8 @@ describe('FP16 autocast refusals', () => {
     graph.output('y', DataType.FLOAT, [4, 8]);
     graph.valueInfo.push(makeValueInfo('unused', DataType.FLOAT, [1]));
     const { model } = convertToFp16(buildModel(graph.build()));
-    expect(model.proto.graph!.valueInfo.map((info) => info.type?.value.case === 'tensorType' && info.type.value.value.elemType)).toEqual([DataType.FLOAT16, DataType.FLOAT]);
+    expect(
+      model.proto.graph!.valueInfo.map((info) => info.type?.value.case === 'tensorType' && info.type.value.value.elemType),
+    ).toEqual([DataType.FLOAT16, DataType.FLOAT]);
   });
 });

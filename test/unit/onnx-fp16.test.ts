@@ -30,9 +30,21 @@ describe('FP16 autocast', () => {
   it('converts an MLP: float16 weights, one Cast in and one out, float32 I/O, runs in onnxruntime and matches', async () => {
     const model = mlpModel();
     const { model: converted, report } = convertToFp16(model);
-    expect(report).toMatchObject({ nodesConverted: 4, nodesKept: [], castsInserted: 2, tensorsConverted: 4, valuesClamped: 0, graphs: 1 });
+    expect(report).toMatchObject({
+      nodesConverted: 4,
+      nodesKept: [],
+      castsInserted: 2,
+      tensorsConverted: 4,
+      valuesClamped: 0,
+      graphs: 1,
+    });
     const graph = converted.proto.graph!;
-    expect(graph.initializer.map((tensor) => tensor.dataType)).toEqual([DataType.FLOAT16, DataType.FLOAT16, DataType.FLOAT16, DataType.FLOAT16]);
+    expect(graph.initializer.map((tensor) => tensor.dataType)).toEqual([
+      DataType.FLOAT16,
+      DataType.FLOAT16,
+      DataType.FLOAT16,
+      DataType.FLOAT16,
+    ]);
     expect(valueInfoElemType(graph.input[0]!)).toBe(DataType.FLOAT);
     expect(valueInfoElemType(graph.output[0]!)).toBe(DataType.FLOAT);
     expect(valueInfoElemType(graph.valueInfo[0]!)).toBe(DataType.FLOAT16); // fc1_out now carries float16
@@ -76,9 +88,16 @@ describe('FP16 autocast', () => {
     const thenBranch = getAttribute(ifNode, 'then_branch')!.g!;
     expect(thenBranch.node.map((node) => node.opType)).toEqual(['MatMul', 'Relu', 'Cast']);
     expect(thenBranch.node[0]!.input[0]).toBe(converted.proto.graph!.node[0]!.output[0]);
-    expect(getAttribute(ifNode, 'else_branch')!.g!.node.find((node) => node.opType === 'MatMul')!.input[0]).toBe(converted.proto.graph!.node[0]!.output[0]);
+    expect(getAttribute(ifNode, 'else_branch')!.g!.node.find((node) => node.opType === 'MatMul')!.input[0]).toBe(
+      converted.proto.graph!.node[0]!.output[0],
+    );
     for (const value of [1, 0] as const) {
-      const result = await compare(model, converted, { x: randomTensor([1, 8], 3), flag: flag(value) }, { atol: 1e-2, rtol: 1e-2 });
+      const result = await compare(
+        model,
+        converted,
+        { x: randomTensor([1, 8], 3), flag: flag(value) },
+        { atol: 1e-2, rtol: 1e-2 },
+      );
       expect(result.pass).toBe(true);
     }
   });
@@ -96,10 +115,15 @@ describe('FP16 autocast', () => {
     expect(clamped.report.valuesClamped).toBe(1);
     expect(clamped.report.nodesKept).toEqual([]);
     // The else-branch constant 1e6 became 65504 in float16 bits (0x7bff).
-    const elseBranch = getAttribute(clamped.model.proto.graph!.node.find((node) => node.opType === 'If')!, 'else_branch')!.g!;
+    const elseBranch = getAttribute(
+      clamped.model.proto.graph!.node.find((node) => node.opType === 'If')!,
+      'else_branch',
+    )!.g!;
     const big = elseBranch.node.find((node) => node.output[0] === 'else.big')!;
     expect(Array.from(new Uint16Array(getAttribute(big, 'value')!.t!.rawData.slice().buffer))).toEqual([0x7bff]);
-    await expect(compare(ifModel(), clamped.model, { x: randomTensor([1, 8], 4), flag: flag(0) }, { atol: 1e-2 })).resolves.toMatchObject({ pass: true });
+    await expect(
+      compare(ifModel(), clamped.model, { x: randomTensor([1, 8], 4), flag: flag(0) }, { atol: 1e-2 }),
+    ).resolves.toMatchObject({ pass: true });
   });
 
   it('honours the block lists and keepIoTypes: false', async () => {
@@ -127,7 +151,9 @@ describe('FP16 autocast', () => {
     withPow.proto.graph!.node.push(makeNode('Pow', ['y', 'exponent'], ['y_squared'], 'square'));
     withPow.proto.graph!.output.push(makeValueInfo('y_squared', DataType.FLOAT, ['batch', 8]));
     expect(DEFAULT_FP16_BLOCKED_OPS).toContain('Pow');
-    expect(convertToFp16(withPow).report.nodesKept).toEqual([{ name: 'square', opType: 'Pow', reason: 'op type in blockOpTypes' }]);
+    expect(convertToFp16(withPow).report.nodesKept).toEqual([
+      { name: 'square', opType: 'Pow', reason: 'op type in blockOpTypes' },
+    ]);
     expect(convertToFp16(withPow, { blockOpTypes: ['Relu'] }).report.nodesKept.map((kept) => kept.opType)).toEqual(['Relu']);
   });
 
@@ -146,7 +172,11 @@ describe('FP16 autocast', () => {
     );
     graph.output.push(makeValueInfo('half_shape', DataType.FLOAT, [2]), makeValueInfo('scaled', DataType.FLOAT, ['batch', 8]));
     const { model: converted, report } = convertToFp16(model, { blockNodes: ['scale'] });
-    expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual(['shape_to_float: shape computation', 'halve: shape computation', 'scale: node in blockNodes']);
+    expect(report.nodesKept.map((kept) => `${kept.name}: ${kept.reason}`)).toEqual([
+      'shape_to_float: shape computation',
+      'halve: shape computation',
+      'scale: node in blockNodes',
+    ]);
     const initializers = converted.proto.graph!.initializer;
     expect(initializers.find((tensor) => tensor.name === 'fc2.bias')!.dataType).toBe(DataType.FLOAT);
     expect(initializers.find((tensor) => tensor.name === 'fc2.bias_fp16')!.dataType).toBe(DataType.FLOAT16);
@@ -157,9 +187,29 @@ describe('FP16 autocast', () => {
   });
 
   it('BAD CALL - options', () => {
-    expectErrorSync(() => convertToFp16(mlpModel(), { keepIoTypes: 'yes' } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a boolean for options.keepIoTypes but received "yes" of type string');
-    expectErrorSync(() => convertToFp16(mlpModel(), { blockOpTypes: 'Relu' } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected an array of strings for options.blockOpTypes but received "Relu" of type string');
-    expectErrorSync(() => convertToFp16(mlpModel(), { blockNodes: [1] } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a string for options.blockNodes[0] but received 1 of type number');
-    expectErrorSync(() => convertToFp16(mlpModel(), { keepIOTypes: true } as never), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "keepIOTypes" in options \(did you mean "keepIoTypes"\?\)/);
+    expectErrorSync(
+      () => convertToFp16(mlpModel(), { keepIoTypes: 'yes' } as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a boolean for options.keepIoTypes but received "yes" of type string',
+    );
+    expectErrorSync(
+      () => convertToFp16(mlpModel(), { blockOpTypes: 'Relu' } as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected an array of strings for options.blockOpTypes but received "Relu" of type string',
+    );
+    expectErrorSync(
+      () => convertToFp16(mlpModel(), { blockNodes: [1] } as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a string for options.blockNodes[0] but received 1 of type number',
+    );
+    expectErrorSync(
+      () => convertToFp16(mlpModel(), { keepIOTypes: true } as never),
+      ArgumentRangeError,
+      'ERR_UNKNOWN_OPTION',
+      /^Unknown option "keepIOTypes" in options \(did you mean "keepIoTypes"\?\)/,
+    );
   });
 });

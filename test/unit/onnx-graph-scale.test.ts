@@ -44,12 +44,12 @@ describe('graph passes scale with the model, not with names x subgraphs', () => 
     expect(insertions).toBeLessThan(10 * size);
   });
 
-  it('inspect() does work linear in the model\'s size', async () => {
+  it("inspect() does work linear in the model's size", async () => {
     const model = parseModel(bytes);
     expect(await insertionsDuring(() => inspect(model))).toBeLessThan(10 * size);
   });
 
-  it('FP16 autocast does work linear in the model\'s size (element types are layered per subgraph, not copied)', async () => {
+  it("FP16 autocast does work linear in the model's size (element types are layered per subgraph, not copied)", async () => {
     const model = parseModel(bytes);
     expect(await insertionsDuring(() => convertToFp16(model))).toBeLessThan(40 * size);
   });
@@ -79,7 +79,12 @@ describe('declared nesting is bounded', () => {
 
   it('BAD CALL - a file nesting subgraphs 40 deep: ERR_ONNX from the decoder, saying why', () => {
     // Encoded directly: serializeModel itself refuses to encode a model nested this deep.
-    expectErrorSync(() => parseModel(toBinary(ModelProtoSchema, nested(40).proto)), OnnxError, 'ERR_ONNX', /^Expected an ONNX model \(ModelProto protobuf\) for <bytes> but received bytes that are not valid protobuf \(cannot decode message onnx\.\w+ from binary: maximum recursion depth of 100 reached; subgraphs can nest about 31 deep in a file\)$/);
+    expectErrorSync(
+      () => parseModel(toBinary(ModelProtoSchema, nested(40).proto)),
+      OnnxError,
+      'ERR_ONNX',
+      /^Expected an ONNX model \(ModelProto protobuf\) for <bytes> but received bytes that are not valid protobuf \(cannot decode message onnx\.\w+ from binary: maximum recursion depth of 100 reached; subgraphs can nest about 31 deep in a file\)$/,
+    );
   });
 
   it(`BAD CALL - a model built in memory nesting 5,000 deep: ERR_ONNX naming the bound of ${MAX_SUBGRAPH_DEPTH}, no stack overflow`, async () => {
@@ -90,7 +95,8 @@ describe('declared nesting is bounded', () => {
       graph.node = [inner];
       graph = inner.attribute[0]!.g!;
     }
-    const message = /^Expected subgraphs nested at most 32 deep in <subgraph_heavy> but received deeper nesting \(at "(then|else)0"\)$/;
+    const message =
+      /^Expected subgraphs nested at most 32 deep in <subgraph_heavy> but received deeper nesting \(at "(then|else)0"\)$/;
     await expectError(() => inspect(model), OnnxError, 'ERR_ONNX', message);
     expectErrorSync(() => convertToFp16(model), OnnxError, 'ERR_ONNX', message);
   });

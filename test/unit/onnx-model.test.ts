@@ -11,17 +11,25 @@ import { expectError } from '../helpers/expect-error.js';
 import { buildModel, mlpModel, ppocr, temporaryFolder } from '../helpers/onnx-fixtures.js';
 
 /** An MLP whose first weight (2048 bytes) points at `location` (offset/length as given); writes the model and, unless told not to, a data file. */
-function externalModel(folder: string, location: string, { offset = 0, length, writeData = true }: { offset?: number; length?: number; writeData?: boolean } = {}): string {
+function externalModel(
+  folder: string,
+  location: string,
+  { offset = 0, length, writeData = true }: { offset?: number; length?: number; writeData?: boolean } = {},
+): string {
   const model = mlpModel();
   const weight = model.proto.graph!.initializer[0]!;
-  const entries = [create(StringStringEntryProtoSchema, { key: 'location', value: location }), create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) })];
+  const entries = [
+    create(StringStringEntryProtoSchema, { key: 'location', value: location }),
+    create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
+  ];
   if (length !== undefined) entries.push(create(StringStringEntryProtoSchema, { key: 'length', value: String(length) }));
   weight.rawData = new Uint8Array(0);
   weight.externalData = entries;
   weight.dataLocation = DataLocation.EXTERNAL;
   const path = join(folder, 'model.onnx');
   writeFileSync(path, serializeModel(model));
-  if (writeData && !location.startsWith('/') && !location.includes('..')) writeFileSync(join(folder, location), new Uint8Array(32 * 16 * 4));
+  if (writeData && !location.startsWith('/') && !location.includes('..'))
+    writeFileSync(join(folder, location), new Uint8Array(32 * 16 * 4));
   return path;
 }
 
@@ -80,8 +88,18 @@ describe('ONNX model reading and writing', () => {
     const weight = tooBig.proto.graph!.initializer[0]!;
     weight.dataLocation = DataLocation.EXTERNAL;
     weight.externalData = [create(StringStringEntryProtoSchema, { key: 'location', value: 'x.bin' })];
-    await expectError(() => writeModel(tooBig, path), OnnxError, 'ERR_ONNX', /Expected every tensor to be in memory before writing .* but received tensor "fc1.weight" still in external data/);
-    await expectError(() => writeModel(mlpModel(), join(folder, 'missing-folder', 'model.onnx')), OnnxError, 'ERR_IO', /^Cannot write .*\/missing-folder\/model\.onnx: the folder does not exist \(ENOENT\)$/);
+    await expectError(
+      () => writeModel(tooBig, path),
+      OnnxError,
+      'ERR_ONNX',
+      /Expected every tensor to be in memory before writing .* but received tensor "fc1.weight" still in external data/,
+    );
+    await expectError(
+      () => writeModel(mlpModel(), join(folder, 'missing-folder', 'model.onnx')),
+      OnnxError,
+      'ERR_IO',
+      /^Cannot write .*\/missing-folder\/model\.onnx: the folder does not exist \(ENOENT\)$/,
+    );
     expect(readFileSync(path, 'utf8')).toBe('previous');
     expect(readdirSync(folder)).toEqual(['model.onnx']);
   });
@@ -99,24 +117,57 @@ describe('ONNX model reading and writing', () => {
 
   it('BAD CALL - a truncated model', async () => {
     const bytes = readFileSync(ppocr.cls);
-    await expectError(() => readModel(bytes.subarray(0, bytes.length - 1000)), OnnxError, 'ERR_ONNX', 'Expected an ONNX model (ModelProto protobuf) for <bytes> but received bytes that are not valid protobuf (premature end of data: the file is truncated)');
+    await expectError(
+      () => readModel(bytes.subarray(0, bytes.length - 1000)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected an ONNX model (ModelProto protobuf) for <bytes> but received bytes that are not valid protobuf (premature end of data: the file is truncated)',
+    );
   });
 
   it('BAD CALL - a valid protobuf that is not a model', async () => {
-    const tensor = toBinary(TensorProtoSchema, create(TensorProtoSchema, { name: 'w', dims: [2n, 3n], dataType: 1, rawData: new Uint8Array(24) }));
-    await expectError(() => readModel(tensor), OnnxError, 'ERR_ONNX', /^Expected an ONNX model \(ModelProto protobuf\) for <bytes> but received bytes that are not valid protobuf/);
-    await expectError(() => readModel(new Uint8Array(0)), OnnxError, 'ERR_ONNX', 'Expected an ONNX model (ModelProto protobuf) for <bytes> but received a protobuf message with no graph');
+    const tensor = toBinary(
+      TensorProtoSchema,
+      create(TensorProtoSchema, { name: 'w', dims: [2n, 3n], dataType: 1, rawData: new Uint8Array(24) }),
+    );
+    await expectError(
+      () => readModel(tensor),
+      OnnxError,
+      'ERR_ONNX',
+      /^Expected an ONNX model \(ModelProto protobuf\) for <bytes> but received bytes that are not valid protobuf/,
+    );
+    await expectError(
+      () => readModel(new Uint8Array(0)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected an ONNX model (ModelProto protobuf) for <bytes> but received a protobuf message with no graph',
+    );
   });
 
   it('BAD CALL - unsupported IR version and opset', async () => {
     const future = mlpModel();
     future.proto.irVersion = 14n;
-    await expectError(() => readModel(serializeModel(future)), OnnxError, 'ERR_ONNX', 'Expected an ONNX IR version between 3 and 13 for <bytes> but received 14');
+    await expectError(
+      () => readModel(serializeModel(future)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected an ONNX IR version between 3 and 13 for <bytes> but received 14',
+    );
     const future2 = mlpModel({ opset: 28 });
-    await expectError(() => readModel(serializeModel(future2)), OnnxError, 'ERR_ONNX', 'Expected a default-domain opset between 1 and 27 for <bytes> but received 28');
+    await expectError(
+      () => readModel(serializeModel(future2)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected a default-domain opset between 1 and 27 for <bytes> but received 28',
+    );
     const noOpset = mlpModel();
     noOpset.proto.opsetImport = [];
-    await expectError(() => readModel(serializeModel(noOpset)), OnnxError, 'ERR_ONNX', 'Expected an opset import for the default ONNX domain in <bytes> but received none');
+    await expectError(
+      () => readModel(serializeModel(noOpset)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected an opset import for the default ONNX domain in <bytes> but received none',
+    );
   });
 
   it('BAD CALL - a missing initializer', async () => {
@@ -133,24 +184,64 @@ describe('ONNX model reading and writing', () => {
   it('BAD CALL - a dangling node input, an undefined graph output, unsorted nodes, a tensor defined twice', async () => {
     const dangling = mlpModel();
     dangling.proto.graph!.node[1]!.input[0] = 'nowhere';
-    await expectError(() => readModel(serializeModel(dangling)), OnnxError, 'ERR_ONNX', 'Expected a defined tensor for input 0 of node "relu1" (Relu) in <bytes> but received "nowhere", which no graph input, initializer or earlier node defines');
+    await expectError(
+      () => readModel(serializeModel(dangling)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected a defined tensor for input 0 of node "relu1" (Relu) in <bytes> but received "nowhere", which no graph input, initializer or earlier node defines',
+    );
     const output = mlpModel();
     output.proto.graph!.output[0]!.name = 'ghost';
-    await expectError(() => readModel(serializeModel(output)), OnnxError, 'ERR_ONNX', 'Expected graph output "ghost" of <bytes> to be defined but received a name that no node, input or initializer defines');
+    await expectError(
+      () => readModel(serializeModel(output)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected graph output "ghost" of <bytes> to be defined but received a name that no node, input or initializer defines',
+    );
     const unsorted = mlpModel();
     unsorted.proto.graph!.node.reverse();
-    await expectError(() => readModel(serializeModel(unsorted)), OnnxError, 'ERR_ONNX', /^Expected a tensor defined earlier for input 0 of node "fc2_bias" \(Add\) in <bytes> but received "fc2_out", which a later node produces \(the graph is not topologically sorted\)$/);
+    await expectError(
+      () => readModel(serializeModel(unsorted)),
+      OnnxError,
+      'ERR_ONNX',
+      /^Expected a tensor defined earlier for input 0 of node "fc2_bias" \(Add\) in <bytes> but received "fc2_out", which a later node produces \(the graph is not topologically sorted\)$/,
+    );
     const twice = mlpModel();
     twice.proto.graph!.node.push(makeNode('Relu', ['y'], ['relu1_out'], 'again'));
-    await expectError(() => readModel(serializeModel(twice)), OnnxError, 'ERR_ONNX', 'Expected each tensor to be defined once in <bytes> but received "relu1_out" again as an output of node "again" (Relu) (first from node "relu1" (Relu))');
+    await expectError(
+      () => readModel(serializeModel(twice)),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected each tensor to be defined once in <bytes> but received "relu1_out" again as an output of node "again" (Relu) (first from node "relu1" (Relu))',
+    );
   });
 
   it('BAD CALL - a path that does not exist, a folder, a non-string source', async () => {
     const folder = temporaryFolder();
-    await expectError(() => readModel(join(folder, 'nope.onnx')), OnnxError, 'ERR_IO', `Expected a readable ONNX model file for ${join(folder, 'nope.onnx')} but received a path that does not exist`);
-    await expectError(() => readModel(folder), OnnxError, 'ERR_ONNX', `Expected an ONNX model file for ${folder} but received a directory`);
-    await expectError(() => readModel(42 as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a file path or a Uint8Array for model but received 42 of type number');
-    await expectError(() => readModel(ppocr.cls, { loadExternalData: 'yes' } as never), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a boolean for options.loadExternalData but received "yes" of type string');
+    await expectError(
+      () => readModel(join(folder, 'nope.onnx')),
+      OnnxError,
+      'ERR_IO',
+      `Expected a readable ONNX model file for ${join(folder, 'nope.onnx')} but received a path that does not exist`,
+    );
+    await expectError(
+      () => readModel(folder),
+      OnnxError,
+      'ERR_ONNX',
+      `Expected an ONNX model file for ${folder} but received a directory`,
+    );
+    await expectError(
+      () => readModel(42 as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a file path or a Uint8Array for model but received 42 of type number',
+    );
+    await expectError(
+      () => readModel(ppocr.cls, { loadExternalData: 'yes' } as never),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a boolean for options.loadExternalData but received "yes" of type string',
+    );
   });
 });
 
@@ -166,13 +257,23 @@ describe('external data safety', () => {
   it('BAD CALL - an absolute location', async () => {
     const folder = temporaryFolder();
     const path = externalModel(folder, '/etc/passwd');
-    await expectError(() => readModel(path), OnnxError, 'ERR_ONNX', `Expected an external data location inside the model's folder ${folder} for tensor "fc1.weight" but received "/etc/passwd" (an absolute path)`);
+    await expectError(
+      () => readModel(path),
+      OnnxError,
+      'ERR_ONNX',
+      `Expected an external data location inside the model's folder ${folder} for tensor "fc1.weight" but received "/etc/passwd" (an absolute path)`,
+    );
   });
 
   it('BAD CALL - a location escaping with ..', async () => {
     const folder = temporaryFolder();
     const path = externalModel(folder, 'weights/../../secret.bin');
-    await expectError(() => readModel(path), OnnxError, 'ERR_ONNX', `Expected an external data location inside the model's folder ${folder} for tensor "fc1.weight" but received "weights/../../secret.bin" (it escapes the folder with ..)`);
+    await expectError(
+      () => readModel(path),
+      OnnxError,
+      'ERR_ONNX',
+      `Expected an external data location inside the model's folder ${folder} for tensor "fc1.weight" but received "weights/../../secret.bin" (it escapes the folder with ..)`,
+    );
   });
 
   it('BAD CALL - a symlink that leads out of the folder', async () => {
@@ -181,27 +282,62 @@ describe('external data safety', () => {
     const folder = temporaryFolder();
     symlinkSync(join(outside, 'secret.bin'), join(folder, 'w.bin'));
     const path = externalModel(folder, 'w.bin', { writeData: false });
-    await expectError(() => readModel(path), OnnxError, 'ERR_ONNX', `Expected an external data location inside the model's folder ${folder} for tensor "fc1.weight" but received "w.bin" (a symlink leads out to ${join(outside, 'secret.bin')})`);
+    await expectError(
+      () => readModel(path),
+      OnnxError,
+      'ERR_ONNX',
+      `Expected an external data location inside the model's folder ${folder} for tensor "fc1.weight" but received "w.bin" (a symlink leads out to ${join(outside, 'secret.bin')})`,
+    );
   });
 
   it('BAD CALL - offsets and lengths outside the file, a missing file, a wrong length', async () => {
     const beyond = temporaryFolder();
-    await expectError(() => readModel(externalModel(beyond, 'w.bin', { offset: 4096 })), OnnxError, 'ERR_ONNX', 'Expected external data for tensor "fc1.weight" within w.bin (2048 bytes) but received offset 4096, past its end');
+    await expectError(
+      () => readModel(externalModel(beyond, 'w.bin', { offset: 4096 })),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected external data for tensor "fc1.weight" within w.bin (2048 bytes) but received offset 4096, past its end',
+    );
     const tooLong = temporaryFolder();
-    await expectError(() => readModel(externalModel(tooLong, 'w.bin', { offset: 1024, length: 2048 })), OnnxError, 'ERR_ONNX', 'Expected external data for tensor "fc1.weight" within w.bin (2048 bytes) but received offset 1024 and length 2048, which end at byte 3072');
+    await expectError(
+      () => readModel(externalModel(tooLong, 'w.bin', { offset: 1024, length: 2048 })),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected external data for tensor "fc1.weight" within w.bin (2048 bytes) but received offset 1024 and length 2048, which end at byte 3072',
+    );
     const short = temporaryFolder();
-    await expectError(() => readModel(externalModel(short, 'w.bin', { length: 1024 })), OnnxError, 'ERR_ONNX', 'Expected 2048 bytes of external data for tensor "fc1.weight" (from its dims and type) but received a length of 1024');
+    await expectError(
+      () => readModel(externalModel(short, 'w.bin', { length: 1024 })),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected 2048 bytes of external data for tensor "fc1.weight" (from its dims and type) but received a length of 1024',
+    );
     const missing = temporaryFolder();
     const path = externalModel(missing, 'w.bin', { writeData: false });
-    await expectError(() => readModel(path), OnnxError, 'ERR_ONNX', `Expected an external data file at "w.bin" for tensor "fc1.weight" but received no such file in ${missing}`);
+    await expectError(
+      () => readModel(path),
+      OnnxError,
+      'ERR_ONNX',
+      `Expected an external data file at "w.bin" for tensor "fc1.weight" but received no such file in ${missing}`,
+    );
     const negative = temporaryFolder();
-    await expectError(() => readModel(externalModel(negative, 'w.bin', { offset: -1 })), OnnxError, 'ERR_ONNX', 'Expected a non-negative integer for external data "offset" of tensor "fc1.weight" but received "-1"');
+    await expectError(
+      () => readModel(externalModel(negative, 'w.bin', { offset: -1 })),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected a non-negative integer for external data "offset" of tensor "fc1.weight" but received "-1"',
+    );
   });
 
   it('BAD CALL - external data in a model given as bytes alone', async () => {
     const folder = temporaryFolder();
     const bytes = readFileSync(externalModel(folder, 'w.bin'));
-    await expectError(() => readModel(bytes), OnnxError, 'ERR_ONNX', 'Expected a model path or options.baseDir for <bytes>, whose tensor "fc1.weight" has external data, but received only bytes');
+    await expectError(
+      () => readModel(bytes),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected a model path or options.baseDir for <bytes>, whose tensor "fc1.weight" has external data, but received only bytes',
+    );
     expect((await readModel(bytes, { baseDir: folder })).proto.graph!.initializer[0]!.rawData.length).toBe(2048);
     expect(existsSync(join(folder, 'w.bin'))).toBe(true);
   });

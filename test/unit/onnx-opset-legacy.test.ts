@@ -19,12 +19,46 @@ function legacyModel() {
   graph.input('z', DataType.FLOAT, [2, 3, 4]);
   graph.nodes.push(
     // Gemm-6 with broadcast=1: C [4] broadcast over rows.
-    makeNode('Gemm', ['x', graph.initializer('W', [4, 3], Float32Array.from({ length: 12 }, (_, index) => index / 10)), graph.initializer('C', [4], Float32Array.of(1, 2, 3, 4))], ['g'], 'gemm', [intAttribute('transB', 1), intAttribute('broadcast', 1)]),
+    makeNode(
+      'Gemm',
+      [
+        'x',
+        graph.initializer(
+          'W',
+          [4, 3],
+          Float32Array.from({ length: 12 }, (_, index) => index / 10),
+        ),
+        graph.initializer('C', [4], Float32Array.of(1, 2, 3, 4)),
+      ],
+      ['g'],
+      'gemm',
+      [intAttribute('transB', 1), intAttribute('broadcast', 1)],
+    ),
     // Add-6 with broadcast=1 and no axis: trailing alignment, as numpy.
-    makeNode('Add', ['g', graph.initializer('b', [4], Float32Array.of(10, 20, 30, 40))], ['y'], 'add_trailing', [intAttribute('broadcast', 1)]),
+    makeNode('Add', ['g', graph.initializer('b', [4], Float32Array.of(10, 20, 30, 40))], ['y'], 'add_trailing', [
+      intAttribute('broadcast', 1),
+    ]),
     // Add-6 with broadcast=1, axis=1: B [3] aligned with dim 1 of z [2, 3, 4].
-    makeNode('Add', ['z', graph.initializer('c', [3], Float32Array.of(100, 200, 300))], ['w'], 'add_axis', [intAttribute('broadcast', 1), intAttribute('axis', 1)]),
-    makeNode('BatchNormalization', ['w', ...['scale', 'bias', 'mean', 'var'].map((name, index) => graph.initializer(name, [3], Float32Array.of(1, 1, 1).map((value) => (index === 3 ? value : index === 0 ? value : 0))))], ['v'], 'bn', [intAttribute('is_test', 1), floatAttribute('epsilon', 0)]),
+    makeNode('Add', ['z', graph.initializer('c', [3], Float32Array.of(100, 200, 300))], ['w'], 'add_axis', [
+      intAttribute('broadcast', 1),
+      intAttribute('axis', 1),
+    ]),
+    makeNode(
+      'BatchNormalization',
+      [
+        'w',
+        ...['scale', 'bias', 'mean', 'var'].map((name, index) =>
+          graph.initializer(
+            name,
+            [3],
+            Float32Array.of(1, 1, 1).map((value) => (index === 3 ? value : index === 0 ? value : 0)),
+          ),
+        ),
+      ],
+      ['v'],
+      'bn',
+      [intAttribute('is_test', 1), floatAttribute('epsilon', 0)],
+    ),
   );
   graph.output('y', DataType.FLOAT, [2, 4]);
   graph.output('v', DataType.FLOAT, [2, 3, 4]);
@@ -41,13 +75,18 @@ describe('opset upgrade from before opset 7', () => {
       expect(getAttribute(node, 'is_test')).toBeUndefined();
     }
     // c [3] became [3, 1] so that numpy aligns it with dim 1.
-    const reshaped = model.proto.graph!.initializer.find((tensor) => tensor.name === nodes.find((node) => node.name === 'add_axis')!.input[1]);
+    const reshaped = model.proto.graph!.initializer.find(
+      (tensor) => tensor.name === nodes.find((node) => node.name === 'add_axis')!.input[1],
+    );
     expect(reshaped!.dims.map(Number)).toEqual([3, 1]);
 
     await using backend = await createCpuBackend(model);
     const x = Float32Array.of(1, 2, 3, 4, 5, 6);
     const z = Float32Array.from({ length: 24 }, (_, index) => index);
-    const outputs = await backend.run({ x: { dtype: 'float32', shape: [2, 3], data: x }, z: { dtype: 'float32', shape: [2, 3, 4], data: z } });
+    const outputs = await backend.run({
+      x: { dtype: 'float32', shape: [2, 3], data: x },
+      z: { dtype: 'float32', shape: [2, 3, 4], data: z },
+    });
     const expectedY: number[] = [];
     for (let row = 0; row < 2; row++) {
       for (let column = 0; column < 4; column++) {

@@ -18,7 +18,8 @@ import { tensorDims, tensorFloat32Values, tensorValues } from '../../lib/onnx/te
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 import { GraphBuilder, buildModel, convNetModel, mlpModel, randomTensor, temporaryFolder } from '../helpers/onnx-fixtures.js';
 
-const convSamples = (count: number, seed = 1): TensorMap[] => Array.from({ length: count }, (_, index) => ({ x: randomTensor([1, 3, 16, 16], seed + index) }));
+const convSamples = (count: number, seed = 1): TensorMap[] =>
+  Array.from({ length: count }, (_, index) => ({ x: randomTensor([1, 3, 16, 16], seed + index) }));
 
 function initializer(graph: GraphProto, name: string): TensorProto {
   return graph.initializer.find((tensor) => tensor.name === name)!;
@@ -76,7 +77,13 @@ describe('INT8 quantization', () => {
     const model = convNetModel();
     const { model: quantized, report, table } = await quantizeInt8(model, { calibration: convSamples(8), method: 'max' });
     expect(report.quantized).toEqual({ Conv: 2, ConvTranspose: 1, Gemm: 1 });
-    expect(report).toMatchObject({ activationQdq: 4, weightsQuantized: 4, perChannel: true, opset: { from: 13, to: 13 }, skipped: [] });
+    expect(report).toMatchObject({
+      activationQdq: 4,
+      weightsQuantized: 4,
+      perChannel: true,
+      opset: { from: 13, to: 13 },
+      skipped: [],
+    });
     const graph = quantized.proto.graph!;
     const expectedAxis: Record<string, number> = { conv1: 0, conv2: 0, up: 1, fc: 0 };
     for (const node of graph.node.filter((candidate) => ['Conv', 'ConvTranspose', 'Gemm'].includes(candidate.opType))) {
@@ -105,7 +112,10 @@ describe('INT8 quantization', () => {
   });
 
   it('quantizes Gemm (transB) weights on axis 0 and MatMul weights on their last axis; one Q/DQ pair per shared activation', async () => {
-    const { model: quantized, report } = await quantizeInt8(mlpModel(), { calibration: { random: 4, seed: 3 }, shapes: { x: [2, 16] } });
+    const { model: quantized, report } = await quantizeInt8(mlpModel(), {
+      calibration: { random: 4, seed: 3 },
+      shapes: { x: [2, 16] },
+    });
     expect(report.quantized).toEqual({ Gemm: 1, MatMul: 1 });
     const graph = quantized.proto.graph!;
     const gemm = graph.node.find((node) => node.name === 'fc1')!;
@@ -115,12 +125,16 @@ describe('INT8 quantization', () => {
 
     const shared = cloneModel(convNetModel());
     // A second Conv reading conv2's input: both must share one Q/DQ pair.
-    shared.proto.graph!.node.push(makeNode('Conv', ['pool1_out', 'conv2.weight'], ['twin'], 'twin', [intsAttribute('pads', [1, 1, 1, 1])]));
+    shared.proto.graph!.node.push(
+      makeNode('Conv', ['pool1_out', 'conv2.weight'], ['twin'], 'twin', [intsAttribute('pads', [1, 1, 1, 1])]),
+    );
     const { model: twin, report: twinReport } = await quantizeInt8(shared, { calibration: convSamples(2) });
     expect(twinReport.activationQdq).toBe(4);
     expect(twinReport.weightsQuantized).toBe(4);
     const twinGraph = twin.proto.graph!;
-    expect(twinGraph.node.find((node) => node.name === 'twin')!.input.slice(0, 2)).toEqual(twinGraph.node.find((node) => node.name === 'conv2')!.input.slice(0, 2));
+    expect(twinGraph.node.find((node) => node.name === 'twin')!.input.slice(0, 2)).toEqual(
+      twinGraph.node.find((node) => node.name === 'conv2')!.input.slice(0, 2),
+    );
   });
 
   it('saves a calibration table that reproduces the same model, and reads calibration samples from folders', async () => {
@@ -150,40 +164,119 @@ describe('INT8 quantization', () => {
 
   it('reports progress and honours an abort signal', async () => {
     const seen: string[] = [];
-    await calibrate(convNetModel(), { random: 3 }, { onProgress: ({ phase, done, total }) => seen.push(`${phase} ${done}/${total}`) });
+    await calibrate(
+      convNetModel(),
+      { random: 3 },
+      { onProgress: ({ phase, done, total }) => seen.push(`${phase} ${done}/${total}`) },
+    );
     expect(seen).toEqual(['calibrate 0/3', 'calibrate 1/3', 'calibrate 2/3', 'calibrate 3/3']);
-    await expectError(() => calibrate(convNetModel(), { random: 3 }, { signal: AbortSignal.abort() }), Error, 'ERR_ABORTED', /aborted/);
+    await expectError(
+      () => calibrate(convNetModel(), { random: 3 }, { signal: AbortSignal.abort() }),
+      Error,
+      'ERR_ABORTED',
+      /aborted/,
+    );
   });
 
   it('BAD CALL - calibration feeds with the wrong names, dtypes or shapes', async () => {
     const wrongName: TensorMap[] = [{ image: randomTensor([1, 3, 16, 16], 1) }];
-    await expectError(() => calibrate(convNetModel(), wrongName), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("x") in calibration sample 0 feeds but received "image"');
+    await expectError(
+      () => calibrate(convNetModel(), wrongName),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected only input names of the model ("x") in calibration sample 0 feeds but received "image"',
+    );
     const wrongDtype = [{ x: { dtype: 'float32', shape: [1, 3, 16, 16], data: new Float64Array(768) } }] as never;
-    await expectError(() => calibrate(convNetModel(), wrongDtype), ArgumentTypeError, 'ERR_DTYPE', 'Expected a Float32Array for calibration sample 0 input "x" (float32) but received a Float64Array of length 768');
+    await expectError(
+      () => calibrate(convNetModel(), wrongDtype),
+      ArgumentTypeError,
+      'ERR_DTYPE',
+      'Expected a Float32Array for calibration sample 0 input "x" (float32) but received a Float64Array of length 768',
+    );
     const wrongShape: TensorMap[] = [{ x: randomTensor([1, 3, 16, 16], 1) }, { x: randomTensor([1, 3, 8, 8], 2) }];
-    await expectError(() => calibrate(convNetModel(), wrongShape), ArgumentRangeError, 'ERR_SHAPE', 'Expected 16 at dim 2 (model shape [1, 3, 16, 16]) for calibration sample 1 input "x" but received [1, 3, 8, 8]');
+    await expectError(
+      () => calibrate(convNetModel(), wrongShape),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected 16 at dim 2 (model shape [1, 3, 16, 16]) for calibration sample 1 input "x" but received [1, 3, 8, 8]',
+    );
   });
 
   it('BAD CALL - empty calibration sets, no data at all, generated data without shapes', async () => {
-    await expectError(() => quantizeInt8(convNetModel(), { calibration: [] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected at least one calibration sample but received an empty set');
+    await expectError(
+      () => quantizeInt8(convNetModel(), { calibration: [] }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected at least one calibration sample but received an empty set',
+    );
     const empty = temporaryFolder();
-    await expectError(() => calibrate(convNetModel(), empty), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', `Expected at least one calibration sample but received an empty set (no .npy/.json samples in ${empty})`);
-    await expectError(() => quantizeInt8(convNetModel(), { calibration: { random: 0 } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected at least one calibration sample for options.calibration.random but received 0');
-    await expectError(() => quantizeInt8(convNetModel()), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither');
-    await expectError(() => quantizeInt8(mlpModel(), { calibration: { random: 2 } }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a concrete shape for input "x" in options.shapes (its dims are [-1, 16]) but received none; pass options.shapes: { "x": [...] }');
-    await expectError(() => quantizeInt8(convNetModel(), { calibration: 42 as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a folder path, an (async) iterable of feeds or { random: N } for options.calibration but received 42 of type number');
+    await expectError(
+      () => calibrate(convNetModel(), empty),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected at least one calibration sample but received an empty set (no .npy/.json samples in ${empty})`,
+    );
+    await expectError(
+      () => quantizeInt8(convNetModel(), { calibration: { random: 0 } }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected at least one calibration sample for options.calibration.random but received 0',
+    );
+    await expectError(
+      () => quantizeInt8(convNetModel()),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected calibration data (options.calibration) or a calibration table (options.calibrationTable) for quantizeInt8 but received neither',
+    );
+    await expectError(
+      () => quantizeInt8(mlpModel(), { calibration: { random: 2 } }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a concrete shape for input "x" in options.shapes (its dims are [-1, 16]) but received none; pass options.shapes: { "x": [...] }',
+    );
+    await expectError(
+      () => quantizeInt8(convNetModel(), { calibration: 42 as never }),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a folder path, an (async) iterable of feeds or { random: N } for options.calibration but received 42 of type number',
+    );
   });
 
   it('BAD CALL - tables that do not fit, unknown methods, models already quantized', async () => {
     const { table, model: quantized } = await quantizeInt8(convNetModel(), { calibration: convSamples(1) });
     const partial = { ...table, tensors: { x: table.tensors.x! } };
-    await expectError(() => quantizeInt8(convNetModel(), { calibrationTable: partial }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected an amax for every activation to quantize in options.calibrationTable but received none for "pool1_out", "relu2_out", "flatten_out"');
-    await expectError(() => quantizeInt8(convNetModel(), { calibrationTable: { ...table, format: 'other' } as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a calibration table (format "tensorrt-node-calibration", version 1) for options.calibrationTable but received format "other" of type string');
+    await expectError(
+      () => quantizeInt8(convNetModel(), { calibrationTable: partial }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected an amax for every activation to quantize in options.calibrationTable but received none for "pool1_out", "relu2_out", "flatten_out"',
+    );
+    await expectError(
+      () => quantizeInt8(convNetModel(), { calibrationTable: { ...table, format: 'other' } as never }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a calibration table (format "tensorrt-node-calibration", version 1) for options.calibrationTable but received format "other" of type string',
+    );
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'table.json'), '{ not json');
-    await expectError(() => loadCalibrationTable(join(folder, 'table.json')), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', /^Expected a calibration table \(format "tensorrt-node-calibration", version 1\) for .*table\.json but received text that is not JSON/);
-    await expectError(() => quantizeInt8(convNetModel(), { calibration: convSamples(1), method: 'kl' as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected one of "max", "percentile", "entropy", "mse" for options.method but received "kl" of type string');
-    await expectError(() => quantizeInt8(quantized, { calibrationTable: table }), OnnxError, 'ERR_ONNX', 'Expected a float model for quantizeInt8 but received <convnet>, which already has QuantizeLinear/DequantizeLinear nodes');
+    await expectError(
+      () => loadCalibrationTable(join(folder, 'table.json')),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      /^Expected a calibration table \(format "tensorrt-node-calibration", version 1\) for .*table\.json but received text that is not JSON/,
+    );
+    await expectError(
+      () => quantizeInt8(convNetModel(), { calibration: convSamples(1), method: 'kl' as never }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected one of "max", "percentile", "entropy", "mse" for options.method but received "kl" of type string',
+    );
+    await expectError(
+      () => quantizeInt8(quantized, { calibrationTable: table }),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected a float model for quantizeInt8 but received <convnet>, which already has QuantizeLinear/DequantizeLinear nodes',
+    );
   });
 });
 
@@ -192,10 +285,22 @@ function opset9Model(): OnnxModel {
   const graph = new GraphBuilder('old');
   const x = graph.input('x', DataType.FLOAT, [2, 3, 4]);
   const [clipped] = graph.node('Clip', [x], [floatAttribute('min', -0.5), floatAttribute('max', 0.75)], 1, 'clip');
-  const [sliced] = graph.node('Slice', [clipped!], [intsAttribute('starts', [0, 1]), intsAttribute('ends', [2, 4]), intsAttribute('axes', [0, 2])], 1, 'slice');
+  const [sliced] = graph.node(
+    'Slice',
+    [clipped!],
+    [intsAttribute('starts', [0, 1]), intsAttribute('ends', [2, 4]), intsAttribute('axes', [0, 2])],
+    1,
+    'slice',
+  );
   const [unsqueezed] = graph.node('Unsqueeze', [sliced!], [intsAttribute('axes', [0])], 1, 'unsqueeze');
   const [squeezed] = graph.node('Squeeze', [unsqueezed!], [intsAttribute('axes', [0])], 1, 'squeeze');
-  const [padded] = graph.node('Pad', [squeezed!], [intsAttribute('pads', [0, 0, 1, 0, 0, 1]), floatAttribute('value', 0.25)], 1, 'pad');
+  const [padded] = graph.node(
+    'Pad',
+    [squeezed!],
+    [intsAttribute('pads', [0, 0, 1, 0, 0, 1]), floatAttribute('value', 0.25)],
+    1,
+    'pad',
+  );
   const [softmax] = graph.node('Softmax', [padded!], [], 1, 'softmax'); // old axis 1: over dims 1 and 2 together
   graph.nodes.push(makeNode('LogSoftmax', [softmax!], ['y'], 'logsoftmax', []));
   graph.output('y', DataType.FLOAT, [2, 3, 5]);
@@ -209,8 +314,15 @@ describe('opset upgrade to 13', () => {
     expect(upgradeOpset(upgraded, 13)).toEqual({ from: 9, to: 13 });
     expect(upgraded.proto.opsetImport[0]!.version).toBe(13n);
     const graph = upgraded.proto.graph!;
-    expect(graph.node.find((node) => node.name === 'softmax')!.attribute.map((attribute) => [attribute.name, Number(attribute.i)])).toEqual([['axis', -1]]);
-    expect(getAttribute(graph.node.find((node) => node.name === 'clip')!, 'min')).toBeUndefined();
+    expect(
+      graph.node.find((node) => node.name === 'softmax')!.attribute.map((attribute) => [attribute.name, Number(attribute.i)]),
+    ).toEqual([['axis', -1]]);
+    expect(
+      getAttribute(
+        graph.node.find((node) => node.name === 'clip')!,
+        'min',
+      ),
+    ).toBeUndefined();
     const result = await compare(old, upgraded, { x: randomTensor([2, 3, 4], 9, -2, 2) }, { atol: 1e-6, rtol: 1e-6 });
     expect(result.pass).toBe(true);
     expect(result.outputs[0]!.maxAbsError).toBeLessThan(1e-6);
@@ -219,6 +331,11 @@ describe('opset upgrade to 13', () => {
   it('BAD CALL - operators that cannot move to opset 13 are listed', () => {
     const model = opset9Model();
     model.proto.graph!.node.push(makeNode('Upsample', ['y', 'scales'], ['up'], 'up'));
-    expectErrorSync(() => upgradeOpset(cloneModel(model), 13), OnnxError, 'ERR_ONNX', 'Expected operators that can move from opset 9 to 13 in <old> but received up (Upsample was replaced by Resize, whose coordinate rules differ)');
+    expectErrorSync(
+      () => upgradeOpset(cloneModel(model), 13),
+      OnnxError,
+      'ERR_ONNX',
+      'Expected operators that can move from opset 9 to 13 in <old> but received up (Upsample was replaced by Resize, whose coordinate rules differ)',
+    );
   });
 });

@@ -22,7 +22,10 @@ describe('onnxruntime-node Tensors as feeds', () => {
   it('are used in place: the HostTensor the backend gets holds the very same TypedArray', () => {
     const x = new ort.Tensor('float32', new Float32Array(32), [2, 16]);
     const ids = new ort.Tensor('int64', new BigInt64Array([1n, 2n]), [2]);
-    const feeds = normalizeFeeds(inputs, { x, ids }) as Record<string, { dtype: string; shape: readonly number[]; data: unknown }>;
+    const feeds = normalizeFeeds(inputs, { x, ids }) as Record<
+      string,
+      { dtype: string; shape: readonly number[]; data: unknown }
+    >;
     expect(feeds.x!.data).toBe(x.data);
     expect(feeds.x).toMatchObject({ dtype: 'float32', shape: [2, 16] });
     expect(feeds.ids!.data).toBe(ids.data);
@@ -42,10 +45,32 @@ describe('onnxruntime-node Tensors as feeds', () => {
   });
 
   it('BAD CALL - a wrong type, wrong dims, data on the GPU', () => {
-    expectErrorSync(() => normalizeFeeds([inputs[0]!], { x: new ort.Tensor('float64', new Float64Array(16), [1, 16]) }), ArgumentTypeError, 'ERR_DTYPE', 'Expected dtype "float32" for input "x" but received a tensor of type "float64"');
-    expectErrorSync(() => normalizeFeeds([inputs[0]!], { x: new ort.Tensor('float32', new Float32Array(15), [1, 15]) }), ArgumentRangeError, 'ERR_SHAPE', 'Expected 16 at dim 1 (model shape [-1, 16]) for input "x" but received [1, 15]');
-    const onGpu = { type: 'float32', dims: [1, 16], location: 'gpu-buffer', get data(): never { throw new Error('The data is not on CPU. Use `getData()` to download GPU data to CPU') } };
-    expectErrorSync(() => normalizeFeeds([inputs[0]!], { x: onGpu }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected a tensor in CPU memory for input "x" but received an onnxruntime Tensor at location "gpu-buffer"; read it to the CPU first (await tensor.getData())');
+    expectErrorSync(
+      () => normalizeFeeds([inputs[0]!], { x: new ort.Tensor('float64', new Float64Array(16), [1, 16]) }),
+      ArgumentTypeError,
+      'ERR_DTYPE',
+      'Expected dtype "float32" for input "x" but received a tensor of type "float64"',
+    );
+    expectErrorSync(
+      () => normalizeFeeds([inputs[0]!], { x: new ort.Tensor('float32', new Float32Array(15), [1, 15]) }),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected 16 at dim 1 (model shape [-1, 16]) for input "x" but received [1, 15]',
+    );
+    const onGpu = {
+      type: 'float32',
+      dims: [1, 16],
+      location: 'gpu-buffer',
+      get data(): never {
+        throw new Error('The data is not on CPU. Use `getData()` to download GPU data to CPU');
+      },
+    };
+    expectErrorSync(
+      () => normalizeFeeds([inputs[0]!], { x: onGpu }),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a tensor in CPU memory for input "x" but received an onnxruntime Tensor at location "gpu-buffer"; read it to the CPU first (await tensor.getData())',
+    );
   });
 
   it('type-check as feeds of any typed signature (their type is checked at run time)', () => {
@@ -56,5 +81,10 @@ describe('onnxruntime-node Tensors as feeds', () => {
 
 it('BAD CALL - a session refuses an ort.Tensor of another dtype with ERR_DTYPE', async () => {
   await using session = await InferenceSession.create(mlpModel(), { backend: 'cpu', cpu: { intraOpNumThreads: 1 } });
-  await expectError(() => session.run({ x: new ort.Tensor('int32', new Int32Array(16), [1, 16]) }), ArgumentTypeError, 'ERR_DTYPE', 'Expected dtype "float32" for input "x" but received a tensor of type "int32"');
+  await expectError(
+    () => session.run({ x: new ort.Tensor('int32', new Int32Array(16), [1, 16]) }),
+    ArgumentTypeError,
+    'ERR_DTYPE',
+    'Expected dtype "float32" for input "x" but received a tensor of type "int32"',
+  );
 });

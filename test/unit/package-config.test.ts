@@ -27,7 +27,12 @@ describe('the npm setup', () => {
     for (const name of ['user', 'global']) writeFileSync(join(folder, name), '');
     // (and the npm_config_* that `npm exec vitest` passes down are left out, as a shell would not have them)
     const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
-    const env = { ...inherited, npm_config_update_notifier: 'false', npm_config_userconfig: join(folder, 'user'), npm_config_globalconfig: join(folder, 'global') };
+    const env = {
+      ...inherited,
+      npm_config_update_notifier: 'false',
+      npm_config_userconfig: join(folder, 'user'),
+      npm_config_globalconfig: join(folder, 'global'),
+    };
     const result = spawnSync('npm', ['pkg', 'get', 'name'], { cwd: packageRoot, encoding: 'utf8', env });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe('"tensorrt-node"');

@@ -34,7 +34,7 @@ function random(seed: number): () => number {
   };
 }
 
-describe('fmaFloat32 (the CPU twin of the kernel\'s fmaf)', () => {
+describe("fmaFloat32 (the CPU twin of the kernel's fmaf)", () => {
   it('equals a correctly rounded fused multiply-add for every uint8 input over many float32 constants', () => {
     const next = random(7);
     let checked = 0;
@@ -68,7 +68,13 @@ describe('fmaFloat32 (the CPU twin of the kernel\'s fmaf)', () => {
 
 describe('imagePreprocessParams', () => {
   it('maps channels and folds scale, mean and std into float32 alpha/beta', () => {
-    const params = imagePreprocessParams([2, 4, 5, 3], 'float16', { inputFormat: 'bgr', outputFormat: 'rgb', mean: [0.5, 0.25, 0], std: [0.5, 1, 2], scale: 1 / 255 });
+    const params = imagePreprocessParams([2, 4, 5, 3], 'float16', {
+      inputFormat: 'bgr',
+      outputFormat: 'rgb',
+      mean: [0.5, 0.25, 0],
+      std: [0.5, 1, 2],
+      scale: 1 / 255,
+    });
     expect(params).toEqual({
       batch: 2,
       height: 4,
@@ -80,8 +86,12 @@ describe('imagePreprocessParams', () => {
       outputType: 'float16',
     });
     expect(imagePreprocessParams([4, 5, 4], 'float32').channelMap).toEqual([0, 1, 2]);
-    expect(imagePreprocessParams([4, 5, 4], 'float32', { inputFormat: 'bgra', outputFormat: 'bgr' }).channelMap).toEqual([0, 1, 2]);
-    expect(imagePreprocessParams([4, 5, 4], 'float32', { inputFormat: 'rgba', outputFormat: 'bgr' }).channelMap).toEqual([2, 1, 0]);
+    expect(imagePreprocessParams([4, 5, 4], 'float32', { inputFormat: 'bgra', outputFormat: 'bgr' }).channelMap).toEqual([
+      0, 1, 2,
+    ]);
+    expect(imagePreprocessParams([4, 5, 4], 'float32', { inputFormat: 'rgba', outputFormat: 'bgr' }).channelMap).toEqual([
+      2, 1, 0,
+    ]);
   });
 });
 

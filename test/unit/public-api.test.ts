@@ -24,10 +24,15 @@ function declaredExports(file: string): { names: string[]; starExports: string[]
   for (const statement of source.statements) {
     if (ts.isExportDeclaration(statement)) {
       if (!statement.exportClause) starExports.push(statement.getText(source));
-      else if (ts.isNamedExports(statement.exportClause)) names.push(...statement.exportClause.elements.map((element) => element.name.text));
+      else if (ts.isNamedExports(statement.exportClause))
+        names.push(...statement.exportClause.elements.map((element) => element.name.text));
       else starExports.push(statement.getText(source)); // export * as name
-    } else if (ts.canHaveModifiers(statement) && ts.getModifiers(statement)?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)) {
-      if (ts.isVariableStatement(statement)) names.push(...statement.declarationList.declarations.map((declaration) => declaration.name.getText(source)));
+    } else if (
+      ts.canHaveModifiers(statement) &&
+      ts.getModifiers(statement)?.some((modifier) => modifier.kind === ts.SyntaxKind.ExportKeyword)
+    ) {
+      if (ts.isVariableStatement(statement))
+        names.push(...statement.declarationList.declarations.map((declaration) => declaration.name.getText(source)));
       else if ('name' in statement && statement.name) names.push((statement.name as ts.Identifier).text);
     }
   }
@@ -35,18 +40,27 @@ function declaredExports(file: string): { names: string[]; starExports: string[]
 }
 
 describe('every public class that owns native work or workers supports `await using`', () => {
-  it.each(['Engine', 'ExecutionContext', 'Tensor', 'CudaStream', 'CudaEvent', 'InferenceSession', 'Batcher', 'Binding'])('%s has Symbol.asyncDispose next to dispose()', async (name) => {
-    const api = await runtimeExports(entries['tensorrt-node']);
-    const publicClass = api[name] as { prototype: object } | undefined;
-    expect(typeof publicClass, `${name} is exported by tensorrt-node`).toBe('function');
-    expect(typeof Reflect.get(publicClass!.prototype, 'dispose')).toBe('function');
-    expect(typeof Reflect.get(publicClass!.prototype, Symbol.asyncDispose)).toBe('function');
-  });
+  it.each(['Engine', 'ExecutionContext', 'Tensor', 'CudaStream', 'CudaEvent', 'InferenceSession', 'Batcher', 'Binding'])(
+    '%s has Symbol.asyncDispose next to dispose()',
+    async (name) => {
+      const api = await runtimeExports(entries['tensorrt-node']);
+      const publicClass = api[name] as { prototype: object } | undefined;
+      expect(typeof publicClass, `${name} is exported by tensorrt-node`).toBe('function');
+      expect(typeof Reflect.get(publicClass!.prototype, 'dispose')).toBe('function');
+      expect(typeof Reflect.get(publicClass!.prototype, Symbol.asyncDispose)).toBe('function');
+    },
+  );
 
   it.each(Object.entries(entries))('%s: no exported class has dispose() without Symbol.asyncDispose', async (_entry, file) => {
     const api = await runtimeExports(file);
-    const classes = Object.entries(api).filter(([, value]) => typeof value === 'function' && typeof Reflect.get((value as { prototype?: object }).prototype ?? {}, 'dispose') === 'function');
-    const syncOnly = classes.filter(([, value]) => typeof Reflect.get((value as { prototype: object }).prototype, Symbol.asyncDispose) !== 'function').map(([name]) => name);
+    const classes = Object.entries(api).filter(
+      ([, value]) =>
+        typeof value === 'function' &&
+        typeof Reflect.get((value as { prototype?: object }).prototype ?? {}, 'dispose') === 'function',
+    );
+    const syncOnly = classes
+      .filter(([, value]) => typeof Reflect.get((value as { prototype: object }).prototype, Symbol.asyncDispose) !== 'function')
+      .map(([name]) => name);
     expect(syncOnly).toEqual([]);
   });
 });
@@ -95,16 +109,19 @@ describe('the entry points export the public API only', () => {
     expect(Object.keys(api).filter((name) => internalHelpers.includes(name))).toEqual([]);
   });
 
-  it.each(Object.entries(entries))('%s (%s) lists its exports name by name: no `export *`, no native surface types', (_entry, file) => {
-    const { names, starExports } = declaredExports(file);
-    expect(starExports).toEqual([]);
-    expect(names.filter((name) => internalHelpers.includes(name))).toEqual([]);
-    // The addon's objects are wrapped by the public classes and never handed out (ARCHITECTURE.md).
-    const nativeSurface = declaredExports('lib/addon/types.ts').names.filter((name) => name.startsWith('Native'));
-    expect(nativeSurface).toContain('NativeAddon');
-    expect(names.filter((name) => nativeSurface.includes(name) || name === 'LoadedAddon')).toEqual([]);
-    expect(new Set(names).size, 'a name exported twice').toBe(names.length);
-  });
+  it.each(Object.entries(entries))(
+    '%s (%s) lists its exports name by name: no `export *`, no native surface types',
+    (_entry, file) => {
+      const { names, starExports } = declaredExports(file);
+      expect(starExports).toEqual([]);
+      expect(names.filter((name) => internalHelpers.includes(name))).toEqual([]);
+      // The addon's objects are wrapped by the public classes and never handed out (ARCHITECTURE.md).
+      const nativeSurface = declaredExports('lib/addon/types.ts').names.filter((name) => name.startsWith('Native'));
+      expect(nativeSurface).toContain('NativeAddon');
+      expect(names.filter((name) => nativeSurface.includes(name) || name === 'LoadedAddon')).toEqual([]);
+      expect(new Set(names).size, 'a name exported twice').toBe(names.length);
+    },
+  );
 
   it('the syntax reader sees what the module exports at run time (so the type-level check reads the right names)', async () => {
     const { names } = declaredExports(entries['tensorrt-node']);

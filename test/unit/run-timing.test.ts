@@ -13,7 +13,19 @@ describe('run timings on the performance.now() clock', () => {
   });
 
   it('phases keep their names (PhaseTimings) and durations follow trtexec: enqueue, H2D, compute, D2H, latency', () => {
-    const timing = toRunTiming({ enqueueStartMs: 100, enqueueEndMs: 100.02, h2dStartMs: 100.01, h2dEndMs: 100.11, computeStartMs: 100.11, computeEndMs: 101.11, d2hStartMs: 101.11, d2hEndMs: 101.16 }, 1000);
+    const timing = toRunTiming(
+      {
+        enqueueStartMs: 100,
+        enqueueEndMs: 100.02,
+        h2dStartMs: 100.01,
+        h2dEndMs: 100.11,
+        computeStartMs: 100.11,
+        computeEndMs: 101.11,
+        d2hStartMs: 101.11,
+        d2hEndMs: 101.16,
+      },
+      1000,
+    );
     expect(timing.enqueueStartMs).toBe(1100);
     expect(timing.h2dStartMs).toBeCloseTo(1100.01, 9);
     expect(timing.d2hEndMs).toBeCloseTo(1101.16, 9);

@@ -42,20 +42,29 @@ describe.skipIf(addon === null || !addon.loadEngine)('allowHostCode reaches the 
   });
 });
 
-describe('plugin libraries: only TensorRT\'s standard one, from the same install as libnvinfer', () => {
+describe("plugin libraries: only TensorRT's standard one, from the same install as libnvinfer", () => {
   // The fake TensorRT of the emulated tier (native/emulated/) implements these entry points; it is
   // test code, never part of the addon.
-  const product = () => sources('native', /\.(cc|h|cu)$/).filter((file) => !relative(packageRoot, file).startsWith('native/emulated/') && !relative(packageRoot, file).startsWith('native/tests/'));
+  const product = () =>
+    sources('native', /\.(cc|h|cu)$/).filter(
+      (file) =>
+        !relative(packageRoot, file).startsWith('native/emulated/') && !relative(packageRoot, file).startsWith('native/tests/'),
+    );
   const code = (file: string) => readFileSync(file, 'utf8').replace(/\/\/.*$/gm, '');
 
   it('native code never loads a plugin library by path (IPluginRegistry::loadLibrary) or registers creators of its own', () => {
-    const offenders = product().filter((file) => /loadLibrary\(|registerCreator\(|getBuilderPluginRegistry|getPluginRegistry/.test(code(file)));
+    const offenders = product().filter((file) =>
+      /loadLibrary\(|registerCreator\(|getBuilderPluginRegistry|getPluginRegistry/.test(code(file)),
+    );
     expect(offenders.map((file) => relative(packageRoot, file))).toEqual([]);
   });
 
   it('libnvinfer_plugin is opened only as a companion of the libnvinfer already loaded (its folder first), and only by the library and its probe', () => {
     const openers = product().filter((file) => /initLibNvInferPlugins|"libnvinfer_plugin"/.test(code(file)));
-    expect(openers.map((file) => relative(packageRoot, file)).sort()).toEqual(['native/napi/capabilities.cc', 'native/trt/library.cc']);
+    expect(openers.map((file) => relative(packageRoot, file)).sort()).toEqual([
+      'native/napi/capabilities.cc',
+      'native/trt/library.cc',
+    ]);
     expect(code(join(packageRoot, 'native/trt/library.cc'))).toMatch(/CompanionRequest\("libnvinfer_plugin"\)/);
   });
 });
@@ -70,22 +79,28 @@ describe('no shell commands built from strings', () => {
       const where = relative(packageRoot, file);
       if (!/node:child_process|'child_process'/.test(text)) continue;
       // exec and execSync always run a shell with one command string.
-      for (const match of text.matchAll(/\b(exec|execSync)\s*\(/g)) if (!/\.\s*$/.test(text.slice(0, match.index))) problems.push(`${where}: ${match[1]}() runs a shell`);
-      if (/import\s*\{[^}]*\b(exec|execSync)\b[^}]*\}\s*from\s*'node:child_process'/.test(text)) problems.push(`${where}: imports exec/execSync`);
+      for (const match of text.matchAll(/\b(exec|execSync)\s*\(/g))
+        if (!/\.\s*$/.test(text.slice(0, match.index))) problems.push(`${where}: ${match[1]}() runs a shell`);
+      if (/import\s*\{[^}]*\b(exec|execSync)\b[^}]*\}\s*from\s*'node:child_process'/.test(text))
+        problems.push(`${where}: imports exec/execSync`);
       if (/\bshell\s*:\s*(true|['"`])/.test(text)) problems.push(`${where}: shell: true`);
       // spawn/spawnSync/execFile/execFileSync: the command is a literal or a known executable path, never a joined string.
       for (const match of text.matchAll(/\b(spawn|spawnSync|execFile|execFileSync)\s*\(\s*([^,)]+)/g)) {
         const command = match[2]!.trim();
         const outsideLiterals = command.replace(/'[^']*'|"[^"]*"/g, "''");
-        if (/^`|\+|\.join\(/.test(outsideLiterals)) problems.push(`${where}: ${match[1]}(${command}) builds its command from strings`);
-        if (/^['"](\/bin\/|\/usr\/bin\/)?(sh|bash|dash|zsh|cmd(\.exe)?|powershell)['"]$/.test(command)) problems.push(`${where}: ${match[1]}(${command}) runs a shell`);
+        if (/^`|\+|\.join\(/.test(outsideLiterals))
+          problems.push(`${where}: ${match[1]}(${command}) builds its command from strings`);
+        if (/^['"](\/bin\/|\/usr\/bin\/)?(sh|bash|dash|zsh|cmd(\.exe)?|powershell)['"]$/.test(command))
+          problems.push(`${where}: ${match[1]}(${command}) runs a shell`);
       }
     }
     expect(problems).toEqual([]);
   });
 
   it('finds the child_process uses it audits (the check is not vacuous)', () => {
-    const users = files.filter((file) => /node:child_process/.test(readFileSync(file, 'utf8'))).map((file) => relative(packageRoot, file));
+    const users = files
+      .filter((file) => /node:child_process/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(packageRoot, file));
     expect(users).toContain('lib/addon/system/python-tensorrt-dirs.ts');
     expect(users.length).toBeGreaterThan(5);
   });

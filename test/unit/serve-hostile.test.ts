@@ -29,12 +29,24 @@ interface Reply {
 function send(url: string, method: string, path: string, body: Buffer | string | null, agent?: Agent): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const request = httpRequest({ host: target.hostname, port: target.port, method, path, agent: agent ?? false, headers: body === null ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString() }));
-      response.on('error', reject);
-    });
+    const request = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method,
+        path,
+        agent: agent ?? false,
+        headers: body === null ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(body ?? undefined);
   });
@@ -67,7 +79,13 @@ describe('InferenceServer against hostile clients', () => {
       port: 0,
       metricsPort: 0,
       defaults: { backend: 'cpu' },
-      limits: { headersTimeoutMs: 500, bodyTimeoutMs: 3000, keepAliveTimeoutMs: 500, maxConnections: 12, maxBodyBytes: 16 * 1024 * 1024 },
+      limits: {
+        headersTimeoutMs: 500,
+        bodyTimeoutMs: 3000,
+        keepAliveTimeoutMs: 500,
+        maxConnections: 12,
+        maxBodyBytes: 16 * 1024 * 1024,
+      },
       parserWorkers: 2,
       logger: silentLogger,
     });
@@ -91,7 +109,9 @@ describe('InferenceServer against hostile clients', () => {
   it('a body trickling in a byte at a time gets 408 when the body deadline passes, and its connection is closed', async () => {
     const socket = await openSocket(base);
     const closed = closedBy(socket);
-    socket.write('POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n');
+    socket.write(
+      'POST /v2/models/mlp/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n',
+    );
     const trickle = setInterval(() => socket.writable && socket.write('['), 100);
     const received = await closed;
     clearInterval(trickle);
@@ -130,7 +150,11 @@ describe('InferenceServer against hostile clients', () => {
     const replies = await Promise.all(hostile);
     for (const [index, reply] of replies.entries()) {
       expect(reply.status).toBe(400);
-      expect(JSON.parse(reply.body).error).toMatch(index % 2 === 0 ? /^Expected at most 1024 empty JSON arrays or objects/ : /^Expected 16 values \(the element count of its shape\) for inputs\[0\]\.data \("x"\) but received \d+$/);
+      expect(JSON.parse(reply.body).error).toMatch(
+        index % 2 === 0
+          ? /^Expected at most 1024 empty JSON arrays or objects/
+          : /^Expected 16 values \(the element count of its shape\) for inputs\[0\]\.data \("x"\) but received \d+$/,
+      );
     }
     expect(healthWhileInFlight.length).toBeGreaterThan(0);
     expect(healthWhileInFlight.every((status) => status === 200)).toBe(true);
@@ -142,7 +166,9 @@ describe('InferenceServer against hostile clients', () => {
     for (const body of [deep, padded]) {
       const reply = await send(base, 'POST', '/v2/models/mlp/infer', body);
       expect(reply.status).toBe(400);
-      expect(JSON.parse(reply.body)).toEqual({ error: 'Expected JSON nested at most 64 deep for the request body but received deeper nesting at byte 124' });
+      expect(JSON.parse(reply.body)).toEqual({
+        error: 'Expected JSON nested at most 64 deep for the request body but received deeper nesting at byte 124',
+      });
     }
     expect((await send(base, 'POST', '/v2/models/mlp/infer', mlpBody(JSON.stringify(new Array(16).fill(1))))).status).toBe(200);
   });
@@ -150,7 +176,13 @@ describe('InferenceServer against hostile clients', () => {
 
 describe('InferenceServer drain under keep-alive load', () => {
   it('close() answers every request it accepted (200, or 503 with Connection: close) and resets none', async () => {
-    const server = await InferenceServer.start({ repository: fixtureRepository(), only: ['mlp'], port: 0, defaults: { backend: 'cpu' }, logger: silentLogger });
+    const server = await InferenceServer.start({
+      repository: fixtureRepository(),
+      only: ['mlp'],
+      port: 0,
+      defaults: { backend: 'cpu' },
+      logger: silentLogger,
+    });
     const agent = new Agent({ keepAlive: true, maxSockets: 16 });
     const body = mlpBody(JSON.stringify(new Array(16).fill(0.5)));
     const outcomes: { status?: number; close?: boolean; error?: string }[] = [];

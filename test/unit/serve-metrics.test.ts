@@ -22,10 +22,16 @@ function snapshot() {
 
 describe('server metrics', () => {
   it('exposes each quantity under both names, Triton durations as cumulative microseconds', () => {
-    const text = formatServerMetrics([{ model: 'det', version: '2', snapshot: snapshot() }], [], { connections: { api: 4 }, responses: { '200': 7 }, refused: { 'connection-cap': 1 } });
+    const text = formatServerMetrics([{ model: 'det', version: '2', snapshot: snapshot() }], [], {
+      connections: { api: 4 },
+      responses: { '200': 7 },
+      refused: { 'connection-cap': 1 },
+    });
     const value = (series: string) => new RegExp(`^${series.replace(/[{}()]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1];
     expect(value('tensorrt_node_request_success_total{model="det",version="2",backend="tensorrt"}')).toBe('1');
-    expect(value('tensorrt_node_request_failure_total{model="det",version="2",backend="tensorrt",code="ERR_QUEUE_FULL"}')).toBe('1');
+    expect(value('tensorrt_node_request_failure_total{model="det",version="2",backend="tensorrt",code="ERR_QUEUE_FULL"}')).toBe(
+      '1',
+    );
     expect(value('nv_inference_request_success{model="det",version="2"}')).toBe('1');
     expect(value('nv_inference_request_failure{model="det",version="2",reason="REJECTED"}')).toBe('1');
     expect(value('nv_inference_request_failure{model="det",version="2",reason="OTHER"}')).toBe('1');
@@ -46,7 +52,16 @@ describe('server metrics', () => {
 
   it('GPU series from nvidia-smi, with Triton names; a host without it stops asking after one try', async () => {
     const csv = '0, GPU-1111, 37, 1024, 24576, 61.5\n1, GPU-2222, [N/A], 0, 0, [N/A]\n';
-    expect(parseNvidiaSmi(csv)).toEqual([{ index: 0, uuid: 'GPU-1111', utilization: 0.37, memoryUsedBytes: 1024 * 2 ** 20, memoryTotalBytes: 24576 * 2 ** 20, powerWatts: 61.5 }]);
+    expect(parseNvidiaSmi(csv)).toEqual([
+      {
+        index: 0,
+        uuid: 'GPU-1111',
+        utilization: 0.37,
+        memoryUsedBytes: 1024 * 2 ** 20,
+        memoryTotalBytes: 24576 * 2 ** 20,
+        powerWatts: 61.5,
+      },
+    ]);
     let calls = 0;
     const sampler = new GpuSampler(10, async () => {
       calls++;

@@ -46,7 +46,9 @@ describe('session.batcher() (cpu)', () => {
     const results = await Promise.all(inputs.map((x) => batcher.run({ x })));
     results.forEach((result, index) => {
       expect(result.y!.shape).toEqual(inputs[index]!.shape);
-      expect(Array.from(result.y!.data as Float32Array)).toEqual(Array.from(inputs[index]!.data, (value) => Math.fround(Math.fround(value * 2) + 1)));
+      expect(Array.from(result.y!.data as Float32Array)).toEqual(
+        Array.from(inputs[index]!.data, (value) => Math.fround(Math.fround(value * 2) + 1)),
+      );
     });
     // Two shapes: at least two executions, never one stacking both.
     expect(session.metrics().executionCount).toBeGreaterThanOrEqual(2);
@@ -62,7 +64,9 @@ describe('session.batcher() (cpu)', () => {
       if (index >= -GATHER_ROWS && index < GATHER_ROWS) {
         expect(outcome.status).toBe('fulfilled');
         const row = (index + GATHER_ROWS) % GATHER_ROWS;
-        expect(Array.from((outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof batcher.run>>>).value.y!.data as Float32Array)).toEqual([row, row + 0.25, row + 0.5, row + 0.75]);
+        expect(
+          Array.from((outcome as PromiseFulfilledResult<Awaited<ReturnType<typeof batcher.run>>>).value.y!.data as Float32Array),
+        ).toEqual([row, row + 0.25, row + 0.5, row + 0.75]);
       } else {
         expect(outcome.status).toBe('rejected');
         expect((outcome as PromiseRejectedResult).reason.code).toBe('ERR_ONNX');
@@ -96,9 +100,19 @@ describe('session.batcher() (cpu)', () => {
     const survivor = batcher.run({ x: randomTensor([1, 256], 3) });
     controller.abort('changed my mind');
     await expectError(() => pending, TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (changed my mind)');
-    await expectError(() => executing, TensorRTNodeError, 'ERR_TIMEOUT', 'The run timed out after 5 ms (options.timeoutMs) while executing');
+    await expectError(
+      () => executing,
+      TensorRTNodeError,
+      'ERR_TIMEOUT',
+      'The run timed out after 5 ms (options.timeoutMs) while executing',
+    );
     expect((await survivor).y!.shape).toEqual([1, 256]);
-    await expectError(() => batcher.run({ x: randomTensor([1, 256], 4) }, { signal: AbortSignal.abort('early') }), TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (early)');
+    await expectError(
+      () => batcher.run({ x: randomTensor([1, 256], 4) }, { signal: AbortSignal.abort('early') }),
+      TensorRTNodeError,
+      'ERR_ABORTED',
+      'The run was aborted (early)',
+    );
   });
 
   it('BAD CALL - flooding beyond maxQueue rejects with ERR_QUEUE_FULL', async () => {
@@ -106,15 +120,35 @@ describe('session.batcher() (cpu)', () => {
     await using batcher = session.batcher({ maxQueue: 2, maxBatchSize: 4 });
     const first = batcher.run({ x: randomTensor([4, 256], 1) });
     const queued = [batcher.run({ x: randomTensor([4, 256], 2) }), batcher.run({ x: randomTensor([4, 256], 3) })];
-    await expectError(() => batcher.run({ x: randomTensor([1, 256], 4) }), TensorRTNodeError, 'ERR_QUEUE_FULL', 'The run queue is full (options.maxQueue: 2 runs waiting); retry later or raise maxQueue');
+    await expectError(
+      () => batcher.run({ x: randomTensor([1, 256], 4) }),
+      TensorRTNodeError,
+      'ERR_QUEUE_FULL',
+      'The run queue is full (options.maxQueue: 2 runs waiting); retry later or raise maxQueue',
+    );
     expect((await Promise.all([first, ...queued])).map((result) => result.y!.shape[0])).toEqual([4, 4, 4]);
   });
 
   it('BAD CALL - requests larger than maxBatchSize, inconsistent batch sizes inside one request, bad feeds', async () => {
     await using batcher = mlp.batcher({ maxBatchSize: 8 });
-    await expectError(() => batcher.run({ x: randomTensor([9, 16], 1) }), ArgumentRangeError, 'ERR_SHAPE', 'Expected between 1 and 8 rows (maxBatchSize) at dim 0 for input "x" but received [9, 16]');
-    await expectError(() => batcher.run({ x: { data: new Float32Array(0), shape: [0, 16] } }), ArgumentRangeError, 'ERR_SHAPE', 'Expected between 1 and 8 rows (maxBatchSize) at dim 0 for input "x" but received [0, 16]');
-    await expectError(() => batcher.run({ x: { data: new Float64Array(16), shape: [1, 16] } } as never), TypeError, 'ERR_DTYPE', 'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 16');
+    await expectError(
+      () => batcher.run({ x: randomTensor([9, 16], 1) }),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected between 1 and 8 rows (maxBatchSize) at dim 0 for input "x" but received [9, 16]',
+    );
+    await expectError(
+      () => batcher.run({ x: { data: new Float32Array(0), shape: [0, 16] } }),
+      ArgumentRangeError,
+      'ERR_SHAPE',
+      'Expected between 1 and 8 rows (maxBatchSize) at dim 0 for input "x" but received [0, 16]',
+    );
+    await expectError(
+      () => batcher.run({ x: { data: new Float64Array(16), shape: [1, 16] } } as never),
+      TypeError,
+      'ERR_DTYPE',
+      'Expected a Float32Array for input "x" (float32) but received a Float64Array of length 16',
+    );
     await using session = await InferenceSession.create(addModel(), { backend: 'cpu' });
     await using adder = session.batcher();
     await expectError(
@@ -129,18 +163,34 @@ describe('session.batcher() (cpu)', () => {
 
   it('BAD CALL - models without a dynamic batch dim, and bad options', async () => {
     await using conv = await InferenceSession.create(convNetModel(), { backend: 'cpu' });
-    expect(() => conv.batcher()).toThrow('Expected a dynamic dim 0 (the batch dim) in every input and output for session.batcher() but received input "x" with shape [1, 3, 16, 16]');
-    expect(() => mlp.batcher({ maxBatchSze: 4 } as never)).toThrow(/^Unknown option "maxBatchSze" in options \(did you mean "maxBatchSize"\?\)/);
-    expect(() => mlp.batcher({ maxBatchSize: 8, preferredBatchSizes: [16] })).toThrow('Expected a positive integer <= 8 for options.preferredBatchSizes[0] but received 16 of type number');
+    expect(() => conv.batcher()).toThrow(
+      'Expected a dynamic dim 0 (the batch dim) in every input and output for session.batcher() but received input "x" with shape [1, 3, 16, 16]',
+    );
+    expect(() => mlp.batcher({ maxBatchSze: 4 } as never)).toThrow(
+      /^Unknown option "maxBatchSze" in options \(did you mean "maxBatchSize"\?\)/,
+    );
+    expect(() => mlp.batcher({ maxBatchSize: 8, preferredBatchSizes: [16] })).toThrow(
+      'Expected a positive integer <= 8 for options.preferredBatchSizes[0] but received 16 of type number',
+    );
   });
 
   it('dispose(): pending requests reject with ERR_DISPOSED, later calls too; executing ones complete', async () => {
     const batcher = mlp.batcher({ maxDelayMs: 60_000, maxBatchSize: 64 });
     const pending = batcher.run({ x: randomTensor([1, 16], 1) });
-    const rejected = expectError(() => pending, TensorRTNodeError, 'ERR_DISPOSED', 'The batcher was disposed and can no longer be used');
+    const rejected = expectError(
+      () => pending,
+      TensorRTNodeError,
+      'ERR_DISPOSED',
+      'The batcher was disposed and can no longer be used',
+    );
     await batcher.dispose();
     await rejected;
-    await expectError(() => batcher.run({ x: randomTensor([1, 16], 2) }), TensorRTNodeError, 'ERR_DISPOSED', 'The batcher was disposed and can no longer be used');
+    await expectError(
+      () => batcher.run({ x: randomTensor([1, 16], 2) }),
+      TensorRTNodeError,
+      'ERR_DISPOSED',
+      'The batcher was disposed and can no longer be used',
+    );
   });
 
   it('exposes Triton-style metrics as an object and as Prometheus text', async () => {
@@ -149,13 +199,24 @@ describe('session.batcher() (cpu)', () => {
     await Promise.all(Array.from({ length: 10 }, (_, index) => batcher.run({ x: randomTensor([1, 16], index) })));
     await expect(batcher.run({ x: randomTensor([1, 16], 1) }, { signal: AbortSignal.abort() })).rejects.toThrow();
     const metrics = session.metrics();
-    expect(metrics).toMatchObject({ model: 'scorer', backend: 'cpu', requestSuccess: 10, requestFailure: 1, requestFailureByCode: { ERR_ABORTED: 1 }, inferenceCount: 10, queueLength: 0, executionsInFlight: 0 });
+    expect(metrics).toMatchObject({
+      model: 'scorer',
+      backend: 'cpu',
+      requestSuccess: 10,
+      requestFailure: 1,
+      requestFailureByCode: { ERR_ABORTED: 1 },
+      inferenceCount: 10,
+      queueLength: 0,
+      executionsInFlight: 0,
+    });
     expect(metrics.executionCount).toBeGreaterThanOrEqual(2);
     expect(metrics.queueDuration.count).toBe(10);
     expect(metrics.computeDuration.count).toBe(metrics.executionCount);
     expect(metrics.requestDuration.count).toBe(11);
     const text = session.prometheusMetrics();
-    expect(text).toContain('# TYPE tensorrt_node_request_success_total counter\ntensorrt_node_request_success_total{model="scorer",backend="cpu"} 10\n');
+    expect(text).toContain(
+      '# TYPE tensorrt_node_request_success_total counter\ntensorrt_node_request_success_total{model="scorer",backend="cpu"} 10\n',
+    );
     expect(text).toContain('tensorrt_node_request_failure_total{model="scorer",backend="cpu",code="ERR_ABORTED"} 1\n');
     expect(text).toContain(`tensorrt_node_execution_count_total{model="scorer",backend="cpu"} ${metrics.executionCount}\n`);
     expect(text).toContain('tensorrt_node_queue_duration_seconds_bucket{model="scorer",backend="cpu",le="+Inf"} 10\n');

@@ -42,7 +42,12 @@ describe('session scheduler', () => {
     const blocker = gate('first');
     const running = scheduler.submit(blocker.work);
     const queued = [scheduler.submit(async () => 'a'), scheduler.submit(async () => 'b')];
-    await expectError(() => scheduler.submit(async () => 'c'), TensorRTNodeError, 'ERR_QUEUE_FULL', 'The run queue is full (options.maxQueue: 2 runs waiting); retry later or raise maxQueue');
+    await expectError(
+      () => scheduler.submit(async () => 'c'),
+      TensorRTNodeError,
+      'ERR_QUEUE_FULL',
+      'The run queue is full (options.maxQueue: 2 runs waiting); retry later or raise maxQueue',
+    );
     blocker.open();
     expect(await running).toBe('first');
     expect(await Promise.all(queued)).toEqual(['a', 'b']);
@@ -51,7 +56,12 @@ describe('session scheduler', () => {
 
   it('BAD CALL - aborting before, while queued (no work done) and while executing (prompt rejection, slot held until the work ends)', async () => {
     const scheduler = new Scheduler(1, 10);
-    await expectError(() => scheduler.submit(async () => 'x', { signal: AbortSignal.abort('too late') }), TensorRTNodeError, 'ERR_ABORTED', 'The run was aborted (too late)');
+    await expectError(
+      () => scheduler.submit(async () => 'x', { signal: AbortSignal.abort('too late') }),
+      TensorRTNodeError,
+      'ERR_ABORTED',
+      'The run was aborted (too late)',
+    );
 
     const blocker = gate('first');
     const controller = new AbortController();
@@ -80,8 +90,18 @@ describe('session scheduler', () => {
     const blocker = gate('first');
     const executing = scheduler.submit(blocker.work, { timeoutMs: 30 });
     const queued = scheduler.submit(async () => 'never', { timeoutMs: 10 });
-    await expectError(() => queued, TensorRTNodeError, 'ERR_TIMEOUT', 'The run timed out after 10 ms (options.timeoutMs) while queued');
-    await expectError(() => executing, TensorRTNodeError, 'ERR_TIMEOUT', 'The run timed out after 30 ms (options.timeoutMs) while executing');
+    await expectError(
+      () => queued,
+      TensorRTNodeError,
+      'ERR_TIMEOUT',
+      'The run timed out after 10 ms (options.timeoutMs) while queued',
+    );
+    await expectError(
+      () => executing,
+      TensorRTNodeError,
+      'ERR_TIMEOUT',
+      'The run timed out after 30 ms (options.timeoutMs) while executing',
+    );
     blocker.open();
     expect(await scheduler.submit(async () => 'after', { timeoutMs: 1000 })).toBe('after');
   });

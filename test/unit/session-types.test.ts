@@ -14,7 +14,10 @@ type Mlp = { inputs: { x: 'float32'; ids: 'int64' }; outputs: { y: 'float32'; la
 describe('InferenceSession types', () => {
   it('feeds demand the declared TypedArray; results carry the declared dtypes', () => {
     const typed = async (session: InferenceSession<Mlp>) => {
-      const results = await session.run({ x: { data: new Float32Array(16), shape: [1, 16] }, ids: { data: new BigInt64Array(1), shape: [1] } });
+      const results = await session.run({
+        x: { data: new Float32Array(16), shape: [1, 16] },
+        ids: { data: new BigInt64Array(1), shape: [1] },
+      });
       expectTypeOf(results.y).toEqualTypeOf<HostTensor<'float32'>>();
       expectTypeOf(results.y.data).toEqualTypeOf<Float32Array>();
       expectTypeOf(results.labels.data).toEqualTypeOf<Int32Array>();
@@ -43,15 +46,19 @@ describe('InferenceSession types', () => {
       expectTypeOf((await batcher.run({ x: new Float32Array(16), ids: [1n] })).labels.data).toEqualTypeOf<Int32Array>();
       expectTypeOf(binding.inputs.x).toEqualTypeOf<Tensor<'float32'>>();
       expectTypeOf(binding.outputs.labels.data).toEqualTypeOf<Int32Array>();
-      // @ts-expect-error plain numbers are ambiguous for float16 and refused at compile time too
-      await (batcher as unknown as Batcher<{ inputs: { h: 'float16' }; outputs: { y: 'float32' } }>).run({ h: { data: [1, 2], shape: [2] } });
+      await (batcher as unknown as Batcher<{ inputs: { h: 'float16' }; outputs: { y: 'float32' } }>).run({
+        // @ts-expect-error plain numbers are ambiguous for float16 and refused at compile time too
+        h: { data: [1, 2], shape: [2] },
+      });
     };
     expectTypeOf(typed).toBeFunction();
   });
 
   it('options.signature types the session: create() infers it from the value it also checks against the model', () => {
     const typed = async () => {
-      const session = await InferenceSession.create('mlp.onnx', { signature: { inputs: { x: 'float32', ids: 'int64' }, outputs: { y: 'float32' } } });
+      const session = await InferenceSession.create('mlp.onnx', {
+        signature: { inputs: { x: 'float32', ids: 'int64' }, outputs: { y: 'float32' } },
+      });
       const { y } = await session.run({ x: new Float32Array(16), ids: [1n] });
       expectTypeOf(y.data).toEqualTypeOf<Float32Array>();
       // A signature declared once, as a value, serves create() and the functions that take the session.

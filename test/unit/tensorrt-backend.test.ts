@@ -20,7 +20,9 @@ import { expectError } from '../helpers/expect-error.js';
 import { mlpModel } from '../helpers/onnx-fixtures.js';
 
 function fixture(name: string): EngineMetadata {
-  return JSON.parse(readFileSync(join(packageRoot, 'test', 'fixtures', 'engine-metadata', `${name}.json`), 'utf8')) as EngineMetadata;
+  return JSON.parse(
+    readFileSync(join(packageRoot, 'test', 'fixtures', 'engine-metadata', `${name}.json`), 'utf8'),
+  ) as EngineMetadata;
 }
 
 const detector = fixture('detector-dynamic-batch');
@@ -50,7 +52,17 @@ function engineDouble(metadata: EngineMetadata) {
         run: (inputs: DoubleRun['inputs']) =>
           new Promise<ContextRunResult>((resolve) => {
             const images = inputs.images as unknown as ContextRunResult['outputs'][string];
-            runs.push({ profile: record.profile, inputs, release: () => resolve({ outputs: { boxes: images, scores: images }, bound: {}, cudaGraph: 'none' as ContextRunResult['cudaGraph'], timing: null }) });
+            runs.push({
+              profile: record.profile,
+              inputs,
+              release: () =>
+                resolve({
+                  outputs: { boxes: images, scores: images },
+                  bound: {},
+                  cudaGraph: 'none' as ContextRunResult['cudaGraph'],
+                  timing: null,
+                }),
+            });
           }),
         dispose: async () => {
           record.disposed = true;
@@ -61,7 +73,11 @@ function engineDouble(metadata: EngineMetadata) {
   return { engine, runs, created, engineDisposed: () => engineDisposed };
 }
 
-const images = (batch: number) => ({ dtype: 'float32' as const, shape: [batch, 3, 640, 640], data: new Float32Array(batch * 3 * 640 * 640) });
+const images = (batch: number) => ({
+  dtype: 'float32' as const,
+  shape: [batch, 3, 640, 640],
+  data: new Float32Array(batch * 3 * 640 * 640),
+});
 
 /** Resolves once `count` runs reached the double. */
 async function runsReached(runs: DoubleRun[], count: number): Promise<void> {
@@ -69,7 +85,19 @@ async function runsReached(runs: DoubleRun[], count: number): Promise<void> {
 }
 
 function request(overrides: Partial<BackendRequest>): BackendRequest {
-  return { model: { kind: 'onnx', source: new Uint8Array([1]), label: '<onnx bytes>' }, precision: 'fp32', calibration: undefined, profiles: undefined, cacheDir: undefined, device: undefined, contexts: 1, cudaGraph: 'auto', backendOptions: undefined, explicit: true, ...overrides };
+  return {
+    model: { kind: 'onnx', source: new Uint8Array([1]), label: '<onnx bytes>' },
+    precision: 'fp32',
+    calibration: undefined,
+    profiles: undefined,
+    cacheDir: undefined,
+    device: undefined,
+    contexts: 1,
+    cudaGraph: 'auto',
+    backendOptions: undefined,
+    explicit: true,
+    ...overrides,
+  };
 }
 
 describe('tensorrt backend', () => {
@@ -90,7 +118,10 @@ describe('tensorrt backend', () => {
     const backend = await createTensorRTBackend(double.engine, 2, { cudaGraph: 'auto' });
     expect(backend).toMatchObject({ kind: 'tensorrt', concurrency: 2, bindingLocations: ['pinned', 'device'] });
     expect(backend.inputs).toEqual([{ name: 'images', dtype: 'float32', shape: [-1, 3, 640, 640] }]);
-    expect(double.created).toEqual([{ profile: 0, disposed: false }, { profile: 0, disposed: false }]);
+    expect(double.created).toEqual([
+      { profile: 0, disposed: false },
+      { profile: 0, disposed: false },
+    ]);
     const pending = backend.run({ images: images(4) }, { outputs: ['scores'] });
     await runsReached(double.runs, 1);
     expect(double.runs[0]!.profile).toBe(1);
@@ -138,23 +169,51 @@ describe('tensorrt backend', () => {
   it('BAD CALL - feeds and output names get the same checks and messages as on the cpu backend', async () => {
     const double = engineDouble(detector);
     await using backend = await createTensorRTBackend(double.engine, 1, { cudaGraph: 'auto' });
-    await expectError(() => backend.run({ image: images(1) }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only input names of the model ("images") in feeds but received "image" (did you mean "images"?)');
-    await expectError(() => backend.run({ images: { ...images(1), dtype: 'float16', data: new Uint16Array(1) } }), ArgumentTypeError, 'ERR_DTYPE', 'Expected dtype "float32" for input "images" but received "float16" of type string');
-    await expectError(() => backend.run({ images: images(1) }, { outputs: ['boxs'] }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected only output names of the model ("boxes", "scores") in options.outputs but received "boxs" (did you mean "boxes"?)');
+    await expectError(
+      () => backend.run({ image: images(1) }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected only input names of the model ("images") in feeds but received "image" (did you mean "images"?)',
+    );
+    await expectError(
+      () => backend.run({ images: { ...images(1), dtype: 'float16', data: new Uint16Array(1) } }),
+      ArgumentTypeError,
+      'ERR_DTYPE',
+      'Expected dtype "float32" for input "images" but received "float16" of type string',
+    );
+    await expectError(
+      () => backend.run({ images: images(1) }, { outputs: ['boxs'] }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected only output names of the model ("boxes", "scores") in options.outputs but received "boxs" (did you mean "boxes"?)',
+    );
     expect(double.runs).toHaveLength(0);
   });
 
   it('BAD CALL - an engine whose I/O JavaScript cannot hold is refused and released', async () => {
     const double = engineDouble(fixture('int4-weights-output'));
-    await expectError(() => createTensorRTBackend(double.engine, 1, { cudaGraph: 'auto' }), TensorRTNodeError, 'ERR_NOT_SUPPORTED', /^The engine has inputs or outputs the tensorrt backend cannot exchange with JavaScript: "[^"]+" \(output "[^"]+" has dtype int4, which tensorrt-node cannot bind\)\. Keep such types inside the network/);
+    await expectError(
+      () => createTensorRTBackend(double.engine, 1, { cudaGraph: 'auto' }),
+      TensorRTNodeError,
+      'ERR_NOT_SUPPORTED',
+      /^The engine has inputs or outputs the tensorrt backend cannot exchange with JavaScript: "[^"]+" \(output "[^"]+" has dtype int4, which tensorrt-node cannot bind\)\. Keep such types inside the network/,
+    );
     expect(double.created).toHaveLength(0);
     expect(double.engineDisposed()).toBe(true);
   });
 
   it('BAD CALL - the factory refuses unknown options.tensorrt names and a precision for an engine file before loading anything', async () => {
-    await expectError(() => tensorrtBackendFactory.create(request({ backendOptions: { workspaces: '1GiB' } })), ArgumentRangeError, 'ERR_UNKNOWN_OPTION', /^Unknown option "workspaces" in options\.tensorrt \(did you mean "workspace"\?\)/);
     await expectError(
-      () => tensorrtBackendFactory.create(request({ model: { kind: 'engine', source: 'model.engine', label: 'model.engine' }, precision: 'fp16' })),
+      () => tensorrtBackendFactory.create(request({ backendOptions: { workspaces: '1GiB' } })),
+      ArgumentRangeError,
+      'ERR_UNKNOWN_OPTION',
+      /^Unknown option "workspaces" in options\.tensorrt \(did you mean "workspace"\?\)/,
+    );
+    await expectError(
+      () =>
+        tensorrtBackendFactory.create(
+          request({ model: { kind: 'engine', source: 'model.engine', label: 'model.engine' }, precision: 'fp16' }),
+        ),
       TensorRTNodeError,
       'ERR_NOT_SUPPORTED',
       'options.precision "fp16" cannot apply to model.engine: an engine\'s precision is fixed when it is built. Omit options.precision, or give the ONNX model.',
@@ -162,8 +221,18 @@ describe('tensorrt backend', () => {
   });
 
   it('BAD CALL - options.cudaGraph takes "auto", true or false; cpu by name refuses only true', async () => {
-    await expectError(() => InferenceSession.create(mlpModel(), { cudaGraph: 'always' as never }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected "auto", true or false for options.cudaGraph but received "always" of type string');
-    await expectError(() => InferenceSession.create(mlpModel(), { cudaGraph: 1 as never }), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', 'Expected "auto", true or false for options.cudaGraph but received 1 of type number');
+    await expectError(
+      () => InferenceSession.create(mlpModel(), { cudaGraph: 'always' as never }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected "auto", true or false for options.cudaGraph but received "always" of type string',
+    );
+    await expectError(
+      () => InferenceSession.create(mlpModel(), { cudaGraph: 1 as never }),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected "auto", true or false for options.cudaGraph but received 1 of type number',
+    );
     await using session = await InferenceSession.create(mlpModel(), { backend: 'cpu', cudaGraph: 'auto' });
     expect(session.backend).toBe('cpu');
   });

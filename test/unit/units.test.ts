@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentRangeError, ArgumentTypeError } from '../../lib/core/errors.js';
-import { expectDurationMs, formatBytes, formatDuration, MAX_TIMER_MS, parseByteSize, parseDuration } from '../../lib/core/units.js';
+import {
+  expectDurationMs,
+  formatBytes,
+  formatDuration,
+  MAX_TIMER_MS,
+  parseByteSize,
+  parseDuration,
+} from '../../lib/core/units.js';
 import { expectErrorSync } from '../helpers/expect-error.js';
 
 describe('parseByteSize', () => {
@@ -23,15 +30,27 @@ describe('parseByteSize', () => {
   });
 
   it.each([['-1GiB'], ['2XB'], [''], ['GiB'], ['1e9'], ['2 GiB x'], ['1,5GiB']])('BAD CALL - refuses %j', (text) => {
-    expectErrorSync(() => parseByteSize(text, '--max-size'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      `Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received ${JSON.stringify(text)} of type string`);
+    expectErrorSync(
+      () => parseByteSize(text, '--max-size'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 for --max-size but received ${JSON.stringify(text)} of type string`,
+    );
   });
 
   it('BAD CALL - refuses sizes beyond 2^53 bytes and non-strings', () => {
-    expectErrorSync(() => parseByteSize('9000000TiB', '--max-size'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000, below 8 PiB for --max-size but received "9000000TiB" of type string');
-    expectErrorSync(() => parseByteSize(5, 'workspace'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT',
-      'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 (a string) for workspace but received 5 of type number');
+    expectErrorSync(
+      () => parseByteSize('9000000TiB', '--max-size'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000, below 8 PiB for --max-size but received "9000000TiB" of type string',
+    );
+    expectErrorSync(
+      () => parseByteSize(5, 'workspace'),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a byte size such as 512MiB, 2GiB, 1.5GB or 1000000 (a string) for workspace but received 5 of type number',
+    );
   });
 });
 
@@ -53,8 +72,12 @@ describe('parseDuration', () => {
   });
 
   it.each([['30'], ['30 days'], ['-1d'], [''], ['d'], ['1h 30m'], ['3x'], ['1y']])('BAD CALL - refuses %j', (text) => {
-    expectErrorSync(() => parseDuration(text, '--older-than'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      `Expected a duration such as 250ms, 3s, 1.5m or 1h30m for --older-than but received ${JSON.stringify(text)} of type string`);
+    expectErrorSync(
+      () => parseDuration(text, '--older-than'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected a duration such as 250ms, 3s, 1.5m or 1h30m for --older-than but received ${JSON.stringify(text)} of type string`,
+    );
   });
 
   it('keeps to a range when given one', () => {
@@ -63,21 +86,38 @@ describe('parseDuration', () => {
   });
 
   it('BAD CALL - refuses durations out of the range', () => {
-    expectErrorSync(() => parseDuration('61s', '--warmup', { maxMs: 60_000 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      'Expected a duration between 0ms and 1m for --warmup but received "61s" of type string');
-    expectErrorSync(() => parseDuration('500ms', '--interval', { minMs: 1000 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      'Expected a duration of at least 1s for --interval but received "500ms" of type string');
+    expectErrorSync(
+      () => parseDuration('61s', '--warmup', { maxMs: 60_000 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a duration between 0ms and 1m for --warmup but received "61s" of type string',
+    );
+    expectErrorSync(
+      () => parseDuration('500ms', '--interval', { minMs: 1000 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a duration of at least 1s for --interval but received "500ms" of type string',
+    );
   });
 
   it('BAD CALL - refuses a number', () => {
-    expectErrorSync(() => parseDuration(30, '--older-than'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT',
-      'Expected a duration such as 250ms, 3s, 1.5m or 1h30m (a string) for --older-than but received 30 of type number');
+    expectErrorSync(
+      () => parseDuration(30, '--older-than'),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a duration such as 250ms, 3s, 1.5m or 1h30m (a string) for --older-than but received 30 of type number',
+    );
   });
 
   it('reads a bare 0 as 0 ms (zero in every unit: `bench --duration 0 --iterations N`)', () => {
     expect(parseDuration('0', '--duration', { maxMs: 3_600_000 })).toBe(0);
     expect(parseDuration(' 0.0 ', '--duration')).toBe(0);
-    expectErrorSync(() => parseDuration('0', '--interval', { minMs: 1000 }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', 'Expected a duration of at least 1s for --interval but received "0" of type string');
+    expectErrorSync(
+      () => parseDuration('0', '--interval', { minMs: 1000 }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      'Expected a duration of at least 1s for --interval but received "0" of type string',
+    );
   });
 });
 
@@ -93,13 +133,27 @@ describe('expectDurationMs (every duration option in milliseconds)', () => {
   });
 
   it.each([[2 ** 31], [2 ** 40], [-1], [NaN], [Infinity], [-Infinity]])('BAD CALL - refuses %d', (value) => {
-    expectErrorSync(() => expectDurationMs(value, 'options.maxDelayMs'), ArgumentRangeError, 'ERR_INVALID_ARGUMENT', `Expected ${range} for options.maxDelayMs but received ${value} of type number`);
+    expectErrorSync(
+      () => expectDurationMs(value, 'options.maxDelayMs'),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected ${range} for options.maxDelayMs but received ${value} of type number`,
+    );
   });
 
   it('BAD CALL - refuses 0 where it must be positive, and a string', () => {
-    expectErrorSync(() => expectDurationMs(0, 'options.lockTimeoutMs', { positive: true, allowInfinity: true }), ArgumentRangeError, 'ERR_INVALID_ARGUMENT',
-      `Expected a positive ${range.slice(2)} or Infinity for no limit for options.lockTimeoutMs but received 0 of type number`);
-    expectErrorSync(() => expectDurationMs('1s', 'options.timeoutMs'), ArgumentTypeError, 'ERR_INVALID_ARGUMENT', `Expected ${range} for options.timeoutMs but received "1s" of type string`);
+    expectErrorSync(
+      () => expectDurationMs(0, 'options.lockTimeoutMs', { positive: true, allowInfinity: true }),
+      ArgumentRangeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected a positive ${range.slice(2)} or Infinity for no limit for options.lockTimeoutMs but received 0 of type number`,
+    );
+    expectErrorSync(
+      () => expectDurationMs('1s', 'options.timeoutMs'),
+      ArgumentTypeError,
+      'ERR_INVALID_ARGUMENT',
+      `Expected ${range} for options.timeoutMs but received "1s" of type string`,
+    );
   });
 });
 

@@ -13,23 +13,47 @@ import { parseVariantFile, variantFileName, variantId, type HostLibraries } from
 // script's options, the variant names the loader understands, the artifacts the package ships, and
 // the path filters that decide when it runs.
 
-interface Step { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
-interface Job { needs?: string | string[]; env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps: Step[] }
-interface Workflow { on: { pull_request?: { paths?: string[] } }; env?: Record<string, string>; jobs: Record<string, Job> }
+interface Step {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+interface Job {
+  needs?: string | string[];
+  env?: Record<string, string>;
+  strategy?: { matrix: { include: Record<string, string>[] } };
+  steps: Step[];
+}
+interface Workflow {
+  on: { pull_request?: { paths?: string[] } };
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
 
 const workflowFolder = join(packageRoot, '.github', 'workflows');
 const workflows = readdirSync(workflowFolder)
   .filter((file) => /\.ya?ml$/.test(file))
   .map((file) => ({ file, workflow: parse(readFileSync(join(workflowFolder, file), 'utf8')) as Workflow }));
-const steps = workflows.flatMap(({ file, workflow }) => Object.entries(workflow.jobs).flatMap(([job, { steps }]) => steps.map((step) => ({ where: `${file} ${job}`, step }))));
+const steps = workflows.flatMap(({ file, workflow }) =>
+  Object.entries(workflow.jobs).flatMap(([job, { steps }]) => steps.map((step) => ({ where: `${file} ${job}`, step }))),
+);
 const runScripts = steps.filter(({ step }) => step.run).map(({ where, step }) => ({ where, run: step.run! }));
 
-const packageJson = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string>; files: string[] };
+const packageJson = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+  files: string[];
+};
 const trackedFiles = execFileSync('git', ['ls-files', '-z'], { cwd: packageRoot, encoding: 'utf8' }).split('\0').filter(Boolean);
 
 /** GitHub's path filter glob (`*` within a segment, `**` across) as a RegExp. */
 function globToRegExp(glob: string): RegExp {
-  const pattern = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*');
+  const pattern = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*/g, '\0')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\0/g, '.*');
   return new RegExp(`^${pattern}$`);
 }
 
@@ -41,7 +65,11 @@ function withMatrix(command: string, entry: Record<string, string>): string {
 // The TENSORRT_NODE_* variables that jobs and steps set: each must still mean something to the project.
 const envSwitches = workflows
   .flatMap(({ file, workflow }) =>
-    Object.entries(workflow.jobs).flatMap(([job, { env, steps }]) => [env, ...steps.map((step) => step.env)].flatMap((vars) => Object.keys(vars ?? {}).map((name) => ({ where: `${file} ${job}`, name })))),
+    Object.entries(workflow.jobs).flatMap(([job, { env, steps }]) =>
+      [env, ...steps.map((step) => step.env)].flatMap((vars) =>
+        Object.keys(vars ?? {}).map((name) => ({ where: `${file} ${job}`, name })),
+      ),
+    ),
   )
   .filter(({ name }) => name.startsWith('TENSORRT_NODE_'));
 
@@ -52,8 +80,12 @@ function variantFile(id: string): string {
 }
 
 describe('what the workflows run exists', () => {
-  const npmRuns = runScripts.flatMap(({ where, run }) => [...run.matchAll(/\bnpm run ([\w:-]+)/g)].map((match) => ({ where, script: match[1]! })));
-  const nodeFiles = runScripts.flatMap(({ where, run }) => [...run.matchAll(/\bnode ((?:\.\/)?[\w./-]+\.[cm]?js)\b/g)].map((match) => ({ where, file: normalize(match[1]!) })));
+  const npmRuns = runScripts.flatMap(({ where, run }) =>
+    [...run.matchAll(/\bnpm run ([\w:-]+)/g)].map((match) => ({ where, script: match[1]! })),
+  );
+  const nodeFiles = runScripts.flatMap(({ where, run }) =>
+    [...run.matchAll(/\bnode ((?:\.\/)?[\w./-]+\.[cm]?js)\b/g)].map((match) => ({ where, file: normalize(match[1]!) })),
+  );
 
   it('finds the commands to check', () => {
     expect(npmRuns.length).toBeGreaterThan(0);
@@ -71,13 +103,18 @@ describe('what the workflows run exists', () => {
   });
 
   it.each(envSwitches)('$where: the switch $name is one the project reads', ({ name }) => {
-    const readers = spawnSync('git', ['grep', '-l', '-w', name, '--', 'lib', 'scripts', ':!*.md'], { cwd: packageRoot, encoding: 'utf8' }).stdout.trim();
+    const readers = spawnSync('git', ['grep', '-l', '-w', name, '--', 'lib', 'scripts', ':!*.md'], {
+      cwd: packageRoot,
+      encoding: 'utf8',
+    }).stdout.trim();
     expect(readers, `nothing in lib/ or scripts/ reads ${name}`).not.toBe('');
   });
 });
 
 // Which pushes and pull requests run the (long, GPU-toolkit) release workflow.
-const pathFilters = workflows.flatMap(({ file, workflow }) => (workflow.on.pull_request?.paths ?? []).map((pattern) => ({ file, pattern })));
+const pathFilters = workflows.flatMap(({ file, workflow }) =>
+  (workflow.on.pull_request?.paths ?? []).map((pattern) => ({ file, pattern })),
+);
 
 /** The repository's files that `file` imports, and theirs (relative specifiers only). */
 function localImports(file: string, seen = new Set<string>()): Set<string> {
@@ -98,8 +135,17 @@ describe('when the release workflow runs', () => {
     expect(trackedFiles.some((file) => globToRegExp(pattern).test(file))).toBe(true);
   });
 
-  const prebuildInputs = [...new Set(['scripts/prebuild.ts', 'scripts/prebuild-node-gyp.mjs', 'scripts/install.mjs', 'lib/addon/loader.ts', 'lib/addon/variants.ts'].flatMap((root) => [...localImports(root)]))]
-    .filter((file) => file.startsWith('scripts/') || file.startsWith('lib/addon/'));
+  const prebuildInputs = [
+    ...new Set(
+      [
+        'scripts/prebuild.ts',
+        'scripts/prebuild-node-gyp.mjs',
+        'scripts/install.mjs',
+        'lib/addon/loader.ts',
+        'lib/addon/variants.ts',
+      ].flatMap((root) => [...localImports(root)]),
+    ),
+  ].filter((file) => file.startsWith('scripts/') || file.startsWith('lib/addon/'));
   it.each(prebuildInputs)('a pull request that changes %s (which builds, names or picks the prebuilds) runs it', (file) => {
     const prebuilds = pathFilters.filter(({ file: workflow }) => workflow === 'prebuilds.yml');
     expect(prebuilds.some(({ pattern }) => globToRegExp(pattern).test(file))).toBe(true);
@@ -112,50 +158,77 @@ describe('the prebuild matrix fits the project', () => {
   const buildStep = prebuildJob.steps.find((step) => step.run?.includes('npm run prebuild:local'))!;
   /** The options the build step passes to scripts/prebuild.ts for one matrix entry. */
   const prebuildOptions = (entry: Record<string, string>): string[] => {
-    const command = withMatrix(buildStep.run!, entry).split('\n').find((line) => line.includes('npm run prebuild:local'))!;
+    const command = withMatrix(buildStep.run!, entry)
+      .split('\n')
+      .find((line) => line.includes('npm run prebuild:local'))!;
     return [...command.split('npm run prebuild:local --')[1]!.matchAll(/"([^"]*)"|(\S+)/g)].map((match) => match[1] ?? match[2]!);
   };
 
-  it.each(matrix)('$arch $variant: the name is what prebuild.ts calls a build with that toolkit, TensorRT headers and flags', (entry) => {
-    const tensorrtMajor = Number(/^v(\d+)\./.exec(entry['tensorrt-ref']!)?.[1]);
-    const tegra = prebuildOptions(entry).includes('--tegra');
-    // Without a CUDA version the job uses the image's own toolkit (JetPack), whose major only the name states.
-    const cudaMajor = entry.cuda ? Number(entry.cuda.split('.')[0]) : parseVariantFile(variantFile(entry.variant!))!.cudaMajor;
-    expect(variantId(cudaMajor, tensorrtMajor, tegra)).toBe(entry.variant);
-  });
+  it.each(matrix)(
+    '$arch $variant: the name is what prebuild.ts calls a build with that toolkit, TensorRT headers and flags',
+    (entry) => {
+      const tensorrtMajor = Number(/^v(\d+)\./.exec(entry['tensorrt-ref']!)?.[1]);
+      const tegra = prebuildOptions(entry).includes('--tegra');
+      // Without a CUDA version the job uses the image's own toolkit (JetPack), whose major only the name states.
+      const cudaMajor = entry.cuda ? Number(entry.cuda.split('.')[0]) : parseVariantFile(variantFile(entry.variant!))!.cudaMajor;
+      expect(variantId(cudaMajor, tensorrtMajor, tegra)).toBe(entry.variant);
+    },
+  );
 
-  it.each(matrix.filter((entry) => /manylinux_(\d+)_(\d+)/.test(entry.image!)))('$arch $variant: the glibc floor it enforces is the build image\'s glibc', (entry) => {
-    const [, major, minor] = /manylinux_(\d+)_(\d+)/.exec(entry.image!)!;
-    expect(entry['max-glibc']).toBe(`${major}.${minor}`);
-    expect(prebuildOptions(entry).join(' ')).toContain(`--max-glibc ${major}.${minor}`);
-  });
+  it.each(matrix.filter((entry) => /manylinux_(\d+)_(\d+)/.test(entry.image!)))(
+    "$arch $variant: the glibc floor it enforces is the build image's glibc",
+    (entry) => {
+      const [, major, minor] = /manylinux_(\d+)_(\d+)/.exec(entry.image!)!;
+      expect(entry['max-glibc']).toBe(`${major}.${minor}`);
+      expect(prebuildOptions(entry).join(' ')).toContain(`--max-glibc ${major}.${minor}`);
+    },
+  );
 
   // Entries that pass the same options are probed once.
-  const optionSets = [...new Set(matrix.map((entry) => JSON.stringify(prebuildOptions(entry))))].map((options) => ({ options: JSON.parse(options) as string[] }));
+  const optionSets = [...new Set(matrix.map((entry) => JSON.stringify(prebuildOptions(entry))))].map((options) => ({
+    options: JSON.parse(options) as string[],
+  }));
 
   // parseArgs (strict) stops at the first option it does not know, before anything is built; so a
   // run that names the workflow's options and then a made-up one shows the workflow's are accepted.
-  it.each(optionSets)('scripts/prebuild.ts accepts the options a job passes: $options', ({ options }) => {
-    expect(options).toContain('--max-glibc');
-    const tsx = join(packageRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    const probe = spawnSync(process.execPath, [tsx, join(packageRoot, 'scripts', 'prebuild.ts'), ...options, '--not-a-prebuild-option'], { cwd: packageRoot, encoding: 'utf8', timeout: 60_000 });
-    expect(probe.status).not.toBe(0);
-    expect(probe.stderr).toContain("Unknown option '--not-a-prebuild-option'");
-  }, 60_000);
+  it.each(optionSets)(
+    'scripts/prebuild.ts accepts the options a job passes: $options',
+    ({ options }) => {
+      expect(options).toContain('--max-glibc');
+      const tsx = join(packageRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+      const probe = spawnSync(
+        process.execPath,
+        [tsx, join(packageRoot, 'scripts', 'prebuild.ts'), ...options, '--not-a-prebuild-option'],
+        { cwd: packageRoot, encoding: 'utf8', timeout: 60_000 },
+      );
+      expect(probe.status).not.toBe(0);
+      expect(probe.stderr).toContain("Unknown option '--not-a-prebuild-option'");
+    },
+    60_000,
+  );
 
   const fakeRoot = mkdtempSync(join(tmpdir(), 'tensorrt-node-workflow-'));
   afterAll(() => rmSync(fakeRoot, { recursive: true, force: true }));
-  it.each(matrix)('$arch $variant: the test step\'s TENSORRT_NODE_VARIANT makes the loader pick exactly that prebuild', (entry) => {
-    const testStep = prebuildJob.steps.find((step) => step.env?.TENSORRT_NODE_VARIANT)!;
-    const requested = withMatrix(testStep.env!.TENSORRT_NODE_VARIANT!, entry);
-    const folder = join(fakeRoot, 'prebuilds', `${process.platform}-${process.arch}`);
-    mkdirSync(folder, { recursive: true });
-    for (const other of matrix) writeFileSync(join(folder, variantFile(other.variant!)), '');
-    // A host that would rank the variants otherwise (no driver, no TensorRT): the variable decides.
-    const host: HostLibraries = { libc: 'glibc', driver: { version: null, maxCudaMajor: null, tegraRelease: null, source: 'test' }, tensorrt: [] };
-    const eligible = addonCandidates(fakeRoot, { TENSORRT_NODE_VARIANT: requested }, () => host).filter((candidate) => candidate.eligible);
-    expect(eligible.map((candidate) => candidate.variant)).toEqual([entry.variant]);
-  });
+  it.each(matrix)(
+    "$arch $variant: the test step's TENSORRT_NODE_VARIANT makes the loader pick exactly that prebuild",
+    (entry) => {
+      const testStep = prebuildJob.steps.find((step) => step.env?.TENSORRT_NODE_VARIANT)!;
+      const requested = withMatrix(testStep.env!.TENSORRT_NODE_VARIANT!, entry);
+      const folder = join(fakeRoot, 'prebuilds', `${process.platform}-${process.arch}`);
+      mkdirSync(folder, { recursive: true });
+      for (const other of matrix) writeFileSync(join(folder, variantFile(other.variant!)), '');
+      // A host that would rank the variants otherwise (no driver, no TensorRT): the variable decides.
+      const host: HostLibraries = {
+        libc: 'glibc',
+        driver: { version: null, maxCudaMajor: null, tegraRelease: null, source: 'test' },
+        tensorrt: [],
+      };
+      const eligible = addonCandidates(fakeRoot, { TENSORRT_NODE_VARIANT: requested }, () => host).filter(
+        (candidate) => candidate.eligible,
+      );
+      expect(eligible.map((candidate) => candidate.variant)).toEqual([entry.variant]);
+    },
+  );
 });
 
 describe('the package job ships what the prebuild jobs built', () => {

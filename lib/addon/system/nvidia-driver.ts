@@ -74,5 +74,10 @@ export function readNvidiaDriver(read: ReadText = readText): DriverInfo {
   if (tegraRelease) {
     return { version: null, maxCudaMajor: cudaMajorForTegra(tegraRelease), tegraRelease, source: '/etc/nv_tegra_release' };
   }
-  return { version: null, maxCudaMajor: null, tegraRelease: null, source: 'no NVIDIA driver found (/proc/driver/nvidia/version is missing)' };
+  return {
+    version: null,
+    maxCudaMajor: null,
+    tegraRelease: null,
+    source: 'no NVIDIA driver found (/proc/driver/nvidia/version is missing)',
+  };
 }

@@ -25,7 +25,9 @@ function askPython(executable: string): Promise<string[]> {
 }
 
 /** `tensorrt*_libs` folders found in the site-packages of the active python3. */
-export async function findPythonTensorRTDirs(pythonExecutable = process.env.TENSORRT_NODE_PYTHON ?? 'python3'): Promise<string[]> {
+export async function findPythonTensorRTDirs(
+  pythonExecutable = process.env.TENSORRT_NODE_PYTHON ?? 'python3',
+): Promise<string[]> {
   const sitePackages = await askPython(pythonExecutable);
   const folders: string[] = [];
   for (const sitePackage of sitePackages) {

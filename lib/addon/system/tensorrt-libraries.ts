@@ -62,7 +62,11 @@ function globFolders(files: FileChecks, parent: string, pattern: RegExp, suffix:
 }
 
 /** Folders in search order, each with the reason it is searched (the words library_search.cc uses). */
-export function tensorrtSearchFolders(env: NodeJS.ProcessEnv, arch: string, files: FileChecks = realFileChecks): { folder: string; source: string }[] {
+export function tensorrtSearchFolders(
+  env: NodeJS.ProcessEnv,
+  arch: string,
+  files: FileChecks = realFileChecks,
+): { folder: string; source: string }[] {
   const folders: { folder: string; source: string }[] = [];
   const add = (folder: string, source: string) => {
     if (folder && !folders.some((entry) => entry.folder === folder)) folders.push({ folder, source });
@@ -79,7 +83,8 @@ export function tensorrtSearchFolders(env: NodeJS.ProcessEnv, arch: string, file
   add('/usr/lib64', 'well-known location (RPM packages)');
   add('/usr/local/tensorrt/lib', 'well-known location (tarball install)');
   add('/usr/local/TensorRT/lib', 'well-known location (tarball install)');
-  for (const folder of globFolders(files, '/usr/local', /^TensorRT-/, 'lib')) add(folder, 'well-known location (tarball install)');
+  for (const folder of globFolders(files, '/usr/local', /^TensorRT-/, 'lib'))
+    add(folder, 'well-known location (tarball install)');
   add('/opt/tensorrt/lib', 'well-known location (tarball install)');
   add('/usr/local/cuda/lib64', 'well-known location (CUDA toolkit folder)');
   for (const prefix of [env.VIRTUAL_ENV, env.CONDA_PREFIX]) {
@@ -100,7 +105,8 @@ export function ldCacheEntries(cache: Buffer | null): FoundTensorRT[] {
   const text = cache.toString('latin1');
   for (const match of text.matchAll(/\0(\/[^\0]*\/libnvinfer\.so\.(\d+))(?=\0)/g)) {
     const major = Number(match[2]);
-    if (!found.some((entry) => entry.path === match[1])) found.push({ major, path: match[1]!, source: 'dynamic linker search (ld.so.cache)' });
+    if (!found.some((entry) => entry.path === match[1]))
+      found.push({ major, path: match[1]!, source: 'dynamic linker search (ld.so.cache)' });
   }
   return found;
 }
@@ -110,7 +116,11 @@ export function ldCacheEntries(cache: Buffer | null): FoundTensorRT[] {
  * one the user most likely means; ld.so.cache entries come right after LD_LIBRARY_PATH, where the
  * dynamic linker looks.
  */
-export function findTensorRTLibraries(env: NodeJS.ProcessEnv = process.env, arch: string = process.arch, files: FileChecks = realFileChecks): FoundTensorRT[] {
+export function findTensorRTLibraries(
+  env: NodeJS.ProcessEnv = process.env,
+  arch: string = process.arch,
+  files: FileChecks = realFileChecks,
+): FoundTensorRT[] {
   const found: FoundTensorRT[] = [];
   const seen = new Set<string>();
   const push = (entry: FoundTensorRT) => {
@@ -120,7 +130,12 @@ export function findTensorRTLibraries(env: NodeJS.ProcessEnv = process.env, arch
     }
   };
   const folders = tensorrtSearchFolders(env, arch, files);
-  const explicitOrLdPath = folders.filter((entry) => entry.source === 'TENSORRT_LIB_DIR' || entry.source === 'TENSORRT_ROOT' || (env.LD_LIBRARY_PATH ?? '').split(':').includes(entry.folder));
+  const explicitOrLdPath = folders.filter(
+    (entry) =>
+      entry.source === 'TENSORRT_LIB_DIR' ||
+      entry.source === 'TENSORRT_ROOT' ||
+      (env.LD_LIBRARY_PATH ?? '').split(':').includes(entry.folder),
+  );
   const rest = folders.filter((entry) => !explicitOrLdPath.includes(entry));
   const check = ({ folder, source }: { folder: string; source: string }) => {
     for (const major of tensorrtMajors) {

@@ -17,10 +17,25 @@ import type { Worker } from 'node:worker_threads';
 import { constants as bufferConstants } from 'node:buffer';
 import { resolve } from 'node:path';
 import { viewTypedArray, type AnyTypedArray } from '../../core/dtypes.js';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode, OnnxError, createError, withCallerStack, type TensorRTNodeError } from '../../core/errors.js';
+import {
+  ArgumentRangeError,
+  ArgumentTypeError,
+  ErrorCode,
+  OnnxError,
+  createError,
+  withCallerStack,
+  type TensorRTNodeError,
+} from '../../core/errors.js';
 import { externalTensors } from '../../onnx/external-data.js';
 import { serializeModel, type OnnxModel } from '../../onnx/model.js';
-import { describeValue, expectBoolean, expectInteger, expectOneOf, expectOptions, rejectUnknownOptions } from '../../core/validate.js';
+import {
+  describeValue,
+  expectBoolean,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  rejectUnknownOptions,
+} from '../../core/validate.js';
 import { abortError } from '../../core/abort.js';
 import { acquireCpuWorker, releaseCpuWorker } from './worker-pool.js';
 import type { Backend, BoundTensors, BackendRunOptions } from '../backend.js';
@@ -61,17 +76,35 @@ export interface CpuBackendOptions extends CpuSessionSettings {
 }
 
 /** The option names createCpuBackend knows (InferenceSession checks `options.cpu` against them). */
-export const cpuBackendOptionNames = ['intraOpNumThreads', 'interOpNumThreads', 'graphOptimizationLevel', 'executionMode', 'enableCpuMemArena', 'spinWait', 'niceness'] as const;
+export const cpuBackendOptionNames = [
+  'intraOpNumThreads',
+  'interOpNumThreads',
+  'graphOptimizationLevel',
+  'executionMode',
+  'enableCpuMemArena',
+  'spinWait',
+  'niceness',
+] as const;
 
 function validateOptions(options: unknown): CpuSessionSettings {
   const opts = expectOptions<CpuBackendOptions>(options);
   rejectUnknownOptions(opts, cpuBackendOptionNames);
   const settings: CpuSessionSettings = {};
-  if (opts.intraOpNumThreads !== undefined) settings.intraOpNumThreads = expectInteger(opts.intraOpNumThreads, 'options.intraOpNumThreads', { min: 0, max: 1024 });
-  if (opts.interOpNumThreads !== undefined) settings.interOpNumThreads = expectInteger(opts.interOpNumThreads, 'options.interOpNumThreads', { min: 0, max: 1024 });
-  if (opts.graphOptimizationLevel !== undefined) settings.graphOptimizationLevel = expectOneOf(opts.graphOptimizationLevel, 'options.graphOptimizationLevel', ['disabled', 'basic', 'extended', 'all'] as const);
-  if (opts.executionMode !== undefined) settings.executionMode = expectOneOf(opts.executionMode, 'options.executionMode', ['sequential', 'parallel'] as const);
-  if (opts.enableCpuMemArena !== undefined) settings.enableCpuMemArena = expectBoolean(opts.enableCpuMemArena, 'options.enableCpuMemArena');
+  if (opts.intraOpNumThreads !== undefined)
+    settings.intraOpNumThreads = expectInteger(opts.intraOpNumThreads, 'options.intraOpNumThreads', { min: 0, max: 1024 });
+  if (opts.interOpNumThreads !== undefined)
+    settings.interOpNumThreads = expectInteger(opts.interOpNumThreads, 'options.interOpNumThreads', { min: 0, max: 1024 });
+  if (opts.graphOptimizationLevel !== undefined)
+    settings.graphOptimizationLevel = expectOneOf(opts.graphOptimizationLevel, 'options.graphOptimizationLevel', [
+      'disabled',
+      'basic',
+      'extended',
+      'all',
+    ] as const);
+  if (opts.executionMode !== undefined)
+    settings.executionMode = expectOneOf(opts.executionMode, 'options.executionMode', ['sequential', 'parallel'] as const);
+  if (opts.enableCpuMemArena !== undefined)
+    settings.enableCpuMemArena = expectBoolean(opts.enableCpuMemArena, 'options.enableCpuMemArena');
   if (opts.spinWait !== undefined) settings.spinWait = expectBoolean(opts.spinWait, 'options.spinWait');
   if (opts.niceness !== undefined) settings.niceness = expectInteger(opts.niceness, 'options.niceness', { min: 0, max: 19 });
   return settings;
@@ -80,7 +113,8 @@ function validateOptions(options: unknown): CpuSessionSettings {
 /** The model as the worker receives it; bytes are copied into a buffer that is then transferred. */
 function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuffer[] } {
   if (typeof model === 'string') {
-    if (model.length === 0) throw new ArgumentTypeError(`Expected a model path, bytes or an OnnxModel for model but received ${describeValue(model)}`);
+    if (model.length === 0)
+      throw new ArgumentTypeError(`Expected a model path, bytes or an OnnxModel for model but received ${describeValue(model)}`);
     return { source: { kind: 'path', path: resolve(model), label: model }, transfer: [] };
   }
   if (model instanceof Uint8Array) {
@@ -91,10 +125,16 @@ function modelSource(model: unknown): { source: ModelSource; transfer: ArrayBuff
     const onnx = model as OnnxModel;
     const pending = externalTensors(onnx.proto);
     if (pending.length > 0) {
-      throw createError(ErrorCode.ONNX, `Expected an OnnxModel with its external data loaded for model but received tensor "${pending[0]!.name}" still in external data`);
+      throw createError(
+        ErrorCode.ONNX,
+        `Expected an OnnxModel with its external data loaded for model but received tensor "${pending[0]!.name}" still in external data`,
+      );
     }
     const bytes = serializeModel(onnx);
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+    const owned =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+        ? bytes
+        : bytes.slice();
     return { source: { kind: 'bytes', bytes: owned, label: onnx.source }, transfer: [owned.buffer as ArrayBuffer] };
   }
   throw new ArgumentTypeError(`Expected a model path, bytes or an OnnxModel for model but received ${describeValue(model)}`);
@@ -105,9 +145,11 @@ function fromWire(error: WireError): TensorRTNodeError {
   return createError(error.code, error.message, error.kind) as TensorRTNodeError;
 }
 
-
 function disposedError(): TensorRTNodeError {
-  return createError(ErrorCode.DISPOSED, 'Expected a cpu backend that is not disposed for run() but received a disposed one') as TensorRTNodeError;
+  return createError(
+    ErrorCode.DISPOSED,
+    'Expected a cpu backend that is not disposed for run() but received a disposed one',
+  ) as TensorRTNodeError;
 }
 
 interface PendingRun {
@@ -136,7 +178,11 @@ const STAGING_DEPTH = 2;
  * needs a second copy in the worker, and onnxruntime then ran ~3% slower (cache pollution), while
  * garbage collection came out the same (it is driven by the result buffers, which the caller owns).
  */
-function wireFeeds(inputs: readonly TensorInfo[], feeds: TensorMap, staging: Map<number, ArrayBuffer[]>): { wire: WireTensor[]; transfer: ArrayBuffer[] } {
+function wireFeeds(
+  inputs: readonly TensorInfo[],
+  feeds: TensorMap,
+  staging: Map<number, ArrayBuffer[]>,
+): { wire: WireTensor[]; transfer: ArrayBuffer[] } {
   const wire: WireTensor[] = [];
   const transfer: ArrayBuffer[] = [];
   for (const info of inputs) {
@@ -145,7 +191,10 @@ function wireFeeds(inputs: readonly TensorInfo[], feeds: TensorMap, staging: Map
     if (!(data.buffer instanceof SharedArrayBuffer)) {
       // The copy is made through byte views, which this Node.js caps at its Buffer limit (4 GiB on Node 20).
       if (data.byteLength > bufferConstants.MAX_LENGTH) {
-        throw new ArgumentRangeError(`Expected at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer of this Node.js) for input ${JSON.stringify(info.name)} on the cpu backend but received ${data.byteLength} bytes`, ErrorCode.SHAPE);
+        throw new ArgumentRangeError(
+          `Expected at most ${bufferConstants.MAX_LENGTH} bytes (the largest Buffer of this Node.js) for input ${JSON.stringify(info.name)} on the cpu backend but received ${data.byteLength} bytes`,
+          ErrorCode.SHAPE,
+        );
       }
       const buffer = staging.get(data.byteLength)?.pop() ?? allocateStaging(data.byteLength, info.name);
       new Uint8Array(buffer).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
@@ -162,16 +211,31 @@ function allocateStaging(byteLength: number, name: string): ArrayBuffer {
   try {
     return new ArrayBuffer(byteLength);
   } catch (error) {
-    throw createError(ErrorCode.OUT_OF_MEMORY, `Cannot allocate ${byteLength} bytes to pass input ${JSON.stringify(name)} to the cpu backend's worker: ${(error as Error).message}`, 'range', { cause: error });
+    throw createError(
+      ErrorCode.OUT_OF_MEMORY,
+      `Cannot allocate ${byteLength} bytes to pass input ${JSON.stringify(name)} to the cpu backend's worker: ${(error as Error).message}`,
+      'range',
+      { cause: error },
+    );
   }
 }
 
 /** A binding's tensor as plain host data, checked: host memory of the right dtype. */
-function boundHostTensor(tensors: Readonly<Record<string, Tensor>>, info: TensorInfo, role: string): { dtype: TensorInfo['dtype']; shape: number[]; data: AnyTypedArray } {
+function boundHostTensor(
+  tensors: Readonly<Record<string, Tensor>>,
+  info: TensorInfo,
+  role: string,
+): { dtype: TensorInfo['dtype']; shape: number[]; data: AnyTypedArray } {
   const tensor = tensors[info.name];
   const label = `binding ${role} ${JSON.stringify(info.name)}`;
-  if (!(tensor instanceof Tensor)) throw new ArgumentTypeError(`Expected a Tensor for ${label} but received ${describeValue(tensor)}`);
-  if (tensor.location !== 'host') throw createError(ErrorCode.NOT_SUPPORTED, `Expected a host tensor for ${label} (the cpu backend binds host memory only) but received a ${tensor.location} tensor`, 'type');
+  if (!(tensor instanceof Tensor))
+    throw new ArgumentTypeError(`Expected a Tensor for ${label} but received ${describeValue(tensor)}`);
+  if (tensor.location !== 'host')
+    throw createError(
+      ErrorCode.NOT_SUPPORTED,
+      `Expected a host tensor for ${label} (the cpu backend binds host memory only) but received a ${tensor.location} tensor`,
+      'type',
+    );
   return { dtype: tensor.dtype, shape: [...tensor.shape], data: tensor.data as AnyTypedArray };
 }
 
@@ -200,9 +264,20 @@ export class CpuBackend implements Backend {
   /** Whether the worker can serve another backend once this one is done (see ./cpu-worker-pool.ts). */
   readonly #reusable: boolean;
   readonly #onMessage = (reply: WorkerReply) => this.#onReply(reply);
-  readonly #onError = (error: Error) => this.#onWorkerGone(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread failed: ${error.message}`, 'generic', { cause: error }) as TensorRTNodeError);
+  readonly #onError = (error: Error) =>
+    this.#onWorkerGone(
+      createError(ErrorCode.INTERNAL, `The cpu backend's worker thread failed: ${error.message}`, 'generic', {
+        cause: error,
+      }) as TensorRTNodeError,
+    );
   readonly #onExit = (code: number) => {
-    if (!this.#disposed) this.#onWorkerGone(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread exited unexpectedly (exit code ${code})`) as TensorRTNodeError);
+    if (!this.#disposed)
+      this.#onWorkerGone(
+        createError(
+          ErrorCode.INTERNAL,
+          `The cpu backend's worker thread exited unexpectedly (exit code ${code})`,
+        ) as TensorRTNodeError,
+      );
   };
 
   private constructor(worker: Worker, inputs: TensorInfo[], outputs: TensorInfo[], reusable: boolean) {
@@ -234,15 +309,27 @@ export class CpuBackend implements Backend {
             answered = reply.type === 'loaded' || reply.type === 'load-failed';
             if (reply.type === 'loaded') resolveLoad(reply);
             else if (reply.type === 'load-failed') rejectLoad(fromWire(reply.error));
-            else rejectLoad(createError(ErrorCode.INTERNAL, `Unexpected reply ${reply.type} from the cpu backend worker while loading`));
+            else
+              rejectLoad(
+                createError(ErrorCode.INTERNAL, `Unexpected reply ${reply.type} from the cpu backend worker while loading`),
+              );
           };
           const onError = (error: Error) => {
             cleanup();
-            rejectLoad(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread failed while loading: ${error.message}`, 'generic', { cause: error }));
+            rejectLoad(
+              createError(
+                ErrorCode.INTERNAL,
+                `The cpu backend's worker thread failed while loading: ${error.message}`,
+                'generic',
+                { cause: error },
+              ),
+            );
           };
           const onExit = (code: number) => {
             cleanup();
-            rejectLoad(createError(ErrorCode.INTERNAL, `The cpu backend's worker thread exited while loading (exit code ${code})`));
+            rejectLoad(
+              createError(ErrorCode.INTERNAL, `The cpu backend's worker thread exited while loading (exit code ${code})`),
+            );
           };
           const cleanup = () => {
             worker.off('message', onMessage);
@@ -274,7 +361,18 @@ export class CpuBackend implements Backend {
       const { signal, outputs } = checkRunCall(this, feeds, options);
       const { wire, transfer } = wireFeeds(this.inputs, feeds as TensorMap, this.#staging);
       return new Promise<TensorMap>((resolveRun, rejectRun) => {
-        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs, into: undefined, signal, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
+        const pending: PendingRun = {
+          id: this.#nextId++,
+          feeds: wire,
+          transfer,
+          outputs,
+          into: undefined,
+          signal,
+          onAbort: undefined,
+          resolve: resolveRun,
+          reject: rejectRun,
+          settled: false,
+        };
         if (signal) {
           pending.onAbort = () => {
             const index = this.#queue.indexOf(pending);
@@ -299,7 +397,8 @@ export class CpuBackend implements Backend {
       if (this.#disposed) throw disposedError();
       if (this.#fatal) throw this.#fatal;
       const feeds: TensorMap = {};
-      for (const info of this.inputs) setEntry(feeds, info.name, boundHostTensor(bound.inputs, info, 'input') as TensorMap[string]);
+      for (const info of this.inputs)
+        setEntry(feeds, info.name, boundHostTensor(bound.inputs, info, 'input') as TensorMap[string]);
       validateFeeds(this.inputs, feeds, 'binding ');
       const targets = this.outputs.map((info) => {
         const target = boundHostTensor(bound.outputs, info, 'output');
@@ -311,7 +410,10 @@ export class CpuBackend implements Backend {
         for (const target of targets) {
           const result = results[target.name]!;
           if (result.shape.join(',') !== target.shape.join(',')) {
-            throw createError(ErrorCode.SHAPE, `Expected output ${JSON.stringify(target.name)} of shape [${target.shape.join(', ')}] (the binding's) but the model produced [${result.shape.join(', ')}]`);
+            throw createError(
+              ErrorCode.SHAPE,
+              `Expected output ${JSON.stringify(target.name)} of shape [${target.shape.join(', ')}] (the binding's) but the model produced [${result.shape.join(', ')}]`,
+            );
           }
           (target.data as Float32Array).set(result.data as Float32Array);
         }
@@ -319,8 +421,24 @@ export class CpuBackend implements Backend {
       }
       const { wire, transfer } = wireFeeds(this.inputs, feeds, this.#staging);
       await new Promise<TensorMap>((resolveRun, rejectRun) => {
-        const into: WireTensor[] = targets.map((target) => ({ name: target.name, dtype: target.dtype, shape: target.shape, data: target.data }));
-        const pending: PendingRun = { id: this.#nextId++, feeds: wire, transfer, outputs: [], into, signal: undefined, onAbort: undefined, resolve: resolveRun, reject: rejectRun, settled: false };
+        const into: WireTensor[] = targets.map((target) => ({
+          name: target.name,
+          dtype: target.dtype,
+          shape: target.shape,
+          data: target.data,
+        }));
+        const pending: PendingRun = {
+          id: this.#nextId++,
+          feeds: wire,
+          transfer,
+          outputs: [],
+          into,
+          signal: undefined,
+          onAbort: undefined,
+          resolve: resolveRun,
+          reject: rejectRun,
+          settled: false,
+        };
         this.#queue.push(pending);
         this.#pump();
       });
@@ -346,7 +464,9 @@ export class CpuBackend implements Backend {
     }
     this.#running = next;
     this.#worker.ref();
-    const request: WorkerRequest = next.into ? { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs, into: next.into } : { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs };
+    const request: WorkerRequest = next.into
+      ? { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs, into: next.into }
+      : { type: 'run', id: next.id, feeds: next.feeds, outputs: next.outputs };
     this.#worker.postMessage(request, next.transfer);
     next.feeds = [];
     next.transfer = [];
@@ -364,7 +484,8 @@ export class CpuBackend implements Backend {
     this.#running = null;
     if (reply.type === 'result') {
       const outputs: TensorMap = {};
-      for (const tensor of reply.outputs) setEntry(outputs, tensor.name, { dtype: tensor.dtype, shape: tensor.shape, data: tensor.data } as TensorMap[string]);
+      for (const tensor of reply.outputs)
+        setEntry(outputs, tensor.name, { dtype: tensor.dtype, shape: tensor.shape, data: tensor.data } as TensorMap[string]);
       this.#settle(pending, outputs);
     } else {
       this.#settle(pending, fromWire(reply.error));

@@ -61,7 +61,15 @@ function readVarint(bytes: Uint8Array, position: { at: number }, end: number): n
  * `nested` go to `visit`; every other field is skipped. `onVarint` sees varint fields. (The sets and
  * visitors are module constants: a model has thousands of messages, and none allocates here.)
  */
-function walk(bytes: Uint8Array, start: number, end: number, depth: number, nested: ReadonlySet<number>, visit: Visit, onVarint?: (field: number, value: number) => void): void {
+function walk(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  depth: number,
+  nested: ReadonlySet<number>,
+  visit: Visit,
+  onVarint?: (field: number, value: number) => void,
+): void {
   if (depth > MAX_DEPTH) throw new NeedsCheck();
   const position = { at: start };
   while (position.at < end) {
@@ -104,7 +112,8 @@ const externalEntry: Visit = () => {
 const externalLocation = (field: number, value: number): void => {
   if (field === TENSOR.dataLocation && value === EXTERNAL) throw new NeedsCheck();
 };
-const tensor: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, TENSOR_NESTED, externalEntry, externalLocation);
+const tensor: Visit = (bytes, _field, start, end, depth) =>
+  walk(bytes, start, end, depth, TENSOR_NESTED, externalEntry, externalLocation);
 const sparseTensor: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, SPARSE_TENSOR_NESTED, tensor);
 const attributeField: Visit = (bytes, field, start, end, depth) => {
   if (field === ATTRIBUTE.t || field === ATTRIBUTE.tensors) tensor(bytes, field, start, end, depth);
@@ -120,7 +129,8 @@ const graphField: Visit = (bytes, field, start, end, depth) => {
 };
 const graph: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, GRAPH_NESTED, graphField);
 const trainingInfo: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, TRAINING_INFO_NESTED, graph);
-const functionField: Visit = (bytes, field, start, end, depth) => (field === FUNCTION.node ? node : attribute)(bytes, field, start, end, depth);
+const functionField: Visit = (bytes, field, start, end, depth) =>
+  (field === FUNCTION.node ? node : attribute)(bytes, field, start, end, depth);
 const functionProto: Visit = (bytes, _field, start, end, depth) => walk(bytes, start, end, depth, FUNCTION_NESTED, functionField);
 
 function model(bytes: Uint8Array): void {

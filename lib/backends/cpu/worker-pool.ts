@@ -43,7 +43,9 @@ function spawnWorker(): Worker {
   // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
   // taken from its package.json because the CommonJS one cannot register from an eval'd worker.
   const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const tsxExports = (JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports;
+  const tsxExports = (
+    JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
+  ).exports;
   const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
   return new Worker(bootstrap, { eval: true, execArgv });

@@ -42,7 +42,11 @@ const modelName = (name: string) => fromOnnxRuntime.get(name) ?? name;
  * (see quickCheck).
  */
 async function toolkit() {
-  const [externalData, modelModule, graphModule] = await Promise.all([import('../../onnx/external-data.js'), import('../../onnx/model.js'), import('../../onnx/graph.js')]);
+  const [externalData, modelModule, graphModule] = await Promise.all([
+    import('../../onnx/external-data.js'),
+    import('../../onnx/model.js'),
+    import('../../onnx/graph.js'),
+  ]);
   return { ...externalData, ...modelModule, ...graphModule };
 }
 
@@ -50,7 +54,11 @@ async function toolkit() {
 async function renameForOnnxRuntime(model: OnnxModel): Promise<Uint8Array | null> {
   const { NameAllocator, renameUses, serializeModel } = await toolkit();
   const graph = model.proto.graph!;
-  const hazards = [...new Set([...graph.input, ...graph.output].map((info) => info.name).filter((name) => namesOnnxRuntimeCannotCarry.has(name)))];
+  const hazards = [
+    ...new Set(
+      [...graph.input, ...graph.output].map((info) => info.name).filter((name) => namesOnnxRuntimeCannotCarry.has(name)),
+    ),
+  ];
   if (hazards.length === 0) return null;
   const allocator = new NameAllocator(model.proto);
   for (const name of hazards) {
@@ -84,13 +92,26 @@ function toWireError(error: unknown, context: string): WireError {
 
 function describe(metadata: readonly ort.InferenceSession.ValueMetadata[], role: string): TensorInfo[] {
   return metadata.map((value) => {
-    if (!value.isTensor) throw new OnnxError(ErrorCode.ONNX, `Expected tensor ${role}s in ${label} but received ${role} "${value.name}", which is not a tensor (sequences and maps are not supported)`);
+    if (!value.isTensor)
+      throw new OnnxError(
+        ErrorCode.ONNX,
+        `Expected tensor ${role}s in ${label} but received ${role} "${value.name}", which is not a tensor (sequences and maps are not supported)`,
+      );
     const dtype = value.type as string;
-    if (!isDType(dtype)) throw new OnnxError(ErrorCode.DTYPE, `Expected ${role} dtypes tensorrt-node supports in ${label} but received ${role} "${value.name}" of type ${dtype}`);
+    if (!isDType(dtype))
+      throw new OnnxError(
+        ErrorCode.DTYPE,
+        `Expected ${role} dtypes tensorrt-node supports in ${label} but received ${role} "${value.name}" of type ${dtype}`,
+      );
     const shape = value.shape.map((dim) => (typeof dim === 'number' && dim >= 0 ? dim : -1));
     const named = value.shape.some((dim) => typeof dim === 'string');
     return named
-      ? { name: modelName(value.name), dtype, shape, dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)) }
+      ? {
+          name: modelName(value.name),
+          dtype,
+          shape,
+          dimNames: value.shape.map((dim) => (typeof dim === 'string' && dim !== '' ? dim : null)),
+        }
       : { name: modelName(value.name), dtype, shape };
   });
 }
@@ -171,14 +192,28 @@ async function load(model: ModelSource, settings: CpuSessionSettings): Promise<v
     if (settings.graphOptimizationLevel !== undefined) options.graphOptimizationLevel = settings.graphOptimizationLevel;
     if (settings.executionMode !== undefined) options.executionMode = settings.executionMode;
     if (settings.enableCpuMemArena !== undefined) options.enableCpuMemArena = settings.enableCpuMemArena;
-    if (settings.spinWait !== undefined) options.extra = { session: { intra_op: { allow_spinning: settings.spinWait ? '1' : '0' }, inter_op: { allow_spinning: settings.spinWait ? '1' : '0' } } };
+    if (settings.spinWait !== undefined)
+      options.extra = {
+        session: {
+          intra_op: { allow_spinning: settings.spinWait ? '1' : '0' },
+          inter_op: { allow_spinning: settings.spinWait ? '1' : '0' },
+        },
+      };
     try {
-      session = renamed ? await ort.InferenceSession.create(renamed, options) : model.kind === 'path' ? await ort.InferenceSession.create(model.path, options) : await ort.InferenceSession.create(model.bytes, options);
+      session = renamed
+        ? await ort.InferenceSession.create(renamed, options)
+        : model.kind === 'path'
+          ? await ort.InferenceSession.create(model.path, options)
+          : await ort.InferenceSession.create(model.bytes, options);
     } catch (error) {
       await fullCheck(model); // throws the toolkit's error when it finds the fault
       throw error;
     }
-    post({ type: 'loaded', inputs: describe(session.inputMetadata, 'input'), outputs: describe(session.outputMetadata, 'output') });
+    post({
+      type: 'loaded',
+      inputs: describe(session.inputMetadata, 'input'),
+      outputs: describe(session.outputMetadata, 'output'),
+    });
   } catch (error) {
     post({ type: 'load-failed', error: toWireError(error, `onnxruntime could not load ${label}`) });
   }
@@ -222,11 +257,16 @@ async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[])
     await session!.run(ortFeeds, fetches);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new OnnxError(ErrorCode.SHAPE, `onnxruntime could not run ${label} into the binding's outputs (${into.map((target) => `${target.name} [${target.shape.join(', ')}]`).join(', ')}): ${message}`);
+    throw new OnnxError(
+      ErrorCode.SHAPE,
+      `onnxruntime could not run ${label} into the binding's outputs (${into.map((target) => `${target.name} [${target.shape.join(', ')}]`).join(', ')}): ${message}`,
+    );
   }
   for (const target of into) {
     const source = boundOutputs.get(target.name)!;
-    new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength).set(new Uint8Array(source, 0, target.data.byteLength));
+    new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength).set(
+      new Uint8Array(source, 0, target.data.byteLength),
+    );
   }
 }
 
@@ -236,7 +276,12 @@ async function run(id: number, feeds: WireTensor[], outputs: readonly string[], 
   try {
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const feed of feeds) ortFeeds[ortName(feed.name)] = new ort.Tensor(feed.dtype as ort.Tensor.Type, ownedData(feed.name, feed.data) as ort.Tensor.DataType, feed.shape);
+    for (const feed of feeds)
+      ortFeeds[ortName(feed.name)] = new ort.Tensor(
+        feed.dtype as ort.Tensor.Type,
+        ownedData(feed.name, feed.data) as ort.Tensor.DataType,
+        feed.shape,
+      );
     if (into) {
       await runInto(ortFeeds, into);
       post({ type: 'result', id, outputs: [], recycled }, recycled);

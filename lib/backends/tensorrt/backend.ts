@@ -107,7 +107,10 @@ class ContextSlot implements Backend {
     for (const [name, written] of Object.entries(result.bound)) {
       const expected = bound.outputs[name]!.shape;
       if (written.shape.length !== expected.length || written.shape.some((dim, axis) => dim !== expected[axis])) {
-        throw createError(ErrorCode.SHAPE, `Expected the engine to write output ${JSON.stringify(name)} with the binding's shape [${expected.join(', ')}] but it produced [${written.shape.join(', ')}]`);
+        throw createError(
+          ErrorCode.SHAPE,
+          `Expected the engine to write output ${JSON.stringify(name)} with the binding's shape [${expected.join(', ')}] but it produced [${written.shape.join(', ')}]`,
+        );
       }
     }
   }

@@ -80,21 +80,37 @@ export interface InferClient {
 }
 
 /** Seeded inputs for the model's metadata: dynamic dims from `shapes`, else dim 0 from `batch`. */
-export function generateInputs(model: RemoteModel, batch: number, shapes: Readonly<Record<string, readonly number[]>> | null, seed = 7): GeneratedInput[] {
+export function generateInputs(
+  model: RemoteModel,
+  batch: number,
+  shapes: Readonly<Record<string, readonly number[]>> | null,
+  seed = 7,
+): GeneratedInput[] {
   const random = createRandom(seed);
   return model.inputs.map((input) => {
     const dtype = dtypeOf(input.datatype);
-    if (dtype === undefined) throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `Input "${input.name}" of model "${model.name}" has datatype ${input.datatype}, which the load generator cannot generate`);
+    if (dtype === undefined)
+      throw new TensorRTNodeError(
+        ErrorCode.NOT_SUPPORTED,
+        `Input "${input.name}" of model "${model.name}" has datatype ${input.datatype}, which the load generator cannot generate`,
+      );
     const given = shapes?.[input.name];
     const shape = given
       ? [...given]
       : input.shape.map((dim, axis) => {
           if (dim >= 0) return dim;
           if (axis === 0) return batch;
-          throw new ArgumentRangeError(`Expected --shape ${input.name}:... for input "${input.name}" of shape [${input.shape.join(', ')}] (dynamic beyond dim 0) but received none`);
+          throw new ArgumentRangeError(
+            `Expected --shape ${input.name}:... for input "${input.name}" of shape [${input.shape.join(', ')}] (dynamic beyond dim 0) but received none`,
+          );
         });
-    if (given && (given.length !== input.shape.length || given.some((dim, axis) => input.shape[axis]! >= 0 && input.shape[axis] !== dim))) {
-      throw new ArgumentRangeError(`Expected a shape matching [${input.shape.join(', ')}] for --shape ${input.name} but received [${given.join(', ')}]`);
+    if (
+      given &&
+      (given.length !== input.shape.length || given.some((dim, axis) => input.shape[axis]! >= 0 && input.shape[axis] !== dim))
+    ) {
+      throw new ArgumentRangeError(
+        `Expected a shape matching [${input.shape.join(', ')}] for --shape ${input.name} but received [${given.join(', ')}]`,
+      );
     }
     const count = shape.reduce((product, dim) => product * dim, 1);
     return { name: input.name, datatype: input.datatype as Datatype, shape, data: fill(dtype, count, random) };
@@ -118,7 +134,8 @@ function fill(dtype: DType, count: number, random: ReturnType<typeof createRando
       case 'float16':
       case 'bfloat16':
         // 0x3c00 is 1.0 in float16 and about 1.0 (0x3f80) in bfloat16: small positive values in both.
-        (data as Uint16Array)[index] = dtype === 'float16' ? 0x3c00 - Math.floor(random.uniform(0, 1024)) : 0x3f80 - Math.floor(random.uniform(0, 64));
+        (data as Uint16Array)[index] =
+          dtype === 'float16' ? 0x3c00 - Math.floor(random.uniform(0, 1024)) : 0x3f80 - Math.floor(random.uniform(0, 64));
         break;
       default:
         (data as Int32Array)[index] = Math.floor(random.uniform(0, 16));
@@ -158,18 +175,40 @@ export class RestClient implements InferClient {
     return this.#options.apiKey ? { authorization: `Bearer ${this.#options.apiKey}` } : {};
   }
 
-  #send(method: 'GET' | 'POST', path: string, body: Buffer | null, headers: Record<string, string | number>): Promise<{ status: number; body: Buffer; response: IncomingMessage }> {
+  #send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: Buffer | null,
+    headers: Record<string, string | number>,
+  ): Promise<{ status: number; body: Buffer; response: IncomingMessage }> {
     return new Promise((resolve, reject) => {
       const request = this.#request(
-        { protocol: this.#base.protocol, hostname: this.#base.hostname, port: this.#base.port, path, method, agent: this.#agent, headers, timeout: this.#options.timeoutMs },
+        {
+          protocol: this.#base.protocol,
+          hostname: this.#base.hostname,
+          port: this.#base.port,
+          path,
+          method,
+          agent: this.#agent,
+          headers,
+          timeout: this.#options.timeoutMs,
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), response }));
+          response.on('end', () =>
+            resolve({
+              status: response.statusCode ?? 0,
+              body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks),
+              response,
+            }),
+          );
           response.on('error', (error: NodeJS.ErrnoException) => reject(describeNetworkError(error)));
         },
       );
-      request.on('timeout', () => request.destroy(new LoadFailure('client_timeout', `no response within ${this.#options.timeoutMs} ms`)));
+      request.on('timeout', () =>
+        request.destroy(new LoadFailure('client_timeout', `no response within ${this.#options.timeoutMs} ms`)),
+      );
       request.on('error', (error: NodeJS.ErrnoException) => reject(describeNetworkError(error)));
       request.end(body ?? undefined);
     });
@@ -177,7 +216,11 @@ export class RestClient implements InferClient {
 
   async #getJson(path: string): Promise<unknown> {
     const { status, body } = await this.#send('GET', path, null, this.#authHeaders());
-    if (status !== 200) throw new TensorRTNodeError(ErrorCode.IO, `GET ${this.#base.origin}${path} answered HTTP ${status}: ${body.toString('utf8').slice(0, 300)}`);
+    if (status !== 200)
+      throw new TensorRTNodeError(
+        ErrorCode.IO,
+        `GET ${this.#base.origin}${path} answered HTTP ${status}: ${body.toString('utf8').slice(0, 300)}`,
+      );
     return JSON.parse(body.toString('utf8'));
   }
 
@@ -191,9 +234,13 @@ export class RestClient implements InferClient {
   }
 
   prepare(inputs: GeneratedInput[]): void {
-    const tensors = inputs.map((input) => `{"name":${JSON.stringify(input.name)},"shape":[${input.shape.join(',')}],"datatype":"${input.datatype}"`);
+    const tensors = inputs.map(
+      (input) => `{"name":${JSON.stringify(input.name)},"shape":[${input.shape.join(',')}],"datatype":"${input.datatype}"`,
+    );
     if (!this.#options.binary) {
-      this.#body = Buffer.from(`{"inputs":[${inputs.map((input, index) => `${tensors[index]},"data":${typedArrayToJsonText(dtypeOf(input.datatype)!, input.data)}}`).join(',')}]}`);
+      this.#body = Buffer.from(
+        `{"inputs":[${inputs.map((input, index) => `${tensors[index]},"data":${typedArrayToJsonText(dtypeOf(input.datatype)!, input.data)}}`).join(',')}]}`,
+      );
       this.#headers = { ...this.#authHeaders(), 'content-type': 'application/json', 'content-length': this.#body.byteLength };
       return;
     }
@@ -201,7 +248,12 @@ export class RestClient implements InferClient {
       `{"inputs":[${inputs.map((input, index) => `${tensors[index]},"parameters":{"binary_data_size":${input.data.byteLength}}}`).join(',')}],"parameters":{"binary_data_output":true}}`,
     );
     this.#body = Buffer.concat([header, ...inputs.map((input) => typedArrayBytes(input.data))]);
-    this.#headers = { ...this.#authHeaders(), 'content-type': 'application/octet-stream', 'inference-header-content-length': header.byteLength, 'content-length': this.#body.byteLength };
+    this.#headers = {
+      ...this.#authHeaders(),
+      'content-type': 'application/octet-stream',
+      'inference-header-content-length': header.byteLength,
+      'content-length': this.#body.byteLength,
+    };
   }
 
   async infer(): Promise<void> {
@@ -238,7 +290,10 @@ export class GrpcClient implements InferClient {
   static async connect(options: ClientOptions): Promise<GrpcClient> {
     const { grpc, Client } = await loadPredictService();
     const address = options.url.replace(/^(grpc|http):\/\//, '').replace(/\/$/, '');
-    const client = new Client(address, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
+    const client = new Client(address, grpc.credentials.createInsecure(), {
+      'grpc.max_receive_message_length': -1,
+      'grpc.max_send_message_length': -1,
+    });
     return new GrpcClient(options, grpc, client);
   }
 
@@ -246,10 +301,16 @@ export class GrpcClient implements InferClient {
     const metadata = new this.#grpc.Metadata();
     if (this.#options.apiKey) metadata.set('authorization', `Bearer ${this.#options.apiKey}`);
     return new Promise((resolve, reject) => {
-      this.#client[method]!(request, metadata, { deadline: Date.now() + this.#options.timeoutMs }, (error: Grpc.ServiceError | null, response: T) => {
-        if (error) reject(new LoadFailure(`grpc_${this.#grpc.status[error.code] ?? error.code}`, error.details || error.message));
-        else resolve(response);
-      });
+      this.#client[method]!(
+        request,
+        metadata,
+        { deadline: Date.now() + this.#options.timeoutMs },
+        (error: Grpc.ServiceError | null, response: T) => {
+          if (error)
+            reject(new LoadFailure(`grpc_${this.#grpc.status[error.code] ?? error.code}`, error.details || error.message));
+          else resolve(response);
+        },
+      );
     });
   }
 
@@ -259,8 +320,12 @@ export class GrpcClient implements InferClient {
   }
 
   async model(): Promise<RemoteModel> {
-    const metadata = await this.#call<RemoteModel & { inputs: { shape: string[] }[]; outputs: { shape: string[] }[] }>('ModelMetadata', { name: this.#options.model, version: this.#options.version ?? '' });
-    const numbers = (tensors: { name: string; datatype: string; shape: (string | number)[] }[]) => tensors.map((tensor) => ({ ...tensor, shape: tensor.shape.map(Number) }));
+    const metadata = await this.#call<RemoteModel & { inputs: { shape: string[] }[]; outputs: { shape: string[] }[] }>(
+      'ModelMetadata',
+      { name: this.#options.model, version: this.#options.version ?? '' },
+    );
+    const numbers = (tensors: { name: string; datatype: string; shape: (string | number)[] }[]) =>
+      tensors.map((tensor) => ({ ...tensor, shape: tensor.shape.map(Number) }));
     return { ...metadata, inputs: numbers(metadata.inputs), outputs: numbers(metadata.outputs) };
   }
 

@@ -87,8 +87,20 @@ function watchClient(): () => { eventLoopDelay: EventLoopDelaySummary | null; ho
       eventLoopDelay:
         histogram.count === 0
           ? null
-          : { minMs: ms(histogram.min), maxMs: ms(histogram.max), meanMs: ms(histogram.mean), p50Ms: ms(histogram.percentile(50)), p99Ms: ms(histogram.percentile(99)), resolutionMs, samples: histogram.count },
-      hostCpu: { userMs: cpu.user / 1000, systemMs: cpu.system / 1000, percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0 },
+          : {
+              minMs: ms(histogram.min),
+              maxMs: ms(histogram.max),
+              meanMs: ms(histogram.mean),
+              p50Ms: ms(histogram.percentile(50)),
+              p99Ms: ms(histogram.percentile(99)),
+              resolutionMs,
+              samples: histogram.count,
+            },
+      hostCpu: {
+        userMs: cpu.user / 1000,
+        systemMs: cpu.system / 1000,
+        percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
+      },
       elapsedMs,
     };
   };

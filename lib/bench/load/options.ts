@@ -7,7 +7,14 @@ import { parseShapes } from '../../core/shape-spec.js';
 import { expectOneOf, invalidValue } from '../../core/validate.js';
 import { DEFAULT_PERCENTILES } from '../statistics.js';
 import { parseDuration } from '../../core/units.js';
-import { MAX_CONCURRENCY, MAX_DURATION_MS, MAX_WARMUP_MS, parseIntegerList, parsePercentiles, parsePositiveInteger } from '../options.js';
+import {
+  MAX_CONCURRENCY,
+  MAX_DURATION_MS,
+  MAX_WARMUP_MS,
+  parseIntegerList,
+  parsePercentiles,
+  parsePositiveInteger,
+} from '../options.js';
 import type { ArrivalKind } from './arrivals.js';
 import type { Protocol } from './clients.js';
 
@@ -66,12 +73,23 @@ export interface RemoteBenchValues {
 }
 
 /** Local-only options that make no sense against a remote server. */
-export const LOCAL_ONLY_OPTIONS = ['backend', 'precision', 'device', 'iterations', 'cuda-graph', 'transfers', 'batcher', 'export-times', 'trtexec'] as const;
+export const LOCAL_ONLY_OPTIONS = [
+  'backend',
+  'precision',
+  'device',
+  'iterations',
+  'cuda-graph',
+  'transfers',
+  'batcher',
+  'export-times',
+  'trtexec',
+] as const;
 
 function parseRates(text: string): number[] {
   return text.split(',').map((item) => {
     const value = Number(item.trim());
-    if (item.trim() === '' || !Number.isFinite(value) || value <= 0 || value > MAX_REQUEST_RATE) throw invalidValue(`request rates between 0 and ${MAX_REQUEST_RATE} per second (comma-separated)`, '--request-rate', item);
+    if (item.trim() === '' || !Number.isFinite(value) || value <= 0 || value > MAX_REQUEST_RATE)
+      throw invalidValue(`request rates between 0 and ${MAX_REQUEST_RATE} per second (comma-separated)`, '--request-rate', item);
     return value;
   });
 }
@@ -85,22 +103,45 @@ function parseUrl(text: string, protocol: Protocol): string {
     throw invalidValue('a server URL such as http://localhost:8000 (REST) or localhost:8001 (gRPC)', '--url', text);
   }
   const allowed = protocol === 'grpc' ? ['grpc:', 'http:'] : ['http:', 'https:'];
-  if (!allowed.includes(url.protocol) || url.hostname === '') throw invalidValue(`a ${protocol === 'grpc' ? 'host:port or grpc://host:port' : 'http(s)://host:port'} URL`, '--url', text);
-  return protocol === 'grpc' ? `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '8001'}` : url.origin;
+  if (!allowed.includes(url.protocol) || url.hostname === '')
+    throw invalidValue(`a ${protocol === 'grpc' ? 'host:port or grpc://host:port' : 'http(s)://host:port'} URL`, '--url', text);
+  return protocol === 'grpc'
+    ? `${url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname}:${url.port || '8001'}`
+    : url.origin;
 }
 
-export function parseRemoteBenchOptions(values: RemoteBenchValues & Record<string, unknown>, positionals: readonly string[]): RemoteBenchOptions {
+export function parseRemoteBenchOptions(
+  values: RemoteBenchValues & Record<string, unknown>,
+  positionals: readonly string[],
+): RemoteBenchOptions {
   for (const name of LOCAL_ONLY_OPTIONS) {
-    if (values[name] !== undefined) throw new ArgumentRangeError(`Expected no --${name} with --url (it applies to local runs; the server decides how it runs the model) but received ${JSON.stringify(values[name])}`);
+    if (values[name] !== undefined)
+      throw new ArgumentRangeError(
+        `Expected no --${name} with --url (it applies to local runs; the server decides how it runs the model) but received ${JSON.stringify(values[name])}`,
+      );
   }
-  if (positionals.length > 0) throw new ArgumentRangeError(`Expected no model file with --url (name the served model with --model) but received ${positionals.map((p) => JSON.stringify(p)).join(', ')}`);
-  if (values.model === undefined || values.model === '') throw new ArgumentTypeError('Expected the served model\'s name for --model (with --url) but received undefined');
+  if (positionals.length > 0)
+    throw new ArgumentRangeError(
+      `Expected no model file with --url (name the served model with --model) but received ${positionals.map((p) => JSON.stringify(p)).join(', ')}`,
+    );
+  if (values.model === undefined || values.model === '')
+    throw new ArgumentTypeError("Expected the served model's name for --model (with --url) but received undefined");
   const protocol = values.protocol === undefined ? 'rest' : expectOneOf(values.protocol, '--protocol', ['rest', 'grpc'] as const);
-  if (values.binary && protocol === 'grpc') throw new ArgumentRangeError('Expected --binary with --protocol rest only (gRPC always sends raw tensor contents) but received --protocol grpc');
-  if (values['request-rate'] !== undefined && values.concurrency !== undefined) throw new ArgumentRangeError('Expected --request-rate (open loop) or --concurrency (closed loop) but received both');
+  if (values.binary && protocol === 'grpc')
+    throw new ArgumentRangeError(
+      'Expected --binary with --protocol rest only (gRPC always sends raw tensor contents) but received --protocol grpc',
+    );
+  if (values['request-rate'] !== undefined && values.concurrency !== undefined)
+    throw new ArgumentRangeError('Expected --request-rate (open loop) or --concurrency (closed loop) but received both');
   const requestRates = values['request-rate'] === undefined ? null : parseRates(values['request-rate']);
-  const concurrencies = requestRates === null ? (values.concurrency === undefined ? [1] : parseIntegerList(values.concurrency, '--concurrency', MAX_CONCURRENCY)) : null;
-  if (requestRates === null && values.arrival !== undefined) throw new ArgumentRangeError('Expected --arrival with --request-rate only (closed-loop runs have no arrival schedule)');
+  const concurrencies =
+    requestRates === null
+      ? values.concurrency === undefined
+        ? [1]
+        : parseIntegerList(values.concurrency, '--concurrency', MAX_CONCURRENCY)
+      : null;
+  if (requestRates === null && values.arrival !== undefined)
+    throw new ArgumentRangeError('Expected --arrival with --request-rate only (closed-loop runs have no arrival schedule)');
   const url = parseUrl(values.url!, protocol);
   let metricsUrl: string | null = protocol === 'rest' ? `${url}/metrics` : null;
   if (values['metrics-url'] !== undefined) {
@@ -121,15 +162,20 @@ export function parseRemoteBenchOptions(values: RemoteBenchValues & Record<strin
     modelVersion: values['model-version'] ?? null,
     requestRates,
     concurrencies,
-    arrival: values.arrival === undefined ? 'poisson' : expectOneOf(values.arrival, '--arrival', ['poisson', 'constant'] as const),
+    arrival:
+      values.arrival === undefined ? 'poisson' : expectOneOf(values.arrival, '--arrival', ['poisson', 'constant'] as const),
     batch: values.batch === undefined ? 1 : parsePositiveInteger(values.batch, '--batch', 1 << 16),
     shapes: parseShapes(values.shape) ?? null,
     warmupMs: values.warmup === undefined ? 1000 : parseDuration(values.warmup, '--warmup', { maxMs: MAX_WARMUP_MS }),
-    durationMs: values.duration === undefined ? 10_000 : parseDuration(values.duration, '--duration', { minMs: 100, maxMs: MAX_DURATION_MS }),
+    durationMs:
+      values.duration === undefined
+        ? 10_000
+        : parseDuration(values.duration, '--duration', { minMs: 100, maxMs: MAX_DURATION_MS }),
     percentiles: values.percentile === undefined ? [50, ...DEFAULT_PERCENTILES] : parsePercentiles(values.percentile),
     metricsUrl,
     apiKey: values['api-key'] ?? process.env.TENSORRT_NODE_API_KEY ?? null,
-    timeoutMs: values.timeout === undefined ? 30_000 : parseDuration(values.timeout, '--timeout', { minMs: 1, maxMs: MAX_DURATION_MS }),
+    timeoutMs:
+      values.timeout === undefined ? 30_000 : parseDuration(values.timeout, '--timeout', { minMs: 1, maxMs: MAX_DURATION_MS }),
     connections: values.connections === undefined ? 256 : parsePositiveInteger(values.connections, '--connections', 65_536),
     maxInFlight: 10_000,
     seed: values.seed === undefined ? 1 : parsePositiveInteger(values.seed, '--seed', 2 ** 31),

@@ -11,7 +11,14 @@ import { packageVersion } from '../../addon/loader.js';
 import type { Capabilities } from '../../addon/capabilities.js';
 import { decodeRestInferResponse } from '../../protocol/response.js';
 import { environmentFrom } from '../environment.js';
-import { RESULTS_SCHEMA_ID, RESULTS_SCHEMA_VERSION, writeResultsFile, type BenchResultsFile, type BenchRunResult, type LoadRunInfo } from '../results.js';
+import {
+  RESULTS_SCHEMA_ID,
+  RESULTS_SCHEMA_VERSION,
+  writeResultsFile,
+  type BenchResultsFile,
+  type BenchRunResult,
+  type LoadRunInfo,
+} from '../results.js';
 import { completeRun, errorRecord, metricsFromSeries } from '../run-result.js';
 import { formatMs, formatRunSummary } from '../summary.js';
 import { createClient, generateInputs, GrpcClient, type RemoteModel, type RemoteServer, type RestClient } from './clients.js';
@@ -38,11 +45,16 @@ function transportName(options: RemoteBenchOptions): string {
 async function checkOneRequest(client: RestClient | GrpcClient, model: RemoteModel): Promise<void> {
   if (client instanceof GrpcClient) {
     const response = await client.inferOnce();
-    if (response.outputs.length === 0) throw new TensorRTNodeError(ErrorCode.IO, `The server answered an inference of "${model.name}" with no outputs`);
+    if (response.outputs.length === 0)
+      throw new TensorRTNodeError(ErrorCode.IO, `The server answered an inference of "${model.name}" with no outputs`);
     return;
   }
   const response = await client.inferOnce();
-  if (response.status !== 200) throw new TensorRTNodeError(ErrorCode.IO, `The server refused an inference of "${model.name}" with HTTP ${response.status}: ${response.body.toString('utf8').slice(0, 300)}`);
+  if (response.status !== 200)
+    throw new TensorRTNodeError(
+      ErrorCode.IO,
+      `The server refused an inference of "${model.name}" with HTTP ${response.status}: ${response.body.toString('utf8').slice(0, 300)}`,
+    );
   decodeRestInferResponse(response.body, response.headerLength);
 }
 
@@ -58,8 +70,13 @@ async function scrape(options: RemoteBenchOptions): Promise<ReturnType<typeof pa
 
 function describeLoad(run: BenchRunResult): string {
   const load = run.load!;
-  const offered = load.mode === 'open-loop' ? `offered ${formatMs(load.offeredRate!)} req/s (${load.arrival})` : `${load.concurrency} in flight`;
-  const failures = Object.entries(load.failuresByCode).map(([code, count]) => `${code} ${count}`).join(', ');
+  const offered =
+    load.mode === 'open-loop'
+      ? `offered ${formatMs(load.offeredRate!)} req/s (${load.arrival})`
+      : `${load.concurrency} in flight`;
+  const failures = Object.entries(load.failuresByCode)
+    .map(([code, count]) => `${code} ${count}`)
+    .join(', ');
   const server = load.server
     ? `; server per request: queue ${formatMs(load.server.meanQueueMs ?? NaN)} ms, compute ${formatMs(load.server.meanComputeMs ?? NaN)} ms, request ${formatMs(load.server.meanRequestMs ?? NaN)} ms (average batch ${formatMs(load.server.averageBatch ?? NaN)})`
     : '';
@@ -67,9 +84,17 @@ function describeLoad(run: BenchRunResult): string {
   return `Load: ${load.protocol}${load.binary ? ' binary' : ''} ${offered}: ${load.succeeded}/${load.sent} succeeded, ${formatMs(load.achievedRate)} req/s${failures ? ` (failed: ${failures})` : ''}${server}${lag}\n`;
 }
 
-export function buildLoadRun(options: RemoteBenchOptions, point: Point, server: RemoteServer, measurement: LoadMeasurement, warmup: { iterations: number; durationMs: number }, serverSide: ServerSideSummary | null): BenchRunResult {
+export function buildLoadRun(
+  options: RemoteBenchOptions,
+  point: Point,
+  server: RemoteServer,
+  measurement: LoadMeasurement,
+  warmup: { iterations: number; durationMs: number },
+  serverSide: ServerSideSummary | null,
+): BenchRunResult {
   const transport = transportName(options);
-  const metrics = measurement.recorder.count > 0 ? (metricsFromSeries(measurement.recorder.series(), options.percentiles) ?? null) : null;
+  const metrics =
+    measurement.recorder.count > 0 ? (metricsFromSeries(measurement.recorder.series(), options.percentiles) ?? null) : null;
   const failed = measurement.succeeded === 0;
   const failedCount = Object.values(measurement.failuresByCode).reduce((total, count) => total + count, 0);
   const load: LoadRunInfo = {
@@ -91,7 +116,13 @@ export function buildLoadRun(options: RemoteBenchOptions, point: Point, server: 
     failed: failedCount,
     failuresByCode: measurement.failuresByCode,
     achievedRate: measurement.elapsedMs > 0 ? (measurement.succeeded / measurement.elapsedMs) * 1000 : 0,
-    sendLag: measurement.sendLag ? { p50Ms: measurement.sendLag.median, p99Ms: measurement.sendLag.percentiles.find((entry) => entry.percentile === 99)?.value ?? measurement.sendLag.max, maxMs: measurement.sendLag.max } : null,
+    sendLag: measurement.sendLag
+      ? {
+          p50Ms: measurement.sendLag.median,
+          p99Ms: measurement.sendLag.percentiles.find((entry) => entry.percentile === 99)?.value ?? measurement.sendLag.max,
+          maxMs: measurement.sendLag.max,
+        }
+      : null,
   };
   const run = completeRun(
     {
@@ -99,7 +130,16 @@ export function buildLoadRun(options: RemoteBenchOptions, point: Point, server: 
       source: 'tensorrt-node',
       status: failed ? 'failed' : 'ok',
       error: failed ? errorRecord(measurement.firstFailure ?? new Error('no request was sent')) : null,
-      point: { backend: 'remote', precision: null, batch: options.batch, concurrency: point.mode === 'closed-loop' ? point.concurrency : null, device: null, cudaGraph: null, transfers: null, batcher: null },
+      point: {
+        backend: 'remote',
+        precision: null,
+        batch: options.batch,
+        concurrency: point.mode === 'closed-loop' ? point.concurrency : null,
+        device: null,
+        cudaGraph: null,
+        transfers: null,
+        batcher: null,
+      },
       target: {
         backend: server.name,
         precision: 'unknown',
@@ -107,10 +147,17 @@ export function buildLoadRun(options: RemoteBenchOptions, point: Point, server: 
         device: null,
         versions: { [server.name]: server.version },
         measuresPhases: false,
-        notes: [`${transport} at ${options.url}, model "${options.model}"${options.modelVersion ? ` version ${options.modelVersion}` : ''}`],
+        notes: [
+          `${transport} at ${options.url}, model "${options.model}"${options.modelVersion ? ` version ${options.modelVersion}` : ''}`,
+        ],
       },
       warmup,
-      measurement: { iterations: measurement.recorder.count, walltimeMs: measurement.recorder.walltimeMs(), minIterations: null, durationMs: options.durationMs },
+      measurement: {
+        iterations: measurement.recorder.count,
+        walltimeMs: measurement.recorder.walltimeMs(),
+        minIterations: null,
+        durationMs: options.durationMs,
+      },
       metrics,
       eventLoopDelay: measurement.eventLoopDelay,
       hostCpu: measurement.hostCpu,
@@ -122,15 +169,24 @@ export function buildLoadRun(options: RemoteBenchOptions, point: Point, server: 
   // lateness is what the send lag measures (client-behind below).
   run.warnings = run.warnings.filter((warning) => warning.code !== 'event-loop-delay');
   if (load.sendLag && load.sendLag.p99Ms > SEND_LAG_WARNING_MS) {
-    run.warnings.push({ code: 'client-behind', message: `The load generator sent late (send lag p99 ${formatMs(load.sendLag.p99Ms)} ms): part of the latency is the client's; run it on another machine or lower the rate.` });
+    run.warnings.push({
+      code: 'client-behind',
+      message: `The load generator sent late (send lag p99 ${formatMs(load.sendLag.p99Ms)} ms): part of the latency is the client's; run it on another machine or lower the rate.`,
+    });
   }
   if ((load.failuresByCode.client_overload ?? 0) > 0) {
-    run.warnings.push({ code: 'client-behind', message: `${load.failuresByCode.client_overload} requests were dropped by the client (more than ${options.maxInFlight} outstanding): the server fell far behind the offered rate.` });
+    run.warnings.push({
+      code: 'client-behind',
+      message: `${load.failuresByCode.client_overload} requests were dropped by the client (more than ${options.maxInFlight} outstanding): the server fell far behind the offered rate.`,
+    });
   }
   return run;
 }
 
-export async function runRemoteBench(options: RemoteBenchOptions, deps: RemoteBenchDependencies): Promise<{ results: BenchResultsFile; allSucceeded: boolean }> {
+export async function runRemoteBench(
+  options: RemoteBenchOptions,
+  deps: RemoteBenchDependencies,
+): Promise<{ results: BenchResultsFile; allSucceeded: boolean }> {
   const { write } = deps;
   const client = await createClient(options.protocol, {
     url: options.url,
@@ -163,26 +219,46 @@ export async function runRemoteBench(options: RemoteBenchOptions, deps: RemoteBe
       server = await client.server();
       model = await client.model();
     } catch (error) {
-      throw new TensorRTNodeError(ErrorCode.IO, `Cannot read the metadata of model "${options.model}" from ${options.url}: ${(error as Error).message}`, { cause: error });
+      throw new TensorRTNodeError(
+        ErrorCode.IO,
+        `Cannot read the metadata of model "${options.model}" from ${options.url}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     client.prepare(generateInputs(model, options.batch, options.shapes, options.seed));
     await checkOneRequest(client, model);
     write(`Benchmarking "${model.name}" on ${server.name} ${server.version} at ${options.url} over ${transportName(options)}\n`);
-    const points: Point[] = options.requestRates ? options.requestRates.map((rate) => ({ mode: 'open-loop', rate })) : options.concurrencies!.map((concurrency) => ({ mode: 'closed-loop', concurrency }));
+    const points: Point[] = options.requestRates
+      ? options.requestRates.map((rate) => ({ mode: 'open-loop', rate }))
+      : options.concurrencies!.map((concurrency) => ({ mode: 'closed-loop', concurrency }));
     for (const [index, point] of points.entries()) {
       const warmupStart = performance.now();
       let warmupIterations = 0;
       if (options.warmupMs > 0) {
-        const warm = point.mode === 'open-loop'
-          ? await runOpenLoop(client, { ratePerSecond: point.rate, arrival: options.arrival, durationMs: options.warmupMs, maxInFlight: options.maxInFlight, seed: options.seed + 1000 })
-          : await runClosedLoop(client, { concurrency: point.concurrency, durationMs: options.warmupMs });
+        const warm =
+          point.mode === 'open-loop'
+            ? await runOpenLoop(client, {
+                ratePerSecond: point.rate,
+                arrival: options.arrival,
+                durationMs: options.warmupMs,
+                maxInFlight: options.maxInFlight,
+                seed: options.seed + 1000,
+              })
+            : await runClosedLoop(client, { concurrency: point.concurrency, durationMs: options.warmupMs });
         warmupIterations = warm.sent;
       }
       const warmup = { iterations: warmupIterations, durationMs: performance.now() - warmupStart };
       const before = await scrape(options);
-      const measurement = point.mode === 'open-loop'
-        ? await runOpenLoop(client, { ratePerSecond: point.rate, arrival: options.arrival, durationMs: options.durationMs, maxInFlight: options.maxInFlight, seed: options.seed })
-        : await runClosedLoop(client, { concurrency: point.concurrency, durationMs: options.durationMs });
+      const measurement =
+        point.mode === 'open-loop'
+          ? await runOpenLoop(client, {
+              ratePerSecond: point.rate,
+              arrival: options.arrival,
+              durationMs: options.durationMs,
+              maxInFlight: options.maxInFlight,
+              seed: options.seed,
+            })
+          : await runClosedLoop(client, { concurrency: point.concurrency, durationMs: options.durationMs });
       const after = await scrape(options);
       const serverSide = before && after ? summarizeServerSide(options.metricsUrl!, before, after) : null;
       const run = buildLoadRun(options, point, server, measurement, warmup, serverSide);

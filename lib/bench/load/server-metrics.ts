@@ -7,7 +7,15 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-const COUNTERS = ['nv_inference_request_success', 'nv_inference_request_failure', 'nv_inference_count', 'nv_inference_exec_count', 'nv_inference_request_duration_us', 'nv_inference_queue_duration_us', 'nv_inference_compute_infer_duration_us'] as const;
+const COUNTERS = [
+  'nv_inference_request_success',
+  'nv_inference_request_failure',
+  'nv_inference_count',
+  'nv_inference_exec_count',
+  'nv_inference_request_duration_us',
+  'nv_inference_queue_duration_us',
+  'nv_inference_compute_infer_duration_us',
+] as const;
 type Counter = (typeof COUNTERS)[number];
 
 export type CounterValues = Record<Counter, number>;
@@ -40,7 +48,8 @@ export function parseTritonCounters(text: string, model: string, version: string
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
     if (!match || !(COUNTERS as readonly string[]).includes(match[1]!)) continue;
     const labels: Record<string, string> = {};
-    for (const label of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[label[1]!] = unescapeLabel(label[2]!);
+    for (const label of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[label[1]!] = unescapeLabel(label[2]!);
     if (labels.model !== model || (version !== undefined && labels.version !== version)) continue;
     const value = Number(match[3]);
     if (Number.isFinite(value)) values[match[1] as Counter] += value;
@@ -70,12 +79,20 @@ export function summarizeServerSide(source: string, before: CounterValues, after
 export function fetchMetricsText(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(target, { method: 'GET', headers, timeout: timeoutMs }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => (response.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`GET ${url} answered ${response.statusCode}`))));
-      response.on('error', reject);
-    });
+    const request = (target.protocol === 'https:' ? httpsRequest : httpRequest)(
+      target,
+      { method: 'GET', headers, timeout: timeoutMs },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve(Buffer.concat(chunks).toString('utf8'))
+            : reject(new Error(`GET ${url} answered ${response.statusCode}`)),
+        );
+        response.on('error', reject);
+      },
+    );
     request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out`)));
     request.on('error', reject);
     request.end();

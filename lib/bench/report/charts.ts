@@ -35,7 +35,9 @@ const numericSort = (values: number[]) => [...new Set(values)].sort((a, b) => a 
 export function latencyVsBatchCharts(model: ReportModel): Chart[] {
   const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
   // Open-loop runs have no concurrency; their latency is charted against the offered load instead.
-  const measured = model.rows.filter((row) => row.run.metrics !== null && row.batch !== null && row.run.load?.mode !== 'open-loop');
+  const measured = model.rows.filter(
+    (row) => row.run.metrics !== null && row.batch !== null && row.run.load?.mode !== 'open-loop',
+  );
   const charts: Chart[] = [];
   for (const rows of groupBy(measured, (row) => seriesLabel(row, true)).values()) {
     const lowest = Math.min(...rows.map((row) => row.concurrency ?? 1));
@@ -87,7 +89,9 @@ export function throughputVsConcurrencyCharts(model: ReportModel): Chart[] {
  */
 export function offeredLoadCharts(model: ReportModel): Chart[] {
   const multipleHosts = new Set(model.rows.map((row) => row.host)).size > 1;
-  const measured = model.rows.filter((row) => row.run.load?.offeredRate !== null && row.run.load?.offeredRate !== undefined && row.run.metrics !== null);
+  const measured = model.rows.filter(
+    (row) => row.run.load?.offeredRate !== null && row.run.load?.offeredRate !== undefined && row.run.metrics !== null,
+  );
   if (measured.length === 0) return [];
   const rate = (row: ReportRow) => String(Number(row.run.load!.offeredRate!.toPrecision(6)));
   const charts: Chart[] = [];
@@ -106,12 +110,17 @@ export function offeredLoadCharts(model: ReportModel): Chart[] {
     const title = `Latency vs offered load: ${seriesLabel(rows[0]!, multipleHosts)}, ${rows[0]!.model}`;
     charts.push({ title, svg: renderLineChart(title, 'offered load (requests / s)', 'latency (ms)', rates, series) });
   }
-  const allRates = numericSort(measured.map((row) => row.run.load!.offeredRate!)).map((value) => String(Number(value.toPrecision(6))));
+  const allRates = numericSort(measured.map((row) => row.run.load!.offeredRate!)).map((value) =>
+    String(Number(value.toPrecision(6))),
+  );
   const throughput: Series[] = [{ name: 'offered', points: allRates.map((value) => [value, Number(value)]) }];
   for (const [name, rows] of groupBy(measured, (row) => `${seriesLabel(row, multipleHosts)} / ${row.model}`)) {
     throughput.push({ name, points: rows.map((row): [string, number] => [rate(row), row.run.load!.achievedRate]) });
   }
   const title = 'Achieved vs offered throughput';
-  charts.push({ title, svg: renderLineChart(title, 'offered load (requests / s)', 'achieved (requests / s)', allRates, throughput) });
+  charts.push({
+    title,
+    svg: renderLineChart(title, 'offered load (requests / s)', 'achieved (requests / s)', allRates, throughput),
+  });
   return charts;
 }

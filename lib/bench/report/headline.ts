@@ -15,7 +15,10 @@ export function whyNoGpu(environment: BenchEnvironment): string | null {
   if (environment.gpus.length > 0) return null;
   const { cuda, driver } = environment;
   if (cuda.runtimeVersion === null) return 'this build of tensorrt-node has no CUDA';
-  if (cuda.driverVersion === null) return driver.version ? `the NVIDIA kernel driver ${driver.version} is loaded but its CUDA library (libcuda.so.1) is missing` : 'no NVIDIA driver is installed (libcuda.so.1 is missing)';
+  if (cuda.driverVersion === null)
+    return driver.version
+      ? `the NVIDIA kernel driver ${driver.version} is loaded but its CUDA library (libcuda.so.1) is missing`
+      : 'no NVIDIA driver is installed (libcuda.so.1 is missing)';
   if (Number.parseFloat(cuda.driverVersion) < Number.parseFloat(cuda.runtimeVersion)) {
     return `the NVIDIA driver${driver.version ? ` ${driver.version}` : ''} supports CUDA up to ${cuda.driverVersion}, older than the CUDA ${cuda.runtimeVersion} of tensorrt-node`;
   }
@@ -30,7 +33,13 @@ function join(items: readonly string[]): string {
 function whereItRan(input: ReportInput, label: string | null): string {
   const { results } = input;
   const environment = results.environment;
-  const ran = [...new Set(results.runs.filter((run) => run.source === 'tensorrt-node').map((run) => run.target?.backend ?? run.point.backend ?? 'unknown'))];
+  const ran = [
+    ...new Set(
+      results.runs
+        .filter((run) => run.source === 'tensorrt-node')
+        .map((run) => run.target?.backend ?? run.point.backend ?? 'unknown'),
+    ),
+  ];
   const imported = results.runs.some((run) => run.source === 'trtexec');
   const prefix = label ? `${label}: ` : '';
   const parts: string[] = [];
@@ -51,13 +60,19 @@ function whereItRan(input: ReportInput, label: string | null): string {
 
 /** What the precisions measured on the cpu backend mean, when the report has such runs. */
 function precisionCaveats(model: ReportModel): string[] {
-  const cpuPrecisions = new Set(model.rows.filter((row) => row.backend === 'cpu' && row.run.status === 'ok').map((row) => row.precision));
+  const cpuPrecisions = new Set(
+    model.rows.filter((row) => row.backend === 'cpu' && row.run.status === 'ok').map((row) => row.precision),
+  );
   const caveats: string[] = [];
   if (cpuPrecisions.has('fp16')) {
-    caveats.push('fp16 on the cpu backend reproduces fp16 numerics (the graph converted as for TensorRT) to check accuracy; it is not faster than fp32 there, and its speed says nothing of fp16 on a GPU.');
+    caveats.push(
+      'fp16 on the cpu backend reproduces fp16 numerics (the graph converted as for TensorRT) to check accuracy; it is not faster than fp32 there, and its speed says nothing of fp16 on a GPU.',
+    );
   }
   if (cpuPrecisions.has('int8')) {
-    caveats.push('int8 on the cpu backend runs the Q/DQ graph to check accuracy; its speed says nothing of TensorRT INT8 kernels.');
+    caveats.push(
+      'int8 on the cpu backend runs the Q/DQ graph to check accuracy; its speed says nothing of TensorRT INT8 kernels.',
+    );
   }
   return caveats;
 }
@@ -65,5 +80,10 @@ function precisionCaveats(model: ReportModel): string[] {
 /** The report's opening lines: where each file ran and why there, then the precision caveats. */
 export function reportHeadline(model: ReportModel): string[] {
   const several = model.inputs.length > 1;
-  return [...model.inputs.map((input) => whereItRan(input, several ? input.file : null)).map((line) => line.charAt(0).toUpperCase() + line.slice(1)), ...precisionCaveats(model)];
+  return [
+    ...model.inputs
+      .map((input) => whereItRan(input, several ? input.file : null))
+      .map((line) => line.charAt(0).toUpperCase() + line.slice(1)),
+    ...precisionCaveats(model),
+  ];
 }

@@ -9,7 +9,8 @@ import type { ReportModel } from './model.js';
 import { comparisonTable, environmentTable, loadTable, overheadTable, runNotes, trtexecTable, type Table } from './tables.js';
 
 /** Said instead of charts when every series is a single point. */
-export const NO_CURVES = 'No charts: every series was measured at one batch size and one concurrency, a single point the table shows; sweep --batch or --concurrency to draw curves.';
+export const NO_CURVES =
+  'No charts: every series was measured at one batch size and one concurrency, a single point the table shows; sweep --batch or --concurrency to draw curves.';
 
 export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -42,14 +43,25 @@ function htmlTable(table: Table, id: string): string {
 function chartSection(title: string, id: string, charts: Chart[]): string {
   if (charts.length === 0) return '';
   // The SVG comes from ./svg-line-chart.ts, which escapes the texts it draws.
-  return [`<section id="${id}">`, `<h2>${escapeHtml(title)}</h2>`, ...charts.map((chart) => `<figure class="chart" aria-label="${escapeHtml(chart.title)}">${chart.svg}</figure>`), '</section>'].join('\n');
+  return [
+    `<section id="${id}">`,
+    `<h2>${escapeHtml(title)}</h2>`,
+    ...charts.map((chart) => `<figure class="chart" aria-label="${escapeHtml(chart.title)}">${chart.svg}</figure>`),
+    '</section>',
+  ].join('\n');
 }
 
-export function renderHtmlReport(model: ReportModel, title: string, charts: { latencyVsBatch: Chart[]; throughputVsConcurrency: Chart[]; offeredLoad?: Chart[] }): string {
+export function renderHtmlReport(
+  model: ReportModel,
+  title: string,
+  charts: { latencyVsBatch: Chart[]; throughputVsConcurrency: Chart[]; offeredLoad?: Chart[] },
+): string {
   const notes = runNotes(model);
   const overhead = overheadTable(model);
   const load = loadTable(model);
-  const noCurves = charts.latencyVsBatch.length + charts.throughputVsConcurrency.length + (charts.offeredLoad?.length ?? 0) === 0 && model.rows.some((row) => row.run.metrics !== null);
+  const noCurves =
+    charts.latencyVsBatch.length + charts.throughputVsConcurrency.length + (charts.offeredLoad?.length ?? 0) === 0 &&
+    model.rows.some((row) => row.run.metrics !== null);
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -58,7 +70,9 @@ export function renderHtmlReport(model: ReportModel, title: string, charts: { la
     `<style>${STYLE}</style>`,
     '</head><body>',
     `<h1>${escapeHtml(title)}</h1>`,
-    `<section id="headline">${reportHeadline(model).map((line) => `<p class="headline">${escapeHtml(line)}</p>`).join('\n')}</section>`,
+    `<section id="headline">${reportHeadline(model)
+      .map((line) => `<p class="headline">${escapeHtml(line)}</p>`)
+      .join('\n')}</section>`,
     `<p class="caption">${model.rows.length} runs from ${model.inputs.length} results file${model.inputs.length === 1 ? '' : 's'}. Times in milliseconds; percentiles by nearest rank, as trtexec computes them.</p>`,
     htmlTable(comparisonTable(model), 'runs'),
     chartSection('Latency percentiles vs batch size', 'latency-vs-batch', charts.latencyVsBatch),
@@ -69,7 +83,9 @@ export function renderHtmlReport(model: ReportModel, title: string, charts: { la
     model.trtexec.length > 0 ? htmlTable(trtexecTable(model), 'trtexec') : '',
     overhead ? htmlTable(overhead, 'overhead') : '',
     htmlTable(environmentTable(model), 'environments'),
-    notes.length > 0 ? `<section id="notes"><h2>Notes</h2><ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('\n')}</ul></section>` : '',
+    notes.length > 0
+      ? `<section id="notes"><h2>Notes</h2><ul class="notes">${notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('\n')}</ul></section>`
+      : '',
     '</body></html>',
     '',
   ].join('\n');

@@ -23,7 +23,10 @@ export const DEFAULT_REPORT_TITLE = 'tensorrt-node benchmark report';
  * precision, source, file, model) names the run every other run is compared with. Throws
  * ERR_RESULTS_SCHEMA for a file of another schema version.
  */
-export async function buildReport(files: string[], options: { baseline?: string | null; html?: boolean; markdown?: boolean; title?: string } = {}): Promise<ReportOutputs> {
+export async function buildReport(
+  files: string[],
+  options: { baseline?: string | null; html?: boolean; markdown?: boolean; title?: string } = {},
+): Promise<ReportOutputs> {
   const inputs = files.map((file) => ({ file, results: loadResultsFile(file) }));
   const model = buildReportModel(inputs, options.baseline ?? null);
   const title = options.title ?? DEFAULT_REPORT_TITLE;
@@ -31,7 +34,11 @@ export async function buildReport(files: string[], options: { baseline?: string 
   if (options.html) {
     // The chart code is loaded only when charts are drawn.
     const { latencyVsBatchCharts, offeredLoadCharts, throughputVsConcurrencyCharts } = await import('./charts.js');
-    outputs.html = renderHtmlReport(model, title, { latencyVsBatch: latencyVsBatchCharts(model), throughputVsConcurrency: throughputVsConcurrencyCharts(model), offeredLoad: offeredLoadCharts(model) });
+    outputs.html = renderHtmlReport(model, title, {
+      latencyVsBatch: latencyVsBatchCharts(model),
+      throughputVsConcurrency: throughputVsConcurrencyCharts(model),
+      offeredLoad: offeredLoadCharts(model),
+    });
   }
   if (options.markdown) outputs.markdown = renderMarkdownReport(model, title);
   return outputs;

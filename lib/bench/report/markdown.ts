@@ -19,7 +19,13 @@ export function markdownTable(table: Table): string {
 }
 
 export function renderMarkdownReport(model: ReportModel, title: string): string {
-  const parts = [`# ${title}`, '', ...reportHeadline(model).flatMap((line) => [line, '']), `${model.rows.length} runs from ${model.inputs.length} results file${model.inputs.length === 1 ? '' : 's'}. Times in milliseconds; percentiles by nearest rank, as trtexec computes them.`, ''];
+  const parts = [
+    `# ${title}`,
+    '',
+    ...reportHeadline(model).flatMap((line) => [line, '']),
+    `${model.rows.length} runs from ${model.inputs.length} results file${model.inputs.length === 1 ? '' : 's'}. Times in milliseconds; percentiles by nearest rank, as trtexec computes them.`,
+    '',
+  ];
   parts.push(markdownTable(comparisonTable(model)));
   const load = loadTable(model);
   if (load) parts.push(markdownTable(load));

@@ -69,7 +69,9 @@ export function parseBaselineSelector(selector: string): (row: ReportRow) => boo
   const parsed = conditions.map((condition) => {
     const match = /^([a-z]+)=(.+)$/.exec(condition);
     if (!match || !BASELINE_KEYS.includes(match[1] as BaselineKey)) {
-      throw new ArgumentRangeError(`Expected key=value conditions with keys ${BASELINE_KEYS.join(', ')} for --baseline but received ${JSON.stringify(selector)} of type string`);
+      throw new ArgumentRangeError(
+        `Expected key=value conditions with keys ${BASELINE_KEYS.join(', ')} for --baseline but received ${JSON.stringify(selector)} of type string`,
+      );
     }
     return { key: match[1] as BaselineKey, value: match[2]!.toLowerCase() };
   });
@@ -85,14 +87,19 @@ function remoteLabels(run: BenchRunResult): { device: string; backend: string } 
   const load = run.load;
   if (!load) return null;
   const address = load.url.replace(/^[a-z]+:\/\//, '');
-  return { device: `${load.serverName} ${load.serverVersion} @ ${address}`, backend: load.protocol === 'grpc' ? 'grpc' : load.binary ? 'rest-binary' : 'rest-json' };
+  return {
+    device: `${load.serverName} ${load.serverVersion} @ ${address}`,
+    backend: load.protocol === 'grpc' ? 'grpc' : load.binary ? 'rest-binary' : 'rest-json',
+  };
 }
 
 function rowFor(input: ReportInput, run: BenchRunResult, index: number): ReportRow {
   const environment = input.results.environment;
   const remote = remoteLabels(run);
-  const backend = remote?.backend ?? (run.source === 'trtexec' ? 'trtexec' : (run.target?.backend ?? run.point.backend ?? 'unknown'));
-  const device = remote?.device ?? run.target?.device?.name ?? (run.source === 'trtexec' ? 'unknown GPU' : environment.host.cpuModel);
+  const backend =
+    remote?.backend ?? (run.source === 'trtexec' ? 'trtexec' : (run.target?.backend ?? run.point.backend ?? 'unknown'));
+  const device =
+    remote?.device ?? run.target?.device?.name ?? (run.source === 'trtexec' ? 'unknown GPU' : environment.host.cpuModel);
   return {
     index,
     file: input.file,
@@ -150,9 +157,13 @@ export function buildReportModel(inputs: ReportInput[], baselineSelector: string
   const unpairedTrtexec: ReportRow[] = [];
   for (const imported of rows.filter((row) => row.run.source === 'trtexec')) {
     const sameEngine = (row: ReportRow) =>
-      row.run.source === 'tensorrt-node' && row.backend === 'tensorrt' && row.run.status === 'ok' && row.medianMs !== null &&
+      row.run.source === 'tensorrt-node' &&
+      row.backend === 'tensorrt' &&
+      row.run.status === 'ok' &&
+      row.medianMs !== null &&
       (row.file === imported.file || (row.model !== '-' && row.model === imported.model)) &&
-      (imported.batch === null || row.batch === imported.batch) && (imported.concurrency === null || row.concurrency === imported.concurrency);
+      (imported.batch === null || row.batch === imported.batch) &&
+      (imported.concurrency === null || row.concurrency === imported.concurrency);
     const matches = rows.filter(sameEngine);
     if (matches.length === 0 || imported.medianMs === null) unpairedTrtexec.push(imported);
     for (const node of matches) {
@@ -166,7 +177,9 @@ export function buildReportModel(inputs: ReportInput[], baselineSelector: string
     }
   }
 
-  const percentiles = [...new Set(rows.flatMap((row) => row.run.metrics?.latency.percentiles.map((entry) => entry.percentile) ?? []))].sort((a, b) => a - b);
+  const percentiles = [
+    ...new Set(rows.flatMap((row) => row.run.metrics?.latency.percentiles.map((entry) => entry.percentile) ?? [])),
+  ].sort((a, b) => a - b);
   return { inputs, rows, baselineSelector, percentiles, trtexec, unpairedTrtexec };
 }
 

@@ -78,7 +78,10 @@ function legendLayout(names: readonly string[], width: number): { rows: number; 
 
 export function renderLineChart(spec: LineChartSpec): string {
   const { width, height, categories } = spec;
-  const legend = legendLayout(spec.series.map((series) => series.name), width);
+  const legend = legendLayout(
+    spec.series.map((series) => series.name),
+    width,
+  );
   const legendRows = legend.rows;
   const plot = { left: 70, right: width - 30, top: 50, bottom: height - (40 + LEGEND_ROW_HEIGHT * legendRows) };
   const values = spec.series.flatMap((series) => series.points.map(([, value]) => value)).filter(Number.isFinite);
@@ -97,17 +100,25 @@ export function renderLineChart(spec: LineChartSpec): string {
   for (let tick = 0; tick <= yMax + step / 2; tick += step) {
     const ty = at(y(tick));
     parts.push(`<path d="M${at(plot.left)} ${ty}H${at(plot.right)}" stroke="#e0e6f1" fill="none"/>`);
-    parts.push(`<text x="${at(plot.left - 8)}" y="${ty}" text-anchor="end" dominant-baseline="central" ${FONT} font-size="12" fill="#6e7079">${tickLabel(tick, step)}</text>`);
+    parts.push(
+      `<text x="${at(plot.left - 8)}" y="${ty}" text-anchor="end" dominant-baseline="central" ${FONT} font-size="12" fill="#6e7079">${tickLabel(tick, step)}</text>`,
+    );
   }
   parts.push(`<path d="M${at(plot.left)} ${at(plot.bottom)}H${at(plot.right)}" stroke="#6e7079" fill="none"/>`);
   categories.forEach((category, index) => {
     parts.push(`<path d="M${at(x(index))} ${at(plot.bottom)}v5" stroke="#6e7079" fill="none"/>`);
-    parts.push(`<text x="${at(x(index))}" y="${at(plot.bottom + 16)}" text-anchor="middle" ${FONT} font-size="12" fill="#6e7079">${escapeXml(category)}</text>`);
+    parts.push(
+      `<text x="${at(x(index))}" y="${at(plot.bottom + 16)}" text-anchor="middle" ${FONT} font-size="12" fill="#6e7079">${escapeXml(category)}</text>`,
+    );
   });
-  parts.push(`<text x="${at((plot.left + plot.right) / 2)}" y="${at(plot.bottom + 34)}" text-anchor="middle" ${FONT} font-size="12" fill="#6e7079">${escapeXml(spec.xName)}</text>`);
+  parts.push(
+    `<text x="${at((plot.left + plot.right) / 2)}" y="${at(plot.bottom + 34)}" text-anchor="middle" ${FONT} font-size="12" fill="#6e7079">${escapeXml(spec.xName)}</text>`,
+  );
   const yLabelX = plot.left - 52;
   const yLabelY = (plot.top + plot.bottom) / 2;
-  parts.push(`<text x="${at(yLabelX)}" y="${at(yLabelY)}" text-anchor="middle" transform="rotate(-90 ${at(yLabelX)} ${at(yLabelY)})" ${FONT} font-size="12" fill="#6e7079">${escapeXml(spec.yName)}</text>`);
+  parts.push(
+    `<text x="${at(yLabelX)}" y="${at(yLabelY)}" text-anchor="middle" transform="rotate(-90 ${at(yLabelX)} ${at(yLabelY)})" ${FONT} font-size="12" fill="#6e7079">${escapeXml(spec.yName)}</text>`,
+  );
 
   spec.series.forEach((series, seriesIndex) => {
     const color = COLORS[seriesIndex % COLORS.length]!;
@@ -115,12 +126,18 @@ export function renderLineChart(spec: LineChartSpec): string {
       const value = series.points.find(([name]) => name === category)?.[1];
       return value === undefined || !Number.isFinite(value) ? [] : [[x(index), y(value)]];
     });
-    if (points.length > 1) parts.push(`<path d="${points.map(([px, py], index) => `${index === 0 ? 'M' : 'L'}${at(px)} ${at(py)}`).join('')}" stroke="${color}" stroke-width="2" fill="none"/>`);
-    for (const [px, py] of points) parts.push(`<circle cx="${at(px)}" cy="${at(py)}" r="3.5" fill="#ffffff" stroke="${color}" stroke-width="2"/>`);
+    if (points.length > 1)
+      parts.push(
+        `<path d="${points.map(([px, py], index) => `${index === 0 ? 'M' : 'L'}${at(px)} ${at(py)}`).join('')}" stroke="${color}" stroke-width="2" fill="none"/>`,
+      );
+    for (const [px, py] of points)
+      parts.push(`<circle cx="${at(px)}" cy="${at(py)}" r="3.5" fill="#ffffff" stroke="${color}" stroke-width="2"/>`);
     const { x: lx, row } = legend.positions[seriesIndex]!;
     const ly = height - LEGEND_ROW_HEIGHT * (legendRows - row) + 4;
     parts.push(`<path d="M${at(lx)} ${at(ly)}h20" stroke="${color}" stroke-width="2" fill="none"/>`);
-    parts.push(`<text x="${at(lx + 26)}" y="${at(ly)}" dominant-baseline="central" ${FONT} font-size="11" fill="#333333">${escapeXml(series.name)}</text>`);
+    parts.push(
+      `<text x="${at(lx + 26)}" y="${at(ly)}" dominant-baseline="central" ${FONT} font-size="11" fill="#333333">${escapeXml(series.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('');

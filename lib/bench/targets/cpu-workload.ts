@@ -50,7 +50,9 @@ export function createCpuWorkloadTarget(options: CpuWorkloadOptions): BenchTarge
     device: null,
     versions: { node: process.version },
     measuresPhases: false,
-    notes: [`xorshift32, ${stepsPerSample} steps per sample x batch ${batch} per request, on the JS thread; a calibration workload, not a model`],
+    notes: [
+      `xorshift32, ${stepsPerSample} steps per sample x batch ${batch} per request, on the JS thread; a calibration workload, not a model`,
+    ],
   };
   return {
     describe: () => description,
@@ -59,7 +61,8 @@ export function createCpuWorkloadTarget(options: CpuWorkloadOptions): BenchTarge
       requests++;
       if (requests % yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const state = xorshift32(SEED, steps);
-      if (state !== expected) throw new TensorRTNodeError(ErrorCode.INTERNAL, `cpu-workload computed ${state} instead of ${expected}`);
+      if (state !== expected)
+        throw new TensorRTNodeError(ErrorCode.INTERNAL, `cpu-workload computed ${state} instead of ${expected}`);
       return undefined;
     },
     async dispose() {
@@ -67,4 +70,3 @@ export function createCpuWorkloadTarget(options: CpuWorkloadOptions): BenchTarge
     },
   };
 }
-

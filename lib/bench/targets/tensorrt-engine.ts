@@ -29,13 +29,24 @@ export interface EngineTargetOptions {
 }
 
 /** Device copies of `feeds`, and device outputs shaped as one run with host outputs produced. */
-async function deviceBindings(context: ExecutionContext, feeds: Record<string, HostTensor>, device: number): Promise<{ inputs: Record<string, Tensor>; outputs: Record<string, Tensor> }> {
+async function deviceBindings(
+  context: ExecutionContext,
+  feeds: Record<string, HostTensor>,
+  device: number,
+): Promise<{ inputs: Record<string, Tensor>; outputs: Record<string, Tensor> }> {
   const inputs: Record<string, Tensor> = {};
   const outputs: Record<string, Tensor> = {};
   try {
-    for (const [name, feed] of Object.entries(feeds)) inputs[name] = await Tensor.fromArray(feed.data as never, { location: 'device', device, dtype: feed.dtype, shape: feed.shape });
+    for (const [name, feed] of Object.entries(feeds))
+      inputs[name] = await Tensor.fromArray(feed.data as never, {
+        location: 'device',
+        device,
+        dtype: feed.dtype,
+        shape: feed.shape,
+      });
     const probe = await context.run(feeds);
-    for (const [name, output] of Object.entries(probe.outputs)) outputs[name] = Tensor.allocate(output.dtype, output.shape, { location: 'device', device });
+    for (const [name, output] of Object.entries(probe.outputs))
+      outputs[name] = Tensor.allocate(output.dtype, output.shape, { location: 'device', device });
     return { inputs, outputs };
   } catch (error) {
     for (const tensor of [...Object.values(inputs), ...Object.values(outputs)]) tensor.dispose();
@@ -43,7 +54,11 @@ async function deviceBindings(context: ExecutionContext, feeds: Record<string, H
   }
 }
 
-export async function createTensorRTEngineTarget(model: string, point: SweepPoint, options: EngineTargetOptions = {}): Promise<BenchTarget> {
+export async function createTensorRTEngineTarget(
+  model: string,
+  point: SweepPoint,
+  options: EngineTargetOptions = {},
+): Promise<BenchTarget> {
   const { engineForRequest } = await import('../../session/factories/tensorrt.js');
   const { capabilities } = await import('../../addon/capabilities.js');
   const device = point.device ?? 0;
@@ -69,9 +84,18 @@ export async function createTensorRTEngineTarget(model: string, point: SweepPoin
     engine.dispose();
   };
   try {
-    for (let index = 0; index < request.contexts; index++) contexts.push(await engine.createContext({ cudaGraph: request.cudaGraph }));
-    const inputInfos = engine.inputs.map((input) => ({ name: input.name, dtype: input.dtype as HostTensor['dtype'], shape: input.shape }));
-    const feeds = generateFeeds(inputInfos, { random: 1, seed: 1 }, benchShapes(inputInfos, point.batch, options.shapes, model)).next().value! as Record<string, HostTensor>;
+    for (let index = 0; index < request.contexts; index++)
+      contexts.push(await engine.createContext({ cudaGraph: request.cudaGraph }));
+    const inputInfos = engine.inputs.map((input) => ({
+      name: input.name,
+      dtype: input.dtype as HostTensor['dtype'],
+      shape: input.shape,
+    }));
+    const feeds = generateFeeds(
+      inputInfos,
+      { random: 1, seed: 1 },
+      benchShapes(inputInfos, point.batch, options.shapes, model),
+    ).next().value! as Record<string, HostTensor>;
     // Each context gets its own device bindings (runs on different contexts overlap on the GPU).
     const plans: { context: ExecutionContext; inputs: ContextFeeds; runOptions: ContextRunOptions }[] = [];
     for (const context of contexts) {
@@ -94,7 +118,9 @@ export async function createTensorRTEngineTarget(model: string, point: SweepPoin
       measuresPhases: true,
       notes: [
         `execution contexts driven directly (${contexts.length}), CUDA graphs ${point.cudaGraph ? 'auto' : 'off'}`,
-        point.transfers ? 'host inputs and outputs: H2D and D2H copies in every request' : 'device-resident inputs and outputs: no transfers (trtexec --noDataTransfers)',
+        point.transfers
+          ? 'host inputs and outputs: H2D and D2H copies in every request'
+          : 'device-resident inputs and outputs: no transfers (trtexec --noDataTransfers)',
       ],
     };
     let next = 0;

@@ -23,13 +23,19 @@ interface BatchValues {
   json?: boolean;
 }
 
-const usage = 'batch <model> --input <file.jsonl | folder> --output <file.jsonl> [--batch-size N] [--shard i/n] [--backend auto|tensorrt|cpu] [--contexts N] [--on-error fail|skip] [--max-line-bytes 64MiB] [--restart]';
+const usage =
+  'batch <model> --input <file.jsonl | folder> --output <file.jsonl> [--batch-size N] [--shard i/n] [--backend auto|tensorrt|cpu] [--contexts N] [--on-error fail|skip] [--max-line-bytes 64MiB] [--restart]';
 
 /** --max-line-bytes: a byte size from 1 byte to the longest string V8 holds (~512 MiB). */
 export function parseMaxLineBytes(value: string | undefined): number {
   if (value === undefined) return DEFAULT_MAX_LINE_BYTES;
   const bytes = parseByteSize(value, '--max-line-bytes');
-  if (bytes < 1 || bytes > MAX_LINE_BYTES_LIMIT) throw invalidValue(`a size between 1 byte and ${formatBytes(MAX_LINE_BYTES_LIMIT)} (the longest string Node.js can parse)`, '--max-line-bytes', value);
+  if (bytes < 1 || bytes > MAX_LINE_BYTES_LIMIT)
+    throw invalidValue(
+      `a size between 1 byte and ${formatBytes(MAX_LINE_BYTES_LIMIT)} (the longest string Node.js can parse)`,
+      '--max-line-bytes',
+      value,
+    );
   return bytes;
 }
 
@@ -40,7 +46,8 @@ export function parseShard(value: string | undefined): Shard {
   if (!match) throw new ArgumentTypeError(`Expected i/n (e.g. 0/4) for --shard but received ${JSON.stringify(value)}`);
   const index = Number(match[1]);
   const count = Number(match[2]);
-  if (count < 1 || index >= count) throw new ArgumentRangeError(`Expected i/n with 0 <= i < n for --shard but received ${JSON.stringify(value)}`);
+  if (count < 1 || index >= count)
+    throw new ArgumentRangeError(`Expected i/n with 0 <= i < n for --shard but received ${JSON.stringify(value)}`);
   return { index, count };
 }
 
@@ -48,9 +55,14 @@ function summary(result: BatchJobResult, output: string): string {
   const rejected = result.rejected > 0 ? `; ${result.rejected} rejected, in ${result.rejectsPath}` : '';
   if (result.alreadyComplete) return `already complete: ${result.total} records in ${output} (nothing to do${rejected})`;
   const rate = result.processed / Math.max(result.seconds, 1e-9);
-  const resumed = result.resumedFrom > 0 ? `, resumed after ${result.resumedFrom}${result.recovered ? ' (recovered from the output: it was shorter than its checkpoint)' : ''}` : '';
-  if (result.interrupted) return `interrupted after ${result.resumedFrom + result.processed + result.rejectedThisRun}/${result.total} records${rejected}; rerun the same command to resume`;
-  const rejectedNow = result.rejected > 0 ? `; ${result.rejected} rejected (${result.rejectedThisRun} this run), in ${result.rejectsPath}` : '';
+  const resumed =
+    result.resumedFrom > 0
+      ? `, resumed after ${result.resumedFrom}${result.recovered ? ' (recovered from the output: it was shorter than its checkpoint)' : ''}`
+      : '';
+  if (result.interrupted)
+    return `interrupted after ${result.resumedFrom + result.processed + result.rejectedThisRun}/${result.total} records${rejected}; rerun the same command to resume`;
+  const rejectedNow =
+    result.rejected > 0 ? `; ${result.rejected} rejected (${result.rejectedThisRun} this run), in ${result.rejectsPath}` : '';
   return `${result.total} records in ${output} (${result.processed} this run${resumed}${rejectedNow}) in ${result.seconds.toFixed(1)} s, ${rate.toFixed(0)} records/s on ${result.backend}`;
 }
 
@@ -92,13 +104,24 @@ export const batchCommand: Command<BatchValues> = {
   },
   positionals: true,
   async run(values, positionals, { stdout, stderr }) {
-    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one model path for \`tensorrt-node batch\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
-    if (!values.input) throw new ArgumentTypeError(`Expected --input <file.jsonl | folder> for \`tensorrt-node batch\` but received none. Usage: tensorrt-node ${usage}`);
-    if (!values.output) throw new ArgumentTypeError(`Expected --output <file> for \`tensorrt-node batch\` but received none. Usage: tensorrt-node ${usage}`);
+    if (positionals.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one model path for \`tensorrt-node batch\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`,
+      );
+    if (!values.input)
+      throw new ArgumentTypeError(
+        `Expected --input <file.jsonl | folder> for \`tensorrt-node batch\` but received none. Usage: tensorrt-node ${usage}`,
+      );
+    if (!values.output)
+      throw new ArgumentTypeError(
+        `Expected --output <file> for \`tensorrt-node batch\` but received none. Usage: tensorrt-node ${usage}`,
+      );
     const shard = parseShard(values.shard);
-    const backend = values.backend === undefined ? 'auto' : expectOneOf(values.backend, '--backend', ['auto', 'tensorrt', 'cpu'] as const);
+    const backend =
+      values.backend === undefined ? 'auto' : expectOneOf(values.backend, '--backend', ['auto', 'tensorrt', 'cpu'] as const);
     const threads = parseCount(values.threads, 'threads');
-    const onError = values['on-error'] === undefined ? 'fail' : expectOneOf(values['on-error'], '--on-error', ['fail', 'skip'] as const);
+    const onError =
+      values['on-error'] === undefined ? 'fail' : expectOneOf(values['on-error'], '--on-error', ['fail', 'skip'] as const);
     const maxLineBytes = parseMaxLineBytes(values['max-line-bytes']);
     const progress = progressLine(stderr, `batch ${shard.index}/${shard.count}`);
     // SIGINT/SIGTERM: finish the batches in flight, checkpoint, and stop (a second signal kills).
@@ -117,7 +140,11 @@ export const batchCommand: Command<BatchValues> = {
         restart: values.restart === true,
         onError,
         maxLineBytes,
-        session: { backend, contexts: parseCount(values.contexts, 'contexts') ?? 1, ...(threads !== undefined && backend === 'cpu' ? { cpu: { intraOpNumThreads: threads } } : {}) },
+        session: {
+          backend,
+          contexts: parseCount(values.contexts, 'contexts') ?? 1,
+          ...(threads !== undefined && backend === 'cpu' ? { cpu: { intraOpNumThreads: threads } } : {}),
+        },
         signal: controller.signal,
         onProgress: ({ done, total }) => {
           if (stderr.isTTY) return progress.update(done, total);

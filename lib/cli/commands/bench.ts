@@ -44,7 +44,8 @@ Example against Triton: tensorrt-node bench --url localhost:8001 --protocol grpc
 
 export const benchCommand: Command<BenchOptionValues & RemoteBenchValues> = {
   name: 'bench',
-  usage: 'bench <model> [--backend auto|tensorrt|cpu] [--precision fp32,fp16,int8] [--batch 1,8,32] [--concurrency 1,4,16] [--device 0|all] [--warmup 200ms] [--duration 3s] [--iterations N] [--percentile 90,95,99,99.9] [--cuda-graph on|off] [--transfers on|off] [--batcher] [--shape x:1x3x320x320] [--json out.json] [--export-times dir] [--trtexec file] | tensorrt-node bench --url http://host:8000 --model name [--protocol rest|grpc] [--binary] [--request-rate 100,500 | --concurrency 1,4] [--duration 10s] [--json out.json]',
+  usage:
+    'bench <model> [--backend auto|tensorrt|cpu] [--precision fp32,fp16,int8] [--batch 1,8,32] [--concurrency 1,4,16] [--device 0|all] [--warmup 200ms] [--duration 3s] [--iterations N] [--percentile 90,95,99,99.9] [--cuda-graph on|off] [--transfers on|off] [--batcher] [--shape x:1x3x320x320] [--json out.json] [--export-times dir] [--trtexec file] | tensorrt-node bench --url http://host:8000 --model name [--protocol rest|grpc] [--binary] [--request-rate 100,500 | --concurrency 1,4] [--duration 10s] [--json out.json]',
   help: HELP,
   positionals: true,
   options: {
@@ -82,13 +83,38 @@ export const benchCommand: Command<BenchOptionValues & RemoteBenchValues> = {
       const { parseRemoteBenchOptions } = await import('../../bench/load/options.js');
       const { runRemoteBench } = await import('../../bench/load/remote-bench.js');
       const remote = parseRemoteBenchOptions(values as RemoteBenchValues & Record<string, unknown>, positionals);
-      const outcome = await runRemoteBench(remote, { capabilities: await capabilities(), write: (text) => stdout.write(text), command: ['bench', ...process.argv.slice(3)] });
+      const outcome = await runRemoteBench(remote, {
+        capabilities: await capabilities(),
+        write: (text) => stdout.write(text),
+        command: ['bench', ...process.argv.slice(3)],
+      });
       return outcome.allSucceeded ? 0 : 1;
     }
-    const remoteOnly = (['model', 'model-version', 'protocol', 'binary', 'request-rate', 'arrival', 'metrics-url', 'api-key', 'timeout', 'connections', 'seed'] as const).find((name) => values[name] !== undefined);
-    if (remoteOnly) throw new ArgumentRangeError(`Expected --${remoteOnly} with --url only (it applies to a remote server) but received it without --url`);
+    const remoteOnly = (
+      [
+        'model',
+        'model-version',
+        'protocol',
+        'binary',
+        'request-rate',
+        'arrival',
+        'metrics-url',
+        'api-key',
+        'timeout',
+        'connections',
+        'seed',
+      ] as const
+    ).find((name) => values[name] !== undefined);
+    if (remoteOnly)
+      throw new ArgumentRangeError(
+        `Expected --${remoteOnly} with --url only (it applies to a remote server) but received it without --url`,
+      );
     const options = parseBenchOptions(values, positionals);
-    const outcome = await runBench(options, { capabilities: await capabilities(), write: (text) => stdout.write(text), command: ['bench', ...process.argv.slice(3)] });
+    const outcome = await runBench(options, {
+      capabilities: await capabilities(),
+      write: (text) => stdout.write(text),
+      command: ['bench', ...process.argv.slice(3)],
+    });
     return outcome.allSucceeded ? 0 : 1;
   },
 };

@@ -28,7 +28,8 @@ interface BuildValues {
   json?: boolean;
 }
 
-const usage = 'build <model.onnx> -o <engine.plan> [--precision fp16|int8] [--calibration <dir|random:N>] [--shape input:min/opt/max ...] [--workspace 2GiB] [--opt-level N] [--timing-cache file] [--json]';
+const usage =
+  'build <model.onnx> -o <engine.plan> [--precision fp16|int8] [--calibration <dir|random:N>] [--shape input:min/opt/max ...] [--workspace 2GiB] [--opt-level N] [--timing-cache file] [--json]';
 
 /** `tensorrt-node build`: an ONNX model to a TensorRT engine, through the engine cache. */
 export const buildCommand: Command<BuildValues> = {
@@ -47,7 +48,7 @@ export const buildCommand: Command<BuildValues> = {
     '  --opt-level <0-5>           builder optimization level (TensorRT default 3)',
     '  --hardware-compatibility <l>  none | ampere+ | same-compute-capability',
     '  --version-compatible        build an engine later TensorRT versions can run',
-    '  --timing-cache <file>       read and update this timing cache (default: the engine cache\'s own)',
+    "  --timing-cache <file>       read and update this timing cache (default: the engine cache's own)",
     '  --cache-dir <dir>, --no-cache  engine cache folder, or no cache',
     '  --device <n>                CUDA device (default 0)',
     '  --json                      print the build report as JSON',
@@ -85,19 +86,30 @@ export const buildCommand: Command<BuildValues> = {
   },
   positionals: true,
   async run(values, positionals, { stdout, stderr }) {
-    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one ONNX model for \`tensorrt-node build\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
-    if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <engine.plan>) for \`tensorrt-node build\` but received none. Usage: tensorrt-node ${usage}`);
+    if (positionals.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one ONNX model for \`tensorrt-node build\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`,
+      );
+    if (!values.output)
+      throw new ArgumentTypeError(
+        `Expected an output path (-o <engine.plan>) for \`tensorrt-node build\` but received none. Usage: tensorrt-node ${usage}`,
+      );
     const precision = expectOneOf(values.precision ?? 'fp32', '--precision', precisions);
     const options: BuildEngineOptions = { precision };
     if (values.calibration) options.calibration = parseCalibration(values.calibration, 1, parseRange(undefined, [-1, 1]));
     if (values.table) options.calibrationTable = values.table;
     // One --shape grammar for every command: bounds (or one shape) per input make the profile; INT8 calibrates at the opt shapes.
     const shapes = parseShapeFlags(values.shape);
-    if (precision === 'int8') options.int8 = { method: expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const), shapes: shapes?.shapes };
+    if (precision === 'int8')
+      options.int8 = {
+        method: expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const),
+        shapes: shapes?.shapes,
+      };
     if (shapes) options.profiles = shapes.bounds;
     if (values.workspace) options.workspace = values.workspace;
     if (values['opt-level'] !== undefined) options.optimizationLevel = parseCount(values['opt-level'], 'opt-level');
-    if (values['hardware-compatibility']) options.hardwareCompatibility = values['hardware-compatibility'] as BuildEngineOptions['hardwareCompatibility'];
+    if (values['hardware-compatibility'])
+      options.hardwareCompatibility = values['hardware-compatibility'] as BuildEngineOptions['hardwareCompatibility'];
     if (values['version-compatible']) options.versionCompatible = true;
     if (values['timing-cache']) options.timingCache = values['timing-cache'];
     if (values.cache === false) options.cacheDir = false;
@@ -126,7 +138,11 @@ export const buildCommand: Command<BuildValues> = {
       if (!result.cacheKey) throw error;
       // The engine stays in the cache: a second try after freeing space is fast.
       const failure = error as TensorRTNodeError;
-      throw new TensorRTNodeError(ErrorCode.IO, `${failure.message} (it is in the engine cache under key ${result.cacheKey.slice(0, 12)})`, { cause: failure.cause, details: failure.details });
+      throw new TensorRTNodeError(
+        ErrorCode.IO,
+        `${failure.message} (it is in the engine cache under key ${result.cacheKey.slice(0, 12)})`,
+        { cause: failure.cause, details: failure.details },
+      );
     }
     const { plan: _plan, ...report } = result;
     if (values.json) {

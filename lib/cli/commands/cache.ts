@@ -47,13 +47,22 @@ export function formatCacheListing(dir: string, maxBytes: number, entries: Cache
     `${entry.label ?? '-'}${entry.problem ? `  (broken: ${entry.problem})` : ''}`,
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
   const count = `${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}`;
   return [`Engine cache ${dir} (${limit})`, line(header), ...rows.map(line), `${count}, ${formatBytes(total)}`, ''].join('\n');
 }
 
 function countByReason(removed: RemovedEntry[]): string {
-  const labels: Record<RemovedEntry['reason'], string> = { broken: 'broken', 'older-than': 'unused for too long', 'size-limit': 'beyond the size limit', cleared: 'cleared' };
+  const labels: Record<RemovedEntry['reason'], string> = {
+    broken: 'broken',
+    'older-than': 'unused for too long',
+    'size-limit': 'beyond the size limit',
+    cleared: 'cleared',
+  };
   const counts = new Map<string, number>();
   for (const entry of removed) counts.set(labels[entry.reason], (counts.get(labels[entry.reason]) ?? 0) + 1);
   return [...counts].map(([label, count]) => `${count} ${label}`).join(', ');
@@ -80,14 +89,29 @@ export function formatPruneReport(dir: string, result: PruneResult): string {
 function strayLines(strays: PruneResult['strays'], verb: 'Left' | 'Removed'): string[] {
   if (strays.length === 0) return [];
   const hint = verb === 'Left' ? ' (`tensorrt-node cache clear --yes` removes them)' : '';
-  return [`${verb} ${strays.length} path(s) that do not hold what the cache keeps there${hint}:`, ...strays.map((stray) => `  ${stray.path}: ${stray.problem}`)];
+  return [
+    `${verb} ${strays.length} path(s) that do not hold what the cache keeps there${hint}:`,
+    ...strays.map((stray) => `  ${stray.path}: ${stray.problem}`),
+  ];
 }
 
 export function formatClearReport(dir: string, result: ClearResult): string {
   const busy = result.skippedBusy.length > 0 ? ` Skipped ${entries(result.skippedBusy.length)} in use by another process.` : '';
-  const lines = [`Removed ${entries(result.removed.length)} (${formatBytes(result.freedBytes)}) and ${result.timingCachesRemoved} timing cache(s) from ${dir}.${busy}`];
-  lines.push(...strayLines(result.strays.filter((stray) => stray.removed), 'Removed'));
-  lines.push(...strayLines(result.strays.filter((stray) => !stray.removed), 'Left'));
+  const lines = [
+    `Removed ${entries(result.removed.length)} (${formatBytes(result.freedBytes)}) and ${result.timingCachesRemoved} timing cache(s) from ${dir}.${busy}`,
+  ];
+  lines.push(
+    ...strayLines(
+      result.strays.filter((stray) => stray.removed),
+      'Removed',
+    ),
+  );
+  lines.push(
+    ...strayLines(
+      result.strays.filter((stray) => !stray.removed),
+      'Left',
+    ),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -103,36 +127,66 @@ export const cacheCommand: Command<CacheValues> = {
     '  --dir <folder>             the cache folder (default: $TENSORRT_NODE_CACHE_DIR, $XDG_CACHE_HOME/tensorrt-node, ~/.cache/tensorrt-node)',
     '  --json                     print the result as JSON',
   ].join('\n'),
-  options: { json: { type: 'boolean' }, dir: { type: 'string' }, 'max-size': { type: 'string' }, 'older-than': { type: 'string' }, yes: { type: 'boolean' } },
+  options: {
+    json: { type: 'boolean' },
+    dir: { type: 'string' },
+    'max-size': { type: 'string' },
+    'older-than': { type: 'string' },
+    yes: { type: 'boolean' },
+  },
   positionals: true,
   async run(values, positionals, { stdout, stderr }) {
     const [given, ...extra] = positionals;
     if (given === undefined) {
-      throw new ArgumentTypeError(`Expected a subcommand (one of "ls", "prune", "clear") for \`tensorrt-node cache\` but received none. Usage: tensorrt-node ${usage}`, ErrorCode.INVALID_ARGUMENT);
+      throw new ArgumentTypeError(
+        `Expected a subcommand (one of "ls", "prune", "clear") for \`tensorrt-node cache\` but received none. Usage: tensorrt-node ${usage}`,
+        ErrorCode.INVALID_ARGUMENT,
+      );
     }
     const subcommand = expectOneOf(given, 'the subcommand of `tensorrt-node cache`', subcommands);
     if (extra.length > 0) {
-      throw new ArgumentRangeError(`Unexpected argument ${JSON.stringify(extra[0])} after \`tensorrt-node cache ${subcommand}\`. Usage: tensorrt-node ${usage}`, ErrorCode.INVALID_ARGUMENT);
+      throw new ArgumentRangeError(
+        `Unexpected argument ${JSON.stringify(extra[0])} after \`tensorrt-node cache ${subcommand}\`. Usage: tensorrt-node ${usage}`,
+        ErrorCode.INVALID_ARGUMENT,
+      );
     }
     for (const [option, owner] of Object.entries(optionOwners)) {
       if (values[option as keyof CacheValues] !== undefined && owner !== subcommand) {
-        throw new ArgumentRangeError(`Option --${option} only applies to \`tensorrt-node cache ${owner}\`, not \`cache ${subcommand}\``, ErrorCode.INVALID_ARGUMENT);
+        throw new ArgumentRangeError(
+          `Option --${option} only applies to \`tensorrt-node cache ${owner}\`, not \`cache ${subcommand}\``,
+          ErrorCode.INVALID_ARGUMENT,
+        );
       }
     }
     // Values are checked before the cache is touched, so a typo never prunes anything.
     const maxBytes = values['max-size'] === undefined ? undefined : parseByteSize(values['max-size'], '--max-size');
     const olderThanMs = values['older-than'] === undefined ? undefined : parseDuration(values['older-than'], '--older-than');
-    const cache = await EngineCache.open(values.dir, { strict: true, onWarning: (warning) => stderr.write(`warning: ${warning.message}\n`) });
+    const cache = await EngineCache.open(values.dir, {
+      strict: true,
+      onWarning: (warning) => stderr.write(`warning: ${warning.message}\n`),
+    });
     const print = (json: unknown, text: string) => stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : text);
 
     if (subcommand === 'ls') {
       const listed = await cache.list();
-      print({ dir: cache.dir, maxBytes: cache.maxBytes === Infinity ? null : cache.maxBytes, totalBytes: listed.reduce((sum, entry) => sum + entry.bytes, 0), entries: listed }, formatCacheListing(cache.dir, cache.maxBytes, listed));
+      print(
+        {
+          dir: cache.dir,
+          maxBytes: cache.maxBytes === Infinity ? null : cache.maxBytes,
+          totalBytes: listed.reduce((sum, entry) => sum + entry.bytes, 0),
+          entries: listed,
+        },
+        formatCacheListing(cache.dir, cache.maxBytes, listed),
+      );
       return 0;
     }
     if (subcommand === 'prune') {
       const result = await cache.prune({ maxBytes, olderThanMs });
-      const criteria = { maxBytes: maxBytes ?? cache.maxBytes, olderThanMs: olderThanMs ?? null, olderThan: olderThanMs === undefined ? null : formatDuration(olderThanMs) };
+      const criteria = {
+        maxBytes: maxBytes ?? cache.maxBytes,
+        olderThanMs: olderThanMs ?? null,
+        olderThan: olderThanMs === undefined ? null : formatDuration(olderThanMs),
+      };
       print({ dir: cache.dir, ...criteria, ...result }, formatPruneReport(cache.dir, result));
       return 0;
     }

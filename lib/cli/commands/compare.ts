@@ -20,16 +20,24 @@ interface CompareValues {
   json?: boolean;
 }
 
-const usage = 'compare <reference.onnx> <candidate.onnx> [--inputs <dir>] [--atol 1e-3] [--rtol 1e-3] [--shape x:1x3x320x320] [--json]';
+const usage =
+  'compare <reference.onnx> <candidate.onnx> [--inputs <dir>] [--atol 1e-3] [--rtol 1e-3] [--shape x:1x3x320x320] [--json]';
 
 function formatReport(report: CompareReport): string {
   const lines = [report.verdict];
   for (const output of report.outputs) {
     lines.push(`  ${output.pass ? 'ok  ' : 'FAIL'} ${output.name} [${output.shape.join(', ')}]`);
-    lines.push(`       max abs ${output.maxAbsError.toExponential(3)}, mean abs ${output.meanAbsError.toExponential(3)}, max rel ${output.maxRelError.toExponential(3)}, rel L2 ${output.relativeL2Error.toExponential(3)}`);
-    lines.push(`       cosine ${output.cosine.toFixed(6)}${output.argmaxAgreement === null ? '' : `, argmax agreement ${(output.argmaxAgreement * 100).toFixed(2)}%`}, ${output.mismatches} of ${output.elements} outside tolerance`);
+    lines.push(
+      `       max abs ${output.maxAbsError.toExponential(3)}, mean abs ${output.meanAbsError.toExponential(3)}, max rel ${output.maxRelError.toExponential(3)}, rel L2 ${output.relativeL2Error.toExponential(3)}`,
+    );
+    lines.push(
+      `       cosine ${output.cosine.toFixed(6)}${output.argmaxAgreement === null ? '' : `, argmax agreement ${(output.argmaxAgreement * 100).toFixed(2)}%`}, ${output.mismatches} of ${output.elements} outside tolerance`,
+    );
     const nonFinite = output.reference.nan + output.reference.inf + output.candidate.nan + output.candidate.inf;
-    if (nonFinite) lines.push(`       NaN/Inf: reference ${output.reference.nan}/${output.reference.inf}, candidate ${output.candidate.nan}/${output.candidate.inf}`);
+    if (nonFinite)
+      lines.push(
+        `       NaN/Inf: reference ${output.reference.nan}/${output.reference.inf}, candidate ${output.candidate.nan}/${output.candidate.inf}`,
+      );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -59,7 +67,10 @@ export const compareCommand: Command<CompareValues> = {
   },
   positionals: true,
   async run(values, positionals, { stdout }) {
-    if (positionals.length !== 2) throw new ArgumentTypeError(`Expected two model paths for \`tensorrt-node compare\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
+    if (positionals.length !== 2)
+      throw new ArgumentTypeError(
+        `Expected two model paths for \`tensorrt-node compare\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`,
+      );
     const atol = parseNumber(values.atol, 'atol');
     const rtol = parseNumber(values.rtol, 'rtol');
     const threads = parseCount(values.threads, 'threads');
@@ -73,7 +84,9 @@ export const compareCommand: Command<CompareValues> = {
       backends.push(reference);
       const candidate = await createCpuBackend(positionals[1]!, cpu);
       backends.push(candidate);
-      const inputs: Iterable<TensorMap> | AsyncIterable<TensorMap> = values.inputs ? readSamplesFolder(values.inputs, reference.inputs) : generateFeeds(reference.inputs, random, shapes);
+      const inputs: Iterable<TensorMap> | AsyncIterable<TensorMap> = values.inputs
+        ? readSamplesFolder(values.inputs, reference.inputs)
+        : generateFeeds(reference.inputs, random, shapes);
       const report = await compare(reference, candidate, inputs, { atol, rtol });
       stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       return report.pass ? 0 : 1;

@@ -4,7 +4,14 @@ import { expectOneOf } from '../../core/validate.js';
 import { DEFAULT_FP16_BLOCKED_OPS, convertToFp16, type Fp16Options, type Fp16Report } from '../../onnx/fp16.js';
 import { readModel, writeModel } from '../../onnx/model.js';
 import { convertToFp16WithAccuracy, type MixedPrecisionReport } from '../../precision/mixed-precision.js';
-import { accuracyHelp, describeSearch, parseAccuracySamples, parseMaxTime, parseTarget, searchProgressWriter } from '../accuracy-args.js';
+import {
+  accuracyHelp,
+  describeSearch,
+  parseAccuracySamples,
+  parseMaxTime,
+  parseTarget,
+  searchProgressWriter,
+} from '../accuracy-args.js';
 import type { Command } from '../command.js';
 import { parseCount, parseList, parseRange } from '../tensor-args.js';
 
@@ -66,13 +73,25 @@ export const convertCommand: Command<ConvertValues> = {
   },
   positionals: true,
   async run(values, positionals, { stdout, stderr }) {
-    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one input model for \`tensorrt-node convert\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
-    if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <out.onnx>) for \`tensorrt-node convert\` but received none. Usage: tensorrt-node ${usage}`);
-    if (values.precision === 'int8') throw new ArgumentTypeError('Expected "fp16" for --precision but received "int8": INT8 needs calibration, use `tensorrt-node quantize`');
+    if (positionals.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one input model for \`tensorrt-node convert\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`,
+      );
+    if (!values.output)
+      throw new ArgumentTypeError(
+        `Expected an output path (-o <out.onnx>) for \`tensorrt-node convert\` but received none. Usage: tensorrt-node ${usage}`,
+      );
+    if (values.precision === 'int8')
+      throw new ArgumentTypeError(
+        'Expected "fp16" for --precision but received "int8": INT8 needs calibration, use `tensorrt-node quantize`',
+      );
     expectOneOf(values.precision ?? 'fp16', '--precision', ['fp16'] as const);
     if (values.target === undefined) {
       for (const flag of ['samples', 'max-time'] as const) {
-        if (values[flag] !== undefined) throw new ArgumentTypeError(`Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`);
+        if (values[flag] !== undefined)
+          throw new ArgumentTypeError(
+            `Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`,
+          );
       }
     }
     const target = values.target === undefined ? undefined : parseTarget(values.target);
@@ -106,7 +125,9 @@ export const convertCommand: Command<ConvertValues> = {
     await writeModel(converted.model, values.output, { externalData: values['external-data'] === true });
     const seconds = (performance.now() - started) / 1000;
     if (values.json) {
-      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report, ...(accuracy ? { accuracy } : {}) }, null, 2)}\n`);
+      stdout.write(
+        `${JSON.stringify({ output: values.output, seconds, ...report, ...(accuracy ? { accuracy } : {}) }, null, 2)}\n`,
+      );
       return accuracy && !accuracy.met ? 1 : 0;
     }
     stdout.write(
@@ -115,7 +136,8 @@ export const convertCommand: Command<ConvertValues> = {
     if (report.valuesClamped) stdout.write(`  ${report.valuesClamped} values beyond +-65504 clamped\n`);
     if (report.valuesFlushedToZero) stdout.write(`  ${report.valuesFlushedToZero} tiny non-zero values became 0\n`);
     const reasons = new Map<string, number>();
-    for (const kept of report.nodesKept) reasons.set(`${kept.opType}: ${kept.reason}`, (reasons.get(`${kept.opType}: ${kept.reason}`) ?? 0) + 1);
+    for (const kept of report.nodesKept)
+      reasons.set(`${kept.opType}: ${kept.reason}`, (reasons.get(`${kept.opType}: ${kept.reason}`) ?? 0) + 1);
     for (const [reason, count] of reasons) stdout.write(`  kept in float32: ${count} x ${reason}\n`);
     if (accuracy) for (const line of describeSearch(accuracy, 'kept in float32')) stdout.write(`${line}\n`);
     // A target that could not be met still writes the best model found, and says so in the exit code.

@@ -10,7 +10,10 @@ export const inspectCommand: Command<{ json?: boolean }> = {
   options: { json: { type: 'boolean' } },
   positionals: true,
   async run(values, positionals, { stdout }) {
-    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one model path for \`tensorrt-node inspect\` but received ${positionals.length}. Usage: tensorrt-node inspect <model.onnx> [--json]`);
+    if (positionals.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one model path for \`tensorrt-node inspect\` but received ${positionals.length}. Usage: tensorrt-node inspect <model.onnx> [--json]`,
+      );
     const report = await inspect(positionals[0]!);
     stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatInspectReport(report));
     return report.tensorrt.some((finding) => finding.severity === 'error') ? 1 : 0;

@@ -7,7 +7,14 @@ import type { Command } from '../command.js';
 import { progressLine } from '../progress.js';
 import { RANDOM_CALIBRATION_WARNING, parseCalibration, parseCount, parseList, parseNumber, parseRange } from '../tensor-args.js';
 import { parseShapes } from '../../core/shape-spec.js';
-import { accuracyHelp, describeSearch, parseAccuracySamples, parseMaxTime, parseTarget, searchProgressWriter } from '../accuracy-args.js';
+import {
+  accuracyHelp,
+  describeSearch,
+  parseAccuracySamples,
+  parseMaxTime,
+  parseTarget,
+  searchProgressWriter,
+} from '../accuracy-args.js';
 
 interface QuantizeValues {
   output?: string;
@@ -50,7 +57,11 @@ export const quantizeCommand: Command<QuantizeValues> = {
     '  --exclude-node <n1,n2>     node names to leave in float',
     '  --no-per-channel           per-tensor weight scales',
     '  --threads <n>              onnxruntime intra-op threads for calibration and accuracy measurements',
-    ...accuracyHelp.map((line) => line.replace('default random:8; random', 'default: the calibration data; random').replace('the higher precision', 'float (unquantized)')),
+    ...accuracyHelp.map((line) =>
+      line
+        .replace('default random:8; random', 'default: the calibration data; random')
+        .replace('the higher precision', 'float (unquantized)'),
+    ),
     '  --external-data            store weights in <out>.data next to the model',
     '  --json                     print the report as JSON',
   ].join('\n'),
@@ -76,16 +87,30 @@ export const quantizeCommand: Command<QuantizeValues> = {
   },
   positionals: true,
   async run(values, positionals, { stdout, stderr }) {
-    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one input model for \`tensorrt-node quantize\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
-    if (!values.output) throw new ArgumentTypeError(`Expected an output path (-o <out.onnx>) for \`tensorrt-node quantize\` but received none. Usage: tensorrt-node ${usage}`);
-    if (!values.calibration && !values.table) throw new ArgumentTypeError(`Expected --calibration <dir|random:N> or --table <t.json> for \`tensorrt-node quantize\` but received neither. Usage: tensorrt-node ${usage}`);
+    if (positionals.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one input model for \`tensorrt-node quantize\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`,
+      );
+    if (!values.output)
+      throw new ArgumentTypeError(
+        `Expected an output path (-o <out.onnx>) for \`tensorrt-node quantize\` but received none. Usage: tensorrt-node ${usage}`,
+      );
+    if (!values.calibration && !values.table)
+      throw new ArgumentTypeError(
+        `Expected --calibration <dir|random:N> or --table <t.json> for \`tensorrt-node quantize\` but received neither. Usage: tensorrt-node ${usage}`,
+      );
     const method = expectOneOf(values.method ?? 'percentile', '--method', ['max', 'percentile', 'entropy', 'mse'] as const);
     const seed = parseCount(values.seed, 'seed') ?? 1;
     const threads = parseCount(values.threads, 'threads');
-    const calibration = values.calibration ? parseCalibration(values.calibration, seed, parseRange(values.range, [-1, 1])) : undefined;
+    const calibration = values.calibration
+      ? parseCalibration(values.calibration, seed, parseRange(values.range, [-1, 1]))
+      : undefined;
     if (values.target === undefined) {
       for (const flag of ['samples', 'max-time'] as const) {
-        if (values[flag] !== undefined) throw new ArgumentTypeError(`Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`);
+        if (values[flag] !== undefined)
+          throw new ArgumentTypeError(
+            `Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`,
+          );
       }
     }
     const target = values.target === undefined ? undefined : parseTarget(values.target);
@@ -94,10 +119,18 @@ export const quantizeCommand: Command<QuantizeValues> = {
     const started = performance.now();
     const model = await readModel(positionals[0]!);
     // Accuracy samples default to the calibration data (its folder, or the same random:N); generated ones need --shape for dynamic inputs.
-    const samples = target === undefined ? undefined : parseAccuracySamples(values.samples ?? values.calibration, model, shapes, seed, parseRange(values.range, [-1, 1]));
+    const samples =
+      target === undefined
+        ? undefined
+        : parseAccuracySamples(values.samples ?? values.calibration, model, shapes, seed, parseRange(values.range, [-1, 1]));
     const progress = progressLine(stderr, 'calibrate');
     const searchProgress = target ? searchProgressWriter(stderr, target, 'left in float') : undefined;
-    const { model: quantized, report, table, accuracy } = await quantizeInt8(model, {
+    const {
+      model: quantized,
+      report,
+      table,
+      accuracy,
+    } = await quantizeInt8(model, {
       calibration,
       calibrationTable: values.table,
       method,
@@ -119,12 +152,19 @@ export const quantizeCommand: Command<QuantizeValues> = {
     if (values['save-table']) await saveCalibrationTable(table, values['save-table']);
     const seconds = (performance.now() - started) / 1000;
     if (values.json) {
-      stdout.write(`${JSON.stringify({ output: values.output, seconds, ...report, calibration: { method: table.method, samples: table.samples }, ...(accuracy ? { accuracy } : {}) }, null, 2)}\n`);
+      stdout.write(
+        `${JSON.stringify({ output: values.output, seconds, ...report, calibration: { method: table.method, samples: table.samples }, ...(accuracy ? { accuracy } : {}) }, null, 2)}\n`,
+      );
       return accuracy && !accuracy.met ? 1 : 0;
     }
-    const counts = Object.entries(report.quantized).map(([op, count]) => `${count} ${op}`).join(', ');
-    stdout.write(`${values.output}: INT8 Q/DQ on ${counts}; ${report.activationQdq} activation Q/DQ pairs, ${report.weightsQuantized} INT8 weights (${report.perChannel ? 'per channel' : 'per tensor'}), opset ${report.opset.from} -> ${report.opset.to}, ${seconds.toFixed(1)} s\n`);
-    for (const skipped of report.skipped) stdout.write(`  left in float: ${skipped.name} (${skipped.opType}): ${skipped.reason}\n`);
+    const counts = Object.entries(report.quantized)
+      .map(([op, count]) => `${count} ${op}`)
+      .join(', ');
+    stdout.write(
+      `${values.output}: INT8 Q/DQ on ${counts}; ${report.activationQdq} activation Q/DQ pairs, ${report.weightsQuantized} INT8 weights (${report.perChannel ? 'per channel' : 'per tensor'}), opset ${report.opset.from} -> ${report.opset.to}, ${seconds.toFixed(1)} s\n`,
+    );
+    for (const skipped of report.skipped)
+      stdout.write(`  left in float: ${skipped.name} (${skipped.opType}): ${skipped.reason}\n`);
     if (values['save-table']) stdout.write(`  calibration table: ${values['save-table']}\n`);
     if (accuracy) for (const line of describeSearch(accuracy, 'left in float')) stdout.write(`${line}\n`);
     return accuracy && !accuracy.met ? 1 : 0;

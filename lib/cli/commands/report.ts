@@ -25,7 +25,12 @@ export const reportCommand: Command<ReportValues> = {
   async run(values, positionals, { stdout }) {
     if (positionals.length === 0) throw invalidType('at least one results file', 'results', undefined);
     const toStdout = !values.html && !values.md;
-    const outputs = await buildReport(positionals, { baseline: values.baseline ?? null, html: Boolean(values.html), markdown: Boolean(values.md) || toStdout, title: values.title });
+    const outputs = await buildReport(positionals, {
+      baseline: values.baseline ?? null,
+      html: Boolean(values.html),
+      markdown: Boolean(values.md) || toStdout,
+      title: values.title,
+    });
     if (values.html) {
       await writeFileAtomic(values.html, outputs.html!, { description: 'report' });
       stdout.write(`HTML report written to ${values.html}\n`);

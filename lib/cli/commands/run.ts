@@ -23,7 +23,8 @@ interface RunValues {
   json?: boolean;
 }
 
-const usage = 'run <model.onnx> [--input <sample file|dir> | --input name=file.npy ...] [--shape x:1x3x320x320] [--output-dir <dir>] [--json]';
+const usage =
+  'run <model.onnx> [--input <sample file|dir> | --input name=file.npy ...] [--shape x:1x3x320x320] [--output-dir <dir>] [--json]';
 
 interface OutputSummary {
   name: string;
@@ -54,22 +55,41 @@ function summarize(name: string, tensor: HostTensor): OutputSummary {
 async function readInputs(specs: readonly string[], inputs: Parameters<typeof readSample>[1]): Promise<TensorMap> {
   const named = specs.filter((spec) => /^[^=]+=/.test(spec));
   if (named.length === 0) {
-    if (specs.length !== 1) throw new ArgumentTypeError(`Expected one sample (file or folder) or name=file pairs for --input but received ${specs.length} paths`);
+    if (specs.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one sample (file or folder) or name=file pairs for --input but received ${specs.length} paths`,
+      );
     return readSample(specs[0]!, inputs);
   }
-  if (named.length !== specs.length) throw new ArgumentTypeError('Expected either one sample path or only name=file pairs for --input but received a mix');
+  if (named.length !== specs.length)
+    throw new ArgumentTypeError('Expected either one sample path or only name=file pairs for --input but received a mix');
   const feeds: TensorMap = {};
   for (const spec of named) {
     const [name, path] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
     if (path.endsWith('.npy')) {
       const bytes = await readUserFile(path).catch((error: unknown) => {
         const code = (error as NodeJS.ErrnoException).code;
-        const why = error instanceof NotRegularFileError ? `it is ${error.kind}` : code === 'ENOENT' ? 'it does not exist' : (code ?? String(error));
-        throw new OnnxError(ErrorCode.IO, `Expected a readable .npy file for input ${JSON.stringify(name)} but received ${path} (${why})`, { cause: error });
+        const why =
+          error instanceof NotRegularFileError
+            ? `it is ${error.kind}`
+            : code === 'ENOENT'
+              ? 'it does not exist'
+              : (code ?? String(error));
+        throw new OnnxError(
+          ErrorCode.IO,
+          `Expected a readable .npy file for input ${JSON.stringify(name)} but received ${path} (${why})`,
+          { cause: error },
+        );
       });
       feeds[name] = parseNpy(bytes, path);
-    }
-    else Object.assign(feeds, await readSample(path, inputs.filter((input) => input.name === name)));
+    } else
+      Object.assign(
+        feeds,
+        await readSample(
+          path,
+          inputs.filter((input) => input.name === name),
+        ),
+      );
   }
   return feeds;
 }
@@ -98,14 +118,21 @@ export const runCommand: Command<RunValues> = {
   },
   positionals: true,
   async run(values, positionals, { stdout }) {
-    if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one model path for \`tensorrt-node run\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`);
+    if (positionals.length !== 1)
+      throw new ArgumentTypeError(
+        `Expected one model path for \`tensorrt-node run\` but received ${positionals.length}. Usage: tensorrt-node ${usage}`,
+      );
     const threads = parseCount(values.threads, 'threads');
     const backend = await createCpuBackend(positionals[0]!, threads === undefined ? undefined : { intraOpNumThreads: threads });
     try {
       const [low, high] = parseRange(values.range, [-1, 1]);
       const feeds = values.input?.length
         ? await readInputs(values.input, backend.inputs)
-        : generateFeeds(backend.inputs, { random: 1, seed: parseCount(values.seed, 'seed') ?? 1, low, high }, parseShapes(values.shape)).next().value!;
+        : generateFeeds(
+            backend.inputs,
+            { random: 1, seed: parseCount(values.seed, 'seed') ?? 1, low, high },
+            parseShapes(values.shape),
+          ).next().value!;
       const started = performance.now();
       const outputs = await backend.run(feeds);
       const milliseconds = performance.now() - started;
@@ -113,17 +140,26 @@ export const runCommand: Command<RunValues> = {
       if (values['output-dir']) {
         const folder = values['output-dir'];
         await mkdir(folder, { recursive: true }).catch((error: unknown) => {
-          throw new OnnxError(ErrorCode.IO, `Cannot create the output folder ${folder}: ${(error as Error).message}`, { cause: error });
+          throw new OnnxError(ErrorCode.IO, `Cannot create the output folder ${folder}: ${(error as Error).message}`, {
+            cause: error,
+          });
         });
         // Each output whole or not at all (a full disk leaves no truncated .npy behind).
-        for (const [name, tensor] of Object.entries(outputs)) await writeFileAtomic(join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(tensor), { errorClass: OnnxError });
+        for (const [name, tensor] of Object.entries(outputs))
+          await writeFileAtomic(join(folder, `${name.replace(/[^\w.-]/g, '_')}.npy`), encodeNpy(tensor), {
+            errorClass: OnnxError,
+          });
       }
       if (values.json) stdout.write(`${JSON.stringify({ milliseconds, outputs: summaries }, null, 2)}\n`);
       else {
         stdout.write(`${positionals[0]} on cpu: ${milliseconds.toFixed(2)} ms\n`);
         for (const summary of summaries) {
-          stdout.write(`  ${summary.name}: ${summary.dtype} [${summary.shape.join(', ')}] min ${summary.min.toPrecision(5)} max ${summary.max.toPrecision(5)} mean ${summary.mean.toPrecision(5)}\n`);
-          stdout.write(`    ${summary.first.map((value) => value.toPrecision(5)).join(' ')}${summary.shape.reduce((a, b) => a * b, 1) > 8 ? ' ...' : ''}\n`);
+          stdout.write(
+            `  ${summary.name}: ${summary.dtype} [${summary.shape.join(', ')}] min ${summary.min.toPrecision(5)} max ${summary.max.toPrecision(5)} mean ${summary.mean.toPrecision(5)}\n`,
+          );
+          stdout.write(
+            `    ${summary.first.map((value) => value.toPrecision(5)).join(' ')}${summary.shape.reduce((a, b) => a * b, 1) > 8 ? ' ...' : ''}\n`,
+          );
         }
       }
       return 0;

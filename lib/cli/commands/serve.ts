@@ -76,13 +76,18 @@ function parseCount(text: string | undefined, name: string, min: number): number
 }
 
 function apiKeyFrom(values: ServeValues): string | undefined {
-  if (values['api-key'] !== undefined && values['api-key-file'] !== undefined) throw new ArgumentTypeError('Expected --api-key or --api-key-file but received both');
+  if (values['api-key'] !== undefined && values['api-key-file'] !== undefined)
+    throw new ArgumentTypeError('Expected --api-key or --api-key-file but received both');
   if (values['api-key-file'] !== undefined) {
     let key: string;
     try {
       key = readFileSync(values['api-key-file'], 'utf8').trim();
     } catch (error) {
-      throw new TensorRTNodeError(ErrorCode.IO, `Cannot read --api-key-file ${values['api-key-file']}: ${(error as Error).message}`, { cause: error });
+      throw new TensorRTNodeError(
+        ErrorCode.IO,
+        `Cannot read --api-key-file ${values['api-key-file']}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     if (key === '') throw invalidValue('a file holding a non-empty key', '--api-key-file', values['api-key-file']);
     return key;
@@ -93,17 +98,24 @@ function apiKeyFrom(values: ServeValues): string | undefined {
 
 /** The command line as InferenceServer.start options (exported for tests). */
 export function serveOptionsFrom(values: ServeValues, positionals: string[]): ServeOptions {
-  if (positionals.length !== 1) throw new ArgumentTypeError(`Expected one model repository folder for repository but received ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(', ')}`);
+  if (positionals.length !== 1)
+    throw new ArgumentTypeError(
+      `Expected one model repository folder for repository but received ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(', ')}`,
+    );
   const duration = (text: string | undefined, name: string) => (text === undefined ? undefined : parseDuration(text, name));
   const limits: NonNullable<ServeOptions['limits']> = {};
   if (values['max-body'] !== undefined) limits.maxBodyBytes = parseByteSize(values['max-body'], '--max-body');
-  if (values['header-timeout'] !== undefined) limits.headersTimeoutMs = Math.max(1, duration(values['header-timeout'], '--header-timeout')!);
-  if (values['body-timeout'] !== undefined) limits.bodyTimeoutMs = Math.max(1, duration(values['body-timeout'], '--body-timeout')!);
-  if (values['keep-alive-timeout'] !== undefined) limits.keepAliveTimeoutMs = Math.max(1, duration(values['keep-alive-timeout'], '--keep-alive-timeout')!);
+  if (values['header-timeout'] !== undefined)
+    limits.headersTimeoutMs = Math.max(1, duration(values['header-timeout'], '--header-timeout')!);
+  if (values['body-timeout'] !== undefined)
+    limits.bodyTimeoutMs = Math.max(1, duration(values['body-timeout'], '--body-timeout')!);
+  if (values['keep-alive-timeout'] !== undefined)
+    limits.keepAliveTimeoutMs = Math.max(1, duration(values['keep-alive-timeout'], '--keep-alive-timeout')!);
   const maxConnections = parseCount(values['max-connections'], '--max-connections', 1);
   if (maxConnections !== undefined) limits.maxConnections = maxConnections;
   const defaults: NonNullable<ServeOptions['defaults']> = {};
-  if (values.backend !== undefined) defaults.backend = expectOneOf(values.backend, '--backend', ['auto', 'tensorrt', 'cpu'] as const);
+  if (values.backend !== undefined)
+    defaults.backend = expectOneOf(values.backend, '--backend', ['auto', 'tensorrt', 'cpu'] as const);
   if (values['cache-dir'] !== undefined) defaults.cacheDir = values['cache-dir'];
   const contexts = parseCount(values.contexts, '--contexts', 1);
   if (contexts !== undefined) defaults.contexts = contexts;
@@ -119,7 +131,8 @@ export function serveOptionsFrom(values: ServeValues, positionals: string[]): Se
     modelControl: values['model-control'] ?? false,
     defaults,
     limits,
-    logLevel: values['log-level'] === undefined ? 'info' : (expectOneOf(values['log-level'], '--log-level', logLevels) as LogLevel),
+    logLevel:
+      values['log-level'] === undefined ? 'info' : (expectOneOf(values['log-level'], '--log-level', logLevels) as LogLevel),
   };
   if (options.port === null) throw invalidValue('a port between 0 and 65535', '--port', 'off');
   if (values.model !== undefined) options.only = values.model;
@@ -134,7 +147,8 @@ export function serveOptionsFrom(values: ServeValues, positionals: string[]): Se
 
 export const serveCommand: Command<ServeValues> = {
   name: 'serve',
-  usage: 'serve <repository> [--model name] [--host 127.0.0.1] [--port 8000] [--grpc-port 8001|off] [--metrics-port 8002|off] [--backend auto|tensorrt|cpu] [--api-key-file path] [--model-control] [...]',
+  usage:
+    'serve <repository> [--model name] [--host 127.0.0.1] [--port 8000] [--grpc-port 8001|off] [--metrics-port 8002|off] [--backend auto|tensorrt|cpu] [--api-key-file path] [--model-control] [...]',
   help: HELP,
   positionals: true,
   options: {

@@ -68,7 +68,10 @@ export const startCommand: Command<StartValues> = {
     try {
       mkdirSync(out, { recursive: true });
     } catch (error) {
-      throw new TensorRTNodeError(ErrorCode.IO, `Cannot create the report folder ${out}: ${(error as Error).message}`, { cause: error, details: { folder: out } });
+      throw new TensorRTNodeError(ErrorCode.IO, `Cannot create the report folder ${out}: ${(error as Error).message}`, {
+        cause: error,
+        details: { folder: out },
+      });
     }
     write(`tensorrt-node start: benchmarking the PP-OCRv4 text detector (${model})\n`);
     const caps = await capabilities();
@@ -77,8 +80,20 @@ export const startCommand: Command<StartValues> = {
     // The overhead on the first point's session: fp32, batch 1, one request in flight.
     const first = outcome.results.runs.find((run) => run.status === 'ok');
     if (first?.point.backend) {
-      const point: SweepPoint = { backend: first.point.backend as SweepPoint['backend'], precision: 'fp32', batch: 1, concurrency: 1, device: first.point.device, cudaGraph: options.cudaGraph, transfers: options.transfers, batcher: false };
-      const target = await createModelTargetFactory(model, { shapes: options.shapes ?? undefined, chosenBy: autoBackendReasons(options.backends, caps) })(point);
+      const point: SweepPoint = {
+        backend: first.point.backend as SweepPoint['backend'],
+        precision: 'fp32',
+        batch: 1,
+        concurrency: 1,
+        device: first.point.device,
+        cudaGraph: options.cudaGraph,
+        transfers: options.transfers,
+        batcher: false,
+      };
+      const target = await createModelTargetFactory(model, {
+        shapes: options.shapes ?? undefined,
+        chosenBy: autoBackendReasons(options.backends, caps),
+      })(point);
       try {
         outcome.results.overhead = await measureHarnessOverhead(target, OVERHEAD);
       } finally {

@@ -37,7 +37,10 @@ async function modelForPrecision(request: BackendRequest): Promise<string | Uint
   const parsed = await onnxModel(model.source, model.label);
   if (request.precision === 'fp16') return serializeModel(convertToFp16(parsed).model);
   if (request.calibration === undefined) {
-    throw new TensorRTNodeError(ErrorCode.INVALID_ARGUMENT, 'Expected calibration data (options.calibration: feeds, a folder of samples or { random: N }) for precision "int8" but received undefined');
+    throw new TensorRTNodeError(
+      ErrorCode.INVALID_ARGUMENT,
+      'Expected calibration data (options.calibration: feeds, a folder of samples or { random: N }) for precision "int8" but received undefined',
+    );
   }
   // Random calibration data takes the typical shapes of the first profile for dynamic inputs.
   const opt = request.profiles?.[0];
@@ -58,7 +61,10 @@ function tensorrtOnlyOptions(request: BackendRequest): string[] {
 export const cpuBackendFactory: BackendFactory = {
   async create(request: BackendRequest): Promise<Backend> {
     if (request.model.kind === 'engine') {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `${request.model.label} is a TensorRT engine, which only the tensorrt backend runs; give the cpu backend the ONNX model it was built from`);
+      throw new TensorRTNodeError(
+        ErrorCode.NOT_SUPPORTED,
+        `${request.model.label} is a TensorRT engine, which only the tensorrt backend runs; give the cpu backend the ONNX model it was built from`,
+      );
     }
     const refused = tensorrtOnlyOptions(request);
     if (request.explicit && refused.length > 0) {
@@ -71,7 +77,10 @@ export const cpuBackendFactory: BackendFactory = {
     rejectUnknownOptions(cpuOptions, cpuBackendOptionNames, 'options.cpu');
     // Divide the cores between the workers unless told otherwise: N workers each spinning on every
     // core would fight each other and the event loop.
-    const options: CpuBackendOptions = { intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / request.contexts)), ...cpuOptions };
+    const options: CpuBackendOptions = {
+      intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / request.contexts)),
+      ...cpuOptions,
+    };
     const source = await modelForPrecision(request);
     const members: CpuBackend[] = [];
     try {

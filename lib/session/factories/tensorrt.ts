@@ -48,7 +48,16 @@ export interface TensorRTBackendOptions {
   logSeverity?: ContextOptions['logSeverity'];
 }
 
-const buildOptionNames = ['workspace', 'optimizationLevel', 'hardwareCompatibility', 'versionCompatible', 'excludeLeanRuntime', 'maxAuxStreams', 'timingCache', 'onProgress'] as const;
+const buildOptionNames = [
+  'workspace',
+  'optimizationLevel',
+  'hardwareCompatibility',
+  'versionCompatible',
+  'excludeLeanRuntime',
+  'maxAuxStreams',
+  'timingCache',
+  'onProgress',
+] as const;
 export const tensorrtBackendOptionNames = [...buildOptionNames, 'libraryPath', 'allowHostCode', 'logger', 'logSeverity'] as const;
 
 /** Picks the named keys that are set. */
@@ -67,11 +76,15 @@ export async function engineForRequest(request: BackendRequest, options: TensorR
   };
   if (model.kind === 'engine') {
     if (request.precision !== 'fp32') {
-      throw new TensorRTNodeError(ErrorCode.NOT_SUPPORTED, `options.precision "${request.precision}" cannot apply to ${model.label}: an engine's precision is fixed when it is built. Omit options.precision, or give the ONNX model.`);
+      throw new TensorRTNodeError(
+        ErrorCode.NOT_SUPPORTED,
+        `options.precision "${request.precision}" cannot apply to ${model.label}: an engine's precision is fixed when it is built. Omit options.precision, or give the ONNX model.`,
+      );
     }
     return Engine.load(model.source, load);
   }
-  const source = typeof model.source === 'string' || model.source instanceof Uint8Array ? model.source : serializeModel(model.source);
+  const source =
+    typeof model.source === 'string' || model.source instanceof Uint8Array ? model.source : serializeModel(model.source);
   const built = await buildEngine(source, {
     precision: request.precision,
     ...(request.calibration === undefined ? {} : { calibration: request.calibration }),

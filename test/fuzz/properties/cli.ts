@@ -17,7 +17,10 @@ import { mlpModel } from '../../helpers/onnx-fixtures.js';
 import type { FuzzProperty } from '../harness.js';
 
 /** Runs `args` with node (tsx loaded) in `packageRoot`; kills it after `killAfterMs` (SIGKILL) or `limitMs`. */
-function runNode(args: string[], { killAfterMs, limitMs = 180_000 }: { killAfterMs?: number; limitMs?: number } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
+function runNode(
+  args: string[],
+  { killAfterMs, limitMs = 180_000 }: { killAfterMs?: number; limitMs?: number } = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: packageRoot, env: process.env });
     let stdout = '';
@@ -53,17 +56,34 @@ function batchFixture(): Promise<BatchFixture> {
     process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
     const model = join(folder, 'mlp.onnx');
     writeFileSync(model, serializeModel(mlpModel()));
-    const line = (index: number) => JSON.stringify(index % 9 === 0 ? { id: `r${index}`, x: Array.from({ length: 16 }, (_, at) => ((index + at) % 7) / 7) } : { x: Array.from({ length: 16 }, (_, at) => ((index * at) % 11) / 11) });
+    const line = (index: number) =>
+      JSON.stringify(
+        index % 9 === 0
+          ? { id: `r${index}`, x: Array.from({ length: 16 }, (_, at) => ((index + at) % 7) / 7) }
+          : { x: Array.from({ length: 16 }, (_, at) => ((index * at) % 11) / 11) },
+      );
     const clean = Array.from({ length: 300 }, (_, index) => line(index));
-    const bad = clean.map((text, index) => (index % 37 === 5 ? '{"x": [1, 2' : index % 53 === 7 ? JSON.stringify({ x: [1] }) : text));
+    const bad = clean.map((text, index) =>
+      index % 37 === 5 ? '{"x": [1, 2' : index % 53 === 7 ? JSON.stringify({ x: [1] }) : text,
+    );
     const inputs = { clean: join(folder, 'clean.jsonl'), bad: join(folder, 'bad.jsonl') };
     writeFileSync(inputs.clean, `${clean.join('\n')}\n`);
     writeFileSync(inputs.bad, `${bad.join('\n')}\n`);
     const reference = {} as BatchFixture['reference'];
     for (const kind of ['clean', 'bad'] as const) {
       const output = join(folder, `reference-${kind}.jsonl`);
-      await runBatchJob({ model, input: inputs[kind], output, batchSize: 4, onError: kind === 'bad' ? 'skip' : 'fail', session: { backend: 'cpu', cpu: { intraOpNumThreads: 1 } } });
-      reference[kind] = { output: readFileSync(output), rejects: existsSync(`${output}.rejects.jsonl`) ? readFileSync(`${output}.rejects.jsonl`) : null };
+      await runBatchJob({
+        model,
+        input: inputs[kind],
+        output,
+        batchSize: 4,
+        onError: kind === 'bad' ? 'skip' : 'fail',
+        session: { backend: 'cpu', cpu: { intraOpNumThreads: 1 } },
+      });
+      reference[kind] = {
+        output: readFileSync(output),
+        rejects: existsSync(`${output}.rejects.jsonl`) ? readFileSync(`${output}.rejects.jsonl`) : null,
+      };
     }
     return { folder, model, inputs, reference };
   })();
@@ -76,14 +96,39 @@ const edit = fc.oneof(
   {
     arbitrary: fc.record({
       kind: fc.constant('checkpoint' as const),
-      field: fc.constantFrom('recordsDone', 'output.records', 'output.bytes', 'output.sha256', 'rejects.records', 'rejects.bytes', 'complete', 'version', 'job.batchSize', 'anchors.last', 'anchors.first', 'anchors'),
-      value: fc.oneof(fc.integer({ min: -10, max: 10 }), fc.constantFrom(1e9, -5, 160, 2 ** 53, 0.5, null, 'x', true, false, '0'.repeat(64))),
+      field: fc.constantFrom(
+        'recordsDone',
+        'output.records',
+        'output.bytes',
+        'output.sha256',
+        'rejects.records',
+        'rejects.bytes',
+        'complete',
+        'version',
+        'job.batchSize',
+        'anchors.last',
+        'anchors.first',
+        'anchors',
+      ),
+      value: fc.oneof(
+        fc.integer({ min: -10, max: 10 }),
+        fc.constantFrom(1e9, -5, 160, 2 ** 53, 0.5, null, 'x', true, false, '0'.repeat(64)),
+      ),
       relative: fc.boolean(),
     }),
     weight: 4,
   },
-  { arbitrary: fc.record({ kind: fc.constantFrom('truncate-output' as const, 'truncate-rejects' as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('flip-output' as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constantFrom('truncate-output' as const, 'truncate-rejects' as const),
+      fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('flip-output' as const), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
+    weight: 2,
+  },
   { arbitrary: fc.constantFrom({ kind: 'delete-checkpoint' as const }, { kind: 'garbage-output' as const }), weight: 1 },
 );
 type Edit = typeof edit extends fc.Arbitrary<infer E> ? E : never;
@@ -101,7 +146,8 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
     holder = holder[key] as Record<string, unknown>;
   }
   const last = keys.at(-1)!;
-  holder[last] = relative && typeof value === 'number' && typeof holder[last] === 'number' ? (holder[last] as number) + value : value;
+  holder[last] =
+    relative && typeof value === 'number' && typeof holder[last] === 'number' ? (holder[last] as number) + value : value;
 }
 
 function applyEdit(change: Edit, output: string): void {
@@ -113,7 +159,9 @@ function applyEdit(change: Edit, output: string): void {
     case 'checkpoint': {
       if (!existsSync(checkpointPath)) return;
       const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8')) as Record<string, unknown>;
-      if (change.field === 'anchors') checkpoint.anchors = typeof change.value === 'number' ? (checkpoint.anchors as unknown[]).slice(0, Math.max(0, change.value)) : change.value;
+      if (change.field === 'anchors')
+        checkpoint.anchors =
+          typeof change.value === 'number' ? (checkpoint.anchors as unknown[]).slice(0, Math.max(0, change.value)) : change.value;
       else setPath(checkpoint, change.field, change.value, change.relative);
       writeFileSync(checkpointPath, JSON.stringify(checkpoint));
       return;
@@ -156,7 +204,9 @@ export const cliProperties: FuzzProperty[] = [
     weight: 0,
     fixedRuns: 400,
     runExternally: async (numRuns, seed) => {
-      const result = await runNode([join(packageRoot, 'test', 'fuzz', 'cli-child.ts'), String(numRuns), String(seed)], { limitMs: numRuns * 60_000 + 60_000 });
+      const result = await runNode([join(packageRoot, 'test', 'fuzz', 'cli-child.ts'), String(numRuns), String(seed)], {
+        limitMs: numRuns * 60_000 + 60_000,
+      });
       let report: { runs: number; failure: string | null; exitCodes: Record<string, number> } | undefined;
       try {
         report = JSON.parse(result.stdout) as typeof report;
@@ -164,7 +214,12 @@ export const cliProperties: FuzzProperty[] = [
         report = undefined;
       }
       if (!report || result.signal || result.code !== 0) {
-        return { runs: report?.runs ?? 0, failure: report?.failure ?? `the CLI fuzzing child ${result.timedOut ? 'hung and was killed' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`} (seed ${seed}): ${result.stderr.slice(-2000)}` };
+        return {
+          runs: report?.runs ?? 0,
+          failure:
+            report?.failure ??
+            `the CLI fuzzing child ${result.timedOut ? 'hung and was killed' : result.signal ? `was killed by ${result.signal}` : `exited with ${result.code}`} (seed ${seed}): ${result.stderr.slice(-2000)}`,
+        };
       }
       return { runs: report.runs, failure: report.failure, details: { exitCodes: report.exitCodes } };
     },
@@ -175,28 +230,59 @@ export const cliProperties: FuzzProperty[] = [
     fixedRuns: 60,
     details: () => ({ outcomesByEdit: outcomes }),
     property: () =>
-      fc.asyncProperty(fc.constantFrom<'clean' | 'bad'>('clean', 'bad'), fc.oneof(fc.constant(undefined), fc.integer({ min: 200, max: 4000 })), edit, async (kind, killAfterMs, change) => {
-        const { folder, model, inputs, reference } = await batchFixture();
-        const output = join(folder, `case-${batchCase++}.jsonl`);
-        const cli = join(packageRoot, 'lib', 'cli', 'index.ts');
-        const args = ['batch', model, '--input', inputs[kind], '--output', output, '--backend', 'cpu', '--threads', '1', '--batch-size', '4', ...(kind === 'bad' ? ['--on-error', 'skip'] : [])];
-        const first = await runNode([cli, ...args], { killAfterMs });
-        if (first.timedOut) throw new Error('the first run hung');
-        applyEdit(change, output);
-        const second = await runNode([cli, ...args]);
-        if (second.timedOut) throw new Error('the resumed run hung');
-        const matches = () => readFileSync(output).equals(reference[kind].output) && (reference[kind].rejects === null ? !existsSync(`${output}.rejects.jsonl`) || readFileSync(`${output}.rejects.jsonl`).byteLength === 0 : readFileSync(`${output}.rejects.jsonl`).equals(reference[kind].rejects));
-        if (second.code === 0) {
-          if (!matches()) throw new Error(`wrong output after ${JSON.stringify(change)} (killed after ${killAfterMs} ms); stderr: ${second.stderr.slice(-500)}`);
-          tally(change, 'identical');
-        } else {
-          if (second.code !== 2 || !/ \[ERR_[A-Z_]+\]\n$/.test(second.stderr)) throw new Error(`the resumed run exited ${second.code} (${second.signal}) without a typed error: ${second.stderr.slice(-800)}`);
-          if (change.kind === 'none') throw new Error(`a job only killed (after ${killAfterMs} ms) was refused: ${second.stderr.slice(-500)}`);
-          const restarted = await runNode([cli, ...args, '--restart']);
-          if (restarted.code !== 0 || !matches()) throw new Error(`--restart did not repair after ${JSON.stringify(change)}: ${restarted.stderr.slice(-500)}`);
-          tally(change, 'refusedThenRestarted');
-        }
-        for (const suffix of ['', '.checkpoint.json', '.rejects.jsonl', '.lock']) rmSync(`${output}${suffix}`, { force: true });
-      }),
+      fc.asyncProperty(
+        fc.constantFrom<'clean' | 'bad'>('clean', 'bad'),
+        fc.oneof(fc.constant(undefined), fc.integer({ min: 200, max: 4000 })),
+        edit,
+        async (kind, killAfterMs, change) => {
+          const { folder, model, inputs, reference } = await batchFixture();
+          const output = join(folder, `case-${batchCase++}.jsonl`);
+          const cli = join(packageRoot, 'lib', 'cli', 'index.ts');
+          const args = [
+            'batch',
+            model,
+            '--input',
+            inputs[kind],
+            '--output',
+            output,
+            '--backend',
+            'cpu',
+            '--threads',
+            '1',
+            '--batch-size',
+            '4',
+            ...(kind === 'bad' ? ['--on-error', 'skip'] : []),
+          ];
+          const first = await runNode([cli, ...args], { killAfterMs });
+          if (first.timedOut) throw new Error('the first run hung');
+          applyEdit(change, output);
+          const second = await runNode([cli, ...args]);
+          if (second.timedOut) throw new Error('the resumed run hung');
+          const matches = () =>
+            readFileSync(output).equals(reference[kind].output) &&
+            (reference[kind].rejects === null
+              ? !existsSync(`${output}.rejects.jsonl`) || readFileSync(`${output}.rejects.jsonl`).byteLength === 0
+              : readFileSync(`${output}.rejects.jsonl`).equals(reference[kind].rejects));
+          if (second.code === 0) {
+            if (!matches())
+              throw new Error(
+                `wrong output after ${JSON.stringify(change)} (killed after ${killAfterMs} ms); stderr: ${second.stderr.slice(-500)}`,
+              );
+            tally(change, 'identical');
+          } else {
+            if (second.code !== 2 || !/ \[ERR_[A-Z_]+\]\n$/.test(second.stderr))
+              throw new Error(
+                `the resumed run exited ${second.code} (${second.signal}) without a typed error: ${second.stderr.slice(-800)}`,
+              );
+            if (change.kind === 'none')
+              throw new Error(`a job only killed (after ${killAfterMs} ms) was refused: ${second.stderr.slice(-500)}`);
+            const restarted = await runNode([cli, ...args, '--restart']);
+            if (restarted.code !== 0 || !matches())
+              throw new Error(`--restart did not repair after ${JSON.stringify(change)}: ${restarted.stderr.slice(-500)}`);
+            tally(change, 'refusedThenRestarted');
+          }
+          for (const suffix of ['', '.checkpoint.json', '.rejects.jsonl', '.lock']) rmSync(`${output}${suffix}`, { force: true });
+        },
+      ),
   },
 ];

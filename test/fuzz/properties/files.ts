@@ -8,7 +8,21 @@ import { toBinary } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheKey, EngineCache } from '../../../lib/cache/index.js';
@@ -33,7 +47,12 @@ const freshFolder = () => {
 async function within<T>(ms: number, what: string, action: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([action(), new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      action(),
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -43,9 +62,19 @@ async function within<T>(ms: number, what: string, action: () => Promise<T>): Pr
 const damage = fc.constantFrom('none', 'late-name', 'duplicate-output', 'missing-name', 'shadow');
 const graphShape = fc.oneof(
   // Wide: many names and many If nodes (what made the checks quadratic).
-  fc.record({ names: fc.integer({ min: 1, max: 4000 }), subgraphs: fc.integer({ min: 0, max: 400 }), depth: fc.integer({ min: 1, max: 3 }), damage }),
+  fc.record({
+    names: fc.integer({ min: 1, max: 4000 }),
+    subgraphs: fc.integer({ min: 0, max: 400 }),
+    depth: fc.integer({ min: 1, max: 3 }),
+    damage,
+  }),
   // Deep: nesting around what a file can hold (~31) and what a model in memory may declare (32).
-  fc.record({ names: fc.integer({ min: 1, max: 20 }), subgraphs: fc.integer({ min: 1, max: 3 }), depth: fc.integer({ min: 26, max: 40 }), damage }),
+  fc.record({
+    names: fc.integer({ min: 1, max: 20 }),
+    subgraphs: fc.integer({ min: 1, max: 3 }),
+    depth: fc.integer({ min: 26, max: 40 }),
+    damage,
+  }),
 );
 
 function damaged(shape: { names: number; subgraphs: number; depth: number; damage: string }): OnnxModel {
@@ -62,7 +91,20 @@ function damaged(shape: { names: number; subgraphs: number; depth: number; damag
 }
 
 /** Declared external data lengths around every boundary that matters: 2 GiB reads, the 4 GiB buffer, 2^53. */
-const declaredLength = fc.constantFrom(0, 1, 16, 2 ** 20, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 16, 2 ** 32, 2 ** 32 + 1, 5 * 2 ** 30, 2 ** 53, 2 ** 53 + 2);
+const declaredLength = fc.constantFrom(
+  0,
+  1,
+  16,
+  2 ** 20,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 31 + 16,
+  2 ** 32,
+  2 ** 32 + 1,
+  5 * 2 ** 30,
+  2 ** 53,
+  2 ** 53 + 2,
+);
 
 /** What may sit at a path the package writes or reads. */
 type Plant = 'missing' | 'file' | 'private-file' | 'fifo' | 'folder' | 'link' | 'dangling-link' | 'socket-like' | 'char-device';
@@ -135,7 +177,8 @@ export const filesProperties: FuzzProperty[] = [
         // Transforms take models straight from memory too, unchecked: typed as well, never a stack overflow.
         await returnsOrThrowsTyped(() => inspect(model));
         await returnsOrThrowsTyped(() => convertToFp16(model));
-        if (shape.damage === 'none' && shape.depth <= 31 && !read.ok) throw new Error(`a valid model was refused: ${JSON.stringify(shape)} (${(read as { code: string }).code})`);
+        if (shape.damage === 'none' && shape.depth <= 31 && !read.ok)
+          throw new Error(`a valid model was refused: ${JSON.stringify(shape)} (${(read as { code: string }).code})`);
       }),
   },
   {
@@ -143,34 +186,40 @@ export const filesProperties: FuzzProperty[] = [
     weight: 0,
     fixedRuns: 300,
     property: () =>
-      fc.asyncProperty(declaredLength, fc.constantFrom(0, 1, 2 ** 31, 6 * 2 ** 30), fc.constantFrom(0, 8, 2 ** 31), async (length, fileSize, offset) => {
-        const folder = freshFolder();
-        const data = join(folder, 'w.bin');
-        closeSync(openSync(data, 'w'));
-        truncateSync(data, fileSize);
-        const model = subgraphHeavyModel({ names: 1, subgraphs: 1 });
-        const tensor = model.proto.graph!.initializer[0]!;
-        tensor.dataType = DataType.UINT8;
-        tensor.dims = [BigInt(length)];
-        tensor.rawData = new Uint8Array(0);
-        tensor.floatData = [];
-        tensor.dataLocation = DataLocation.EXTERNAL;
-        tensor.externalData = [
-          create(StringStringEntryProtoSchema, { key: 'location', value: 'w.bin' }),
-          create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
-          create(StringStringEntryProtoSchema, { key: 'length', value: String(length) }),
-        ];
-        const path = join(folder, 'model.onnx');
-        writeFileSync(path, toBinary(ModelProtoSchema, model.proto));
-        await returnsOrThrowsTyped(() => readModel(path, { loadExternalData: false }).then((read) => inspect(read)));
-        // Reading the bytes: only where that is cheap (refused before any read, or small); the 2 GiB read itself is in npm run test:big-files.
-        const refusedUnread = length > 2 ** 32 || offset + length > fileSize;
-        if (refusedUnread || length <= 2 ** 20) {
-          const loaded = await returnsOrThrowsTyped(() => readModel(path));
-          if (refusedUnread && loaded.ok) throw new Error(`external data of ${length} bytes at ${offset} in a file of ${fileSize} was read`);
-        }
-        rmSync(folder, { recursive: true, force: true });
-      }),
+      fc.asyncProperty(
+        declaredLength,
+        fc.constantFrom(0, 1, 2 ** 31, 6 * 2 ** 30),
+        fc.constantFrom(0, 8, 2 ** 31),
+        async (length, fileSize, offset) => {
+          const folder = freshFolder();
+          const data = join(folder, 'w.bin');
+          closeSync(openSync(data, 'w'));
+          truncateSync(data, fileSize);
+          const model = subgraphHeavyModel({ names: 1, subgraphs: 1 });
+          const tensor = model.proto.graph!.initializer[0]!;
+          tensor.dataType = DataType.UINT8;
+          tensor.dims = [BigInt(length)];
+          tensor.rawData = new Uint8Array(0);
+          tensor.floatData = [];
+          tensor.dataLocation = DataLocation.EXTERNAL;
+          tensor.externalData = [
+            create(StringStringEntryProtoSchema, { key: 'location', value: 'w.bin' }),
+            create(StringStringEntryProtoSchema, { key: 'offset', value: String(offset) }),
+            create(StringStringEntryProtoSchema, { key: 'length', value: String(length) }),
+          ];
+          const path = join(folder, 'model.onnx');
+          writeFileSync(path, toBinary(ModelProtoSchema, model.proto));
+          await returnsOrThrowsTyped(() => readModel(path, { loadExternalData: false }).then((read) => inspect(read)));
+          // Reading the bytes: only where that is cheap (refused before any read, or small); the 2 GiB read itself is in npm run test:big-files.
+          const refusedUnread = length > 2 ** 32 || offset + length > fileSize;
+          if (refusedUnread || length <= 2 ** 20) {
+            const loaded = await returnsOrThrowsTyped(() => readModel(path));
+            if (refusedUnread && loaded.ok)
+              throw new Error(`external data of ${length} bytes at ${offset} in a file of ${fileSize} was read`);
+          }
+          rmSync(folder, { recursive: true, force: true });
+        },
+      ),
   },
   {
     name: 'atomic writer: whatever sits at the target (file, FIFO, folder, link, device), it is replaced keeping its mode, written through, or refused typed and left as it was',
@@ -181,7 +230,12 @@ export const filesProperties: FuzzProperty[] = [
         const target = join(folder, 'target.out');
         if (!put(kind, target)) return;
         const before = describeNode(target);
-        const write = () => (many ? import('../../../lib/core/atomic-write.js').then(({ writeFilesAtomic }) => writeFilesAtomic([{ path: target, content: 'new' }])) : writeFileAtomic(target, 'new'));
+        const write = () =>
+          many
+            ? import('../../../lib/core/atomic-write.js').then(({ writeFilesAtomic }) =>
+                writeFilesAtomic([{ path: target, content: 'new' }]),
+              )
+            : writeFileAtomic(target, 'new');
         const outcome = await within(10_000, `writing over a ${kind}`, () => returnsOrThrowsTyped(write));
         const after = describeNode(target);
         if (kind === 'missing' || kind === 'file' || kind === 'private-file') {
@@ -191,9 +245,11 @@ export const filesProperties: FuzzProperty[] = [
         } else if (kind === 'char-device') {
           if (!outcome.ok || after !== 'char-device') throw new Error(`a character device was not written through (${after})`);
         } else {
-          if (outcome.ok || (outcome as { code: string }).code !== 'ERR_IO') throw new Error(`a ${kind} at the target was not refused with ERR_IO`);
+          if (outcome.ok || (outcome as { code: string }).code !== 'ERR_IO')
+            throw new Error(`a ${kind} at the target was not refused with ERR_IO`);
           if (after !== before) throw new Error(`the ${kind} at the target changed: ${before} -> ${after}`);
-          if (kind === 'link' && readFileSync(readlinkSync(target), 'utf8') !== 'target') throw new Error('the link\'s target was written');
+          if (kind === 'link' && readFileSync(readlinkSync(target), 'utf8') !== 'target')
+            throw new Error("the link's target was written");
         }
         rmSync(folder, { recursive: true, force: true });
       }),
@@ -203,41 +259,62 @@ export const filesProperties: FuzzProperty[] = [
     weight: 0,
     fixedRuns: 300,
     property: () =>
-      fc.asyncProperty(fc.array(fc.tuple(fc.constantFrom('metadata', 'plan', 'lock', 'timing', 'tag'), plant), { minLength: 1, maxLength: 4 }), async (plants) => {
-        const dir = freshFolder();
-        const key = cacheKey({ model: { sha256: 'c'.repeat(64) }, build: {}, tensorrtVersion: '10.16.0', gpu: { uuid: 'GPU-fuzz', computeCapability: '8.9' } });
-        const other = cacheKey({ model: { sha256: 'd'.repeat(64) }, build: {}, tensorrtVersion: '10.16.0', gpu: { uuid: 'GPU-fuzz', computeCapability: '8.9' } });
-        await (await EngineCache.open(dir, { strict: true, onWarning: () => undefined })).put(key, Buffer.alloc(64, 7), {});
-        for (const [where, kind] of plants) {
-          const path = {
-            metadata: join(dir, 'engines', `${other.id}.json`),
-            plan: join(dir, 'engines', `${other.id}.${'e'.repeat(16)}.plan`),
-            lock: join(dir, 'locks', `${other.id}.lock`),
-            timing: join(dir, 'timing', `${'f'.repeat(16)}.timing`),
-            tag: join(dir, 'CACHEDIR.TAG'),
-          }[where];
-          rmSync(path, { recursive: true, force: true });
-          put(kind, path);
-        }
-        const cache = await within(10_000, 'open', () => EngineCache.open(dir, { strict: true, onWarning: () => undefined }));
-        for (const step of [() => cache.list(), () => cache.get(key), () => cache.get(other), () => cache.put(other, Buffer.alloc(8, 1), {}, { timeoutMs: 500 }), () => cache.prune(), () => cache.prune({ maxBytes: 0 })]) {
-          await within(10_000, 'a cache operation', () => returnsOrThrowsTyped(step));
-        }
-        const cleared = await within(10_000, 'clear', () => returnsOrThrowsTyped(() => cache.clear()));
-        if (!cleared.ok) throw new Error(`clear failed: ${(cleared as { code: string }).code}`);
-        // clear repairs: nothing but regular files may be left, and in engines/ only entries whose lock looks held
-        // (a fresh lock file, even an unreadable one, is someone's until it goes stale).
-        const { readdirSync } = await import('node:fs');
-        const skipped = (cleared.value as { skippedBusy: string[] }).skippedBusy;
-        const held = readdirSync(join(dir, 'locks')).map((name) => name.slice(0, 64));
-        for (const folder of ['engines', 'locks', 'timing']) {
-          for (const name of readdirSync(join(dir, folder))) {
-            if (folder === 'engines' && [...skipped, ...held].some((id) => name.startsWith(id))) continue; // its key's lock is held: left alone, whatever it is
-            if (!lstatSync(join(dir, folder, name)).isFile()) throw new Error(`clear left ${folder}/${name}, which is not a file`);
-            if (folder !== 'locks') throw new Error(`clear left ${folder}/${name}`);
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom('metadata', 'plan', 'lock', 'timing', 'tag'), plant), { minLength: 1, maxLength: 4 }),
+        async (plants) => {
+          const dir = freshFolder();
+          const key = cacheKey({
+            model: { sha256: 'c'.repeat(64) },
+            build: {},
+            tensorrtVersion: '10.16.0',
+            gpu: { uuid: 'GPU-fuzz', computeCapability: '8.9' },
+          });
+          const other = cacheKey({
+            model: { sha256: 'd'.repeat(64) },
+            build: {},
+            tensorrtVersion: '10.16.0',
+            gpu: { uuid: 'GPU-fuzz', computeCapability: '8.9' },
+          });
+          await (await EngineCache.open(dir, { strict: true, onWarning: () => undefined })).put(key, Buffer.alloc(64, 7), {});
+          for (const [where, kind] of plants) {
+            const path = {
+              metadata: join(dir, 'engines', `${other.id}.json`),
+              plan: join(dir, 'engines', `${other.id}.${'e'.repeat(16)}.plan`),
+              lock: join(dir, 'locks', `${other.id}.lock`),
+              timing: join(dir, 'timing', `${'f'.repeat(16)}.timing`),
+              tag: join(dir, 'CACHEDIR.TAG'),
+            }[where];
+            rmSync(path, { recursive: true, force: true });
+            put(kind, path);
           }
-        }
-        rmSync(dir, { recursive: true, force: true });
-      }),
+          const cache = await within(10_000, 'open', () => EngineCache.open(dir, { strict: true, onWarning: () => undefined }));
+          for (const step of [
+            () => cache.list(),
+            () => cache.get(key),
+            () => cache.get(other),
+            () => cache.put(other, Buffer.alloc(8, 1), {}, { timeoutMs: 500 }),
+            () => cache.prune(),
+            () => cache.prune({ maxBytes: 0 }),
+          ]) {
+            await within(10_000, 'a cache operation', () => returnsOrThrowsTyped(step));
+          }
+          const cleared = await within(10_000, 'clear', () => returnsOrThrowsTyped(() => cache.clear()));
+          if (!cleared.ok) throw new Error(`clear failed: ${(cleared as { code: string }).code}`);
+          // clear repairs: nothing but regular files may be left, and in engines/ only entries whose lock looks held
+          // (a fresh lock file, even an unreadable one, is someone's until it goes stale).
+          const { readdirSync } = await import('node:fs');
+          const skipped = (cleared.value as { skippedBusy: string[] }).skippedBusy;
+          const held = readdirSync(join(dir, 'locks')).map((name) => name.slice(0, 64));
+          for (const folder of ['engines', 'locks', 'timing']) {
+            for (const name of readdirSync(join(dir, folder))) {
+              if (folder === 'engines' && [...skipped, ...held].some((id) => name.startsWith(id))) continue; // its key's lock is held: left alone, whatever it is
+              if (!lstatSync(join(dir, folder, name)).isFile())
+                throw new Error(`clear left ${folder}/${name}, which is not a file`);
+              if (folder !== 'locks') throw new Error(`clear left ${folder}/${name}`);
+            }
+          }
+          rmSync(dir, { recursive: true, force: true });
+        },
+      ),
   },
 ];

@@ -9,4 +9,10 @@ import { filesProperties } from './files.js';
 import { nativeProperties } from './native.js';
 import { onnxProperties } from './onnx.js';
 
-export const properties: FuzzProperty[] = [...coreProperties, ...onnxProperties, ...filesProperties, ...cliProperties, ...nativeProperties];
+export const properties: FuzzProperty[] = [
+  ...coreProperties,
+  ...onnxProperties,
+  ...filesProperties,
+  ...cliProperties,
+  ...nativeProperties,
+];

@@ -10,7 +10,11 @@ export const nativeProperties: FuzzProperty[] = [
     weight: 12,
     runExternally: (numRuns, seed) =>
       new Promise((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(packageRoot, 'test', 'fuzz', 'native-child.ts'), String(numRuns), String(seed)], { cwd: packageRoot, env: process.env });
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(packageRoot, 'test', 'fuzz', 'native-child.ts'), String(numRuns), String(seed)],
+          { cwd: packageRoot, env: process.env },
+        );
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -23,7 +27,12 @@ export const nativeProperties: FuzzProperty[] = [
             report = undefined;
           }
           if (signal || code !== 0 || !report) {
-            resolve({ runs: report?.runs ?? 0, failure: report?.failure ?? `the fuzzing child ${signal ? `was killed by ${signal}` : `exited with ${code}`} (seed ${seed}): ${stderr.slice(-2000)}` });
+            resolve({
+              runs: report?.runs ?? 0,
+              failure:
+                report?.failure ??
+                `the fuzzing child ${signal ? `was killed by ${signal}` : `exited with ${code}`} (seed ${seed}): ${stderr.slice(-2000)}`,
+            });
             return;
           }
           resolve({ runs: report.runs, failure: report.failure, details: { calls: report.calls } });

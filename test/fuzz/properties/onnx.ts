@@ -15,7 +15,10 @@ import { returnsOrThrowsTyped, type FuzzProperty } from '../harness.js';
 import { buildSpec, modelSpecArbitrary, tensorNames, type ModelSpec } from '../models.js';
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0;
+  return (
+    a.length === b.length &&
+    Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.length), Buffer.from(b.buffer, b.byteOffset, b.length)) === 0
+  );
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'tensorrt-node-fuzz-'));
@@ -28,7 +31,16 @@ const mutation = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 32 }) }),
-  fc.record({ kind: fc.constant('overwrite' as const), at: fc.nat(), bytes: fc.constantFrom(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f), Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01), Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x07), Uint8Array.of(0, 0, 0, 0)) }),
+  fc.record({
+    kind: fc.constant('overwrite' as const),
+    at: fc.nat(),
+    bytes: fc.constantFrom(
+      Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0x0f),
+      Uint8Array.of(0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+      Uint8Array.of(0x0a, 0xff, 0xff, 0xff, 0xff, 0x07),
+      Uint8Array.of(0, 0, 0, 0),
+    ),
+  }),
 );
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
@@ -56,12 +68,29 @@ async function exerciseReaders(model: OnnxModel): Promise<void> {
 
 /** Structure-aware damage to a valid model: dims, element types, raw data and external-data entries. */
 const protoMutation = fc.oneof(
-  fc.record({ kind: fc.constant('dims' as const), tensor: fc.nat(), dims: fc.array(fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(-1n, 0n, 1n << 31n, 1n << 40n)), { maxLength: 5 }) }),
+  fc.record({
+    kind: fc.constant('dims' as const),
+    tensor: fc.nat(),
+    dims: fc.array(
+      fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.constantFrom(-1n, 0n, 1n << 31n, 1n << 40n)),
+      { maxLength: 5 },
+    ),
+  }),
   fc.record({ kind: fc.constant('dataType' as const), tensor: fc.nat(), dataType: fc.integer({ min: -1, max: 40 }) }),
   fc.record({ kind: fc.constant('rawData' as const), tensor: fc.nat(), length: fc.nat({ max: 4096 }) }),
-  fc.record({ kind: fc.constant('external' as const), tensor: fc.nat(), location: fc.oneof(fc.string(), fc.constantFrom('/etc/passwd', '../x', '..\\x', 'a/../../b', 'w.bin\0', '.', '')), offset: fc.oneof(fc.nat().map(String), fc.string()), length: fc.oneof(fc.nat().map(String), fc.string(), fc.constant(String(2n ** 64n))) }),
+  fc.record({
+    kind: fc.constant('external' as const),
+    tensor: fc.nat(),
+    location: fc.oneof(fc.string(), fc.constantFrom('/etc/passwd', '../x', '..\\x', 'a/../../b', 'w.bin\0', '.', '')),
+    offset: fc.oneof(fc.nat().map(String), fc.string()),
+    length: fc.oneof(fc.nat().map(String), fc.string(), fc.constant(String(2n ** 64n))),
+  }),
   fc.record({ kind: fc.constant('opset' as const), version: fc.bigInt({ min: -5n, max: 100n }) }),
-  fc.record({ kind: fc.constant('rename' as const), node: fc.nat(), name: fc.oneof(fc.string(), fc.constant('x'), fc.constant('y'), fc.constant('')) }),
+  fc.record({
+    kind: fc.constant('rename' as const),
+    node: fc.nat(),
+    name: fc.oneof(fc.string(), fc.constant('x'), fc.constant('y'), fc.constant('')),
+  }),
 );
 
 type ProtoMutation = typeof protoMutation extends fc.Arbitrary<infer M> ? M : never;
@@ -129,15 +158,20 @@ export const onnxProperties: FuzzProperty[] = [
     name: 'onnx: writeModel -> readModel round trip, inline or with external data',
     weight: 1, // each case writes and fsyncs files: ~10 ms
     property: () =>
-      fc.asyncProperty(modelSpecArbitrary(), fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 4096 })), async (spec, threshold) => {
-        const model = buildSpec(spec);
-        const path = join(scratch, `model-${fileCounter++}.onnx`);
-        await writeModel(model, path, threshold === null ? undefined : { externalData: { threshold } });
-        const back = await readModel(path);
-        if (!equalBytes(serializeModel(model), serializeModel(back))) throw new Error('the model read back differs from the model written');
-        rmSync(path, { force: true });
-        rmSync(`${path}.data`, { force: true });
-      }),
+      fc.asyncProperty(
+        modelSpecArbitrary(),
+        fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 4096 })),
+        async (spec, threshold) => {
+          const model = buildSpec(spec);
+          const path = join(scratch, `model-${fileCounter++}.onnx`);
+          await writeModel(model, path, threshold === null ? undefined : { externalData: { threshold } });
+          const back = await readModel(path);
+          if (!equalBytes(serializeModel(model), serializeModel(back)))
+            throw new Error('the model read back differs from the model written');
+          rmSync(path, { force: true });
+          rmSync(`${path}.data`, { force: true });
+        },
+      ),
   },
   {
     name: 'onnx: mutated bytes are read or refused with a typed error, never crash',
@@ -170,15 +204,26 @@ export const onnxProperties: FuzzProperty[] = [
     name: 'fp16: the converted graph is valid, its I/O are kept, the input model is untouched',
     weight: 3,
     property: () =>
-      fc.property(modelSpecArbitrary(), fc.boolean(), fc.boolean(), fc.subarray(['Softmax', 'Sigmoid', 'Tanh', 'Gemm']), (spec, keepIoTypes, keepOutOfRange, blockOpTypes) => {
-        const model = buildSpec(spec);
-        const before = toBinary(ModelProtoSchema, model.proto);
-        const { model: converted } = convertToFp16(model, { keepIoTypes, keepOutOfRange, blockOpTypes });
-        if (!equalBytes(before, toBinary(ModelProtoSchema, model.proto))) throw new Error('convertToFp16 changed its input model');
-        const reparsed = parseModel(serializeModel(converted)); // checkModel: every tensor defined once, before use
-        const io = (candidate: OnnxModel) => [...candidate.proto.graph!.input, ...candidate.proto.graph!.output].map((info) => (keepIoTypes ? `${info.name}:${valueInfoElemType(info)}` : info.name));
-        if (JSON.stringify(io(reparsed)) !== JSON.stringify(io(model))) throw new Error(`graph I/O changed: ${JSON.stringify(io(model))} -> ${JSON.stringify(io(reparsed))}`);
-      }),
+      fc.property(
+        modelSpecArbitrary(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.subarray(['Softmax', 'Sigmoid', 'Tanh', 'Gemm']),
+        (spec, keepIoTypes, keepOutOfRange, blockOpTypes) => {
+          const model = buildSpec(spec);
+          const before = toBinary(ModelProtoSchema, model.proto);
+          const { model: converted } = convertToFp16(model, { keepIoTypes, keepOutOfRange, blockOpTypes });
+          if (!equalBytes(before, toBinary(ModelProtoSchema, model.proto)))
+            throw new Error('convertToFp16 changed its input model');
+          const reparsed = parseModel(serializeModel(converted)); // checkModel: every tensor defined once, before use
+          const io = (candidate: OnnxModel) =>
+            [...candidate.proto.graph!.input, ...candidate.proto.graph!.output].map((info) =>
+              keepIoTypes ? `${info.name}:${valueInfoElemType(info)}` : info.name,
+            );
+          if (JSON.stringify(io(reparsed)) !== JSON.stringify(io(model)))
+            throw new Error(`graph I/O changed: ${JSON.stringify(io(model))} -> ${JSON.stringify(io(reparsed))}`);
+        },
+      ),
   },
   {
     name: 'fp16: the converted model runs in onnxruntime and stays close to float32',
@@ -194,7 +239,8 @@ export const onnxProperties: FuzzProperty[] = [
         reference.forEach((want, index) => {
           const got = actual[index]!;
           // float16 keeps ~3 decimal digits per op; a chain of up to 6 ops with sums of 8 terms stays within 5%.
-          if (Number.isFinite(want) && Math.abs(want) < 1000 && !(Math.abs(got - want) <= 0.05 * (1 + Math.abs(want)))) throw new Error(`output ${index}: float16 ${got}, float32 ${want}`);
+          if (Number.isFinite(want) && Math.abs(want) < 1000 && !(Math.abs(got - want) <= 0.05 * (1 + Math.abs(want))))
+            throw new Error(`output ${index}: float16 ${got}, float32 ${want}`);
         });
       }),
   },
@@ -203,18 +249,34 @@ export const onnxProperties: FuzzProperty[] = [
     weight: 0,
     fixedRuns: 200,
     property: () =>
-      fc.asyncProperty(modelSpecArbitrary({ requireLinear: true }), fc.boolean(), fc.integer(), fc.double({ min: 0.01, max: 10, noNaN: true }), async (spec, perChannel, seed, amax) => {
-        const model = buildSpec(spec);
-        const before = toBinary(ModelProtoSchema, model.proto);
-        const tensors = Object.fromEntries(tensorNames(model).map((name, index) => [name, { amax: amax * (1 + (index % 3)), max: amax * 4 }]));
-        const { model: quantized, report } = await quantizeInt8(model, { calibrationTable: { format: 'tensorrt-node-calibration', version: 1, method: 'max', samples: 1, tensors }, perChannel });
-        if (!equalBytes(before, toBinary(ModelProtoSchema, model.proto))) throw new Error('quantizeInt8 changed its input model');
-        if (report.activationQdq === 0 || report.weightsQuantized === 0) throw new Error(`no Q/DQ inserted: ${JSON.stringify(report)}`);
-        const reparsed = parseModel(serializeModel(quantized));
-        const output = await runInOnnxRuntime(reparsed, spec, seed);
-        if (output.length !== 2 * (spec.ops.reduce((channels, op) => (op.kind === 'matmul' || op.kind === 'gemm' ? op.out : channels), spec.channels))) throw new Error(`output length ${output.length}`);
-        if (!output.every(Number.isFinite)) throw new Error('non-finite INT8 output');
-      }),
+      fc.asyncProperty(
+        modelSpecArbitrary({ requireLinear: true }),
+        fc.boolean(),
+        fc.integer(),
+        fc.double({ min: 0.01, max: 10, noNaN: true }),
+        async (spec, perChannel, seed, amax) => {
+          const model = buildSpec(spec);
+          const before = toBinary(ModelProtoSchema, model.proto);
+          const tensors = Object.fromEntries(
+            tensorNames(model).map((name, index) => [name, { amax: amax * (1 + (index % 3)), max: amax * 4 }]),
+          );
+          const { model: quantized, report } = await quantizeInt8(model, {
+            calibrationTable: { format: 'tensorrt-node-calibration', version: 1, method: 'max', samples: 1, tensors },
+            perChannel,
+          });
+          if (!equalBytes(before, toBinary(ModelProtoSchema, model.proto)))
+            throw new Error('quantizeInt8 changed its input model');
+          if (report.activationQdq === 0 || report.weightsQuantized === 0)
+            throw new Error(`no Q/DQ inserted: ${JSON.stringify(report)}`);
+          const reparsed = parseModel(serializeModel(quantized));
+          const output = await runInOnnxRuntime(reparsed, spec, seed);
+          if (
+            output.length !==
+            2 * spec.ops.reduce((channels, op) => (op.kind === 'matmul' || op.kind === 'gemm' ? op.out : channels), spec.channels)
+          )
+            throw new Error(`output length ${output.length}`);
+          if (!output.every(Number.isFinite)) throw new Error('non-finite INT8 output');
+        },
+      ),
   },
 ];
-

@@ -16,4 +16,20 @@ import { onnxTable, transformTable } from './onnx.js';
 import { sessionTable } from './session.js';
 import { cudaObjectsTable, cudaTable, tensorOperationsTable, tensorTable } from './tensor.js';
 
-export const tables: MatrixTable[] = [dtypeTable, helpersTable, tensorTable, tensorOperationsTable, cudaTable, cudaObjectsTable, engineTable, buildTable, onnxTable, transformTable, cpuBackendTable, sessionTable, cacheTable, cliTable, filesTable];
+export const tables: MatrixTable[] = [
+  dtypeTable,
+  helpersTable,
+  tensorTable,
+  tensorOperationsTable,
+  cudaTable,
+  cudaObjectsTable,
+  engineTable,
+  buildTable,
+  onnxTable,
+  transformTable,
+  cpuBackendTable,
+  sessionTable,
+  cacheTable,
+  cliTable,
+  filesTable,
+];
