@@ -75,6 +75,25 @@ export function parseMaxTime(value: string | undefined): number | undefined {
   return value === undefined ? undefined : parseDuration(value, '--max-time');
 }
 
+/** --target and the flags that only mean something with it (--samples, --max-time), checked together. */
+export function parseAccuracyFlags(values: { target?: string; samples?: string; 'max-time'?: string }): {
+  target: Pick<AccuracyTarget, 'minCosine' | 'maxAbs'> | undefined;
+  maxTimeMs: number | undefined;
+} {
+  if (values.target === undefined) {
+    for (const flag of ['samples', 'max-time'] as const) {
+      if (values[flag] !== undefined)
+        throw new ArgumentTypeError(
+          `Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`,
+        );
+    }
+  }
+  return {
+    target: values.target === undefined ? undefined : parseTarget(values.target),
+    maxTimeMs: parseMaxTime(values['max-time']),
+  };
+}
+
 /** Progress of the search, one line per step (it takes seconds to minutes). */
 export function searchProgressWriter(
   stream: NodeJS.WritableStream,

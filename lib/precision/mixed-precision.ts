@@ -10,7 +10,6 @@
  * rebuilt later without searching again. INT8 has the same search behind quantizeInt8's
  * `accuracy` option, which was async already.
  */
-import { create } from '@bufbuild/protobuf';
 import type { CpuBackendOptions } from '../backends/cpu/backend.js';
 import { ArgumentTypeError, withCallerStack } from '../core/errors.js';
 import type { InputShapes } from '../core/shape-spec.js';
@@ -18,7 +17,7 @@ import { describeValue, expectOptions, rejectUnknownOptions } from '../core/vali
 import { convertToFp16, type Fp16Options, type Fp16Report } from '../onnx/fp16.js';
 import { NameAllocator } from '../onnx/graph.js';
 import { cloneModel, expectOnnxModel, type OnnxModel } from '../onnx/model.js';
-import { DataType, StringStringEntryProtoSchema, type NodeProto } from '../onnx/proto.js';
+import { DataType, type NodeProto } from '../onnx/proto.js';
 import { inferElemTypes } from '../onnx/types.js';
 import {
   AccuracyProbe,
@@ -28,7 +27,7 @@ import {
   type AccuracyMeasure,
   type AccuracyTarget,
 } from './accuracy.js';
-import { searchKeptNodes, type SearchProgress } from './search.js';
+import { recordAccuracyMetadata, searchKeptNodes, type SearchProgress } from './search.js';
 import { nodeSensitivity } from './sensitivity.js';
 
 export interface Fp16AccuracyOptions extends Fp16Options {
@@ -179,17 +178,7 @@ export async function convertToFp16WithAccuracy(
         reports.get(outcome.model) ??
         convertToFp16(named, { ...fp16Options, blockNodes: [...(fp16Options.blockNodes ?? []), ...outcome.kept] }).report,
     };
-    result.model.proto.metadataProps.push(
-      create(StringStringEntryProtoSchema, {
-        key: 'tensorrt_node.accuracy',
-        value: JSON.stringify({
-          target: { minCosine: target.minCosine, maxAbs: target.maxAbs },
-          cosine: outcome.measure.cosine,
-          maxAbs: outcome.measure.maxAbs,
-          kept: outcome.kept,
-        }),
-      }),
-    );
+    recordAccuracyMetadata(result.model, target, outcome);
     progress({
       phase: 'done',
       done: outcome.probes,

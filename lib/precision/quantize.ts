@@ -10,7 +10,7 @@ import { expectBoolean, expectNumber, expectOneOf, expectOptions, rejectUnknownO
 import { AccuracyProbe, DEFAULT_SEARCH_TIME_MS, checkAccuracyTarget, meetsTarget, type AccuracyTarget } from './accuracy.js';
 import { calibrate, calibrateOptionKeys, stringArray, type CalibrateOptions } from './calibrate.js';
 import { withNodeNames, type MixedPrecisionReport } from './mixed-precision.js';
-import { searchKeptNodes, type SearchProgress } from './search.js';
+import { recordAccuracyMetadata, searchKeptNodes, type SearchProgress } from './search.js';
 import { nodeSensitivity } from './sensitivity.js';
 import { checkCalibrationSource, type CalibrationSource } from './calibration-data.js';
 import { loadCalibrationTable, parseCalibrationTable, type CalibrationTable } from '../onnx/calibration-table.js';
@@ -369,17 +369,7 @@ export async function quantizeInt8(
     const report =
       reports.get(outcome.model) ??
       applyQdq(source, table, opTypes, new Set([...excludeNodes, ...outcome.kept]), perChannel, opset).report;
-    outcome.model.proto.metadataProps.push(
-      create(StringStringEntryProtoSchema, {
-        key: 'tensorrt_node.accuracy',
-        value: JSON.stringify({
-          target: { minCosine: target.minCosine, maxAbs: target.maxAbs },
-          cosine: outcome.measure.cosine,
-          maxAbs: outcome.measure.maxAbs,
-          kept: outcome.kept,
-        }),
-      }),
-    );
+    recordAccuracyMetadata(outcome.model, target, outcome);
     progress({
       phase: 'done',
       done: outcome.probes,

@@ -11,8 +11,10 @@
  * Every probe builds a model and measures it on the samples; the search stops at its deadline with
  * the best result measured so far (everything kept, the original precision, if nothing met it).
  */
+import { create } from '@bufbuild/protobuf';
 import { ErrorCode, createError } from '../core/errors.js';
 import type { OnnxModel } from '../onnx/model.js';
+import { StringStringEntryProtoSchema } from '../onnx/proto.js';
 import { meetsTarget, type AccuracyMeasure, type AccuracyProbe, type AccuracyTarget } from './accuracy.js';
 
 export interface SearchProgress {
@@ -51,6 +53,28 @@ export interface SearchOptions {
 }
 
 class Deadline extends Error {}
+
+/**
+ * Records what a search found in `model`'s metadata (key `tensorrt_node.accuracy`): the target, the
+ * measure it reached and the nodes it kept, so that the model says how it was made.
+ */
+export function recordAccuracyMetadata(
+  model: OnnxModel,
+  target: Pick<AccuracyTarget, 'minCosine' | 'maxAbs'>,
+  outcome: SearchOutcome,
+): void {
+  model.proto.metadataProps.push(
+    create(StringStringEntryProtoSchema, {
+      key: 'tensorrt_node.accuracy',
+      value: JSON.stringify({
+        target: { minCosine: target.minCosine, maxAbs: target.maxAbs },
+        cosine: outcome.measure.cosine,
+        maxAbs: outcome.measure.maxAbs,
+        kept: outcome.kept,
+      }),
+    }),
+  );
+}
 
 export async function searchKeptNodes(options: SearchOptions): Promise<SearchOutcome> {
   const { ranked, target, probe, signal } = options;

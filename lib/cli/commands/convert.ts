@@ -7,9 +7,8 @@ import { convertToFp16WithAccuracy, type MixedPrecisionReport } from '../../prec
 import {
   accuracyHelp,
   describeSearch,
+  parseAccuracyFlags,
   parseAccuracySamples,
-  parseMaxTime,
-  parseTarget,
   searchProgressWriter,
 } from '../accuracy-args.js';
 import type { Command } from '../command.js';
@@ -86,16 +85,7 @@ export const convertCommand: Command<ConvertValues> = {
         'Expected "fp16" for --precision but received "int8": INT8 needs calibration, use `tensorrt-node quantize`',
       );
     expectOneOf(values.precision ?? 'fp16', '--precision', ['fp16'] as const);
-    if (values.target === undefined) {
-      for (const flag of ['samples', 'max-time'] as const) {
-        if (values[flag] !== undefined)
-          throw new ArgumentTypeError(
-            `Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`,
-          );
-      }
-    }
-    const target = values.target === undefined ? undefined : parseTarget(values.target);
-    const maxTimeMs = parseMaxTime(values['max-time']);
+    const { target, maxTimeMs } = parseAccuracyFlags(values);
     const shapes = parseShapes(values.shape);
     const seed = parseCount(values.seed, 'seed') ?? 1;
     const range = parseRange(values.range, [-1, 1]);

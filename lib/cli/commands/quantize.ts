@@ -10,9 +10,8 @@ import { parseShapes } from '../../core/shape-spec.js';
 import {
   accuracyHelp,
   describeSearch,
+  parseAccuracyFlags,
   parseAccuracySamples,
-  parseMaxTime,
-  parseTarget,
   searchProgressWriter,
 } from '../accuracy-args.js';
 
@@ -105,16 +104,7 @@ export const quantizeCommand: Command<QuantizeValues> = {
     const calibration = values.calibration
       ? parseCalibration(values.calibration, seed, parseRange(values.range, [-1, 1]))
       : undefined;
-    if (values.target === undefined) {
-      for (const flag of ['samples', 'max-time'] as const) {
-        if (values[flag] !== undefined)
-          throw new ArgumentTypeError(
-            `Expected --target with --${flag} (it sets how the accuracy target is measured) but received no --target`,
-          );
-      }
-    }
-    const target = values.target === undefined ? undefined : parseTarget(values.target);
-    const maxTimeMs = parseMaxTime(values['max-time']);
+    const { target, maxTimeMs } = parseAccuracyFlags(values);
     const shapes = parseShapes(values.shape);
     const started = performance.now();
     const model = await readModel(positionals[0]!);
