@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { ErrorCode, TensorRTNodeError } from '../core/errors.js';
 import type { BenchEnvironment } from './environment.js';
+import type { ServerSideSummary } from './load/server-metrics.js';
 import type { MetricSummary } from './statistics.js';
 import type { TargetDescription } from './target.js';
 import type { BenchWarning } from './warnings.js';
@@ -131,17 +132,7 @@ export interface LoadRunInfo {
   /** Open loop: how late the client sent against its schedule. */
   sendLag: { p50Ms: number; p99Ms: number; maxMs: number } | null;
   /** The server's own counters over the run (Triton's nv_inference_* names), when its metrics were reachable. */
-  server: {
-    source: string;
-    requests: number;
-    failures: number;
-    inferences: number;
-    executions: number;
-    averageBatch: number | null;
-    meanQueueMs: number | null;
-    meanComputeMs: number | null;
-    meanRequestMs: number | null;
-  } | null;
+  server: ServerSideSummary | null;
 }
 
 /**
