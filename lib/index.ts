@@ -217,4 +217,16 @@ export {
 } from './session/index.js';
 
 // Serving: a model repository over the Open Inference Protocol (also `tensorrt-node/serve`).
-export { InferenceServer, type ServeOptions, type ServedFile, type ServerUrls, type ModelConfig } from './serve/index.js';
+export {
+  InferenceServer,
+  type ServeOptions,
+  type ServedFile,
+  type ServerUrls,
+  type ServerLimits,
+  type CloseResult,
+  type ModelConfig,
+  type ModelDefaults,
+  type BatcherConfig,
+  type Logger,
+  type LogLevel,
+} from './serve/index.js';

@@ -34,6 +34,14 @@ export {
   runOpenLoop,
   runClosedLoop,
   type RemoteBenchOptions,
+  type RemoteBenchValues,
+  type RemoteBenchDependencies,
   type LoadMeasurement,
+  type LoadTarget,
+  type OpenLoopOptions,
+  type ClosedLoopOptions,
+  type ArrivalKind,
+  type Protocol,
+  type ServerSideSummary,
 } from './load/index.js';
 export type { LoadRunInfo } from './results.js';

@@ -38,6 +38,7 @@ export interface Fp16AccuracyOptions extends Fp16Options {
   /** Options of the cpu backends that run the model and the candidates. */
   cpu?: CpuBackendOptions;
   signal?: AbortSignal;
+  /** Called at each step of the search (it takes seconds to minutes). */
   onProgress?: (progress: SearchProgress) => void;
 }
 

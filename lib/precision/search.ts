@@ -17,6 +17,7 @@ import type { OnnxModel } from '../onnx/model.js';
 import { StringStringEntryProtoSchema } from '../onnx/proto.js';
 import { meetsTarget, type AccuracyMeasure, type AccuracyProbe, type AccuracyTarget } from './accuracy.js';
 
+/** One step of an accuracy-targeted search, as `onProgress` receives it. */
 export interface SearchProgress {
   phase: 'reference' | 'full' | 'sensitivity' | 'search' | 'prune' | 'done';
   /** Probes (or sensitivity runs) done so far in this phase. */

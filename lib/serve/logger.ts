@@ -5,14 +5,20 @@
  */
 import { isTensorRTNodeError } from '../core/errors.js';
 
+/** The least severe event a {@link Logger} writes. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 export const logLevels = Object.keys(levels) as LogLevel[];
 
+/** Where the server's events go: one call per event, with its fields (the CLI writes JSON lines). */
 export interface Logger {
+  /** Per-request detail (off unless the level is debug). */
   debug(event: string, fields?: Record<string, unknown>): void;
+  /** Lifecycle: started, model loaded, draining, closed. */
   info(event: string, fields?: Record<string, unknown>): void;
+  /** Something refused or degraded that the server survives (a hostile client, a model that failed to load). */
   warn(event: string, fields?: Record<string, unknown>): void;
+  /** A failure the operator must look at. */
   error(event: string, fields?: Record<string, unknown>): void;
 }
 

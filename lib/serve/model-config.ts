@@ -13,12 +13,14 @@ import { closestMatch } from '../core/validate.js';
 import type { Precision } from '../core/precision.js';
 import type { ProfileSpec } from '../tensorrt/profiles.js';
 
+/** A model's dynamic batching: requests queued up to `maxDelayMs` are run together, up to `maxBatchSize` (see {@link Batcher}). */
 export interface BatcherConfig {
   maxBatchSize?: number;
   maxDelayMs?: number;
   preferredBatchSizes?: number[];
 }
 
+/** A model's config.json (or config.yaml) in a repository, or `config` of a {@link ServedFile}: how it is loaded and batched. */
 export interface ModelConfig {
   backend?: 'auto' | 'tensorrt' | 'cpu';
   precision?: Precision;

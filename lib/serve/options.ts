@@ -17,6 +17,7 @@ import type { ModelConfig } from './model-config.js';
 import type { ModelDefaults } from './models.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from './rest.js';
 
+/** A model given as a file rather than found in a repository; served as version 1. */
 export interface ServedFile {
   /** The model's name in URLs and metrics. */
   name: string;
@@ -26,8 +27,10 @@ export interface ServedFile {
   config?: ModelConfig;
 }
 
+/** What one client may ask of the server (body sizes, header and idle timeouts, connections): requests past them get their HTTP or gRPC status, the server keeps serving. */
 export interface ServerLimits extends HttpLimits, BodyLimits {}
 
+/** Options of {@link InferenceServer.start}: what to serve, where, and under which limits. Unknown options are refused. */
 export interface ServeOptions {
   /** A model repository folder (see ./repository.ts for its layout). */
   repository?: string;

@@ -24,6 +24,7 @@ import { validateServeOptions, type CheckedServeOptions, type ServeOptions } fro
 import { checkModelName, listRepository, readRepositoryModel, type ModelSource } from './repository.js';
 import { RestServer, type ModelControl } from './rest.js';
 
+/** Where a started {@link InferenceServer} listens. */
 export interface ServerUrls {
   /** http://host:port of the REST API (null without an HTTP listener). */
   http: string | null;
@@ -33,6 +34,7 @@ export interface ServerUrls {
   metrics: string | null;
 }
 
+/** How {@link InferenceServer.close}'s drain ended. */
 export interface CloseResult {
   /** Connections still open at the drain deadline, cut (0 for a clean drain). */
   forcedConnections: number;
@@ -48,6 +50,11 @@ function fileSource(file: { name: string; path: string; config?: ModelSource['co
   return { name: file.name, folder: null, config: file.config ?? {}, versions: [{ version: 1, path: file.path, format }] };
 }
 
+/**
+ * A model repository served over the Open Inference Protocol (KServe v2): REST with the binary tensor
+ * data extension and gRPC, Triton-compatible metrics, health and readiness. `close()` drains: it
+ * stops accepting, finishes the requests in flight and then disposes the sessions.
+ */
 export class InferenceServer {
   readonly urls: ServerUrls;
   readonly #options: CheckedServeOptions;

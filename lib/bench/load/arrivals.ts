@@ -5,6 +5,7 @@
  */
 import { createRandom } from '../../onnx/random.js';
 
+/** How an open-loop run spaces its requests: Poisson arrivals (random gaps, the default) or constant gaps. */
 export type ArrivalKind = 'poisson' | 'constant';
 
 /** The gaps between intended send times, in ms, for `ratePerSecond` requests per second. */

@@ -16,6 +16,7 @@ import { loadPredictService } from '../../protocol/grpc.js';
 import { typedArrayBytes, typedArrayToJsonText } from '../../protocol/tensor-data.js';
 import { allocateTypedArray, type AnyTypedArray, type DType } from '../../core/dtypes.js';
 
+/** How a remote benchmark talks to the server: Open Inference Protocol REST or gRPC. */
 export type Protocol = 'rest' | 'grpc';
 
 export class LoadFailure extends Error {

@@ -18,10 +18,13 @@ import { summarize, type MetricSummary } from '../statistics.js';
 import { arrivalGaps, type ArrivalKind } from './arrivals.js';
 import { LoadFailure } from './clients.js';
 
+/** What a load driver sends requests to: one call is one request. */
 export interface LoadTarget {
+  /** Sends one request; rejects with a LoadFailure saying which kind of failure it was. */
   infer(): Promise<void>;
 }
 
+/** An open-loop run: requests sent on a schedule whether or not earlier ones finished. */
 export interface OpenLoopOptions {
   ratePerSecond: number;
   arrival: ArrivalKind;
@@ -31,11 +34,13 @@ export interface OpenLoopOptions {
   seed: number;
 }
 
+/** A closed-loop run: `concurrency` clients, each sending its next request when the last one finished. */
 export interface ClosedLoopOptions {
   concurrency: number;
   durationMs: number;
 }
 
+/** What a load driver measured: latencies of the successful requests and the count of each kind of failure. */
 export interface LoadMeasurement {
   /** Successful requests: start = intended send time (open loop) or actual send time (closed loop). */
   recorder: IterationRecorder;
@@ -106,6 +111,7 @@ function watchClient(): () => { eventLoopDelay: EventLoopDelaySummary | null; ho
   };
 }
 
+/** Sends requests to `target` at `options.ratePerSecond` for `options.durationMs`, measuring latency from each request's intended send time (no coordinated omission). */
 export async function runOpenLoop(target: LoadTarget, options: OpenLoopOptions): Promise<LoadMeasurement> {
   const gap = arrivalGaps(options.arrival, options.ratePerSecond, options.seed);
   const stopWatching = watchClient();
@@ -175,6 +181,7 @@ export async function runOpenLoop(target: LoadTarget, options: OpenLoopOptions):
   };
 }
 
+/** Runs `options.concurrency` clients against `target` for `options.durationMs`, each sending again as soon as its request finished. */
 export async function runClosedLoop(target: LoadTarget, options: ClosedLoopOptions): Promise<LoadMeasurement> {
   const stopWatching = watchClient();
   const origin = performance.now();

@@ -20,6 +20,7 @@ import type { Protocol } from './clients.js';
 
 export const MAX_REQUEST_RATE = 1_000_000;
 
+/** A benchmark against a running server (`bench --url`), checked: see {@link parseRemoteBenchOptions}. */
 export interface RemoteBenchOptions {
   url: string;
   protocol: Protocol;
@@ -50,6 +51,7 @@ export interface RemoteBenchOptions {
   json: string | null;
 }
 
+/** `bench --url`'s flags as parsed from the command line, before they are checked. */
 export interface RemoteBenchValues {
   url?: string;
   model?: string;
@@ -110,6 +112,7 @@ function parseUrl(text: string, protocol: Protocol): string {
     : url.origin;
 }
 
+/** Checks `bench --url`'s flags: typed errors for bad values, and for flags that only mean something to a local run. */
 export function parseRemoteBenchOptions(
   values: RemoteBenchValues & Record<string, unknown>,
   positionals: readonly string[],

@@ -26,8 +26,10 @@ import { runClosedLoop, runOpenLoop, type LoadMeasurement } from './drivers.js';
 import type { RemoteBenchOptions } from './options.js';
 import { fetchMetricsText, parseTritonCounters, summarizeServerSide, type ServerSideSummary } from './server-metrics.js';
 
+/** What {@link runRemoteBench} takes from its caller: the machine's capabilities (for the results' environment) and where progress goes. */
 export interface RemoteBenchDependencies {
   capabilities: Capabilities;
+  /** Where progress lines go (the CLI's stderr). */
   write: (text: string) => void;
   command?: string[];
 }
@@ -183,6 +185,10 @@ export function buildLoadRun(
   return run;
 }
 
+/**
+ * Benchmarks a running server: one point per request rate (open loop) or concurrency (closed loop),
+ * with the server's own counters when its metrics are reachable; returns the results file's runs.
+ */
 export async function runRemoteBench(
   options: RemoteBenchOptions,
   deps: RemoteBenchDependencies,
