@@ -87,6 +87,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     expect(caps.addon.variant).toBeNull();
     expect(caps.addon.build?.cuda).toEqual({
       compiled: false,
+      emulated: false,
       toolkitVersion: null,
       architectures: null,
       missingReason: 'CUDA was disabled by the TENSORRT_NODE_DISABLE_CUDA environment variable',
@@ -197,6 +198,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
       (path) =>
         /^(test|lib|benchmarks|examples|\.github|\.ci|\.deps|build[^/]*|coverage)\//.test(path) ||
         path.startsWith('native/tests/') ||
+        path.startsWith('native/emulated/') || // the emulated device tier is for our CI, not for users
         /\.(map|ts)$/.test(path.replace(/\.d\.ts$/, '')) ||
         /fixture/i.test(path) ||
         (path.startsWith('scripts/') && path !== 'scripts/install.mjs'),

@@ -25,8 +25,35 @@ describe.skipIf(!available)(
       const folder = mkdtempSync(join(tmpdir(), 'report-chromium-'));
       const results = join(folder, 'results.json');
       expect(runCli(['bench', '--trtexec', join(fixtures, 'trtexec-10.log'), '--json', results]).status).toBe(0);
-      // A second host's results, so that the report merges files as it does in use.
-      const second = JSON.parse(readFileSync(results, 'utf8')) as { environment: { host: { hostname: string } } };
+      // Charts are drawn only for curves (issue 18: no one-point charts), and a trtexec log is one
+      // point: each file gets a second batch size, and a second host's file is merged as in use.
+      type Run = {
+        id: string;
+        point: { batch: number };
+        target: { batch: number };
+        metrics: { latency: Record<string, unknown> };
+      };
+      type File = { environment: { host: { hostname: string } }; runs: Run[] };
+      const first = JSON.parse(readFileSync(results, 'utf8')) as File;
+      const withSecondBatch = (file: File) => {
+        const run = structuredClone(file.runs[0]!);
+        run.id = `${run.id}-b16`;
+        run.point.batch = 16;
+        run.target.batch = 16;
+        const latency = run.metrics.latency as {
+          min: number;
+          max: number;
+          mean: number;
+          median: number;
+          percentiles: { value: number }[];
+        };
+        for (const key of ['min', 'max', 'mean', 'median'] as const) latency[key] *= 1.8;
+        for (const entry of latency.percentiles) entry.value *= 1.8;
+        file.runs.push(run);
+        return file;
+      };
+      writeFileSync(results, JSON.stringify(withSecondBatch(first)));
+      const second = structuredClone(first);
       second.environment.host.hostname = 'second-host';
       writeFileSync(join(folder, 'second.json'), JSON.stringify(second));
       const html = join(folder, 'report.html');
@@ -62,7 +89,7 @@ describe.skipIf(!available)(
           expect(box!.height).toBeGreaterThan(100);
           expect(await chart.locator('path, text').count()).toBeGreaterThan(10);
         }
-        expect(await page.locator('section#runs table.report-table tbody tr').count()).toBe(2);
+        expect(await page.locator('section#runs table.report-table tbody tr').count()).toBe(4);
         expect(await page.locator('section#environments table.report-table tbody tr').count()).toBe(2);
         expect(await page.locator('section#runs th').first().innerText()).toBe('#');
         expect(requested.filter((url) => !url.startsWith('file:'))).toEqual([]);

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { createTensorRTBackend, profileFor } from '../../lib/backends/tensorrt/backend.js';
 import { tensorrtBackendFactory } from '../../lib/session/factories/tensorrt.js';
 import type { BackendRequest } from '../../lib/session/registry.js';
-import type { Engine } from '../../lib/tensorrt/engine.js';
+import { Engine } from '../../lib/tensorrt/engine.js';
 import type { EngineMetadata } from '../../lib/addon/types.js';
 import { engineInputs, engineOutputs } from '../../lib/tensorrt/validation.js';
 import { ArgumentRangeError, ArgumentTypeError, TensorRTNodeError } from '../../lib/core/errors.js';
@@ -70,6 +70,8 @@ function engineDouble(metadata: EngineMetadata) {
       } as unknown as ExecutionContext;
     },
   } as unknown as Engine;
+  // An Engine to createTensorRTBackend's check (its own properties stand in for the native handle's).
+  Object.setPrototypeOf(engine, Engine.prototype);
   return { engine, runs, created, engineDisposed: () => engineDisposed };
 }
 
