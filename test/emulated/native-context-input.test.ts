@@ -1,15 +1,14 @@
 // The N-API boundary of execution contexts on the EMULATED device with the FAKE TensorRT, called
-// directly (the addon is a public module: lib/ validates first, but the native layer must refuse bad
+// directly (through lib's loader, which installs the error classes; the addon is a public module: lib/ validates first, but the native layer must refuse bad
 // input on its own, typed, without crashing). Each case asserts class, code and message.
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError, buildEngine, Engine } from '../../lib/index.js';
+import { ArgumentRangeError, ArgumentTypeError, buildEngine } from '../../lib/index.js';
+import { loadAddon } from '../../lib/addon/loader.js';
 import type { NativeAddon, NativeContextWrap, NativeEngineWrap } from '../../lib/addon/types.js';
 import {
   affine,
   affineModel,
   batchProfiles,
-  emulatedAddonPath,
   emulatedSkipReason,
   fakeTensorRTDir,
   sequence,
@@ -29,9 +28,7 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
       timingCache: false,
       profiles: batchProfiles([1, 8]),
     });
-    // Loading one engine through the public API installs the error classes in the addon.
-    (await Engine.load(built.plan, { libraryPath: fakeTensorRTDir })).dispose();
-    addon = createRequire(import.meta.url)(emulatedAddonPath) as NativeAddon;
+    addon = loadAddon().addon as NativeAddon;
     engine = await addon.loadEngine!(built.plan, { libraryPath: fakeTensorRTDir });
     context = await addon.createExecutionContext!(engine, { profile: 0, cudaGraph: 'off' });
   });
