@@ -14,7 +14,7 @@ import {
 } from '../helpers/fake-tensorrt-engines.js';
 
 function expectOrdered(timing: RunTiming, before: number, after: number): void {
-  const points = [
+  const gpuPhases = [
     timing.h2dStartMs,
     timing.h2dEndMs,
     timing.computeStartMs,
@@ -22,14 +22,14 @@ function expectOrdered(timing: RunTiming, before: number, after: number): void {
     timing.d2hStartMs,
     timing.d2hEndMs,
   ];
-  for (const point of [...points, timing.enqueueStartMs, timing.enqueueEndMs]) {
-    expect(Number.isFinite(point)).toBe(true);
-    // On the caller's clock: inside the run() call (a tolerance of 1 ms for the clocks' mapping).
-    expect(point).toBeGreaterThanOrEqual(before - 1);
-    expect(point).toBeLessThanOrEqual(after + 1);
-  }
-  for (let i = 1; i < points.length; i++) expect(points[i]).toBeGreaterThanOrEqual(points[i - 1]!);
+  for (const point of gpuPhases) expect(Number.isFinite(point)).toBe(true);
+  for (let i = 1; i < gpuPhases.length; i++) expect(gpuPhases[i]).toBeGreaterThanOrEqual(gpuPhases[i - 1]!);
+  // The enqueue is timed on the host clock by the submit thread: inside the run() call. (The GPU
+  // phases are events placed on that clock through an anchor, which only approximates it: no bound.)
+  // 0.5 ms of slack for the offset between the monotonic clock and performance.now(), measured once.
+  expect(timing.enqueueStartMs).toBeGreaterThanOrEqual(before - 0.5);
   expect(timing.enqueueEndMs).toBeGreaterThanOrEqual(timing.enqueueStartMs);
+  expect(timing.enqueueEndMs).toBeLessThanOrEqual(after + 0.5);
   expect(timing.computeMs).toBeCloseTo(timing.computeEndMs - timing.computeStartMs, 6);
   expect(timing.latencyMs).toBeCloseTo(timing.d2hEndMs - timing.h2dStartMs, 6);
 }
@@ -53,7 +53,7 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(result.timing).toBeNull();
   });
 
-  it('host arrays: copies in, compute, copies out, in that order, inside the call, through plain runs and graph replays', async () => {
+  it('host arrays: copies in, compute, copies out, in that order, the enqueue inside the call, through plain runs and graph replays', async () => {
     await using context = await engine.createContext({ cudaGraph: 'auto' });
     const uses: string[] = [];
     for (let run = 0; run < 4; run++) {
