@@ -4,6 +4,7 @@
 #include "napi/trt_builder.h"
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -115,13 +116,31 @@ const char* ProgressKindName(trt::BuildProgressEvent::Kind kind) {
   return "phase-finish";
 }
 
+// Runtimes with V8's sandbox (Electron) refuse external buffers with napi_no_external_buffers_allowed.
+// The emulated test build can be told to refuse them the same way
+// (TRT_NODE_EMULATED_REFUSE_EXTERNAL_BUFFERS=1), so that tests reach the copying fallback below.
+napi_status CreateExternalBuffer(napi_env env, std::vector<char>* bytes, napi_value* result) {
+#if TRT_NODE_EMULATED_DEVICE
+  const char* refuse = std::getenv("TRT_NODE_EMULATED_REFUSE_EXTERNAL_BUFFERS");
+  if (refuse != nullptr && std::string(refuse) == "1") return napi_no_external_buffers_allowed;
+#endif
+  return napi_create_external_buffer(
+      env, bytes->size(), bytes->data(),
+      [](napi_env, void*, void* hint) { delete static_cast<std::vector<char>*>(hint); }, bytes, result);
+}
+
+// The plan's bytes are handed to JavaScript without a copy where the runtime allows external
+// buffers (the Buffer then owns the vector); where it does not, JS gets a copy and the vector goes now.
 Napi::Buffer<char> MoveToBuffer(Napi::Env env, std::vector<char>&& bytes) {
-  auto* owned = new std::vector<char>(std::move(bytes));
-  // The plan's bytes are handed to JavaScript without a copy where the runtime allows external
-  // buffers; where it does not (Electron's V8 sandbox), NewOrCopy copies them and frees the vector
-  // at once.
-  return Napi::Buffer<char>::NewOrCopy(
-      env, owned->data(), owned->size(), [](Napi::Env, char*, std::vector<char>* vector) { delete vector; }, owned);
+  auto owned = std::make_unique<std::vector<char>>(std::move(bytes));
+  napi_value external = nullptr;
+  const napi_status status = CreateExternalBuffer(env, owned.get(), &external);
+  if (status == napi_ok) {
+    owned.release();  // the Buffer's finalizer deletes it
+    return Napi::Buffer<char>(env, external);
+  }
+  if (status != napi_no_external_buffers_allowed) throw Napi::Error::New(env);
+  return Napi::Buffer<char>::Copy(env, owned->data(), owned->size());
 }
 
 // What the build thread and the progress callback share.

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "trt/error_recorder.h"
 #include "trt/logger.h"
+#include "trt/version_gates.h"
 
 namespace trt_node::trt {
 namespace {
@@ -70,7 +71,7 @@ nvinfer1::Dims ToDims(const std::vector<int64_t>& shape) {
 nvinfer1::HardwareCompatibilityLevel ToHardwareCompatibility(const std::string& name) {
   if (name == "none") return nvinfer1::HardwareCompatibilityLevel::kNONE;
   if (name == "ampere+") return nvinfer1::HardwareCompatibilityLevel::kAMPERE_PLUS;
-#if NV_TENSORRT_MAJOR > 10 || NV_TENSORRT_MINOR >= 9  // added in TensorRT 10.9
+#if TRT_NODE_TENSORRT_HAS_SAME_COMPUTE_CAPABILITY(NV_TENSORRT_MAJOR, NV_TENSORRT_MINOR)
   if (name == "same-compute-capability") return nvinfer1::HardwareCompatibilityLevel::kSAME_COMPUTE_CAPABILITY;
 #endif
   throw InvalidArgument("Hardware compatibility \"" + name + "\" is not supported by TensorRT " +

@@ -102,6 +102,38 @@ describe.skipIf(emulatedSkipReason !== null)('fake TensorRT on the emulated devi
     expect(context.disposed).toBe(true);
   });
 
+  // Issue 14, defect 1 (context part): dispose() used to queue an empty job and leave the
+  // IExecutionContext to whichever thread dropped the last reference (the releaser thread, behind
+  // anything else it was releasing), so the promise could resolve with the context still alive. The
+  // fix destroys it in dispose()'s own job, after the stream drained: ordering, not timing, decides.
+  it('dispose() resolves only after its IExecutionContext was destroyed, even while another release keeps the releaser busy', async () => {
+    const engine = await Engine.load(slowPlan, { libraryPath: fakeTensorRTDir });
+    const busy = await engine.createContext({ cudaGraph: false });
+    const context = await engine.createContext({ cudaGraph: false });
+    engine.dispose();
+    const x = sequence(4, 1);
+    await context.run({ x: { data: x, shape: [1, 4] } });
+    const mark = log.mark();
+    // Several 40 ms inferences on the other context: releasing its stream waits for them.
+    const busyRuns = [1, 2, 3, 4, 5].map(() => busy.run({ x: { data: x, shape: [1, 4] } }));
+    await new Promise((resolve) => setTimeout(resolve, 10 * slowdown));
+    const busyDisposed = busy.dispose();
+    await context.dispose();
+    const lines = log.since(mark);
+    const destroyed = lines.filter((line) => line.includes('context#') && line.includes(' destroy '));
+    // This context (idle, nothing pending) is gone; the busy one is still finishing its runs.
+    expect(destroyed).toHaveLength(1);
+    expect(destroyed[0]).toContain('thread=other');
+    expect(destroyed[0]).toContain('pending=0');
+    await busyDisposed;
+    await Promise.allSettled(busyRuns);
+    // The engine and its runtime go with the last context: wait, so that later tests see only their own.
+    await expect
+      .poll(() => findLine(log.since(mark), ['runtime#', ' destroy ']), { timeout: 5000 * slowdown })
+      .toBeGreaterThanOrEqual(0);
+    expect(log.violations()).toEqual([]);
+  });
+
   it('contexts go before their engine, the engine before its runtime, with balanced recorder references', async () => {
     const mark = log.mark();
     const engine = await Engine.load(slowPlan, { libraryPath: fakeTensorRTDir });
