@@ -257,6 +257,19 @@ function expectArrayLike(value: unknown, name: string): void {
   if (!ok) throw new ArgumentTypeError(`Expected an array or a TypedArray for ${name} but received ${describeValue(value)}`);
 }
 
+/**
+ * `data` with float16 elements as tensorrt-node holds them: a Uint16Array of the bits. Where the
+ * runtime has Float16Array (Node.js 24 on), onnxruntime-common hands float16 tensors' data out as
+ * one, whose elements read as values, not bits: this views the same memory as bits instead, and
+ * passes anything else through.
+ */
+export function asFloat16Bits<T>(data: T): T | Uint16Array {
+  const Float16 = (globalThis as { Float16Array?: new (...args: never[]) => ArrayBufferView }).Float16Array;
+  if (Float16 === undefined || !(data instanceof Float16)) return data;
+  const view = data as ArrayBufferView;
+  return new Uint16Array(view.buffer, view.byteOffset, view.byteLength / 2);
+}
+
 /** float16 bits of every value of `values`. */
 export function toFloat16Array(values: ArrayLike<number>): Uint16Array {
   expectArrayLike(values, 'values');

@@ -324,12 +324,28 @@ describe('InferenceServer (cpu backend, REST + gRPC)', () => {
     expect(await refused[0]!.json()).toEqual({
       error: 'The run queue is full (options.maxQueue: 2 runs waiting); retry later or raise maxQueue',
     });
-    // A deadline of 1 µs cannot be met behind a running request: 504.
-    const busy = slow();
-    const late = await slow({ timeout: 1 });
-    expect(late.status).toBe(504);
-    expect(((await late.json()) as { error: string }).error).toMatch(/timed out/);
-    expect((await busy).status).toBe(200);
+    // A deadline of 1 µs cannot be met behind a running request: 504. The late request must arrive
+    // while the model is busy: two requests are sent (one runs, one waits; the queue holds 2), and
+    // the late one once the server's own gauge shows one waiting. A run takes milliseconds, so on a
+    // loaded machine the busy ones may still finish first: then the late one runs at once (200) and
+    // the round is tried again.
+    const queued = async () => {
+      const metrics = await (await fetch(server.urls.metrics!)).text();
+      return /^tensorrt_node_queue_length\{model="slow",version="1"[^}]*\} [1-9]/m.test(metrics);
+    };
+    let late: Response | undefined;
+    for (let round = 0; round < 10 && late?.status !== 504; round++) {
+      const busy = [slow(), slow()];
+      let settled = 0;
+      for (const request of busy) void request.then(() => settled++);
+      while (settled < busy.length && !(await queued())) await new Promise((resolve) => setTimeout(resolve, 1));
+      late = await slow({ timeout: 1 });
+      expect([200, 504]).toContain(late.status);
+      if (late.status === 200) await late.arrayBuffer();
+      expect((await Promise.all(busy)).map((response) => response.status)).toEqual([200, 200]);
+    }
+    expect(late!.status).toBe(504);
+    expect(((await late!.json()) as { error: string }).error).toMatch(/timed out/);
     expect(
       (
         await post('/v2/models/mlp/infer', {

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
+import { asFloat16Bits, isDType, type AnyTypedArray, type DType } from '../../core/dtypes.js';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../../core/errors.js';
 import type { OnnxModel } from '../../onnx/model.js';
 import type { TensorInfo } from '../../core/tensors.js';
@@ -292,7 +292,7 @@ async function run(id: number, feeds: WireTensor[], outputs: readonly string[], 
     const transfer = new Set<ArrayBuffer>(recycled);
     for (const name of outputs) {
       const tensor = results[ortName(name)]!;
-      const data = tensor.data as AnyTypedArray;
+      const data = asFloat16Bits(tensor.data) as AnyTypedArray;
       wire.push({ name, dtype: tensor.type as DType, shape: [...tensor.dims], data });
       if (data.buffer instanceof ArrayBuffer) transfer.add(data.buffer);
     }
