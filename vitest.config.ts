@@ -39,6 +39,8 @@ export default defineConfig({
           // gcov writes its counters in exit handlers, which vitest's SIGTERM to its forks skips; with a diagnostic
           // flag in execArgv the forks exit through process.exit() instead.
           execArgv: nativeCoverage ? [`--diagnostic-dir=${tmpdir()}`] : [],
+          // ...and as that still loses some, the counters are also written after each test file.
+          setupFiles: nativeCoverage ? ['test/emulated/flush-native-coverage.ts'] : [],
           // Child processes (worker termination, sticky errors) and fake TensorRT builds take seconds.
           testTimeout: 60_000,
           hookTimeout: 60_000,

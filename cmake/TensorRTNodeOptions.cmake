@@ -26,6 +26,8 @@ option(TRT_NODE_COVERAGE "Instrument the native code for gcov (coverage runs onl
 if(TRT_NODE_COVERAGE)
   add_compile_options(--coverage -O0)
   add_link_options(--coverage)
+  # Lets the emulated build's test hooks write the counters on demand (napi/cuda_emulated.cc).
+  add_compile_definitions(TRT_NODE_COVERAGE_BUILD=1)
 endif()
 
 function(trt_node_apply_warnings target)

@@ -14,6 +14,8 @@ export interface EmulatedDeviceHooks {
   failOperation(device: number, cudaError: number, nth: number): void;
   failCall(api: string, cudaError: number, nth: number): void;
   setLatencyMicroseconds(microseconds: number): void;
+  /** Writes the gcov counters now in a coverage build (true); false elsewhere. */
+  flushCoverage?(): boolean;
 }
 
 interface RawAddon {
