@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { projectRoot } from './lib/process.mjs';
@@ -51,7 +52,10 @@ try {
     level: 'suggestion',
     strict: true,
   });
-  for (const message of messages) console.error(`publint ${message.type}: ${formatMessage(message, pkg)}`);
+  // publint bolds key names whenever picocolors sees a terminal, FORCE_COLOR or a CI variable; like attw
+  // below, a log or a pipe gets plain text, so that messages read (and match) the same everywhere.
+  const plain = (text) => (process.stderr.isTTY ? text : stripVTControlCharacters(text));
+  for (const message of messages) console.error(`publint ${message.type}: ${plain(formatMessage(message, pkg))}`);
 
   const attwCli = join(require.resolve('@arethetypeswrong/cli/package.json'), '..', 'dist', 'index.js');
   const attw = spawnSync(process.execPath, [attwCli, tarball, ...attwRules, '--format', 'table-flipped'], {

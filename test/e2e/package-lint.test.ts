@@ -13,6 +13,8 @@ function lintPackage(folder?: string) {
   return spawnSync(process.execPath, [join(packageRoot, 'scripts', 'lint-package.mjs'), ...(folder ? [folder] : [])], {
     encoding: 'utf8',
     timeout: 300_000,
+    // CI sets CI=true, which turns colours on in picocolors even into a pipe: the script must print plain text anyway.
+    env: { ...process.env, CI: 'true', FORCE_COLOR: '1' },
   });
 }
 
