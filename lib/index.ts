@@ -48,6 +48,7 @@ export {
   type DType,
   type DTypeArrayMap,
   type TypedArrayFor,
+  type Float16ArrayLike,
   type AnyTypedArray,
   type HostTensor,
   type TensorInfo,

@@ -13,6 +13,8 @@ export interface CheckedRunCall {
   signal: AbortSignal | undefined;
   /** The outputs to compute (all of them when none were asked for). */
   outputs: readonly string[];
+  /** The feeds, checked: the caller's map, or one whose Float16Array data is viewed as bits. */
+  feeds: Readonly<TensorMap>;
 }
 
 export function checkRunCall(
@@ -26,7 +28,7 @@ export function checkRunCall(
   if (signal !== undefined && !(signal instanceof AbortSignal))
     throw new ArgumentTypeError(`Expected an AbortSignal for options.signal but received ${describeValue(signal)}`);
   const outputs = validateOutputNames(model.outputs, opts.outputs);
-  validateFeeds(model.inputs, feeds);
+  const checked = validateFeeds(model.inputs, feeds);
   if (signal?.aborted) throw abortError('The run', signal);
-  return { signal, outputs };
+  return { signal, outputs, feeds: checked };
 }

@@ -127,17 +127,25 @@ export function viewTypedArray<D extends DType>(
   }
 }
 
+/**
+ * A Float16Array (Node.js 24 on), described by its shape so that no TypeScript lib beyond ES2023 is
+ * needed. Taken wherever float16 data is: as a view of its bits (the same memory, not a copy).
+ */
+export type Float16ArrayLike = ArrayBufferView & { readonly length: number; readonly [Symbol.toStringTag]: 'Float16Array' };
+
 /** Whether `array` is the TypedArray class that holds `dtype`. */
 export function matchesDType(dtype: DType, array: unknown): boolean {
   return isDType(dtype) && ArrayBuffer.isView(array) && array.constructor === arrayConstructors[dtype];
 }
 
 /**
- * Throws ERR_DTYPE when `array` is not the TypedArray for `dtype`, e.g.
- * "Expected a Float32Array for input "images" (float32) but received a Float64Array of length 3".
+ * `array` as the TypedArray for `dtype`; ERR_DTYPE when it is not one, e.g. "Expected a Float32Array
+ * for input "images" (float32) but received a Float64Array of length 3". A Float16Array given for
+ * float16 comes back as a Uint16Array over the same memory (its bits), never a copy.
  */
 export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
-  if (matchesDType(dtype, array)) return array as AnyTypedArray;
+  const data = dtype === 'float16' ? asFloat16Bits(array) : array;
+  if (matchesDType(dtype, data)) return data as AnyTypedArray;
   const expected = constructorOf(dtype).name;
   const received = ArrayBuffer.isView(array)
     ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}`

@@ -13,7 +13,7 @@
  */
 import { checkTypedArray, type DType, type HostTensor } from './dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from './errors.js';
-import type { TensorMap } from './tensors.js';
+import { setEntry, type TensorMap } from './tensors.js';
 import { closestMatch, describeValue, withArticle } from './validate.js';
 
 /** An input or output as validation sees it (a backend's TensorInfo, an engine's tensor): -1 marks a dynamic dim. */
@@ -193,13 +193,23 @@ export function validateTensor(spec: TensorSpec, tensor: unknown, label: string)
   const count = checkShape(spec, shape, label);
   const array = checkTypedArray(spec.dtype as DType, data, label);
   checkElementCount(count, shape!, { kind: array.constructor.name, elements: array.length }, label);
-  return tensor as HostTensor;
+  // A Float16Array comes back as its bits (a Uint16Array view): the caller's object is left as it was.
+  return array === data ? (tensor as HostTensor) : ({ dtype, shape, data: array } as HostTensor);
 }
 
-/** Checks every input of the model in `feeds` (whose names are already checked) with the right dtype and shape. */
+/**
+ * Checks every input of the model in `feeds` (whose names are already checked) with the right dtype
+ * and shape. Returns `feeds` itself, or a new map where a tensor's data had to be viewed as another
+ * TypedArray (a Float16Array's bits): never writes into the caller's object.
+ */
 export function validateInputs(inputs: readonly TensorSpec[], feeds: Record<string, unknown>, context = ''): TensorMap {
-  for (const spec of inputs) validateTensor(spec, feeds[spec.name], inputLabel(spec, context));
-  return feeds as TensorMap;
+  let viewed: Record<string, unknown> | undefined;
+  for (const spec of inputs) {
+    const tensor = feeds[spec.name];
+    const checked = validateTensor(spec, tensor, inputLabel(spec, context));
+    if (checked !== tensor) setEntry((viewed ??= { ...feeds }), spec.name, checked);
+  }
+  return (viewed ?? feeds) as TensorMap;
 }
 
 /**

@@ -32,6 +32,7 @@ export {
   type DType,
   type DTypeArrayMap,
   type TypedArrayFor,
+  type Float16ArrayLike,
   type AnyTypedArray,
   type HostTensor,
 } from './dtypes.js';

@@ -20,6 +20,7 @@ import { defaultStream, expectStream, nativeStream, type CudaStream } from './st
 import { disposedError } from '../core/dispose.js';
 import {
   allocateTypedArray,
+  asFloat16Bits,
   dtypes,
   dtypeSize,
   elementCount,
@@ -28,6 +29,7 @@ import {
   typedArrayConstructor,
   viewTypedArray,
   type DType,
+  type Float16ArrayLike,
   type TypedArrayFor,
 } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode, TensorRTNodeError, withCallerStack } from '../core/errors.js';
@@ -154,11 +156,18 @@ export class Tensor<D extends DType = DType> {
 
   /**
    * A tensor holding `data`. A 'host' tensor wraps `data` itself (no copy: later changes to either
-   * show in both); 'pinned' and 'device' tensors get a copy.
+   * show in both); 'pinned' and 'device' tensors get a copy. A Float16Array (Node.js 24 on) makes a
+   * float16 tensor whose `.data` is a Uint16Array view of its bits.
    */
-  static async fromArray<D extends DType>(data: TypedArrayFor<D>, options?: FromArrayOptions<D>): Promise<Tensor<D>> {
+  static async fromArray<D extends DType>(data: TypedArrayFor<D>, options?: FromArrayOptions<D>): Promise<Tensor<D>>;
+  static async fromArray(data: Float16ArrayLike, options?: FromArrayOptions<'float16'>): Promise<Tensor<'float16'>>;
+  static async fromArray<D extends DType>(
+    given: TypedArrayFor<D> | Float16ArrayLike,
+    options?: FromArrayOptions<D>,
+  ): Promise<Tensor<D>> {
     const opts = tensorOptions(options, ['location', 'device', 'stream', 'dtype', 'shape']);
-    const dtype = inferDType(data, (options as FromArrayOptions<D> | undefined)?.dtype) as D;
+    const dtype = inferDType(given, (options as FromArrayOptions<D> | undefined)?.dtype) as D;
+    const data = (dtype === 'float16' ? asFloat16Bits(given) : given) as TypedArrayFor<D>;
     const shape = (options as FromArrayOptions<D> | undefined)?.shape ?? [data.length];
     const { count } = sizeOf(dtype, shape, 'options.shape');
     if (count !== data.length) {
@@ -382,7 +391,7 @@ function inferDType(data: unknown, dtype: unknown): DType {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) throw invalidType('a TypedArray', 'data', data);
   if (dtype !== undefined) {
     const checked = expectDType(dtype, 'options.dtype');
-    if (!matchesDType(checked, data)) {
+    if (!matchesDType(checked, checked === 'float16' ? asFloat16Bits(data) : data)) {
       throw new ArgumentTypeError(
         `Expected ${withArticle(typedArrayConstructor(checked).name)} for data (options.dtype is ${checked}) but received ${describeValue(data)}`,
         ErrorCode.DTYPE,
@@ -392,6 +401,7 @@ function inferDType(data: unknown, dtype: unknown): DType {
   }
   const inferred = inferredDTypes.get(data.constructor);
   if (inferred) return inferred;
+  if (asFloat16Bits(data) !== data) return 'float16'; // a Float16Array
   if (data instanceof Uint16Array) {
     throw new ArgumentTypeError(
       'Expected options.dtype ("float16" or "bfloat16") for data, a Uint16Array, whose element type is ambiguous',

@@ -187,8 +187,7 @@ export async function* calibrationSamples(
         : source;
   let index = 0;
   for await (const sample of iterable) {
-    validateFeeds(inputs, sample, `calibration sample ${index} `);
-    yield sample;
+    yield validateFeeds(inputs, sample, `calibration sample ${index} `);
     index++;
   }
   if (index === 0) {

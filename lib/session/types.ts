@@ -8,7 +8,7 @@
  * The signature is a value, so create() checks it against the model (./signature.ts) and a wrong
  * name or dtype fails there; run() still checks every feed at run time (ERR_DTYPE, ERR_SHAPE).
  */
-import type { DType, HostTensor, TypedArrayFor } from '../core/dtypes.js';
+import type { DType, Float16ArrayLike, HostTensor, TypedArrayFor } from '../core/dtypes.js';
 import type { Tensor } from '../cuda/tensor.js';
 
 /** Input and output dtypes by name, known statically. */
@@ -53,7 +53,8 @@ export interface TensorLike {
 /**
  * One input value: a HostTensor, a Tensor of any location, `{ data, shape }` with the dtype's
  * TypedArray (or plain values where unambiguous), an onnxruntime-node Tensor ({@link TensorLike}),
- * or a bare TypedArray / plain array when the model's shape for it is fully static.
+ * or a bare TypedArray / plain array when the model's shape for it is fully static. float16 data
+ * may also be a Float16Array (Node.js 24 on), read as its bits in place.
  */
 export type FeedValue<D extends DType> =
   | HostTensor<D>
@@ -61,6 +62,7 @@ export type FeedValue<D extends DType> =
   | TensorLike
   | { data: TypedArrayFor<D>; shape: readonly number[]; dtype?: D }
   | TypedArrayFor<D>
+  | (D extends 'float16' ? Float16ArrayLike | { data: Float16ArrayLike; shape: readonly number[]; dtype?: D } : never)
   | ([PlainValues<D>] extends [never] ? never : { data: PlainValues<D>; shape: readonly number[]; dtype?: D } | PlainValues<D>);
 
 /**

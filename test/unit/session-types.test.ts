@@ -4,10 +4,10 @@
  * the point: each must be a type error, or tsc fails on the unused directive.
  */
 import { describe, expectTypeOf, it } from 'vitest';
-import type { HostTensor } from '../../lib/core/dtypes.js';
+import type { Float16ArrayLike, HostTensor } from '../../lib/core/dtypes.js';
 import { InferenceSession } from '../../lib/session/index.js';
 import type { Batcher, Binding, ModelSignature } from '../../lib/session/index.js';
-import type { Tensor } from '../../lib/cuda/tensor.js';
+import { Tensor } from '../../lib/cuda/tensor.js';
 
 type Mlp = { inputs: { x: 'float32'; ids: 'int64' }; outputs: { y: 'float32'; labels: 'int32' } };
 
@@ -50,6 +50,14 @@ describe('InferenceSession types', () => {
         // @ts-expect-error plain numbers are ambiguous for float16 and refused at compile time too
         h: { data: [1, 2], shape: [2] },
       });
+      // A Float16Array (Node.js 24 on; typed here by its shape, Float16ArrayLike) is float16 data, and only that.
+      const halves = {} as Float16ArrayLike;
+      const half = batcher as unknown as Batcher<{ inputs: { h: 'float16' }; outputs: { y: 'float32' } }>;
+      await half.run({ h: halves });
+      await half.run({ h: { data: halves, shape: [2] } });
+      // @ts-expect-error a Float16Array for a float32 input
+      await batcher.run({ x: halves, ids: [1n] });
+      expectTypeOf(await Tensor.fromArray(halves)).toEqualTypeOf<Tensor<'float16'>>();
     };
     expectTypeOf(typed).toBeFunction();
   });

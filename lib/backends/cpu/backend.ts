@@ -358,8 +358,8 @@ export class CpuBackend implements Backend {
     return withCallerStack(async () => {
       if (this.#disposed) throw disposedError();
       if (this.#fatal) throw this.#fatal;
-      const { signal, outputs } = checkRunCall(this, feeds, options);
-      const { wire, transfer } = wireFeeds(this.inputs, feeds as TensorMap, this.#staging);
+      const { signal, outputs, feeds: checked } = checkRunCall(this, feeds, options);
+      const { wire, transfer } = wireFeeds(this.inputs, checked as TensorMap, this.#staging);
       return new Promise<TensorMap>((resolveRun, rejectRun) => {
         const pending: PendingRun = {
           id: this.#nextId++,
@@ -399,14 +399,14 @@ export class CpuBackend implements Backend {
       const feeds: TensorMap = {};
       for (const info of this.inputs)
         setEntry(feeds, info.name, boundHostTensor(bound.inputs, info, 'input') as TensorMap[string]);
-      validateFeeds(this.inputs, feeds, 'binding ');
+      const checked = validateFeeds(this.inputs, feeds, 'binding ');
       const targets = this.outputs.map((info) => {
         const target = boundHostTensor(bound.outputs, info, 'output');
         checkDType(info, target.dtype, `binding output ${JSON.stringify(info.name)}`);
         return { name: info.name, ...target };
       });
       if (!targets.every((target) => target.data.buffer instanceof SharedArrayBuffer)) {
-        const results = await this.run(feeds);
+        const results = await this.run(checked);
         for (const target of targets) {
           const result = results[target.name]!;
           if (result.shape.join(',') !== target.shape.join(',')) {
@@ -419,7 +419,7 @@ export class CpuBackend implements Backend {
         }
         return;
       }
-      const { wire, transfer } = wireFeeds(this.inputs, feeds, this.#staging);
+      const { wire, transfer } = wireFeeds(this.inputs, checked, this.#staging);
       await new Promise<TensorMap>((resolveRun, rejectRun) => {
         const into: WireTensor[] = targets.map((target) => ({
           name: target.name,

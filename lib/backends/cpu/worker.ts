@@ -240,6 +240,19 @@ function ownedData(name: string, data: AnyTypedArray): AnyTypedArray {
  */
 const boundOutputs = new Map<string, ArrayBuffer>();
 
+/**
+ * An onnxruntime Tensor over `data`. Where the runtime has Float16Array (Node.js 24 on),
+ * onnxruntime-common turns float16 data into one, and onnxruntime-node 1.30's binding reads a
+ * Float16Array's byte length as 0 ("not enough space: expected 64, got 0"; microsoft/onnxruntime
+ * PR #32323, open): such a tensor keeps the Uint16Array of bits it was given, which the binding reads.
+ */
+function ortTensor(dtype: DType, data: AnyTypedArray, shape: readonly number[]): ort.Tensor {
+  const tensor = new ort.Tensor(dtype as ort.Tensor.Type, data as ort.Tensor.DataType, shape);
+  if (dtype === 'float16' && !(tensor.data instanceof Uint16Array))
+    (tensor as unknown as { cpuData: Uint16Array }).cpuData = data as Uint16Array;
+  return tensor;
+}
+
 function boundOutput(target: WireTensor): ort.Tensor {
   let buffer = boundOutputs.get(target.name);
   if (buffer?.byteLength !== target.data.byteLength) {
@@ -247,7 +260,7 @@ function boundOutput(target: WireTensor): ort.Tensor {
     boundOutputs.set(target.name, buffer);
   }
   const data = new (target.data.constructor as new (buffer: ArrayBuffer) => AnyTypedArray)(buffer);
-  return new ort.Tensor(target.dtype as ort.Tensor.Type, data as ort.Tensor.DataType, target.shape);
+  return ortTensor(target.dtype, data, target.shape);
 }
 
 async function runInto(ortFeeds: Record<string, ort.Tensor>, into: WireTensor[]): Promise<void> {
@@ -277,11 +290,7 @@ async function run(id: number, feeds: WireTensor[], outputs: readonly string[], 
     if (!session) throw new OnnxError(ErrorCode.INTERNAL, 'The cpu backend worker has no session');
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const feed of feeds)
-      ortFeeds[ortName(feed.name)] = new ort.Tensor(
-        feed.dtype as ort.Tensor.Type,
-        ownedData(feed.name, feed.data) as ort.Tensor.DataType,
-        feed.shape,
-      );
+      ortFeeds[ortName(feed.name)] = ortTensor(feed.dtype, ownedData(feed.name, feed.data) as AnyTypedArray, feed.shape);
     if (into) {
       await runInto(ortFeeds, into);
       post({ type: 'result', id, outputs: [], recycled }, recycled);

@@ -92,9 +92,9 @@ class ContextSlot implements Backend {
   }
 
   async run(feeds: Readonly<TensorMap>, options?: BackendRunOptions): Promise<TensorMap> {
-    const { signal, outputs: wanted } = checkRunCall(this, feeds, options);
-    const context = await this.context(profileFor(this.#engine.metadata, feeds));
-    const running = context.run(feeds, signal ? { signal } : undefined);
+    const { signal, outputs: wanted, feeds: checked } = checkRunCall(this, feeds, options);
+    const context = await this.context(profileFor(this.#engine.metadata, checked));
+    const running = context.run(checked, signal ? { signal } : undefined);
     const result = await (signal ? settleOrAbort(running, signal) : running);
     const outputs: TensorMap = {};
     for (const name of wanted) setEntry(outputs, name, result.outputs[name]!);
