@@ -11,7 +11,7 @@
  * Outputs the caller binds (options.outputTensors): Tensors of any location; TensorRT writes device
  * tensors in place, pinned ones get the D2H copy directly, host ones are filled from staging.
  */
-import { checkTypedArray, type AnyTypedArray, type DType } from '../core/dtypes.js';
+import { checkTypedArray, type AnyTypedArray, type DType, type Float16ArrayLike } from '../core/dtypes.js';
 import type { EngineMetadata, EngineTensorInfo } from '../addon/types.js';
 import { checkDType, checkFeedNames, feedsTypeError, staticShapeFor } from '../core/feeds.js';
 import { checkFeed, checkOutputBindings, engineInputs, type FeedDescription } from './validation.js';
@@ -20,8 +20,12 @@ import type { NativeRunInput, NativeRunOutput } from '../addon/types.js';
 import { expectTensor, nativeMemoryOf, Tensor } from '../cuda/tensor.js';
 import { describeValue, invalidType } from '../core/validate.js';
 
-/** A run's input: a Tensor, a TypedArray with its shape, or a bare TypedArray for static shapes. */
-export type ContextFeed = Tensor | { data: AnyTypedArray; shape: readonly number[]; dtype?: DType } | AnyTypedArray;
+/**
+ * A run's input: a Tensor, a TypedArray with its shape, or a bare TypedArray for static shapes. A
+ * Float16Array (Node.js 24 on) is taken for a float16 input, read in place as its bits.
+ */
+export type ContextFeed =
+  Tensor | { data: AnyTypedArray | Float16ArrayLike; shape: readonly number[]; dtype?: DType } | AnyTypedArray | Float16ArrayLike;
 /** The inputs of one `ExecutionContext.run`, by name. */
 export type ContextFeeds = Readonly<Record<string, ContextFeed>>;
 

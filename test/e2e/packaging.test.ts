@@ -174,6 +174,7 @@ describe('installing tensorrt-node: clean clone, prebuilt binary, npm tarball', 
     for (const needed of [
       'package.json',
       'README.md',
+      'CHANGELOG.md',
       'LICENSE',
       'dist/index.js',
       'dist/index.d.ts',

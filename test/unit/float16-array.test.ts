@@ -1,9 +1,13 @@
 // A Float16Array (Node.js 24 on) is float16 data wherever float16 data is taken: feeds of a session,
-// a backend or an engine run, calibration samples, Tensor.fromArray. It is read as a Uint16Array
-// view of its bits (the same memory, never a copy), and refused for any other dtype. These run where
-// the runtime has Float16Array: CI's Node 24 and 26 lines (scripts/test-node-lines.sh); Node 20 and
-// 22 have none, and skip them.
+// a backend or an engine run (ExecutionContext.run's bindings), calibration samples,
+// Tensor.fromArray. It is read as a Uint16Array view of its bits (the same memory, never a copy), and
+// refused for any other dtype. These run where the runtime has Float16Array: CI's Node 24 and 26
+// lines (scripts/test-node-lines.sh); Node 20 and 22 have none, and skip them.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { packageRoot } from '../../lib/addon/loader.js';
+import type { EngineMetadata } from '../../lib/addon/types.js';
 import { checkTypedArray, fromFloat16Array, toFloat16Array, type Float16ArrayLike } from '../../lib/core/dtypes.js';
 import { ArgumentTypeError } from '../../lib/core/errors.js';
 import { validateFeeds } from '../../lib/core/feeds.js';
@@ -11,6 +15,7 @@ import type { TensorInfo } from '../../lib/core/tensors.js';
 import { Tensor } from '../../lib/cuda/tensor.js';
 import { convertToFp16 } from '../../lib/onnx/fp16.js';
 import { InferenceSession } from '../../lib/session/index.js';
+import { prepareBindings } from '../../lib/tensorrt/bindings.js';
 import { expectError, expectErrorSync } from '../helpers/expect-error.js';
 import { mlpModel } from '../helpers/onnx-fixtures.js';
 
@@ -62,6 +67,19 @@ describe.skipIf(Float16 === undefined)('Float16Array as float16 data (Node.js 24
     // Feeds without a Float16Array come back as they are: no map is copied on the common path.
     const plain = { h: { dtype: 'float16', shape: [5], data: toFloat16Array(values) }, x };
     expect(validateFeeds(inputs, plain)).toBe(plain);
+  });
+
+  it("an engine run's bindings hand native code the bits' view (ExecutionContext.run feeds)", () => {
+    const metadata = JSON.parse(
+      readFileSync(join(packageRoot, 'test', 'fixtures', 'engine-metadata', 'int4-weights-output.json'), 'utf8'),
+    ) as EngineMetadata; // input "x": float16 [1, 64]
+    const given = new Float16!(Array.from({ length: 64 }, (_, index) => index / 8));
+    for (const feed of [given, { data: given, shape: [1, 64] }]) {
+      const [input] = prepareBindings(metadata, 0, 0, { x: feed }, undefined).inputs;
+      expect(input!.memory).toBeInstanceOf(Uint16Array);
+      expect((input!.memory as Uint16Array).buffer).toBe(given.buffer);
+      expect(input!.shape).toEqual([1, 64]);
+    }
   });
 
   it('Tensor.fromArray infers float16 and wraps the same memory; BAD CALL - another dtype is refused', async () => {
