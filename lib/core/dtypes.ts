@@ -139,13 +139,21 @@ export function matchesDType(dtype: DType, array: unknown): boolean {
 }
 
 /**
- * `array` as the TypedArray for `dtype`; ERR_DTYPE when it is not one, e.g. "Expected a Float32Array
- * for input "images" (float32) but received a Float64Array of length 3". A Float16Array given for
- * float16 comes back as a Uint16Array over the same memory (its bits), never a copy.
+ * `array` as the TypedArray that holds `dtype`, or undefined when it is not one. A Float16Array
+ * (Node.js 24 on) given for float16 comes back as a Uint16Array over the same memory (its bits).
+ */
+export function asDTypeArray(dtype: DType, array: unknown): AnyTypedArray | undefined {
+  const data = dtype === 'float16' ? asFloat16Bits(array) : array;
+  return matchesDType(dtype, data) ? (data as AnyTypedArray) : undefined;
+}
+
+/**
+ * `array` as the TypedArray for `dtype` (see {@link asDTypeArray}); ERR_DTYPE when it is not one, e.g.
+ * "Expected a Float32Array for input "images" (float32) but received a Float64Array of length 3".
  */
 export function checkTypedArray(dtype: DType, array: unknown, name: string): AnyTypedArray {
-  const data = dtype === 'float16' ? asFloat16Bits(array) : array;
-  if (matchesDType(dtype, data)) return data as AnyTypedArray;
+  const data = asDTypeArray(dtype, array);
+  if (data) return data;
   const expected = constructorOf(dtype).name;
   const received = ArrayBuffer.isView(array)
     ? `${withArticle(array.constructor.name)} of length ${(array as AnyTypedArray).length}`

@@ -20,14 +20,15 @@ import { defaultStream, expectStream, nativeStream, type CudaStream } from './st
 import { disposedError } from '../core/dispose.js';
 import {
   allocateTypedArray,
+  asDTypeArray,
   asFloat16Bits,
   dtypes,
   dtypeSize,
   elementCount,
   isDType,
-  matchesDType,
   typedArrayConstructor,
   viewTypedArray,
+  type AnyTypedArray,
   type DType,
   type Float16ArrayLike,
   type TypedArrayFor,
@@ -166,8 +167,9 @@ export class Tensor<D extends DType = DType> {
     options?: FromArrayOptions<D>,
   ): Promise<Tensor<D>> {
     const opts = tensorOptions(options, ['location', 'device', 'stream', 'dtype', 'shape']);
-    const dtype = inferDType(given, (options as FromArrayOptions<D> | undefined)?.dtype) as D;
-    const data = (dtype === 'float16' ? asFloat16Bits(given) : given) as TypedArrayFor<D>;
+    const typed = typedData(given, (options as FromArrayOptions<D> | undefined)?.dtype);
+    const dtype = typed.dtype as D;
+    const data = typed.data as TypedArrayFor<D>;
     const shape = (options as FromArrayOptions<D> | undefined)?.shape ?? [data.length];
     const { count } = sizeOf(dtype, shape, 'options.shape');
     if (count !== data.length) {
@@ -387,21 +389,24 @@ const inferredDTypes = new Map<unknown, DType>([
   [BigInt64Array, 'int64'],
 ]);
 
-function inferDType(data: unknown, dtype: unknown): DType {
+/** `data` with its dtype: options.dtype checked against it, else inferred from its class; a Float16Array as its bits' view. */
+function typedData(data: unknown, dtype: unknown): { dtype: DType; data: AnyTypedArray } {
   if (!ArrayBuffer.isView(data) || data instanceof DataView) throw invalidType('a TypedArray', 'data', data);
   if (dtype !== undefined) {
     const checked = expectDType(dtype, 'options.dtype');
-    if (!matchesDType(checked, checked === 'float16' ? asFloat16Bits(data) : data)) {
+    const viewed = asDTypeArray(checked, data);
+    if (!viewed) {
       throw new ArgumentTypeError(
         `Expected ${withArticle(typedArrayConstructor(checked).name)} for data (options.dtype is ${checked}) but received ${describeValue(data)}`,
         ErrorCode.DTYPE,
       );
     }
-    return checked;
+    return { dtype: checked, data: viewed };
   }
   const inferred = inferredDTypes.get(data.constructor);
-  if (inferred) return inferred;
-  if (asFloat16Bits(data) !== data) return 'float16'; // a Float16Array
+  if (inferred) return { dtype: inferred, data: data as AnyTypedArray };
+  const bits = asFloat16Bits(data);
+  if (bits !== data) return { dtype: 'float16', data: bits as Uint16Array }; // a Float16Array
   if (data instanceof Uint16Array) {
     throw new ArgumentTypeError(
       'Expected options.dtype ("float16" or "bfloat16") for data, a Uint16Array, whose element type is ambiguous',
