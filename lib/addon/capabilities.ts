@@ -10,8 +10,7 @@ import { NativeLoadError } from '../core/errors.js';
 import { findPythonTensorRTDirs } from './system/python-tensorrt-dirs.js';
 import { glibcVersion } from './system/glibc.js';
 import { expectOptions, expectString, rejectUnknownOptions } from '../core/validate.js';
-import { diagnoseCudaError, formatCudaVersion, type CudaDiagnosis } from './cuda-diagnosis.js';
-import { readNvidiaDriver } from './system/nvidia-driver.js';
+import { CUDA_ERROR_NO_DEVICE, cudaFacts, diagnoseCudaError, formatCudaVersion, type CudaDiagnosis } from './cuda-diagnosis.js';
 
 /** Something this machine or install cannot do, and how to fix it. */
 export interface Problem {
@@ -91,8 +90,6 @@ export interface CapabilitiesOptions {
   /** Folder or file to load libnvinfer from, instead of searching. */
   tensorrtLibraryPath?: string;
 }
-
-export { formatCudaVersion };
 
 async function probeCpuBackend(): Promise<Capabilities['backends']['cpu']> {
   const version = onnxRuntimeVersion();
@@ -212,19 +209,10 @@ export async function capabilities(options?: CapabilitiesOptions): Promise<Capab
     result.cuda.error = probe.error;
     result.cuda.usable = probe.error === null && probe.deviceCount > 0;
     result.devices = probe.devices;
-    if (probe.error) {
-      const diagnosis = diagnoseCudaError(probe.error, {
-        cudaDriverVersion: probe.driverVersion,
-        runtimeVersion: probe.runtimeVersion,
-        driver: readNvidiaDriver(),
-      });
-      result.cuda.diagnosis = diagnosis;
-      problems.push({ area: 'cuda', message: `${diagnosis.message}.`, fix: diagnosis.fix });
-    } else if (probe.deviceCount === 0) {
-      const diagnosis = diagnoseCudaError(
-        { code: 100, name: 'cudaErrorNoDevice' },
-        { cudaDriverVersion: probe.driverVersion, runtimeVersion: probe.runtimeVersion, driver: readNvidiaDriver() },
-      );
+    // No visible device is diagnosed as CUDA's own "no device" error would be.
+    const error = probe.error ?? (probe.deviceCount === 0 ? { code: CUDA_ERROR_NO_DEVICE, name: 'cudaErrorNoDevice' } : null);
+    if (error) {
+      const diagnosis = diagnoseCudaError(error, cudaFacts(probe));
       result.cuda.diagnosis = diagnosis;
       problems.push({ area: 'cuda', message: `${diagnosis.message}.`, fix: diagnosis.fix });
     }

@@ -8,7 +8,7 @@
  * cannot be loaded, and /proc/driver/nvidia/version (./system/nvidia-driver.ts) names the kernel
  * driver when one is loaded.
  */
-import type { DriverInfo } from './system/nvidia-driver.js';
+import { readNvidiaDriver, type DriverInfo } from './system/nvidia-driver.js';
 
 /**
  * What stops CUDA: `no-driver` (libcuda.so.1 is missing), `driver-too-old` (a driver older than the
@@ -33,6 +33,11 @@ export interface CudaFacts {
   runtimeVersion: number;
   /** What the kernel driver files say (readNvidiaDriver()). */
   driver: Pick<DriverInfo, 'version' | 'tegraRelease'>;
+}
+
+/** The facts for a diagnosis: the versions a CUDA probe reported (0 without one) and the driver files. */
+export function cudaFacts(probe: { driverVersion: number; runtimeVersion: number } | undefined): CudaFacts {
+  return { cudaDriverVersion: probe?.driverVersion ?? 0, runtimeVersion: probe?.runtimeVersion ?? 0, driver: readNvidiaDriver() };
 }
 
 /** CUDA packs versions as 1000 * major + 10 * minor: 13000 -> "13.0", 12040 -> "12.4". */

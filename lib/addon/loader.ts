@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createError, NativeLoadError, type CudaErrorInfo, type ErrorFields, type NativeLoadAttempt } from '../core/errors.js';
-import { diagnoseCudaError, isDriverError, translateCudaMessage, type CudaFacts } from './cuda-diagnosis.js';
+import { cudaFacts, diagnoseCudaError, isDriverError, translateCudaMessage, type CudaFacts } from './cuda-diagnosis.js';
 import { readNvidiaDriver } from './system/nvidia-driver.js';
 import { findTensorRTLibraries } from './system/tensorrt-libraries.js';
 import type { NativeAddon } from './types.js';
@@ -165,17 +165,7 @@ export function nativeErrorFactory(
   readFacts?: () => CudaFacts,
 ): (code: string, message: string, kind: 'generic' | 'type' | 'range', extras: object) => Error {
   let facts: CudaFacts | undefined;
-  const factsOnce = () =>
-    (facts ??=
-      readFacts?.() ??
-      (() => {
-        const probe = addon.cudaProbe?.();
-        return {
-          cudaDriverVersion: probe?.driverVersion ?? 0,
-          runtimeVersion: probe?.runtimeVersion ?? 0,
-          driver: readNvidiaDriver(),
-        };
-      })());
+  const factsOnce = () => (facts ??= readFacts ? readFacts() : cudaFacts(addon.cudaProbe?.()));
   return (code, message, kind, extras) => {
     const fields = extras as ErrorFields & { cudaError?: CudaErrorInfo };
     const cuda = fields.cudaError;

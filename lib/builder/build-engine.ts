@@ -10,8 +10,7 @@
  *      with progress and cancellation, reuse and refresh the timing cache, then confirm the engine
  *      really uses the requested precision (./precision-check.ts).
  */
-import { diagnoseCudaError } from '../addon/cuda-diagnosis.js';
-import { readNvidiaDriver } from '../addon/system/nvidia-driver.js';
+import { cudaFacts, diagnoseCudaError } from '../addon/cuda-diagnosis.js';
 import { precisions } from '../core/precision.js';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -153,11 +152,7 @@ async function resolveHost(device: number, libraryPath: string | undefined): Pro
   }
   const cuda = addon.cudaProbe!();
   if (cuda.error) {
-    const diagnosis = diagnoseCudaError(cuda.error, {
-      cudaDriverVersion: cuda.driverVersion,
-      runtimeVersion: cuda.runtimeVersion,
-      driver: readNvidiaDriver(),
-    });
+    const diagnosis = diagnoseCudaError(cuda.error, cudaFacts(cuda));
     throw new TensorRTNodeError(
       cuda.error.name === 'cudaErrorNoDevice' ? ErrorCode.NO_CUDA_DEVICE : ErrorCode.CUDA_DRIVER,
       `Cannot build an engine: ${diagnosis.message} (CUDA error ${cuda.error.code}). Run \`npx tensorrt-node doctor\` for the fix.`,

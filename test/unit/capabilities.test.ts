@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCudaVersion } from '../../lib/addon/capabilities.js';
+import { formatCudaVersion } from '../../lib/addon/cuda-diagnosis.js';
 
 describe('capabilities helpers', () => {
   it('unpacks CUDA versions', () => {
