@@ -12,7 +12,7 @@
  * - an onnxruntime-node `Tensor`, or anything with its `type`, `data` and `dims`: its data used in
  *   place (never copied), its `type` checked as a dtype.
  */
-import { allocateTypedArray, asFloat16Bits, type DType, type HostTensor } from '../core/dtypes.js';
+import { allocateTypedArray, type DType, type HostTensor } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { checkDType, checkFeedNames, inputLabel, staticShapeFor, tensorOfDType, validateInputs } from '../core/feeds.js';
 import { setEntry, type TensorInfo, type TensorMap } from '../core/tensors.js';
@@ -100,7 +100,8 @@ function fromOrtTensor(info: TensorInfo, value: { type: unknown; dims: unknown; 
     );
   }
   checkDType(info, value.type, label, `a tensor of type ${quoted(value.type)}`);
-  return { dtype: info.dtype, shape: value.dims, data: asFloat16Bits((value as { data?: unknown }).data) };
+  // A Float16Array (onnxruntime's float16 data on Node.js 24 on) is viewed as bits by the one validator.
+  return { dtype: info.dtype, shape: value.dims, data: (value as { data?: unknown }).data };
 }
 
 /** One feed as a HostTensor (not yet validated), or a promise of one for device tensors. */
