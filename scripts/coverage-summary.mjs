@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join, relative } from 'node:path';
-import { percent, readNativeCoverage } from './lib/gcov.mjs';
+import { readNativeCoverage, sum, withPercent } from './lib/gcov.mjs';
 import { projectRoot } from './lib/process.mjs';
 import { childRanStatement, readChildCoverage } from './lib/v8-children.mjs';
 
@@ -34,13 +34,6 @@ const childDumps = join(projectRoot, 'coverage', 'lib', 'v8-children');
 const nativeBuild = join(projectRoot, 'build-emulated-coverage');
 const nativeOnly = process.argv.includes('--native-only'); // scripts/coverage-native.mjs
 const nativeMeasured = nativeOnly || process.env.TENSORRT_NODE_NATIVE_COVERAGE === '1' || process.argv.includes('--native');
-
-const sum = (parts) =>
-  parts.reduce((total, part) => ({ lines: total.lines + part.lines, covered: total.covered + part.covered }), {
-    lines: 0,
-    covered: 0,
-  });
-const withPercent = (part) => ({ ...part, percent: percent(part) });
 
 /** Folder of lib/ that a file belongs to ("lib/index.ts" for the entry). */
 const libFolder = (path) => (path.split('/').length > 2 ? path.split('/').slice(0, 2).join('/') : path);

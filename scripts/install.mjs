@@ -111,15 +111,7 @@ function choosePrebuilt() {
 
 /** The CUDA compiler cmake would find (CUDACXX, PATH, /usr/local/cuda), or null: it decides how long a build takes. */
 function findNvcc() {
-  const candidates = [
-    process.env.CUDACXX,
-    ...(process.env.PATH ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((folder) => join(folder, 'nvcc')),
-    '/usr/local/cuda/bin/nvcc',
-  ];
-  return candidates.find((path) => path && existsSync(path)) ?? null;
+  return [process.env.CUDACXX, onPath('nvcc'), '/usr/local/cuda/bin/nvcc'].find((path) => path && existsSync(path)) ?? null;
 }
 
 /**

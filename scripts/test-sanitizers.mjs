@@ -96,8 +96,10 @@ if (tool === 'asan' && emulatedOnly) {
   results.matrix = undefined;
 }
 
+// GCC's ASan runtime, preloaded into node (both ASan tiers below).
+const libasan = tool === 'asan' ? spawnSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim() : '';
+
 if (tool === 'asan' && !emulatedOnly) {
-  const libasan = spawnSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
   // GoogleTest binary: ours entirely, so leak checking stays on.
   const gtest = execute(
     'GoogleTest suite under ASan+UBSan (leak checking on)',
@@ -167,7 +169,6 @@ if (tool === 'asan' && !emulatedOnly) {
 if (tool === 'asan') {
   // The emulated device tier: the CUDA layer, the kernels and (with TensorRT headers) the TensorRT
   // wrapper running for real on the emulated device, so use after free by queued work shows here.
-  const libasan = spawnSync('g++', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
   const gtest = execute(
     'emulated tier: build-emulated-asan/ and its GoogleTest suite under ASan+UBSan (leak checking on)',
     process.execPath,

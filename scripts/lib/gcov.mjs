@@ -27,8 +27,11 @@ function group(path) {
 }
 
 export const percent = (part) => (part.lines === 0 ? 0 : Math.round((1000 * part.covered) / part.lines) / 10);
+/** `part` with its percentage. */
+export const withPercent = (part) => ({ ...part, percent: percent(part) });
 
-function sum(entries) {
+/** Lines and covered lines of several parts, added up. */
+export function sum(entries) {
   return entries.reduce((total, entry) => ({ lines: total.lines + entry.lines, covered: total.covered + entry.covered }), {
     lines: 0,
     covered: 0,
@@ -78,7 +81,6 @@ export function readNativeCoverage(buildDir, projectRoot) {
     product.filter((entry) => !entry.file.startsWith('native/trt/') && !/^native\/napi\/trt_/.test(entry.file)),
   );
   const emulated = sum(perFile.filter((entry) => group(entry.file) === 'emulated'));
-  const withPercent = (part) => ({ ...part, percent: percent(part) });
   return {
     product: withPercent(sum(product)),
     cudaSide: withPercent(cudaSide),
