@@ -37,23 +37,3 @@ export function datatypeOf(dtype: DType): Datatype {
 export function dtypeOf(datatype: string): DType | undefined {
   return Object.hasOwn(datatypeToDtype, datatype) ? datatypeToDtype[datatype as Datatype] : undefined;
 }
-
-/** Bytes per element in the protocol's raw (binary) representation: little-endian, packed. */
-export function rawElementSize(datatype: Datatype): number {
-  switch (datatype) {
-    case 'BOOL':
-    case 'UINT8':
-    case 'INT8':
-    case 'FP8_E4M3':
-      return 1;
-    case 'FP16':
-    case 'BF16':
-      return 2;
-    case 'INT32':
-    case 'FP32':
-      return 4;
-    case 'INT64':
-    case 'FP64':
-      return 8;
-  }
-}

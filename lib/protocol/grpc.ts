@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type * as GrpcModule from '@grpc/grpc-js';
 
 /** vendor/ sits at the package root: two levels above lib/protocol/ and above dist/protocol/ alike. */
-export const PREDICT_PROTO_PATH = fileURLToPath(new URL('../../vendor/kserve/grpc_predict_v2.proto', import.meta.url));
+const PREDICT_PROTO_PATH = fileURLToPath(new URL('../../vendor/kserve/grpc_predict_v2.proto', import.meta.url));
 
 export interface PredictService {
   grpc: typeof GrpcModule;

@@ -4,7 +4,7 @@
  * extension, the gRPC service from the vendored grpc_predict_v2.proto. Pure data handling, shared by
  * the server (lib/serve) and the load generator (lib/bench/load); imports only core.
  */
-export { datatypes, datatypeOf, dtypeOf, rawElementSize, type Datatype } from './datatypes.js';
+export { datatypes, datatypeOf, dtypeOf, type Datatype } from './datatypes.js';
 export { DEFAULT_JSON_LIMITS, checkJsonLimits, type JsonLimits } from './json-limits.js';
 export { parseInferBody, parseJsonBytes, type BodyLimits } from './body.js';
 export {
@@ -21,7 +21,7 @@ export {
   type InferResponse,
   type DecodedOutput,
 } from './response.js';
-export { loadPredictService, PREDICT_PROTO_PATH, type PredictService } from './grpc.js';
+export { loadPredictService, type PredictService } from './grpc.js';
 export { decodeGrpcInferRequest, encodeGrpcInferResponse } from './grpc-messages.js';
 export {
   valuesToTypedArray,
@@ -30,5 +30,4 @@ export {
   typedArrayToValues,
   typedArrayToJsonText,
   checkShape,
-  MAX_RANK,
 } from './tensor-data.js';

@@ -7,6 +7,7 @@
  */
 import {
   allocateTypedArray,
+  dtypeSize,
   float32ToBfloat16Bits,
   float32ToFloat16Bits,
   fromBfloat16Array,
@@ -16,10 +17,10 @@ import {
 } from '../core/dtypes.js';
 import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../core/errors.js';
 import { describeValue } from '../core/validate.js';
-import { dtypeOf, datatypes, rawElementSize, type Datatype } from './datatypes.js';
+import { dtypeOf, datatypes, type Datatype } from './datatypes.js';
 
 /** Most dims a request shape may have (TensorRT's limit). */
-export const MAX_RANK = 8;
+const MAX_RANK = 8;
 
 /** The dtype for a request's datatype; ERR_DTYPE naming the supported ones otherwise. */
 export function requestDtype(datatype: unknown, name: string): { datatype: Datatype; dtype: DType } {
@@ -198,14 +199,15 @@ function countValues(data: unknown[]): number {
 
 /** Raw little-endian bytes as the TypedArray of `datatype` (copied: a byte slice of a body is not aligned for wider types). */
 export function rawToTypedArray(datatype: Datatype, bytes: Uint8Array, count: number, name: string): AnyTypedArray {
-  const size = rawElementSize(datatype);
+  const dtype = dtypeOf(datatype)!;
+  const size = dtypeSize(dtype);
   if (bytes.byteLength !== count * size) {
     throw new ArgumentRangeError(
       `Expected ${count * size} bytes (${count} ${datatype} elements of ${size} bytes) for ${name} but received ${bytes.byteLength}`,
       ErrorCode.SHAPE,
     );
   }
-  const target = allocateTypedArray(dtypeOf(datatype)!, count);
+  const target = allocateTypedArray(dtype, count);
   new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes);
   return target;
 }

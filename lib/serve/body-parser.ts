@@ -6,14 +6,10 @@
  * pass, and a worker that runs out of memory on one costs that request alone (a 413), never the
  * process.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { createError, type ErrorCode } from '../core/errors.js';
-import { workerExecArgv } from '../backends/cpu/worker-exec-argv.js';
+import { spawnModuleWorker } from '../backends/cpu/worker-exec-argv.js';
 import { parseInferBody, type BodyLimits } from '../protocol/body.js';
 import type { InferRequest } from '../protocol/request.js';
 import type { ParseJob, ParseReply } from './body-worker.js';
@@ -37,22 +33,6 @@ interface Job {
 interface ParserWorker {
   worker: Worker;
   jobs: Map<number, Job>;
-}
-
-/** The worker entry: compiled JS in dist/, or the TypeScript source through tsx when running from lib/ (tests). */
-function spawnParser(resourceLimits: { maxOldGenerationSizeMb: number }): Worker {
-  const here = import.meta.url;
-  const compiled = new URL('./body-worker.js', here);
-  const execArgv = workerExecArgv(process.execArgv);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv, resourceLimits });
-  const source = new URL('./body-worker.ts', here).href;
-  const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const tsxExports = (
-    JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
-  ).exports;
-  const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv, resourceLimits });
 }
 
 export class BodyParser {
@@ -108,7 +88,9 @@ export class BodyParser {
   }
 
   #startWorker(): ParserWorker {
-    const worker = spawnParser({ maxOldGenerationSizeMb: this.#heapMb });
+    const worker = spawnModuleWorker(import.meta.url, 'body-worker', {
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb },
+    });
     const entry: ParserWorker = { worker, jobs: new Map() };
     worker.unref();
     worker.on('message', (reply: ParseReply) => {

@@ -39,13 +39,19 @@ export class ServeError extends Error {
     this.grpcCode = options.grpcCode ?? grpcCodeFor(status);
     this.headers = options.headers ?? {};
   }
+
+  /** A fault of the server itself, logged as an error: a 5xx other than 503 (not now) and 504 (past the deadline). */
+  get serverFault(): boolean {
+    return this.status >= 500 && this.status !== 503 && this.status !== 504;
+  }
 }
 
 function grpcCodeFor(status: number): number {
   switch (status) {
     case 400:
+      return GrpcStatus.INVALID_ARGUMENT;
     case 413:
-      return status === 413 ? GrpcStatus.RESOURCE_EXHAUSTED : GrpcStatus.INVALID_ARGUMENT;
+      return GrpcStatus.RESOURCE_EXHAUSTED;
     case 401:
       return GrpcStatus.UNAUTHENTICATED;
     case 404:
@@ -62,13 +68,31 @@ function grpcCodeFor(status: number): number {
   }
 }
 
-/** Library error codes that are the client's doing, and those that mean "not now". */
-const clientCodes: ReadonlySet<string> = new Set([
-  ErrorCode.INVALID_ARGUMENT,
-  ErrorCode.SHAPE,
-  ErrorCode.DTYPE,
-  ErrorCode.UNKNOWN_OPTION,
-]);
+/**
+ * The HTTP status a request that failed with library error `code` is answered with: 400 for the
+ * client's mistakes, 503 and 504 for "not now" (a full queue, an unloading model, a deadline), 499
+ * for a client that gave up, 500 for anything else. Triton's failure reasons follow the same groups
+ * (tritonFailureReason in ./metrics.ts).
+ */
+export function failureStatus(code: string): 400 | 499 | 500 | 503 | 504 {
+  switch (code) {
+    case ErrorCode.INVALID_ARGUMENT:
+    case ErrorCode.SHAPE:
+    case ErrorCode.DTYPE:
+    case ErrorCode.UNKNOWN_OPTION:
+      return 400;
+    case ErrorCode.QUEUE_FULL:
+    case ErrorCode.DISPOSED:
+      // Triton answers a full queue with UNAVAILABLE (503); load balancers retry it on another replica.
+      return 503;
+    case ErrorCode.TIMEOUT:
+      return 504;
+    case ErrorCode.ABORTED:
+      return 499;
+    default:
+      return 500;
+  }
+}
 
 /**
  * The ServeError for anything a request failed with. `requestId` names the request in the 500
@@ -77,21 +101,20 @@ const clientCodes: ReadonlySet<string> = new Set([
 export function toServeError(error: unknown, requestId: string): ServeError {
   if (error instanceof ServeError) return error;
   if (isTensorRTNodeError(error)) {
-    if (clientCodes.has(error.code)) return new ServeError(400, error.message, { code: error.code, cause: error });
-    switch (error.code) {
-      case ErrorCode.QUEUE_FULL:
-        // Triton answers a full queue with UNAVAILABLE (503); load balancers retry it on another replica.
-        return new ServeError(503, error.message, { code: error.code, headers: { 'retry-after': '1' }, cause: error });
-      case ErrorCode.DISPOSED:
-        return new ServeError(503, 'The model is being unloaded or the server is shutting down', {
-          code: error.code,
-          headers: { 'retry-after': '1' },
-          cause: error,
-        });
-      case ErrorCode.TIMEOUT:
-        return new ServeError(504, error.message, { code: error.code, cause: error });
-      case ErrorCode.ABORTED:
-        return new ServeError(499, 'The client closed the request', { code: error.code, cause: error });
+    const { code } = error;
+    switch (failureStatus(code)) {
+      case 400:
+        return new ServeError(400, error.message, { code, cause: error });
+      case 503:
+        return new ServeError(
+          503,
+          code === ErrorCode.DISPOSED ? 'The model is being unloaded or the server is shutting down' : error.message,
+          { code, headers: { 'retry-after': '1' }, cause: error },
+        );
+      case 504:
+        return new ServeError(504, error.message, { code, cause: error });
+      case 499:
+        return new ServeError(499, 'The client closed the request', { code, cause: error });
     }
   }
   return new ServeError(500, `Internal error while serving request ${requestId}; the server log has the details`, {

@@ -33,16 +33,11 @@ function hostPort(host: string, port: number): string {
 export class GrpcServer {
   readonly #server: Grpc.Server;
   readonly #grpc: typeof Grpc;
-  #port = 0;
   #nextRequest = 0;
 
   private constructor(grpc: typeof Grpc, server: Grpc.Server) {
     this.#grpc = grpc;
     this.#server = server;
-  }
-
-  get port(): number {
-    return this.#port;
   }
 
   static async create(options: GrpcServerOptions): Promise<GrpcServer> {
@@ -63,8 +58,7 @@ export class GrpcServer {
         const requestId = `g${++this.#nextRequest}`;
         const fail = (error: unknown) => {
           const served = toServeError(error, requestId);
-          if (served.status >= 500 && served.status !== 503 && served.status !== 504)
-            logger.error('request.failed', { requestId, transport: 'grpc', status: served.status, error });
+          if (served.serverFault) logger.error('request.failed', { requestId, transport: 'grpc', status: served.status, error });
           callback({ code: served.grpcCode, details: served.message });
         };
         try {
@@ -117,10 +111,7 @@ export class GrpcServer {
     return new Promise((resolve, reject) => {
       this.#server.bindAsync(hostPort(host, port), this.#grpc.ServerCredentials.createInsecure(), (error, bound) => {
         if (error) reject(error);
-        else {
-          this.#port = bound;
-          resolve(bound);
-        }
+        else resolve(bound);
       });
     });
   }

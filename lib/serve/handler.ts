@@ -48,10 +48,6 @@ export class InferenceHandler {
     this.#draining = true;
   }
 
-  get draining(): boolean {
-    return this.#draining;
-  }
-
   live(): boolean {
     return true;
   }

@@ -11,6 +11,7 @@
  * requests adds its compute time once), where Triton adds it to each request of the batch.
  */
 import type { HistogramSnapshot, SessionMetricsSnapshot } from '../session/metrics.js';
+import { failureStatus } from './errors.js';
 import type { GpuSample } from './gpu-metrics.js';
 
 export interface ModelMetrics {
@@ -41,17 +42,13 @@ function labelText(labels: Labels): string {
 
 /** Triton's failure reasons (nv_inference_request_failure{reason}) for this library's error codes. */
 export function tritonFailureReason(code: string): 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER' {
-  switch (code) {
-    case 'ERR_QUEUE_FULL':
-    case 'ERR_DISPOSED':
-    case 'ERR_TIMEOUT':
+  switch (failureStatus(code)) {
+    case 503:
+    case 504:
       return 'REJECTED';
-    case 'ERR_ABORTED':
+    case 499:
       return 'CANCELED';
-    case 'ERR_INVALID_ARGUMENT':
-    case 'ERR_SHAPE':
-    case 'ERR_DTYPE':
-    case 'ERR_UNKNOWN_OPTION':
+    case 400:
       return 'OTHER';
     default:
       return 'BACKEND';

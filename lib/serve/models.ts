@@ -200,10 +200,6 @@ export class ModelRegistry {
     });
   }
 
-  has(name: string): boolean {
-    return this.#models.has(name);
-  }
-
   /** The version that serves a request: the named one, or the highest. 404 for unknown models and versions, 503 while loading. */
   get(name: string, version: string | undefined): ServedModel {
     const entry = this.#models.get(name);

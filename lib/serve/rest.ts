@@ -52,7 +52,6 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
 export interface ModelControl {
   load(name: string): Promise<void>;
   unload(name: string): Promise<void>;
-  index(): unknown[];
 }
 
 export interface RestOptions {
@@ -185,12 +184,7 @@ export class RestServer {
   #track(socket: Socket): void {
     const state: ConnectionState = { active: 0, idleSince: performance.now() };
     this.#connections.set(socket, state);
-    const counters = this.#options.counters.connections;
-    counters[this.#options.role] = this.#connections.size;
-    socket.once('close', () => {
-      this.#connections.delete(socket);
-      counters[this.#options.role] = this.#connections.size;
-    });
+    socket.once('close', () => this.#connections.delete(socket));
   }
 
   /** Malformed requests and Node's own timeouts: answer when the socket can still take it, count, and close. */
@@ -353,7 +347,7 @@ export class RestServer {
   #fail(response: ServerResponse, error: unknown, requestId: string, request: IncomingMessage): void {
     const served = toServeError(error, requestId);
     const { logger, counters } = this.#options;
-    if (served.status >= 500 && served.status !== 503 && served.status !== 504)
+    if (served.serverFault)
       logger.error('request.failed', {
         requestId,
         method: request.method,

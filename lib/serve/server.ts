@@ -237,7 +237,6 @@ export class InferenceServer {
         return registry.load(await readRepositoryModel(opts.repository, name));
       },
       unload: (name) => registry.unload(name),
-      index: () => registry.index(),
     };
   }
 

@@ -11,12 +11,8 @@
  * released in order (never after a failure or a crash), and its thread priority untouched (a
  * `niceness` cannot be undone without privileges, so such workers exit).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { workerExecArgv } from './worker-exec-argv.js';
+import type { Worker } from 'node:worker_threads';
+import { spawnModuleWorker } from './worker-exec-argv.js';
 
 /** Most idle workers kept: enough for a few sessions' worth of backends created again. */
 export const MAX_IDLE = 4;
@@ -33,24 +29,6 @@ interface IdleWorker {
 
 const idle: IdleWorker[] = [];
 
-/** The worker entry: compiled JS in dist/, or the TypeScript source through tsx when running from lib/ (tests). */
-function spawnWorker(): Worker {
-  const here = import.meta.url;
-  const compiled = new URL('./worker.js', here);
-  const execArgv = workerExecArgv(process.execArgv);
-  if (existsSync(fileURLToPath(compiled))) return new Worker(compiled, { execArgv });
-  const source = new URL('./worker.ts', here).href;
-  // tsx (a devDependency) registers its ESM loader inside the worker; its "import" entry point is
-  // taken from its package.json because the CommonJS one cannot register from an eval'd worker.
-  const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const tsxExports = (
-    JSON.parse(readFileSync(tsxPackage, 'utf8')) as { exports: Record<string, { import: { default: string } }> }
-  ).exports;
-  const tsx = pathToFileURL(join(dirname(tsxPackage), tsxExports['./esm/api']!.import.default)).href;
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`;
-  return new Worker(bootstrap, { eval: true, execArgv });
-}
-
 function removeIdle(entry: IdleWorker): void {
   const index = idle.indexOf(entry);
   if (index >= 0) idle.splice(index, 1);
@@ -62,7 +40,7 @@ function removeIdle(entry: IdleWorker): void {
 /** A worker with no session loaded: an idle one (most recently used first), else a new one. Referenced until released. */
 export function acquireCpuWorker(): Worker {
   const entry = idle.pop();
-  if (!entry) return spawnWorker();
+  if (!entry) return spawnModuleWorker(import.meta.url, 'worker');
   removeIdle(entry);
   entry.worker.ref();
   return entry.worker;
@@ -105,7 +83,7 @@ export async function releaseCpuWorker(worker: Worker, reusable: boolean): Promi
  */
 export function prestartCpuWorker(): void {
   if (idle.length > 0) return;
-  void releaseCpuWorker(spawnWorker(), true);
+  void releaseCpuWorker(spawnModuleWorker(import.meta.url, 'worker'), true);
 }
 
 /** Idle workers waiting now (tests, diagnostics). */
