@@ -18,7 +18,8 @@ function fail(message: string): never {
   throw new OnnxError(ErrorCode.ONNX, message);
 }
 
-function nodeLabel(node: { name: string; opType: string }, index: number): string {
+/** `node "name" (Op)`, or `node #index (Op)` for unnamed nodes. */
+export function nodeLabel(node: { name: string; opType: string }, index: number): string {
   return `node ${node.name ? JSON.stringify(node.name) : `#${index}`} (${node.opType})`;
 }
 

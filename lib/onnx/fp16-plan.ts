@@ -14,6 +14,7 @@
  *    nothing changes, because a flipped island can make its neighbour small.
  */
 import { ErrorCode, OnnxError } from '../core/errors.js';
+import { nodeLabel } from './check.js';
 import {
   accumulatingScatterOps,
   anyTypeSlots,
@@ -29,7 +30,7 @@ import {
 import { forEachGraph, getAttribute, subgraphsOf } from './graph.js';
 import { DataType, type GraphProto, type NodeProto, type TensorProto } from './proto.js';
 import { tensorFloat32Values } from './tensor-data.js';
-import { containerValues, inferElemTypes, outputElemTypes, ScopedElemTypes, type ElemTypes } from './types.js';
+import { containerValues, inferElemTypes, isDefaultDomain, outputElemTypes, ScopedElemTypes, type ElemTypes } from './types.js';
 
 export type Decision =
   { kind: 'convert' } | { kind: 'keep'; reason: string } | { kind: 'follow' } | { kind: 'container' } | { kind: 'passive' };
@@ -65,18 +66,10 @@ export interface GraphPlan {
   float16Inputs: Set<string>;
 }
 
-export const ISLAND_REASON = 'a float16 island too small for the casts around it';
+const ISLAND_REASON = 'a float16 island too small for the casts around it';
 
-/** `node "name" (Op)`, or `node #index (Op)` for unnamed nodes. */
-export function nodeLabel(node: NodeProto, index: number): string {
-  return `node ${node.name ? JSON.stringify(node.name) : `#${index}`} (${node.opType})`;
-}
-
-function isDefaultDomain(node: NodeProto): boolean {
-  return node.domain === '' || node.domain === 'ai.onnx';
-}
-
-const FP16_MAX = 65504;
+/** The largest finite float16 value. */
+export const FP16_MAX = 65504;
 
 function beyondFloat16(tensor: TensorProto | undefined): boolean {
   if (tensor?.dataType !== DataType.FLOAT) return false;

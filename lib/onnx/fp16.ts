@@ -23,9 +23,9 @@ import { create } from '@bufbuild/protobuf';
 import { ErrorCode, OnnxError, isTensorRTNodeError } from '../core/errors.js';
 import { float32ToFloat16Bits, float16BitsToFloat32 } from '../core/dtypes.js';
 import { expectBoolean, expectOptions, expectString, invalidType, rejectUnknownOptions } from '../core/validate.js';
-import { defaultOpset } from './check.js';
+import { defaultOpset, nodeLabel } from './check.js';
 import { anyTypeSlots, DEFAULT_FP16_BLOCKED_OPS, float32Slots, independentFloatSlots } from './fp16-rules.js';
-import { planGraph, nodeLabel, type Decision, type GraphPlan } from './fp16-plan.js';
+import { FP16_MAX, planGraph, type Decision, type GraphPlan } from './fp16-plan.js';
 import {
   NameAllocator,
   forEachGraph,
@@ -82,8 +82,6 @@ export interface Fp16Report {
   /** Graphs visited (1 + subgraphs). */
   graphs: number;
 }
-
-const FP16_MAX = 65504;
 
 /** Operators whose float output type is set by an attribute that a converted node rewrites to float16. */
 const attributeTypedOutputs = new Set([

@@ -53,12 +53,13 @@ const boolOutputs = new Set([
 ]);
 const int32Outputs = new Set(['MatMulInteger', 'ConvInteger']);
 
-function isDefaultDomain(node: NodeProto): boolean {
+/** Whether `node` belongs to the default ONNX domain ('' or 'ai.onnx'). */
+export function isDefaultDomain(node: NodeProto): boolean {
   return node.domain === '' || node.domain === 'ai.onnx';
 }
 
 /** The element type a TypeProto holds: a tensor's, or that of the tensors inside a sequence/optional (UNDEFINED for maps and unknown). */
-export function typeProtoElemType(type: TypeProto | undefined): number {
+function typeProtoElemType(type: TypeProto | undefined): number {
   switch (type?.value.case) {
     case 'tensorType':
     case 'sparseTensorType':
@@ -72,7 +73,7 @@ export function typeProtoElemType(type: TypeProto | undefined): number {
 }
 
 /** The element type a ValueInfo declares (see typeProtoElemType), or undefined when it declares none. */
-export function declaredElemType(info: ValueInfoProto): number | undefined {
+function declaredElemType(info: ValueInfoProto): number | undefined {
   const type = typeProtoElemType(info.type);
   return type === DataType.UNDEFINED ? undefined : type;
 }
@@ -89,7 +90,7 @@ const containerOutputs = new Set([
 ]);
 
 /** Whether a ValueInfo declares something other than a plain tensor (sequence, optional, map). */
-export function isContainerInfo(info: ValueInfoProto): boolean {
+function isContainerInfo(info: ValueInfoProto): boolean {
   const kind = info.type?.value.case;
   return kind === 'sequenceType' || kind === 'optionalType' || kind === 'mapType';
 }

@@ -48,7 +48,7 @@ function shapeDetails(
 }
 
 /** Checks that every name in `shapes` is an input of the model (a misspelt name would otherwise be ignored). */
-export function checkShapeNames(inputs: readonly TensorInfo[], shapes: InputShapes | undefined, where: string): void {
+function checkShapeNames(inputs: readonly TensorInfo[], shapes: InputShapes | undefined, where: string): void {
   for (const name of Object.keys(shapes ?? {})) {
     if (inputs.some((input) => input.name === name)) continue;
     const error = new ArgumentRangeError(

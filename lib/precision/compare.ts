@@ -72,7 +72,8 @@ export interface CompareReport {
 /** What compare() accepts as a side: a runner, a loaded model, or a model path. */
 export type CompareSide = Runner | OnnxModel | string | Uint8Array;
 
-function toFloat64(tensor: HostTensor): Float64Array {
+/** A tensor's values as float64 (float16 and bfloat16 decoded, int64 converted). */
+export function toFloat64(tensor: HostTensor): Float64Array {
   const values = new Float64Array(tensor.data.length);
   const data = tensor.data;
   if (tensor.dtype === 'float16')
@@ -235,13 +236,7 @@ function count(value: number): string {
 }
 
 /** One line: PASS or FAIL, the tolerance, and the figures of the output that decided it. */
-export function verdictOf(
-  pass: boolean,
-  outputs: readonly OutputComparison[],
-  samples: number,
-  atol: number,
-  rtol: number,
-): string {
+function verdictOf(pass: boolean, outputs: readonly OutputComparison[], samples: number, atol: number, rtol: number): string {
   const tolerance = `|b - a| <= ${atol} + ${rtol}*|a|`;
   const worst = [...outputs].sort(
     (a, b) => b.mismatches / Math.max(1, b.elements) - a.mismatches / Math.max(1, a.elements) || a.cosine - b.cosine,

@@ -79,7 +79,7 @@ export function withNodeNames(model: OnnxModel): OnnxModel {
  * Named main-graph nodes of `original` that compute in float16 in `converted` (found by name:
  * outputs may be renamed). Constant nodes are not among them: their type follows their readers.
  */
-export function convertedNodes(original: OnnxModel, converted: OnnxModel): NodeProto[] {
+function convertedNodes(original: OnnxModel, converted: OnnxModel): NodeProto[] {
   const before = inferElemTypes(original.proto.graph!);
   const after = inferElemTypes(converted.proto.graph!);
   const byName = new Map(converted.proto.graph!.node.map((node) => [node.name, node]));
@@ -173,12 +173,8 @@ export async function convertToFp16WithAccuracy(
       opType: sensitivity.get(name)?.opType ?? '',
       sensitivity: sensitivity.get(name)?.error ?? 0,
     }));
-    const result = {
-      model: outcome.model,
-      report:
-        reports.get(outcome.model) ??
-        convertToFp16(named, { ...fp16Options, blockNodes: [...(fp16Options.blockNodes ?? []), ...outcome.kept] }).report,
-    };
+    // Every model the search returns came from `build` (options.full included), which stored its report.
+    const result = { model: outcome.model, report: reports.get(outcome.model)! };
     recordAccuracyMetadata(result.model, target, outcome);
     progress({
       phase: 'done',

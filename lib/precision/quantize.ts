@@ -366,9 +366,8 @@ export async function quantizeInt8(
       full: { model: full.model, measure: fullMeasure },
     });
     const sensitivity = new Map(ranked.map((node) => [node.name, node]));
-    const report =
-      reports.get(outcome.model) ??
-      applyQdq(source, table, opTypes, new Set([...excludeNodes, ...outcome.kept]), perChannel, opset).report;
+    // Every model the search returns is `full.model` or came from `build`: both stored their reports.
+    const report = reports.get(outcome.model)!;
     recordAccuracyMetadata(outcome.model, target, outcome);
     progress({
       phase: 'done',

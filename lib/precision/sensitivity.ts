@@ -9,7 +9,6 @@
  * merely pass on damage done before them.
  */
 import { createCpuBackend, type CpuBackendOptions } from '../backends/cpu/backend.js';
-import { bfloat16BitsToFloat32, float16BitsToFloat32, type HostTensor } from '../core/dtypes.js';
 import type { TensorMap } from '../core/tensors.js';
 import { exposeTensors } from '../onnx/expose.js';
 import { emulateFloat16Storage } from '../onnx/fp16-emulation.js';
@@ -17,6 +16,7 @@ import type { OnnxModel } from '../onnx/model.js';
 import { DataType, type NodeProto } from '../onnx/proto.js';
 import { inferElemTypes } from '../onnx/types.js';
 import type { AccuracyTarget } from './accuracy.js';
+import { toFloat64 } from './compare.js';
 
 export interface NodeSensitivity {
   name: string;
@@ -36,18 +36,6 @@ interface TensorError {
 
 /** Tensors exposed per run, so that a large model's activations never all sit in memory at once. */
 const EXPOSED_PER_RUN = 96;
-
-function floatValues(tensor: HostTensor): Float64Array {
-  const values = new Float64Array(tensor.data.length);
-  if (tensor.dtype === 'float16')
-    for (let index = 0; index < values.length; index++)
-      values[index] = float16BitsToFloat32((tensor.data as Uint16Array)[index]!);
-  else if (tensor.dtype === 'bfloat16')
-    for (let index = 0; index < values.length; index++)
-      values[index] = bfloat16BitsToFloat32((tensor.data as Uint16Array)[index]!);
-  else values.set(tensor.data as Float32Array);
-  return values;
-}
 
 /** Relative L2 errors of `chunk` (candidate against reference) over `samples`, in one run of each model per sample. */
 async function tensorErrors(
@@ -76,8 +64,8 @@ async function tensorErrors(
       const expected = await referenceBackend.run(feeds, { outputs: chunk, signal });
       const actual = await candidateBackend.run(feeds, { outputs: chunk, signal });
       for (const name of chunk) {
-        const want = floatValues(expected[name]!);
-        const got = floatValues(actual[name]!);
+        const want = toFloat64(expected[name]!);
+        const got = toFloat64(actual[name]!);
         const sum = sums.get(name)!;
         for (let index = 0; index < want.length; index++) {
           const difference = got[index]! - want[index]!;
