@@ -80,7 +80,7 @@ async function drive(target: BenchTarget, concurrency: number, shouldStart: Cont
  * The histogram records the time between two ticks of its timer, so an idle loop shows the
  * resolution itself (10 ms); the delay is what exceeds it.
  */
-function summarizeEventLoop(
+export function summarizeEventLoop(
   histogram: ReturnType<typeof monitorEventLoopDelay>,
   resolutionMs: number,
 ): EventLoopDelaySummary | null {
@@ -94,6 +94,15 @@ function summarizeEventLoop(
     p99Ms: ms(histogram.percentile(99)),
     resolutionMs,
     samples: histogram.count,
+  };
+}
+
+/** The CPU time `cpu` (process.cpuUsage(start)) spent over `elapsedMs`, in ms and as a share of one core. */
+export function hostCpuUsage(cpu: NodeJS.CpuUsage, elapsedMs: number): HostCpuUsage {
+  return {
+    userMs: cpu.user / 1000,
+    systemMs: cpu.system / 1000,
+    percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
   };
 }
 
@@ -153,16 +162,11 @@ export async function measure(target: BenchTarget, options: MeasureOptions): Pro
   histogram.disable();
   const cpu = process.cpuUsage(cpuStart);
   const elapsedMs = performance.now() - origin;
-  const hostCpu: HostCpuUsage = {
-    userMs: cpu.user / 1000,
-    systemMs: cpu.system / 1000,
-    percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
-  };
   const measurement: Measurement = {
     recorder,
     warmup,
     eventLoopDelay: summarizeEventLoop(histogram, resolutionMs),
-    hostCpu,
+    hostCpu: hostCpuUsage(cpu, elapsedMs),
     elapsedMs,
   };
   if (failed) {

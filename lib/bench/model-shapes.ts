@@ -79,7 +79,7 @@ export function benchShapes(
 }
 
 /** The inputs of an ONNX model as benchShapes reads them (-1 where dynamic); null for engines, whose inputs only TensorRT can read. */
-export async function modelInputShapes(model: string): Promise<InputDescription[] | null> {
+async function modelInputShapes(model: string): Promise<InputDescription[] | null> {
   if (extname(model).toLowerCase() !== '.onnx') return null;
   const { readModel } = await import('../onnx/model.js');
   const { inspect } = await import('../onnx/inspect.js');

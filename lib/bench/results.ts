@@ -135,6 +135,11 @@ export interface LoadRunInfo {
   server: ServerSideSummary | null;
 }
 
+/** A load run's transport as the report and the run ids name it: "grpc", "rest-binary" or "rest-json". */
+export function transportName(load: Pick<LoadRunInfo, 'protocol' | 'binary'>): 'grpc' | 'rest-binary' | 'rest-json' {
+  return load.protocol === 'grpc' ? 'grpc' : load.binary ? 'rest-binary' : 'rest-json';
+}
+
 /**
  * The model a results file measured, identified by content.
  * @inline

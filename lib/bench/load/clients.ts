@@ -157,6 +157,8 @@ export class RestClient implements InferClient {
   readonly #base: URL;
   readonly #agent: HttpAgent;
   readonly #request: typeof httpRequest;
+  readonly #modelPath: string;
+  readonly #inferPath: string;
   #body: Buffer | null = null;
   #headers: Record<string, string | number> = {};
 
@@ -166,10 +168,8 @@ export class RestClient implements InferClient {
     const secure = this.#base.protocol === 'https:';
     this.#agent = new (secure ? HttpsAgent : HttpAgent)({ keepAlive: true, maxSockets: options.connections });
     this.#request = secure ? httpsRequest : httpRequest;
-  }
-
-  #modelPath(): string {
-    return `/v2/models/${encodeURIComponent(this.#options.model)}${this.#options.version ? `/versions/${encodeURIComponent(this.#options.version)}` : ''}`;
+    this.#modelPath = `/v2/models/${encodeURIComponent(options.model)}${options.version ? `/versions/${encodeURIComponent(options.version)}` : ''}`;
+    this.#inferPath = `${this.#modelPath}/infer`;
   }
 
   #authHeaders(): Record<string, string> {
@@ -231,7 +231,7 @@ export class RestClient implements InferClient {
   }
 
   async model(): Promise<RemoteModel> {
-    return (await this.#getJson(this.#modelPath())) as RemoteModel;
+    return (await this.#getJson(this.#modelPath)) as RemoteModel;
   }
 
   prepare(inputs: GeneratedInput[]): void {
@@ -258,13 +258,13 @@ export class RestClient implements InferClient {
   }
 
   async infer(): Promise<void> {
-    const { status, body } = await this.#send('POST', `${this.#modelPath()}/infer`, this.#body, this.#headers);
+    const { status, body } = await this.#send('POST', this.#inferPath, this.#body, this.#headers);
     if (status !== 200) throw new LoadFailure(`http_${status}`, `HTTP ${status}: ${body.toString('utf8').slice(0, 300)}`);
   }
 
   /** One request whose response is returned (the load generator checks the first one). */
   async inferOnce(): Promise<{ status: number; body: Buffer; headerLength: number | null }> {
-    const { status, body, response } = await this.#send('POST', `${this.#modelPath()}/infer`, this.#body, this.#headers);
+    const { status, body, response } = await this.#send('POST', this.#inferPath, this.#body, this.#headers);
     const header = response.headers['inference-header-content-length'];
     return { status, body, headerLength: typeof header === 'string' ? Number(header) : null };
   }
@@ -280,12 +280,25 @@ export class GrpcClient implements InferClient {
   readonly #options: ClientOptions;
   readonly #grpc: typeof Grpc;
   readonly #client: Grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  /**
+   * Sent with every call, built by the first: grpc-js clones the metadata it is given
+   * (ResolvingCall.start) and never changes it. Built in #call so that a key Metadata refuses
+   * fails the first call, as it did when each call built its own.
+   */
+  #metadata: Grpc.Metadata | undefined;
   #request: Record<string, unknown> = {};
 
   private constructor(options: ClientOptions, grpc: typeof Grpc, client: Grpc.Client) {
     this.#options = options;
     this.#grpc = grpc;
     this.#client = client as Grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+  }
+
+  #callMetadata(): Grpc.Metadata {
+    if (this.#metadata) return this.#metadata;
+    const metadata = new this.#grpc.Metadata();
+    if (this.#options.apiKey) metadata.set('authorization', `Bearer ${this.#options.apiKey}`);
+    return (this.#metadata = metadata);
   }
 
   static async connect(options: ClientOptions): Promise<GrpcClient> {
@@ -299,8 +312,7 @@ export class GrpcClient implements InferClient {
   }
 
   #call<T>(method: string, request: unknown): Promise<T> {
-    const metadata = new this.#grpc.Metadata();
-    if (this.#options.apiKey) metadata.set('authorization', `Bearer ${this.#options.apiKey}`);
+    const metadata = this.#callMetadata();
     return new Promise((resolve, reject) => {
       this.#client[method]!(
         request,

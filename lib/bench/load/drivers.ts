@@ -12,6 +12,7 @@
  * successful requests (the report shows both).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { hostCpuUsage, summarizeEventLoop } from '../driver.js';
 import { IterationRecorder } from '../iteration-recorder.js';
 import type { EventLoopDelaySummary, HostCpuUsage } from '../results.js';
 import { summarize, type MetricSummary } from '../statistics.js';
@@ -87,25 +88,9 @@ function watchClient(): () => { eventLoopDelay: EventLoopDelaySummary | null; ho
     histogram.disable();
     const cpu = process.cpuUsage(cpuStart);
     const elapsedMs = performance.now() - start;
-    const ms = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - resolutionMs);
     return {
-      eventLoopDelay:
-        histogram.count === 0
-          ? null
-          : {
-              minMs: ms(histogram.min),
-              maxMs: ms(histogram.max),
-              meanMs: ms(histogram.mean),
-              p50Ms: ms(histogram.percentile(50)),
-              p99Ms: ms(histogram.percentile(99)),
-              resolutionMs,
-              samples: histogram.count,
-            },
-      hostCpu: {
-        userMs: cpu.user / 1000,
-        systemMs: cpu.system / 1000,
-        percentOfOneCore: elapsedMs > 0 ? ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100 : 0,
-      },
+      eventLoopDelay: summarizeEventLoop(histogram, resolutionMs),
+      hostCpu: hostCpuUsage(cpu, elapsedMs),
       elapsedMs,
     };
   };

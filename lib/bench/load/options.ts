@@ -87,6 +87,21 @@ export const LOCAL_ONLY_OPTIONS = [
   'trtexec',
 ] as const;
 
+/** Remote-only options that make no sense without --url, in the order the CLI checks them. */
+export const REMOTE_ONLY_OPTIONS = [
+  'model',
+  'model-version',
+  'protocol',
+  'binary',
+  'request-rate',
+  'arrival',
+  'metrics-url',
+  'api-key',
+  'timeout',
+  'connections',
+  'seed',
+] as const;
+
 function parseRates(text: string): number[] {
   return text.split(',').map((item) => {
     const value = Number(item.trim());

@@ -14,6 +14,7 @@ import { environmentFrom } from '../environment.js';
 import {
   RESULTS_SCHEMA_ID,
   RESULTS_SCHEMA_VERSION,
+  transportName,
   writeResultsFile,
   type BenchResultsFile,
   type BenchRunResult,
@@ -38,10 +39,6 @@ export interface RemoteBenchDependencies {
 const SEND_LAG_WARNING_MS = 5;
 
 type Point = { mode: 'open-loop'; rate: number } | { mode: 'closed-loop'; concurrency: number };
-
-function transportName(options: RemoteBenchOptions): string {
-  return options.protocol === 'grpc' ? 'grpc' : options.binary ? 'rest-binary' : 'rest-json';
-}
 
 /** One request, decoded and checked, before any load: a misconfigured run fails here with the server's answer. */
 async function checkOneRequest(client: RestClient | GrpcClient, model: RemoteModel): Promise<void> {
@@ -237,34 +234,26 @@ export async function runRemoteBench(
     const points: Point[] = options.requestRates
       ? options.requestRates.map((rate) => ({ mode: 'open-loop', rate }))
       : options.concurrencies!.map((concurrency) => ({ mode: 'closed-loop', concurrency }));
+    const drive = (point: Point, durationMs: number, seed: number): Promise<LoadMeasurement> =>
+      point.mode === 'open-loop'
+        ? runOpenLoop(client, {
+            ratePerSecond: point.rate,
+            arrival: options.arrival,
+            durationMs,
+            maxInFlight: options.maxInFlight,
+            seed,
+          })
+        : runClosedLoop(client, { concurrency: point.concurrency, durationMs });
     for (const [index, point] of points.entries()) {
       const warmupStart = performance.now();
       let warmupIterations = 0;
       if (options.warmupMs > 0) {
-        const warm =
-          point.mode === 'open-loop'
-            ? await runOpenLoop(client, {
-                ratePerSecond: point.rate,
-                arrival: options.arrival,
-                durationMs: options.warmupMs,
-                maxInFlight: options.maxInFlight,
-                seed: options.seed + 1000,
-              })
-            : await runClosedLoop(client, { concurrency: point.concurrency, durationMs: options.warmupMs });
+        const warm = await drive(point, options.warmupMs, options.seed + 1000);
         warmupIterations = warm.sent;
       }
       const warmup = { iterations: warmupIterations, durationMs: performance.now() - warmupStart };
       const before = await scrape(options);
-      const measurement =
-        point.mode === 'open-loop'
-          ? await runOpenLoop(client, {
-              ratePerSecond: point.rate,
-              arrival: options.arrival,
-              durationMs: options.durationMs,
-              maxInFlight: options.maxInFlight,
-              seed: options.seed,
-            })
-          : await runClosedLoop(client, { concurrency: point.concurrency, durationMs: options.durationMs });
+      const measurement = await drive(point, options.durationMs, options.seed);
       const after = await scrape(options);
       const serverSide = before && after ? summarizeServerSide(options.metricsUrl!, before, after) : null;
       const run = buildLoadRun(options, point, server, measurement, warmup, serverSide);

@@ -5,7 +5,7 @@
  * engine so that the overhead shows directly.
  */
 import { ArgumentRangeError, ErrorCode } from '../../core/errors.js';
-import type { BenchResultsFile, BenchRunResult } from '../results.js';
+import { transportName, type BenchResultsFile, type BenchRunResult } from '../results.js';
 import { percentileValue } from '../statistics.js';
 
 export interface ReportInput {
@@ -89,7 +89,7 @@ function remoteLabels(run: BenchRunResult): { device: string; backend: string } 
   const address = load.url.replace(/^[a-z]+:\/\//, '');
   return {
     device: `${load.serverName} ${load.serverVersion} @ ${address}`,
-    backend: load.protocol === 'grpc' ? 'grpc' : load.binary ? 'rest-binary' : 'rest-json',
+    backend: transportName(load),
   };
 }
 

@@ -177,7 +177,7 @@ export function overheadTable(model: ReportModel): Table | null {
  * A run's notes as recorded, except that files written before bench said so record a backend that
  * `--backend auto` chose as "asked for by name" (the session was created with the resolved name).
  */
-export function honestNotes(notes: readonly string[], askedBackends: readonly string[], backend: string): string[] {
+function honestNotes(notes: readonly string[], askedBackends: readonly string[], backend: string): string[] {
   const byAuto = askedBackends.includes('auto') && !askedBackends.includes(backend);
   return notes.map((note) =>
     byAuto ? note.replace('InferenceSession: asked for by name', 'InferenceSession: chosen by --backend auto') : note,

@@ -2,7 +2,7 @@ import { capabilities } from '../../addon/capabilities.js';
 import { ArgumentRangeError } from '../../core/errors.js';
 import { runBench } from '../../bench/bench-run.js';
 import { parseBenchOptions, type BenchOptionValues } from '../../bench/options.js';
-import type { RemoteBenchValues } from '../../bench/load/options.js';
+import { parseRemoteBenchOptions, REMOTE_ONLY_OPTIONS, type RemoteBenchValues } from '../../bench/load/options.js';
 import type { Command } from '../command.js';
 
 const HELP = `  <model>                       an .onnx model or a serialized engine (.engine, .plan, .trt)
@@ -80,7 +80,6 @@ export const benchCommand: Command<BenchOptionValues & RemoteBenchValues> = {
   },
   async run(values, positionals, { stdout }) {
     if (values.url !== undefined) {
-      const { parseRemoteBenchOptions } = await import('../../bench/load/options.js');
       const { runRemoteBench } = await import('../../bench/load/remote-bench.js');
       const remote = parseRemoteBenchOptions(values as RemoteBenchValues & Record<string, unknown>, positionals);
       const outcome = await runRemoteBench(remote, {
@@ -90,21 +89,7 @@ export const benchCommand: Command<BenchOptionValues & RemoteBenchValues> = {
       });
       return outcome.allSucceeded ? 0 : 1;
     }
-    const remoteOnly = (
-      [
-        'model',
-        'model-version',
-        'protocol',
-        'binary',
-        'request-rate',
-        'arrival',
-        'metrics-url',
-        'api-key',
-        'timeout',
-        'connections',
-        'seed',
-      ] as const
-    ).find((name) => values[name] !== undefined);
+    const remoteOnly = REMOTE_ONLY_OPTIONS.find((name) => values[name] !== undefined);
     if (remoteOnly)
       throw new ArgumentRangeError(
         `Expected --${remoteOnly} with --url only (it applies to a remote server) but received it without --url`,

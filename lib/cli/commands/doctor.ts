@@ -83,15 +83,15 @@ export function formatDoctorReport(caps: Capabilities): string {
   }
 
   lines.push('', 'TensorRT');
-  if (caps.tensorrt.found && caps.tensorrt.version)
+  if (caps.tensorrt.found && caps.tensorrt.version) {
     lines.push(ok(`libnvinfer ${caps.tensorrt.version} at ${caps.tensorrt.path}`));
-  if (caps.tensorrt.plugins)
-    lines.push(
-      caps.tensorrt.plugins.found
-        ? ok(`standard plugins: ${caps.tensorrt.plugins.path}`)
-        : bad(`standard plugins: ${caps.tensorrt.plugins.reason}`),
-    );
-  else if (caps.tensorrt.found) lines.push(bad(`found ${caps.tensorrt.path}, but of another major version`));
+    if (caps.tensorrt.plugins)
+      lines.push(
+        caps.tensorrt.plugins.found
+          ? ok(`standard plugins: ${caps.tensorrt.plugins.path}`)
+          : bad(`standard plugins: ${caps.tensorrt.plugins.reason}`),
+      );
+  } else if (caps.tensorrt.found) lines.push(bad(`found ${caps.tensorrt.path}, but of another major version`));
   else if (caps.addon.loaded) {
     lines.push(bad(`libnvinfer not found; searched:`));
     for (const attempt of caps.tensorrt.searched) lines.push(`        ${attempt.path} [${attempt.source}]: ${attempt.outcome}`);
