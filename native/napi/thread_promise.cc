@@ -5,18 +5,11 @@
 #include "napi/addon_data.h"
 
 namespace trt_node::napi {
-namespace {
-
-thread_local const std::atomic<bool>* currentStop = nullptr;
-
-}  // namespace
 
 std::atomic<int64_t>& OwnThreadsRunning() {
   static std::atomic<int64_t> running{0};
   return running;
 }
-
-bool OwnThreadStopRequested() noexcept { return currentStop != nullptr && currentStop->load(); }
 
 OwnThreads& OwnThreads::Get(Napi::Env env) {
   AddonData& data = AddonData::Get(env);
@@ -44,10 +37,8 @@ void OwnThreads::Start(std::function<void()> body) {
   auto finished = std::make_shared<std::atomic<bool>>(false);
   OwnThreadsRunning().fetch_add(1);
   try {
-    std::thread thread([body = std::move(body), finished, stop = stop_] {
-      currentStop = stop.get();
+    std::thread thread([body = std::move(body), finished] {
       body();
-      currentStop = nullptr;
       OwnThreadsRunning().fetch_sub(1);
       finished->store(true);
     });
@@ -60,7 +51,7 @@ void OwnThreads::Start(std::function<void()> body) {
 
 void OwnThreads::Teardown(void* self) {
   auto* threads = static_cast<OwnThreads*>(self);
-  threads->stop_->store(true);  // long work polls OwnThreadStopRequested() and gives up early
+  threads->stop_->store(true);  // long work polls stopFlag() and gives up early
   std::list<Entry> joining;
   {
     std::lock_guard<std::mutex> lock(threads->mutex_);

@@ -3,8 +3,8 @@
 // occupy one of libuv's four pool threads for seconds: engine deserialization and builds.
 //
 // The threads belong to their environment (main thread or worker): its cleanup hook asks them to
-// stop (OwnThreadStopRequested() turns true: long work such as a TensorRT build should poll it and
-// give up) and joins them, so `worker.terminate()` never frees N-API state a thread still touches.
+// stop (the flag stopFlag() returns turns true: long work such as a TensorRT build should poll it
+// and give up) and joins them, so `worker.terminate()` never frees N-API state a thread still touches.
 //
 //   return RunOnOwnThread<std::shared_ptr<Engine>>(env, "Engine.load", [=] { return Load(...); },
 //       [](Napi::Env env, std::shared_ptr<Engine>& engine) { return EngineWrap::New(env, engine); });
@@ -29,17 +29,14 @@ namespace trt_node::napi {
 // Own threads running right now, in every environment of the process (a test hook).
 std::atomic<int64_t>& OwnThreadsRunning();
 
-// True on an own thread once its environment is being torn down: work should stop early (its result
-// is discarded anyway). False elsewhere.
-bool OwnThreadStopRequested() noexcept;
-
 // The own threads of one environment, joined by its cleanup hook.
 class OwnThreads {
  public:
   static OwnThreads& Get(Napi::Env env);   // created on first use, with the cleanup hook
   void Start(std::function<void()> body);  // throws std::system_error when no thread can be started
-  // The flag OwnThreadStopRequested() reads, for work that checks it from threads that are not own
-  // threads (TensorRT calls a build's progress monitor from threads of its own).
+  // True once the environment is being torn down: long work checks it and stops early (its result is
+  // discarded anyway), also from threads that are not own threads (TensorRT calls a build's progress
+  // monitor from threads of its own).
   std::shared_ptr<const std::atomic<bool>> stopFlag() const { return stop_; }
 
   OwnThreads(const OwnThreads&) = delete;

@@ -168,8 +168,7 @@ EngineWrap::~EngineWrap() { Release(); }
 void EngineWrap::Release() {
   if (!engine_) return;
   // Runs right here when the environment is already torn down (no releaser any more).
-  ReleaseOffThread(releaser_, [engine = std::move(engine_)]() mutable { engine.reset(); });
-  engine_.reset();
+  ReleaseOffThread(releaser_, [engine = std::move(engine_)] {});
 }
 
 std::shared_ptr<trt::Engine> EngineWrap::engine(Napi::Env env) const {

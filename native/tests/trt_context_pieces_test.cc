@@ -102,7 +102,6 @@ TEST(IoTensors, ElementSizesByTensorRTDataType) {
   vectorized.dtype = "float16";
   vectorized.elementSize = 2;
   vectorized.formatValue = static_cast<int32_t>(nvinfer1::TensorFormat::kHWC8);
-  vectorized.vectorizedDim = 1;
   vectorized.format = "Channel major FP16 format where channel % 8 == 0";
   EXPECT_EQ(UnbindableReason(vectorized),
             "input \"images\" uses the non-linear I/O format Channel major FP16 format where channel % 8 == 0; "
@@ -110,7 +109,6 @@ TEST(IoTensors, ElementSizesByTensorRTDataType) {
   // kHWC has no vectorized dimension (-1) and is still not row-major NCHW.
   IoTensor channelsLast = vectorized;
   channelsLast.formatValue = static_cast<int32_t>(nvinfer1::TensorFormat::kHWC);
-  channelsLast.vectorizedDim = -1;
   channelsLast.format = "Channel last FP16 format (kHWC)";
   EXPECT_NE(UnbindableReason(channelsLast), "");
   IoTensor linear = channelsLast;

@@ -71,7 +71,7 @@ NativeError TooSmall(const IoTensor& tensor, const std::vector<int64_t>& shape, 
 // CUDA errors belong to the work that raised them and reach its own completion.
 void ThrowIfDeviceLost(cudaStream_t stream, const char* operation) {
   const cudaError_t status = cudaStreamQuery(stream);
-  if (status != cudaSuccess && status != cudaErrorNotReady && cuda::IsStickyCudaError(status)) {
+  if (cuda::IsStickyCudaError(status)) {
     throw cuda::CudaFailure(status, operation);
   }
 }
@@ -796,7 +796,6 @@ std::vector<LayerTime> ExecutionContext::ProfileLayers(RunRequest& request, int 
   }
   nvinfer1::IExecutionContext& context = *primary_->context;
   SetAddresses(*primary_, bindings);
-  primary_->warmedUp.reset();  // profiled enqueues are no warm-up for a capture
 
   Logger::Capture capture;
   LayerProfiler profiler;

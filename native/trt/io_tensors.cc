@@ -39,7 +39,6 @@ std::vector<IoTensor> DescribeIoTensors(const nvinfer1::ICudaEngine& engine, int
     tensor.shape = ToVector(engine.getTensorShape(name));
     tensor.onHost = engine.getTensorLocation(name) == nvinfer1::TensorLocation::kHOST;
     tensor.formatValue = static_cast<int32_t>(engine.getTensorFormat(name, profile));
-    tensor.vectorizedDim = engine.getTensorVectorizedDim(name, profile);
     const char* format = engine.getTensorFormatDesc(name, profile);
     tensor.format = format != nullptr ? format : "";
     tensors.push_back(std::move(tensor));

@@ -20,7 +20,6 @@ struct IoTensor {
   std::vector<int64_t> shape;  // engine shape, -1 for dynamic dimensions
   bool onHost = false;         // TensorLocation::kHOST: shape tensors, read or written by the CPU
   int32_t formatValue = 0;     // nvinfer1::TensorFormat under the context's profile; only kLINEAR is bindable
-  int32_t vectorizedDim = -1;  // -1 also for kHWC, kDHWC and kDLA_LINEAR, which are not row-major either
   std::string format;          // TensorRT's description of that format
 };
 
