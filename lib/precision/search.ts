@@ -12,7 +12,7 @@
  * the best result measured so far (everything kept, the original precision, if nothing met it).
  */
 import { create } from '@bufbuild/protobuf';
-import { ErrorCode, createError } from '../core/errors.js';
+import { abortError } from '../core/abort.js';
 import type { OnnxModel } from '../onnx/model.js';
 import { StringStringEntryProtoSchema } from '../onnx/proto.js';
 import { meetsTarget, type AccuracyMeasure, type AccuracyProbe, type AccuracyTarget } from './accuracy.js';
@@ -86,8 +86,7 @@ export async function searchKeptNodes(options: SearchOptions): Promise<SearchOut
     const key = [...kept].sort().join('\n');
     const cached = tried.get(key);
     if (cached) return cached;
-    if (signal?.aborted)
-      throw createError(ErrorCode.ABORTED, 'The mixed-precision search was aborted', 'generic', { cause: signal.reason });
+    if (signal?.aborted) throw abortError('The mixed-precision search', signal);
     if (Date.now() > options.deadline) throw new Deadline();
     const model = await options.build(kept);
     const result = { model, measure: await probe.measure(model, { float16: options.float16 }), met: false };

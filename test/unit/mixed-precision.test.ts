@@ -3,7 +3,7 @@
  * the search must keep it (and only it) in the higher precision and meet the target.
  */
 import { describe, expect, it } from 'vitest';
-import { ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../../lib/core/errors.js';
+import { AbortError, ArgumentRangeError, ArgumentTypeError, ErrorCode } from '../../lib/core/errors.js';
 import { makeNode, makeValueInfo } from '../../lib/onnx/graph.js';
 import type { OnnxModel } from '../../lib/onnx/model.js';
 import { DataType } from '../../lib/onnx/proto.js';
@@ -95,6 +95,22 @@ describe('FP16 with an accuracy target', () => {
       '"kept":["shrink"]',
     );
     expect(phases).toEqual(expect.arrayContaining(['reference', 'full', 'sensitivity', 'search', 'done']));
+  });
+
+  it('BAD CALL - an abort during the search rejects with the one ERR_ABORTED, naming the search and the reason', async () => {
+    const controller = new AbortController();
+    await expectError(
+      () =>
+        convertToFp16WithAccuracy(tinyOutputModel(), {
+          // A target only float32 meets: the search probes past its first step, where the abort lands.
+          accuracy: { maxAbs: 1e-12, samples: { random: 2, seed: 3 } },
+          signal: controller.signal,
+          onProgress: (progress) => progress.phase === 'search' && controller.abort(new Error('enough')),
+        }),
+      AbortError,
+      'ERR_ABORTED',
+      'The mixed-precision search was aborted (enough)',
+    );
   });
 
   it('keeps nothing when the full conversion already meets the target', async () => {
